@@ -1,0 +1,61 @@
+# Two commands do everything: `make run` and `make test`. See README.md.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 8000
+HOST   ?= 127.0.0.1
+
+.PHONY: run test install install-test browser lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# Re-install only when the pinned dependencies change.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install --quiet ".[test]"
+	touch $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test browser
+
+# Debian's Chromium for the browser tests (Playwright cannot download its own here).
+browser:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = "0" ]; then \
+	    echo "Installing Debian's chromium for the browser tests"; \
+	    (apt-get install -y -qq chromium >/dev/null 2>&1 || \
+	     (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)); \
+	  else echo "chromium is missing and we are not root: browser tests will be skipped"; fi; \
+	fi
+
+run: install
+	mkdir -p var
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo
+	@echo ""
+	@echo "  Buyer storefront:  http://$(HOST):$(PORT)/"
+	@echo "  Trade-in form:     http://$(HOST):$(PORT)/trade-in/"
+	@echo "  Staff dashboard:   http://$(HOST):$(PORT)/dashboard/  (queue: /dashboard/trade-ins/)"
+	@echo "  Intake bench:      http://$(HOST):$(PORT)/dashboard/intake/"
+	@echo "  Logins (demo only): staff / manager / admin, password tradein-demo"
+	@echo "  Emails to buyers are written to var/mail/ (open the quote link from there)."
+	@echo ""
+	@set -e; \
+	$(BIN)/python manage.py qcluster & QPID=$$!; \
+	trap 'kill $$QPID 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/gunicorn backoffice.wsgi --bind $(HOST):$(PORT) --workers 2 --access-logfile -
+
+test: install-test
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+clean:
+	rm -rf $(VENV) var staticfiles .pytest_cache

@@ -1,0 +1,175 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
+from unfold.admin import ModelAdmin
+from unfold.decorators import display
+
+from backoffice.admin.base import NoDeleteAdmin, call_action, form_errors
+from backoffice.forms import CheckSettleForm, ReasonForm, ResolveReturnForm
+from workflows import actions
+from workflows.models import (
+    Payout,
+    PayoutMethod,
+    PayoutStatus,
+    ReturnCase,
+    ReturnStatus,
+    State,
+    StoreCredit,
+)
+
+PAYOUT_COLOURS = {
+    PayoutStatus.PENDING: "warning", PayoutStatus.SETTLED: "success",
+    PayoutStatus.DECLINED: "danger", PayoutStatus.VOID: "danger", PayoutStatus.FAILED: "danger",
+}
+
+
+@admin.register(Payout)
+class PayoutAdmin(NoDeleteAdmin):
+    list_display = ["trade_in", "buyer", "amount", "currency", "method", "status_label",
+                    "created_at", "settled_at", "settlement_reference"]
+    list_filter = ["status", "method", "created_at"]
+    search_fields = ["=trade_in__reference", "trade_in__buyer_email", "settlement_reference"]
+    list_select_related = ["trade_in"]
+    show_full_result_count = False
+    readonly_fields = ["trade_in", "amount", "currency", "method", "status",
+                       "settlement_reference", "failure_reason", "created_at", "settled_at",
+                       "settled_by"]
+    fields = readonly_fields
+    change_form_outer_before_template = "backoffice/payout_settle.html"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # payouts are created when a buyer accepts
+
+    @display(description=_("Buyer"), ordering="trade_in__buyer_name")
+    def buyer(self, obj: Payout) -> str:
+        return obj.trade_in.buyer_name
+
+    @display(description=_("Status"), ordering="status", label=PAYOUT_COLOURS)
+    def status_label(self, obj: Payout) -> tuple[str, str]:
+        return obj.status, obj.get_status_display()
+
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
+                    extra_context: dict | None = None) -> HttpResponse:
+        payout = self.get_object(request, object_id)
+        if payout is not None:
+            settleable = (
+                request.user.has_perm("workflows.settle_payout")
+                and payout.status in (PayoutStatus.PENDING, PayoutStatus.FAILED)
+            )
+            extra_context = {
+                **(extra_context or {}),
+                "payout": payout,
+                "settleable": settleable and payout.trade_in.state == State.RECEIVED,
+                "waiting_for_device": settleable and payout.trade_in.state == State.ACCEPTED,
+                "check_form": CheckSettleForm() if payout.method == PayoutMethod.CHECK else None,
+            }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def get_urls(self) -> list:
+        return [
+            path("<path:object_id>/settle/", self.admin_site.admin_view(self.settle_view),
+                 name="workflows_payout_settle"),
+            *super().get_urls(),
+        ]
+
+    def settle_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        payout = get_object_or_404(Payout.objects.select_related("trade_in"), pk=object_id)
+        if payout.method == PayoutMethod.CHECK:
+            form = CheckSettleForm(request.POST)
+            if form.is_valid():
+                call_action(request, actions.payout_settle_check, payout=payout,
+                            actor=request.user, success=_("Check payout recorded."),
+                            **form.cleaned_data)
+            else:
+                form_errors(request, form)
+        elif payout.method == PayoutMethod.STORE_CREDIT:
+            call_action(request, actions.payout_issue_store_credit, payout=payout,
+                        actor=request.user, success=_("Store credit issued and emailed."))
+        else:
+            self.message_user(request, _("Stripe payouts are not configured yet."), level="error")
+        return HttpResponseRedirect(reverse("admin:workflows_payout_change", args=[payout.pk]))
+
+
+@admin.register(StoreCredit)
+class StoreCreditAdmin(NoDeleteAdmin):
+    list_display = ["code", "amount", "balance", "currency", "email", "created_at"]
+    search_fields = ["=code", "email"]
+    readonly_fields = ["code", "payout", "amount", "balance", "currency", "email", "created_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(ReturnCase)
+class ReturnCaseAdmin(ModelAdmin):
+    list_display = ["trade_in", "unit", "status_label", "resolution", "created_at"]
+    list_filter = ["status", "resolution"]
+    search_fields = ["=trade_in__reference", "=unit__imei"]
+    list_select_related = ["trade_in", "unit__product__device_model__make"]
+    readonly_fields = ["trade_in", "unit", "status", "reason", "resolution", "resolution_note",
+                       "opened_by", "created_at", "closed_at"]
+    fields = readonly_fields
+    change_form_outer_before_template = "backoffice/return_resolve.html"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # opened by rerouting a trade-in
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    @display(description=_("Status"), ordering="status", label={
+        ReturnStatus.OPEN: "warning", ReturnStatus.RESOLVED: "success",
+        ReturnStatus.REJECTED: "danger"})
+    def status_label(self, obj: ReturnCase) -> tuple[str, str]:
+        return obj.status, obj.get_status_display()
+
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
+                    extra_context: dict | None = None) -> HttpResponse:
+        case = self.get_object(request, object_id)
+        if case is not None:
+            extra_context = {
+                **(extra_context or {}),
+                "case": case,
+                "can_resolve": case.status == ReturnStatus.OPEN
+                and request.user.has_perm("workflows.change_returncase"),
+                "resolve_form": ResolveReturnForm(),
+                "reject_form": ReasonForm(),
+            }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def get_urls(self) -> list:
+        return [
+            path("<path:object_id>/close/<str:step>/", self.admin_site.admin_view(self.close_view),
+                 name="workflows_returncase_close"),
+            *super().get_urls(),
+        ]
+
+    def close_view(self, request: HttpRequest, object_id: str, step: str) -> HttpResponse:
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        case = get_object_or_404(ReturnCase, pk=object_id)
+        back = HttpResponseRedirect(reverse("admin:workflows_returncase_change", args=[case.pk]))
+        if not request.user.has_perm("workflows.change_returncase"):
+            self.message_user(request, _("You cannot close return cases."), level="error")
+            return back
+        if step == "resolve":
+            form = ResolveReturnForm(request.POST)
+            if form.is_valid():
+                call_action(request, actions.return_case_resolve, case=case, actor=request.user,
+                            success=_("Return case resolved."), **form.cleaned_data)
+            else:
+                form_errors(request, form)
+        elif step == "reject":
+            form = ReasonForm(request.POST)
+            if form.is_valid():
+                call_action(request, actions.return_case_reject, case=case, actor=request.user,
+                            note=form.cleaned_data["reason"], success=_("Return case rejected."))
+            else:
+                form_errors(request, form)
+        return back

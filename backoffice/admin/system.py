@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from unfold.admin import ModelAdmin
+from unfold.decorators import action, display
+
+from workflows.actions._common import enqueue
+from workflows.models import ImeiCheck, ShippingLabel, SideEffect, SideEffectStatus
+
+
+@admin.register(SideEffect)
+class SideEffectAdmin(ModelAdmin):
+    """The outbox: what was promised after each action, and whether it happened."""
+
+    list_display = ["key", "kind", "trade_in", "status_label", "attempts", "next_attempt_at",
+                    "last_error"]
+    list_filter = ["status", "kind"]
+    search_fields = ["key", "trade_in__reference"]
+    list_select_related = ["trade_in"]
+    readonly_fields = ["key", "kind", "trade_in", "payload", "status", "attempts", "last_error",
+                       "next_attempt_at", "created_at", "done_at"]
+    actions = ["retry_now"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    @display(description=_("Status"), ordering="status", label={
+        SideEffectStatus.PENDING: "warning", SideEffectStatus.DONE: "success",
+        SideEffectStatus.FAILED: "danger"})
+    def status_label(self, obj: SideEffect) -> tuple[str, str]:
+        return obj.status, obj.get_status_display()
+
+    @action(description=_("Retry now"), permissions=["change"])
+    def retry_now(self, request: HttpRequest, queryset: QuerySet[SideEffect]) -> HttpResponse | None:
+        ids = list(queryset.exclude(status=SideEffectStatus.DONE).values_list("pk", flat=True))
+        SideEffect.objects.filter(pk__in=ids).update(
+            status=SideEffectStatus.PENDING, next_attempt_at=timezone.now())
+        for pk in ids:
+            enqueue(pk)
+        self.message_user(request, _("%d side effects queued again.") % len(ids))
+        return None
+
+
+@admin.register(ShippingLabel)
+class ShippingLabelAdmin(ModelAdmin):
+    list_display = ["label_id", "trade_in", "provider", "tracking_number", "is_sample",
+                    "voided_at", "created_at"]
+    list_filter = ["provider", "is_sample"]
+    search_fields = ["=label_id", "=tracking_number", "=trade_in__reference"]
+    list_select_related = ["trade_in"]
+    exclude = ["pdf"]
+    readonly_fields = ["trade_in", "provider", "label_id", "tracking_number", "carrier",
+                       "is_sample", "voided_at", "created_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(ImeiCheck)
+class ImeiCheckAdmin(ModelAdmin):
+    list_display = ["imei", "trade_in", "status", "provider", "carrier", "checked_at"]
+    list_filter = ["status", "provider"]
+    search_fields = ["=imei", "=trade_in__reference"]
+    list_select_related = ["trade_in"]
+    readonly_fields = [f.name for f in ImeiCheck._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False

@@ -1,0 +1,236 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.timesince import timesince
+from django.utils.translation import gettext_lazy as _
+from unfold.contrib.filters.admin import RangeDateFilter
+from unfold.decorators import display
+
+from backoffice.admin.base import NoDeleteAdmin, ReadOnlyInline, call_action, form_errors
+from backoffice.forms import QuoteForm, ReasonForm
+from workflows import actions
+from workflows.models import (
+    OPEN_STATES,
+    BlockedImei,
+    Event,
+    ImeiCheckStatus,
+    Quote,
+    State,
+    TradeIn,
+)
+
+STATE_COLOURS = {
+    State.SUBMITTED: "info",
+    State.QUOTED: "warning",
+    State.ACCEPTED: "primary",
+    State.RECEIVED: "success",
+    State.CLOSED: "success",
+    State.DECLINED: "danger",
+    State.EXPIRED: "danger",
+    State.CANCELLED: "danger",
+    State.REROUTED: "danger",
+}
+CHECK_COLOURS = {
+    ImeiCheckStatus.PENDING: "info",
+    ImeiCheckStatus.CLEAN: "success",
+    ImeiCheckStatus.FLAGGED: "danger",
+    ImeiCheckStatus.UNKNOWN: "warning",
+    ImeiCheckStatus.ERROR: "warning",
+}
+
+
+class QuoteInline(ReadOnlyInline):
+    model = Quote
+    fields = ["created_at", "amount", "currency", "valid_until", "note", "sent_by", "responded_at"]
+    readonly_fields = fields
+    verbose_name_plural = _("Quote history")
+
+
+class EventInline(ReadOnlyInline):
+    model = Event
+    fields = ["created_at", "who", "kind", "from_state", "to_state", "note"]
+    readonly_fields = fields
+    verbose_name_plural = _("Timeline")
+    ordering = ["created_at", "pk"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Event]:
+        return super().get_queryset(request).select_related("actor")
+
+    @admin.display(description=_("Who"))
+    def who(self, event: Event) -> str:
+        return event.who
+
+
+class RedFlagFilter(admin.SimpleListFilter):
+    title = _("IMEI check")
+    parameter_name = "imei"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin):
+        return ImeiCheckStatus.choices
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[TradeIn]) -> QuerySet[TradeIn]:
+        if self.value():
+            return queryset.filter(imei_status=self.value())
+        return queryset
+
+
+@admin.register(TradeIn)
+class TradeInAdmin(NoDeleteAdmin):
+    list_display = [
+        "reference", "age", "device", "condition", "imei_badge", "state_label",
+        "suggested_offer", "offer_amount", "fulfilment",
+    ]
+    list_display_links = ["reference"]
+    list_filter = [
+        "state", RedFlagFilter, ("product__device_model__make", admin.RelatedOnlyFieldListFilter),
+        "fulfilment", ("created_at", RangeDateFilter),
+    ]
+    list_filter_submit = True
+    search_fields = ["=reference", "=imei", "buyer_email", "buyer_name"]
+    search_help_text = _("Reference, IMEI, email or name")
+    list_per_page = 50
+    show_full_result_count = False
+    inlines = [QuoteInline, EventInline]
+    change_form_outer_before_template = "backoffice/tradein_workflow.html"
+    readonly_fields = [
+        "reference", "state", "product", "screen", "body", "battery", "accessories", "imei",
+        "imei_status", "suggested_offer", "offer_amount", "payout_method", "decline_reason",
+        "red_flag_override_reason", "red_flag_override_by", "created_at", "accepted_at",
+        "received_at",
+    ]
+    fieldsets = [
+        (_("Device"), {"fields": [
+            ("reference", "state"), "product", ("imei", "imei_status"),
+            ("suggested_offer", "offer_amount"), "payout_method",
+        ]}),
+        (_("Buyer"), {"fields": [
+            "buyer_name", ("buyer_email", "buyer_phone"), "fulfilment",
+            "address_line1", "address_line2", ("city", "region", "postcode"), "country",
+        ]}),
+        (_("Outcome"), {"fields": [
+            "decline_reason", ("red_flag_override_reason", "red_flag_override_by"),
+            ("created_at", "accepted_at", "received_at"),
+        ]}),
+    ]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[TradeIn]:
+        return (
+            TradeIn.objects.select_related("product__device_model__make")
+            .annotate(open_rank=Case(When(state__in=OPEN_STATES, then=Value(0)),
+                                     default=Value(1), output_field=IntegerField()))
+            .order_by(*self.get_ordering(request))
+        )
+
+    def get_ordering(self, request: HttpRequest) -> list[str]:
+        return ["open_rank", "created_at"]  # open work first, oldest first
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # trade-ins come from buyers
+
+    # --- columns ---------------------------------------------------------------------------------
+    @display(description=_("Age"), ordering="created_at")
+    def age(self, obj: TradeIn) -> str:
+        return timesince(obj.created_at, timezone.now()).split(",")[0]
+
+    @display(description=_("Device"), ordering="product__device_model__name")
+    def device(self, obj: TradeIn) -> str:
+        return str(obj.product)
+
+    @display(description=_("Condition"))
+    def condition(self, obj: TradeIn) -> str:
+        return " · ".join(
+            [obj.get_screen_display(), obj.get_body_display(), obj.get_battery_display()]
+        )
+
+    @display(description=_("IMEI check"), ordering="imei_status", label=CHECK_COLOURS)
+    def imei_badge(self, obj: TradeIn) -> tuple[str, str]:
+        text = "RED FLAG" if obj.imei_status == ImeiCheckStatus.FLAGGED else obj.get_imei_status_display()
+        return obj.imei_status, text
+
+    @display(description=_("State"), ordering="state", label=STATE_COLOURS)
+    def state_label(self, obj: TradeIn) -> tuple[str, str]:
+        return obj.state, obj.get_state_display()
+
+    # --- the workflow panel above the form -------------------------------------------------------
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
+                    extra_context: dict | None = None) -> HttpResponse:
+        trade_in = self.get_object(request, object_id)
+        if trade_in is not None:
+            extra_context = {**(extra_context or {}), **self.workflow_context(request, trade_in)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def workflow_context(self, request: HttpRequest, trade_in: TradeIn) -> dict:
+        allowed = {t.name for t in trade_in.get_available_user_state_transitions(request.user)}
+        check = trade_in.latest_imei_check()
+        needs_override = check is not None and check.status not in (
+            ImeiCheckStatus.CLEAN, ImeiCheckStatus.PENDING)
+        can_override = request.user.has_perm("workflows.override_red_flag")
+        quote_form = None
+        if "quote" in allowed:
+            quote_form = QuoteForm(initial={"amount": trade_in.offer_amount or trade_in.suggested_offer})
+            if not (needs_override and can_override):
+                del quote_form.fields["override_reason"]
+        return {
+            "trade_in": trade_in,
+            "check": check,
+            "needs_override": needs_override,
+            "can_override": can_override,
+            "allowed": allowed,
+            "quote_form": quote_form,
+            "reason_form": ReasonForm(),
+            "can_rerun_check": request.user.has_perm("workflows.quote_tradein")
+            and trade_in.state in (State.SUBMITTED, State.QUOTED, State.DECLINED, State.EXPIRED),
+            "intake_url": reverse("admin:intake_bench") + f"?imei={trade_in.imei}",
+            "blocklist_url": reverse("admin:workflows_blockedimei_add") + f"?imei={trade_in.imei}"
+            if request.user.has_perm("workflows.add_blockedimei") and not
+            BlockedImei.objects.filter(imei=trade_in.imei).exists() else "",
+        }
+
+    def get_urls(self) -> list:
+        return [
+            path("<path:object_id>/workflow/<str:step>/",
+                 self.admin_site.admin_view(self.workflow_view), name="workflows_tradein_workflow"),
+            *super().get_urls(),
+        ]
+
+    def workflow_view(self, request: HttpRequest, object_id: str, step: str) -> HttpResponse:
+        """POST target of the workflow panel's buttons: one form, one action, one message."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        trade_in = get_object_or_404(TradeIn, pk=object_id)
+        back = reverse("admin:workflows_tradein_change", args=[trade_in.pk])
+        allowed = {t.name for t in trade_in.get_available_user_state_transitions(request.user)}
+        user = request.user
+        if step == "rerun_check" and user.has_perm("workflows.quote_tradein"):
+            call_action(request, actions.imei_check_rerun, trade_in=trade_in, actor=user,
+                        success=_("IMEI check requested again."))
+        elif step == "quote" and "quote" in allowed:
+            form = QuoteForm(request.POST)
+            if form.is_valid():
+                call_action(request, actions.trade_in_quote, trade_in=trade_in, actor=user,
+                            amount=form.cleaned_data["amount"],
+                            valid_days=form.cleaned_data["valid_days"],
+                            note=form.cleaned_data["note"],
+                            override_reason=form.cleaned_data.get("override_reason") or "",
+                            success=_("Quote sent to the buyer."))
+            else:
+                form_errors(request, form)
+        elif step in ("decline", "cancel", "reroute") and step in allowed:
+            form = ReasonForm(request.POST)
+            if form.is_valid():
+                action = {"decline": actions.trade_in_decline, "cancel": actions.trade_in_cancel,
+                          "reroute": actions.trade_in_reroute}[step]
+                call_action(request, action, trade_in=trade_in, actor=user,
+                            reason=form.cleaned_data["reason"],
+                            success=_("Done: %(step)s.") % {"step": step})
+            else:
+                form_errors(request, form)
+        else:
+            self.message_user(request, _("You cannot do that to this trade-in now."), level="error")
+        return HttpResponseRedirect(back)

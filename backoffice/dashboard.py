@@ -1,0 +1,30 @@
+"""The dashboard home and the sidebar badge: the spec's "notification in the dashboard"."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+
+from workflows.models import State, TradeIn
+from workflows.integrations import imei, shipping
+
+
+def new_submissions_badge(request: HttpRequest) -> str | None:
+    count = TradeIn.objects.filter(state=State.SUBMITTED).count()
+    return str(count) if count else None
+
+
+def environment_callback(request: HttpRequest) -> list[str] | None:
+    demo = [p.name for p in (imei.get_provider(), shipping.get_provider()) if p.is_demo]
+    if demo:
+        return ["Demo providers: " + ", ".join(demo), "warning"]
+    return None
+
+
+def dashboard_callback(request: HttpRequest, context: dict) -> dict:
+    new = (
+        TradeIn.objects.filter(state=State.SUBMITTED)
+        .select_related("product__device_model__make")
+        .order_by("created_at")[:10]
+    )
+    context.update({"new_submissions": new})
+    return context

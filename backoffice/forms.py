@@ -1,0 +1,108 @@
+"""Forms for the staff workflow. They parse input; the actions in workflows decide."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import forms
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from unfold.widgets import (
+    UnfoldAdminCheckboxSelectMultipleWidget,
+    UnfoldAdminDecimalFieldWidget,
+    UnfoldAdminIntegerFieldWidget,
+    UnfoldAdminRadioSelectWidget,
+    UnfoldAdminSelectWidget,
+    UnfoldAdminSingleDateWidget,
+    UnfoldAdminTextareaWidget,
+    UnfoldAdminTextInputWidget,
+)
+
+from workflows.models import Grade, Resolution
+
+
+def _textarea(rows: int = 2) -> UnfoldAdminTextareaWidget:
+    return UnfoldAdminTextareaWidget(attrs={"rows": rows})
+
+
+class QuoteForm(forms.Form):
+    amount = forms.DecimalField(
+        label=_("Offer"), min_value=Decimal("0.01"), max_digits=10, decimal_places=2,
+        widget=UnfoldAdminDecimalFieldWidget(attrs={"step": "1", "inputmode": "decimal"}),
+    )
+    valid_days = forms.IntegerField(
+        label=_("Valid for (days)"), min_value=1, max_value=90,
+        initial=lambda: settings.QUOTE_VALID_DAYS,
+        widget=UnfoldAdminIntegerFieldWidget,
+    )
+    note = forms.CharField(
+        label=_("Note to the buyer"), required=False, max_length=1000, widget=_textarea(),
+    )
+    override_reason = forms.CharField(
+        label=_("Manager override: why quote a red-flagged device?"), required=False,
+        max_length=1000, widget=_textarea(),
+    )
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=1000, widget=_textarea())
+
+
+class IntakeScanForm(forms.Form):
+    imei = forms.CharField(
+        label=_("Scan or type the IMEI"), max_length=40,
+        widget=UnfoldAdminTextInputWidget(attrs={
+            "autofocus": True, "inputmode": "numeric", "autocomplete": "off",
+            "placeholder": "15 digits, then Enter",
+        }),
+    )
+
+
+AS_FOUND = [
+    ("powers_on", _("Powers on")),
+    ("activation_lock_off", _("Activation lock / Google account off")),
+    ("screen_as_disclosed", _("Screen as disclosed")),
+    ("body_as_disclosed", _("Body as disclosed")),
+    ("battery_as_disclosed", _("Battery as disclosed")),
+]
+
+
+class ReceiveForm(forms.Form):
+    trade_in = forms.IntegerField(widget=forms.HiddenInput)
+    as_found = forms.MultipleChoiceField(
+        label=_("As found"), choices=AS_FOUND, required=False,
+        widget=UnfoldAdminCheckboxSelectMultipleWidget,
+    )
+    grade = forms.ChoiceField(
+        label=_("Grade"), choices=Grade.choices, widget=UnfoldAdminRadioSelectWidget,
+    )
+    notes = forms.CharField(label=_("Intake notes"), required=False, max_length=2000,
+                            widget=_textarea())
+    damaged = forms.BooleanField(
+        label=_("Damaged beyond what was disclosed: reroute to Returns, decline the payout"),
+        required=False,
+    )
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("damaged") and not (data.get("notes") or "").strip():
+            self.add_error("notes", _("Describe the damage that was not disclosed."))
+        return data
+
+    def as_found_dict(self) -> dict[str, bool]:
+        checked = set(self.cleaned_data["as_found"])
+        return {key: key in checked for key, _label in AS_FOUND}
+
+
+class CheckSettleForm(forms.Form):
+    check_number = forms.CharField(label=_("Check number"), max_length=40,
+                                   widget=UnfoldAdminTextInputWidget)
+    check_date = forms.DateField(label=_("Check date"), initial=timezone.localdate,
+                                 widget=UnfoldAdminSingleDateWidget)
+
+
+class ResolveReturnForm(forms.Form):
+    resolution = forms.ChoiceField(label=_("Resolution"), choices=Resolution.choices,
+                                   widget=UnfoldAdminSelectWidget)
+    note = forms.CharField(label=_("Note"), required=False, max_length=1000, widget=_textarea())

@@ -1,0 +1,67 @@
+"""The three staff roles. Migration 0001 creates the groups; `sync_roles` keeps them current."""
+
+from __future__ import annotations
+
+VIEW_ALL = [
+    f"workflows.view_{model}"
+    for model in (
+        "tradein", "quote", "imeicheck", "event", "unit", "product", "devicemodel", "make",
+        "returncase", "payout", "shippinglabel", "blockedimei", "conditiondeduction",
+        "storecredit",
+    )
+]
+
+STAFF = [
+    *VIEW_ALL,
+    "workflows.change_tradein",
+    "workflows.quote_tradein",
+    "workflows.receive_tradein",
+    "workflows.change_unit",
+    "workflows.change_returncase",
+    "workflows.add_blockedimei",
+    "workflows.change_blockedimei",
+]
+
+MANAGER = [
+    *STAFF,
+    "workflows.override_red_flag",
+    "workflows.change_payout",
+    "workflows.settle_payout",
+    "workflows.export_payout",
+    "workflows.delete_blockedimei",
+    "workflows.view_sideeffect",
+    "workflows.change_sideeffect",
+    *[f"workflows.{verb}_{model}" for verb in ("add", "change")
+      for model in ("product", "devicemodel", "make", "conditiondeduction")],
+]
+
+ADMIN = [
+    *MANAGER,
+    *[f"auth.{verb}_{model}" for verb in ("view", "add", "change", "delete")
+      for model in ("user", "group")],
+    *[f"workflows.delete_{model}" for model in ("product", "devicemodel", "make",
+                                                  "conditiondeduction")],
+    "django_q.view_schedule", "django_q.change_schedule", "django_q.view_failure",
+    "django_q.view_success",
+]
+
+ROLES: dict[str, list[str]] = {"Staff": STAFF, "Manager": MANAGER, "Admin": ADMIN}
+
+
+def sync_roles(apps=None) -> None:
+    """Create the groups and give each exactly its permissions."""
+    if apps is None:
+        from django.apps import apps as global_apps
+
+        apps = global_apps
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for name, perms in ROLES.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        wanted = []
+        for perm in perms:
+            app_label, codename = perm.split(".")
+            wanted.append(
+                Permission.objects.get(content_type__app_label=app_label, codename=codename)
+            )
+        group.permissions.set(wanted)

@@ -1,0 +1,202 @@
+"""One settings module, read from the environment.
+
+The defaults are the embedded demo: SQLite, django-q2's ORM broker, mail written to files and
+the offline providers. Production sets the variables documented in README.md.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.getenv("VAR_DIR", BASE_DIR / "var"))
+
+
+def envbool(name: str, default: str) -> bool:
+    return os.getenv(name, default).lower() in ("1", "true", "yes", "on")
+
+
+def envint(name: str, default: int) -> int:
+    return int(os.getenv(name, default))
+
+
+def envlist(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in os.getenv(name, default).split(",") if item.strip()]
+
+
+DEBUG = envbool("DEBUG", "True")
+SECRET_KEY = os.getenv("SECRET_KEY", "demo-only-not-secret-change-me-in-production")
+ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost")
+CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS")
+# Absolute address of this site, used in links inside emails.
+SITE_URL = os.getenv("SITE_URL", "http://127.0.0.1:%s" % os.getenv("PORT", "8000")).rstrip("/")
+SITE_NAME = os.getenv("SITE_NAME", "Demo Phone Shop")
+
+INSTALLED_APPS = [
+    "unfold.apps.BasicAppConfig",  # our own AdminConfig sets the site
+    "unfold.contrib.filters",
+    "unfold.contrib.import_export",
+    "backoffice.sites.BackofficeAdminConfig",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_q",
+    "import_export",
+    "workflows",
+    "backoffice",
+    "buyer_portal",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.middleware.gzip.GZipMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "backoffice.urls"
+WSGI_APPLICATION = "backoffice.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.getenv("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
+        conn_max_age=envint("DB_CONN_MAX_AGE", 0),
+    )
+}
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # The web server and the django-q2 worker share the file: wait for locks instead of failing.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+    )
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+FIXTURE_DIRS = [BASE_DIR / "fixtures"]
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = os.getenv("TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"
+        if not DEBUG
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = True
+
+LOGIN_URL = "admin:login"
+
+# --- Email -------------------------------------------------------------------------------------
+DEFAULT_FROM_EMAIL = os.getenv("DEFAULT_FROM_EMAIL", "trade-ins@demo-shop.example")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+EMAIL_HOST = os.getenv("EMAIL_HOST", "")
+if EMAIL_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_PORT = envint("EMAIL_PORT", 587)
+    EMAIL_HOST_USER = os.getenv("EMAIL_HOST_USER", "")
+    EMAIL_HOST_PASSWORD = os.getenv("EMAIL_HOST_PASSWORD", "")
+    EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", "True")
+    EMAIL_TIMEOUT = envint("EMAIL_TIMEOUT", 10)
+else:
+    # Demo: every mail is written to var/mail/ so the links in it can be opened by hand.
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = VAR_DIR / "mail"
+# Optional address that also gets a mail for each new submission.
+STAFF_NOTIFY_EMAIL = os.getenv("STAFF_NOTIFY_EMAIL", "")
+
+# --- Business rules -----------------------------------------------------------------------------
+CURRENCY = os.getenv("CURRENCY", "USD")
+CURRENCY_SYMBOL = os.getenv("CURRENCY_SYMBOL", "$")
+QUOTE_VALID_DAYS = envint("QUOTE_VALID_DAYS", 7)
+# An accepted trade-in whose device has not arrived after this many days is cancelled.
+ARRIVAL_WINDOW_DAYS = envint("ARRIVAL_WINDOW_DAYS", 14)
+SHOP_ADDRESS = os.getenv("SHOP_ADDRESS", "12 Market Street, Springfield, 62701")
+SHOP_HOURS = os.getenv("SHOP_HOURS", "Mon-Sat 10:00-18:00")
+# Buyers in these postcodes are offered local drop-off instead of a shipping label.
+LOCAL_PICKUP_POSTCODES = envlist("LOCAL_PICKUP_POSTCODES", "62701,62702,62703")
+
+# --- Outside systems (offline demo providers unless configured) --------------------------------
+IMEI_CHECK_URL = os.getenv("IMEI_CHECK_URL", "")
+IMEI_CHECK_API_KEY = os.getenv("IMEI_CHECK_API_KEY", "")
+IMEI_CHECK_TIMEOUT = float(os.getenv("IMEI_CHECK_TIMEOUT", "10"))
+SHIPENGINE_API_KEY = os.getenv("SHIPENGINE_API_KEY", "")
+STRIPE_SECRET_KEY = os.getenv("STRIPE_SECRET_KEY", "")
+# How often a failed side effect is retried, and how long to wait before each try (seconds).
+SIDE_EFFECT_MAX_ATTEMPTS = envint("SIDE_EFFECT_MAX_ATTEMPTS", 8)
+SIDE_EFFECT_BACKOFF = [30, 60, 300, 900, 3600, 3 * 3600, 6 * 3600, 12 * 3600]
+
+# --- Task queue (django-q2) ---------------------------------------------------------------------
+Q_CLUSTER = {
+    "name": "tradeins",
+    "workers": envint("Q_WORKERS", 2),
+    "timeout": 120,
+    "retry": 180,
+    "max_attempts": 1,  # retries are ours: see workflows.models.SideEffect
+    "catch_up": False,
+    "save_limit": 1000,
+    "orm": "default",
+}
+if os.getenv("REDIS_URL"):
+    Q_CLUSTER.pop("orm")
+    Q_CLUSTER["redis"] = os.getenv("REDIS_URL")
+
+# --- Security (production values come from the environment) -------------------------------------
+SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES", "False")
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", "False")
+SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
+SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https") if envbool("BEHIND_TLS_PROXY", "False") else None
+)
+X_FRAME_OPTIONS = "DENY"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "loggers": {
+        "workflows": {"handlers": ["console"], "level": os.getenv("LOG_LEVEL", "INFO")},
+    },
+}
+
+from backoffice.unfold_conf import UNFOLD  # noqa: E402,F401

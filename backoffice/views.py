@@ -1,0 +1,88 @@
+"""Staff pages that are not a model's list or detail: the intake bench."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from backoffice.admin.base import form_errors
+from backoffice.forms import IntakeScanForm, ReceiveForm
+from workflows import actions
+from workflows.errors import DomainError
+from workflows.models import Grade, State, TradeIn
+from workflows.selectors import IntakeMatch, find_for_intake
+
+
+def intake_bench(request: HttpRequest) -> HttpResponse:
+    """Made for a USB barcode scanner: the IMEI field has focus and Enter submits.
+
+    GET ?imei= looks the device up; POST receives (and, if damaged, reroutes) it and comes
+    straight back here, ready for the next scan.
+    """
+    if not request.user.has_perm("workflows.receive_tradein"):
+        raise PermissionDenied
+    if request.method == "POST":
+        return _receive(request)
+
+    match = IntakeMatch(None)
+    reference = request.GET.get("ref", "").strip().upper()
+    scan_form = IntakeScanForm(request.GET or None)
+    if reference:
+        found = TradeIn.objects.filter(reference=reference).first()
+        if found is None:
+            match = IntakeMatch(None, _("No trade-in has reference %s.") % reference)
+        elif found.state != State.ACCEPTED:
+            match = IntakeMatch(None, _("%(ref)s is %(state)s, not accepted; it cannot be received.")
+                                % {"ref": found, "state": found.get_state_display().lower()})
+        else:
+            match = IntakeMatch(found)
+    elif scan_form.is_bound and scan_form.is_valid():
+        match = find_for_intake(scan_form.cleaned_data["imei"])
+    context = {
+        **admin.site.each_context(request),
+        "title": _("Intake bench"),
+        "scan_form": IntakeScanForm() if match.trade_in else scan_form,
+        "match": match,
+        "receive_form": ReceiveForm(initial={"trade_in": match.trade_in.pk})
+        if match.trade_in else None,
+        "grades": Grade.choices,
+        "reference": reference,
+    }
+    return TemplateResponse(request, "backoffice/intake_bench.html", context)
+
+
+def _receive(request: HttpRequest) -> HttpResponse:
+    back = HttpResponseRedirect(reverse("admin:intake_bench"))
+    form = ReceiveForm(request.POST)
+    if not form.is_valid():
+        form_errors(request, form)
+        trade_in = TradeIn.objects.filter(pk=request.POST.get("trade_in") or 0).first()
+        return HttpResponseRedirect(f"{back.url}?imei={trade_in.imei}") if trade_in else back
+    trade_in = TradeIn.objects.filter(pk=form.cleaned_data["trade_in"]).first()
+    if trade_in is None:
+        messages.error(request, _("That trade-in does not exist."))
+        return back
+    data = form.cleaned_data
+    try:
+        with transaction.atomic():
+            trade_in = actions.trade_in_receive(
+                trade_in=trade_in, actor=request.user, grade=data["grade"],
+                as_found=form.as_found_dict(), notes=data["notes"],
+            )
+            if data["damaged"]:
+                actions.trade_in_reroute(trade_in=trade_in, actor=request.user, reason=data["notes"])
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return back
+    if data["damaged"]:
+        messages.warning(request, _("%(ref)s received and rerouted to Returns; payout declined.")
+                         % {"ref": trade_in})
+    else:
+        messages.success(request, _("%(ref)s received, grade %(grade)s. Ready for the next scan.")
+                         % {"ref": trade_in, "grade": data["grade"]})
+    return back

@@ -1,0 +1,15 @@
+from django.urls import path
+
+from buyer_portal import views
+
+app_name = "buyer_portal"
+urlpatterns = [
+    path("", views.storefront, name="storefront"),
+    path("trade-in/", views.trade_in_form, name="form"),
+    path("trade-in/thanks/<str:token>/", views.confirmation, name="confirmation"),
+    path("trade-in/status/<str:token>/", views.status, name="status"),
+    path("trade-in/label/<str:token>/", views.label_pdf, name="label"),
+    path("trade-in/offer/<str:token>/", views.quote, name="quote"),
+    path("trade-in/offer/<str:token>/accept/", views.quote_accept, name="quote_accept"),
+    path("trade-in/offer/<str:token>/decline/", views.quote_decline, name="quote_decline"),
+]

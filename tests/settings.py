@@ -1,0 +1,10 @@
+"""Test settings: production settings plus a fast password hasher."""
+
+from backoffice.settings import *  # noqa: F403
+
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.MD5PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",  # the demo accounts fixture
+]
+# Buyer links in emails point at the live test server where one runs.
+SITE_URL = "http://testserver"

@@ -1,0 +1,35 @@
+"""The only code that changes state. Each function is atomic, locks what it changes, writes
+the timeline and schedules its side effects to run after commit."""
+
+from workflows.actions._common import BUYER, SYSTEM
+from workflows.actions.payouts import (
+    payout_issue_store_credit,
+    payout_settle_check,
+    return_case_reject,
+    return_case_resolve,
+)
+from workflows.actions.submission import (
+    Submission,
+    imei_check_rerun,
+    normalize_imei,
+    trade_in_submit,
+)
+from workflows.actions.tradeins import (
+    trade_in_accept,
+    trade_in_cancel,
+    trade_in_close,
+    trade_in_decline,
+    trade_in_expire,
+    trade_in_quote,
+    trade_in_receive,
+    trade_in_reroute,
+    wants_pickup,
+)
+
+__all__ = [
+    "BUYER", "SYSTEM", "Submission", "imei_check_rerun", "normalize_imei",
+    "payout_issue_store_credit", "payout_settle_check", "return_case_reject",
+    "return_case_resolve", "trade_in_accept", "trade_in_cancel", "trade_in_close",
+    "trade_in_decline", "trade_in_expire", "trade_in_quote", "trade_in_receive",
+    "trade_in_reroute", "trade_in_submit", "wants_pickup",
+]

@@ -1,0 +1,115 @@
+"""Settling what we owe, and closing return cases."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_fsm import can_proceed
+
+from workflows.actions._common import Actor, lock_trade_in, record_event, schedule
+from workflows.actions.tradeins import trade_in_close
+from workflows.errors import InvalidInput, TransitionRefused
+from workflows.models import (
+    Payout,
+    PayoutMethod,
+    Resolution,
+    ReturnCase,
+    State,
+    StoreCredit,
+)
+
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
+
+
+def _lock_for_settling(payout: Payout, actor: Actor, method: str) -> Payout:
+    if isinstance(actor, str) or not actor.has_perm("workflows.settle_payout"):
+        raise TransitionRefused(_("Only a manager can settle payouts."))
+    # Lock order everywhere: trade-in first, then its payout. Two managers settling the same
+    # payout at once: the second waits here and then sees it settled.
+    lock_trade_in(payout.trade_in)
+    payout = Payout.objects.select_for_update().select_related("trade_in").get(pk=payout.pk)
+    if payout.method != method:
+        raise InvalidInput(_("This payout is paid by %s.") % payout.get_method_display())
+    if not can_proceed(payout.settle):
+        raise TransitionRefused(_("This payout is %s.") % payout.get_status_display().lower())
+    if payout.trade_in.state != State.RECEIVED:
+        raise TransitionRefused(_("A payout can be settled only after the device was received."))
+    return payout
+
+
+def _settle(payout: Payout, actor: Actor, reference: str) -> Payout:
+    payout.settle()
+    payout.settlement_reference = reference
+    payout.settled_by = None if isinstance(actor, str) else actor
+    payout.save()
+    record_event(payout.trade_in, kind="payout_settled", actor=actor,
+                 note=f"{payout.amount} {payout.currency} by {payout.get_method_display()}: {reference}")
+    trade_in_close(trade_in=payout.trade_in, actor=actor)
+    return payout
+
+
+@transaction.atomic
+def payout_settle_check(*, payout: Payout, actor: Actor, check_number: str, check_date: date) -> Payout:
+    payout = _lock_for_settling(payout, actor, PayoutMethod.CHECK)
+    check_number = check_number.strip()
+    if not check_number:
+        raise InvalidInput(_("Enter the check number."))
+    payout = _settle(payout, actor, f"check {check_number} dated {check_date:%Y-%m-%d}")
+    schedule("email", key=f"email:payout-sent:{payout.pk}", trade_in=payout.trade_in,
+             template="payout_sent")
+    return payout
+
+
+@transaction.atomic
+def payout_issue_store_credit(*, payout: Payout, actor: Actor) -> StoreCredit:
+    payout = _lock_for_settling(payout, actor, PayoutMethod.STORE_CREDIT)
+    while True:
+        code = "SC-" + "".join(secrets.choice(CODE_ALPHABET) for _ in range(10))
+        if not StoreCredit.objects.filter(code=code).exists():
+            break
+    credit = StoreCredit.objects.create(
+        code=code, payout=payout, amount=payout.amount, balance=payout.amount,
+        currency=payout.currency, email=payout.trade_in.buyer_email,
+    )
+    _settle(payout, actor, code)
+    schedule("email", key=f"email:store-credit:{payout.pk}", trade_in=payout.trade_in,
+             template="store_credit", store_credit_id=credit.pk)
+    return credit
+
+
+@transaction.atomic
+def return_case_resolve(
+    *, case: ReturnCase, actor: Actor, resolution: str, note: str = ""
+) -> ReturnCase:
+    case = ReturnCase.objects.select_for_update().select_related("trade_in").get(pk=case.pk)
+    if resolution not in Resolution.values:
+        raise InvalidInput(_("Choose how the return was resolved."))
+    if not can_proceed(case.resolve):
+        raise TransitionRefused(_("This return case is %s.") % case.get_status_display().lower())
+    case.resolve()
+    case.resolution = resolution
+    case.resolution_note = note.strip()
+    case.save()
+    record_event(case.trade_in, kind="return_resolved", actor=actor,
+                 note=f"{case.get_resolution_display()}" + (f": {note}" if note else ""))
+    return case
+
+
+@transaction.atomic
+def return_case_reject(*, case: ReturnCase, actor: Actor, note: str) -> ReturnCase:
+    case = ReturnCase.objects.select_for_update().select_related("trade_in").get(pk=case.pk)
+    if not note.strip():
+        raise InvalidInput(_("Say why the return case is rejected."))
+    if not can_proceed(case.reject):
+        raise TransitionRefused(_("This return case is %s.") % case.get_status_display().lower())
+    case.reject()
+    case.resolution_note = note.strip()
+    case.save()
+    record_event(case.trade_in, kind="return_rejected", actor=actor, note=note)
+    return case
+
+

@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+from stdnum import imei as stdnum_imei
+
+from workflows.actions._common import BUYER, Actor, lock_trade_in, record_event, schedule
+from workflows.errors import InvalidInput, TransitionRefused
+from workflows.models import (
+    QUESTIONS,
+    Fulfilment,
+    ImeiCheck,
+    PayoutMethod,
+    Product,
+    State,
+    TradeIn,
+)
+from workflows.pricing import suggested_offer
+
+
+def normalize_imei(value: str) -> str:
+    """Digits only; raises InvalidInput unless it is a 15-digit IMEI with a valid check digit."""
+    digits = "".join(ch for ch in str(value) if ch.isdigit())
+    if len(digits) != 15:
+        raise InvalidInput(_("An IMEI has exactly 15 digits."))
+    if not stdnum_imei.is_valid(digits):
+        raise InvalidInput(_("This IMEI's last digit does not match; please check for typos."))
+    return digits
+
+
+@dataclass(frozen=True, kw_only=True)
+class Submission:
+    product: Product
+    screen: str
+    body: str
+    battery: str
+    accessories: str
+    imei: str
+    buyer_name: str
+    buyer_email: str
+    buyer_phone: str = ""
+    fulfilment: str
+    address_line1: str = ""
+    address_line2: str = ""
+    city: str = ""
+    region: str = ""
+    postcode: str = ""
+    payout_method: str
+
+    def answers(self) -> dict[str, str]:
+        return {q: getattr(self, q) for q in QUESTIONS}
+
+
+def _validate(sub: Submission) -> str:
+    if not sub.product.device_model.is_active:
+        raise InvalidInput(_("We are not buying this model at the moment."))
+    for question, choices in QUESTIONS.items():
+        if getattr(sub, question) not in choices.values:
+            raise InvalidInput(_("Please answer every condition question."))
+    if sub.fulfilment not in Fulfilment.values:
+        raise InvalidInput(_("Please choose shipping or drop-off."))
+    if sub.payout_method not in PayoutMethod.values:
+        raise InvalidInput(_("Please choose how you want to be paid."))
+    if not sub.buyer_name.strip() or not sub.buyer_email.strip():
+        raise InvalidInput(_("Please give your name and email."))
+    if sub.fulfilment == Fulfilment.SHIP and not (
+        sub.address_line1.strip() and sub.city.strip() and sub.postcode.strip()
+    ):
+        raise InvalidInput(_("We need your address to send a shipping label."))
+    return normalize_imei(sub.imei)
+
+
+def trade_in_submit(*, submission: Submission, submission_key: str) -> TradeIn:
+    """Create a trade-in from the buyer form. The same key twice (a double tap) gives one row."""
+    imei = _validate(submission)
+    existing = TradeIn.objects.filter(submission_key=submission_key).first()
+    if existing:
+        return existing
+    fields = {
+        name: getattr(submission, name).strip() if isinstance(getattr(submission, name), str)
+        else getattr(submission, name)
+        for name in Submission.__dataclass_fields__
+    }
+    fields["imei"] = imei
+    try:
+        with transaction.atomic():
+            trade_in = TradeIn.objects.create(
+                **fields,
+                submission_key=submission_key,
+                suggested_offer=suggested_offer(submission.product, submission.answers()),
+            )
+            trade_in.reference = f"TI-{trade_in.pk:06d}"
+            trade_in.save(update_fields=["reference"])
+            record_event(trade_in, kind="submitted", actor=BUYER, to_state=State.SUBMITTED)
+            _schedule_imei_check(trade_in)
+            schedule("email", key=f"email:received:{trade_in.pk}", trade_in=trade_in,
+                     template="received")
+            if settings.STAFF_NOTIFY_EMAIL:
+                schedule("email", key=f"email:staff-new:{trade_in.pk}", trade_in=trade_in,
+                         template="staff_new_submission")
+    except IntegrityError:
+        # The same key committed by a concurrent request between our check and our insert.
+        return TradeIn.objects.get(submission_key=submission_key)
+    return trade_in
+
+
+def _schedule_imei_check(trade_in: TradeIn) -> ImeiCheck:
+    check = ImeiCheck.objects.create(trade_in=trade_in, imei=trade_in.imei)
+    TradeIn.objects.filter(pk=trade_in.pk).update(imei_status=check.status)
+    schedule("imei_check", key=f"imei-check:{check.pk}", trade_in=trade_in, check_id=check.pk)
+    return check
+
+
+@transaction.atomic
+def imei_check_rerun(*, trade_in: TradeIn, actor: Actor) -> ImeiCheck:
+    """Staff asks for a fresh IMEI check (e.g. after the service was down)."""
+    trade_in = lock_trade_in(trade_in)
+    if trade_in.state not in (State.SUBMITTED, State.QUOTED, State.DECLINED, State.EXPIRED):
+        raise TransitionRefused(_("The IMEI check can only be re-run before the offer is accepted."))
+    check = _schedule_imei_check(trade_in)
+    record_event(trade_in, kind="imei_check_requested", actor=actor, note="Re-run requested")
+    return check
+
+

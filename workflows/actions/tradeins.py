@@ -1,0 +1,283 @@
+"""The trade-in lifecycle: one keyword-only function per transition in DESIGN.md's table."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal, InvalidOperation
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_fsm import can_proceed
+
+from workflows.actions._common import BUYER, SYSTEM, Actor, lock_trade_in, record_event, schedule
+from workflows.errors import InvalidInput, TransitionRefused
+from workflows.models import (
+    Event,
+    Fulfilment,
+    Grade,
+    ImeiCheckStatus,
+    Payout,
+    Product,
+    Quote,
+    ReturnCase,
+    State,
+    TradeIn,
+    Unit,
+    UnitStatus,
+)
+
+MAX_OFFER = Decimal("100000")
+
+
+def _refuse_unless(trade_in: TradeIn, transition: str) -> None:
+    if not can_proceed(getattr(trade_in, transition)):
+        raise TransitionRefused(
+            _("Cannot %(action)s %(ref)s: it is %(state)s.")
+            % {"action": transition, "ref": trade_in, "state": trade_in.get_state_display().lower()}
+        )
+
+
+def _transition(
+    trade_in: TradeIn, name: str, *, actor: Actor, kind: str = "", note: str = ""
+) -> Event:
+    """Run a django-fsm transition, save, and put it on the timeline."""
+    _refuse_unless(trade_in, name)
+    before = trade_in.state
+    getattr(trade_in, name)()
+    trade_in.save()
+    return record_event(trade_in, kind=kind or name, actor=actor, from_state=before,
+                        to_state=trade_in.state, note=note)
+
+
+def _lock_product(product_id: int) -> Product:
+    # Two trade-ins of the same product accepted or cancelled at once must not lose an update.
+    return Product.objects.select_for_update().get(pk=product_id)
+
+
+def _change_stock(product_id: int, delta: int) -> None:
+    product = _lock_product(product_id)
+    if product.stock + delta < 0:
+        raise TransitionRefused(_("Stock of %(product)s is already 0.") % {"product": product})
+    Product.objects.filter(pk=product_id).update(stock=F("stock") + delta)
+
+
+def _parse_amount(amount: Decimal | str) -> Decimal:
+    try:
+        value = Decimal(str(amount)).quantize(Decimal("0.01"))
+    except (InvalidOperation, ValueError):
+        raise InvalidInput(_("Enter the offer as an amount, like 120.00.")) from None
+    if not value.is_finite() or value <= 0 or value > MAX_OFFER:
+        raise InvalidInput(_("The offer must be more than 0 and at most %s.") % MAX_OFFER)
+    return value
+
+
+def wants_pickup(trade_in: TradeIn) -> bool:
+    """Local buyers get drop-off instructions instead of a shipping label."""
+    postcode = trade_in.postcode.strip().upper()
+    return trade_in.fulfilment == Fulfilment.PICKUP or postcode in {
+        p.upper() for p in settings.LOCAL_PICKUP_POSTCODES
+    }
+
+
+@transaction.atomic
+def trade_in_quote(
+    *,
+    trade_in: TradeIn,
+    actor: Actor,
+    amount: Decimal | str,
+    valid_days: int | None = None,
+    note: str = "",
+    override_reason: str = "",
+) -> Quote:
+    """Send an offer (or a counter-offer). The IMEI must have been checked and be clean,
+    unless a manager overrides the red flag with a written reason."""
+    if isinstance(actor, str):
+        raise TransitionRefused(_("Only staff can send a quote."))
+    trade_in = lock_trade_in(trade_in)
+    _refuse_unless(trade_in, "quote")
+    value = _parse_amount(amount)
+    valid_days = settings.QUOTE_VALID_DAYS if valid_days is None else int(valid_days)
+    if not 1 <= valid_days <= 90:
+        raise InvalidInput(_("A quote is valid for 1 to 90 days."))
+
+    check = trade_in.latest_imei_check()
+    if check is None or check.status == ImeiCheckStatus.PENDING:
+        raise TransitionRefused(_("Wait for the IMEI check to finish before sending a quote."))
+    override_reason = override_reason.strip()
+    if check.status != ImeiCheckStatus.CLEAN:
+        problem = ", ".join(check.red_flags) or _("check inconclusive (%s)") % check.status
+        if not override_reason:
+            raise TransitionRefused(
+                _("The IMEI check raised a red flag (%s). Only a manager can quote it, "
+                  "with a written reason.") % problem
+            )
+        if isinstance(actor, str) or not actor.has_perm("workflows.override_red_flag"):
+            raise TransitionRefused(_("Only a manager can override a red flag."))
+        trade_in.red_flag_override_reason = override_reason
+        trade_in.red_flag_override_by = actor
+        record_event(trade_in, kind="red_flag_override", actor=actor,
+                     note=f"{problem}: {override_reason}")
+
+    is_counter = trade_in.quotes.exists()
+    trade_in.offer_amount = value
+    quote = Quote.objects.create(
+        trade_in=trade_in,
+        amount=value,
+        currency=settings.CURRENCY,
+        valid_until=timezone.now() + timedelta(days=valid_days),
+        note=note.strip(),
+        sent_by=actor,
+    )
+    _transition(trade_in, "quote", actor=actor, kind="counter_quoted" if is_counter else "quoted",
+                note=f"{value} {settings.CURRENCY}, valid {valid_days} days")
+    schedule("email", key=f"email:quote:{quote.pk}", trade_in=trade_in,
+             template="counter_quote" if is_counter else "quote", quote_id=quote.pk)
+    return quote
+
+
+@transaction.atomic
+def trade_in_accept(*, quote: Quote, actor: Actor = BUYER) -> TradeIn:
+    """The buyer accepts: stock +1, a received unit with the IMEI, a pending payout."""
+    from workflows.links import check_quote_actionable
+
+    trade_in = lock_trade_in(quote.trade_in)
+    quote = Quote.objects.get(pk=quote.pk)
+    quote.trade_in = trade_in
+    check_quote_actionable(quote)  # raises LinkInvalid: superseded, used or lapsed
+    _refuse_unless(trade_in, "accept")
+
+    _change_stock(trade_in.product_id, +1)
+    Unit.objects.create(
+        product_id=trade_in.product_id, imei=trade_in.imei, status=UnitStatus.RECEIVED,
+        trade_in=trade_in,
+    )
+    Payout.objects.create(
+        trade_in=trade_in, amount=quote.amount, currency=quote.currency,
+        method=trade_in.payout_method,
+    )
+    quote.responded_at = timezone.now()
+    quote.save(update_fields=["responded_at"])
+    _transition(trade_in, "accept", actor=actor, note=f"{quote.amount} {quote.currency}")
+    if wants_pickup(trade_in):
+        schedule("email", key=f"email:accepted:{trade_in.pk}", trade_in=trade_in,
+                 template="accepted_pickup")
+    else:
+        schedule("shipping_label", key=f"label:{trade_in.pk}", trade_in=trade_in)
+    return trade_in
+
+
+@transaction.atomic
+def trade_in_decline(
+    *, trade_in: TradeIn, actor: Actor, reason: str, quote: Quote | None = None
+) -> TradeIn:
+    """Buyer (from the quote link, passing the quote) or staff declines. No stock changes."""
+    from workflows.links import check_quote_actionable
+
+    trade_in = lock_trade_in(trade_in)
+    if quote is not None:
+        quote = Quote.objects.get(pk=quote.pk)
+        quote.trade_in = trade_in
+        check_quote_actionable(quote)
+        quote.responded_at = timezone.now()
+        quote.save(update_fields=["responded_at"])
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput(_("Please give a reason for declining."))
+    _refuse_unless(trade_in, "decline")
+    trade_in.decline_reason = reason
+    event = _transition(trade_in, "decline", actor=actor, note=reason)
+    schedule("email", key=f"email:declined:{event.pk}", trade_in=trade_in, template="declined")
+    return trade_in
+
+
+@transaction.atomic
+def trade_in_expire(*, trade_in: TradeIn) -> TradeIn:
+    trade_in = lock_trade_in(trade_in)
+    quote = trade_in.latest_quote()
+    if quote is None or not quote.is_lapsed:
+        raise TransitionRefused(_("The quote for %s has not lapsed.") % trade_in)
+    _transition(trade_in, "expire", actor=SYSTEM, note=f"quote lapsed {quote.valid_until:%Y-%m-%d %H:%M}")
+    return trade_in
+
+
+def _void_unit_and_payout(trade_in: TradeIn) -> tuple[Unit, Payout]:
+    unit = Unit.objects.select_for_update().get(trade_in=trade_in)
+    payout = Payout.objects.select_for_update().get(trade_in=trade_in)
+    _change_stock(trade_in.product_id, -1)
+    return unit, payout
+
+
+@transaction.atomic
+def trade_in_cancel(*, trade_in: TradeIn, actor: Actor, reason: str) -> TradeIn:
+    """The device never arrived: take it back out of stock, void the unit and the payout."""
+    trade_in = lock_trade_in(trade_in)
+    _refuse_unless(trade_in, "cancel")
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput(_("Please give a reason for cancelling."))
+    unit, payout = _void_unit_and_payout(trade_in)
+    unit.status = UnitStatus.VOID
+    unit.save(update_fields=["status"])
+    payout.void()
+    payout.save()
+    _transition(trade_in, "cancel", actor=actor, note=reason)
+    if trade_in.labels.filter(voided_at__isnull=True).exists():
+        schedule("void_label", key=f"void-label:{trade_in.pk}", trade_in=trade_in)
+    schedule("email", key=f"email:cancelled:{trade_in.pk}", trade_in=trade_in,
+             template="cancelled")
+    return trade_in
+
+
+@transaction.atomic
+def trade_in_receive(
+    *,
+    trade_in: TradeIn,
+    actor: Actor,
+    grade: str,
+    as_found: dict[str, bool | str] | None = None,
+    notes: str = "",
+) -> TradeIn:
+    """The device is on the intake bench: link the unit and grade it."""
+    trade_in = lock_trade_in(trade_in)
+    _refuse_unless(trade_in, "receive")
+    if grade not in Grade.values:
+        raise InvalidInput(_("Choose a grade."))
+    unit = Unit.objects.select_for_update().get(trade_in=trade_in)
+    unit.grade = grade
+    unit.status = UnitStatus.GRADED
+    unit.as_found = as_found or {}
+    unit.intake_notes = notes.strip()
+    unit.graded_at = timezone.now()
+    unit.save()
+    _transition(trade_in, "receive", actor=actor, note=f"grade {grade}" + (f": {notes}" if notes else ""))
+    return trade_in
+
+
+@transaction.atomic
+def trade_in_reroute(*, trade_in: TradeIn, actor: Actor, reason: str) -> ReturnCase:
+    """Damaged beyond what was disclosed: open a return case, decline the payout, unstock."""
+    trade_in = lock_trade_in(trade_in)
+    _refuse_unless(trade_in, "reroute")
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput(_("Describe the damage that was not disclosed."))
+    unit, payout = _void_unit_and_payout(trade_in)
+    unit.status = UnitStatus.RETURNS
+    unit.save(update_fields=["status"])
+    payout.decline()
+    payout.failure_reason = reason
+    payout.save()
+    case = ReturnCase.objects.create(trade_in=trade_in, unit=unit, reason=reason, opened_by=actor)
+    _transition(trade_in, "reroute", actor=actor, note=reason)
+    schedule("email", key=f"email:rerouted:{trade_in.pk}", trade_in=trade_in,
+             template="rerouted")
+    return case
+
+
+def trade_in_close(*, trade_in: TradeIn, actor: Actor) -> TradeIn:
+    """Called when the payout is settled; the caller holds the transaction and the lock."""
+    _transition(trade_in, "close", actor=actor, note="payout settled")
+    return trade_in

@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+from workflows.models.tradeins import TradeIn
+
+
+class ShippingLabel(models.Model):
+    trade_in = models.ForeignKey(TradeIn, on_delete=models.PROTECT, related_name="labels")
+    provider = models.CharField(max_length=40)
+    label_id = models.CharField(max_length=80)
+    tracking_number = models.CharField(max_length=80, blank=True)
+    carrier = models.CharField(max_length=40, blank=True)
+    pdf = models.BinaryField()
+    is_sample = models.BooleanField(default=False)
+    voided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.provider} label {self.label_id}"

@@ -1,0 +1,298 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_fsm import FSMField, FSMModelMixin, transition
+
+from workflows.models.catalog import Product
+from workflows.models.conditions import Accessories, Battery, Body, Screen
+
+
+class State(models.TextChoices):
+    SUBMITTED = "submitted", _("Submitted")
+    QUOTED = "quoted", _("Quoted")
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")
+    EXPIRED = "expired", _("Expired")
+    CANCELLED = "cancelled", _("Cancelled")
+    RECEIVED = "received", _("Received")
+    REROUTED = "rerouted", _("Rerouted to returns")
+    CLOSED = "closed", _("Closed")
+
+
+def _nobody(instance: object, user: object) -> bool:
+    """Transitions that no staff member triggers by hand (buyer links and scheduled tasks)."""
+    return False
+
+
+# States in which somebody still has to do something.
+OPEN_STATES = [State.SUBMITTED, State.QUOTED, State.ACCEPTED, State.RECEIVED]
+
+
+class ImeiCheckStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    CLEAN = "clean", _("Clean")
+    FLAGGED = "flagged", _("Red flag")
+    UNKNOWN = "unknown", _("Unknown")
+    ERROR = "error", _("Error")
+
+
+class Fulfilment(models.TextChoices):
+    SHIP = "ship", _("Ship it with a prepaid label")
+    PICKUP = "pickup", _("Drop off / local pickup")
+
+
+class PayoutMethod(models.TextChoices):
+    STRIPE = "stripe", _("Bank transfer (Stripe)")
+    CHECK = "check", _("Check")
+    STORE_CREDIT = "store_credit", _("Store credit")
+
+
+class TradeIn(FSMModelMixin, models.Model):
+    reference = models.CharField(max_length=20, unique=True, null=True, editable=False)
+    state = FSMField(default=State.SUBMITTED, choices=State.choices, protected=True, db_index=True)
+
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="trade_ins")
+    screen = models.CharField(max_length=20, choices=Screen.choices)
+    body = models.CharField(max_length=20, choices=Body.choices)
+    battery = models.CharField(max_length=20, choices=Battery.choices)
+    accessories = models.CharField(max_length=20, choices=Accessories.choices)
+    imei = models.CharField("IMEI", max_length=15, db_index=True)
+
+    buyer_name = models.CharField(max_length=120)
+    buyer_email = models.EmailField(max_length=254)
+    buyer_phone = models.CharField(max_length=30, blank=True)
+    fulfilment = models.CharField(max_length=10, choices=Fulfilment.choices)
+    address_line1 = models.CharField(max_length=120, blank=True)
+    address_line2 = models.CharField(max_length=120, blank=True)
+    city = models.CharField(max_length=80, blank=True)
+    region = models.CharField("State / region", max_length=80, blank=True)
+    postcode = models.CharField(max_length=20, blank=True)
+    country = models.CharField(max_length=2, default="US")
+    payout_method = models.CharField(max_length=20, choices=PayoutMethod.choices)
+
+    suggested_offer = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    # Copies of the latest IMEI check's status and the latest quote's amount, kept by the
+    # actions, so the queue lists 100k trade-ins without a subquery per row.
+    imei_status = models.CharField(
+        "IMEI check", max_length=10, choices=ImeiCheckStatus.choices,
+        default=ImeiCheckStatus.PENDING,
+    )
+    offer_amount = models.DecimalField(
+        "Quoted", max_digits=10, decimal_places=2, null=True, blank=True
+    )
+    decline_reason = models.TextField(blank=True)
+    red_flag_override_reason = models.TextField(blank=True)
+    red_flag_override_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # The buyer form's one-time key: a double tap on Submit posts it twice, we keep one row.
+    submission_key = models.CharField(max_length=64, unique=True)
+
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    received_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        permissions = [
+            ("quote_tradein", "Can send quotes"),
+            ("receive_tradein", "Can receive devices at the intake bench"),
+            ("override_red_flag", "Can quote a red-flagged device"),
+        ]
+        indexes = [models.Index(fields=["state", "created_at"], name="tradein_queue_idx")]
+
+    def __str__(self) -> str:
+        return self.reference or f"Trade-in #{self.pk}"
+
+    # --- the state machine; the actions in workflows.actions call these -------------------------
+    @transition(
+        field=state,
+        source=[State.SUBMITTED, State.QUOTED, State.DECLINED, State.EXPIRED],
+        target=State.QUOTED,
+        permission="workflows.quote_tradein",
+    )
+    def quote(self) -> None:
+        pass
+
+    @transition(field=state, source=State.QUOTED, target=State.ACCEPTED, permission=_nobody)
+    def accept(self) -> None:
+        self.accepted_at = timezone.now()
+
+    @transition(
+        field=state,
+        source=[State.SUBMITTED, State.QUOTED],
+        target=State.DECLINED,
+        permission="workflows.change_tradein",
+    )
+    def decline(self) -> None:
+        pass
+
+    @transition(field=state, source=State.QUOTED, target=State.EXPIRED, permission=_nobody)
+    def expire(self) -> None:
+        pass
+
+    @transition(
+        field=state,
+        source=State.ACCEPTED,
+        target=State.CANCELLED,
+        permission="workflows.change_tradein",
+    )
+    def cancel(self) -> None:
+        pass
+
+    @transition(
+        field=state,
+        source=State.ACCEPTED,
+        target=State.RECEIVED,
+        permission="workflows.receive_tradein",
+    )
+    def receive(self) -> None:
+        self.received_at = timezone.now()
+
+    @transition(
+        field=state,
+        source=State.RECEIVED,
+        target=State.REROUTED,
+        permission="workflows.receive_tradein",
+    )
+    def reroute(self) -> None:
+        pass
+
+    @transition(field=state, source=State.RECEIVED, target=State.CLOSED, permission=_nobody)
+    def close(self) -> None:
+        pass
+
+    # --- read helpers ------------------------------------------------------------------------------
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_STATES
+
+    def condition_answers(self) -> list[tuple[str, str]]:
+        return [
+            (_("Screen"), self.get_screen_display()),
+            (_("Body"), self.get_body_display()),
+            (_("Battery"), self.get_battery_display()),
+            (_("Accessories"), self.get_accessories_display()),
+        ]
+
+    @property
+    def address_lines(self) -> list[str]:
+        city_line = " ".join(p for p in [self.city, self.region, self.postcode] if p)
+        return [line for line in [self.address_line1, self.address_line2, city_line] if line]
+
+    def latest_quote(self) -> Quote | None:
+        return self.quotes.order_by("-created_at", "-pk").first()
+
+    def latest_imei_check(self) -> ImeiCheck | None:
+        return self.imei_checks.order_by("-created_at", "-pk").first()
+
+
+class Quote(models.Model):
+    """One offer. A counter-quote is a new row; only the newest one can be accepted."""
+
+    trade_in = models.ForeignKey(TradeIn, on_delete=models.PROTECT, related_name="quotes")
+    amount = models.DecimalField(max_digits=10, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    valid_until = models.DateTimeField()
+    note = models.TextField(blank=True)
+    sent_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    responded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.currency} for {self.trade_in}"
+
+    @property
+    def is_lapsed(self) -> bool:
+        return self.valid_until <= timezone.now()
+
+
+class ImeiCheck(models.Model):
+    trade_in = models.ForeignKey(TradeIn, on_delete=models.CASCADE, related_name="imei_checks")
+    imei = models.CharField("IMEI", max_length=15)
+    provider = models.CharField(max_length=40, blank=True)
+    status = models.CharField(
+        max_length=10, choices=ImeiCheckStatus.choices, default=ImeiCheckStatus.PENDING
+    )
+    blacklisted = models.BooleanField(default=False)
+    lost_stolen = models.BooleanField("Lost / stolen", default=False)
+    finance_locked = models.BooleanField(default=False)
+    carrier = models.CharField(max_length=80, blank=True)
+    sim_lock = models.BooleanField(null=True, blank=True)
+    activation_lock = models.BooleanField(null=True, blank=True)
+    reported_model = models.CharField(max_length=120, blank=True)
+    detail = models.TextField(blank=True)
+    raw = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    checked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = "IMEI check"
+
+    def __str__(self) -> str:
+        return f"{self.imei}: {self.get_status_display()}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (ImeiCheckStatus.CLEAN, ImeiCheckStatus.FLAGGED)
+
+    @property
+    def red_flags(self) -> list[str]:
+        flags = [("blacklisted", self.blacklisted), ("lost/stolen", self.lost_stolen),
+                 ("finance-locked", self.finance_locked)]
+        return [name for name, raised in flags if raised]
+
+
+class BlockedImei(models.Model):
+    """The offline IMEI provider's blocklist, kept by staff in the admin."""
+
+    class Reason(models.TextChoices):
+        BLACKLISTED = "blacklisted", _("Blacklisted")
+        LOST_STOLEN = "lost_stolen", _("Lost / stolen")
+        FINANCE_LOCKED = "finance_locked", _("Finance-locked")
+
+    imei = models.CharField("IMEI", max_length=15, unique=True)
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    note = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "blocked IMEI"
+
+    def __str__(self) -> str:
+        return f"{self.imei} ({self.get_reason_display()})"
+
+
+class Event(models.Model):
+    """The timeline: one row per transition, side effect success or failure, or staff note."""
+
+    trade_in = models.ForeignKey(TradeIn, on_delete=models.PROTECT, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # "buyer" or "system" when no staff member acted.
+    actor_label = models.CharField(max_length=40, blank=True)
+    kind = models.CharField(max_length=40)
+    from_state = models.CharField(max_length=20, blank=True)
+    to_state = models.CharField(max_length=20, blank=True)
+    note = models.TextField(blank=True)
+    is_failure = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.from_state}→{self.to_state}"
+
+    @property
+    def who(self) -> str:
+        return self.actor.get_username() if self.actor_id else self.actor_label
