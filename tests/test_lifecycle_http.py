@@ -33,7 +33,7 @@ def form_url(product) -> str:
     return f"/trade-in/?make={dm.make.slug}&model={dm.slug}"
 
 
-def buyer_post(client: Client, product, **overrides):
+def buyer_post(client: Client, product, /, **overrides):
     data = {
         "product": product.pk, "screen": "scratched", "body": "like_new", "battery": "good",
         "accessories": "box", "imei": valid_imei(), "buyer_name": "Ada Buyer",

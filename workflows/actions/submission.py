@@ -22,8 +22,12 @@ from workflows.pricing import suggested_offer
 
 
 def normalize_imei(value: str) -> str:
-    """Digits only; raises InvalidInput unless it is a 15-digit IMEI with a valid check digit."""
-    digits = "".join(ch for ch in str(value) if ch.isdigit())
+    """The 15 digits of an IMEI typed with spaces or dashes, or scanned; InvalidInput unless
+    it has exactly 15 digits and a valid check digit."""
+    text = str(value).strip()
+    if any(not (ch.isascii() and ch.isdigit()) and ch not in " -" for ch in text):
+        raise InvalidInput(_("An IMEI has only digits."))
+    digits = text.replace(" ", "").replace("-", "")
     if len(digits) != 15:
         raise InvalidInput(_("An IMEI has exactly 15 digits."))
     if not stdnum_imei.is_valid(digits):

@@ -1,0 +1,94 @@
+"""The staff UI offers exactly the transitions this user may take, and never deletes money."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from tests.test_lifecycle_http import staff_client, workflow
+from tests.conftest import refresh
+from workflows.models import State
+
+
+def detail(client, trade_in) -> str:
+    return client.get(reverse("admin:workflows_tradein_change", args=[trade_in.pk])).content.decode()
+
+
+@pytest.mark.parametrize(("state", "shown", "hidden"), [
+    (State.SUBMITTED, ["Send Quote", "Decline…"], ["Cancel trade-in", "Receive at the intake"]),
+    (State.QUOTED, ["Send a counter-quote", "Decline…"], ["Cancel trade-in"]),
+    (State.ACCEPTED, ["Receive at the intake bench", "Cancel trade-in"], ["Send Quote", "Decline…"]),
+    (State.RECEIVED, ["Reroute and decline payout"], ["Send Quote", "Cancel trade-in"]),
+    (State.DECLINED, ["Send Quote"], ["Decline…", "Cancel trade-in"]),
+    (State.EXPIRED, ["Send a counter-quote"], ["Decline…", "Cancel trade-in"]),
+    (State.CLOSED, ["Nothing for you to do here now"], ["Send Quote", "Reroute"]),
+])
+def test_the_detail_offers_only_the_transitions_allowed_now(make_trade_in, staff, state, shown, hidden):
+    page = detail(staff_client(staff), make_trade_in(state))
+    for text in shown:
+        assert text in page, text
+    for text in hidden:
+        assert text not in page, text
+
+
+def test_the_queue_lists_open_work_first_with_the_red_flag_visible(make_trade_in, staff):
+    closed = make_trade_in(State.CLOSED)
+    flagged = make_trade_in(State.SUBMITTED, flagged=True)
+    page = staff_client(staff).get("/dashboard/trade-ins/").content.decode()
+    assert "RED FLAG" in page
+    assert page.index(flagged.reference) < page.index(closed.reference)
+
+
+def test_the_queue_searches_by_reference_imei_email_and_name(make_trade_in, staff):
+    one = make_trade_in(State.SUBMITTED, buyer_name="Zed Quinn", buyer_email="zed@q.example")
+    other = make_trade_in(State.SUBMITTED)
+    client = staff_client(staff)
+    for term in (one.reference, one.imei, "zed@q.example", "Quinn"):
+        page = client.get("/dashboard/trade-ins/", {"q": term}).content.decode()
+        assert one.reference in page and other.reference not in page, term
+
+
+def test_a_refused_transition_is_a_message_and_changes_nothing(make_trade_in, staff):
+    trade_in = make_trade_in(State.CLOSED)
+    response = workflow(staff_client(staff), trade_in, "decline", reason="late")
+    assert "cannot do that" in response.content.decode()
+    assert refresh(trade_in).state == State.CLOSED
+
+
+def test_workflow_urls_act_only_on_post(make_trade_in, staff):
+    trade_in = make_trade_in(State.SUBMITTED)
+    url = reverse("admin:workflows_tradein_workflow", args=[trade_in.pk, "decline"])
+    assert staff_client(staff).get(url).status_code == 405
+
+
+def test_trade_ins_and_payouts_cannot_be_deleted(make_trade_in, admin_user):
+    trade_in = make_trade_in(State.ACCEPTED)
+    client = staff_client(admin_user)
+    for url in (reverse("admin:workflows_tradein_delete", args=[trade_in.pk]),
+                reverse("admin:workflows_payout_delete", args=[trade_in.payout.pk])):
+        assert client.post(url, {"post": "yes"}).status_code == 403
+    assert refresh(trade_in).state == State.ACCEPTED
+
+
+def test_anonymous_users_are_sent_to_login(client, db):
+    for url in ("/dashboard/trade-ins/", "/dashboard/intake/", "/dashboard/"):
+        response = client.get(url)
+        assert response.status_code == 302 and "/dashboard/login/" in response["Location"]
+
+
+def test_every_admin_page_renders(make_trade_in, admin_user):
+    trade_in = make_trade_in(State.REROUTED)
+    client = staff_client(admin_user)
+    urls = ["/dashboard/", "/dashboard/trade-ins/", "/dashboard/intake/", "/dashboard/payouts/",
+            "/dashboard/returns/", "/dashboard/products/", "/dashboard/units/",
+            reverse("admin:workflows_tradein_change", args=[trade_in.pk]),
+            reverse("admin:workflows_payout_change", args=[trade_in.payout.pk]),
+            reverse("admin:workflows_returncase_change", args=[trade_in.return_case.pk]),
+            reverse("admin:workflows_product_change", args=[trade_in.product_id]),
+            reverse("admin:workflows_unit_change", args=[trade_in.unit.pk])]
+    for name in ("devicemodel", "make", "conditiondeduction", "blockedimei", "sideeffect",
+                 "shippinglabel", "imeicheck", "storecredit"):
+        urls.append(reverse(f"admin:workflows_{name}_changelist"))
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 200, url

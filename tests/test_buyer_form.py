@@ -1,0 +1,94 @@
+"""Bad input on the buyer form says what is wrong and saves nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.factories import DeviceModelFactory, ProductFactory, valid_imei
+from tests.test_lifecycle_http import buyer_post, form_url
+from workflows.models import Event, SideEffect, TradeIn
+
+
+def assert_nothing_saved() -> None:
+    assert TradeIn.objects.count() == 0
+    assert Event.objects.count() == 0
+    assert SideEffect.objects.count() == 0
+
+
+def test_it_walks_make_then_model_then_details(client, product):
+    dm = product.device_model
+    page = client.get("/trade-in/").content.decode()
+    assert f"?make={dm.make.slug}" in page
+    page = client.get(f"/trade-in/?make={dm.make.slug}").content.decode()
+    assert dm.name in page
+    filtered = client.get(f"/trade-in/?make={dm.make.slug}&q=zzz").content.decode()
+    assert dm.name not in filtered.split("<div class=\"tiles\">")[1]
+    page = client.get(form_url(product)).content.decode()
+    assert "128 GB" in page and 'inputmode="numeric"' in page
+    for field in ("screen", "body", "battery", "accessories", "imei", "buyer_name"):
+        assert f'name="{field}"' in page
+    # Every form control has a visible label.
+    assert page.count("<label") >= page.count("<input") - page.count('type="hidden"') - 1
+
+
+def test_the_storefront_footer_links_to_the_trade_in_page(client, db):
+    page = client.get("/").content.decode()
+    footer = page.split("<footer")[1]
+    assert 'href="/trade-in/"' in footer
+
+
+@pytest.mark.parametrize(("overrides", "message"), [
+    ({"imei": "12345"}, "exactly 15 digits"),
+    ({"imei": valid_imei()[:-1] + "0" if not valid_imei().endswith("0") else "356938035643801"},
+     "last digit does not match"),
+    ({"imei": "35693803564380x9"}, "only digits"),
+    ({"imei": "٣٥٦٩٣٨٠٣٥٦٤٣٨٠٩"}, "only digits"),
+    ({"screen": ""}, "This field is required"),
+    ({"battery": "great"}, "Select a valid choice"),
+    ({"buyer_email": "not-an-email"}, "valid email"),
+    ({"buyer_name": "x" * 500}, "at most 120 characters"),
+    ({"address_line1": ""}, "Needed for the shipping label"),
+    ({"payout_method": "bitcoin"}, "Select a valid choice"),
+    ({"product": "999999"}, "Choose one of the storage sizes shown"),
+])
+def test_it_rejects_bad_input_and_saves_nothing(client, product, overrides, message):
+    response = buyer_post(client, product, **overrides)
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert message in body
+    assert 'aria-live="polite"' in body
+    assert_nothing_saved()
+
+
+def test_it_refuses_a_storage_of_another_model(client, product):
+    other = ProductFactory(device_model=DeviceModelFactory(), storage_gb=256)
+    response = buyer_post(client, product, product=other.pk)
+    assert response.status_code == 400
+    assert_nothing_saved()
+
+
+def test_it_404s_nothing_for_an_unknown_make_or_model(client, product):
+    assert client.get("/trade-in/?make=nokia").status_code == 200  # back to choosing a make
+    page = client.get(f"/trade-in/?make={product.device_model.make.slug}&model=n-gage")
+    assert page.status_code == 200 and "Find your model" in page.content.decode()
+
+
+def test_a_double_tap_creates_one_trade_in(client, product):
+    first = buyer_post(client, product, submission_key="same-key", imei=valid_imei())
+    second = buyer_post(client, product, submission_key="same-key", imei=valid_imei())
+    assert first.status_code == second.status_code == 302
+    assert first["Location"] == second["Location"]
+    assert TradeIn.objects.count() == 1
+
+
+def test_pickup_needs_no_address(client, product):
+    response = buyer_post(client, product, fulfilment="pickup", address_line1="", city="",
+                          postcode="")
+    assert response.status_code == 302
+    assert TradeIn.objects.get().fulfilment == "pickup"
+
+
+def test_the_honeypot_catches_bots(client, product):
+    response = buyer_post(client, product, website="http://spam.example")
+    assert response.status_code == 400
+    assert_nothing_saved()

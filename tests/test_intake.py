@@ -1,0 +1,80 @@
+"""The intake bench: scan, match, grade; anything else is a clear message and no change."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from tests.conftest import refresh
+from tests.factories import valid_imei
+from tests.test_lifecycle_http import staff_client
+from workflows.models import Event, State
+
+
+@pytest.fixture
+def bench(staff):
+    return staff_client(staff)
+
+
+def scan(bench, imei: str) -> str:
+    response = bench.get(reverse("admin:intake_bench"), {"imei": imei})
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_the_scan_field_has_focus_and_enter_submits(bench, db):
+    page = scan(bench, "")
+    assert 'name="imei"' in page and "autofocus" in page
+    assert 'inputmode="numeric"' in page
+
+
+def test_a_match_asks_for_a_grade_beside_the_disclosure(bench, make_trade_in):
+    trade_in = make_trade_in(State.ACCEPTED)
+    page = scan(bench, f" {trade_in.imei[:5]} {trade_in.imei[5:]} ")  # scanners add spaces
+    assert trade_in.reference in page
+    assert "Light scratches" in page  # what the buyer disclosed
+    assert "Powers on" in page and "like new, no visible wear" in page
+
+
+@pytest.mark.parametrize(("state", "message"), [
+    (State.SUBMITTED, "is submitted, not accepted"),
+    (State.QUOTED, "is quoted, not accepted"),
+    (State.RECEIVED, "was already received"),
+    (State.CANCELLED, "is cancelled, not accepted"),
+])
+def test_a_device_in_the_wrong_state_changes_nothing(bench, make_trade_in, state, message):
+    trade_in = make_trade_in(state)
+    events = Event.objects.count()
+    page = scan(bench, trade_in.imei)
+    assert message in page and "Search by reference" in page
+    assert 'id="intake-match"' not in page
+    assert refresh(trade_in).state == state
+    assert Event.objects.count() == events
+
+
+def test_an_unknown_or_malformed_imei_changes_nothing(bench, db):
+    assert "No trade-in has IMEI" in scan(bench, valid_imei())
+    assert "exactly 15 digits" in scan(bench, "123")
+
+
+def test_receiving_twice_is_refused(bench, make_trade_in):
+    trade_in = make_trade_in(State.ACCEPTED)
+    data = {"trade_in": trade_in.pk, "grade": "A"}
+    bench.post(reverse("admin:intake_bench"), data)
+    again = bench.post(reverse("admin:intake_bench"), data, follow=True).content.decode()
+    assert "Cannot receive" in again
+    assert Event.objects.filter(trade_in=trade_in, kind="receive").count() == 1
+
+
+def test_a_reference_search_finds_the_trade_in(bench, make_trade_in):
+    trade_in = make_trade_in(State.ACCEPTED)
+    page = bench.get(reverse("admin:intake_bench"), {"ref": trade_in.reference.lower()})
+    assert 'id="intake-match"' in page.content.decode()
+
+
+def test_damaged_needs_a_description(bench, make_trade_in):
+    trade_in = make_trade_in(State.ACCEPTED)
+    page = bench.post(reverse("admin:intake_bench"),
+                      {"trade_in": trade_in.pk, "grade": "C", "damaged": "on"}, follow=True)
+    assert "Describe the damage" in page.content.decode()
+    assert refresh(trade_in).state == State.ACCEPTED

@@ -1,0 +1,119 @@
+"""Side effects run after commit, are retried with backoff, show on the timeline, and never
+undo or repeat what a person did."""
+
+from __future__ import annotations
+
+import socket
+import uuid
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from tests.conftest import submission
+from workflows import actions
+from workflows.actions._common import schedule
+from workflows.models import Event, SideEffect, SideEffectStatus, State, TradeIn
+from workflows.tasks import run_due_side_effects, run_side_effect
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]  # nothing listens here once the socket closes
+
+
+def make_due() -> None:
+    SideEffect.objects.filter(status=SideEffectStatus.PENDING).update(
+        next_attempt_at=timezone.now())
+
+
+def test_an_smtp_outage_loses_nothing_and_mails_once_it_is_back(product, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", closed_port(), 2
+    trade_in = actions.trade_in_submit(submission=submission(product), submission_key="k1")
+    run_due_side_effects()
+
+    trade_in.refresh_from_db()
+    assert trade_in.state == State.SUBMITTED  # the buyer's submission stands
+    assert trade_in.imei_status == "clean"  # the IMEI check did not depend on mail
+    effect = SideEffect.objects.get(kind="email")
+    assert effect.status == SideEffectStatus.PENDING and effect.attempts == 1
+    assert effect.next_attempt_at > timezone.now()
+    failure = Event.objects.get(trade_in=trade_in, kind="email", is_failure=True)
+    assert "failed (attempt 1)" in failure.note and "retrying in 30 s" in failure.note
+    assert run_due_side_effects() == 0  # not due yet: backoff
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    make_due()
+    run_due_side_effects()
+    make_due()
+    run_due_side_effects()
+    assert len(mail.outbox) == 1
+    effect.refresh_from_db()
+    assert effect.status == SideEffectStatus.DONE and effect.attempts == 2
+    assert Event.objects.filter(trade_in=trade_in, kind="email", is_failure=False).count() == 1
+
+
+def test_it_gives_up_after_the_last_attempt_and_says_so(product, settings):
+    settings.SIDE_EFFECT_MAX_ATTEMPTS = 2
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", closed_port(), 2
+    trade_in = actions.trade_in_submit(submission=submission(product), submission_key="k2")
+    run_due_side_effects()
+    make_due()
+    run_due_side_effects()
+    effect = SideEffect.objects.get(kind="email")
+    assert effect.status == SideEffectStatus.FAILED
+    assert Event.objects.filter(trade_in=trade_in, kind="email", is_failure=True,
+                                note__contains="gave up").exists()
+
+
+def test_the_same_work_is_scheduled_and_done_once(product):
+    trade_in = actions.trade_in_submit(submission=submission(product), submission_key="k3")
+    first = schedule("email", key="email:once", trade_in=trade_in, template="received")
+    again = schedule("email", key="email:once", trade_in=trade_in, template="received")
+    assert first.pk == again.pk
+    run_side_effect(first.pk)
+    assert run_side_effect(first.pk) == "not due"
+    assert sum("email:once" == e.key for e in SideEffect.objects.all()) == 1
+    assert len([m for m in mail.outbox if "received" in m.subject]) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_after_commit_the_worker_runs_the_side_effects(product, monkeypatch):
+    from django_q.conf import Conf
+
+    monkeypatch.setattr(Conf, "SYNC", True)  # the django-q2 task runs in-process
+    trade_in = actions.trade_in_submit(submission=submission(product), submission_key="k4")
+    trade_in.refresh_from_db()
+    assert trade_in.imei_status == "clean"
+    assert [m.subject for m in mail.outbox] == [
+        f"We received your trade-in request ({trade_in.reference})"]
+    assert not SideEffect.objects.filter(status=SideEffectStatus.PENDING).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rolled_back_action_schedules_nothing(product, monkeypatch):
+    from django.db import transaction
+    from django_q.conf import Conf
+
+    monkeypatch.setattr(Conf, "SYNC", True)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        actions.trade_in_submit(submission=submission(product), submission_key=uuid.uuid4().hex)
+        raise RuntimeError("the request failed after the action")
+    assert not TradeIn.objects.exists() and not SideEffect.objects.exists()
+    assert mail.outbox == []
+
+
+def test_the_rerun_check_uses_the_blocklist_as_it_is_now(make_trade_in, staff, drain):
+    from workflows.models import BlockedImei
+
+    trade_in = make_trade_in(State.SUBMITTED)
+    assert trade_in.imei_status == "clean"
+    BlockedImei.objects.create(imei=trade_in.imei, reason=BlockedImei.Reason.LOST_STOLEN)
+    actions.imei_check_rerun(trade_in=trade_in, actor=staff)
+    drain()
+    trade_in.refresh_from_db()
+    assert trade_in.imei_status == "flagged"
+    assert trade_in.latest_imei_check().lost_stolen
