@@ -53,7 +53,9 @@ class IntakeScanForm(forms.Form):
     imei = forms.CharField(
         label=_("Scan or type the IMEI"), max_length=40,
         widget=UnfoldAdminTextInputWidget(attrs={
-            "autofocus": True, "inputmode": "numeric", "autocomplete": "off",
+            # The next scan replaces whatever is in the field.
+            "autofocus": True, "onfocus": "this.select()", "inputmode": "numeric",
+            "autocomplete": "off",
             "placeholder": "15 digits, then Enter",
         }),
     )

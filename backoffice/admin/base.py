@@ -17,6 +17,7 @@ class ReadOnlyInline(TabularInline):
     """Rows written only by the actions: shown, never edited here."""
 
     extra = 0
+    hide_title = True
     can_delete = False
     show_change_link = False
 

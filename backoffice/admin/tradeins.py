@@ -172,7 +172,7 @@ class TradeInAdmin(NoDeleteAdmin):
             ImeiCheckStatus.CLEAN, ImeiCheckStatus.PENDING)
         can_override = request.user.has_perm("workflows.override_red_flag")
         quote_form = None
-        if "quote" in allowed:
+        if "quote" in allowed and not (needs_override and not can_override):
             quote_form = QuoteForm(initial={"amount": trade_in.offer_amount or trade_in.suggested_offer})
             if not (needs_override and can_override):
                 del quote_form.fields["override_reason"]

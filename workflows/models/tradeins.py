@@ -98,6 +98,8 @@ class TradeIn(FSMModelMixin, models.Model):
 
     class Meta:
         ordering = ["created_at"]
+        verbose_name = "trade-in"
+        verbose_name_plural = "trade-ins"
         permissions = [
             ("quote_tradein", "Can send quotes"),
             ("receive_tradein", "Can receive devices at the intake bench"),
