@@ -9,6 +9,7 @@ from django.contrib.auth.models import Group, User
 from django.core import mail
 from django.db.models import Sum
 
+from backoffice.roles import sync_roles
 from tests.factories import ProductFactory, load_deductions, valid_imei
 from workflows import actions
 from workflows.models import (
@@ -28,6 +29,7 @@ PASSWORD = "tradein-demo"
 
 
 def _user(username: str, group: str) -> User:
+    sync_roles()  # transactional (browser) tests flush the groups the migration made
     user = User.objects.create_user(username, f"{username}@shop.example", PASSWORD, is_staff=True)
     user.groups.add(Group.objects.get(name=group))
     return user
