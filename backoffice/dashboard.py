@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest
+import json
 
-from workflows.models import State, TradeIn
+from django.conf import settings
+from django.http import HttpRequest
+from django.urls import reverse
+
 from workflows.integrations import imei, shipping
+from workflows.models import State, TradeIn
+from workflows.selectors import dashboard_stats
 
 
 def new_submissions_badge(request: HttpRequest) -> str | None:
@@ -20,11 +25,44 @@ def environment_callback(request: HttpRequest) -> list[str] | None:
     return None
 
 
+def _duration(delta) -> str:
+    if delta is None:
+        return "–"
+    hours = delta.total_seconds() / 3600
+    return f"{hours:.1f} h" if hours < 48 else f"{hours / 24:.1f} days"
+
+
 def dashboard_callback(request: HttpRequest, context: dict) -> dict:
-    new = (
-        TradeIn.objects.filter(state=State.SUBMITTED)
-        .select_related("product__device_model__make")
-        .order_by("created_at")[:10]
-    )
-    context.update({"new_submissions": new})
+    if not request.user.has_perm("workflows.view_tradein"):
+        return context
+    stats = dashboard_stats()
+    queue = reverse("admin:workflows_tradein_changelist")
+    rate = stats.acceptance_rate_30d
+    context.update({
+        "new_submissions": TradeIn.objects.filter(state=State.SUBMITTED)
+        .select_related("product__device_model__make").order_by("created_at")[:10],
+        "cards": [
+            ("New today", stats.new_today, queue),
+            ("Awaiting quote", stats.awaiting_quote, f"{queue}?state__exact=submitted"),
+            ("Awaiting the buyer", stats.awaiting_buyer, f"{queue}?state__exact=quoted"),
+            ("Accepted, awaiting arrival", stats.awaiting_arrival,
+             f"{queue}?state__exact=accepted"),
+            ("Received this week", stats.received_this_week, f"{queue}?state__exact=received"),
+            ("Pending payout liability",
+             f"{settings.CURRENCY_SYMBOL}{stats.payout_liability:,.2f}",
+             reverse("admin:workflows_payout_changelist") + "?status__exact=pending"),
+            ("Acceptance rate, 30 days", "–" if rate is None else f"{rate:.0%}", ""),
+            ("Median time to quote", _duration(stats.median_time_to_quote), ""),
+        ],
+        "chart": json.dumps({
+            "labels": [d.strftime("%b %d") for d in stats.days],
+            "datasets": [
+                {"label": "Submissions", "data": stats.submissions_per_day,
+                 "backgroundColor": "#a78bfa"},
+                {"label": "Acceptances", "data": stats.acceptances_per_day,
+                 "backgroundColor": "#22c55e"},
+            ],
+        }),
+        "top_models": stats.top_models,
+    })
     return context

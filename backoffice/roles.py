@@ -56,12 +56,14 @@ def sync_roles(apps=None) -> None:
         apps = global_apps
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
+    by_name = {
+        f"{app_label}.{codename}": pk
+        for pk, app_label, codename in Permission.objects.values_list(
+            "pk", "content_type__app_label", "codename")
+    }
     for name, perms in ROLES.items():
+        missing = [perm for perm in perms if perm not in by_name]
+        if missing:
+            raise LookupError(f"Role {name} names unknown permissions: {missing}")
         group, _ = Group.objects.get_or_create(name=name)
-        wanted = []
-        for perm in perms:
-            app_label, codename = perm.split(".")
-            wanted.append(
-                Permission.objects.get(content_type__app_label=app_label, codename=codename)
-            )
-        group.permissions.set(wanted)
+        group.permissions.set([by_name[perm] for perm in perms])

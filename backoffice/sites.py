@@ -18,6 +18,7 @@ FRIENDLY_PREFIXES = {
 
 class BackofficeSite(UnfoldAdminSite):
     site_url = "/"
+    index_template = "backoffice/index.html"
 
     def extra_urls(self) -> list:
         from backoffice.views import intake_bench

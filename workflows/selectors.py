@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 
+from django.db.models import Count, Min, Sum
+from django.db.models.functions import TruncDate
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from workflows.actions import normalize_imei
 from workflows.errors import InvalidInput
-from workflows.models import State, TradeIn
+from workflows.models import Payout, PayoutStatus, State, TradeIn
 
 
 @dataclass(frozen=True)
@@ -41,3 +46,76 @@ def find_for_intake(raw_imei: str) -> IntakeMatch:
         _("%(ref)s with this IMEI is %(state)s, not accepted; it cannot be received.")
         % {"ref": latest, "state": latest.get_state_display().lower()},
     )
+
+
+@dataclass(frozen=True)
+class DashboardStats:
+    new_today: int
+    awaiting_quote: int
+    awaiting_buyer: int
+    awaiting_arrival: int
+    received_this_week: int
+    payout_liability: Decimal
+    acceptance_rate_30d: float | None  # of trade-ins first quoted in the last 30 days
+    median_time_to_quote: timedelta | None
+    days: list[date]
+    submissions_per_day: list[int]
+    acceptances_per_day: list[int]
+    top_models: list[tuple[str, int]]
+
+
+def dashboard_stats(now: datetime | None = None, days: int = 30) -> DashboardStats:
+    """The numbers on the dashboard home, in a fixed, small number of queries."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    start_of_today = timezone.make_aware(datetime.combine(today, time.min))
+    start_of_week = start_of_today - timedelta(days=today.weekday())
+    since = start_of_today - timedelta(days=days - 1)
+
+    by_state = dict(
+        TradeIn.objects.filter(state__in=[State.SUBMITTED, State.QUOTED, State.ACCEPTED])
+        .values_list("state").annotate(n=Count("pk")).values_list("state", "n")
+    )
+    liability = Payout.objects.filter(
+        status__in=[PayoutStatus.PENDING, PayoutStatus.FAILED]).aggregate(s=Sum("amount"))["s"]
+
+    quoted = list(
+        TradeIn.objects.annotate(first_quote=Min("quotes__created_at"))
+        .filter(first_quote__gte=since)
+        .values_list("created_at", "first_quote", "accepted_at")
+    )
+    waits = sorted(first - created for created, first, _accepted in quoted)
+    accepted = sum(1 for *_rest, accepted_at in quoted if accepted_at is not None)
+
+    submitted_days = _per_day(TradeIn.objects.filter(created_at__gte=since), "created_at")
+    accepted_days = _per_day(TradeIn.objects.filter(accepted_at__gte=since), "accepted_at")
+    day_list = [since.date() + timedelta(days=i) for i in range(days)]
+
+    top = (
+        TradeIn.objects.filter(created_at__gte=since)
+        .values("product__device_model__make__name", "product__device_model__name")
+        .annotate(n=Count("pk")).order_by("-n")[:5]
+    )
+    return DashboardStats(
+        new_today=TradeIn.objects.filter(created_at__gte=start_of_today).count(),
+        awaiting_quote=by_state.get(State.SUBMITTED, 0),
+        awaiting_buyer=by_state.get(State.QUOTED, 0),
+        awaiting_arrival=by_state.get(State.ACCEPTED, 0),
+        received_this_week=TradeIn.objects.filter(received_at__gte=start_of_week).count(),
+        payout_liability=liability or Decimal("0"),
+        acceptance_rate_30d=accepted / len(quoted) if quoted else None,
+        median_time_to_quote=waits[len(waits) // 2] if waits else None,
+        days=day_list,
+        submissions_per_day=[submitted_days.get(d, 0) for d in day_list],
+        acceptances_per_day=[accepted_days.get(d, 0) for d in day_list],
+        top_models=[(f"{row['product__device_model__make__name']} "
+                     f"{row['product__device_model__name']}", row["n"]) for row in top],
+    )
+
+
+def _per_day(queryset, field: str) -> dict[date, int]:
+    rows = (
+        queryset.annotate(day=TruncDate(field, tzinfo=timezone.get_current_timezone()))
+        .values("day").annotate(n=Count("pk")).values_list("day", "n")
+    )
+    return dict(rows)

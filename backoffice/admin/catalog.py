@@ -3,10 +3,14 @@ from __future__ import annotations
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from import_export.admin import ImportExportModelAdmin
+from import_export.formats.base_formats import CSV, XLSX
 from unfold.admin import ModelAdmin, TabularInline
+from unfold.contrib.import_export.forms import ExportForm, ImportForm
 from unfold.decorators import display
 
 from backoffice.admin.base import ReadOnlyInline
+from backoffice.resources import ConditionDeductionResource, ProductPriceResource
 from workflows.models import (
     BlockedImei,
     ConditionDeduction,
@@ -51,8 +55,23 @@ class UnitInline(ReadOnlyInline):
             status=UnitStatus.VOID)
 
 
+class PriceListAdmin(ModelAdmin, ImportExportModelAdmin):
+    """Managers own prices: they edit them here or import a CSV, with preview and errors."""
+
+    import_form_class = ImportForm
+    export_form_class = ExportForm
+    formats = [CSV, XLSX]
+
+    def has_import_permission(self, request: HttpRequest) -> bool:
+        return self.has_change_permission(request)
+
+    def has_export_permission(self, request: HttpRequest) -> bool:
+        return self.has_change_permission(request)
+
+
 @admin.register(Product)
-class ProductAdmin(ModelAdmin):
+class ProductAdmin(PriceListAdmin):
+    resource_classes = [ProductPriceResource]
     list_display = ["__str__", "sku", "base_price", "stock"]
     list_filter = ["device_model__make"]
     search_fields = ["sku", "device_model__name", "device_model__make__name"]
@@ -89,7 +108,8 @@ class UnitAdmin(ModelAdmin):
 
 
 @admin.register(ConditionDeduction)
-class ConditionDeductionAdmin(ModelAdmin):
+class ConditionDeductionAdmin(PriceListAdmin):
+    resource_classes = [ConditionDeductionResource]
     list_display = ["question", "answer", "percent"]
     list_editable = ["percent"]
     list_filter = ["question"]

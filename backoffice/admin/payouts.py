@@ -5,11 +5,16 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpR
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
+from import_export.admin import ExportActionModelAdmin
+from import_export.formats.base_formats import CSV, XLSX
 from unfold.admin import ModelAdmin
+from unfold.contrib.filters.admin import RangeDateFilter
+from unfold.contrib.import_export.forms import ExportForm
 from unfold.decorators import display
 
 from backoffice.admin.base import NoDeleteAdmin, call_action, form_errors
 from backoffice.forms import CheckSettleForm, ReasonForm, ResolveReturnForm
+from backoffice.resources import PayoutResource
 from workflows import actions
 from workflows.models import (
     Payout,
@@ -28,10 +33,17 @@ PAYOUT_COLOURS = {
 
 
 @admin.register(Payout)
-class PayoutAdmin(NoDeleteAdmin):
+class PayoutAdmin(NoDeleteAdmin, ExportActionModelAdmin):
+    """Managers settle here, and export the selected or filtered payouts for accounting."""
+
+    resource_classes = [PayoutResource]
+    export_form_class = ExportForm
+    formats = [CSV, XLSX]
     list_display = ["trade_in", "buyer", "amount", "currency", "method", "status_label",
                     "created_at", "settled_at", "settlement_reference"]
-    list_filter = ["status", "method", "created_at"]
+    list_filter = ["status", "method", ("created_at", RangeDateFilter),
+                   ("settled_at", RangeDateFilter)]
+    list_filter_submit = True
     search_fields = ["=trade_in__reference", "trade_in__buyer_email", "settlement_reference"]
     list_select_related = ["trade_in"]
     show_full_result_count = False
@@ -43,6 +55,9 @@ class PayoutAdmin(NoDeleteAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # payouts are created when a buyer accepts
+
+    def has_export_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("workflows.export_payout")
 
     @display(description=_("Buyer"), ordering="trade_in__buyer_name")
     def buyer(self, obj: Payout) -> str:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 
@@ -50,6 +51,7 @@ class Product(models.Model):
         max_digits=10,
         decimal_places=2,
         default=Decimal("0.00"),
+        validators=[MinValueValidator(Decimal("0"))],
         help_text="What we pay for a flawless unit, before condition deductions.",
     )
 

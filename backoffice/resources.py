@@ -1,0 +1,70 @@
+"""django-import-export resources: the payouts export for accounting and the price-list import."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from import_export import fields, resources
+
+from workflows.models import ConditionDeduction, Payout, Product
+
+
+class PayoutResource(resources.ModelResource):
+    """One row per payout, as accounting wants it. Export only."""
+
+    reference = fields.Field(attribute="trade_in__reference", column_name="reference")
+    buyer = fields.Field(attribute="trade_in__buyer_name", column_name="buyer")
+    email = fields.Field(attribute="trade_in__buyer_email", column_name="email")
+    amount = fields.Field(attribute="amount", column_name="amount")
+    currency = fields.Field(attribute="currency", column_name="currency")
+    method = fields.Field(attribute="method", column_name="method")
+    status = fields.Field(attribute="status", column_name="status")
+    created = fields.Field(attribute="created_at", column_name="created")
+    settled = fields.Field(attribute="settled_at", column_name="settled")
+    settlement_reference = fields.Field(attribute="settlement_reference",
+                                        column_name="settlement_reference")
+
+    class Meta:
+        model = Payout
+        fields = ["reference", "buyer", "email", "amount", "currency", "method", "status",
+                  "created", "settled", "settlement_reference"]
+        export_order = fields
+
+    def filter_export(self, queryset, **kwargs):
+        # One query for the trade-in columns, not one per row.
+        return super().filter_export(queryset, **kwargs).select_related("trade_in")
+
+
+class ProductPriceResource(resources.ModelResource):
+    """The base price list, matched by SKU. Unknown SKUs are errors, never new products."""
+
+    class Meta:
+        model = Product
+        import_id_fields = ["sku"]
+        fields = ["sku", "base_price"]
+        export_order = ["sku", "base_price"]
+        skip_unchanged = True
+        report_skipped = False
+        clean_model_instances = True
+
+    def init_instance(self, row=None):
+        raise ValidationError(
+            f"Unknown SKU {row.get('sku')!r}: add the product to the catalog first."
+        )
+
+
+class ConditionDeductionResource(resources.ModelResource):
+    """The percentage each condition answer takes off, matched by question and answer."""
+
+    class Meta:
+        model = ConditionDeduction
+        import_id_fields = ["question", "answer"]
+        fields = ["question", "answer", "percent"]
+        export_order = fields
+        skip_unchanged = True
+        clean_model_instances = True
+
+    def init_instance(self, row=None):
+        raise ValidationError(
+            f"Unknown answer {row.get('question')}={row.get('answer')}: "
+            "the questionnaire's answers are fixed."
+        )

@@ -1,0 +1,205 @@
+"""The role matrix: every admin page, export and action, for Staff, Manager and Admin.
+
+Each check performs the operation for real and reports whether it happened; a refused
+operation must also leave the data as it was.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from django.urls import reverse
+
+from tests.conftest import refresh
+from tests.test_lifecycle_http import staff_client, workflow
+from workflows.models import (
+    BlockedImei,
+    PayoutStatus,
+    Product,
+    ReturnStatus,
+    SideEffect,
+    State,
+    TradeIn,
+)
+
+STAFF, MANAGER, ADMIN = "staff", "manager", "admin"
+EVERYONE = {STAFF, MANAGER, ADMIN}
+MANAGERS = {MANAGER, ADMIN}
+
+
+def page(url_or_name, *args):
+    def check(client, build):
+        url = url_or_name if url_or_name.startswith("/") else reverse(url_or_name, args=args)
+        status = client.get(url).status_code
+        assert status in (200, 403), (url, status)
+        return status == 200
+    return check
+
+
+def detail_page(name):
+    def check(client, build):
+        trade_in = build(State.REROUTED)
+        obj = {"tradein": trade_in, "payout": trade_in.payout, "returncase": trade_in.return_case,
+               "unit": trade_in.unit, "product": trade_in.product}[name]
+        return page(f"admin:workflows_{name}_change", obj.pk)(client, build)
+    return check
+
+
+def quote(client, build):
+    trade_in = build(State.SUBMITTED)
+    workflow(client, trade_in, "quote", amount="100", valid_days="7")
+    return refresh(trade_in).state == State.QUOTED
+
+
+def override_red_flag(client, build):
+    trade_in = build(State.SUBMITTED, flagged=True)
+    workflow(client, trade_in, "quote", amount="100", valid_days="7", override_reason="Cleared")
+    return refresh(trade_in).state == State.QUOTED
+
+
+def transition(step, state, expected):
+    def check(client, build):
+        trade_in = build(state)
+        workflow(client, trade_in, step, reason="Because")
+        return refresh(trade_in).state == expected
+    return check
+
+
+def receive(client, build):
+    trade_in = build(State.ACCEPTED)
+    client.post(reverse("admin:intake_bench"), {"trade_in": trade_in.pk, "grade": "A"})
+    return refresh(trade_in).state == State.RECEIVED
+
+
+def settle_check(client, build):
+    trade_in = build(State.RECEIVED)
+    client.post(reverse("admin:workflows_payout_settle", args=[trade_in.payout.pk]),
+                {"check_number": "77", "check_date": date.today().isoformat()})
+    return refresh(trade_in.payout).status == PayoutStatus.SETTLED
+
+
+def issue_store_credit(client, build):
+    trade_in = build(State.RECEIVED, payout_method="store_credit")
+    client.post(reverse("admin:workflows_payout_settle", args=[trade_in.payout.pk]))
+    return refresh(trade_in.payout).status == PayoutStatus.SETTLED
+
+
+def resolve_return(client, build):
+    case = build(State.REROUTED).return_case
+    client.post(reverse("admin:workflows_returncase_close", args=[case.pk, "resolve"]),
+                {"resolution": "returned", "note": ""})
+    return refresh(case).status == ReturnStatus.RESOLVED
+
+
+def export_payouts(client, build):
+    build(State.ACCEPTED)
+    response = client.post(reverse("admin:workflows_payout_export"),
+                           {"format": "0", "resource": "0"})
+    return response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+
+
+def export_selected_payouts(client, build):
+    trade_in = build(State.ACCEPTED)
+    response = client.post(reverse("admin:workflows_payout_changelist"), {
+        "action": "export_admin_action", "_selected_action": [trade_in.payout.pk]})
+    return response.status_code == 200 and b"export" in response.content.lower() and \
+        b"Export selected" not in response.content  # the export form, not the list again
+
+
+def edit_price(client, build):
+    product = build(State.SUBMITTED).product
+    url = reverse("admin:workflows_product_change", args=[product.pk])
+    client.post(url, {"device_model": product.device_model_id, "storage_gb": product.storage_gb,
+                      "sku": product.sku, "base_price": "777.00",
+                      "units-TOTAL_FORMS": "0", "units-INITIAL_FORMS": "0"})
+    return Product.objects.get(pk=product.pk).base_price == 777
+
+
+def retry_side_effect(client, build):
+    trade_in = build(State.SUBMITTED)
+    effect = SideEffect.objects.filter(trade_in=trade_in).first()
+    SideEffect.objects.filter(pk=effect.pk).update(status="failed")
+    client.post(reverse("admin:workflows_sideeffect_changelist"),
+                {"action": "retry_now", "_selected_action": [effect.pk]})
+    return refresh(effect).status != "failed"
+
+
+def add_blocked_imei(client, build):
+    client.post(reverse("admin:workflows_blockedimei_add"),
+                {"imei": "490154203237518", "reason": "blacklisted", "note": ""})
+    return BlockedImei.objects.filter(imei="490154203237518").exists()
+
+
+def delete_blocked_imei(client, build):
+    blocked = BlockedImei.objects.create(imei="356938035643809", reason="blacklisted")
+    client.post(reverse("admin:workflows_blockedimei_delete", args=[blocked.pk]), {"post": "yes"})
+    return not BlockedImei.objects.filter(pk=blocked.pk).exists()
+
+
+def delete_trade_in(client, build):
+    trade_in = build(State.SUBMITTED)
+    client.post(reverse("admin:workflows_tradein_delete", args=[trade_in.pk]), {"post": "yes"})
+    return not TradeIn.objects.filter(pk=trade_in.pk).exists()
+
+
+def delete_payout(client, build):
+    trade_in = build(State.ACCEPTED)
+    client.post(reverse("admin:workflows_payout_delete", args=[trade_in.payout.pk]),
+                {"post": "yes"})
+    return not type(trade_in.payout).objects.filter(pk=trade_in.payout.pk).exists()
+
+
+MATRIX = {
+    "dashboard": (page("/dashboard/"), EVERYONE),
+    "queue": (page("/dashboard/trade-ins/"), EVERYONE),
+    "trade-in detail": (detail_page("tradein"), EVERYONE),
+    "intake bench": (page("admin:intake_bench"), EVERYONE),
+    "payouts list": (page("/dashboard/payouts/"), EVERYONE),
+    "payout detail": (detail_page("payout"), EVERYONE),
+    "returns list": (page("/dashboard/returns/"), EVERYONE),
+    "return case detail": (detail_page("returncase"), EVERYONE),
+    "products list": (page("/dashboard/products/"), EVERYONE),
+    "product detail": (detail_page("product"), EVERYONE),
+    "units list": (page("/dashboard/units/"), EVERYONE),
+    "unit detail": (detail_page("unit"), EVERYONE),
+    "device models": (page("admin:workflows_devicemodel_changelist"), EVERYONE),
+    "condition deductions": (page("admin:workflows_conditiondeduction_changelist"), EVERYONE),
+    "IMEI blocklist": (page("admin:workflows_blockedimei_changelist"), EVERYONE),
+    "IMEI checks": (page("admin:workflows_imeicheck_changelist"), EVERYONE),
+    "shipping labels": (page("admin:workflows_shippinglabel_changelist"), EVERYONE),
+    "store credits": (page("admin:workflows_storecredit_changelist"), EVERYONE),
+    "outbox": (page("admin:workflows_sideeffect_changelist"), MANAGERS),
+    "price import page": (page("admin:workflows_product_import"), MANAGERS),
+    "deduction import page": (page("admin:workflows_conditiondeduction_import"), MANAGERS),
+    "payout export page": (page("admin:workflows_payout_export"), MANAGERS),
+    "add device model": (page("admin:workflows_devicemodel_add"), MANAGERS),
+    "users": (page("admin:auth_user_changelist"), {ADMIN}),
+    "groups": (page("admin:auth_group_changelist"), {ADMIN}),
+    "task schedules": (page("admin:django_q_schedule_changelist"), {ADMIN}),
+    "quote": (quote, EVERYONE),
+    "override a red flag": (override_red_flag, MANAGERS),
+    "decline": (transition("decline", State.SUBMITTED, State.DECLINED), EVERYONE),
+    "cancel": (transition("cancel", State.ACCEPTED, State.CANCELLED), EVERYONE),
+    "receive at intake": (receive, EVERYONE),
+    "reroute": (transition("reroute", State.RECEIVED, State.REROUTED), EVERYONE),
+    "resolve a return": (resolve_return, EVERYONE),
+    "settle a check payout": (settle_check, MANAGERS),
+    "issue store credit": (issue_store_credit, MANAGERS),
+    "export payouts (filtered)": (export_payouts, MANAGERS),
+    "export selected payouts": (export_selected_payouts, MANAGERS),
+    "edit a base price": (edit_price, MANAGERS),
+    "retry a side effect": (retry_side_effect, MANAGERS),
+    "add a blocked IMEI": (add_blocked_imei, EVERYONE),
+    "delete a blocked IMEI": (delete_blocked_imei, MANAGERS),
+    "delete a trade-in": (delete_trade_in, set()),
+    "delete a payout": (delete_payout, set()),
+}
+CASES = [(name, role) for name in MATRIX for role in (STAFF, MANAGER, ADMIN)]
+
+
+@pytest.mark.parametrize(("operation", "role"), CASES, ids=[f"{r}-{n}" for n, r in CASES])
+def test_it_allows_each_role_exactly_its_operations(operation, role, make_trade_in, request):
+    user = request.getfixturevalue({STAFF: "staff", MANAGER: "manager", ADMIN: "admin_user"}[role])
+    check, allowed_roles = MATRIX[operation]
+    assert check(staff_client(user), make_trade_in) == (role in allowed_roles)
