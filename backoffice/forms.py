@@ -29,7 +29,7 @@ def _textarea(rows: int = 2) -> UnfoldAdminTextareaWidget:
 class QuoteForm(forms.Form):
     amount = forms.DecimalField(
         label=_("Offer"), min_value=Decimal("0.01"), max_digits=10, decimal_places=2,
-        widget=UnfoldAdminDecimalFieldWidget(attrs={"step": "1", "inputmode": "decimal"}),
+        widget=UnfoldAdminDecimalFieldWidget(attrs={"step": "0.01", "inputmode": "decimal"}),
     )
     valid_days = forms.IntegerField(
         label=_("Valid for (days)"), min_value=1, max_value=90,

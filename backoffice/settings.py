@@ -122,6 +122,7 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 
 LOGIN_URL = "admin:login"
+LOGIN_REDIRECT_URL = "admin:index"
 
 # --- Email -------------------------------------------------------------------------------------
 DEFAULT_FROM_EMAIL = os.getenv("DEFAULT_FROM_EMAIL", "trade-ins@demo-shop.example")
@@ -172,6 +173,7 @@ Q_CLUSTER = {
     "catch_up": False,
     "save_limit": 1000,
     "orm": "default",
+    "log_level": os.getenv("Q_LOG_LEVEL", "WARNING"),
 }
 if os.getenv("REDIS_URL"):
     Q_CLUSTER.pop("orm")

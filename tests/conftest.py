@@ -69,7 +69,7 @@ def drain():
     return run
 
 
-def submission(product: Product, **overrides) -> actions.Submission:
+def submission(product: Product, /, **overrides) -> actions.Submission:
     fields = dict(
         product=product, screen="scratched", body="like_new", battery="good",
         accessories="box", imei=valid_imei(), buyer_name="Ada Buyer",
@@ -86,7 +86,7 @@ def make_trade_in(db, product, drain, staff, manager):
     """Build a trade-in in any state by calling the real actions, in order."""
 
     def build(state: str = State.SUBMITTED, *, flagged: bool = False, **overrides) -> TradeIn:
-        sub = submission(product, **overrides)
+        sub = submission(overrides.pop("product", product), **overrides)
         if flagged:
             BlockedImei.objects.create(imei=sub.imei, reason=BlockedImei.Reason.BLACKLISTED)
         trade_in = actions.trade_in_submit(submission=sub, submission_key=uuid.uuid4().hex)

@@ -92,3 +92,29 @@ def test_every_admin_page_renders(make_trade_in, admin_user):
     for url in urls:
         response = client.get(url)
         assert response.status_code == 200, url
+
+
+def test_the_queue_filters_by_make_state_and_red_flag(make_trade_in, staff):
+    from tests.factories import DeviceModelFactory, MakeFactory, ProductFactory
+
+    apple = make_trade_in(State.SUBMITTED)
+    pixel = ProductFactory(device_model=DeviceModelFactory(
+        make=MakeFactory(name="Google", slug="google"), name="Pixel 9", slug="pixel-9"))
+    google = make_trade_in(State.QUOTED, product=pixel)
+    flagged = make_trade_in(State.SUBMITTED, flagged=True)
+    client = staff_client(staff)
+
+    def listed(**params) -> set[str]:
+        page = client.get("/dashboard/trade-ins/", params).content.decode()
+        return {t.reference for t in (apple, google, flagged) if t.reference in page}
+
+    assert listed(make="google") == {google.reference}
+    assert listed(state__exact="submitted") == {apple.reference, flagged.reference}
+    assert listed(imei="flagged") == {flagged.reference}
+
+
+def test_the_offer_field_accepts_whole_and_cent_amounts(make_trade_in, staff):
+    # A step of 1 from a minimum of 0.01 made the browser refuse "410" (found in Chromium).
+    page = detail(staff_client(staff), make_trade_in(State.SUBMITTED))
+    assert 'step="0.01"' in page.split('name="amount"')[1].split(">")[0] or \
+        'step="0.01"' in page.split('name="amount"')[0].rsplit("<input", 1)[1]

@@ -19,6 +19,7 @@ from workflows.models import (
     BlockedImei,
     Event,
     ImeiCheckStatus,
+    Make,
     Quote,
     State,
     TradeIn,
@@ -79,6 +80,21 @@ class RedFlagFilter(admin.SimpleListFilter):
         return queryset
 
 
+class MakeFilter(admin.SimpleListFilter):
+    """Lists the makes from the small catalog table, not by scanning every trade-in."""
+
+    title = _("make")
+    parameter_name = "make"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin):
+        return Make.objects.values_list("slug", "name")
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[TradeIn]) -> QuerySet[TradeIn]:
+        if self.value():
+            return queryset.filter(product__device_model__make__slug=self.value())
+        return queryset
+
+
 @admin.register(TradeIn)
 class TradeInAdmin(NoDeleteAdmin):
     list_display = [
@@ -87,7 +103,7 @@ class TradeInAdmin(NoDeleteAdmin):
     ]
     list_display_links = ["reference"]
     list_filter = [
-        "state", RedFlagFilter, ("product__device_model__make", admin.RelatedOnlyFieldListFilter),
+        "state", RedFlagFilter, MakeFilter,
         "fulfilment", ("created_at", RangeDateFilter),
     ]
     list_filter_submit = True

@@ -71,7 +71,7 @@ def phone(chromium, site):
 
 
 def login(page, username: str, password: str = "tradein-demo") -> None:
-    page.goto("/dashboard/login/")
+    page.goto("/dashboard/login/?next=/dashboard/")
     page.fill("#id_username", username)
     page.fill("#id_password", password)
     page.click("button[type=submit]")

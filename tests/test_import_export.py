@@ -1,0 +1,121 @@
+"""Payouts export for accounting; the price list imports from CSV with a preview and errors."""
+
+from __future__ import annotations
+
+import csv
+import io
+from decimal import Decimal
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from tests.test_lifecycle_http import staff_client
+from workflows.models import ConditionDeduction, Payout, Product, State
+
+HEADER = ["reference", "buyer", "email", "amount", "currency", "method", "status", "created",
+          "settled", "settlement_reference"]
+
+
+def export_csv(client, query: str = "") -> list[dict[str, str]]:
+    response = client.post(reverse("admin:workflows_payout_export") + query,
+                           {"format": "0", "resource": "0"})
+    assert response.status_code == 200, response.content[:500]
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    return rows
+
+
+def test_it_exports_payouts_matching_the_database(make_trade_in, manager):
+    make_trade_in(State.CLOSED)
+    make_trade_in(State.ACCEPTED, payout_method="store_credit", buyer_name="O'Brien, Zoë")
+    make_trade_in(State.REROUTED)
+    rows = export_csv(staff_client(manager))
+    assert list(rows[0].keys()) == HEADER
+    by_ref = {row["reference"]: row for row in rows}
+    assert len(by_ref) == Payout.objects.count() == 3
+    for payout in Payout.objects.select_related("trade_in"):
+        row = by_ref[payout.trade_in.reference]
+        assert Decimal(row["amount"]) == payout.amount
+        assert (row["buyer"], row["email"]) == (payout.trade_in.buyer_name,
+                                                payout.trade_in.buyer_email)
+        assert (row["currency"], row["method"], row["status"]) == (
+            payout.currency, payout.method, payout.status)
+        assert row["settlement_reference"] == payout.settlement_reference
+        assert bool(row["settled"]) == (payout.settled_at is not None)
+
+
+def test_it_exports_only_the_filtered_payouts(make_trade_in, manager):
+    make_trade_in(State.CLOSED)
+    make_trade_in(State.ACCEPTED)
+    rows = export_csv(staff_client(manager), "?status__exact=settled")
+    assert [row["status"] for row in rows] == ["settled"]
+
+
+def test_the_export_does_not_query_per_row(make_trade_in, manager):
+    client = staff_client(manager)
+    make_trade_in(State.ACCEPTED)
+    with CaptureQueriesContext(connection) as one:
+        export_csv(client)
+    for _ in range(5):
+        make_trade_in(State.ACCEPTED)
+    with CaptureQueriesContext(connection) as six:
+        assert len(export_csv(client)) == 6
+    assert len(six) == len(one)
+
+
+def test_it_exports_xlsx(make_trade_in, manager):
+    make_trade_in(State.ACCEPTED)
+    response = staff_client(manager).post(reverse("admin:workflows_payout_export"),
+                                          {"format": "1", "resource": "0"})
+    assert response.status_code == 200
+    assert response.content[:2] == b"PK"  # a zip container: xlsx
+
+
+def upload(client, name: str, content: str, confirm: bool = True):
+    url = reverse(f"admin:workflows_{name}_import")
+    response = client.post(url, {
+        "resource": "0", "format": "0",
+        "import_file": SimpleUploadedFile("prices.csv", content.encode(), "text/csv"),
+    })
+    assert response.status_code == 200
+    return response
+
+
+def confirm(client, name: str, preview) -> None:
+    form = preview.context["confirm_form"]
+    client.post(reverse(f"admin:workflows_{name}_process_import"), form.initial)
+
+
+def test_it_imports_base_prices_after_a_preview(product, manager):
+    other = Product.objects.create(device_model=product.device_model, storage_gb=256,
+                                   sku="SKU-256", base_price=Decimal("550"))
+    client = staff_client(manager)
+    preview = upload(client, "product", f"sku,base_price\n{product.sku},480.00\nSKU-256,600\n")
+    assert "confirm_form" in preview.context and preview.context["result"].has_errors() is False
+    assert Product.objects.get(pk=product.pk).base_price == Decimal("500.00")  # only a preview
+    confirm(client, "product", preview)
+    assert Product.objects.get(pk=product.pk).base_price == Decimal("480.00")
+    assert Product.objects.get(pk=other.pk).base_price == Decimal("600.00")
+
+
+def test_it_reports_bad_rows_and_imports_nothing(product, manager):
+    client = staff_client(manager)
+    preview = upload(client, "product",
+                     f"sku,base_price\n{product.sku},450\nNOPE-1,100\n{product.sku},-5\n")
+    page = preview.content.decode()
+    assert "Unknown SKU" in page and "NOPE-1" in page
+    assert "greater than or equal to 0" in page
+    assert "confirm_form" not in preview.context or preview.context["confirm_form"] is None
+    assert Product.objects.get(pk=product.pk).base_price == Decimal("500.00")
+    assert Product.objects.count() == 1
+
+
+def test_it_imports_condition_deductions(product, manager):
+    client = staff_client(manager)
+    preview = upload(client, "conditiondeduction",
+                     "question,answer,percent\nscreen,cracked,40\nbody,worn,9.5\n")
+    confirm(client, "conditiondeduction", preview)
+    assert ConditionDeduction.objects.get(question="screen", answer="cracked").percent == 40
+    bad = upload(client, "conditiondeduction", "question,answer,percent\nscreen,shiny,5\n")
+    assert "Unknown answer" in bad.content.decode()
