@@ -28,7 +28,10 @@ def environment_callback(request: HttpRequest) -> list[str] | None:
 def _duration(delta) -> str:
     if delta is None:
         return "–"
-    hours = delta.total_seconds() / 3600
+    minutes = delta.total_seconds() / 60
+    if minutes < 90:
+        return f"{minutes:.0f} min"
+    hours = minutes / 60
     return f"{hours:.1f} h" if hours < 48 else f"{hours / 24:.1f} days"
 
 

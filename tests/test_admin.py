@@ -118,3 +118,9 @@ def test_the_offer_field_accepts_whole_and_cent_amounts(make_trade_in, staff):
     page = detail(staff_client(staff), make_trade_in(State.SUBMITTED))
     assert 'step="0.01"' in page.split('name="amount"')[1].split(">")[0] or \
         'step="0.01"' in page.split('name="amount"')[0].rsplit("<input", 1)[1]
+
+
+def test_a_received_trade_in_points_managers_to_the_payout(make_trade_in, staff, manager):
+    trade_in = make_trade_in(State.RECEIVED)
+    assert "Settle the payout" in detail(staff_client(manager), trade_in)
+    assert "Settle the payout" not in detail(staff_client(staff), trade_in)

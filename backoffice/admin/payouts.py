@@ -39,12 +39,13 @@ class PayoutAdmin(NoDeleteAdmin, ExportActionModelAdmin):
     resource_classes = [PayoutResource]
     export_form_class = ExportForm
     formats = [CSV, XLSX]
-    list_display = ["trade_in", "buyer", "amount", "currency", "method", "status_label",
+    list_display = ["reference", "buyer", "amount", "currency", "method", "status_label",
                     "created_at", "settled_at", "settlement_reference"]
     list_filter = ["status", "method", ("created_at", RangeDateFilter),
                    ("settled_at", RangeDateFilter)]
     list_filter_submit = True
     search_fields = ["=trade_in__reference", "trade_in__buyer_email", "settlement_reference"]
+    search_help_text = _("Reference, buyer email or settlement reference")
     list_select_related = ["trade_in"]
     show_full_result_count = False
     readonly_fields = ["trade_in", "amount", "currency", "method", "status",
@@ -58,6 +59,10 @@ class PayoutAdmin(NoDeleteAdmin, ExportActionModelAdmin):
 
     def has_export_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("workflows.export_payout")
+
+    @display(description=_("Trade-in"), ordering="trade_in__reference")
+    def reference(self, obj: Payout) -> str:
+        return obj.trade_in.reference
 
     @display(description=_("Buyer"), ordering="trade_in__buyer_name")
     def buyer(self, obj: Payout) -> str:

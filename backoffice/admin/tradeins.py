@@ -202,6 +202,9 @@ class TradeInAdmin(NoDeleteAdmin):
             "can_rerun_check": request.user.has_perm("workflows.quote_tradein")
             and trade_in.state in (State.SUBMITTED, State.QUOTED, State.DECLINED, State.EXPIRED),
             "intake_url": reverse("admin:intake_bench") + f"?imei={trade_in.imei}",
+            "settle_url": reverse("admin:workflows_payout_change", args=[trade_in.payout.pk])
+            if trade_in.state == State.RECEIVED
+            and request.user.has_perm("workflows.settle_payout") else "",
             "blocklist_url": reverse("admin:workflows_blockedimei_add") + f"?imei={trade_in.imei}"
             if request.user.has_perm("workflows.add_blockedimei") and not
             BlockedImei.objects.filter(imei=trade_in.imei).exists() else "",
