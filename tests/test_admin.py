@@ -124,3 +124,18 @@ def test_a_received_trade_in_points_managers_to_the_payout(make_trade_in, staff,
     trade_in = make_trade_in(State.RECEIVED)
     assert "Settle the payout" in detail(staff_client(manager), trade_in)
     assert "Settle the payout" not in detail(staff_client(staff), trade_in)
+
+
+def test_the_queue_query_count_does_not_grow_with_the_rows(make_trade_in, staff):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = staff_client(staff)
+    make_trade_in(State.SUBMITTED)
+    with CaptureQueriesContext(connection) as few:
+        client.get("/dashboard/trade-ins/")
+    for state in (State.QUOTED, State.ACCEPTED, State.RECEIVED, State.CLOSED, State.DECLINED):
+        make_trade_in(state)
+    with CaptureQueriesContext(connection) as more:
+        client.get("/dashboard/trade-ins/")
+    assert len(more) == len(few) <= 12

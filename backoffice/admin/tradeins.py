@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
@@ -15,7 +15,6 @@ from backoffice.admin.base import NoDeleteAdmin, ReadOnlyInline, call_action, fo
 from backoffice.forms import QuoteForm, ReasonForm
 from workflows import actions
 from workflows.models import (
-    OPEN_STATES,
     BlockedImei,
     Event,
     ImeiCheckStatus,
@@ -135,15 +134,9 @@ class TradeInAdmin(NoDeleteAdmin):
     ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[TradeIn]:
-        return (
-            TradeIn.objects.select_related("product__device_model__make")
-            .annotate(open_rank=Case(When(state__in=OPEN_STATES, then=Value(0)),
-                                     default=Value(1), output_field=IntegerField()))
-            .order_by(*self.get_ordering(request))
-        )
+        return super().get_queryset(request).select_related("product__device_model__make")
 
-    def get_ordering(self, request: HttpRequest) -> list[str]:
-        return ["open_rank", "created_at"]  # open work first, oldest first
+    ordering = ["queue_rank", "created_at", "id"]  # open work first, oldest first
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # trade-ins come from buyers

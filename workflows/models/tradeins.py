@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Case, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
@@ -93,6 +94,13 @@ class TradeIn(FSMModelMixin, models.Model):
 
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # 0 while somebody still has to act, 1 after. Stored and indexed with created_at, so
+    # the queue ("open work first, oldest first") reads 50 rows off an index at any size.
+    queue_rank = models.GeneratedField(
+        expression=Case(When(state__in=OPEN_STATES, then=Value(0)), default=Value(1)),
+        output_field=models.SmallIntegerField(),
+        db_persist=True,
+    )
     accepted_at = models.DateTimeField(null=True, blank=True)
     received_at = models.DateTimeField(null=True, blank=True)
 
@@ -105,7 +113,10 @@ class TradeIn(FSMModelMixin, models.Model):
             ("receive_tradein", "Can receive devices at the intake bench"),
             ("override_red_flag", "Can quote a red-flagged device"),
         ]
-        indexes = [models.Index(fields=["state", "created_at"], name="tradein_queue_idx")]
+        indexes = [
+            models.Index(fields=["state", "created_at"], name="tradein_state_idx"),
+            models.Index(fields=["queue_rank", "created_at", "id"], name="tradein_queue_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.reference or f"Trade-in #{self.pk}"

@@ -1,0 +1,75 @@
+"""Bulk rows for benchmarks: realistic shapes, written fast, never through the actions.
+
+The benchmarks measure reads (the queue, the export, the intake lookup), so the rows only
+need the columns those reads touch; building 100k trade-ins through the actions would take
+longer than the measurements themselves.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+from decimal import Decimal
+
+from django.contrib.auth.models import Group, User
+from django.utils import timezone
+from stdnum import luhn
+
+from workflows.models import Payout, PayoutStatus, Product, State, TradeIn
+
+STATE_MIX = [State.SUBMITTED] * 2 + [State.QUOTED] * 2 + [State.ACCEPTED] + [State.RECEIVED] + \
+    [State.CLOSED] * 8 + [State.DECLINED] * 3 + [State.EXPIRED]
+
+
+def imei_for(n: int) -> str:
+    body = f"35{n:012d}"
+    return body + luhn.calc_check_digit(body)
+
+
+def seed_trade_ins(total: int, *, batch: int = 5000) -> None:
+    """Add trade-ins (and payouts for the accepted ones) until there are `total`."""
+    products = list(Product.objects.all()[:200])
+    if not products:
+        raise SystemExit("Load the catalog first: manage.py seed_demo")
+    rng = random.Random(total)
+    now = timezone.now()
+    start = TradeIn.objects.count()
+    last_pk = TradeIn.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    for offset in range(start, total, batch):
+        rows = []
+        for n in range(offset, min(offset + batch, total)):
+            pk = last_pk + n - start + 1
+            state = rng.choice(STATE_MIX)
+            product = rng.choice(products)
+            offer = (product.base_price * Decimal("0.8")).quantize(Decimal("1.00"))
+            rows.append(TradeIn(
+                pk=pk, reference=f"TI-{pk:06d}", state=state, product=product,
+                screen="scratched", body="worn", battery="good", accessories="box",
+                imei=imei_for(pk), buyer_name=f"Buyer {pk}", buyer_email=f"b{pk}@example.com",
+                fulfilment="ship", address_line1="1 Main St", city="Chicago", postcode="60601",
+                payout_method="check", suggested_offer=offer,
+                offer_amount=None if state == State.SUBMITTED else offer,
+                imei_status="flagged" if pk % 50 == 0 else "clean",
+                submission_key=f"bench-{pk}",
+                created_at=now - timedelta(minutes=rng.randint(0, 60 * 24 * 90)),
+                accepted_at=now if state in (State.ACCEPTED, State.RECEIVED, State.CLOSED) else None,
+            ))
+        TradeIn.objects.bulk_create(rows)
+        payouts = [
+            Payout(trade_in_id=t.pk, amount=t.offer_amount, currency="USD", method="check",
+                   status=PayoutStatus.SETTLED if t.state == State.CLOSED else PayoutStatus.PENDING,
+                   settlement_reference=f"check {t.pk}" if t.state == State.CLOSED else "",
+                   settled_at=now if t.state == State.CLOSED else None)
+            for t in rows if t.accepted_at
+        ]
+        Payout.objects.bulk_create(payouts)
+
+
+def bench_user(role: str = "Manager") -> User:
+    from backoffice.roles import sync_roles
+
+    sync_roles()
+    user, _ = User.objects.get_or_create(username=f"bench-{role.lower()}",
+                                         defaults={"is_staff": True})
+    user.groups.add(Group.objects.get(name=role))
+    return user
