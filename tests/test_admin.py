@@ -139,3 +139,34 @@ def test_the_queue_query_count_does_not_grow_with_the_rows(make_trade_in, staff)
     with CaptureQueriesContext(connection) as more:
         client.get("/dashboard/trade-ins/")
     assert len(more) == len(few) <= 12
+
+
+def test_staff_edits_land_on_the_timeline_with_their_actor(make_trade_in, staff):
+    from workflows.models import Event
+
+    trade_in = make_trade_in(State.ACCEPTED)
+    client = staff_client(staff)
+    url = reverse("admin:workflows_tradein_change", args=[trade_in.pk])
+    data = {name: getattr(trade_in, name) for name in (
+        "buyer_name", "buyer_email", "buyer_phone", "fulfilment", "address_line1",
+        "address_line2", "city", "region", "postcode", "country")}
+    data.update({"address_line1": "2 Second Ave", "postcode": "60602"})
+    for prefix in ("quotes", "events"):
+        data.update({f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"})
+    response = client.post(url, data, follow=True)
+    assert "Buyer details saved" in response.content.decode()
+    trade_in = refresh(trade_in)
+    assert (trade_in.address_line1, trade_in.postcode) == ("2 Second Ave", "60602")
+    event = Event.objects.get(trade_in=trade_in, kind="details_changed")
+    assert event.actor == staff and "address line1" in event.note and "postcode" in event.note
+
+
+def test_a_regrade_lands_on_the_timeline(make_trade_in, staff):
+    from workflows.models import Event
+
+    trade_in = make_trade_in(State.RECEIVED)
+    client = staff_client(staff)
+    client.post(reverse("admin:workflows_unit_change", args=[trade_in.unit.pk]),
+                {"grade": "C", "intake_notes": "Scuff on the frame"})
+    assert refresh(trade_in.unit).grade == "C"
+    assert Event.objects.get(trade_in=trade_in, kind="regraded").actor == staff

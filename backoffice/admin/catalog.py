@@ -3,14 +3,16 @@ from __future__ import annotations
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 from import_export.formats.base_formats import CSV, XLSX
 from unfold.admin import ModelAdmin, TabularInline
 from unfold.contrib.import_export.forms import ExportForm, ImportForm
 from unfold.decorators import display
 
-from backoffice.admin.base import ReadOnlyInline
+from backoffice.admin.base import ReadOnlyInline, call_action
 from backoffice.resources import ConditionDeductionResource, ProductPriceResource
+from workflows.actions import unit_regrade
 from workflows.models import (
     BlockedImei,
     ConditionDeduction,
@@ -96,6 +98,16 @@ class UnitAdmin(ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # units are created when a buyer accepts
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Unit | None = None) -> list[str]:
+        if obj is not None and obj.status != UnitStatus.GRADED:
+            return [*self.readonly_fields, "grade", "intake_notes"]
+        return self.readonly_fields
+
+    def save_model(self, request: HttpRequest, obj: Unit, form, change: bool) -> None:
+        call_action(request, unit_regrade, unit=obj, actor=request.user,
+                    grade=form.cleaned_data["grade"], notes=form.cleaned_data["intake_notes"],
+                    success=_("Grade saved."))
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False

@@ -203,6 +203,12 @@ class TradeInAdmin(NoDeleteAdmin):
             BlockedImei.objects.filter(imei=trade_in.imei).exists() else "",
         }
 
+    def save_model(self, request: HttpRequest, obj: TradeIn, form, change: bool) -> None:
+        """Edits go through the action, so the timeline records who changed what."""
+        changes = {name: form.cleaned_data[name] for name in form.changed_data}
+        call_action(request, actions.trade_in_update_details, trade_in=obj, actor=request.user,
+                    changes=changes, success=_("Buyer details saved."))
+
     def get_urls(self) -> list:
         return [
             path("<path:object_id>/workflow/<str:step>/",

@@ -23,6 +23,8 @@ from workflows.actions.tradeins import (
     trade_in_quote,
     trade_in_receive,
     trade_in_reroute,
+    trade_in_update_details,
+    unit_regrade,
     wants_pickup,
 )
 
@@ -31,5 +33,6 @@ __all__ = [
     "payout_issue_store_credit", "payout_settle_check", "return_case_reject",
     "return_case_resolve", "trade_in_accept", "trade_in_cancel", "trade_in_close",
     "trade_in_decline", "trade_in_expire", "trade_in_quote", "trade_in_receive",
-    "trade_in_reroute", "trade_in_submit", "wants_pickup",
+    "trade_in_reroute", "trade_in_submit", "trade_in_update_details", "unit_regrade",
+    "wants_pickup",
 ]

@@ -281,3 +281,44 @@ def trade_in_close(*, trade_in: TradeIn, actor: Actor) -> TradeIn:
     """Called when the payout is settled; the caller holds the transaction and the lock."""
     _transition(trade_in, "close", actor=actor, note="payout settled")
     return trade_in
+
+
+# Buyer details staff may correct (a typo in the address before the label is made).
+EDITABLE_DETAILS = (
+    "buyer_name", "buyer_email", "buyer_phone", "fulfilment", "address_line1", "address_line2",
+    "city", "region", "postcode", "country",
+)
+
+
+@transaction.atomic
+def trade_in_update_details(*, trade_in: TradeIn, actor: Actor, changes: dict[str, str]) -> TradeIn:
+    """Staff correct the buyer's contact or address; the timeline says what changed."""
+    unknown = set(changes) - set(EDITABLE_DETAILS)
+    if unknown:
+        raise InvalidInput(_("These fields cannot be changed here: %s") % ", ".join(sorted(unknown)))
+    trade_in = lock_trade_in(trade_in)
+    changed = {k: v for k, v in changes.items() if getattr(trade_in, k) != v}
+    if not changed:
+        return trade_in
+    for name, value in changed.items():
+        setattr(trade_in, name, value)
+    trade_in.save(update_fields=[*changed, "updated_at"])
+    record_event(trade_in, kind="details_changed", actor=actor,
+                 note="Changed " + ", ".join(name.replace("_", " ") for name in changed))
+    return trade_in
+
+
+@transaction.atomic
+def unit_regrade(*, unit: Unit, actor: Actor, grade: str, notes: str) -> Unit:
+    """Change a received unit's grade after intake (a second look on the bench)."""
+    unit = Unit.objects.select_for_update().get(pk=unit.pk)
+    if unit.status != UnitStatus.GRADED:
+        raise TransitionRefused(_("Only a graded unit in stock can be re-graded."))
+    if grade not in Grade.values:
+        raise InvalidInput(_("Choose a grade."))
+    before = unit.grade
+    unit.grade, unit.intake_notes = grade, notes.strip()
+    unit.save(update_fields=["grade", "intake_notes"])
+    if unit.trade_in_id and (before != grade or notes):
+        record_event(unit.trade_in, kind="regraded", actor=actor, note=f"grade {before} → {grade}")
+    return unit
