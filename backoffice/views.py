@@ -61,7 +61,9 @@ def _receive(request: HttpRequest) -> HttpResponse:
     form = ReceiveForm(request.POST)
     if not form.is_valid():
         form_errors(request, form)
-        trade_in = TradeIn.objects.filter(pk=request.POST.get("trade_in") or 0).first()
+        # Back to the same match, so the grade can be picked again (if the id itself was valid).
+        pk = form.cleaned_data.get("trade_in")
+        trade_in = TradeIn.objects.filter(pk=pk).first() if pk else None
         return HttpResponseRedirect(f"{back.url}?imei={trade_in.imei}") if trade_in else back
     trade_in = TradeIn.objects.filter(pk=form.cleaned_data["trade_in"]).first()
     if trade_in is None:

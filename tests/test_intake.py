@@ -78,3 +78,10 @@ def test_damaged_needs_a_description(bench, make_trade_in):
                       {"trade_in": trade_in.pk, "grade": "C", "damaged": "on"}, follow=True)
     assert "Describe the damage" in page.content.decode()
     assert refresh(trade_in).state == State.ACCEPTED
+
+
+def test_a_garbled_receive_post_is_a_message_not_a_crash(bench, db):
+    # Found by the fuzzer: a non-numeric trade-in id raised ValueError (HTTP 500).
+    response = bench.post(reverse("admin:intake_bench"), {"trade_in": ":", "grade": "A"},
+                          follow=True)
+    assert response.status_code == 200
