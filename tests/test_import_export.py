@@ -22,7 +22,8 @@ def export_csv(client, query: str = "") -> list[dict[str, str]]:
     response = client.post(reverse("admin:workflows_payout_export") + query,
                            {"format": "0", "resource": "0"})
     assert response.status_code == 200, response.content[:500]
-    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    rows = list(csv.DictReader(io.StringIO(body.decode("utf-8-sig"))))
     return rows
 
 
