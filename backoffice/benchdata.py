@@ -15,7 +15,7 @@ from django.contrib.auth.models import Group, User
 from django.utils import timezone
 from stdnum import luhn
 
-from workflows.models import Payout, PayoutStatus, Product, State, TradeIn
+from workflows.models import Payout, PayoutStatus, Product, State, TradeIn, Unit, UnitStatus
 
 STATE_MIX = [State.SUBMITTED] * 2 + [State.QUOTED] * 2 + [State.ACCEPTED] + [State.RECEIVED] + \
     [State.CLOSED] * 8 + [State.DECLINED] * 3 + [State.EXPIRED]
@@ -26,8 +26,10 @@ def imei_for(n: int) -> str:
     return body + luhn.calc_check_digit(body)
 
 
-def seed_trade_ins(total: int, *, batch: int = 5000) -> None:
-    """Add trade-ins (and payouts for the accepted ones) until there are `total`."""
+def seed_trade_ins(total: int, *, states: list[str] = STATE_MIX, units: bool = False,
+                   batch: int = 5000) -> None:
+    """Add trade-ins until there are `total`, with a payout (and, with `units`, a unit)
+    for each accepted one."""
     products = list(Product.objects.all()[:200])
     if not products:
         raise SystemExit("Load the catalog first: manage.py seed_demo")
@@ -39,7 +41,7 @@ def seed_trade_ins(total: int, *, batch: int = 5000) -> None:
         rows = []
         for n in range(offset, min(offset + batch, total)):
             pk = last_pk + n - start + 1
-            state = rng.choice(STATE_MIX)
+            state = rng.choice(states)
             product = rng.choice(products)
             offer = (product.base_price * Decimal("0.8")).quantize(Decimal("1.00"))
             rows.append(TradeIn(
@@ -63,6 +65,12 @@ def seed_trade_ins(total: int, *, batch: int = 5000) -> None:
             for t in rows if t.accepted_at
         ]
         Payout.objects.bulk_create(payouts)
+        if units:
+            Unit.objects.bulk_create([
+                Unit(product_id=t.product_id, imei=t.imei, trade_in_id=t.pk,
+                     status=UnitStatus.RECEIVED if t.state == State.ACCEPTED else UnitStatus.GRADED)
+                for t in rows if t.accepted_at
+            ])
 
 
 def bench_user(role: str = "Manager") -> User:
