@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
+from workflows.integrations.status import configured
 from workflows.models import State, TradeIn
-from workflows.integrations import imei, shipping
 
 
 def new_submissions_badge(request: HttpRequest) -> str | None:
@@ -14,7 +14,7 @@ def new_submissions_badge(request: HttpRequest) -> str | None:
 
 
 def environment_callback(request: HttpRequest) -> list[str] | None:
-    demo = [p.name for p in (imei.get_provider(), shipping.get_provider()) if p.is_demo]
+    demo = [i.system for i in configured() if i.is_demo]
     if demo:
         return ["Demo providers: " + ", ".join(demo), "warning"]
     return None
@@ -26,5 +26,5 @@ def dashboard_callback(request: HttpRequest, context: dict) -> dict:
         .select_related("product__device_model__make")
         .order_by("created_at")[:10]
     )
-    context.update({"new_submissions": new})
+    context.update({"new_submissions": new, "integrations": configured()})
     return context

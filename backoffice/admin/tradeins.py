@@ -6,14 +6,13 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpR
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
 from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
 from unfold.contrib.filters.admin import RangeDateFilter
 from unfold.decorators import display
 
 from backoffice.admin.base import NoDeleteAdmin, ReadOnlyInline, call_action, form_errors
-from backoffice.forms import QuoteForm, ReasonForm
+from backoffice.forms import LabelAddressForm, QuoteForm, ReasonForm
 from workflows import actions
 from workflows.models import (
     OPEN_STATES,
@@ -21,6 +20,8 @@ from workflows.models import (
     Event,
     ImeiCheckStatus,
     Quote,
+    SideEffect,
+    SideEffectStatus,
     State,
     TradeIn,
 )
@@ -151,6 +152,8 @@ class TradeInAdmin(NoDeleteAdmin):
     @display(description=_("IMEI check"), ordering="imei_status", label=CHECK_COLOURS)
     def imei_badge(self, obj: TradeIn) -> tuple[str, str]:
         text = "RED FLAG" if obj.imei_status == ImeiCheckStatus.FLAGGED else obj.get_imei_status_display()
+        if obj.model_mismatch:
+            text += " · " + _("model mismatch")
         return obj.imei_status, text
 
     @display(description=_("State"), ordering="state", label=STATE_COLOURS)
@@ -186,10 +189,29 @@ class TradeInAdmin(NoDeleteAdmin):
             "reason_form": ReasonForm(),
             "can_rerun_check": request.user.has_perm("workflows.quote_tradein")
             and trade_in.state in (State.SUBMITTED, State.QUOTED, State.DECLINED, State.EXPIRED),
+            **self.shipping_context(request, trade_in),
             "intake_url": reverse("admin:intake_bench") + f"?imei={trade_in.imei}",
             "blocklist_url": reverse("admin:workflows_blockedimei_add") + f"?imei={trade_in.imei}"
             if request.user.has_perm("workflows.add_blockedimei") and not
             BlockedImei.objects.filter(imei=trade_in.imei).exists() else "",
+        }
+
+    def shipping_context(self, request: HttpRequest, trade_in: TradeIn) -> dict:
+        """The label, its tracking, and why the carrier refused it if it did."""
+        label = trade_in.labels.filter(voided_at__isnull=True).first()
+        waiting = (trade_in.state == State.ACCEPTED and label is None
+                   and not actions.wants_pickup(trade_in))
+        problem = SideEffect.objects.filter(
+            trade_in=trade_in, kind="shipping_label", status=SideEffectStatus.FAILED
+        ).order_by("-created_at").first() if waiting else None
+        can_fix = problem is not None and request.user.has_perm("workflows.change_tradein")
+        return {
+            "label": label,
+            "label_waiting": waiting,
+            "label_problem": problem,
+            "address_form": LabelAddressForm(initial={
+                name: getattr(trade_in, name) for name in LabelAddressForm.base_fields
+            }) if can_fix else None,
         }
 
     def get_urls(self) -> list:
@@ -210,6 +232,14 @@ class TradeInAdmin(NoDeleteAdmin):
         if step == "rerun_check" and user.has_perm("workflows.quote_tradein"):
             call_action(request, actions.imei_check_rerun, trade_in=trade_in, actor=user,
                         success=_("IMEI check requested again."))
+        elif step == "retry_label" and user.has_perm("workflows.change_tradein"):
+            form = LabelAddressForm(request.POST)
+            if form.is_valid():
+                call_action(request, actions.shipping_label_retry, trade_in=trade_in, actor=user,
+                            address=form.cleaned_data,
+                            success=_("Address saved; the label is requested again."))
+            else:
+                form_errors(request, form)
         elif step == "quote" and "quote" in allowed:
             form = QuoteForm(request.POST)
             if form.is_valid():
