@@ -119,11 +119,8 @@ def _flag(value: Any) -> bool | None:
     return True  # a sentence such as "Reported stolen by AT&T" or "Unpaid balance"
 
 
-def _first(props: dict[str, Any], keys: tuple[str, ...]) -> tuple[str, Any] | None:
-    for key in keys:
-        if key in props and props[key] not in (None, ""):
-            return key, props[key]
-    return None
+def _present(props: dict[str, Any], keys: tuple[str, ...]) -> list[Any]:
+    return [props[key] for key in keys if props.get(key) not in (None, "")]
 
 
 def normalize(body: dict[str, Any]) -> ImeiResult:
@@ -147,40 +144,44 @@ def normalize(body: dict[str, Any]) -> ImeiResult:
     if isinstance(extra, dict):
         props = {**extra, **props}
 
-    blacklist = _first(props, BLACKLIST_KEYS)
-    lost = _first(props, LOST_KEYS)
-    finance = _first(props, FINANCE_KEYS)
-    blacklist_text = _text(blacklist[1]).lower() if blacklist else ""
-    lost_stolen = bool(lost and _flag(lost[1])) or any(
-        word in blacklist_text for word in ("lost", "stolen"))
-    blacklisted = bool(blacklist and _flag(blacklist[1]))
-    finance_locked = bool(finance and _flag(finance[1])) or any(
-        word in blacklist_text for word in ("unpaid", "financ", "non-payment", "balance"))
-    activation = _first(props, ACTIVATION_KEYS)
+    # Any one source that says blacklisted (GSMA, a US carrier's block list, ...) is enough.
+    blacklist = _present(props, BLACKLIST_KEYS)
+    said = " / ".join(_text(v) for v in blacklist if isinstance(v, str) and _flag(v))
+    words = said.lower()
+    blacklisted = any(_flag(v) for v in blacklist)
+    lost_stolen = any(_flag(v) for v in _present(props, LOST_KEYS)) or any(
+        word in words for word in ("lost", "stolen"))
+    finance = _present(props, FINANCE_KEYS)
+    finance_locked = any(_flag(v) for v in finance) or any(
+        word in words for word in ("unpaid", "financ", "non-payment", "balance"))
+    activation = _present(props, ACTIVATION_KEYS)
+    carrier = _present(props, CARRIER_KEYS)
+    model = _present(props, MODEL_KEYS)
     sim = props.get("simLock")
-    carrier = _first(props, CARRIER_KEYS)
-    model = _first(props, MODEL_KEYS)
     common = dict(
         blacklisted=blacklisted, lost_stolen=lost_stolen, finance_locked=finance_locked,
-        carrier=_text(carrier[1])[:80] if carrier else "",
+        carrier=_text(carrier[0])[:80] if carrier else "",
         sim_lock=_flag(sim) if sim is not None else None,
-        activation_lock=_flag(activation[1]) if activation else None,
-        reported_model=_text(model[1])[:120] if model else "",
+        activation_lock=_flag(activation[0]) if activation else None,
+        reported_model=_text(model[0])[:120] if model else "",
         raw=body,
     )
     if blacklisted or lost_stolen or finance_locked:
-        return ImeiResult(status=ImeiCheckStatus.FLAGGED,
-                          detail=f"{SERVICE}: {_text(blacklist[1]) if blacklist else 'flagged'}",
+        named = [name for name, on in (("blacklisted", blacklisted), ("lost or stolen", lost_stolen),
+                                       ("finance-locked", finance_locked)) if on]
+        reasons = said or " / ".join(_text(v) for v in finance if _flag(v)) or ", ".join(named)
+        return ImeiResult(status=ImeiCheckStatus.FLAGGED, detail=f"{SERVICE}: {reasons}",
                           **common)
     if status == "unsuccessful":
         return ImeiResult(status=ImeiCheckStatus.UNKNOWN,
                           detail=f"{SERVICE} has no record for this IMEI.", **common)
-    if blacklist is None:
+    if not blacklist:
         return ImeiResult(status=ImeiCheckStatus.UNKNOWN,
                           detail=f"{SERVICE} did not say whether the IMEI is blacklisted.",
                           **common)
     return ImeiResult(status=ImeiCheckStatus.CLEAN,
-                      detail=f"{SERVICE}: {_text(blacklist[1])}", **common)
+                      detail=f"{SERVICE}: not blacklisted, not reported lost or stolen, "
+                             f"no finance lock reported.", **common)
 
 
 def _refusal(body: Any) -> str:
