@@ -43,6 +43,8 @@ from workflows.models import (
 
 log = logging.getLogger("workflows")
 
+# Stripe keeps an idempotency key for 24 hours; we stop trusting it a little earlier.
+IDEMPOTENCY_WINDOW = timedelta(hours=20)
 # A claimed row is not picked up by anybody else for this long (a crashed worker's row
 # becomes due again after it).
 LEASE = timedelta(minutes=5)
@@ -207,8 +209,9 @@ def _handle_stripe_transfer(effect: SideEffect) -> str:
     group = f"payout-{payout.pk}"
     try:
         transfer_id = None
-        if effect.attempts > 1 or payout.attempt:
-            # Idempotency keys expire after a day; a transfer that got through is still listed.
+        if timezone.now() - effect.created_at > IDEMPOTENCY_WINDOW:
+            # Stripe forgets an idempotency key after 24 hours; then only the list can tell
+            # whether an earlier try got through.
             transfer_id = provider.find_transfer(transfer_group=group)
         transfer_id = transfer_id or provider.transfer(
             account_id=account.account_id, amount=payout.amount, currency=payout.currency,
