@@ -14,9 +14,12 @@ def new_submissions_badge(request: HttpRequest) -> str | None:
 
 
 def environment_callback(request: HttpRequest) -> list[str] | None:
-    demo = [i.system for i in configured() if i.is_demo]
+    integrations = configured()
+    demo = [i.system for i in integrations if i.is_demo]
     if demo:
-        return ["Demo providers: " + ", ".join(demo), "warning"]
+        live = [i.system for i in integrations if not i.is_demo]
+        return ["Demo providers: " + ", ".join(demo)
+                + (" · live: " + ", ".join(live) if live else ""), "warning"]
     return None
 
 

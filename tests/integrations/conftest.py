@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import email
 import socket
 
 import pytest
+from aiosmtpd.controller import Controller
 from django.utils import timezone
 
 from tests.integrations.fake_stripe import KEY, FakeStripe
@@ -54,3 +56,41 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+class Inbox:
+    """An SMTP server's handler: keeps what it accepts; can say "try later" first."""
+
+    def __init__(self, refuse_first: int = 0) -> None:
+        self.messages: list[email.message.Message] = []
+        self.refuse_first = refuse_first
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        if self.refuse_first:
+            self.refuse_first -= 1
+            return "451 4.3.0 Mail server temporarily rejected message"
+        self.messages.append(email.message_from_bytes(envelope.content))
+        return "250 Message accepted for delivery"
+
+    def subjects(self) -> list[str]:
+        return [str(m["Subject"]) for m in self.messages]
+
+
+@pytest.fixture
+def smtp(settings):
+    """Mail goes through SMTP to 127.0.0.1:<port>; `start()` brings the server up."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", free_port()
+    settings.EMAIL_USE_TLS, settings.EMAIL_TIMEOUT = False, 2
+    controllers = []
+
+    class Server:
+        def start(self, inbox: Inbox) -> Inbox:
+            controller = Controller(inbox, hostname="127.0.0.1", port=settings.EMAIL_PORT)
+            controller.start()
+            controllers.append(controller)
+            return inbox
+
+    yield Server()
+    for controller in controllers:
+        controller.stop()
