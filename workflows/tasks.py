@@ -7,6 +7,7 @@ is retried with backoff by the sweep; nothing the person did is rolled back.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 from collections.abc import Callable
@@ -185,7 +186,8 @@ def _handle_stripe_onboarding(effect: SideEffect) -> str:
     if account is None:
         account_id = provider.create_account(
             email=email, country=settings.STRIPE_CONNECT_COUNTRY,
-            idempotency_key=f"account-{provider.name}-{payout.pk}")
+            # One key per buyer: two payouts to the same buyer at once make one account.
+            idempotency_key=f"account-{hashlib.sha256(email.encode()).hexdigest()[:32]}")
         account, _created = StripeAccount.objects.get_or_create(
             provider=provider.name, email=email, defaults={"account_id": account_id})
     if account.payouts_enabled:  # finished onboarding meanwhile
