@@ -208,8 +208,9 @@ def payout_setup(request: HttpRequest, token: str) -> HttpResponse:
     account = StripeAccount.objects.filter(
         provider=provider.name, email__iexact=trade_in.buyer_email).first()
     if account is None:
-        return _setup_page(request, trade_in, _("We are still preparing your payout. Please "
-                                                "try this link again in a few minutes."), status=503)
+        return _setup_page(request, trade_in, _(
+            "We are still preparing your payout. Please try this link again in a few minutes."
+        ), status=503)
     if account.payouts_enabled:
         return redirect("buyer_portal:status", token=token)
     here = absolute(reverse("buyer_portal:payout_setup", args=[token]))

@@ -92,7 +92,8 @@ class FakeStripe:
             return 200, self.transfers[tr]
         if method == "GET" and path == "/v1/transfers":
             group = query.get("transfer_group")
-            data = [t for t in self.transfers.values() if group is None or t["transfer_group"] == group]
+            data = [t for t in self.transfers.values()
+                    if group is None or t["transfer_group"] == group]
             return 200, {"object": "list", "data": data[: int(query.get("limit", 10))],
                          "has_more": False, "url": "/v1/transfers"}
         if method == "GET" and path == "/v1/balance":

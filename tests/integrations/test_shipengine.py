@@ -75,7 +75,8 @@ def test_it_buys_a_return_label_from_the_buyer_to_the_warehouse(shipengine, make
     assert body["label_format"] == "pdf"
 
     label = ShippingLabel.objects.get(trade_in=trade_in)
-    assert (label.provider, label.label_id, label.is_sample) == ("shipengine", "se-392157963", False)
+    assert (label.provider, label.label_id) == ("shipengine", "se-392157963")
+    assert not label.is_sample
     assert label.tracking_number == "9405511899223197428490" and bytes(label.pdf) == PDF
     link = [u for u in links_in_last_mail(trade_in.buyer_email) if "/trade-in/label/" in u][0]
     assert "9405511899223197428490" in mail.outbox[-1].body
@@ -137,7 +138,7 @@ def test_a_server_error_is_retried_and_the_retry_buys_one_label(shipengine, make
     assert not ShippingLabel.objects.filter(trade_in=trade_in).exists()
     assert "HTTP 500" in Event.objects.get(trade_in=trade_in, is_failure=True).note
 
-    shipengine.expect_request("/v1/shipments/external_shipment_id/label-%d" % trade_in.pk) \
+    shipengine.expect_request(f"/v1/shipments/external_shipment_id/label-{trade_in.pk}") \
         .respond_with_json({"request_id": "y", "errors": [{"message": "not found"}]}, status=404)
     sells_labels(shipengine, [])
     make_due()
@@ -236,7 +237,8 @@ def test_tracking_is_polled_and_each_change_goes_on_the_timeline(shipengine, mak
     track(shipengine, "IT", "In Transit", "Arrived at USPS Regional Facility")
     assert poll_tracking() == 1
     assert poll_tracking() == 0  # nothing new: no new timeline row
-    notes = list(Event.objects.filter(trade_in=trade_in, kind="tracking").values_list("note", flat=True))
+    notes = list(Event.objects.filter(trade_in=trade_in, kind="tracking")
+                 .values_list("note", flat=True))
     assert notes == ["Tracking 9405511899223197428490: In Transit: Arrived at USPS Regional "
                      "Facility (CHICAGO, IL)"]
 

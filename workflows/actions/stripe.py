@@ -153,7 +153,8 @@ def _on_account_updated(event: dict[str, Any], obj: dict[str, Any]) -> str:
     )
     if account is None:
         return "ignored: not one of our accounts"
-    return f"account {account.account_id}: payouts {'enabled' if account.payouts_enabled else 'not enabled'}"
+    enabled = "enabled" if account.payouts_enabled else "not enabled"
+    return f"account {account.account_id}: payouts {enabled}"
 
 
 def _payout_from_metadata(obj: dict[str, Any]) -> Payout | None:
@@ -185,8 +186,8 @@ def _lock(payout: Payout) -> Payout:
 
 def _on_transfer_reversed(event: dict[str, Any], obj: dict[str, Any]) -> str:
     transfer_id = str(obj.get("id", ""))
-    payout = Payout.objects.filter(
-        method=PayoutMethod.STRIPE, settlement_reference=transfer_id).select_related("trade_in").first()
+    payout = Payout.objects.filter(method=PayoutMethod.STRIPE, settlement_reference=transfer_id) \
+        .select_related("trade_in").first()
     if payout is None:
         return "ignored: no payout of ours"
     payout = _lock(payout)

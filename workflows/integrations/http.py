@@ -109,9 +109,9 @@ def call(
             safe=f"{service}: HTTP 429", status=status, retry_after=retry_after,
         )
     if status >= 500:
-        raise TemporaryError(f"{service} had a server error (HTTP {status}): {response.text[:200]!r}",
-                             safe=f"{service}: HTTP {status}", status=status,
-                             retry_after=_retry_after(response))
+        raise TemporaryError(
+            f"{service} had a server error (HTTP {status}): {response.text[:200]!r}",
+            safe=f"{service}: HTTP {status}", status=status, retry_after=_retry_after(response))
     if status >= 400:
         try:
             reason = refusal(response.json())

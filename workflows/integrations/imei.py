@@ -167,7 +167,8 @@ def normalize(body: dict[str, Any]) -> ImeiResult:
         raw=body,
     )
     if blacklisted or lost_stolen or finance_locked:
-        named = [name for name, on in (("blacklisted", blacklisted), ("lost or stolen", lost_stolen),
+        named = [name for name, on in (("blacklisted", blacklisted),
+                                       ("lost or stolen", lost_stolen),
                                        ("finance-locked", finance_locked)) if on]
         reasons = said or " / ".join(_text(v) for v in finance if _flag(v)) or ", ".join(named)
         return ImeiResult(status=ImeiCheckStatus.FLAGGED, detail=f"{SERVICE}: {reasons}",
@@ -217,7 +218,9 @@ class HttpImeiProvider:
             response = call(self.session, "GET", f"{self.base_url}/v1/checks/{resume_id}",
                             service=SERVICE, timeout=self.timeout, refusal=_refusal)
         else:
-            service_id: int | str = int(self.service_id) if self.service_id.isdigit() else self.service_id
+            # The documented serviceId is a number; a service that names them gets the name.
+            service_id: int | str = (int(self.service_id) if self.service_id.isdigit()
+                                     else self.service_id)
             response = call(self.session, "POST", f"{self.base_url}/v1/checks",
                             json={"deviceId": imei, "serviceId": service_id},
                             service=SERVICE, timeout=self.timeout, refusal=_refusal)

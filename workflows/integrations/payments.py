@@ -104,10 +104,10 @@ def _translate(exc: stripe.StripeError) -> Exception:
         return TemporaryError(f"{SERVICE} did not answer: {message}",
                               safe=f"{SERVICE}: {type(exc).__name__}")
     if isinstance(exc, stripe.RateLimitError):
-        retry_after = (exc.headers or {}).get("Retry-After")
+        retry_after = str((exc.headers or {}).get("Retry-After", ""))
         return TemporaryError(f"{SERVICE} asked us to slow down (HTTP 429): {message}",
                               safe=f"{SERVICE}: HTTP 429", status=status,
-                              retry_after=float(retry_after) if str(retry_after).isdigit() else None)
+                              retry_after=float(retry_after) if retry_after.isdigit() else None)
     if isinstance(exc, stripe.APIError):  # 5xx, or a body that is not Stripe's JSON
         cls = BadResponse if "Invalid response body" in str(exc) else TemporaryError
         return cls(f"{SERVICE} failed (HTTP {status}): {message[:300]}",

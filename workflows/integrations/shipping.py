@@ -195,10 +195,12 @@ class ShipEngineProvider:
     def _label(self, body: dict[str, Any]) -> Label:
         label_id, tracking = body.get("label_id"), body.get("tracking_number")
         download = body.get("label_download")
-        pdf_url = download.get("pdf") or download.get("href") if isinstance(download, dict) else None
+        pdf_url = (download.get("pdf") or download.get("href")) if isinstance(download, dict) \
+            else None
         if not (isinstance(label_id, str) and label_id and isinstance(pdf_url, str) and pdf_url):
-            raise BadResponse(f"{SERVICE} answered without a label id or a PDF link: {str(body)[:200]}",
-                              safe=f"{SERVICE}: label without id or PDF")
+            raise BadResponse(
+                f"{SERVICE} answered without a label id or a PDF link: {str(body)[:200]}",
+                safe=f"{SERVICE}: label without id or PDF")
         return Label(
             label_id=label_id,
             tracking_number=str(tracking or "")[:80],
@@ -222,8 +224,8 @@ class ShipEngineProvider:
         if body.get("approved") is True or body.get("reason_code") == "label_already_voided":
             return
         if body.get("approved") is False:
-            raise ProviderRefused(f"{SERVICE} did not void label {label_id}: "
-                                  f"{body.get('message') or body.get('reason_code') or 'no reason'}",
+            reason = body.get("message") or body.get("reason_code") or "no reason"
+            raise ProviderRefused(f"{SERVICE} did not void label {label_id}: {reason}",
                                   safe=f"{SERVICE}: void not approved")
         raise BadResponse(f"{SERVICE} answered the void without saying whether it was approved",
                           safe=f"{SERVICE}: void answer without approved")

@@ -27,7 +27,8 @@ def configured() -> list[Integration]:
     email_live = bool(settings.EMAIL_HOST)
     return [
         Integration("IMEI check", checker.name, checker.is_demo,
-                    "check digit + the shop's blocklist; set IMEI_CHECK_URL and IMEI_CHECK_API_KEY"),
+                    "check digit + the shop's blocklist; "
+                    "set IMEI_CHECK_URL and IMEI_CHECK_API_KEY"),
         Integration("Shipping labels", shipper.name, shipper.is_demo,
                     "SAMPLE PDF labels, no carrier; set SHIPENGINE_API_KEY"),
         Integration("Stripe payouts", payer.name, payer.is_demo,
