@@ -29,5 +29,5 @@ def dashboard_callback(request: HttpRequest, context: dict) -> dict:
         .select_related("product__device_model__make")
         .order_by("created_at")[:10]
     )
-    context.update({"new_submissions": new, "integrations": configured()})
+    context.update({"new_submissions": new})
     return context

@@ -72,8 +72,7 @@ WSGI_APPLICATION = "backoffice.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        # Before the apps' templates: our admin/index.html (the dashboard) replaces Unfold's.
-        "DIRS": [BASE_DIR / "backoffice" / "templates"],
+        "DIRS": [],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [

@@ -18,6 +18,8 @@ FRIENDLY_PREFIXES = {
 
 class BackofficeSite(UnfoldAdminSite):
     site_url = "/"
+    index_template = "backoffice/index.html"
+    index_title = "Dashboard"
 
     def extra_urls(self) -> list:
         from backoffice.views import intake_bench

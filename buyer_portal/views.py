@@ -23,7 +23,16 @@ from workflows.links import (
     status_token,
     trade_in_from_status_token,
 )
-from workflows.models import DeviceModel, Make, PayoutMethod, PayoutStatus, State, StripeAccount
+from workflows.models import (
+    DeviceModel,
+    Make,
+    Payout,
+    PayoutMethod,
+    PayoutStatus,
+    State,
+    StripeAccount,
+    TradeIn,
+)
 from workflows.pricing import price_table
 
 log = logging.getLogger("workflows")
@@ -178,17 +187,15 @@ def quote_decline(request: HttpRequest, token: str) -> HttpResponse:
     return redirect("buyer_portal:status", token=status_token(trade_in))
 
 
-
-
 # --- payout setup (Stripe Connect onboarding), from the link in the "set up your payout" email --
-def _stripe_payout(trade_in):
+def _stripe_payout(trade_in: TradeIn) -> Payout | None:
     payout = getattr(trade_in, "payout", None)
     if payout is None or payout.method != PayoutMethod.STRIPE:
         return None
     return payout
 
 
-def _setup_page(request: HttpRequest, trade_in, message: str, *, status: int = 200,
+def _setup_page(request: HttpRequest, trade_in: TradeIn, message: str, *, status: int = 200,
                 token: str = "", demo: bool = False) -> HttpResponse:
     return render(request, "buyer_portal/payout_setup.html", {
         "trade_in": trade_in, "message": message, "status_token": token, "demo": demo,
@@ -197,7 +204,8 @@ def _setup_page(request: HttpRequest, trade_in, message: str, *, status: int = 2
 
 def payout_setup(request: HttpRequest, token: str) -> HttpResponse:
     """Sends the buyer to Stripe's onboarding. Stripe's links last minutes, so the email links
-    here and a fresh one is made on each visit (this is also Stripe's refresh_url)."""
+    here and a fresh one is made on each visit (this is also Stripe's refresh_url). A mail
+    scanner's GET only makes Stripe an unused link; nothing here changes."""
     trade_in, invalid = _trade_in_or_invalid(request, token)
     if invalid:
         return invalid

@@ -38,6 +38,12 @@ from workflows.models import (
 )
 
 
+def _lock(payout: Payout) -> Payout:
+    # Lock order everywhere: trade-in first, then its payout.
+    lock_trade_in(payout.trade_in)
+    return Payout.objects.select_for_update().select_related("trade_in").get(pk=payout.pk)
+
+
 def ready_account(email: str) -> StripeAccount | None:
     """The buyer's connected account at the configured provider, if they can be paid."""
     return StripeAccount.objects.filter(
@@ -85,8 +91,8 @@ def payout_send_stripe(*, payout: Payout, actor: Actor) -> Payout:
 @transaction.atomic
 def payout_settle_stripe(*, payout: Payout, transfer_id: str, account_id: str) -> Payout:
     """Stripe made the transfer (its answer, or its webhook if the answer was lost)."""
-    lock_trade_in(payout.trade_in)
-    payout = Payout.objects.select_for_update().select_related("trade_in").get(pk=payout.pk)
+    # The transfer's answer and Stripe's webhook may both settle at once: one waits here.
+    payout = _lock(payout)
     trade_in = payout.trade_in
     if payout.status == PayoutStatus.SETTLED and payout.settlement_reference == transfer_id:
         return payout  # the webhook and the answer both told us
@@ -107,7 +113,8 @@ def payout_settle_stripe(*, payout: Payout, transfer_id: str, account_id: str) -
 @transaction.atomic
 def payout_stripe_refused(*, payout: Payout, reason: str) -> Payout:
     """Stripe said no (no transfer was made): the payout fails, and a manager may try again."""
-    payout = Payout.objects.select_for_update().select_related("trade_in").get(pk=payout.pk)
+    # A manager pressing "pay" again at this moment must see the payout failed, or pending.
+    payout = _lock(payout)
     if payout.status == PayoutStatus.PENDING:
         payout.fail()
         payout.failure_reason = reason[:2000]
@@ -169,6 +176,13 @@ def _on_transfer_created(event: dict[str, Any], obj: dict[str, Any]) -> str:
     payout = _payout_from_metadata(obj)
     if payout is None:
         return "ignored: no payout of ours"
+    if payout.status == PayoutStatus.SETTLED and payout.settlement_reference != obj.get("id"):
+        # A second transfer for one payout: the buyer was paid twice. Say it loudly.
+        record_event(payout.trade_in, kind="payout_settled", actor=SYSTEM, is_failure=True,
+                     note=_("Stripe reports transfer %(new)s, but this payout was already paid "
+                            "by %(old)s: reverse one of them in Stripe.")
+                     % {"new": obj.get("id"), "old": payout.settlement_reference})
+        return f"payout {payout.pk}: second transfer {obj.get('id')}"
     if payout.status == PayoutStatus.SETTLED:
         return f"payout {payout.pk} already settled"
     if payout.status != PayoutStatus.PENDING:
@@ -176,12 +190,6 @@ def _on_transfer_created(event: dict[str, Any], obj: dict[str, Any]) -> str:
     payout_settle_stripe(payout=payout, transfer_id=str(obj.get("id")),
                          account_id=str(obj.get("destination") or ""))
     return f"payout {payout.pk} settled by the webhook"
-
-
-def _lock(payout: Payout) -> Payout:
-    # Lock order everywhere: trade-in first, then its payout.
-    lock_trade_in(payout.trade_in)
-    return Payout.objects.select_for_update().select_related("trade_in").get(pk=payout.pk)
 
 
 def _on_transfer_reversed(event: dict[str, Any], obj: dict[str, Any]) -> str:
