@@ -24,6 +24,14 @@ def test_without_any_account_every_provider_is_an_offline_demo(db):
     assert out.count("offline demo provider") == 4 and "FAIL" not in out
 
 
+def test_half_a_configuration_is_reported_not_silently_ignored(db, settings):
+    settings.IMEI_CHECK_URL = "https://api.imeicheck.net"
+    out = StringIO()
+    with pytest.raises(CommandError, match="IMEI check"):
+        call_command("check_integrations", stdout=out)
+    assert "set both IMEI_CHECK_URL and IMEI_CHECK_API_KEY" in out.getvalue()
+
+
 def test_it_tries_each_configured_credential(imei_service, shipengine, stripe_server, smtp, db):
     imei_service.expect_request("/v1/account", headers={"Authorization": "Bearer imei-key"}) \
         .respond_with_json({"id": 7, "balance": "12.50"})

@@ -41,6 +41,9 @@ def configured() -> list[Integration]:
 
 def probe(integration: Integration) -> tuple[bool, str]:
     """Try the configured credentials once. (ok, what happened)."""
+    if integration.system == "IMEI check" and bool(settings.IMEI_CHECK_URL) != bool(
+            settings.IMEI_CHECK_API_KEY):
+        return False, "set both IMEI_CHECK_URL and IMEI_CHECK_API_KEY, or neither"
     if integration.is_demo:
         return True, f"offline demo provider ({integration.demo_note})"
     try:
