@@ -8,7 +8,7 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
 
-from workflows.integrations import imei, shipping
+from workflows.integrations.status import configured
 from workflows.models import State, TradeIn
 from workflows.selectors import dashboard_stats
 
@@ -19,9 +19,12 @@ def new_submissions_badge(request: HttpRequest) -> str | None:
 
 
 def environment_callback(request: HttpRequest) -> list[str] | None:
-    demo = [p.name for p in (imei.get_provider(), shipping.get_provider()) if p.is_demo]
+    integrations = configured()
+    demo = [i.system for i in integrations if i.is_demo]
     if demo:
-        return ["Demo providers: " + ", ".join(demo), "warning"]
+        live = [i.system for i in integrations if not i.is_demo]
+        return ["Demo providers: " + ", ".join(demo)
+                + (" · live: " + ", ".join(live) if live else ""), "warning"]
     return None
 
 

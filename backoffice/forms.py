@@ -108,3 +108,21 @@ class ResolveReturnForm(forms.Form):
     resolution = forms.ChoiceField(label=_("Resolution"), choices=Resolution.choices,
                                    widget=UnfoldAdminSelectWidget)
     note = forms.CharField(label=_("Note"), required=False, max_length=1000, widget=_textarea())
+
+
+class LabelAddressForm(forms.Form):
+    """The buyer's address as the carrier needs it, to fix and retry a refused label."""
+
+    address_line1 = forms.CharField(label=_("Street"), max_length=120,
+                                    widget=UnfoldAdminTextInputWidget)
+    address_line2 = forms.CharField(label=_("Apartment, suite"), max_length=120, required=False,
+                                    widget=UnfoldAdminTextInputWidget)
+    city = forms.CharField(label=_("City"), max_length=80, widget=UnfoldAdminTextInputWidget)
+    region = forms.CharField(label=_("State / region"), max_length=80, required=False,
+                             widget=UnfoldAdminTextInputWidget)
+    postcode = forms.CharField(label=_("Postcode"), max_length=20,
+                               widget=UnfoldAdminTextInputWidget)
+    country = forms.CharField(label=_("Country (2 letters)"), min_length=2, max_length=2,
+                              widget=UnfoldAdminTextInputWidget)
+    buyer_phone = forms.CharField(label=_("Buyer's phone"), max_length=30, required=False,
+                                  widget=UnfoldAdminTextInputWidget)

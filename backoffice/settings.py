@@ -154,11 +154,32 @@ SHOP_HOURS = os.getenv("SHOP_HOURS", "Mon-Sat 10:00-18:00")
 LOCAL_PICKUP_POSTCODES = envlist("LOCAL_PICKUP_POSTCODES", "62701,62702,62703")
 
 # --- Outside systems (offline demo providers unless configured) --------------------------------
+# Each is live when its key is set; workflows/integrations/ has one module per system.
 IMEI_CHECK_URL = os.getenv("IMEI_CHECK_URL", "")
 IMEI_CHECK_API_KEY = os.getenv("IMEI_CHECK_API_KEY", "")
+IMEI_CHECK_SERVICE_ID = os.getenv("IMEI_CHECK_SERVICE_ID", "1")
 IMEI_CHECK_TIMEOUT = float(os.getenv("IMEI_CHECK_TIMEOUT", "10"))
+# A paid check's result is reused for the same IMEI for this long (a staff re-run never is).
+IMEI_CHECK_CACHE_SECONDS = envint("IMEI_CHECK_CACHE_SECONDS", 24 * 3600)
 SHIPENGINE_API_KEY = os.getenv("SHIPENGINE_API_KEY", "")
+SHIPENGINE_BASE_URL = os.getenv("SHIPENGINE_BASE_URL", "https://api.shipengine.com")
+SHIPENGINE_CARRIER_ID = os.getenv("SHIPENGINE_CARRIER_ID", "")
+SHIPENGINE_SERVICE_CODE = os.getenv("SHIPENGINE_SERVICE_CODE", "usps_priority_mail")
+SHIPENGINE_TIMEOUT = float(os.getenv("SHIPENGINE_TIMEOUT", "15"))
+SHIPENGINE_RETURN_LABELS = envbool("SHIPENGINE_RETURN_LABELS", "True")
+# The label's ship-to: where buyers send their devices.
+WAREHOUSE_NAME = os.getenv("WAREHOUSE_NAME", SITE_NAME)
+WAREHOUSE_PHONE = os.getenv("WAREHOUSE_PHONE", "555-555-0100")
+WAREHOUSE_ADDRESS_LINE1 = os.getenv("WAREHOUSE_ADDRESS_LINE1", "12 Market Street")
+WAREHOUSE_CITY = os.getenv("WAREHOUSE_CITY", "Springfield")
+WAREHOUSE_STATE = os.getenv("WAREHOUSE_STATE", "IL")
+WAREHOUSE_POSTCODE = os.getenv("WAREHOUSE_POSTCODE", "62701")
+WAREHOUSE_COUNTRY = os.getenv("WAREHOUSE_COUNTRY", "US")
 STRIPE_SECRET_KEY = os.getenv("STRIPE_SECRET_KEY", "")
+STRIPE_WEBHOOK_SECRET = os.getenv("STRIPE_WEBHOOK_SECRET", "")
+STRIPE_API_BASE = os.getenv("STRIPE_API_BASE", "")  # empty: Stripe's own
+STRIPE_TIMEOUT = float(os.getenv("STRIPE_TIMEOUT", "20"))
+STRIPE_CONNECT_COUNTRY = os.getenv("STRIPE_CONNECT_COUNTRY", "US")
 # How often a failed side effect is retried, and how long to wait before each try (seconds).
 SIDE_EFFECT_MAX_ATTEMPTS = envint("SIDE_EFFECT_MAX_ATTEMPTS", 8)
 SIDE_EFFECT_BACKOFF = [30, 60, 300, 900, 3600, 3 * 3600, 6 * 3600, 12 * 3600]

@@ -10,6 +10,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from workflows.integrations.payments import get_provider
 from workflows.links import absolute, quote_url, status_token, status_url
 from workflows.models import Quote, ShippingLabel, StoreCredit, TradeIn
 
@@ -74,6 +75,13 @@ def rerouted(trade_in: TradeIn) -> str:
 def payout_sent(trade_in: TradeIn) -> str:
     return _send("payout_sent", to=trade_in.buyer_email, trade_in=trade_in,
                  subject="Your payment is on its way", payout=trade_in.payout)
+
+
+def stripe_onboarding(trade_in: TradeIn) -> str:
+    setup_url = absolute(reverse("buyer_portal:payout_setup", args=[status_token(trade_in)]))
+    return _send("stripe_onboarding", to=trade_in.buyer_email, trade_in=trade_in,
+                 subject="Set up your payout", setup_url=setup_url,
+                 demo=get_provider().is_demo)
 
 
 def store_credit(trade_in: TradeIn, credit: StoreCredit) -> str:

@@ -23,6 +23,7 @@ from backoffice.admin.base import NoDeleteAdmin, call_action, form_errors
 from backoffice.forms import CheckSettleForm, ReasonForm, ResolveReturnForm
 from backoffice.resources import PayoutResource
 from workflows import actions
+from workflows.integrations import payments
 from workflows.models import (
     Payout,
     PayoutMethod,
@@ -31,6 +32,8 @@ from workflows.models import (
     ReturnStatus,
     State,
     StoreCredit,
+    StripeAccount,
+    StripeEvent,
 )
 
 PAYOUT_COLOURS = {
@@ -57,7 +60,8 @@ class PayoutAdmin(NoDeleteAdmin, ExportActionModelAdmin):
     show_full_result_count = False
     readonly_fields = ["trade_in", "amount", "currency", "method", "status",
                        "settlement_reference", "failure_reason", "created_at", "settled_at",
-                       "settled_by"]
+                       "settled_by", "stripe_account", "transfer_requested_at", "attempt",
+                       "provider_status"]
     fields = readonly_fields
     change_form_outer_before_template = "backoffice/payout_settle.html"
 
@@ -105,8 +109,19 @@ class PayoutAdmin(NoDeleteAdmin, ExportActionModelAdmin):
                 "settleable": settleable and payout.trade_in.state == State.RECEIVED,
                 "waiting_for_device": settleable and payout.trade_in.state == State.ACCEPTED,
                 "check_form": CheckSettleForm() if payout.method == PayoutMethod.CHECK else None,
+                **self.stripe_context(payout),
             }
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def stripe_context(self, payout: Payout) -> dict:
+        if payout.method != PayoutMethod.STRIPE:
+            return {}
+        provider = payments.get_provider()
+        return {
+            "stripe_account": StripeAccount.objects.filter(
+                provider=provider.name, email__iexact=payout.trade_in.buyer_email).first(),
+            "stripe_demo": provider.is_demo,
+        }
 
     def get_urls(self) -> list:
         return [
@@ -131,7 +146,8 @@ class PayoutAdmin(NoDeleteAdmin, ExportActionModelAdmin):
             call_action(request, actions.payout_issue_store_credit, payout=payout,
                         actor=request.user, success=_("Store credit issued and emailed."))
         else:
-            self.message_user(request, _("Stripe payouts are not configured yet."), level="error")
+            call_action(request, actions.payout_send_stripe, payout=payout, actor=request.user,
+                        success=_("Stripe payout requested; its progress shows on the timeline."))
         return HttpResponseRedirect(reverse("admin:workflows_payout_change", args=[payout.pk]))
 
 
@@ -212,3 +228,37 @@ class ReturnCaseAdmin(ModelAdmin):
             else:
                 form_errors(request, form)
         return back
+
+
+class ManagersOnly:
+    """Read-only records of money matters, for whoever may settle payouts."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("workflows.settle_payout")
+
+    def has_view_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return request.user.has_perm("workflows.settle_payout")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(StripeAccount)
+class StripeAccountAdmin(ManagersOnly, ModelAdmin):
+    list_display = ["account_id", "email", "provider", "payouts_enabled", "details_submitted",
+                    "onboarded_at", "created_at"]
+    list_filter = ["provider", "payouts_enabled"]
+    search_fields = ["=account_id", "email"]
+
+
+@admin.register(StripeEvent)
+class StripeEventAdmin(ManagersOnly, ModelAdmin):
+    list_display = ["event_id", "type", "account", "outcome", "received_at"]
+    list_filter = ["type"]
+    search_fields = ["=event_id", "=account"]

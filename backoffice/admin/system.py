@@ -51,14 +51,15 @@ class SideEffectAdmin(ModelAdmin):
 
 @admin.register(ShippingLabel)
 class ShippingLabelAdmin(ModelAdmin):
-    list_display = ["label_id", "trade_in", "provider", "tracking_number", "is_sample",
-                    "voided_at", "created_at"]
+    list_display = ["label_id", "trade_in", "provider", "tracking_number", "tracking_status",
+                    "is_sample", "voided_at", "created_at"]
     list_filter = ["provider", "is_sample"]
     search_fields = ["=label_id", "=tracking_number", "=trade_in__reference"]
     list_select_related = ["trade_in"]
     exclude = ["pdf"]
     readonly_fields = ["trade_in", "provider", "label_id", "tracking_number", "carrier",
-                       "is_sample", "voided_at", "created_at"]
+                       "is_sample", "voided_at", "created_at", "tracking_status",
+                       "tracking_detail", "tracking_updated_at", "tracking_error"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -69,7 +70,8 @@ class ShippingLabelAdmin(ModelAdmin):
 
 @admin.register(ImeiCheck)
 class ImeiCheckAdmin(ModelAdmin):
-    list_display = ["imei", "trade_in", "status", "provider", "carrier", "checked_at"]
+    list_display = ["imei", "trade_in", "status", "model_mismatch", "provider", "carrier",
+                    "checked_at"]
     list_filter = ["status", "provider"]
     search_fields = ["=imei", "=trade_in__reference"]
     list_select_related = ["trade_in"]

@@ -12,7 +12,7 @@ from unfold.contrib.filters.admin import RangeDateFilter
 from unfold.decorators import display
 
 from backoffice.admin.base import NoDeleteAdmin, ReadOnlyInline, call_action, form_errors
-from backoffice.forms import QuoteForm, ReasonForm
+from backoffice.forms import LabelAddressForm, QuoteForm, ReasonForm
 from workflows import actions
 from workflows.models import (
     BlockedImei,
@@ -20,6 +20,8 @@ from workflows.models import (
     ImeiCheckStatus,
     Make,
     Quote,
+    SideEffect,
+    SideEffectStatus,
     State,
     TradeIn,
 )
@@ -159,6 +161,8 @@ class TradeInAdmin(NoDeleteAdmin):
     @display(description=_("IMEI check"), ordering="imei_status", label=CHECK_COLOURS)
     def imei_badge(self, obj: TradeIn) -> tuple[str, str]:
         text = "RED FLAG" if obj.imei_status == ImeiCheckStatus.FLAGGED else obj.get_imei_status_display()
+        if obj.model_mismatch:
+            text += " · " + _("model mismatch")
         return obj.imei_status, text
 
     @display(description=_("State"), ordering="state", label=STATE_COLOURS)
@@ -194,6 +198,7 @@ class TradeInAdmin(NoDeleteAdmin):
             "reason_form": ReasonForm(),
             "can_rerun_check": request.user.has_perm("workflows.quote_tradein")
             and trade_in.state in (State.SUBMITTED, State.QUOTED, State.DECLINED, State.EXPIRED),
+            **self.shipping_context(request, trade_in),
             "intake_url": reverse("admin:intake_bench") + f"?imei={trade_in.imei}",
             "settle_url": reverse("admin:workflows_payout_change", args=[trade_in.payout.pk])
             if trade_in.state == State.RECEIVED
@@ -208,6 +213,24 @@ class TradeInAdmin(NoDeleteAdmin):
         changes = {name: form.cleaned_data[name] for name in form.changed_data}
         call_action(request, actions.trade_in_update_details, trade_in=obj, actor=request.user,
                     changes=changes, success=_("Buyer details saved."))
+
+    def shipping_context(self, request: HttpRequest, trade_in: TradeIn) -> dict:
+        """The label, its tracking, and why the carrier refused it if it did."""
+        label = trade_in.labels.filter(voided_at__isnull=True).first()
+        waiting = (trade_in.state == State.ACCEPTED and label is None
+                   and not actions.wants_pickup(trade_in))
+        problem = SideEffect.objects.filter(
+            trade_in=trade_in, kind="shipping_label", status=SideEffectStatus.FAILED
+        ).order_by("-created_at").first() if waiting else None
+        can_fix = problem is not None and request.user.has_perm("workflows.change_tradein")
+        return {
+            "label": label,
+            "label_waiting": waiting,
+            "label_problem": problem,
+            "address_form": LabelAddressForm(initial={
+                name: getattr(trade_in, name) for name in LabelAddressForm.base_fields
+            }) if can_fix else None,
+        }
 
     def get_urls(self) -> list:
         return [
@@ -227,6 +250,14 @@ class TradeInAdmin(NoDeleteAdmin):
         if step == "rerun_check" and user.has_perm("workflows.quote_tradein"):
             call_action(request, actions.imei_check_rerun, trade_in=trade_in, actor=user,
                         success=_("IMEI check requested again."))
+        elif step == "retry_label" and user.has_perm("workflows.change_tradein"):
+            form = LabelAddressForm(request.POST)
+            if form.is_valid():
+                call_action(request, actions.shipping_label_retry, trade_in=trade_in, actor=user,
+                            address=form.cleaned_data,
+                            success=_("Address saved; the label is requested again."))
+            else:
+                form_errors(request, form)
         elif step == "quote" and "quote" in allowed:
             form = QuoteForm(request.POST)
             if form.is_valid():

@@ -8,6 +8,13 @@ from workflows.actions.payouts import (
     return_case_reject,
     return_case_resolve,
 )
+from workflows.actions.stripe import (
+    payout_send_stripe,
+    payout_settle_stripe,
+    payout_stripe_refused,
+    stripe_account_update,
+    stripe_event_apply,
+)
 from workflows.actions.submission import (
     Submission,
     imei_check_rerun,
@@ -15,6 +22,7 @@ from workflows.actions.submission import (
     trade_in_submit,
 )
 from workflows.actions.tradeins import (
+    shipping_label_retry,
     trade_in_accept,
     trade_in_cancel,
     trade_in_close,
@@ -31,7 +39,9 @@ from workflows.actions.tradeins import (
 __all__ = [
     "BUYER", "SYSTEM", "Submission", "imei_check_rerun", "normalize_imei",
     "payout_issue_store_credit", "payout_settle_check", "return_case_reject",
-    "return_case_resolve", "trade_in_accept", "trade_in_cancel", "trade_in_close",
+    "payout_send_stripe", "payout_settle_stripe", "payout_stripe_refused",
+    "return_case_resolve", "shipping_label_retry", "stripe_account_update",
+    "stripe_event_apply", "trade_in_accept", "trade_in_cancel", "trade_in_close",
     "trade_in_decline", "trade_in_expire", "trade_in_quote", "trade_in_receive",
     "trade_in_reroute", "trade_in_submit", "trade_in_update_details", "unit_regrade",
     "wants_pickup",

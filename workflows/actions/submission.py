@@ -111,10 +111,12 @@ def trade_in_submit(*, submission: Submission, submission_key: str) -> TradeIn:
     return trade_in
 
 
-def _schedule_imei_check(trade_in: TradeIn) -> ImeiCheck:
+def _schedule_imei_check(trade_in: TradeIn, *, force: bool = False) -> ImeiCheck:
+    """`force` asks the service again even when a recent result for this IMEI is cached."""
     check = ImeiCheck.objects.create(trade_in=trade_in, imei=trade_in.imei)
     TradeIn.objects.filter(pk=trade_in.pk).update(imei_status=check.status)
-    schedule("imei_check", key=f"imei-check:{check.pk}", trade_in=trade_in, check_id=check.pk)
+    schedule("imei_check", key=f"imei-check:{check.pk}", trade_in=trade_in, check_id=check.pk,
+             force=force)
     return check
 
 
@@ -124,7 +126,7 @@ def imei_check_rerun(*, trade_in: TradeIn, actor: Actor) -> ImeiCheck:
     trade_in = lock_trade_in(trade_in)
     if trade_in.state not in (State.SUBMITTED, State.QUOTED, State.DECLINED, State.EXPIRED):
         raise TransitionRefused(_("The IMEI check can only be re-run before the offer is accepted."))
-    check = _schedule_imei_check(trade_in)
+    check = _schedule_imei_check(trade_in, force=True)
     record_event(trade_in, kind="imei_check_requested", actor=actor, note="Re-run requested")
     return check
 

@@ -322,3 +322,32 @@ def unit_regrade(*, unit: Unit, actor: Actor, grade: str, notes: str) -> Unit:
     if unit.trade_in_id and (before != grade or notes):
         record_event(unit.trade_in, kind="regraded", actor=actor, note=f"grade {before} → {grade}")
     return unit
+
+ADDRESS_FIELDS = ("address_line1", "address_line2", "city", "region", "postcode", "country",
+                  "buyer_phone")
+
+
+@transaction.atomic
+def shipping_label_retry(*, trade_in: TradeIn, actor: Actor, address: dict[str, str]) -> TradeIn:
+    """The carrier refused the label (often the address): staff correct it and try again."""
+    trade_in = lock_trade_in(trade_in)
+    if trade_in.state != State.ACCEPTED or wants_pickup(trade_in):
+        raise TransitionRefused(_("Only an accepted trade-in that ships needs a label."))
+    if trade_in.labels.filter(voided_at__isnull=True).exists():
+        raise TransitionRefused(_("This trade-in already has a shipping label."))
+    cleaned = {name: str(address.get(name, getattr(trade_in, name))).strip()
+               for name in ADDRESS_FIELDS}
+    if not (cleaned["address_line1"] and cleaned["city"] and cleaned["postcode"]):
+        raise InvalidInput(_("A label needs the street, the city and the postcode."))
+    if len(cleaned["country"]) != 2 or not cleaned["country"].isalpha():
+        raise InvalidInput(_("The country is a two-letter code, like US."))
+    cleaned["country"] = cleaned["country"].upper()
+    changed = [name for name in ADDRESS_FIELDS if cleaned[name] != getattr(trade_in, name)]
+    for name in changed:
+        setattr(trade_in, name, cleaned[name])
+    trade_in.save()
+    event = record_event(trade_in, kind="label_retry", actor=actor,
+                         note=_("Label requested again") + (
+                             f"; corrected {', '.join(changed)}" if changed else ""))
+    schedule("shipping_label", key=f"label:{trade_in.pk}:{event.pk}", trade_in=trade_in)
+    return trade_in

@@ -2,7 +2,13 @@ from workflows.models.catalog import DeviceModel, Make, Product
 from workflows.models.conditions import QUESTIONS, Accessories, Battery, Body, Screen
 from workflows.models.inventory import STOCKED_STATUSES, Grade, Unit, UnitStatus
 from workflows.models.outbox import SideEffect, SideEffectStatus
-from workflows.models.payouts import Payout, PayoutStatus, StoreCredit
+from workflows.models.payouts import (
+    Payout,
+    PayoutStatus,
+    StoreCredit,
+    StripeAccount,
+    StripeEvent,
+)
 from workflows.models.pricing import ConditionDeduction
 from workflows.models.returns import Resolution, ReturnCase, ReturnStatus
 from workflows.models.shipping import ShippingLabel
@@ -24,5 +30,6 @@ __all__ = [
     "Body", "ConditionDeduction", "DeviceModel", "Event", "Fulfilment", "Grade", "ImeiCheck",
     "ImeiCheckStatus", "Make", "Payout", "PayoutMethod", "PayoutStatus", "Product", "Quote",
     "Resolution", "ReturnCase", "ReturnStatus", "Screen", "ShippingLabel", "SideEffect",
-    "SideEffectStatus", "StoreCredit", "State", "TradeIn", "Unit", "UnitStatus",
+    "SideEffectStatus", "StoreCredit", "StripeAccount", "StripeEvent", "State", "TradeIn",
+    "Unit", "UnitStatus",
 ]

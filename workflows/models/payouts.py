@@ -15,6 +15,7 @@ class PayoutStatus(models.TextChoices):
     DECLINED = "declined", _("Declined")
     VOID = "void", _("Void")
     FAILED = "failed", _("Failed (retryable)")
+    REVERSED = "reversed", _("Reversed by Stripe")
 
 
 class Payout(FSMModelMixin, models.Model):
@@ -30,6 +31,13 @@ class Payout(FSMModelMixin, models.Model):
     # Stripe transfer id, check number or store-credit code.
     settlement_reference = models.CharField(max_length=120, blank=True)
     failure_reason = models.TextField(blank=True)
+    # Stripe: the connected account paid, when a manager asked to pay, and how many times a
+    # refused transfer was tried again (each new try needs a new idempotency key).
+    stripe_account = models.CharField(max_length=40, blank=True)
+    transfer_requested_at = models.DateTimeField(null=True, blank=True)
+    attempt = models.PositiveSmallIntegerField(default=0)
+    # What Stripe last said about the money: transfer_created, paid, failed, reversed.
+    provider_status = models.CharField(max_length=20, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     settled_at = models.DateTimeField(null=True, blank=True)
     settled_by = models.ForeignKey(
@@ -66,6 +74,20 @@ class Payout(FSMModelMixin, models.Model):
     def void(self) -> None:
         pass
 
+    @transition(field=status, source=PayoutStatus.FAILED, target=PayoutStatus.PENDING)
+    def retry(self) -> None:
+        self.failure_reason = ""
+
+    @transition(field=status, source=PayoutStatus.SETTLED, target=PayoutStatus.REVERSED)
+    def reverse(self) -> None:
+        pass
+
+    @property
+    def idempotency_key(self) -> str:
+        """Stripe's key for this payout's transfer. A new one only after Stripe refused the
+        last try: a try whose answer was lost keeps its key, so it can never pay twice."""
+        return f"payout-{self.pk}" if not self.attempt else f"payout-{self.pk}-{self.attempt}"
+
 
 class StoreCredit(models.Model):
     code = models.CharField(max_length=20, unique=True)
@@ -78,3 +100,42 @@ class StoreCredit(models.Model):
 
     def __str__(self) -> str:
         return self.code
+
+
+class StripeAccount(models.Model):
+    """A buyer's Stripe Connect account, by email: created on their first Stripe payout."""
+
+    email = models.EmailField()
+    account_id = models.CharField(max_length=40, unique=True)
+    provider = models.CharField(max_length=20)
+    details_submitted = models.BooleanField(default=False)
+    payouts_enabled = models.BooleanField(default=False)
+    onboarded_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "Stripe account"
+        constraints = [  # one account per buyer at each provider (the demo's are not Stripe's)
+            models.UniqueConstraint(fields=["provider", "email"], name="stripe_account_per_buyer")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} ({self.email})"
+
+
+class StripeEvent(models.Model):
+    """Every verified Stripe webhook, once: a redelivered event is recognised and skipped."""
+
+    event_id = models.CharField(max_length=80, unique=True)
+    type = models.CharField(max_length=80)
+    account = models.CharField(max_length=40, blank=True)
+    outcome = models.TextField(blank=True)
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-received_at"]
+        verbose_name = "Stripe event"
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.event_id}"

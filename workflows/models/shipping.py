@@ -16,6 +16,11 @@ class ShippingLabel(models.Model):
     is_sample = models.BooleanField(default=False)
     voided_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # The carrier's latest word, polled by workflows.tasks.poll_tracking.
+    tracking_status = models.CharField(max_length=4, blank=True)
+    tracking_detail = models.CharField(max_length=300, blank=True)
+    tracking_updated_at = models.DateTimeField(null=True, blank=True)
+    tracking_error = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-created_at"]

@@ -84,6 +84,8 @@ class TradeIn(FSMModelMixin, models.Model):
     offer_amount = models.DecimalField(
         "Quoted", max_digits=10, decimal_places=2, null=True, blank=True
     )
+    # The IMEI service reports another model than the buyer chose (copy of the latest check's).
+    model_mismatch = models.BooleanField(default=False)
     decline_reason = models.TextField(blank=True)
     red_flag_override_reason = models.TextField(blank=True)
     red_flag_override_by = models.ForeignKey(
@@ -241,6 +243,7 @@ class ImeiCheck(models.Model):
     sim_lock = models.BooleanField(null=True, blank=True)
     activation_lock = models.BooleanField(null=True, blank=True)
     reported_model = models.CharField(max_length=120, blank=True)
+    model_mismatch = models.BooleanField(default=False)
     detail = models.TextField(blank=True)
     raw = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)

@@ -1,0 +1,96 @@
+"""Outside systems as real HTTP and SMTP servers on loopback, configured like production."""
+
+from __future__ import annotations
+
+import email
+import socket
+
+import pytest
+from aiosmtpd.controller import Controller
+from django.utils import timezone
+
+from tests.integrations.fake_stripe import KEY, FakeStripe
+from workflows.models import SideEffect, SideEffectStatus
+
+WEBHOOK_SECRET = "whsec_loopback"
+
+
+@pytest.fixture
+def imei_service(httpserver, settings):
+    """pytest-httpserver standing in for imeicheck.net (`/v1/checks`)."""
+    settings.IMEI_CHECK_URL = httpserver.url_for("/").rstrip("/")
+    settings.IMEI_CHECK_API_KEY = "imei-key"
+    settings.IMEI_CHECK_SERVICE_ID = "12"
+    settings.IMEI_CHECK_TIMEOUT = 0.5
+    return httpserver
+
+
+@pytest.fixture
+def shipengine(httpserver, settings):
+    """pytest-httpserver standing in for api.shipengine.com."""
+    settings.SHIPENGINE_API_KEY = "TEST_shipengine_key"
+    settings.SHIPENGINE_BASE_URL = httpserver.url_for("/").rstrip("/")
+    settings.SHIPENGINE_CARRIER_ID = "se-123"
+    settings.SHIPENGINE_TIMEOUT = 0.5
+    return httpserver
+
+
+@pytest.fixture
+def stripe_server(settings):
+    fake = FakeStripe()
+    settings.STRIPE_SECRET_KEY = KEY
+    settings.STRIPE_API_BASE = fake.url
+    settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
+    settings.STRIPE_TIMEOUT = 0.5
+    yield fake
+    fake.stop()
+
+
+def make_due() -> None:
+    """Skip the backoff wait: every pending side effect is due now."""
+    SideEffect.objects.filter(status=SideEffectStatus.PENDING).update(
+        next_attempt_at=timezone.now())
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Inbox:
+    """An SMTP server's handler: keeps what it accepts; can say "try later" first."""
+
+    def __init__(self, refuse_first: int = 0) -> None:
+        self.messages: list[email.message.Message] = []
+        self.refuse_first = refuse_first
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        if self.refuse_first:
+            self.refuse_first -= 1
+            return "451 4.3.0 Mail server temporarily rejected message"
+        self.messages.append(email.message_from_bytes(envelope.content))
+        return "250 Message accepted for delivery"
+
+    def subjects(self) -> list[str]:
+        return [str(m["Subject"]) for m in self.messages]
+
+
+@pytest.fixture
+def smtp(settings):
+    """Mail goes through SMTP to 127.0.0.1:<port>; `start()` brings the server up."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", free_port()
+    settings.EMAIL_USE_TLS, settings.EMAIL_TIMEOUT = False, 2
+    controllers = []
+
+    class Server:
+        def start(self, inbox: Inbox) -> Inbox:
+            controller = Controller(inbox, hostname="127.0.0.1", port=settings.EMAIL_PORT)
+            controller.start()
+            controllers.append(controller)
+            return inbox
+
+    yield Server()
+    for controller in controllers:
+        controller.stop()

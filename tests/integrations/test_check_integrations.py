@@ -1,0 +1,73 @@
+"""`manage.py check_integrations` and the dashboard say which providers are live or demo."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from tests.integrations.conftest import Inbox
+from tests.test_lifecycle_http import staff_client
+
+
+def run() -> str:
+    out = StringIO()
+    call_command("check_integrations", stdout=out)
+    return out.getvalue()
+
+
+def test_without_any_account_every_provider_is_an_offline_demo(db):
+    out = run()
+    for system in ("IMEI check", "Shipping labels", "Stripe payouts", "Email"):
+        assert f"OK    {system}" in out
+    assert out.count("offline demo provider") == 4 and "FAIL" not in out
+
+
+def test_half_a_configuration_is_reported_not_silently_ignored(db, settings):
+    settings.IMEI_CHECK_URL = "https://api.imeicheck.net"
+    out = StringIO()
+    with pytest.raises(CommandError, match="IMEI check"):
+        call_command("check_integrations", stdout=out)
+    assert "set both IMEI_CHECK_URL and IMEI_CHECK_API_KEY" in out.getvalue()
+
+
+def test_it_tries_each_configured_credential(imei_service, shipengine, stripe_server, smtp, db):
+    imei_service.expect_request("/v1/account", headers={"Authorization": "Bearer imei-key"}) \
+        .respond_with_json({"id": 7, "balance": "12.50"})
+    shipengine.expect_request("/v1/carriers", headers={"API-Key": "TEST_shipengine_key"}) \
+        .respond_with_json({"carriers": [{"carrier_id": "se-123", "carrier_code": "stamps_com"}]})
+    smtp.start(Inbox())
+
+    out = run()
+
+    assert "OK    IMEI check       imei-service" in out and "balance 12.50" in out
+    assert "OK    Shipping labels  shipengine" in out and "1 carrier account(s)" in out
+    assert "OK    Stripe payouts   stripe" in out and "test mode" in out
+    assert "OK    Email            smtp 127.0.0.1" in out
+    assert " demo " not in out
+
+
+def test_bad_credentials_fail_loudly_with_the_services_reason(
+        imei_service, shipengine, stripe_server, settings, db):
+    imei_service.expect_request("/v1/account").respond_with_json(
+        {"message": "Unauthenticated."}, status=401)
+    shipengine.expect_request("/v1/carriers").respond_with_json(
+        {"carriers": [{"carrier_id": "se-999"}]})
+    settings.STRIPE_SECRET_KEY = "sk_test_revoked"
+
+    out = StringIO()
+    with pytest.raises(CommandError, match="IMEI check, Shipping labels, Stripe payouts"):
+        call_command("check_integrations", stdout=out)
+
+    text = out.getvalue()
+    assert "FAIL  IMEI check" in text and "Unauthenticated." in text
+    assert "carrier se-123 is not one of its 1 carrier accounts" in text
+    assert "FAIL  Stripe payouts" in text and "Invalid API Key provided" in text
+
+
+def test_the_dashboard_says_which_providers_are_live(shipengine, staff):
+    page = staff_client(staff).get("/dashboard/").content.decode()
+    assert "Outside systems" in page
+    assert page.count("offline demo") == 3  # IMEI, Stripe, email; ShipEngine is live
+    assert "Demo providers: IMEI check, Stripe payouts, Email · live: Shipping labels" in page

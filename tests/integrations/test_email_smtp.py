@@ -1,0 +1,68 @@
+"""Every buyer email goes through the outbox to a real SMTP server (aiosmtpd) on loopback."""
+
+from __future__ import annotations
+
+from tests.conftest import refresh
+from tests.integrations.conftest import Inbox, make_due
+from workflows import actions
+from workflows.models import Event, SideEffect, SideEffectStatus, State
+
+
+def test_an_smtp_outage_loses_nothing_and_the_mail_goes_out_once_smtp_is_back(
+        smtp, make_trade_in, drain):
+    trade_in = make_trade_in(State.SUBMITTED)  # nothing listens on the SMTP port yet
+
+    effect = SideEffect.objects.get(kind="email", trade_in=trade_in)
+    assert (effect.status, effect.attempts) == (SideEffectStatus.PENDING, 1)
+    assert refresh(trade_in).state == State.SUBMITTED and trade_in.imei_status == "clean"
+    failure = Event.objects.get(trade_in=trade_in, kind="email", is_failure=True)
+    assert "ConnectionRefusedError" in failure.note and "retrying in 30 s" in failure.note
+
+    inbox = smtp.start(Inbox())
+    make_due()
+    drain()
+    make_due()
+    drain()
+
+    assert inbox.subjects() == [f"We received your trade-in request ({trade_in.reference})"]
+    assert inbox.messages[0]["To"] == trade_in.buyer_email
+    assert refresh(effect).status == SideEffectStatus.DONE
+    assert Event.objects.filter(trade_in=trade_in, kind="email", is_failure=False,
+                                note="Email sent: We received your trade-in request").count() == 1
+
+
+def test_a_server_that_says_try_later_gets_the_mail_on_the_retry(smtp, make_trade_in, drain):
+    inbox = smtp.start(Inbox(refuse_first=1))
+    trade_in = make_trade_in(State.SUBMITTED)
+    assert "temporarily rejected" in Event.objects.get(trade_in=trade_in, is_failure=True).note
+    make_due()
+    drain()
+    assert len(inbox.messages) == 1
+
+
+def test_every_buyer_email_goes_through_smtp_and_onto_the_timeline(
+        smtp, make_trade_in, manager, staff, drain):
+    inbox = smtp.start(Inbox())
+    shipped = make_trade_in(State.CLOSED)
+    quoted = make_trade_in(State.QUOTED)
+    actions.trade_in_decline(trade_in=quoted, quote=quoted.latest_quote(), actor=actions.BUYER,
+                             reason="The offer is too low")
+    actions.trade_in_quote(trade_in=quoted, actor=staff, amount="320")
+    local = make_trade_in(State.RECEIVED, fulfilment="pickup", payout_method="store_credit")
+    actions.payout_issue_store_credit(payout=local.payout, actor=manager)
+    rerouted = make_trade_in(State.REROUTED)
+    drain()
+
+    expected = {
+        shipped: ["We received your trade-in request", "Your trade-in offer",
+                  "Offer accepted: your shipping label", "Your payment is on its way"],
+        quoted: ["Your trade-in was declined", "A new offer for your device"],
+        local: ["Offer accepted: how to drop off your device", "Your store credit code"],
+        rerouted: ["About the device you sent us"],
+    }
+    for trade_in, subjects in expected.items():
+        for subject in subjects:
+            assert f"{subject} ({trade_in.reference})" in inbox.subjects(), subject
+            assert Event.objects.filter(trade_in=trade_in, kind="email",
+                                        note=f"Email sent: {subject}").count() == 1, subject
+    assert not SideEffect.objects.exclude(status=SideEffectStatus.DONE).exists()
