@@ -61,6 +61,17 @@ class IntakeScanForm(forms.Form):
     )
 
 
+class ReferenceSearchForm(forms.Form):
+    ref = forms.RegexField(
+        label=_("Search by reference instead"), regex=r"^\s*[A-Za-z]{2}-?\d{1,10}\s*$",
+        max_length=20, error_messages={"invalid": _("A reference looks like TI-000123.")},
+    )
+
+    def reference(self) -> str:
+        raw = self.cleaned_data["ref"].strip().upper().replace("-", "")
+        return f"{raw[:2]}-{raw[2:]}"
+
+
 AS_FOUND = [
     ("powers_on", _("Powers on")),
     ("activation_lock_off", _("Activation lock / Google account off")),

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from backoffice.admin.base import form_errors
-from backoffice.forms import IntakeScanForm, ReceiveForm
+from backoffice.forms import IntakeScanForm, ReceiveForm, ReferenceSearchForm
 from workflows import actions
 from workflows.errors import DomainError
 from workflows.models import Grade, State, TradeIn
@@ -30,17 +30,10 @@ def intake_bench(request: HttpRequest) -> HttpResponse:
         return _receive(request)
 
     match = IntakeMatch(None)
-    reference = request.GET.get("ref", "").strip().upper()
-    scan_form = IntakeScanForm(request.GET or None)
-    if reference:
-        found = TradeIn.objects.filter(reference=reference).first()
-        if found is None:
-            match = IntakeMatch(None, _("No trade-in has reference %s.") % reference)
-        elif found.state != State.ACCEPTED:
-            match = IntakeMatch(None, _("%(ref)s is %(state)s, not accepted; it cannot be received.")
-                                % {"ref": found, "state": found.get_state_display().lower()})
-        else:
-            match = IntakeMatch(found)
+    scan_form = IntakeScanForm(request.GET if "imei" in request.GET else None)
+    ref_form = ReferenceSearchForm(request.GET if "ref" in request.GET else None)
+    if ref_form.is_bound:
+        match = _match_reference(ref_form)
     elif scan_form.is_bound and scan_form.is_valid():
         match = find_for_intake(scan_form.cleaned_data["imei"])
     context = {
@@ -51,9 +44,22 @@ def intake_bench(request: HttpRequest) -> HttpResponse:
         "receive_form": ReceiveForm(initial={"trade_in": match.trade_in.pk})
         if match.trade_in else None,
         "grades": Grade.choices,
-        "reference": reference,
+        "ref_form": ref_form,
     }
     return TemplateResponse(request, "backoffice/intake_bench.html", context)
+
+
+def _match_reference(form: ReferenceSearchForm) -> IntakeMatch:
+    if not form.is_valid():
+        return IntakeMatch(None, " ".join(form.errors["ref"]))
+    reference = form.reference()
+    found = TradeIn.objects.filter(reference=reference).first()
+    if found is None:
+        return IntakeMatch(None, _("No trade-in has reference %s.") % reference)
+    if found.state != State.ACCEPTED:
+        return IntakeMatch(None, _("%(ref)s is %(state)s, not accepted; it cannot be received.")
+                           % {"ref": found, "state": found.get_state_display().lower()})
+    return IntakeMatch(found)
 
 
 def _receive(request: HttpRequest) -> HttpResponse:

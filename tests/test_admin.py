@@ -170,3 +170,9 @@ def test_a_regrade_lands_on_the_timeline(make_trade_in, staff):
                 {"grade": "C", "intake_notes": "Scuff on the frame"})
     assert refresh(trade_in.unit).grade == "C"
     assert Event.objects.get(trade_in=trade_in, kind="regraded").actor == staff
+
+
+@pytest.mark.parametrize("term", ["\x00", "TI\x00", "%00"])
+def test_the_queue_search_survives_nul_bytes(make_trade_in, staff, term):
+    make_trade_in(State.SUBMITTED)
+    assert staff_client(staff).get("/dashboard/trade-ins/", {"q": term}).status_code == 200

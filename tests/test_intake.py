@@ -85,3 +85,17 @@ def test_a_garbled_receive_post_is_a_message_not_a_crash(bench, db):
     response = bench.post(reverse("admin:intake_bench"), {"trade_in": ":", "grade": "A"},
                           follow=True)
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("ref", ["\x00", "TI-000001\x00", "'; --", "x" * 500])
+def test_a_garbled_reference_search_is_a_message(bench, make_trade_in, ref):
+    # Found by the fuzzer on PostgreSQL: a NUL byte reached the query (HTTP 500).
+    page = bench.get(reverse("admin:intake_bench"), {"ref": ref}).content.decode()
+    assert "looks like TI-000123" in page or "at most 20 characters" in page
+
+
+def test_a_reference_with_spaces_or_no_dash_is_found(bench, make_trade_in):
+    trade_in = make_trade_in(State.ACCEPTED)
+    bare = trade_in.reference.replace("-", "").lower()
+    page = bench.get(reverse("admin:intake_bench"), {"ref": f" {bare} "}).content.decode()
+    assert 'id="intake-match"' in page
