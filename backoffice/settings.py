@@ -177,6 +177,23 @@ if os.getenv("REDIS_URL"):
     Q_CLUSTER.pop("orm")
     Q_CLUSTER["redis"] = os.getenv("REDIS_URL")
 
+# --- Cache, shared by every web worker (the buyer form's rate limit counts in it) ---------------
+if os.getenv("REDIS_URL"):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                          "LOCATION": os.getenv("REDIS_URL")}}
+else:
+    # A table in the database all workers already share (`manage.py createcachetable`). Its incr
+    # is read-then-write, so two requests in the same instant may count once: close enough for
+    # "try again in a minute". Set REDIS_URL for exact counts.
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache",
+                          "LOCATION": "django_cache"}}
+# Submissions of the buyer form per client address (django-ratelimit rate: "10/m", "100/h").
+BUYER_SUBMIT_RATE = os.getenv("BUYER_SUBMIT_RATE", "10/m")
+# Behind a proxy the client address is in a header, e.g. HTTP_X_REAL_IP (set by your proxy).
+RATELIMIT_IP_META_KEY = os.getenv("RATELIMIT_IP_META_KEY") or None
+# A cache that answers nothing must not stop buyers from submitting.
+RATELIMIT_FAIL_OPEN = True
+
 # --- Security (production values come from the environment) -------------------------------------
 SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES", "False")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
