@@ -8,11 +8,14 @@
   function json(id) { var el = $(id); return el ? JSON.parse(el.textContent) : {}; }
 
   // --- Steps without full reloads: fetch the next page and swap its body in. ------------------
+  var latest = 0;
   function go(url, push) {
+    var mine = ++latest;
     fetch(url, {credentials: "same-origin"}).then(function (r) {
       if (!r.ok) throw new Error(r.status);
       return r.text();
     }).then(function (html) {
+      if (mine !== latest) return;  // a quicker second tap won: show only the newest step
       var doc = new DOMParser().parseFromString(html, "text/html");
       d.title = doc.title;
       d.body.replaceWith(d.adoptNode(doc.body));
@@ -21,7 +24,7 @@
       var h1 = d.querySelector("h1");
       if (h1) h1.focus({preventScroll: true});
       init();
-    }).catch(function () { location.href = url; });
+    }).catch(function () { if (mine === latest) location.href = url; });
   }
   d.addEventListener("click", function (e) {
     var a = e.target.closest("a[data-swap]");
