@@ -7,7 +7,6 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from buyer_portal.templatetags.buyer import money
-
 from workflows.actions import Submission, normalize_imei
 from workflows.errors import InvalidInput
 from workflows.models import (
@@ -52,8 +51,9 @@ def _storage_label(product: Product) -> str:
 class TradeInForm(forms.Form):
     product = forms.ModelChoiceField(
         label=_("How much storage?"), queryset=Product.objects.none(), widget=forms.RadioSelect,
-        empty_label=None, error_messages={"required": _("Choose the storage size."),
-                                          "invalid_choice": _("Choose one of the storage sizes shown.")},
+        empty_label=None,
+        error_messages={"required": _("Choose the storage size."),
+                        "invalid_choice": _("Choose one of the storage sizes shown.")},
     )
     screen = _choice(_("How is the screen?"), Screen.choices)
     body = _choice(_("How are the back and sides?"), Body.choices)

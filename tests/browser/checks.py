@@ -13,7 +13,8 @@ AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.m
 # Everything a thumb can hit. A radio counts through its label, which is the visible target.
 TAP_TARGETS_JS = """() => {
   const bad = [];
-  const seen = (el) => !el.closest('.hp, [hidden], dialog:not([open])') && el.getClientRects().length;
+  const seen = (el) =>
+    !el.closest('.hp, [hidden], dialog:not([open])') && el.getClientRects().length;
   for (const el of document.querySelectorAll(
       'a[href], button, summary, textarea, select, input:not([type=hidden]), label.choice')) {
     if (!seen(el)) continue;

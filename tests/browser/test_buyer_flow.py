@@ -11,7 +11,12 @@ from urllib.parse import urlsplit
 import pytest
 from django.utils import timezone
 
-from tests.browser.checks import assert_page_is_good, record_hosts, scrolls_sideways, small_tap_targets
+from tests.browser.checks import (
+    assert_page_is_good,
+    record_hosts,
+    scrolls_sideways,
+    small_tap_targets,
+)
 from tests.browser.conftest import PHONE_UA, screenshot
 from tests.factories import ProductFactory, valid_imei
 from workflows.links import quote_token, status_token

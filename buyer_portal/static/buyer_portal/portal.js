@@ -114,6 +114,7 @@
       if (message) target.setAttribute("aria-invalid", "true");
       else target.removeAttribute("aria-invalid");
     }
+    if (!form.querySelector(".has-error")) $("form-errors").textContent = "";
   }
 
   function checked() {
@@ -167,16 +168,16 @@
   });
   d.addEventListener("submit", function (e) {
     if (e.target !== form) return;
-    var count = 0;
+    var bad = false;
     checked().forEach(function (name) {
-      var bad = problem(name);
-      show(name, bad);
-      if (bad) count++;
+      var message = problem(name);
+      show(name, message);
+      bad = bad || !!message;
     });
-    if (count) {
+    if (bad) {
       e.preventDefault();
       $("form-errors").innerHTML = '<div class="alert"><strong></strong></div>';
-      $("form-errors").querySelector("strong").textContent = M.summary + " (" + count + ")";
+      $("form-errors").querySelector("strong").textContent = M.summary;
       form.querySelector(".has-error input, .has-error textarea").focus();
       return;
     }
