@@ -17,3 +17,8 @@ def money(amount: Decimal | str | None) -> str:
     value = Decimal(amount)
     text = f"{value:.0f}" if value == value.to_integral_value() else f"{value:.2f}"
     return f"{settings.CURRENCY_SYMBOL}{intcomma(text)}"
+
+
+@register.simple_tag
+def site_name() -> str:
+    return settings.SITE_NAME

@@ -19,7 +19,7 @@
       var doc = new DOMParser().parseFromString(html, "text/html");
       d.title = doc.title;
       d.body.replaceWith(d.adoptNode(doc.body));
-      if (push) history.pushState(null, "", url);
+      if (push) history.pushState({swap: true}, "", url);
       scrollTo(0, 0);
       var h1 = d.querySelector("h1");
       if (h1) h1.focus({preventScroll: true});
@@ -32,7 +32,11 @@
     e.preventDefault();
     go(a.href, true);
   });
-  addEventListener("popstate", function () { go(location.href, false); });
+  // Only entries this script made or marked: a #fragment jump is the browser's own business.
+  if (!history.state) history.replaceState({swap: true}, "");
+  addEventListener("popstate", function (e) {
+    if (e.state && e.state.swap) go(location.href, false);
+  });
 
   // --- Model filter ------------------------------------------------------------------------
   function filter() {
@@ -285,6 +289,7 @@
     if (e.target.closest("#scan-cancel")) { stopScan(); $("id_imei").focus(); }
   });
   d.addEventListener("close", function (e) { if (e.target.id === "scanner") stopScan(); }, true);
+  d.addEventListener("visibilitychange", function () { if (d.hidden) stopScan(); });
 
   // --- Per page ----------------------------------------------------------------------------
   function init() {
