@@ -20,6 +20,7 @@ from workflows.models import (
     Screen,
 )
 
+ADDRESS_NEEDED = _("Needed for the shipping label.")
 CHOOSE_ONE = {"required": _("Please choose one."),
               "invalid_choice": _("Please choose one of the answers shown.")}
 
@@ -117,7 +118,7 @@ class TradeInForm(forms.Form):
         if data.get("fulfilment") == Fulfilment.SHIP:
             for name in self.ADDRESS_FIELDS:
                 if not (data.get(name) or "").strip():
-                    self.add_error(name, _("Needed for the shipping label."))
+                    self.add_error(name, ADDRESS_NEEDED)
         return data
 
     def is_bot(self) -> bool:

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django_ratelimit.core import is_ratelimited
 
-from buyer_portal.forms import TradeInForm
+from buyer_portal.forms import ADDRESS_NEEDED, TradeInForm
 from workflows import actions
 from workflows.errors import DomainError, LinkInvalid
 from workflows.links import (
@@ -122,7 +122,8 @@ def _form_messages(form: TradeInForm) -> dict:
         "required": {name: str(field.error_messages["required"])
                      for name, field in form.fields.items()
                      if field.required and not field.widget.is_hidden},
-        "address": _("Needed for the shipping label."),
+        "address": str(ADDRESS_NEEDED),
+        # The server's words, from workflows.actions.normalize_imei.
         "imeiDigits": _("An IMEI has only digits."),
         "imeiLength": _("An IMEI has exactly 15 digits."),
         "imeiCheck": _("This IMEI's last digit does not match; please check for typos."),
