@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from django.conf import settings
@@ -26,7 +27,9 @@ from workflows.links import (
     trade_in_from_status_token,
 )
 from workflows.models import QUESTIONS, DeviceModel, Make, Quote, State, TradeIn
-from workflows.pricing import price_table
+from workflows.pricing import price_table, suggested_offer
+
+logger = logging.getLogger("buyer_portal")
 
 DECLINE_REASONS = [
     gettext_lazy("The offer is too low"),
@@ -93,8 +96,17 @@ def trade_in_form(request: HttpRequest) -> HttpResponse:
         "address": [form[name] for name in ("address_line1", "address_line2", "city", "region",
                                             "postcode")],
         "prices": price_table(device_model),
+        "estimate": _estimate(form),
         "js": _form_messages(form),
     }, status=status)
+
+
+def _estimate(form: TradeInForm):
+    """The estimate for answers already sent, so a page without JavaScript shows it too."""
+    data = getattr(form, "cleaned_data", {})
+    if not all(name in data for name in ("product", *QUESTIONS)):
+        return None
+    return suggested_offer(data["product"], {q: data[q] for q in QUESTIONS})
 
 
 def popular_models(limit: int = 6) -> list[DeviceModel]:
@@ -112,8 +124,13 @@ def popular_models(limit: int = 6) -> list[DeviceModel]:
 
 def _too_many_submissions(request: HttpRequest) -> bool:
     """Counts every POST of the form per client address, in the cache all web workers share."""
-    return is_ratelimited(request, group="buyer_portal.submit", key="ip",
-                          rate=settings.BUYER_SUBMIT_RATE, method="POST", increment=True)
+    try:
+        return is_ratelimited(request, group="buyer_portal.submit", key="ip",
+                              rate=settings.BUYER_SUBMIT_RATE, method="POST", increment=True)
+    except Exception:
+        # A cache that is down must not turn buyers away; the honeypot still stands.
+        logger.exception("Rate limit cache unavailable; letting the submission through")
+        return False
 
 
 def _form_messages(form: TradeInForm) -> dict:

@@ -42,11 +42,20 @@ def test_it_asks_to_try_again_in_a_minute_after_too_many_submissions(client, pro
 
 
 def test_the_rate_limit_counts_in_a_cache_every_web_worker_shares(client, product):
-    assert isinstance(caches["default"], DatabaseCache)  # without REDIS_URL: a database table
+    assert isinstance(caches["shared"], DatabaseCache)  # without REDIS_URL: a database table
     buyer_post(client, product)
     with connection.cursor() as cursor:
         cursor.execute("SELECT COUNT(*) FROM django_cache")
         assert cursor.fetchone()[0] == 1
+
+
+def test_a_cache_that_is_down_does_not_turn_buyers_away(client, product, settings, caplog):
+    settings.CACHES = {**settings.CACHES, "shared": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
+    }}
+    assert buyer_post(client, product).status_code == 302
+    assert "Rate limit cache unavailable" in caplog.text
 
 
 def test_the_first_page_offers_the_most_traded_models(client, make_trade_in):

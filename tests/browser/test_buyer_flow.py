@@ -130,8 +130,10 @@ def test_it_works_as_a_plain_html_form_without_javascript(chromium, site, produc
     page.click("#f-fulfilment label.choice:has-text('Drop off')")
     page.click("#f-payout_method label.choice:has-text('Store credit')")
     page.click("#submit")
-    # The server's answer: the same page, the answers kept, the problem beside the field.
+    # The server's answer: the same page, the answers kept, the problem beside the field, and
+    # the estimate for the answers it has.
     assert "exactly 15 digits" in page.inner_text("#f-imei")
+    assert page.inner_text("#estimate") == "About $435, final offer after review"
     assert page.get_attribute("#id_imei", "aria-invalid") == "true"
     assert page.is_checked("#f-payout_method input[value=store_credit]")
     assert TradeIn.objects.count() == 0
