@@ -2,7 +2,7 @@
    full reload, live model filter, instant estimate, inline validation, camera IMEI scanning. */
 (function () {
   "use strict";
-  var d = document, M = {}, P = {}, form = null, camera = null;
+  var d = document, M = {}, P = {}, form = null, camera = null, scanning = false;
 
   function $(id) { return d.getElementById(id); }
   function json(id) { var el = $(id); return el ? JSON.parse(el.textContent) : {}; }
@@ -227,6 +227,7 @@
   }
 
   function stopScan() {
+    scanning = false;
     if (!camera) return;
     camera.stream.getTracks().forEach(function (t) { t.stop(); });
     camera.video.srcObject = null;
@@ -241,26 +242,32 @@
   }
 
   function startScan() {
+    if (scanning) return;  // a second tap while the camera starts
     if (!window.isSecureContext) return manual(M.scan.insecure);
     if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) return manual(M.scan.unsupported);
+    scanning = true;
     tell("");
     var found = detector();
     found.catch(function () {});  // reported below, once the camera question is answered
     navigator.mediaDevices.getUserMedia({audio: false, video: {
       facingMode: {ideal: "environment"}, width: {ideal: 1280}, height: {ideal: 720}}
     }).then(function (stream) {
+      if (!scanning) {  // the buyer left the page meanwhile: the camera goes off at once
+        stream.getTracks().forEach(function (t) { t.stop(); });
+        return;
+      }
       var dialog = $("scanner"), video = dialog.querySelector("video");
-      camera = {stream: stream, video: video, dialog: dialog};
+      var session = camera = {stream: stream, video: video, dialog: dialog};
       video.srcObject = stream;
       dialog.showModal();
       $("scan-status").textContent = M.scan.looking;
-      return Promise.all([found, video.play()]).then(function (r) { look(r[0], camera); });
+      return Promise.all([found, video.play()]).then(function (r) { look(r[0], session); });
     }, function (err) {
       var name = err && err.name;
       manual(name === "NotAllowedError" || name === "SecurityError" ? M.scan.denied
         : name === "NotFoundError" || name === "OverconstrainedError" ? M.scan.nocamera
         : M.scan.failed);
-    }).catch(function () { manual(M.scan.failed); });
+    }).catch(function () { if (scanning) manual(M.scan.failed); });
   }
 
   function look(reader, session) {
