@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 HOST   ?= 127.0.0.1
 
-.PHONY: run test install install-test browser lint bench clean
+.PHONY: run test install install-test browser assets lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,8 +20,26 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 	$(BIN)/pip install --quiet ".[test]"
 	touch $@
 
-install: $(VENV)/.installed
-install-test: $(VENV)/.installed-test browser
+install: $(VENV)/.installed assets
+install-test: $(VENV)/.installed-test browser assets
+
+# Front-end files we serve ourselves, pinned in package-lock.json: the barcode-detector polyfill
+# and its zxing wasm (loaded only when a buyer taps Scan), and axe-core for the browser tests.
+# They are built here rather than committed: the wasm alone is 1 MB per version.
+# Without npm the site still runs: Scan then says so and the buyer types the IMEI.
+VENDOR := buyer_portal/static/buyer_portal/vendor
+$(VENDOR)/.copied: package.json package-lock.json
+	@if ! command -v npm >/dev/null 2>&1; then \
+	  echo "npm is missing: no camera scanning, and the browser tests cannot run axe-core"; \
+	else \
+	  npm ci --no-audit --no-fund --loglevel=error && mkdir -p $(VENDOR) && \
+	  cp node_modules/barcode-detector/dist/es/ponyfill.js \
+	     node_modules/barcode-detector/dist/es/zxing-exported.js \
+	     node_modules/zxing-wasm/dist/reader/zxing_reader.wasm $(VENDOR)/ && \
+	  touch $@; \
+	fi
+
+assets: $(VENDOR)/.copied
 
 # Debian's Chromium for the browser tests (Playwright cannot download its own here).
 browser:
@@ -36,6 +54,7 @@ browser:
 run: install
 	mkdir -p var
 	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py createcachetable
 	$(BIN)/python manage.py seed_demo
 	@echo ""
 	@echo "  Buyer storefront:  http://$(HOST):$(PORT)/"
@@ -53,9 +72,13 @@ run: install
 test: install-test
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+# The buyer flow's two numbers: first page size (compressed) and a human-paced run in Chromium.
+bench: install-test
+	$(BIN)/python manage.py bench_buyer
+
 lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
 clean:
-	rm -rf $(VENV) var staticfiles .pytest_cache
+	rm -rf $(VENV) var staticfiles .pytest_cache node_modules $(VENDOR)

@@ -200,6 +200,27 @@ if os.getenv("REDIS_URL"):
     Q_CLUSTER.pop("orm")
     Q_CLUSTER["redis"] = os.getenv("REDIS_URL")
 
+# --- Caches --------------------------------------------------------------------------------------
+# "shared" is seen by every web worker: the buyer form's rate limit counts there. By default a
+# table in the database they already share (`manage.py createcachetable`); its incr is
+# read-then-write, so two requests in the same instant may count once, close enough for "try
+# again in a minute". REDIS_URL makes the counts exact. "default" stays per process, so busy
+# writers such as django-q2's cluster stats do not land in the database.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "shared": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+               "LOCATION": os.getenv("REDIS_URL")} if os.getenv("REDIS_URL") else
+              {"BACKEND": "django.core.cache.backends.db.DatabaseCache",
+               "LOCATION": "django_cache"},
+}
+RATELIMIT_USE_CACHE = "shared"
+# Submissions of the buyer form per client address (django-ratelimit rate: "10/m", "100/h").
+BUYER_SUBMIT_RATE = os.getenv("BUYER_SUBMIT_RATE", "10/m")
+# Behind a proxy the client address is in a header, e.g. HTTP_X_REAL_IP (set by your proxy).
+RATELIMIT_IP_META_KEY = os.getenv("RATELIMIT_IP_META_KEY") or None
+# A cache that answers nothing must not stop buyers from submitting.
+RATELIMIT_FAIL_OPEN = True
+
 # --- Security (production values come from the environment) -------------------------------------
 SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES", "False")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
@@ -218,7 +239,8 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "loggers": {
-        "workflows": {"handlers": ["console"], "level": os.getenv("LOG_LEVEL", "INFO")},
+        name: {"handlers": ["console"], "level": os.getenv("LOG_LEVEL", "INFO")}
+        for name in ("workflows", "backoffice", "buyer_portal")
     },
 }
 

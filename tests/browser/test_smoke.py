@@ -12,6 +12,8 @@ def test_it_reaches_the_trade_in_form_from_the_footer(phone, product):
     phone.click("footer >> text=Trade in your device")
     phone.wait_for_url("**/trade-in/")
     assert phone.locator("h1").inner_text() == "Which phone do you want to sell?"
-    phone.click(f"text={product.device_model.make.name}")
-    phone.click(f"text={product.device_model.name}")
+    phone.click(f".tiles >> text={product.device_model.make.name}")
+    phone.wait_for_url(f"**make={product.device_model.make.slug}")  # swapped in, no reload
+    phone.click(f"#models >> text={product.device_model.name}")
+    phone.wait_for_url(f"**model={product.device_model.slug}")
     assert phone.locator("h1").inner_text() == str(product.device_model)

@@ -1,0 +1,225 @@
+"""The buyer flow's two numbers, printed (never asserted in tests).
+
+1. Bytes on the wire for each buyer page before the scanner loads: the HTML as served (gzip),
+   plus the stylesheet and script gzipped as WhiteNoise serves them in production.
+2. A scripted human-paced run in Chromium at 390×844: from a tap on the storefront footer link
+   to the confirmation page, pausing before every tap and typing at a human speed.
+
+It runs against a throwaway database (the test database machinery), never your data.
+"""
+
+from __future__ import annotations
+
+import gzip
+import shutil
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.contrib.staticfiles import finders
+from django.contrib.staticfiles.handlers import StaticFilesHandler
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connections
+from django.test import Client
+from django.test.testcases import LiveServerThread
+from django.test.utils import (
+    override_settings,
+    setup_databases,
+    setup_test_environment,
+    teardown_databases,
+    teardown_test_environment,
+)
+
+BUDGET = 14 * 1024
+ASSETS = ["buyer_portal/portal.css", "buyer_portal/portal.js"]
+PHONE_UA = (
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/126.0 Mobile Safari/537.36"
+)
+# A real IMEI shape with a valid check digit, and what a buyer types.
+IMEI = "356938035643809"
+NAME = "Ada Lovelace"
+EMAIL = "ada@example.com"
+
+
+def gzipped(data: bytes) -> int:
+    return len(gzip.compress(data, compresslevel=9))
+
+
+class Command(BaseCommand):
+    help = "Print the buyer flow's page weights and a human-paced run time (throwaway database)."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--pace", type=float, default=1.0,
+                            help="seconds a person takes per choice (default 1)")
+        parser.add_argument("--cps", type=float, default=8.0,
+                            help="characters a person types per second (default 8)")
+        parser.add_argument("--no-browser", action="store_true",
+                            help="only the page weights")
+
+    def handle(self, *args, pace: float, cps: float, no_browser: bool, **options) -> None:
+        with throwaway_database():
+            call_command("loaddata", "catalog", verbosity=0)
+            self.page_weights()
+            if not no_browser:
+                self.human_run(pace=pace, cps=cps)
+
+    # --- 1. Page weights -------------------------------------------------------------------
+    def page_weights(self) -> None:
+        from workflows.models import DeviceModel
+
+        css, js = (gzipped(Path(finders.find(name)).read_bytes()) for name in ASSETS)
+        model = DeviceModel.objects.filter(products__isnull=False).first()
+        pages = [
+            ("storefront", "/"),
+            ("first page: choose a make", "/trade-in/"),
+            ("choose a model", f"/trade-in/?make={model.make.slug}"),
+            ("the form (with the Scan button)", f"/trade-in/?make={model.make.slug}"
+                                                f"&model={model.slug}"),
+        ]
+        client = Client(HTTP_ACCEPT_ENCODING="gzip")
+        self.stdout.write("Page weight in KB, compressed (HTML gzip as served; CSS, JS gzip -9):")
+        first = 0
+        for label, url in pages:
+            response = client.get(url)
+            assert response.get("Content-Encoding") == "gzip", url
+            html = len(response.content)
+            total = html + css + js
+            first = first or (html if url == "/trade-in/" else 0)
+            verdict = "ok" if total <= BUDGET else "OVER BUDGET"
+            self.stdout.write(f"  {label:34} HTML {html / 1024:4.1f} + CSS {css / 1024:3.1f} + JS "
+                              f"{js / 1024:3.1f} = {total / 1024:4.1f} KB  {verdict}")
+        self.stdout.write(self.style.SUCCESS(
+            f"FIRST PAGE: {(first + css) / 1024:.1f} KB compressed HTML + CSS "
+            f"({(first + css + js) / 1024:.1f} KB with our script), before the scanner loads; "
+            "budget 14 KB"))
+
+    # --- 2. A human-paced run --------------------------------------------------------------
+    def human_run(self, *, pace: float, cps: float) -> None:
+        from playwright.sync_api import sync_playwright
+
+        chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+        if chromium is None:
+            raise CommandError("Debian's chromium is needed for the run (apt-get install chromium)")
+        with live_server() as url, sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, args=[
+                "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update",
+            ])
+            context = browser.new_context(
+                viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
+                device_scale_factor=2, user_agent=PHONE_UA, base_url=url,
+            )
+            page = context.new_page()
+            hosts: set[str] = set()
+            page.on("request", lambda r: hosts.add(urlsplit(r.url).netloc))
+            # One run at full speed first, as a server in use would have its templates compiled
+            # and the browser its stylesheet cached.
+            page.goto("/")
+            self.walk(page, path="popular", pace=0, cps=1000)
+            results = []
+            for path in ("popular", "make-model"):
+                page.goto("/")
+                seconds, choices, chars = self.walk(page, path=path, pace=pace, cps=cps)
+                results.append((path, seconds, choices, chars))
+            browser.close()
+        foreign = hosts - {urlsplit(url).netloc}
+        self.stdout.write(f"Requests to other hosts during the runs: {len(foreign)}"
+                          + (f" ({', '.join(sorted(foreign))})" if foreign else ""))
+        self.stdout.write(f"Human-paced run ({pace:g} s per choice, {cps:g} characters per "
+                          "second), storefront footer link → confirmation page, drop-off:")
+        for path, seconds, choices, chars in results:
+            human = choices * pace + chars / cps
+            label = ("via a popular-model tile" if path == "popular"
+                     else "via make → model")
+            self.stdout.write(self.style.SUCCESS(
+                f"  RUN {label:26} {seconds:5.1f} s  ({choices} choices + {chars} characters "
+                f"= {human:.1f} s of the person, {seconds - human:.1f} s of the machine)"))
+
+    def walk(self, page, *, path: str, pace: float, cps: float) -> tuple[float, int, int]:
+        """Tap by tap, as a person would: wait until the next thing shows, take `pace` seconds
+        to choose it, then tap; type at `cps`. The clock starts with the tap on the footer link
+        and stops when the confirmation page shows."""
+        choices = chars = 0
+
+        def tap(selector: str) -> None:
+            nonlocal choices
+            target = page.locator(selector).first
+            target.wait_for(state="visible")
+            time.sleep(pace)
+            # Shown and still for `pace` seconds: Playwright's stability re-check is not the app.
+            target.click(force=True)
+            choices += 1
+
+        def type_into(selector: str, text: str) -> None:
+            nonlocal chars
+            page.locator(selector).focus()
+            # Keystrokes on a fixed clock, so the driver's own time per key is not counted twice.
+            begin = time.monotonic()
+            for i, char in enumerate(text, 1):
+                page.keyboard.type(char)
+                time.sleep(max(0.0, begin + i / cps - time.monotonic()))
+            chars += len(text)
+
+        footer = page.locator("footer >> text=Trade in your device")
+        footer.wait_for(state="visible")
+        start = time.monotonic()
+        footer.click()
+        if path == "popular":
+            tap("#popular a")
+        else:
+            tap(".tiles a.tile")         # the first make
+            tap("#models a")             # its newest model
+        tap("#f-product label.choice")
+        tap("#f-screen label:has-text('Light scratches')")
+        tap("#f-body label:has-text('Like new')")
+        tap("#f-battery label:has-text('Good')")
+        tap("#f-accessories label:has-text('Box only')")
+        type_into("#id_imei", IMEI)
+        type_into("#id_buyer_name", NAME)
+        type_into("#id_buyer_email", EMAIL)
+        tap("#f-fulfilment label:has-text('Drop off')")
+        tap("#f-payout_method label:has-text('Check')")
+        tap("#submit")
+        page.wait_for_url("**/trade-in/thanks/**")
+        page.locator("h1").wait_for(state="visible")
+        return time.monotonic() - start, choices, chars
+
+
+@contextmanager
+def throwaway_database():
+    """Test databases and the test environment (mail kept in memory, testserver allowed)."""
+    setup_test_environment()
+    old = setup_databases(verbosity=0, interactive=False)
+    try:
+        yield
+    finally:
+        teardown_databases(old, verbosity=0)
+        teardown_test_environment()
+
+
+@contextmanager
+def live_server():
+    """Django's live test server in a thread, sharing an in-memory SQLite connection if any."""
+    shared = {c.alias: c for c in connections.all()
+              if c.vendor == "sqlite" and c.is_in_memory_db()}
+    for conn in shared.values():
+        conn.inc_thread_sharing()
+    allow = override_settings(ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "127.0.0.1"])
+    allow.enable()
+    thread = LiveServerThread("127.0.0.1", StaticFilesHandler, connections_override=shared)
+    thread.daemon = True
+    thread.start()
+    thread.is_ready.wait()
+    if thread.error:
+        raise thread.error
+    try:
+        yield f"http://127.0.0.1:{thread.port}"
+    finally:
+        thread.terminate()
+        allow.disable()
+        for conn in shared.values():
+            conn.dec_thread_sharing()

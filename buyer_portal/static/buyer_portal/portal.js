@@ -1,0 +1,313 @@
+/* The buyer pages work without this file; it only makes them faster: the next step without a
+   full reload, live model filter, instant estimate, inline validation, camera IMEI scanning. */
+(function () {
+  "use strict";
+  var d = document, M = {}, P = {}, form = null, camera = null, scanning = false;
+
+  function $(id) { return d.getElementById(id); }
+  function json(id) { var el = $(id); return el ? JSON.parse(el.textContent) : {}; }
+
+  // --- Steps without full reloads: fetch the next page and swap its body in. ------------------
+  var latest = 0;
+  function go(url, push) {
+    var mine = ++latest;
+    fetch(url, {credentials: "same-origin"}).then(function (r) {
+      if (!r.ok) throw new Error(r.status);
+      return r.text();
+    }).then(function (html) {
+      if (mine !== latest) return;  // a quicker second tap won: show only the newest step
+      var doc = new DOMParser().parseFromString(html, "text/html");
+      d.title = doc.title;
+      d.body.replaceWith(d.adoptNode(doc.body));
+      if (push) history.pushState({swap: true}, "", url);
+      scrollTo(0, 0);
+      var h1 = d.querySelector("h1");
+      if (h1) h1.focus({preventScroll: true});
+      init();
+    }).catch(function () { if (mine === latest) location.href = url; });
+  }
+  d.addEventListener("click", function (e) {
+    var a = e.target.closest("a[data-swap]");
+    if (!a || e.button || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
+    e.preventDefault();
+    go(a.href, true);
+  });
+  // Only entries this script made or marked: a #fragment jump is the browser's own business.
+  if (!history.state) history.replaceState({swap: true}, "");
+  addEventListener("popstate", function (e) {
+    if (e.state && e.state.swap) go(location.href, false);
+  });
+
+  // --- Model filter ------------------------------------------------------------------------
+  function filter() {
+    var q = $("q"), shown = 0;
+    if (!q) return;
+    var words = q.value.toLowerCase().split(/\s+/).filter(Boolean);
+    d.querySelectorAll("#models a").forEach(function (a) {
+      var name = a.textContent.toLowerCase();
+      a.hidden = !words.every(function (w) { return name.indexOf(w) >= 0; });
+      if (!a.hidden) shown++;
+    });
+    $("no-match").hidden = shown > 0;
+  }
+  d.addEventListener("submit", function (e) {
+    if (!e.target.matches(".filter")) return;
+    e.preventDefault();  // the list already shows the matches; Enter opens the only one
+    var only = d.querySelectorAll("#models a:not([hidden])");
+    if (only.length === 1) go(only[0].href, true);
+  });
+
+  // --- The trade-in form ---------------------------------------------------------------------
+  function value(name) {
+    var el = form.elements[name];
+    return el ? el.value.trim() : "";
+  }
+  function shipping() { return value("fulfilment") !== "pickup"; }
+
+  function luhn(digits) {
+    var sum = 0;
+    for (var i = 0; i < digits.length; i++) {
+      var n = +digits[digits.length - 1 - i];
+      if (i % 2) { n *= 2; if (n > 9) n -= 9; }
+      sum += n;
+    }
+    return sum % 10 === 0;
+  }
+  function imeiProblem(text) {
+    if (/[^0-9 -]/.test(text)) return M.imeiDigits;
+    var digits = text.replace(/[ -]/g, "");
+    if (digits.length !== 15) return M.imeiLength;
+    return luhn(digits) ? "" : M.imeiCheck;
+  }
+
+  // The same rules as the server, so most mistakes are caught before a round trip.
+  function problem(name) {
+    var v = value(name), el = form.elements[name];
+    if (!v) {
+      if (M.required[name]) return M.required[name];
+      return shipping() && ["address_line1", "city", "postcode"].indexOf(name) >= 0 ? M.address : "";
+    }
+    if (name === "imei") return imeiProblem(v);
+    if (name === "buyer_email" && !/^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/.test(v)) return M.email;
+    if (el.maxLength > 0 && v.length > el.maxLength) return M.tooLong;
+    return "";
+  }
+
+  function show(name, message) {
+    var box = $("f-" + name), id = "id_" + name + "_error";
+    if (!box) return;
+    var err = $(id);
+    if (message && !err) {
+      err = d.createElement("p");
+      err.className = "error";
+      err.id = id;
+      var help = $("id_" + name + "_helptext"), legend = box.querySelector("legend");
+      var after = help || legend || box.querySelector("label");
+      after.after(err);
+    }
+    if (err) { err.textContent = message; err.hidden = !message; }
+    box.classList.toggle("has-error", !!message);
+    var target = box.querySelector("fieldset") || form.elements[name];
+    var ids = (target.getAttribute("aria-describedby") || "").split(" ").filter(function (x) {
+      return x && x !== id;
+    });
+    if (message) ids.push(id);
+    if (ids.length) target.setAttribute("aria-describedby", ids.join(" "));
+    else target.removeAttribute("aria-describedby");
+    if (target.tagName === "INPUT") {
+      if (message) target.setAttribute("aria-invalid", "true");
+      else target.removeAttribute("aria-invalid");
+    }
+    if (!form.querySelector(".has-error")) $("form-errors").textContent = "";
+  }
+
+  function checked() {
+    var names = Object.keys(M.required);
+    if (shipping()) names = names.concat(["address_line1", "city", "postcode"]);
+    return names.concat(["address_line2", "region", "buyer_phone"]);
+  }
+
+  function estimate() {
+    var box = $("estimate"), base = P.products[value("product")], off = 0;
+    var answers = ["screen", "body", "battery", "accessories"].map(value);
+    if (!base || answers.indexOf("") >= 0 || !+base) { box.hidden = true; return; }
+    ["screen", "body", "battery", "accessories"].forEach(function (q, i) {
+      off += Math.round(parseFloat(P.deductions[q + ":" + answers[i]] || 0) * 100);
+    });
+    // Whole units rounded down, in integer arithmetic, exactly as the server's suggested offer.
+    var cents = Math.round(parseFloat(base) * 100);
+    var amount = Math.floor(cents * (10000 - Math.min(off, 10000)) / 1000000);
+    box.textContent = M.estimate.replace("%(amount)s", M.currency + amount.toLocaleString("en-US"));
+    box.hidden = false;
+  }
+
+  function refresh() {
+    $("address").hidden = !shipping();
+    estimate();
+  }
+
+  d.addEventListener("change", function (e) {
+    if (!form || !form.contains(e.target)) return;
+    if (e.target.type === "radio") show(e.target.name, "");
+    refresh();
+  });
+  d.addEventListener("focusout", function (e) {
+    var el = e.target;
+    if (!form || !form.contains(el) || el.type === "radio" || !el.name || el.type === "hidden") return;
+    // Judge a field once the buyer has typed and left it, or when it already shows an error.
+    if (el.value || $("id_" + el.name + "_error")) show(el.name, problem(el.name));
+  });
+  d.addEventListener("input", function (e) {
+    if (e.target.id === "q") filter();
+    if (e.target.id !== "id_imei") return;
+    var text = e.target.value, note = $("scan-note");
+    if (text.replace(/[ -]/g, "").length >= 15 || /[^0-9 -]/.test(text)) {
+      var bad = imeiProblem(text);
+      show("imei", bad);
+      note.className = "note";
+      note.textContent = bad ? "" : M.imeiOk;
+    } else {
+      note.textContent = "";
+    }
+  });
+  d.addEventListener("submit", function (e) {
+    if (e.target !== form) return;
+    var bad = false;
+    checked().forEach(function (name) {
+      var message = problem(name);
+      show(name, message);
+      bad = bad || !!message;
+    });
+    if (bad) {
+      e.preventDefault();
+      $("form-errors").innerHTML = '<div class="alert"><strong></strong></div>';
+      $("form-errors").querySelector("strong").textContent = M.summary;
+      form.querySelector(".has-error input, .has-error textarea").focus();
+      return;
+    }
+    // One tap, one trade-in: the server also ignores a repeated submission key.
+    var button = $("submit");
+    setTimeout(function () { button.disabled = true; }, 0);
+  });
+  addEventListener("pageshow", function () { if ($("submit")) $("submit").disabled = false; });
+
+  // --- Camera IMEI scanning ----------------------------------------------------------------
+  var FORMATS = ["code_128", "qr_code", "data_matrix"];
+
+  function detector() {
+    var native = window.BarcodeDetector;
+    var ready = native ? native.getSupportedFormats() : Promise.resolve([]);
+    return ready.then(function (supported) {
+      if (supported.indexOf("code_128") >= 0) {
+        return new native({formats: FORMATS.filter(function (f) { return supported.indexOf(f) >= 0; })});
+      }
+      // Only now, on tap, fetch the polyfill and its wasm, both from our own static files.
+      var button = $("scan");
+      return import(button.dataset.module).then(function (mod) {
+        mod.prepareZXingModule({overrides: {locateFile: function (path, prefix) {
+          return path.slice(-5) === ".wasm" ? button.dataset.wasm : prefix + path;
+        }}});
+        return new mod.BarcodeDetector({formats: FORMATS});
+      });
+    });
+  }
+
+  function imeiIn(text) {
+    var runs = String(text).match(/\d+/g) || [];
+    for (var i = 0; i < runs.length; i++) {
+      if (runs[i].length === 15 && luhn(runs[i])) return runs[i];
+    }
+    return "";
+  }
+
+  function tell(message, bad) {
+    var note = $("scan-note");
+    note.className = bad ? "note bad" : "note";
+    note.textContent = message;
+  }
+
+  function stopScan() {
+    scanning = false;
+    if (!camera) return;
+    camera.stream.getTracks().forEach(function (t) { t.stop(); });
+    camera.video.srcObject = null;
+    if (camera.dialog.open) camera.dialog.close();
+    camera = null;
+  }
+
+  function manual(message) {
+    stopScan();
+    tell(message, true);
+    $("id_imei").focus();
+  }
+
+  function startScan() {
+    if (scanning) return;  // a second tap while the camera starts
+    if (!window.isSecureContext) return manual(M.scan.insecure);
+    if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) return manual(M.scan.unsupported);
+    scanning = true;
+    tell("");
+    var found = detector();
+    found.catch(function () {});  // reported below, once the camera question is answered
+    navigator.mediaDevices.getUserMedia({audio: false, video: {
+      facingMode: {ideal: "environment"}, width: {ideal: 1280}, height: {ideal: 720}}
+    }).then(function (stream) {
+      if (!scanning) {  // the buyer left the page meanwhile: the camera goes off at once
+        stream.getTracks().forEach(function (t) { t.stop(); });
+        return;
+      }
+      var dialog = $("scanner"), video = dialog.querySelector("video");
+      var session = camera = {stream: stream, video: video, dialog: dialog};
+      video.srcObject = stream;
+      dialog.showModal();
+      $("scan-status").textContent = M.scan.looking;
+      return Promise.all([found, video.play()]).then(function (r) { look(r[0], session); });
+    }, function (err) {
+      var name = err && err.name;
+      manual(name === "NotAllowedError" || name === "SecurityError" ? M.scan.denied
+        : name === "NotFoundError" || name === "OverconstrainedError" ? M.scan.nocamera
+        : M.scan.failed);
+    }).catch(function () { if (scanning) manual(M.scan.failed); });
+  }
+
+  function look(reader, session) {
+    if (camera !== session) return;  // closed or restarted meanwhile
+    reader.detect(session.video).then(function (codes) {
+      if (camera !== session) return;
+      for (var i = 0; i < codes.length; i++) {
+        var imei = imeiIn(codes[i].rawValue);
+        if (imei) {
+          $("id_imei").value = imei;
+          stopScan();
+          show("imei", "");
+          tell(M.scan.found);
+          return;
+        }
+      }
+      if (codes.length) $("scan-status").textContent = M.scan.notImei;
+      setTimeout(function () { look(reader, session); }, 100);
+    }, function () {
+      setTimeout(function () { look(reader, session); }, 250);
+    });
+  }
+
+  d.addEventListener("click", function (e) {
+    if (e.target.closest("#scan")) startScan();
+    if (e.target.closest("#scan-cancel")) { stopScan(); $("id_imei").focus(); }
+  });
+  d.addEventListener("close", function (e) { if (e.target.id === "scanner") stopScan(); }, true);
+  d.addEventListener("visibilitychange", function () { if (d.hidden) stopScan(); });
+
+  // --- Per page ----------------------------------------------------------------------------
+  function init() {
+    stopScan();
+    form = $("tradein");
+    filter();
+    if (!form) return;
+    M = json("msgs");
+    P = json("prices");
+    $("scan").hidden = false;
+    refresh();
+  }
+  init();
+})();

@@ -1,0 +1,69 @@
+"""What every buyer page must pass in a real browser: axe-core, tap target sizes, no sideways
+scroll, no request to anyone but us."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+
+# Everything a thumb can hit. A radio counts through its label, which is the visible target.
+TAP_TARGETS_JS = """() => {
+  const bad = [];
+  const seen = (el) =>
+    !el.closest('.hp, [hidden], dialog:not([open])') && el.getClientRects().length;
+  for (const el of document.querySelectorAll(
+      'a[href], button, summary, textarea, select, input:not([type=hidden]), label.choice')) {
+    if (!seen(el)) continue;
+    if (el.type === 'radio' || el.type === 'checkbox') {
+      if (!el.closest('label.choice')) bad.push(el.name + ': a radio outside a tap-sized label');
+      continue;
+    }
+    const r = el.getBoundingClientRect();
+    if (r.width < 44 || r.height < 44) {
+      bad.push(`${el.tagName.toLowerCase()} "${el.textContent.trim().slice(0, 30)}" ` +
+               `${Math.round(r.width)}x${Math.round(r.height)}`);
+    }
+  }
+  return bad;
+}"""
+
+
+def serious_axe_violations(page) -> list[str]:
+    if not AXE.exists():
+        pytest.fail(f"{AXE} is missing: run `make assets` (npm ci) first")
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE))
+    return page.evaluate("""async () => {
+      const result = await axe.run(document, {resultTypes: ['violations']});
+      return result.violations
+        .filter(v => v.impact === 'serious' || v.impact === 'critical')
+        .map(v => `${v.id} (${v.impact}): ${v.nodes.map(n => n.target.join(' ')).join(', ')}`);
+    }""")
+
+
+def small_tap_targets(page) -> list[str]:
+    return page.evaluate(TAP_TARGETS_JS)
+
+
+def scrolls_sideways(page) -> bool:
+    return page.evaluate(
+        "document.documentElement.scrollWidth > document.documentElement.clientWidth")
+
+
+def assert_page_is_good(page) -> None:
+    """axe-core finds nothing serious, every tap target is at least 44×44, no sideways scroll."""
+    where = page.url
+    assert serious_axe_violations(page) == [], where
+    assert small_tap_targets(page) == [], where
+    assert not scrolls_sideways(page), where
+
+
+def record_hosts(page) -> set[str]:
+    """Every host the page talks to, filled in as requests go out."""
+    hosts: set[str] = set()
+    page.on("request", lambda request: hosts.add(urlsplit(request.url).netloc))
+    return hosts
