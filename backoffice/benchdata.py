@@ -11,7 +11,18 @@ import random
 from datetime import timedelta
 from decimal import Decimal
 
+from contextlib import contextmanager
+
+from django.conf import settings
 from django.contrib.auth.models import Group, User
+from django.core.management import call_command
+from django.db import connection, connections
+from django.test.utils import (
+    setup_databases,
+    setup_test_environment,
+    teardown_databases,
+    teardown_test_environment,
+)
 from django.utils import timezone
 from stdnum import luhn
 
@@ -81,3 +92,33 @@ def bench_user(role: str = "Manager") -> User:
                                          defaults={"is_staff": True})
     user.groups.add(Group.objects.get(name=role))
     return user
+
+
+
+@contextmanager
+def throwaway_database():
+    """A fresh, migrated database made like the test database and dropped afterwards.
+
+    Benchmarks never touch real data, and what they seed is committed (and, on PostgreSQL,
+    vacuumed) like real data, so counts and index-only scans behave as in production.
+    """
+    for conn in connections.all():
+        conn.settings_dict.setdefault("TEST", {})["NAME"] = (
+            str(settings.VAR_DIR / "bench.sqlite3") if conn.vendor == "sqlite"
+            else "tradein_bench"
+        )
+    setup_test_environment()
+    old = setup_databases(verbosity=0, interactive=False)
+    try:
+        call_command("loaddata", "catalog", verbosity=0)
+        yield
+    finally:
+        teardown_databases(old, verbosity=0)
+        teardown_test_environment()
+
+
+def vacuum() -> None:
+    """Planner statistics and visibility maps for what was just seeded."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE")

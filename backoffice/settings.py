@@ -87,7 +87,10 @@ TEMPLATES = [
 DATABASES = {
     "default": dj_database_url.parse(
         os.getenv("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
-        conn_max_age=envint("DB_CONN_MAX_AGE", 0),
+        # Persistent connections: each request (and django-q2's ORM broker, which closes
+        # "old" connections before every enqueue) would otherwise reconnect several times.
+        conn_max_age=envint("DB_CONN_MAX_AGE", 60),
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
@@ -218,6 +221,9 @@ RATELIMIT_USE_CACHE = "shared"
 BUYER_SUBMIT_RATE = os.getenv("BUYER_SUBMIT_RATE", "10/m")
 # Behind a proxy the client address is in a header, e.g. HTTP_X_REAL_IP (set by your proxy).
 RATELIMIT_IP_META_KEY = os.getenv("RATELIMIT_IP_META_KEY") or None
+# Failed dashboard sign-ins allowed before the login form refuses for the rest of the period.
+LOGIN_FAILURES_PER_IP = os.getenv("LOGIN_FAILURES_PER_IP", "20/15m")
+LOGIN_FAILURES_PER_USER = os.getenv("LOGIN_FAILURES_PER_USER", "5/15m")
 # A cache that answers nothing must not stop buyers from submitting.
 RATELIMIT_FAIL_OPEN = True
 

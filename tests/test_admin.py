@@ -176,3 +176,16 @@ def test_a_regrade_lands_on_the_timeline(make_trade_in, staff):
 def test_the_queue_search_survives_nul_bytes(make_trade_in, staff, term):
     make_trade_in(State.SUBMITTED)
     assert staff_client(staff).get("/dashboard/trade-ins/", {"q": term}).status_code == 200
+
+
+def test_the_queue_counts_exactly_when_filtered_or_small(make_trade_in, staff):
+    from backoffice.paginator import EstimatedCountPaginator
+    from workflows.models import TradeIn
+
+    make_trade_in(State.SUBMITTED)
+    make_trade_in(State.QUOTED)
+    assert EstimatedCountPaginator(TradeIn.objects.order_by("pk"), 50).count == 2
+    filtered = TradeIn.objects.filter(state=State.QUOTED).order_by("pk")
+    assert EstimatedCountPaginator(filtered, 50).count == 1
+    page = staff_client(staff).get("/dashboard/trade-ins/").content.decode()
+    assert "2 results" in page or "2 trade-ins" in page

@@ -115,3 +115,29 @@ def test_buyers_cannot_guess_another_buyers_page(client, make_trade_in, guess):
     make_trade_in(State.QUOTED)
     for path in ("status", "offer", "label"):
         assert client.get(f"/trade-in/{path}/{guess}/").status_code == 404
+
+
+def test_dashboard_login_is_throttled_after_repeated_failures(staff, settings):
+    from django.core.cache import caches
+
+    caches["shared"].clear()
+    settings.LOGIN_FAILURES_PER_USER = "3/15m"
+    browser = Client()
+    for _ in range(4):
+        page = browser.post("/dashboard/login/?next=/dashboard/",
+                            {"username": "staff", "password": "wrong"})
+        assert "Too many failed" not in page.content.decode()
+    refused = browser.post("/dashboard/login/?next=/dashboard/",
+                           {"username": "staff", "password": "tradein-demo"})
+    assert "Too many failed sign-ins" in refused.content.decode()
+    assert "_auth_user_id" not in browser.session  # even the right password waits
+    other = Client()  # another account from the same address is not locked yet
+    from django.contrib.auth.models import User
+
+    User.objects.create_user("other", password="pw-other-123", is_staff=True)
+    ok = other.post("/dashboard/login/?next=/dashboard/",
+                    {"username": "other", "password": "pw-other-123"})
+    assert ok.status_code == 302
+    caches["shared"].clear()
+    assert browser.post("/dashboard/login/?next=/dashboard/",
+                        {"username": "staff", "password": "tradein-demo"}).status_code == 302

@@ -57,3 +57,4 @@ def form_errors(request: HttpRequest, form: forms.Form) -> None:
         label = form.fields[field].label if field in form.fields else ""
         text = " ".join(errors)
         messages.error(request, f"{label}: {text}" if label else text)
+

@@ -12,6 +12,8 @@ from unfold.contrib.filters.admin import RangeDateFilter
 from unfold.decorators import display
 
 from backoffice.admin.base import NoDeleteAdmin, ReadOnlyInline, call_action, form_errors
+from backoffice.display import choice_label
+from backoffice.paginator import EstimatedCountPaginator
 from backoffice.forms import LabelAddressForm, QuoteForm, ReasonForm
 from workflows import actions
 from workflows.models import (
@@ -112,6 +114,10 @@ class TradeInAdmin(NoDeleteAdmin):
     search_help_text = _("Reference, IMEI, email or name")
     list_per_page = 50
     show_full_result_count = False
+    # The queue is open all day: rows rendered in one pass (backoffice/templatetags/fast_list.py)
+    # and a cheap count at scale.
+    change_list_template = "backoffice/tradein_changelist.html"
+    paginator = EstimatedCountPaginator
     inlines = [QuoteInline, EventInline]
     change_form_outer_before_template = "backoffice/tradein_workflow.html"
     readonly_fields = [
@@ -154,20 +160,19 @@ class TradeInAdmin(NoDeleteAdmin):
 
     @display(description=_("Condition"))
     def condition(self, obj: TradeIn) -> str:
-        return " · ".join(
-            [obj.get_screen_display(), obj.get_body_display(), obj.get_battery_display()]
-        )
+        return " · ".join(choice_label(obj, name) for name in ("screen", "body", "battery"))
 
     @display(description=_("IMEI check"), ordering="imei_status", label=CHECK_COLOURS)
     def imei_badge(self, obj: TradeIn) -> tuple[str, str]:
-        text = "RED FLAG" if obj.imei_status == ImeiCheckStatus.FLAGGED else obj.get_imei_status_display()
+        flagged = obj.imei_status == ImeiCheckStatus.FLAGGED
+        text = "RED FLAG" if flagged else choice_label(obj, "imei_status")
         if obj.model_mismatch:
             text += " · " + _("model mismatch")
         return obj.imei_status, text
 
     @display(description=_("State"), ordering="state", label=STATE_COLOURS)
     def state_label(self, obj: TradeIn) -> tuple[str, str]:
-        return obj.state, obj.get_state_display()
+        return obj.state, choice_label(obj, "state")
 
     # --- the workflow panel above the form -------------------------------------------------------
     def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
