@@ -36,17 +36,32 @@ class FakeStripe:
         self.trouble: list[Any] = []
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
-        self.server = _Server(("127.0.0.1", 0), self._handler())
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.port = 0
+        self.running = False
+        self.up()
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
+        return f"http://127.0.0.1:{self.port}"
+
+    def up(self) -> None:
+        """Listen (again, on the same port after `down()`), keeping everything Stripe knows."""
+        self.server = _Server(("127.0.0.1", self.port), self._handler())
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        # A short poll interval: going down (and the fixture's teardown) takes no half second.
+        threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
+        self.running = True
+
+    def down(self) -> None:
+        """An outage: the port stops listening (connection refused) until `up()`."""
+        if self.running:
+            self.server.shutdown()
+            self.server.server_close()
+            self.running = False
 
     def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.down()
 
     def transfers_for(self, key: str) -> int:
         return self.created_per_key[key]
