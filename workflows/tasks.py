@@ -26,7 +26,7 @@ from workflows.errors import DomainError
 from workflows.integrations import imei as imei_integration
 from workflows.integrations import payments
 from workflows.integrations import shipping as shipping_integration
-from workflows.integrations.http import IntegrationError, ProviderRefused
+from workflows.integrations.http import IntegrationError, ProviderRefused, TemporaryError
 from workflows.models import (
     ImeiCheck,
     ImeiCheckStatus,
@@ -369,11 +369,19 @@ def poll_tracking(limit: int = 500) -> int:
             tracking = provider.track(label.label_id)
         except IntegrationError as exc:
             log.warning("tracking %s failed: %s", label.label_id, exc.safe)
+            # Asked, if not answered: the next poll starts with the parcels after this one.
+            label.tracking_updated_at = timezone.now()
+            update = ["tracking_updated_at"]
             if str(exc) != label.tracking_error:  # one timeline row per new problem, not per poll
                 label.tracking_error = str(exc)[:2000]
-                label.save(update_fields=["tracking_error"])
+                update.append("tracking_error")
                 record_event(label.trade_in, kind="tracking", actor=SYSTEM, is_failure=True,
                              note=f"Tracking {label.tracking_number} could not be read: {exc}")
+            label.save(update_fields=update)
+            if isinstance(exc, TemporaryError):
+                # The carrier is down or slow: waiting out its timeout for every parcel would
+                # run past the task's time limit. The next hourly poll tries again.
+                break
             continue
         if tracking is None:
             continue

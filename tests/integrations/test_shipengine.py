@@ -266,3 +266,20 @@ def test_a_local_buyer_gets_drop_off_instructions_and_no_label(shipengine, make_
     message = mail.outbox[-1]
     assert "drop off" in message.subject
     assert "12 Market Street" in message.body and trade_in.reference in message.body
+
+
+def test_a_slow_or_failing_carrier_stops_the_tracking_poll_early(shipengine, make_trade_in):
+    # Found by the outage tests: waiting out the timeout for each of 500 parcels ran past the
+    # task's time limit, and the parcels at the end of the list were never asked.
+    sells_labels(shipengine, [])
+    first, second = make_trade_in(State.ACCEPTED), make_trade_in(State.ACCEPTED)
+    shipengine.clear()
+    shipengine.expect_request("/v1/labels/se-392157963/track").respond_with_data(
+        "<html>503</html>", status=503, content_type="text/html")
+    poll_tracking()
+    assert sum("/track" in request.path for request, _ in shipengine.log) == 1
+    asked_first = ShippingLabel.objects.filter(tracking_error__contains="503").get()
+    poll_tracking()  # the other parcel's turn comes first now
+    labels = ShippingLabel.objects.filter(trade_in__in=[first, second])
+    assert all("503" in label.tracking_error for label in labels)
+    assert asked_first.trade_in_id in (first.pk, second.pk)
