@@ -123,3 +123,32 @@ def test_the_quote_form_never_fails(bench, submitted, amount, days, note):
         if trade_in.state == State.QUOTED:  # a valid offer went through, whole
             quote = trade_in.latest_quote()
             assert 0 < quote.amount <= 100000 and trade_in.offer_amount == quote.amount
+
+
+BUYER_FIELDS = ["product", "screen", "body", "battery", "accessories", "imei", "buyer_name",
+                "buyer_email", "buyer_phone", "fulfilment", "address_line1", "address_line2",
+                "city", "region", "postcode", "payout_method", "submission_key", "website"]
+
+
+@settings(FUZZ, max_examples=600)
+@given(data=st.fixed_dictionaries({}, optional={name: nasty_text for name in BUYER_FIELDS}),
+       keep_valid=st.sets(st.sampled_from(BUYER_FIELDS)))
+def test_the_buyer_form_never_fails_and_saves_all_or_nothing(
+    client, product, settings, data, keep_valid
+):
+    from tests.test_lifecycle_http import buyer_post
+
+    settings.BUYER_SUBMIT_RATE = "100000/m"  # this is about bad input, not about floods
+    with rolled_back():
+        before = counts()
+        # Start from a valid submission and garble a random subset of its fields.
+        valid = {name: value for name, value in data.items() if name not in keep_valid}
+        response = buyer_post(client, product, **valid)
+        assert response.status_code in (200, 302, 400)
+        if response.status_code == 302:  # saved: the whole trade-in, with its outbox rows
+            trade_in = TradeIn.objects.latest("pk")
+            assert trade_in.reference and len(trade_in.imei) == 15
+            assert counts()[0] == before[0] + 1
+            assert SideEffect.objects.filter(trade_in=trade_in).count() >= 2
+        else:
+            assert counts() == before
