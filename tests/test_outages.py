@@ -245,8 +245,8 @@ def person_request(*servers: Loopback, mailbox: Mailbox, stripe):
         yield
     assert calls() == before, "a person's request waited for an outside system"
     scheduled = SideEffect.objects.filter(pk__gt=last or 0).values_list("pk", flat=True)
-    queued = {task.name() for task in OrmQ.objects.all()}
-    assert {f"side-effect-{pk}" for pk in scheduled} <= queued
+    queued = {pk for task in OrmQ.objects.all() for pk in task.task["args"][0]}
+    assert set(scheduled) <= queued
 
 
 def run_sweep(drain) -> int:

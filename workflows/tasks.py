@@ -260,6 +260,11 @@ def _describe(effect: SideEffect) -> str:
     return f"{effect.kind} ({template})" if template else effect.kind
 
 
+def run_side_effects(side_effect_ids: list[int]) -> list[str]:
+    """The task an action's commit queues: its outbox rows, in the order they were written."""
+    return [run_side_effect(pk) for pk in side_effect_ids]
+
+
 def run_side_effect(side_effect_id: int) -> str:
     """Claim one due outbox row and do its work once. Safe to call twice at once."""
     now = timezone.now()

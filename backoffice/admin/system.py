@@ -43,8 +43,8 @@ class SideEffectAdmin(ModelAdmin):
         ids = list(queryset.exclude(status=SideEffectStatus.DONE).values_list("pk", flat=True))
         SideEffect.objects.filter(pk__in=ids).update(
             status=SideEffectStatus.PENDING, next_attempt_at=timezone.now())
-        for pk in ids:
-            enqueue(pk)
+        if ids:
+            enqueue(*ids)
         self.message_user(request, _("%d side effects queued again.") % len(ids))
         return None
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -53,21 +54,46 @@ def schedule(kind: str, *, key: str, trade_in: TradeIn | None, **payload: Any) -
             )
     except IntegrityError:
         return SideEffect.objects.get(key=key)
-    transaction.on_commit(lambda: enqueue(effect.pk))
+    run_after_commit(effect.pk)
     return effect
 
 
-def enqueue(side_effect_id: int) -> None:
+_pending = threading.local()
+
+
+def run_after_commit(side_effect_id: int) -> None:
+    """Hand the row to the task queue once the current transaction commits.
+
+    Rows written in one transaction share one task: each enqueue is a broker write (with the
+    ORM broker, a commit of its own), and a buyer's submission writes several rows. If the
+    transaction rolls back, its ids ride along with the next commit's task and find nothing
+    to claim; the outbox rows are the truth, the task only wakes a worker.
+    """
+    ids = getattr(_pending, "ids", None)
+    if ids is None:
+        ids = _pending.ids = []
+    ids.append(side_effect_id)
+    transaction.on_commit(_flush)
+
+
+def _flush() -> None:
+    ids, _pending.ids = getattr(_pending, "ids", []), []
+    if ids:
+        enqueue(*ids)
+
+
+def enqueue(*side_effect_ids: int) -> None:
     from django_q.tasks import async_task
 
     try:
         async_task(
-            "workflows.tasks.run_side_effect",
-            side_effect_id,
-            task_name=f"side-effect-{side_effect_id}",
+            "workflows.tasks.run_side_effects",
+            list(side_effect_ids),
+            task_name=f"side-effects-{side_effect_ids[0]}-{len(side_effect_ids)}",
         )
-    except Exception:  # the broker is down: the periodic sweep will pick the row up
-        log.exception("could not enqueue side effect %s; the sweep will retry it", side_effect_id)
+    except Exception:  # the broker is down: the periodic sweep will pick the rows up
+        log.exception("could not enqueue side effects %s; the sweep will retry them",
+                      side_effect_ids)
 
 
 def lock_trade_in(trade_in: TradeIn) -> TradeIn:

@@ -18,9 +18,9 @@ from django_fsm import can_proceed
 from workflows.actions._common import (
     SYSTEM,
     Actor,
-    enqueue,
     lock_trade_in,
     record_event,
+    run_after_commit,
     schedule,
 )
 from workflows.actions.payouts import _lock_for_settling, _settle
@@ -59,7 +59,7 @@ def schedule_transfer(payout: Payout, *, again: bool = False) -> SideEffect:
         # transfer that did go through instead of making a second one.
         SideEffect.objects.filter(pk=effect.pk).update(
             status=SideEffectStatus.PENDING, next_attempt_at=timezone.now())
-        transaction.on_commit(lambda: enqueue(effect.pk))
+        run_after_commit(effect.pk)
     return effect
 
 

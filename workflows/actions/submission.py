@@ -114,7 +114,8 @@ def trade_in_submit(*, submission: Submission, submission_key: str) -> TradeIn:
 def _schedule_imei_check(trade_in: TradeIn, *, force: bool = False) -> ImeiCheck:
     """`force` asks the service again even when a recent result for this IMEI is cached."""
     check = ImeiCheck.objects.create(trade_in=trade_in, imei=trade_in.imei)
-    TradeIn.objects.filter(pk=trade_in.pk).update(imei_status=check.status)
+    if trade_in.imei_status != check.status:  # a re-run: the queue shows "pending" again
+        TradeIn.objects.filter(pk=trade_in.pk).update(imei_status=check.status)
     schedule("imei_check", key=f"imei-check:{check.pk}", trade_in=trade_in, check_id=check.pk,
              force=force)
     return check
