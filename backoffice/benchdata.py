@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.core.management import call_command
+from django.core.management.color import no_style
 from django.db import connection, connections
 from django.test.utils import (
     setup_databases,
@@ -82,6 +83,11 @@ def seed_trade_ins(total: int, *, states: list[str] = STATE_MIX, units: bool = F
                      status=UnitStatus.RECEIVED if t.state == State.ACCEPTED else UnitStatus.GRADED)
                 for t in rows if t.accepted_at
             ])
+    # Rows were written with explicit ids: move PostgreSQL's sequences past them, or the next
+    # real insert (a buyer's submission in the benchmark) would collide.
+    with connection.cursor() as cursor:
+        for sql in connection.ops.sequence_reset_sql(no_style(), [TradeIn, Payout, Unit]):
+            cursor.execute(sql)
 
 
 def bench_user(role: str = "Manager") -> User:

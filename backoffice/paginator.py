@@ -18,13 +18,17 @@ class EstimatedCountPaginator(Paginator):
     @cached_property
     def count(self) -> int:
         query = getattr(self.object_list, "query", None)
-        if query is not None and not query.where:
-            connection = connections[self.object_list.db]
-            if connection.vendor == "postgresql":
-                with connection.cursor() as cursor:
-                    cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE relname = %s",
-                                   [self.object_list.model._meta.db_table])
-                    row = cursor.fetchone()
-                if row and row[0] > EXACT_UP_TO:
-                    return row[0]
-        return super().count
+        if query is None or query.where:
+            return super().count
+        connection = connections[self.object_list.db]
+        if connection.vendor != "postgresql":
+            return super().count
+        table = connection.ops.quote_name(self.object_list.model._meta.db_table)
+        with connection.cursor() as cursor:
+            # One query either way: the estimate for a big table, an exact count for a small.
+            cursor.execute(
+                f"SELECT CASE WHEN reltuples > %s THEN reltuples::bigint "
+                f"ELSE (SELECT COUNT(*) FROM {table}) END FROM pg_class WHERE oid = %s::regclass",
+                [EXACT_UP_TO, self.object_list.model._meta.db_table],
+            )
+            return cursor.fetchone()[0]
