@@ -72,8 +72,14 @@ run: install
 test: install-test
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-# The buyer flow's two numbers: first page size (compressed) and a human-paced run in Chromium.
+# Every performance number in one run, in throwaway databases (README: Reliability and
+# performance). Set DATABASE_URL to measure PostgreSQL; wrk drives the submissions (installed
+# from Debian here when missing and we are root). BENCH_ARGS="--scale" grows to 1M units.
 bench: install-test
+	@command -v wrk >/dev/null 2>&1 || [ "$$(id -u)" != "0" ] || \
+	  apt-get install -y -qq wrk >/dev/null 2>&1 || \
+	  (apt-get update -qq && apt-get install -y -qq wrk >/dev/null)
+	$(BIN)/python manage.py bench $(BENCH_ARGS)
 	$(BIN)/python manage.py bench_buyer
 
 lint: install-test

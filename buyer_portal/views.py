@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core import signing
+from django.core.cache import cache
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -124,17 +125,27 @@ def _estimate(form: TradeInForm):
     return suggested_offer(data["product"], {q: data[q] for q in QUESTIONS})
 
 
+POPULAR_SECONDS = 300
+
+
 def popular_models(limit: int = 6) -> list[DeviceModel]:
     """The models traded in most in the last 90 days, newest first on a tie: one tap instead of
     two (make, then model) for most buyers."""
-    since = timezone.now() - timedelta(days=90)
-    return list(
-        DeviceModel.objects.filter(is_active=True)
-        .annotate(recent=Count("products__trade_ins",
-                               filter=Q(products__trade_ins__created_at__gte=since)))
-        .select_related("make")
-        .order_by("-recent", "-release_year", "name")[:limit]
-    )
+    def ranked() -> list[int]:
+        since = timezone.now() - timedelta(days=90)
+        return list(
+            DeviceModel.objects.filter(is_active=True)
+            .annotate(recent=Count("products__trade_ins",
+                                   filter=Q(products__trade_ins__created_at__gte=since)))
+            .order_by("-recent", "-release_year", "name")
+            .values_list("pk", flat=True)[:limit]
+        )
+
+    # Counting 90 days of trade-ins on every first page would grow with the shop; the ranking
+    # moves slowly, so each worker keeps it for a few minutes.
+    pks = cache.get_or_set(f"popular-models-{limit}", ranked, POPULAR_SECONDS)
+    by_pk = DeviceModel.objects.select_related("make").in_bulk(pks)
+    return [by_pk[pk] for pk in pks if pk in by_pk and by_pk[pk].is_active]
 
 
 def _too_many_submissions(request: HttpRequest) -> bool:

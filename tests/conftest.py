@@ -35,6 +35,14 @@ def _user(username: str, group: str) -> User:
     return user
 
 
+@pytest.fixture(autouse=True)
+def _fresh_process_cache():
+    """Each worker's in-memory cache (popular models, rate counts) starts empty per test."""
+    from django.core.cache import caches
+
+    caches["default"].clear()
+
+
 @pytest.fixture
 def staff(db) -> User:
     return _user("staff", "Staff")

@@ -165,3 +165,16 @@ def test_the_status_page_walks_the_buyer_through_the_steps(client, make_trade_in
         assert step.group(1) == current, state
     declined = client.get(f"/trade-in/status/{status_token(make_trade_in(State.DECLINED))}/")
     assert '<li class="stopped" aria-current="step">Offer<' in declined.content.decode()
+
+
+def test_the_popular_models_are_not_recounted_on_every_first_page(client, make_trade_in):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    make_trade_in(State.SUBMITTED)
+    with CaptureQueriesContext(connection) as first:
+        client.get("/trade-in/")
+    with CaptureQueriesContext(connection) as second:
+        client.get("/trade-in/")
+    counted = [q["sql"] for q in first.captured_queries if "COUNT(" in q["sql"]]
+    assert counted and not [q for q in second.captured_queries if "COUNT(" in q["sql"]]

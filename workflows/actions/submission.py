@@ -80,9 +80,6 @@ def _validate(sub: Submission) -> str:
 def trade_in_submit(*, submission: Submission, submission_key: str) -> TradeIn:
     """Create a trade-in from the buyer form. The same key twice (a double tap) gives one row."""
     imei = _validate(submission)
-    existing = TradeIn.objects.filter(submission_key=submission_key).first()
-    if existing:
-        return existing
     fields = {
         name: getattr(submission, name).strip() if isinstance(getattr(submission, name), str)
         else getattr(submission, name)
@@ -106,7 +103,8 @@ def trade_in_submit(*, submission: Submission, submission_key: str) -> TradeIn:
                 schedule("email", key=f"email:staff-new:{trade_in.pk}", trade_in=trade_in,
                          template="staff_new_submission")
     except IntegrityError:
-        # The same key committed by a concurrent request between our check and our insert.
+        # The same key was submitted before (a double tap): that trade-in is the answer. The
+        # unique key decides, so two taps racing each other also make one trade-in.
         return TradeIn.objects.get(submission_key=submission_key)
     return trade_in
 

@@ -23,7 +23,8 @@ class SideEffect(models.Model):
     key = models.CharField(max_length=120, unique=True)
     kind = models.CharField(max_length=40)
     trade_in = models.ForeignKey(
-        TradeIn, null=True, blank=True, on_delete=models.PROTECT, related_name="side_effects"
+        TradeIn, verbose_name="trade-in", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="side_effects",
     )
     payload = models.JSONField(default=dict, blank=True)
     status = models.CharField(

@@ -21,7 +21,9 @@ class PayoutStatus(models.TextChoices):
 class Payout(FSMModelMixin, models.Model):
     """What we owe the buyer for an accepted trade-in. Never deleted."""
 
-    trade_in = models.OneToOneField(TradeIn, on_delete=models.PROTECT, related_name="payout")
+    trade_in = models.OneToOneField(
+        TradeIn, verbose_name="trade-in", on_delete=models.PROTECT, related_name="payout"
+    )
     amount = models.DecimalField(max_digits=10, decimal_places=2)
     currency = models.CharField(max_length=3)
     method = models.CharField(max_length=20, choices=PayoutMethod.choices)

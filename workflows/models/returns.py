@@ -25,7 +25,9 @@ class Resolution(models.TextChoices):
 class ReturnCase(FSMModelMixin, models.Model):
     """A received device that was damaged beyond what the buyer disclosed."""
 
-    trade_in = models.OneToOneField(TradeIn, on_delete=models.PROTECT, related_name="return_case")
+    trade_in = models.OneToOneField(
+        TradeIn, verbose_name="trade-in", on_delete=models.PROTECT, related_name="return_case"
+    )
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="return_cases")
     status = FSMField(default=ReturnStatus.OPEN, choices=ReturnStatus.choices, protected=True)
     reason = models.TextField()

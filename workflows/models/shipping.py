@@ -7,7 +7,9 @@ from workflows.models.tradeins import TradeIn
 
 
 class ShippingLabel(models.Model):
-    trade_in = models.ForeignKey(TradeIn, on_delete=models.PROTECT, related_name="labels")
+    trade_in = models.ForeignKey(
+        TradeIn, verbose_name="trade-in", on_delete=models.PROTECT, related_name="labels"
+    )
     provider = models.CharField(max_length=40)
     label_id = models.CharField(max_length=80)
     tracking_number = models.CharField(max_length=80, blank=True)

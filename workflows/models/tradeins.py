@@ -209,7 +209,9 @@ class TradeIn(FSMModelMixin, models.Model):
 class Quote(models.Model):
     """One offer. A counter-quote is a new row; only the newest one can be accepted."""
 
-    trade_in = models.ForeignKey(TradeIn, on_delete=models.PROTECT, related_name="quotes")
+    trade_in = models.ForeignKey(
+        TradeIn, verbose_name="trade-in", on_delete=models.PROTECT, related_name="quotes"
+    )
     amount = models.DecimalField(max_digits=10, decimal_places=2)
     currency = models.CharField(max_length=3)
     valid_until = models.DateTimeField()
@@ -230,7 +232,9 @@ class Quote(models.Model):
 
 
 class ImeiCheck(models.Model):
-    trade_in = models.ForeignKey(TradeIn, on_delete=models.CASCADE, related_name="imei_checks")
+    trade_in = models.ForeignKey(
+        TradeIn, verbose_name="trade-in", on_delete=models.CASCADE, related_name="imei_checks"
+    )
     imei = models.CharField("IMEI", max_length=15)
     provider = models.CharField(max_length=40, blank=True)
     status = models.CharField(
@@ -290,7 +294,9 @@ class BlockedImei(models.Model):
 class Event(models.Model):
     """The timeline: one row per transition, side effect success or failure, or staff note."""
 
-    trade_in = models.ForeignKey(TradeIn, on_delete=models.PROTECT, related_name="events")
+    trade_in = models.ForeignKey(
+        TradeIn, verbose_name="trade-in", on_delete=models.PROTECT, related_name="events"
+    )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
