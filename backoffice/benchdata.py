@@ -8,10 +8,9 @@ longer than the measurements themselves.
 from __future__ import annotations
 
 import random
+from contextlib import contextmanager
 from datetime import timedelta
 from decimal import Decimal
-
-from contextlib import contextmanager
 
 from django.conf import settings
 from django.contrib.auth.models import Group, User
@@ -29,8 +28,15 @@ from stdnum import luhn
 
 from workflows.models import Payout, PayoutStatus, Product, State, TradeIn, Unit, UnitStatus
 
-STATE_MIX = [State.SUBMITTED] * 2 + [State.QUOTED] * 2 + [State.ACCEPTED] + [State.RECEIVED] + \
-    [State.CLOSED] * 8 + [State.DECLINED] * 3 + [State.EXPIRED]
+STATE_MIX = (
+    [State.SUBMITTED] * 2
+    + [State.QUOTED] * 2
+    + [State.ACCEPTED]
+    + [State.RECEIVED]
+    + [State.CLOSED] * 8
+    + [State.DECLINED] * 3
+    + [State.EXPIRED]
+)
 
 
 def imei_for(n: int) -> str:
@@ -38,8 +44,9 @@ def imei_for(n: int) -> str:
     return body + luhn.calc_check_digit(body)
 
 
-def seed_trade_ins(total: int, *, states: list[str] = STATE_MIX, units: bool = False,
-                   batch: int = 5000) -> None:
+def seed_trade_ins(
+    total: int, *, states: list[str] = STATE_MIX, units: bool = False, batch: int = 5000
+) -> None:
     """Add trade-ins until there are `total`, with a payout (and, with `units`, a unit)
     for each accepted one."""
     products = list(Product.objects.all()[:200])
@@ -56,33 +63,64 @@ def seed_trade_ins(total: int, *, states: list[str] = STATE_MIX, units: bool = F
             state = rng.choice(states)
             product = rng.choice(products)
             offer = (product.base_price * Decimal("0.8")).quantize(Decimal("1.00"))
-            rows.append(TradeIn(
-                pk=pk, reference=f"TI-{pk:06d}", state=state, product=product,
-                screen="scratched", body="worn", battery="good", accessories="box",
-                imei=imei_for(pk), buyer_name=f"Buyer {pk}", buyer_email=f"b{pk}@example.com",
-                fulfilment="ship", address_line1="1 Main St", city="Chicago", postcode="60601",
-                payout_method="check", suggested_offer=offer,
-                offer_amount=None if state == State.SUBMITTED else offer,
-                imei_status="flagged" if pk % 50 == 0 else "clean",
-                submission_key=f"bench-{pk}",
-                created_at=now - timedelta(minutes=rng.randint(0, 60 * 24 * 90)),
-                accepted_at=now if state in (State.ACCEPTED, State.RECEIVED, State.CLOSED) else None,
-            ))
+            rows.append(
+                TradeIn(
+                    pk=pk,
+                    reference=f"TI-{pk:06d}",
+                    state=state,
+                    product=product,
+                    screen="scratched",
+                    body="worn",
+                    battery="good",
+                    accessories="box",
+                    imei=imei_for(pk),
+                    buyer_name=f"Buyer {pk}",
+                    buyer_email=f"b{pk}@example.com",
+                    fulfilment="ship",
+                    address_line1="1 Main St",
+                    city="Chicago",
+                    postcode="60601",
+                    payout_method="check",
+                    suggested_offer=offer,
+                    offer_amount=None if state == State.SUBMITTED else offer,
+                    imei_status="flagged" if pk % 50 == 0 else "clean",
+                    submission_key=f"bench-{pk}",
+                    created_at=now - timedelta(minutes=rng.randint(0, 60 * 24 * 90)),
+                    accepted_at=now
+                    if state in (State.ACCEPTED, State.RECEIVED, State.CLOSED)
+                    else None,
+                )
+            )
         TradeIn.objects.bulk_create(rows)
         payouts = [
-            Payout(trade_in_id=t.pk, amount=t.offer_amount, currency="USD", method="check",
-                   status=PayoutStatus.SETTLED if t.state == State.CLOSED else PayoutStatus.PENDING,
-                   settlement_reference=f"check {t.pk}" if t.state == State.CLOSED else "",
-                   settled_at=now if t.state == State.CLOSED else None)
-            for t in rows if t.accepted_at
+            Payout(
+                trade_in_id=t.pk,
+                amount=t.offer_amount,
+                currency="USD",
+                method="check",
+                status=PayoutStatus.SETTLED if t.state == State.CLOSED else PayoutStatus.PENDING,
+                settlement_reference=f"check {t.pk}" if t.state == State.CLOSED else "",
+                settled_at=now if t.state == State.CLOSED else None,
+            )
+            for t in rows
+            if t.accepted_at
         ]
         Payout.objects.bulk_create(payouts)
         if units:
-            Unit.objects.bulk_create([
-                Unit(product_id=t.product_id, imei=t.imei, trade_in_id=t.pk,
-                     status=UnitStatus.RECEIVED if t.state == State.ACCEPTED else UnitStatus.GRADED)
-                for t in rows if t.accepted_at
-            ])
+            Unit.objects.bulk_create(
+                [
+                    Unit(
+                        product_id=t.product_id,
+                        imei=t.imei,
+                        trade_in_id=t.pk,
+                        status=UnitStatus.RECEIVED
+                        if t.state == State.ACCEPTED
+                        else UnitStatus.GRADED,
+                    )
+                    for t in rows
+                    if t.accepted_at
+                ]
+            )
     # Rows were written with explicit ids: move PostgreSQL's sequences past them, or the next
     # real insert (a buyer's submission in the benchmark) would collide.
     with connection.cursor() as cursor:
@@ -94,11 +132,11 @@ def bench_user(role: str = "Manager") -> User:
     from backoffice.roles import sync_roles
 
     sync_roles()
-    user, _ = User.objects.get_or_create(username=f"bench-{role.lower()}",
-                                         defaults={"is_staff": True})
+    user, _ = User.objects.get_or_create(
+        username=f"bench-{role.lower()}", defaults={"is_staff": True}
+    )
     user.groups.add(Group.objects.get(name=role))
     return user
-
 
 
 @contextmanager
@@ -110,8 +148,7 @@ def throwaway_database():
     """
     for conn in connections.all():
         conn.settings_dict.setdefault("TEST", {})["NAME"] = (
-            str(settings.VAR_DIR / "bench.sqlite3") if conn.vendor == "sqlite"
-            else "tradein_bench"
+            str(settings.VAR_DIR / "bench.sqlite3") if conn.vendor == "sqlite" else "tradein_bench"
         )
     setup_test_environment()
     old = setup_databases(verbosity=0, interactive=False)

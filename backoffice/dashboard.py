@@ -23,8 +23,10 @@ def environment_callback(request: HttpRequest) -> list[str] | None:
     demo = [i.system for i in integrations if i.is_demo]
     if demo:
         live = [i.system for i in integrations if not i.is_demo]
-        return ["Demo providers: " + ", ".join(demo)
-                + (" · live: " + ", ".join(live) if live else ""), "warning"]
+        return [
+            "Demo providers: " + ", ".join(demo) + (" · live: " + ", ".join(live) if live else ""),
+            "warning",
+        ]
     return None
 
 
@@ -44,31 +46,47 @@ def dashboard_callback(request: HttpRequest, context: dict) -> dict:
     stats = dashboard_stats()
     queue = reverse("admin:workflows_tradein_changelist")
     rate = stats.acceptance_rate_30d
-    context.update({
-        "new_submissions": TradeIn.objects.filter(state=State.SUBMITTED)
-        .select_related("product__device_model__make").order_by("created_at")[:10],
-        "cards": [
-            ("New today", stats.new_today, queue),
-            ("Awaiting quote", stats.awaiting_quote, f"{queue}?state__exact=submitted"),
-            ("Awaiting the buyer", stats.awaiting_buyer, f"{queue}?state__exact=quoted"),
-            ("Accepted, awaiting arrival", stats.awaiting_arrival,
-             f"{queue}?state__exact=accepted"),
-            ("Received this week", stats.received_this_week, f"{queue}?state__exact=received"),
-            ("Pending payout liability",
-             f"{settings.CURRENCY_SYMBOL}{stats.payout_liability:,.2f}",
-             reverse("admin:workflows_payout_changelist") + "?status__exact=pending"),
-            ("Acceptance rate, 30 days", "–" if rate is None else f"{rate:.0%}", ""),
-            ("Median time to quote", _duration(stats.median_time_to_quote), ""),
-        ],
-        "chart": json.dumps({
-            "labels": [d.strftime("%b %d") for d in stats.days],
-            "datasets": [
-                {"label": "Submissions", "data": stats.submissions_per_day,
-                 "backgroundColor": "#a78bfa"},
-                {"label": "Acceptances", "data": stats.acceptances_per_day,
-                 "backgroundColor": "#22c55e"},
+    context.update(
+        {
+            "new_submissions": TradeIn.objects.filter(state=State.SUBMITTED)
+            .select_related("product__device_model__make")
+            .order_by("created_at")[:10],
+            "cards": [
+                ("New today", stats.new_today, queue),
+                ("Awaiting quote", stats.awaiting_quote, f"{queue}?state__exact=submitted"),
+                ("Awaiting the buyer", stats.awaiting_buyer, f"{queue}?state__exact=quoted"),
+                (
+                    "Accepted, awaiting arrival",
+                    stats.awaiting_arrival,
+                    f"{queue}?state__exact=accepted",
+                ),
+                ("Received this week", stats.received_this_week, f"{queue}?state__exact=received"),
+                (
+                    "Pending payout liability",
+                    f"{settings.CURRENCY_SYMBOL}{stats.payout_liability:,.2f}",
+                    reverse("admin:workflows_payout_changelist") + "?status__exact=pending",
+                ),
+                ("Acceptance rate, 30 days", "–" if rate is None else f"{rate:.0%}", ""),
+                ("Median time to quote", _duration(stats.median_time_to_quote), ""),
             ],
-        }),
-        "top_models": stats.top_models,
-    })
+            "chart": json.dumps(
+                {
+                    "labels": [d.strftime("%b %d") for d in stats.days],
+                    "datasets": [
+                        {
+                            "label": "Submissions",
+                            "data": stats.submissions_per_day,
+                            "backgroundColor": "#a78bfa",
+                        },
+                        {
+                            "label": "Acceptances",
+                            "data": stats.acceptances_per_day,
+                            "backgroundColor": "#22c55e",
+                        },
+                    ],
+                }
+            ),
+            "top_models": stats.top_models,
+        }
+    )
     return context

@@ -7,9 +7,9 @@ from decimal import Decimal
 from django import forms
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django_ratelimit.core import is_ratelimited
 from unfold.forms import AuthenticationForm
-from django.utils.translation import gettext_lazy as _
 from unfold.widgets import (
     UnfoldAdminCheckboxSelectMultipleWidget,
     UnfoldAdminDecimalFieldWidget,
@@ -30,20 +30,30 @@ def _textarea(rows: int = 2) -> UnfoldAdminTextareaWidget:
 
 class QuoteForm(forms.Form):
     amount = forms.DecimalField(
-        label=_("Offer"), min_value=Decimal("0.01"), max_digits=10, decimal_places=2,
+        label=_("Offer"),
+        min_value=Decimal("0.01"),
+        max_digits=10,
+        decimal_places=2,
         widget=UnfoldAdminDecimalFieldWidget(attrs={"step": "0.01", "inputmode": "decimal"}),
     )
     valid_days = forms.IntegerField(
-        label=_("Valid for (days)"), min_value=1, max_value=90,
+        label=_("Valid for (days)"),
+        min_value=1,
+        max_value=90,
         initial=lambda: settings.QUOTE_VALID_DAYS,
         widget=UnfoldAdminIntegerFieldWidget,
     )
     note = forms.CharField(
-        label=_("Note to the buyer"), required=False, max_length=1000, widget=_textarea(),
+        label=_("Note to the buyer"),
+        required=False,
+        max_length=1000,
+        widget=_textarea(),
     )
     override_reason = forms.CharField(
-        label=_("Manager override: why quote a red-flagged device?"), required=False,
-        max_length=1000, widget=_textarea(),
+        label=_("Manager override: why quote a red-flagged device?"),
+        required=False,
+        max_length=1000,
+        widget=_textarea(),
     )
 
 
@@ -53,20 +63,27 @@ class ReasonForm(forms.Form):
 
 class IntakeScanForm(forms.Form):
     imei = forms.CharField(
-        label=_("Scan or type the IMEI"), max_length=40,
-        widget=UnfoldAdminTextInputWidget(attrs={
-            # The next scan replaces whatever is in the field.
-            "autofocus": True, "onfocus": "this.select()", "inputmode": "numeric",
-            "autocomplete": "off",
-            "placeholder": "15 digits, then Enter",
-        }),
+        label=_("Scan or type the IMEI"),
+        max_length=40,
+        widget=UnfoldAdminTextInputWidget(
+            attrs={
+                # The next scan replaces whatever is in the field.
+                "autofocus": True,
+                "onfocus": "this.select()",
+                "inputmode": "numeric",
+                "autocomplete": "off",
+                "placeholder": "15 digits, then Enter",
+            }
+        ),
     )
 
 
 class ReferenceSearchForm(forms.Form):
     ref = forms.RegexField(
-        label=_("Search by reference instead"), regex=r"^\s*[A-Za-z]{2}-?\d{1,10}\s*$",
-        max_length=20, error_messages={"invalid": _("A reference looks like TI-000123.")},
+        label=_("Search by reference instead"),
+        regex=r"^\s*[A-Za-z]{2}-?\d{1,10}\s*$",
+        max_length=20,
+        error_messages={"invalid": _("A reference looks like TI-000123.")},
     )
 
     def reference(self) -> str:
@@ -86,14 +103,19 @@ AS_FOUND = [
 class ReceiveForm(forms.Form):
     trade_in = forms.IntegerField(widget=forms.HiddenInput)
     as_found = forms.MultipleChoiceField(
-        label=_("As found"), choices=AS_FOUND, required=False,
+        label=_("As found"),
+        choices=AS_FOUND,
+        required=False,
         widget=UnfoldAdminCheckboxSelectMultipleWidget,
     )
     grade = forms.ChoiceField(
-        label=_("Grade"), choices=Grade.choices, widget=UnfoldAdminRadioSelectWidget,
+        label=_("Grade"),
+        choices=Grade.choices,
+        widget=UnfoldAdminRadioSelectWidget,
     )
-    notes = forms.CharField(label=_("Intake notes"), required=False, max_length=2000,
-                            widget=_textarea())
+    notes = forms.CharField(
+        label=_("Intake notes"), required=False, max_length=2000, widget=_textarea()
+    )
     damaged = forms.BooleanField(
         label=_("Damaged beyond what was disclosed: reroute to Returns, decline the payout"),
         required=False,
@@ -111,34 +133,49 @@ class ReceiveForm(forms.Form):
 
 
 class CheckSettleForm(forms.Form):
-    check_number = forms.CharField(label=_("Check number"), max_length=40,
-                                   widget=UnfoldAdminTextInputWidget)
-    check_date = forms.DateField(label=_("Check date"), initial=timezone.localdate,
-                                 widget=UnfoldAdminSingleDateWidget)
+    check_number = forms.CharField(
+        label=_("Check number"), max_length=40, widget=UnfoldAdminTextInputWidget
+    )
+    check_date = forms.DateField(
+        label=_("Check date"), initial=timezone.localdate, widget=UnfoldAdminSingleDateWidget
+    )
 
 
 class ResolveReturnForm(forms.Form):
-    resolution = forms.ChoiceField(label=_("Resolution"), choices=Resolution.choices,
-                                   widget=UnfoldAdminSelectWidget)
+    resolution = forms.ChoiceField(
+        label=_("Resolution"), choices=Resolution.choices, widget=UnfoldAdminSelectWidget
+    )
     note = forms.CharField(label=_("Note"), required=False, max_length=1000, widget=_textarea())
 
 
 class LabelAddressForm(forms.Form):
     """The buyer's address as the carrier needs it, to fix and retry a refused label."""
 
-    address_line1 = forms.CharField(label=_("Street"), max_length=120,
-                                    widget=UnfoldAdminTextInputWidget)
-    address_line2 = forms.CharField(label=_("Apartment, suite"), max_length=120, required=False,
-                                    widget=UnfoldAdminTextInputWidget)
+    address_line1 = forms.CharField(
+        label=_("Street"), max_length=120, widget=UnfoldAdminTextInputWidget
+    )
+    address_line2 = forms.CharField(
+        label=_("Apartment, suite"),
+        max_length=120,
+        required=False,
+        widget=UnfoldAdminTextInputWidget,
+    )
     city = forms.CharField(label=_("City"), max_length=80, widget=UnfoldAdminTextInputWidget)
-    region = forms.CharField(label=_("State / region"), max_length=80, required=False,
-                             widget=UnfoldAdminTextInputWidget)
-    postcode = forms.CharField(label=_("Postcode"), max_length=20,
-                               widget=UnfoldAdminTextInputWidget)
-    country = forms.CharField(label=_("Country (2 letters)"), min_length=2, max_length=2,
-                              widget=UnfoldAdminTextInputWidget)
-    buyer_phone = forms.CharField(label=_("Buyer's phone"), max_length=30, required=False,
-                                  widget=UnfoldAdminTextInputWidget)
+    region = forms.CharField(
+        label=_("State / region"), max_length=80, required=False, widget=UnfoldAdminTextInputWidget
+    )
+    postcode = forms.CharField(
+        label=_("Postcode"), max_length=20, widget=UnfoldAdminTextInputWidget
+    )
+    country = forms.CharField(
+        label=_("Country (2 letters)"),
+        min_length=2,
+        max_length=2,
+        widget=UnfoldAdminTextInputWidget,
+    )
+    buyer_phone = forms.CharField(
+        label=_("Buyer's phone"), max_length=30, required=False, widget=UnfoldAdminTextInputWidget
+    )
 
 
 class ThrottledLoginForm(AuthenticationForm):
@@ -150,16 +187,27 @@ class ThrottledLoginForm(AuthenticationForm):
 
     LIMITS = [
         ("login-ip", "ip", lambda: settings.LOGIN_FAILURES_PER_IP),
-        ("login-user", lambda group, request: request.POST.get("username", "").strip().lower(),
-         lambda: settings.LOGIN_FAILURES_PER_USER),
+        (
+            "login-user",
+            lambda group, request: request.POST.get("username", "").strip().lower(),
+            lambda: settings.LOGIN_FAILURES_PER_USER,
+        ),
     ]
 
     def _limited(self, *, increment: bool) -> bool:
-        return any([
-            is_ratelimited(self.request, group=group, key=key, rate=rate(), method="POST",
-                           increment=increment)
-            for group, key, rate in self.LIMITS
-        ])
+        return any(
+            [
+                is_ratelimited(
+                    self.request,
+                    group=group,
+                    key=key,
+                    rate=rate(),
+                    method="POST",
+                    increment=increment,
+                )
+                for group, key, rate in self.LIMITS
+            ]
+        )
 
     def clean(self) -> dict:
         if self.request is not None and self._limited(increment=False):

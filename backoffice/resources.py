@@ -14,7 +14,6 @@ from import_export import fields, resources, widgets
 
 from workflows.models import ConditionDeduction, Payout, Product
 
-
 # Local time, to the second: what an accountant's spreadsheet expects.
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
 
@@ -29,17 +28,34 @@ class PayoutResource(resources.ModelResource):
     currency = fields.Field(attribute="currency", column_name="currency")
     method = fields.Field(attribute="method", column_name="method")
     status = fields.Field(attribute="status", column_name="status")
-    created = fields.Field(attribute="created_at", column_name="created",
-                           widget=widgets.DateTimeWidget(TIMESTAMP_FORMAT))
-    settled = fields.Field(attribute="settled_at", column_name="settled",
-                           widget=widgets.DateTimeWidget(TIMESTAMP_FORMAT))
-    settlement_reference = fields.Field(attribute="settlement_reference",
-                                        column_name="settlement_reference")
+    created = fields.Field(
+        attribute="created_at",
+        column_name="created",
+        widget=widgets.DateTimeWidget(TIMESTAMP_FORMAT),
+    )
+    settled = fields.Field(
+        attribute="settled_at",
+        column_name="settled",
+        widget=widgets.DateTimeWidget(TIMESTAMP_FORMAT),
+    )
+    settlement_reference = fields.Field(
+        attribute="settlement_reference", column_name="settlement_reference"
+    )
 
     class Meta:
         model = Payout
-        fields = ["reference", "buyer", "email", "amount", "currency", "method", "status",
-                  "created", "settled", "settlement_reference"]
+        fields = [
+            "reference",
+            "buyer",
+            "email",
+            "amount",
+            "currency",
+            "method",
+            "status",
+            "created",
+            "settled",
+            "settlement_reference",
+        ]
         export_order = fields
 
     def filter_export(self, queryset, **kwargs):

@@ -5,8 +5,19 @@ from __future__ import annotations
 VIEW_ALL = [
     f"workflows.view_{model}"
     for model in (
-        "tradein", "quote", "imeicheck", "event", "unit", "product", "devicemodel", "make",
-        "returncase", "payout", "shippinglabel", "blockedimei", "conditiondeduction",
+        "tradein",
+        "quote",
+        "imeicheck",
+        "event",
+        "unit",
+        "product",
+        "devicemodel",
+        "make",
+        "returncase",
+        "payout",
+        "shippinglabel",
+        "blockedimei",
+        "conditiondeduction",
         "storecredit",
     )
 ]
@@ -31,17 +42,27 @@ MANAGER = [
     "workflows.delete_blockedimei",
     "workflows.view_sideeffect",
     "workflows.change_sideeffect",
-    *[f"workflows.{verb}_{model}" for verb in ("add", "change")
-      for model in ("product", "devicemodel", "make", "conditiondeduction")],
+    *[
+        f"workflows.{verb}_{model}"
+        for verb in ("add", "change")
+        for model in ("product", "devicemodel", "make", "conditiondeduction")
+    ],
 ]
 
 ADMIN = [
     *MANAGER,
-    *[f"auth.{verb}_{model}" for verb in ("view", "add", "change", "delete")
-      for model in ("user", "group")],
-    *[f"workflows.delete_{model}" for model in ("product", "devicemodel", "make",
-                                                  "conditiondeduction")],
-    "django_q.view_schedule", "django_q.change_schedule", "django_q.view_failure",
+    *[
+        f"auth.{verb}_{model}"
+        for verb in ("view", "add", "change", "delete")
+        for model in ("user", "group")
+    ],
+    *[
+        f"workflows.delete_{model}"
+        for model in ("product", "devicemodel", "make", "conditiondeduction")
+    ],
+    "django_q.view_schedule",
+    "django_q.change_schedule",
+    "django_q.view_failure",
     "django_q.view_success",
 ]
 
@@ -59,7 +80,8 @@ def sync_roles(apps=None) -> None:
     by_name = {
         f"{app_label}.{codename}": pk
         for pk, app_label, codename in Permission.objects.values_list(
-            "pk", "content_type__app_label", "codename")
+            "pk", "content_type__app_label", "codename"
+        )
     }
     for name, perms in ROLES.items():
         missing = [perm for perm in perms if perm not in by_name]

@@ -32,7 +32,7 @@ SECRET_KEY = os.getenv("SECRET_KEY", "demo-only-not-secret-change-me-in-producti
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS")
 # Absolute address of this site, used in links inside emails.
-SITE_URL = os.getenv("SITE_URL", "http://127.0.0.1:%s" % os.getenv("PORT", "8000")).rstrip("/")
+SITE_URL = os.getenv("SITE_URL", f"http://127.0.0.1:{os.getenv('PORT', '8000')}").rstrip("/")
 SITE_NAME = os.getenv("SITE_NAME", "Demo Phone Shop")
 
 INSTALLED_APPS = [
@@ -211,10 +211,12 @@ if os.getenv("REDIS_URL"):
 # writers such as django-q2's cluster stats do not land in the database.
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-    "shared": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-               "LOCATION": os.getenv("REDIS_URL")} if os.getenv("REDIS_URL") else
-              {"BACKEND": "django.core.cache.backends.db.DatabaseCache",
-               "LOCATION": "django_cache"},
+    "shared": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": os.getenv("REDIS_URL"),
+    }
+    if os.getenv("REDIS_URL")
+    else {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "django_cache"},
 }
 RATELIMIT_USE_CACHE = "shared"
 # Submissions of the buyer form per client address (django-ratelimit rate: "10/m", "100/h").

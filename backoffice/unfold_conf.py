@@ -40,57 +40,114 @@ UNFOLD = {
             {
                 "title": _("Buyback"),
                 "items": [
-                    {"title": _("Dashboard"), "icon": "dashboard",
-                     "link": reverse_lazy("admin:index")},
-                    {"title": _("Trade-ins queue"), "icon": "inbox",
-                     "link": reverse_lazy("admin:workflows_tradein_changelist"),
-                     "badge": "backoffice.dashboard.new_submissions_badge",
-                     "permission": lambda request: request.user.has_perm("workflows.view_tradein")},
-                    {"title": _("Intake bench"), "icon": "barcode_scanner",
-                     "link": reverse_lazy("admin:intake_bench"),
-                     "permission": lambda request: request.user.has_perm("workflows.receive_tradein")},
-                    {"title": _("Payouts"), "icon": "payments",
-                     "link": reverse_lazy("admin:workflows_payout_changelist"),
-                     "permission": lambda request: request.user.has_perm("workflows.view_payout")},
-                    {"title": _("Returns"), "icon": "assignment_return",
-                     "link": reverse_lazy("admin:workflows_returncase_changelist"),
-                     "permission": lambda request: request.user.has_perm("workflows.view_returncase")},
+                    {
+                        "title": _("Dashboard"),
+                        "icon": "dashboard",
+                        "link": reverse_lazy("admin:index"),
+                    },
+                    {
+                        "title": _("Trade-ins queue"),
+                        "icon": "inbox",
+                        "link": reverse_lazy("admin:workflows_tradein_changelist"),
+                        "badge": "backoffice.dashboard.new_submissions_badge",
+                        "permission": lambda request: request.user.has_perm(
+                            "workflows.view_tradein"
+                        ),
+                    },
+                    {
+                        "title": _("Intake bench"),
+                        "icon": "barcode_scanner",
+                        "link": reverse_lazy("admin:intake_bench"),
+                        "permission": lambda request: request.user.has_perm(
+                            "workflows.receive_tradein"
+                        ),
+                    },
+                    {
+                        "title": _("Payouts"),
+                        "icon": "payments",
+                        "link": reverse_lazy("admin:workflows_payout_changelist"),
+                        "permission": lambda request: request.user.has_perm(
+                            "workflows.view_payout"
+                        ),
+                    },
+                    {
+                        "title": _("Returns"),
+                        "icon": "assignment_return",
+                        "link": reverse_lazy("admin:workflows_returncase_changelist"),
+                        "permission": lambda request: request.user.has_perm(
+                            "workflows.view_returncase"
+                        ),
+                    },
                 ],
             },
             {
                 "title": _("Inventory and prices"),
                 "collapsible": True,
                 "items": [
-                    {"title": _("Products and stock"), "icon": "inventory_2",
-                     "link": reverse_lazy("admin:workflows_product_changelist"),
-                     "permission": lambda request: request.user.has_perm("workflows.view_product")},
-                    {"title": _("Units"), "icon": "qr_code_2",
-                     "link": reverse_lazy("admin:workflows_unit_changelist"),
-                     "permission": lambda request: request.user.has_perm("workflows.view_unit")},
-                    {"title": _("Device models"), "icon": "smartphone",
-                     "link": reverse_lazy("admin:workflows_devicemodel_changelist"),
-                     "permission": lambda request: request.user.has_perm("workflows.view_devicemodel")},
-                    {"title": _("Condition deductions"), "icon": "percent",
-                     "link": reverse_lazy("admin:workflows_conditiondeduction_changelist"),
-                     "permission": lambda request: request.user.has_perm("workflows.view_conditiondeduction")},
-                    {"title": _("IMEI blocklist"), "icon": "block",
-                     "link": reverse_lazy("admin:workflows_blockedimei_changelist"),
-                     "permission": lambda request: request.user.has_perm("workflows.view_blockedimei")},
+                    {
+                        "title": _("Products and stock"),
+                        "icon": "inventory_2",
+                        "link": reverse_lazy("admin:workflows_product_changelist"),
+                        "permission": lambda request: request.user.has_perm(
+                            "workflows.view_product"
+                        ),
+                    },
+                    {
+                        "title": _("Units"),
+                        "icon": "qr_code_2",
+                        "link": reverse_lazy("admin:workflows_unit_changelist"),
+                        "permission": lambda request: request.user.has_perm("workflows.view_unit"),
+                    },
+                    {
+                        "title": _("Device models"),
+                        "icon": "smartphone",
+                        "link": reverse_lazy("admin:workflows_devicemodel_changelist"),
+                        "permission": lambda request: request.user.has_perm(
+                            "workflows.view_devicemodel"
+                        ),
+                    },
+                    {
+                        "title": _("Condition deductions"),
+                        "icon": "percent",
+                        "link": reverse_lazy("admin:workflows_conditiondeduction_changelist"),
+                        "permission": lambda request: request.user.has_perm(
+                            "workflows.view_conditiondeduction"
+                        ),
+                    },
+                    {
+                        "title": _("IMEI blocklist"),
+                        "icon": "block",
+                        "link": reverse_lazy("admin:workflows_blockedimei_changelist"),
+                        "permission": lambda request: request.user.has_perm(
+                            "workflows.view_blockedimei"
+                        ),
+                    },
                 ],
             },
             {
                 "title": _("System"),
                 "collapsible": True,
                 "items": [
-                    {"title": _("Side effects (outbox)"), "icon": "outbox",
-                     "link": reverse_lazy("admin:workflows_sideeffect_changelist"),
-                     "permission": lambda request: request.user.has_perm("workflows.view_sideeffect")},
-                    {"title": _("Users"), "icon": "person",
-                     "link": reverse_lazy("admin:auth_user_changelist"),
-                     "permission": lambda request: request.user.has_perm("auth.view_user")},
-                    {"title": _("Groups"), "icon": "group",
-                     "link": reverse_lazy("admin:auth_group_changelist"),
-                     "permission": lambda request: request.user.has_perm("auth.view_group")},
+                    {
+                        "title": _("Side effects (outbox)"),
+                        "icon": "outbox",
+                        "link": reverse_lazy("admin:workflows_sideeffect_changelist"),
+                        "permission": lambda request: request.user.has_perm(
+                            "workflows.view_sideeffect"
+                        ),
+                    },
+                    {
+                        "title": _("Users"),
+                        "icon": "person",
+                        "link": reverse_lazy("admin:auth_user_changelist"),
+                        "permission": lambda request: request.user.has_perm("auth.view_user"),
+                    },
+                    {
+                        "title": _("Groups"),
+                        "icon": "group",
+                        "link": reverse_lazy("admin:auth_group_changelist"),
+                        "permission": lambda request: request.user.has_perm("auth.view_group"),
+                    },
                 ],
             },
         ],

@@ -42,7 +42,8 @@ def intake_bench(request: HttpRequest) -> HttpResponse:
         "scan_form": IntakeScanForm() if match.trade_in else scan_form,
         "match": match,
         "receive_form": ReceiveForm(initial={"trade_in": match.trade_in.pk})
-        if match.trade_in else None,
+        if match.trade_in
+        else None,
         "grades": Grade.choices,
         "ref_form": ref_form,
     }
@@ -57,8 +58,11 @@ def _match_reference(form: ReferenceSearchForm) -> IntakeMatch:
     if found is None:
         return IntakeMatch(None, _("No trade-in has reference %s.") % reference)
     if found.state != State.ACCEPTED:
-        return IntakeMatch(None, _("%(ref)s is %(state)s, not accepted; it cannot be received.")
-                           % {"ref": found, "state": found.get_state_display().lower()})
+        return IntakeMatch(
+            None,
+            _("%(ref)s is %(state)s, not accepted; it cannot be received.")
+            % {"ref": found, "state": found.get_state_display().lower()},
+        )
     return IntakeMatch(found)
 
 
@@ -79,18 +83,28 @@ def _receive(request: HttpRequest) -> HttpResponse:
     try:
         with transaction.atomic():
             trade_in = actions.trade_in_receive(
-                trade_in=trade_in, actor=request.user, grade=data["grade"],
-                as_found=form.as_found_dict(), notes=data["notes"],
+                trade_in=trade_in,
+                actor=request.user,
+                grade=data["grade"],
+                as_found=form.as_found_dict(),
+                notes=data["notes"],
             )
             if data["damaged"]:
-                actions.trade_in_reroute(trade_in=trade_in, actor=request.user, reason=data["notes"])
+                actions.trade_in_reroute(
+                    trade_in=trade_in, actor=request.user, reason=data["notes"]
+                )
     except DomainError as exc:
         messages.error(request, exc.message)
         return back
     if data["damaged"]:
-        messages.warning(request, _("%(ref)s received and rerouted to Returns; payout declined.")
-                         % {"ref": trade_in})
+        messages.warning(
+            request,
+            _("%(ref)s received and rerouted to Returns; payout declined.") % {"ref": trade_in},
+        )
     else:
-        messages.success(request, _("%(ref)s received, grade %(grade)s. Ready for the next scan.")
-                         % {"ref": trade_in, "grade": data["grade"]})
+        messages.success(
+            request,
+            _("%(ref)s received, grade %(grade)s. Ready for the next scan.")
+            % {"ref": trade_in, "grade": data["grade"]},
+        )
     return back

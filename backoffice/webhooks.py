@@ -19,7 +19,8 @@ log = logging.getLogger("workflows")
 def stripe_webhook(request: HttpRequest) -> HttpResponse:
     try:
         event = payments.get_provider().parse_webhook(
-            request.body, request.headers.get("Stripe-Signature", ""))
+            request.body, request.headers.get("Stripe-Signature", "")
+        )
     except payments.WebhookRejected as exc:
         log.warning("Stripe webhook rejected: %s", exc)
         return JsonResponse({"error": "rejected"}, status=400)

@@ -21,77 +21,133 @@ from workflows.models import (
 )
 
 ADDRESS_NEEDED = _("Needed for the shipping label.")
-CHOOSE_ONE = {"required": _("Please choose one."),
-              "invalid_choice": _("Please choose one of the answers shown.")}
+CHOOSE_ONE = {
+    "required": _("Please choose one."),
+    "invalid_choice": _("Please choose one of the answers shown."),
+}
 
 
-def _text(label, max_length: int, *, required: bool = True, missing: str = "",
-          help_text: str = "", input_type: str = "text", **attrs) -> forms.CharField:
+def _text(
+    label,
+    max_length: int,
+    *,
+    required: bool = True,
+    missing: str = "",
+    help_text: str = "",
+    input_type: str = "text",
+    **attrs,
+) -> forms.CharField:
     """A text field whose message for a missing value says what to enter."""
     widget = forms.TextInput(attrs=attrs)
     widget.input_type = input_type
     messages = {"max_length": _("Please keep this under %(limit_value)d characters.")}
     if missing:
         messages["required"] = missing
-    return forms.CharField(label=label, max_length=max_length, required=required, widget=widget,
-                           help_text=help_text, error_messages=messages)
+    return forms.CharField(
+        label=label,
+        max_length=max_length,
+        required=required,
+        widget=widget,
+        help_text=help_text,
+        error_messages=messages,
+    )
 
 
 def _choice(label, choices, **kwargs) -> forms.ChoiceField:
-    return forms.ChoiceField(label=label, choices=choices, widget=forms.RadioSelect,
-                             error_messages=CHOOSE_ONE, **kwargs)
+    return forms.ChoiceField(
+        label=label, choices=choices, widget=forms.RadioSelect, error_messages=CHOOSE_ONE, **kwargs
+    )
 
 
 def _storage_label(product: Product) -> str:
     if not product.base_price:
         return product.storage_label
-    return format_html("{} <small>{}</small>", product.storage_label,
-                       _("up to %(price)s") % {"price": money(product.base_price)})
+    return format_html(
+        "{} <small>{}</small>",
+        product.storage_label,
+        _("up to %(price)s") % {"price": money(product.base_price)},
+    )
 
 
 class TradeInForm(forms.Form):
     product = forms.ModelChoiceField(
-        label=_("How much storage?"), queryset=Product.objects.none(), widget=forms.RadioSelect,
+        label=_("How much storage?"),
+        queryset=Product.objects.none(),
+        widget=forms.RadioSelect,
         empty_label=None,
-        error_messages={"required": _("Choose the storage size."),
-                        "invalid_choice": _("Choose one of the storage sizes shown.")},
+        error_messages={
+            "required": _("Choose the storage size."),
+            "invalid_choice": _("Choose one of the storage sizes shown."),
+        },
     )
     screen = _choice(_("How is the screen?"), Screen.choices)
     body = _choice(_("How are the back and sides?"), Body.choices)
     battery = _choice(_("How is the battery?"), Battery.choices)
     accessories = _choice(_("What comes with it?"), Accessories.choices)
     imei = _text(
-        _("IMEI (15 digits)"), 40, missing=_("Please enter the IMEI (15 digits)."),
-        help_text=_("Dial *#06# on the phone, or open Settings → About phone "
-                    "(iPhone: Settings → General → About). It is also on the box label."),
-        inputmode="numeric", autocomplete="off", spellcheck="false", enterkeyhint="next",
+        _("IMEI (15 digits)"),
+        40,
+        missing=_("Please enter the IMEI (15 digits)."),
+        help_text=_(
+            "Dial *#06# on the phone, or open Settings → About phone "
+            "(iPhone: Settings → General → About). It is also on the box label."
+        ),
+        inputmode="numeric",
+        autocomplete="off",
+        spellcheck="false",
+        enterkeyhint="next",
     )
-    buyer_name = _text(_("Your name"), 120, missing=_("Please enter your name."),
-                       autocomplete="name", autocapitalize="words", enterkeyhint="next")
+    buyer_name = _text(
+        _("Your name"),
+        120,
+        missing=_("Please enter your name."),
+        autocomplete="name",
+        autocapitalize="words",
+        enterkeyhint="next",
+    )
     buyer_email = forms.EmailField(
-        label=_("Email"), max_length=254,
+        label=_("Email"),
+        max_length=254,
         help_text=_("Your offer arrives here."),
-        error_messages={"required": _("Please enter your email."),
-                        "invalid": _("Please enter a valid email address, like name@example.com."),
-                        "max_length": _("Please keep this under %(limit_value)d characters.")},
-        widget=forms.EmailInput(attrs={"autocomplete": "email", "autocapitalize": "off",
-                                       "spellcheck": "false", "enterkeyhint": "next"}),
+        error_messages={
+            "required": _("Please enter your email."),
+            "invalid": _("Please enter a valid email address, like name@example.com."),
+            "max_length": _("Please keep this under %(limit_value)d characters."),
+        },
+        widget=forms.EmailInput(
+            attrs={
+                "autocomplete": "email",
+                "autocapitalize": "off",
+                "spellcheck": "false",
+                "enterkeyhint": "next",
+            }
+        ),
     )
-    buyer_phone = _text(_("Phone (optional)"), 30, required=False, input_type="tel",
-                        autocomplete="tel", enterkeyhint="next")
+    buyer_phone = _text(
+        _("Phone (optional)"),
+        30,
+        required=False,
+        input_type="tel",
+        autocomplete="tel",
+        enterkeyhint="next",
+    )
     fulfilment = _choice(_("How will you send it?"), Fulfilment.choices, initial=Fulfilment.SHIP)
     address_line1 = _text(_("Street address"), 120, required=False, autocomplete="address-line1")
-    address_line2 = _text(_("Apartment, suite (optional)"), 120, required=False,
-                          autocomplete="address-line2")
+    address_line2 = _text(
+        _("Apartment, suite (optional)"), 120, required=False, autocomplete="address-line2"
+    )
     city = _text(_("City"), 80, required=False, autocomplete="address-level2")
     region = _text(_("State"), 80, required=False, autocomplete="address-level1")
     postcode = _text(_("ZIP code"), 20, required=False, autocomplete="postal-code")
     payout_method = _choice(_("How do you want to be paid?"), PayoutMethod.choices)
     submission_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
     # Honeypot: hidden from people, filled in by bots.
-    website = forms.CharField(required=False, label=_("Leave this empty"), max_length=200,
-                              widget=forms.TextInput(attrs={"autocomplete": "off",
-                                                            "tabindex": "-1"}))
+    website = forms.CharField(
+        required=False,
+        label=_("Leave this empty"),
+        max_length=200,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
+    )
 
     ADDRESS_FIELDS = ("address_line1", "city", "postcode")
 

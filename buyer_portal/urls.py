@@ -13,8 +13,10 @@ urlpatterns = [
     path("trade-in/offer/<str:token>/accept/", views.quote_accept, name="quote_accept"),
     path("trade-in/offer/<str:token>/decline/", views.quote_decline, name="quote_decline"),
     path("trade-in/payout-setup/<str:token>/", views.payout_setup, name="payout_setup"),
-    path("trade-in/payout-setup/<str:token>/done/", views.payout_setup_done,
-         name="payout_setup_done"),
-    path("trade-in/payout-setup/<str:token>/demo/", views.payout_setup_demo,
-         name="payout_setup_demo"),
+    path(
+        "trade-in/payout-setup/<str:token>/done/", views.payout_setup_done, name="payout_setup_done"
+    ),
+    path(
+        "trade-in/payout-setup/<str:token>/demo/", views.payout_setup_demo, name="payout_setup_demo"
+    ),
 ]

@@ -65,11 +65,19 @@ def trade_in_form(request: HttpRequest) -> HttpResponse:
     make = next((m for m in makes if m.slug == request.GET.get("make")), None)
     bad_status = 400 if request.method == "POST" else 200
     if make is None:
-        return render(request, "buyer_portal/pick_make.html", {
-            "makes": makes, "step": 1, "popular": popular_models(),
-            "unknown": _("We don't buy that make yet. Pick one below.")
-            if request.GET.get("make") else "",
-        }, status=bad_status)
+        return render(
+            request,
+            "buyer_portal/pick_make.html",
+            {
+                "makes": makes,
+                "step": 1,
+                "popular": popular_models(),
+                "unknown": _("We don't buy that make yet. Pick one below.")
+                if request.GET.get("make")
+                else "",
+            },
+            status=bad_status,
+        )
     device_model = DeviceModel.objects.filter(
         make=make, slug=request.GET.get("model", ""), is_active=True
     ).first()
@@ -78,11 +86,20 @@ def trade_in_form(request: HttpRequest) -> HttpResponse:
         query = request.GET.get("q", "").strip()[:60]
         if query:
             models = models.filter(name__icontains=query)
-        return render(request, "buyer_portal/pick_model.html", {
-            "make": make, "device_models": models, "query": query, "step": 2,
-            "unknown": _("We don't know that model. Pick yours from the list.")
-            if request.GET.get("model") else "",
-        }, status=bad_status)
+        return render(
+            request,
+            "buyer_portal/pick_model.html",
+            {
+                "make": make,
+                "device_models": models,
+                "query": query,
+                "step": 2,
+                "unknown": _("We don't know that model. Pick yours from the list.")
+                if request.GET.get("model")
+                else "",
+            },
+            status=bad_status,
+        )
 
     form = TradeInForm(request.POST or None, device_model=device_model)
     page_error = ""
@@ -91,8 +108,10 @@ def trade_in_form(request: HttpRequest) -> HttpResponse:
         status = 400
         if _too_many_submissions(request):
             status = 429
-            page_error = _("That was a lot of tries from your connection. "
-                           "Please try again in a minute; your answers are still here.")
+            page_error = _(
+                "That was a lot of tries from your connection. "
+                "Please try again in a minute; your answers are still here."
+            )
         elif form.is_bot():
             form.add_error(None, _("Please leave the last field empty."))
         elif form.is_valid():
@@ -105,16 +124,26 @@ def trade_in_form(request: HttpRequest) -> HttpResponse:
                 form.add_error(None, exc.message)
             else:
                 return redirect("buyer_portal:confirmation", token=status_token(trade_in))
-    return render(request, "buyer_portal/form.html", {
-        "make": make, "device_model": device_model, "form": form, "step": 3,
-        "page_error": page_error,
-        "questions": [form[name] for name in QUESTIONS],
-        "address": [form[name] for name in ("address_line1", "address_line2", "city", "region",
-                                            "postcode")],
-        "prices": price_table(device_model),
-        "estimate": _estimate(form),
-        "js": _form_messages(form),
-    }, status=status)
+    return render(
+        request,
+        "buyer_portal/form.html",
+        {
+            "make": make,
+            "device_model": device_model,
+            "form": form,
+            "step": 3,
+            "page_error": page_error,
+            "questions": [form[name] for name in QUESTIONS],
+            "address": [
+                form[name]
+                for name in ("address_line1", "address_line2", "city", "region", "postcode")
+            ],
+            "prices": price_table(device_model),
+            "estimate": _estimate(form),
+            "js": _form_messages(form),
+        },
+        status=status,
+    )
 
 
 def _estimate(form: TradeInForm):
@@ -131,12 +160,16 @@ POPULAR_SECONDS = 300
 def popular_models(limit: int = 6) -> list[DeviceModel]:
     """The models traded in most in the last 90 days, newest first on a tie: one tap instead of
     two (make, then model) for most buyers."""
+
     def ranked() -> list[int]:
         since = timezone.now() - timedelta(days=90)
         return list(
             DeviceModel.objects.filter(is_active=True)
-            .annotate(recent=Count("products__trade_ins",
-                                   filter=Q(products__trade_ins__created_at__gte=since)))
+            .annotate(
+                recent=Count(
+                    "products__trade_ins", filter=Q(products__trade_ins__created_at__gte=since)
+                )
+            )
             .order_by("-recent", "-release_year", "name")
             .values_list("pk", flat=True)[:limit]
         )
@@ -151,8 +184,14 @@ def popular_models(limit: int = 6) -> list[DeviceModel]:
 def _too_many_submissions(request: HttpRequest) -> bool:
     """Counts every POST of the form per client address, in the cache all web workers share."""
     try:
-        return is_ratelimited(request, group="buyer_portal.submit", key="ip",
-                              rate=settings.BUYER_SUBMIT_RATE, method="POST", increment=True)
+        return is_ratelimited(
+            request,
+            group="buyer_portal.submit",
+            key="ip",
+            rate=settings.BUYER_SUBMIT_RATE,
+            method="POST",
+            increment=True,
+        )
     except Exception:
         # A cache that is down must not turn buyers away; the honeypot still stands.
         log.exception("Rate limit cache unavailable; letting the submission through")
@@ -162,9 +201,11 @@ def _too_many_submissions(request: HttpRequest) -> bool:
 def _form_messages(form: TradeInForm) -> dict:
     """The words the page's script needs, translated here so the script holds no text."""
     return {
-        "required": {name: str(field.error_messages["required"])
-                     for name, field in form.fields.items()
-                     if field.required and not field.widget.is_hidden},
+        "required": {
+            name: str(field.error_messages["required"])
+            for name, field in form.fields.items()
+            if field.required and not field.widget.is_hidden
+        },
         "address": str(ADDRESS_NEEDED),
         # The server's words, from workflows.actions.normalize_imei.
         "imeiDigits": _("An IMEI has only digits."),
@@ -179,8 +220,10 @@ def _form_messages(form: TradeInForm) -> dict:
         "scan": {
             "insecure": _("Scanning needs a secure (https) page. Please type the IMEI."),
             "unsupported": _("This browser cannot use the camera here. Please type the IMEI."),
-            "denied": _("The camera was not allowed. Please type the IMEI, or allow the "
-                        "camera in your browser settings and tap Scan again."),
+            "denied": _(
+                "The camera was not allowed. Please type the IMEI, or allow the "
+                "camera in your browser settings and tap Scan again."
+            ),
             "nocamera": _("No camera was found. Please type the IMEI."),
             "failed": _("The scanner could not start. Please type the IMEI."),
             "looking": _("Looking for a barcode…"),
@@ -200,10 +243,16 @@ def _trade_in_or_invalid(request: HttpRequest, token: str):
 def _link_invalid(request: HttpRequest, exc: LinkInvalid, token: str = "") -> HttpResponse:
     status = 404 if exc.reason == "tampered" else 410
     trade_in = _trade_in_of_quote_token(token) if token and exc.reason != "tampered" else None
-    return render(request, "buyer_portal/link_invalid.html", {
-        "message": exc.message, "reason": exc.reason,
-        "status_token": status_token(trade_in) if trade_in else "",
-    }, status=status)
+    return render(
+        request,
+        "buyer_portal/link_invalid.html",
+        {
+            "message": exc.message,
+            "reason": exc.reason,
+            "status_token": status_token(trade_in) if trade_in else "",
+        },
+        status=status,
+    )
 
 
 def _trade_in_of_quote_token(token: str) -> TradeIn | None:
@@ -220,10 +269,16 @@ def confirmation(request: HttpRequest, token: str) -> HttpResponse:
     trade_in, invalid = _trade_in_or_invalid(request, token)
     if invalid:
         return invalid
-    return render(request, "buyer_portal/confirmation.html", {
-        "trade_in": trade_in, "status_token": token, "step": 4,
-        "pickup": actions.wants_pickup(trade_in),
-    })
+    return render(
+        request,
+        "buyer_portal/confirmation.html",
+        {
+            "trade_in": trade_in,
+            "status_token": token,
+            "step": 4,
+            "pickup": actions.wants_pickup(trade_in),
+        },
+    )
 
 
 # The buyer's journey, in their words; each trade-in state sits at one of these steps.
@@ -235,9 +290,14 @@ JOURNEY = [
     gettext_lazy("Paid"),
 ]
 JOURNEY_STEP = {
-    State.SUBMITTED: 1, State.QUOTED: 1, State.DECLINED: 1, State.EXPIRED: 1,
-    State.ACCEPTED: 2, State.CANCELLED: 2,
-    State.RECEIVED: 3, State.REROUTED: 3,
+    State.SUBMITTED: 1,
+    State.QUOTED: 1,
+    State.DECLINED: 1,
+    State.EXPIRED: 1,
+    State.ACCEPTED: 2,
+    State.CANCELLED: 2,
+    State.RECEIVED: 3,
+    State.REROUTED: 3,
     State.CLOSED: 5,
 }
 STOPPED = {State.DECLINED, State.EXPIRED, State.CANCELLED, State.REROUTED}
@@ -254,17 +314,21 @@ def status(request: HttpRequest, token: str) -> HttpResponse:
         {"label": label, "state": "done" if i < current else here if i == current else "todo"}
         for i, label in enumerate(JOURNEY)
     ]
-    return render(request, "buyer_portal/status.html", {
-        "trade_in": trade_in,
-        "quote": quote,
-        "quote_token": quote_token(quote) if quote and trade_in.state == State.QUOTED else "",
-        "journey": journey,
-        "pickup": actions.wants_pickup(trade_in),
-        "has_label": trade_in.labels.filter(voided_at__isnull=True).exists(),
-        "status_token": token,
-        "shop_address": settings.SHOP_ADDRESS,
-        "shop_hours": settings.SHOP_HOURS,
-    })
+    return render(
+        request,
+        "buyer_portal/status.html",
+        {
+            "trade_in": trade_in,
+            "quote": quote,
+            "quote_token": quote_token(quote) if quote and trade_in.state == State.QUOTED else "",
+            "journey": journey,
+            "pickup": actions.wants_pickup(trade_in),
+            "has_label": trade_in.labels.filter(voided_at__isnull=True).exists(),
+            "status_token": token,
+            "shop_address": settings.SHOP_ADDRESS,
+            "shop_hours": settings.SHOP_HOURS,
+        },
+    )
 
 
 def label_pdf(request: HttpRequest, token: str) -> HttpResponse:
@@ -279,13 +343,23 @@ def label_pdf(request: HttpRequest, token: str) -> HttpResponse:
     return response
 
 
-def _quote_page(request: HttpRequest, quote: Quote, token: str, *, status: int = 200,
-                **extra) -> HttpResponse:
-    return render(request, "buyer_portal/quote.html", {
-        "quote": quote, "trade_in": quote.trade_in, "token": token,
-        "pickup": actions.wants_pickup(quote.trade_in), "reasons": DECLINE_REASONS,
-        "shop_address": settings.SHOP_ADDRESS, **extra,
-    }, status=status)
+def _quote_page(
+    request: HttpRequest, quote: Quote, token: str, *, status: int = 200, **extra
+) -> HttpResponse:
+    return render(
+        request,
+        "buyer_portal/quote.html",
+        {
+            "quote": quote,
+            "trade_in": quote.trade_in,
+            "token": token,
+            "pickup": actions.wants_pickup(quote.trade_in),
+            "reasons": DECLINE_REASONS,
+            "shop_address": settings.SHOP_ADDRESS,
+            **extra,
+        },
+        status=status,
+    )
 
 
 def quote(request: HttpRequest, token: str) -> HttpResponse:
@@ -323,11 +397,20 @@ def quote_decline(request: HttpRequest, token: str) -> HttpResponse:
     elif len(detail) > 1000:
         error = _("Please keep this under 1000 characters.")
     if error:
-        return _quote_page(request, quote, token, status=400, decline_error=error,
-                           reason=reason, detail=detail[:1000])
+        return _quote_page(
+            request,
+            quote,
+            token,
+            status=400,
+            decline_error=error,
+            reason=reason,
+            detail=detail[:1000],
+        )
     try:
         trade_in = actions.trade_in_decline(
-            trade_in=quote.trade_in, quote=quote, actor=actions.BUYER,
+            trade_in=quote.trade_in,
+            quote=quote,
+            actor=actions.BUYER,
             reason=f"{reason}: {detail}" if detail else reason,
         )
     except LinkInvalid as exc:
@@ -345,11 +428,26 @@ def _stripe_payout(trade_in: TradeIn) -> Payout | None:
     return payout
 
 
-def _setup_page(request: HttpRequest, trade_in: TradeIn, message: str, *, status: int = 200,
-                token: str = "", demo: bool = False) -> HttpResponse:
-    return render(request, "buyer_portal/payout_setup.html", {
-        "trade_in": trade_in, "message": message, "status_token": token, "demo": demo,
-    }, status=status)
+def _setup_page(
+    request: HttpRequest,
+    trade_in: TradeIn,
+    message: str,
+    *,
+    status: int = 200,
+    token: str = "",
+    demo: bool = False,
+) -> HttpResponse:
+    return render(
+        request,
+        "buyer_portal/payout_setup.html",
+        {
+            "trade_in": trade_in,
+            "message": message,
+            "status_token": token,
+            "demo": demo,
+        },
+        status=status,
+    )
 
 
 def payout_setup(request: HttpRequest, token: str) -> HttpResponse:
@@ -364,22 +462,32 @@ def payout_setup(request: HttpRequest, token: str) -> HttpResponse:
         return redirect("buyer_portal:status", token=token)
     provider = payments.get_provider()
     account = StripeAccount.objects.filter(
-        provider=provider.name, email__iexact=trade_in.buyer_email).first()
+        provider=provider.name, email__iexact=trade_in.buyer_email
+    ).first()
     if account is None:
-        return _setup_page(request, trade_in, _(
-            "We are still preparing your payout. Please try this link again in a few minutes."
-        ), status=503)
+        return _setup_page(
+            request,
+            trade_in,
+            _("We are still preparing your payout. Please try this link again in a few minutes."),
+            status=503,
+        )
     if account.payouts_enabled:
         return redirect("buyer_portal:status", token=token)
     here = absolute(reverse("buyer_portal:payout_setup", args=[token]))
     try:
         url = provider.onboarding_link(
-            account_id=account.account_id, refresh_url=here,
-            return_url=absolute(reverse("buyer_portal:payout_setup_done", args=[token])))
+            account_id=account.account_id,
+            refresh_url=here,
+            return_url=absolute(reverse("buyer_portal:payout_setup_done", args=[token])),
+        )
     except IntegrationError as exc:
         log.warning("payout setup link for %s failed: %s", trade_in.reference, exc.safe)
-        return _setup_page(request, trade_in, _("Stripe cannot be reached right now. Please try "
-                                                "this link again in a few minutes."), status=503)
+        return _setup_page(
+            request,
+            trade_in,
+            _("Stripe cannot be reached right now. Please try this link again in a few minutes."),
+            status=503,
+        )
     return redirect(url)
 
 
@@ -390,16 +498,19 @@ def payout_setup_done(request: HttpRequest, token: str) -> HttpResponse:
         return invalid
     provider = payments.get_provider()
     account = StripeAccount.objects.filter(
-        provider=provider.name, email__iexact=trade_in.buyer_email).first()
+        provider=provider.name, email__iexact=trade_in.buyer_email
+    ).first()
     if account is not None and not provider.is_demo:
         try:
             state = provider.retrieve_account(account.account_id)
         except IntegrationError as exc:
             log.warning("payout setup check for %s failed: %s", trade_in.reference, exc.safe)
         else:
-            actions.stripe_account_update(account_id=state.account_id,
-                                          payouts_enabled=state.payouts_enabled,
-                                          details_submitted=state.details_submitted)
+            actions.stripe_account_update(
+                account_id=state.account_id,
+                payouts_enabled=state.payouts_enabled,
+                details_submitted=state.details_submitted,
+            )
     return redirect("buyer_portal:status", token=token)
 
 
@@ -410,11 +521,13 @@ def payout_setup_demo(request: HttpRequest, token: str) -> HttpResponse:
         return invalid
     provider = payments.get_provider()
     account = StripeAccount.objects.filter(
-        provider=provider.name, email__iexact=trade_in.buyer_email).first()
+        provider=provider.name, email__iexact=trade_in.buyer_email
+    ).first()
     if not provider.is_demo or account is None:
         raise Http404
     if request.method == "POST":
-        actions.stripe_account_update(account_id=account.account_id, payouts_enabled=True,
-                                      details_submitted=True)
+        actions.stripe_account_update(
+            account_id=account.account_id, payouts_enabled=True, details_submitted=True
+        )
         return redirect("buyer_portal:status", token=token)
     return _setup_page(request, trade_in, "", token=token, demo=True)

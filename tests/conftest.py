@@ -79,10 +79,20 @@ def drain():
 
 def submission(product: Product, /, **overrides) -> actions.Submission:
     fields = dict(
-        product=product, screen="scratched", body="like_new", battery="good",
-        accessories="box", imei=valid_imei(), buyer_name="Ada Buyer",
-        buyer_email="ada@example.com", buyer_phone="555-0100", fulfilment="ship",
-        address_line1="1 Main St", city="Chicago", region="IL", postcode="60601",
+        product=product,
+        screen="scratched",
+        body="like_new",
+        battery="good",
+        accessories="box",
+        imei=valid_imei(),
+        buyer_name="Ada Buyer",
+        buyer_email="ada@example.com",
+        buyer_phone="555-0100",
+        fulfilment="ship",
+        address_line1="1 Main St",
+        city="Chicago",
+        region="IL",
+        postcode="60601",
         payout_method="check",
     )
     fields.update(overrides)
@@ -105,7 +115,9 @@ def make_trade_in(db, product, drain, staff, manager):
             actions.trade_in_decline(trade_in=trade_in, actor=staff, reason="Not buying these")
             return refresh(trade_in)
         quote = actions.trade_in_quote(
-            trade_in=trade_in, actor=manager if flagged else staff, amount="300.00",
+            trade_in=trade_in,
+            actor=manager if flagged else staff,
+            amount="300.00",
             override_reason="Carrier cleared it by phone" if flagged else "",
         )
         drain()
@@ -131,8 +143,9 @@ def make_trade_in(db, product, drain, staff, manager):
         if state == State.CLOSED:
             from datetime import date
 
-            actions.payout_settle_check(payout=trade_in.payout, actor=manager,
-                                        check_number="1001", check_date=date.today())
+            actions.payout_settle_check(
+                payout=trade_in.payout, actor=manager, check_number="1001", check_date=date.today()
+            )
             return refresh(trade_in)
         raise ValueError(state)
 
@@ -158,8 +171,13 @@ def assert_books_balance() -> None:
         assert product.stock == stocked, f"{product}: stock {product.stock} != {stocked} units"
     for trade_in in TradeIn.objects.all():
         has_payout = Payout.objects.filter(trade_in=trade_in).exists()
-        ever_accepted = trade_in.state in (State.ACCEPTED, State.RECEIVED, State.CLOSED,
-                                           State.CANCELLED, State.REROUTED)
+        ever_accepted = trade_in.state in (
+            State.ACCEPTED,
+            State.RECEIVED,
+            State.CLOSED,
+            State.CANCELLED,
+            State.REROUTED,
+        )
         assert has_payout == ever_accepted, trade_in
         assert Unit.objects.filter(trade_in=trade_in).exists() == ever_accepted, trade_in
     owed = Payout.objects.filter(status__in=[PayoutStatus.PENDING, PayoutStatus.FAILED])

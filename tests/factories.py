@@ -55,4 +55,5 @@ def load_deductions() -> None:
     for question, answers in table.items():
         for answer, percent in answers.items():
             ConditionDeduction.objects.update_or_create(
-                question=question, answer=answer, defaults={"percent": Decimal(percent)})
+                question=question, answer=answer, defaults={"percent": Decimal(percent)}
+            )

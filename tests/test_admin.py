@@ -5,25 +5,36 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from tests.test_lifecycle_http import staff_client, workflow
 from tests.conftest import refresh
+from tests.test_lifecycle_http import staff_client, workflow
 from workflows.models import State
 
 
 def detail(client, trade_in) -> str:
-    return client.get(reverse("admin:workflows_tradein_change", args=[trade_in.pk])).content.decode()
+    return client.get(
+        reverse("admin:workflows_tradein_change", args=[trade_in.pk])
+    ).content.decode()
 
 
-@pytest.mark.parametrize(("state", "shown", "hidden"), [
-    (State.SUBMITTED, ["Send Quote", "Decline…"], ["Cancel trade-in", "Receive at the intake"]),
-    (State.QUOTED, ["Send a counter-quote", "Decline…"], ["Cancel trade-in"]),
-    (State.ACCEPTED, ["Receive at the intake bench", "Cancel trade-in"], ["Send Quote", "Decline…"]),
-    (State.RECEIVED, ["Reroute and decline payout"], ["Send Quote", "Cancel trade-in"]),
-    (State.DECLINED, ["Send Quote"], ["Decline…", "Cancel trade-in"]),
-    (State.EXPIRED, ["Send a counter-quote"], ["Decline…", "Cancel trade-in"]),
-    (State.CLOSED, ["Nothing for you to do here now"], ["Send Quote", "Reroute"]),
-])
-def test_the_detail_offers_only_the_transitions_allowed_now(make_trade_in, staff, state, shown, hidden):
+@pytest.mark.parametrize(
+    ("state", "shown", "hidden"),
+    [
+        (State.SUBMITTED, ["Send Quote", "Decline…"], ["Cancel trade-in", "Receive at the intake"]),
+        (State.QUOTED, ["Send a counter-quote", "Decline…"], ["Cancel trade-in"]),
+        (
+            State.ACCEPTED,
+            ["Receive at the intake bench", "Cancel trade-in"],
+            ["Send Quote", "Decline…"],
+        ),
+        (State.RECEIVED, ["Reroute and decline payout"], ["Send Quote", "Cancel trade-in"]),
+        (State.DECLINED, ["Send Quote"], ["Decline…", "Cancel trade-in"]),
+        (State.EXPIRED, ["Send a counter-quote"], ["Decline…", "Cancel trade-in"]),
+        (State.CLOSED, ["Nothing for you to do here now"], ["Send Quote", "Reroute"]),
+    ],
+)
+def test_the_detail_offers_only_the_transitions_allowed_now(
+    make_trade_in, staff, state, shown, hidden
+):
     page = detail(staff_client(staff), make_trade_in(state))
     for text in shown:
         assert text in page, text
@@ -64,8 +75,10 @@ def test_workflow_urls_act_only_on_post(make_trade_in, staff):
 def test_trade_ins_and_payouts_cannot_be_deleted(make_trade_in, admin_user):
     trade_in = make_trade_in(State.ACCEPTED)
     client = staff_client(admin_user)
-    for url in (reverse("admin:workflows_tradein_delete", args=[trade_in.pk]),
-                reverse("admin:workflows_payout_delete", args=[trade_in.payout.pk])):
+    for url in (
+        reverse("admin:workflows_tradein_delete", args=[trade_in.pk]),
+        reverse("admin:workflows_payout_delete", args=[trade_in.payout.pk]),
+    ):
         assert client.post(url, {"post": "yes"}).status_code == 403
     assert refresh(trade_in).state == State.ACCEPTED
 
@@ -79,15 +92,30 @@ def test_anonymous_users_are_sent_to_login(client, db):
 def test_every_admin_page_renders(make_trade_in, admin_user):
     trade_in = make_trade_in(State.REROUTED)
     client = staff_client(admin_user)
-    urls = ["/dashboard/", "/dashboard/trade-ins/", "/dashboard/intake/", "/dashboard/payouts/",
-            "/dashboard/returns/", "/dashboard/products/", "/dashboard/units/",
-            reverse("admin:workflows_tradein_change", args=[trade_in.pk]),
-            reverse("admin:workflows_payout_change", args=[trade_in.payout.pk]),
-            reverse("admin:workflows_returncase_change", args=[trade_in.return_case.pk]),
-            reverse("admin:workflows_product_change", args=[trade_in.product_id]),
-            reverse("admin:workflows_unit_change", args=[trade_in.unit.pk])]
-    for name in ("devicemodel", "make", "conditiondeduction", "blockedimei", "sideeffect",
-                 "shippinglabel", "imeicheck", "storecredit"):
+    urls = [
+        "/dashboard/",
+        "/dashboard/trade-ins/",
+        "/dashboard/intake/",
+        "/dashboard/payouts/",
+        "/dashboard/returns/",
+        "/dashboard/products/",
+        "/dashboard/units/",
+        reverse("admin:workflows_tradein_change", args=[trade_in.pk]),
+        reverse("admin:workflows_payout_change", args=[trade_in.payout.pk]),
+        reverse("admin:workflows_returncase_change", args=[trade_in.return_case.pk]),
+        reverse("admin:workflows_product_change", args=[trade_in.product_id]),
+        reverse("admin:workflows_unit_change", args=[trade_in.unit.pk]),
+    ]
+    for name in (
+        "devicemodel",
+        "make",
+        "conditiondeduction",
+        "blockedimei",
+        "sideeffect",
+        "shippinglabel",
+        "imeicheck",
+        "storecredit",
+    ):
         urls.append(reverse(f"admin:workflows_{name}_changelist"))
     for url in urls:
         response = client.get(url)
@@ -98,8 +126,11 @@ def test_the_queue_filters_by_make_state_and_red_flag(make_trade_in, staff):
     from tests.factories import DeviceModelFactory, MakeFactory, ProductFactory
 
     apple = make_trade_in(State.SUBMITTED)
-    pixel = ProductFactory(device_model=DeviceModelFactory(
-        make=MakeFactory(name="Google", slug="google"), name="Pixel 9", slug="pixel-9"))
+    pixel = ProductFactory(
+        device_model=DeviceModelFactory(
+            make=MakeFactory(name="Google", slug="google"), name="Pixel 9", slug="pixel-9"
+        )
+    )
     google = make_trade_in(State.QUOTED, product=pixel)
     flagged = make_trade_in(State.SUBMITTED, flagged=True)
     client = staff_client(staff)
@@ -116,8 +147,10 @@ def test_the_queue_filters_by_make_state_and_red_flag(make_trade_in, staff):
 def test_the_offer_field_accepts_whole_and_cent_amounts(make_trade_in, staff):
     # A step of 1 from a minimum of 0.01 made the browser refuse "410" (found in Chromium).
     page = detail(staff_client(staff), make_trade_in(State.SUBMITTED))
-    assert 'step="0.01"' in page.split('name="amount"')[1].split(">")[0] or \
-        'step="0.01"' in page.split('name="amount"')[0].rsplit("<input", 1)[1]
+    assert (
+        'step="0.01"' in page.split('name="amount"')[1].split(">")[0]
+        or 'step="0.01"' in page.split('name="amount"')[0].rsplit("<input", 1)[1]
+    )
 
 
 def test_a_received_trade_in_points_managers_to_the_payout(make_trade_in, staff, manager):
@@ -147,9 +180,21 @@ def test_staff_edits_land_on_the_timeline_with_their_actor(make_trade_in, staff)
     trade_in = make_trade_in(State.ACCEPTED)
     client = staff_client(staff)
     url = reverse("admin:workflows_tradein_change", args=[trade_in.pk])
-    data = {name: getattr(trade_in, name) for name in (
-        "buyer_name", "buyer_email", "buyer_phone", "fulfilment", "address_line1",
-        "address_line2", "city", "region", "postcode", "country")}
+    data = {
+        name: getattr(trade_in, name)
+        for name in (
+            "buyer_name",
+            "buyer_email",
+            "buyer_phone",
+            "fulfilment",
+            "address_line1",
+            "address_line2",
+            "city",
+            "region",
+            "postcode",
+            "country",
+        )
+    }
     data.update({"address_line1": "2 Second Ave", "postcode": "60602"})
     for prefix in ("quotes", "events"):
         data.update({f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"})
@@ -166,8 +211,10 @@ def test_a_regrade_lands_on_the_timeline(make_trade_in, staff):
 
     trade_in = make_trade_in(State.RECEIVED)
     client = staff_client(staff)
-    client.post(reverse("admin:workflows_unit_change", args=[trade_in.unit.pk]),
-                {"grade": "C", "intake_notes": "Scuff on the frame"})
+    client.post(
+        reverse("admin:workflows_unit_change", args=[trade_in.unit.pk]),
+        {"grade": "C", "intake_notes": "Scuff on the frame"},
+    )
     assert refresh(trade_in.unit).grade == "C"
     assert Event.objects.get(trade_in=trade_in, kind="regraded").actor == staff
 

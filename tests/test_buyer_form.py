@@ -37,20 +37,29 @@ def test_the_storefront_footer_links_to_the_trade_in_page(client, db):
     assert 'href="/trade-in/"' in footer
 
 
-@pytest.mark.parametrize(("overrides", "message"), [
-    ({"imei": "12345"}, "exactly 15 digits"),
-    ({"imei": valid_imei()[:-1] + "0" if not valid_imei().endswith("0") else "356938035643801"},
-     "last digit does not match"),
-    ({"imei": "35693803564380x9"}, "only digits"),
-    ({"imei": "٣٥٦٩٣٨٠٣٥٦٤٣٨٠٩"}, "only digits"),
-    ({"screen": ""}, "Please choose one."),
-    ({"battery": "great"}, "Please choose one of the answers shown"),
-    ({"buyer_email": "not-an-email"}, "valid email"),
-    ({"buyer_name": "x" * 500}, "under 120 characters"),
-    ({"address_line1": ""}, "Needed for the shipping label"),
-    ({"payout_method": "bitcoin"}, "Please choose one of the answers shown"),
-    ({"product": "999999"}, "Choose one of the storage sizes shown"),
-])
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"imei": "12345"}, "exactly 15 digits"),
+        (
+            {
+                "imei": valid_imei()[:-1] + "0"
+                if not valid_imei().endswith("0")
+                else "356938035643801"
+            },
+            "last digit does not match",
+        ),
+        ({"imei": "35693803564380x9"}, "only digits"),
+        ({"imei": "٣٥٦٩٣٨٠٣٥٦٤٣٨٠٩"}, "only digits"),
+        ({"screen": ""}, "Please choose one."),
+        ({"battery": "great"}, "Please choose one of the answers shown"),
+        ({"buyer_email": "not-an-email"}, "valid email"),
+        ({"buyer_name": "x" * 500}, "under 120 characters"),
+        ({"address_line1": ""}, "Needed for the shipping label"),
+        ({"payout_method": "bitcoin"}, "Please choose one of the answers shown"),
+        ({"product": "999999"}, "Choose one of the storage sizes shown"),
+    ],
+)
 def test_it_rejects_bad_input_and_saves_nothing(client, product, overrides, message):
     response = buyer_post(client, product, **overrides)
     assert response.status_code == 400
@@ -82,8 +91,9 @@ def test_a_double_tap_creates_one_trade_in(client, product):
 
 
 def test_pickup_needs_no_address(client, product):
-    response = buyer_post(client, product, fulfilment="pickup", address_line1="", city="",
-                          postcode="")
+    response = buyer_post(
+        client, product, fulfilment="pickup", address_line1="", city="", postcode=""
+    )
     assert response.status_code == 302
     assert TradeIn.objects.get().fulfilment == "pickup"
 

@@ -50,10 +50,13 @@ def test_the_rate_limit_counts_in_a_cache_every_web_worker_shares(client, produc
 
 
 def test_a_cache_that_is_down_does_not_turn_buyers_away(client, product, settings, caplog):
-    settings.CACHES = {**settings.CACHES, "shared": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
-    }}
+    settings.CACHES = {
+        **settings.CACHES,
+        "shared": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
+        },
+    }
     assert buyer_post(client, product).status_code == 302
     assert "Rate limit cache unavailable" in caplog.text
 
@@ -62,8 +65,9 @@ def test_the_first_page_offers_the_most_traded_models(client, make_trade_in):
     traded = make_trade_in(State.SUBMITTED).product.device_model
     newest = DeviceModelFactory(name="iPhone 99", slug="iphone-99", release_year=2030)
     ProductFactory(device_model=newest)
-    DeviceModelFactory(name="iPhone Retired", slug="iphone-retired", is_active=False,
-                       release_year=2031)
+    DeviceModelFactory(
+        name="iPhone Retired", slug="iphone-retired", is_active=False, release_year=2031
+    )
     page = client.get("/trade-in/").content.decode()
     popular = page.split('id="popular"')[1]
     assert popular.index(traded.name) < popular.index("iPhone 99")
@@ -85,8 +89,10 @@ def pages(product, trade_in) -> dict[str, str]:
 
 def test_every_buyer_page_fits_in_14_kb_compressed_from_our_own_host(client, make_trade_in):
     trade_in = make_trade_in(State.QUOTED)
-    assets = sum(len(gzip.compress(Path(finders.find(f"buyer_portal/{name}")).read_bytes(), 9))
-                 for name in ("portal.css", "portal.js"))
+    assets = sum(
+        len(gzip.compress(Path(finders.find(f"buyer_portal/{name}")).read_bytes(), 9))
+        for name in ("portal.css", "portal.js")
+    )
     for name, url in pages(trade_in.product, trade_in).items():
         response = client.get(url, HTTP_ACCEPT_ENCODING="gzip")
         assert response.status_code == 200, name
@@ -101,15 +107,21 @@ def test_the_form_brings_the_right_keyboards_and_autofill(client, product):
     page = client.get(form_url(product)).content.decode()
     imei = re.search(r'<input[^>]*name="imei"[^>]*>', page).group(0)
     assert 'inputmode="numeric"' in imei and 'autocomplete="off"' in imei
-    for name, autocomplete in [("buyer_name", "name"), ("buyer_email", "email"),
-                               ("buyer_phone", "tel"), ("address_line1", "address-line1"),
-                               ("city", "address-level2"), ("postcode", "postal-code")]:
+    for name, autocomplete in [
+        ("buyer_name", "name"),
+        ("buyer_email", "email"),
+        ("buyer_phone", "tel"),
+        ("address_line1", "address-line1"),
+        ("city", "address-level2"),
+        ("postcode", "postal-code"),
+    ]:
         tag = re.search(rf'<input[^>]*name="{name}"[^>]*>', page).group(0)
         assert f'autocomplete="{autocomplete}"' in tag, name
     assert 'type="email"' in page and 'type="tel"' in page
     assert "*#06#" in page  # where to find the IMEI
-    assert 'id="scan"' in page and "hidden" in re.search(r'<button[^>]*id="scan"[^>]*>',
-                                                         page).group(0)
+    assert 'id="scan"' in page and "hidden" in re.search(
+        r'<button[^>]*id="scan"[^>]*>', page
+    ).group(0)
     # The only storage size is chosen already: one tap fewer.
     assert re.search(r'<input[^>]*name="product"[^>]*checked', page)
 
@@ -118,8 +130,9 @@ def test_it_says_so_when_the_make_or_model_is_unknown(client, product):
     assert "buy that make yet" in client.get("/trade-in/?make=nokia").content.decode()
     page = client.get(f"/trade-in/?make={product.device_model.make.slug}&model=n-gage")
     assert "know that model" in page.content.decode()
-    posted = client.post(f"/trade-in/?make={product.device_model.make.slug}&model=n-gage",
-                         {"imei": valid_imei()})
+    posted = client.post(
+        f"/trade-in/?make={product.device_model.make.slug}&model=n-gage", {"imei": valid_imei()}
+    )
     assert posted.status_code == 400
     assert TradeIn.objects.count() == 0
 
@@ -132,11 +145,14 @@ def test_the_confirmation_shows_the_reference_and_estimate(client, product):
     assert f"about ${trade_in.suggested_offer:.0f}" in page
 
 
-@pytest.mark.parametrize(("data", "message"), [
-    ({}, "Please choose a reason."),
-    ({"reason": "Because"}, "Please choose a reason."),
-    ({"reason": "Other", "detail": "x" * 1001}, "under 1000 characters"),
-])
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({}, "Please choose a reason."),
+        ({"reason": "Because"}, "Please choose a reason."),
+        ({"reason": "Other", "detail": "x" * 1001}, "under 1000 characters"),
+    ],
+)
 def test_a_decline_needs_a_known_reason_and_a_short_note(client, make_trade_in, data, message):
     trade_in = make_trade_in(State.QUOTED)
     token = quote_token(trade_in.latest_quote())
@@ -158,8 +174,11 @@ def test_an_old_offer_link_points_to_the_status_page(client, make_trade_in, staf
 
 
 def test_the_status_page_walks_the_buyer_through_the_steps(client, make_trade_in):
-    for state, current in [(State.SUBMITTED, "Offer"), (State.ACCEPTED, "Send the device"),
-                           (State.RECEIVED, "We check it")]:
+    for state, current in [
+        (State.SUBMITTED, "Offer"),
+        (State.ACCEPTED, "Send the device"),
+        (State.RECEIVED, "We check it"),
+    ]:
         page = client.get(f"/trade-in/status/{status_token(make_trade_in(state))}/")
         step = re.search(r'<li class="current" aria-current="step">([^<]+)<', page.content.decode())
         assert step.group(1) == current, state

@@ -18,15 +18,30 @@ from tests.test_lifecycle_http import staff_client
 from workflows.links import quote_token
 from workflows.models import Event, Payout, SideEffect, State, TradeIn, Unit
 
-FUZZ = settings(max_examples=300, deadline=None, derandomize=True,
-                suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                       HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=300,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 # Text that tends to break things: control characters, huge strings, markup, SQL, digits.
 nasty_text = st.one_of(
     st.text(max_size=60),
     st.text(alphabet=string.digits + " -", min_size=10, max_size=20),
-    st.sampled_from(["", " ", "\x00", "'; DROP TABLE workflows_tradein; --", "<script>",
-                     "9" * 5000, "٣٥٦٩٣٨٠٣٥٦٤٣٨٠٩", "356938035643809\n", "%00", "../../etc"]),
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "\x00",
+            "'; DROP TABLE workflows_tradein; --",
+            "<script>",
+            "9" * 5000,
+            "٣٥٦٩٣٨٠٣٥٦٤٣٨٠٩",
+            "356938035643809\n",
+            "%00",
+            "../../etc",
+        ]
+    ),
 )
 
 
@@ -68,9 +83,12 @@ def test_the_intake_scan_never_fails(bench, quoted, imei, ref):
 
 
 @FUZZ
-@given(trade_in_id=st.one_of(st.integers(-5, 10**12), nasty_text),
-       grade=st.one_of(st.sampled_from(["A", "B", "Z", ""]), nasty_text),
-       notes=nasty_text, damaged=st.booleans())
+@given(
+    trade_in_id=st.one_of(st.integers(-5, 10**12), nasty_text),
+    grade=st.one_of(st.sampled_from(["A", "B", "Z", ""]), nasty_text),
+    notes=nasty_text,
+    damaged=st.booleans(),
+)
 def test_the_intake_receive_never_fails_and_never_half_writes(
     bench, quoted, trade_in_id, grade, notes, damaged
 ):
@@ -85,8 +103,12 @@ def test_the_intake_receive_never_fails_and_never_half_writes(
 
 
 @FUZZ
-@given(token=nasty_text, reason=nasty_text, detail=nasty_text, action=st.sampled_from(
-    ["", "accept/", "decline/"]))
+@given(
+    token=nasty_text,
+    reason=nasty_text,
+    detail=nasty_text,
+    action=st.sampled_from(["", "accept/", "decline/"]),
+)
 def test_the_quote_links_never_fail(client, quoted, token, reason, detail, action):
     with rolled_back():
         before = counts()
@@ -102,22 +124,27 @@ def test_a_real_quote_link_takes_any_decline_text(client, quoted, reason, detail
     trade_in = quoted
     token = quote_token(trade_in.latest_quote())
     with rolled_back():
-        response = client.post(f"/trade-in/offer/{token}/decline/",
-                               {"reason": reason, "detail": detail})
+        response = client.post(
+            f"/trade-in/offer/{token}/decline/", {"reason": reason, "detail": detail}
+        )
         assert response.status_code in (302, 400)
         trade_in.refresh_from_db()
         assert trade_in.state == (State.DECLINED if response.status_code == 302 else State.QUOTED)
 
 
 @FUZZ
-@given(amount=st.one_of(nasty_text, st.decimals(allow_nan=True, allow_infinity=True).map(str)),
-       days=st.one_of(nasty_text, st.integers(-10, 10**6).map(str)), note=nasty_text)
+@given(
+    amount=st.one_of(nasty_text, st.decimals(allow_nan=True, allow_infinity=True).map(str)),
+    days=st.one_of(nasty_text, st.integers(-10, 10**6).map(str)),
+    note=nasty_text,
+)
 def test_the_quote_form_never_fails(bench, submitted, amount, days, note):
     trade_in = submitted
     with rolled_back():
         response = bench.post(
             reverse("admin:workflows_tradein_workflow", args=[trade_in.pk, "quote"]),
-            {"amount": amount, "valid_days": days, "note": note})
+            {"amount": amount, "valid_days": days, "note": note},
+        )
         assert response.status_code == 302
         trade_in.refresh_from_db()
         if trade_in.state == State.QUOTED:  # a valid offer went through, whole
@@ -125,14 +152,33 @@ def test_the_quote_form_never_fails(bench, submitted, amount, days, note):
             assert 0 < quote.amount <= 100000 and trade_in.offer_amount == quote.amount
 
 
-BUYER_FIELDS = ["product", "screen", "body", "battery", "accessories", "imei", "buyer_name",
-                "buyer_email", "buyer_phone", "fulfilment", "address_line1", "address_line2",
-                "city", "region", "postcode", "payout_method", "submission_key", "website"]
+BUYER_FIELDS = [
+    "product",
+    "screen",
+    "body",
+    "battery",
+    "accessories",
+    "imei",
+    "buyer_name",
+    "buyer_email",
+    "buyer_phone",
+    "fulfilment",
+    "address_line1",
+    "address_line2",
+    "city",
+    "region",
+    "postcode",
+    "payout_method",
+    "submission_key",
+    "website",
+]
 
 
 @settings(FUZZ, max_examples=600)
-@given(data=st.fixed_dictionaries({}, optional={name: nasty_text for name in BUYER_FIELDS}),
-       keep_valid=st.sets(st.sampled_from(BUYER_FIELDS)))
+@given(
+    data=st.fixed_dictionaries({}, optional={name: nasty_text for name in BUYER_FIELDS}),
+    keep_valid=st.sets(st.sampled_from(BUYER_FIELDS)),
+)
 def test_the_buyer_form_never_fails_and_saves_all_or_nothing(
     client, product, settings, data, keep_valid
 ):

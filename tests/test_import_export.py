@@ -14,13 +14,24 @@ from django.urls import reverse
 from tests.test_lifecycle_http import staff_client
 from workflows.models import ConditionDeduction, Payout, Product, State
 
-HEADER = ["reference", "buyer", "email", "amount", "currency", "method", "status", "created",
-          "settled", "settlement_reference"]
+HEADER = [
+    "reference",
+    "buyer",
+    "email",
+    "amount",
+    "currency",
+    "method",
+    "status",
+    "created",
+    "settled",
+    "settlement_reference",
+]
 
 
 def export_csv(client, query: str = "") -> list[dict[str, str]]:
-    response = client.post(reverse("admin:workflows_payout_export") + query,
-                           {"format": "0", "resource": "0"})
+    response = client.post(
+        reverse("admin:workflows_payout_export") + query, {"format": "0", "resource": "0"}
+    )
     assert response.status_code == 200, response.content[:500]
     body = b"".join(response.streaming_content) if response.streaming else response.content
     rows = list(csv.DictReader(io.StringIO(body.decode("utf-8-sig"))))
@@ -38,10 +49,15 @@ def test_it_exports_payouts_matching_the_database(make_trade_in, manager):
     for payout in Payout.objects.select_related("trade_in"):
         row = by_ref[payout.trade_in.reference]
         assert Decimal(row["amount"]) == payout.amount
-        assert (row["buyer"], row["email"]) == (payout.trade_in.buyer_name,
-                                                payout.trade_in.buyer_email)
+        assert (row["buyer"], row["email"]) == (
+            payout.trade_in.buyer_name,
+            payout.trade_in.buyer_email,
+        )
         assert (row["currency"], row["method"], row["status"]) == (
-            payout.currency, payout.method, payout.status)
+            payout.currency,
+            payout.method,
+            payout.status,
+        )
         assert row["settlement_reference"] == payout.settlement_reference
         assert bool(row["settled"]) == (payout.settled_at is not None)
 
@@ -67,18 +83,23 @@ def test_the_export_does_not_query_per_row(make_trade_in, manager):
 
 def test_it_exports_xlsx(make_trade_in, manager):
     make_trade_in(State.ACCEPTED)
-    response = staff_client(manager).post(reverse("admin:workflows_payout_export"),
-                                          {"format": "1", "resource": "0"})
+    response = staff_client(manager).post(
+        reverse("admin:workflows_payout_export"), {"format": "1", "resource": "0"}
+    )
     assert response.status_code == 200
     assert response.content[:2] == b"PK"  # a zip container: xlsx
 
 
 def upload(client, name: str, content: str, confirm: bool = True):
     url = reverse(f"admin:workflows_{name}_import")
-    response = client.post(url, {
-        "resource": "0", "format": "0",
-        "import_file": SimpleUploadedFile("prices.csv", content.encode(), "text/csv"),
-    })
+    response = client.post(
+        url,
+        {
+            "resource": "0",
+            "format": "0",
+            "import_file": SimpleUploadedFile("prices.csv", content.encode(), "text/csv"),
+        },
+    )
     assert response.status_code == 200
     return response
 
@@ -89,8 +110,9 @@ def confirm(client, name: str, preview) -> None:
 
 
 def test_it_imports_base_prices_after_a_preview(product, manager):
-    other = Product.objects.create(device_model=product.device_model, storage_gb=256,
-                                   sku="SKU-256", base_price=Decimal("550"))
+    other = Product.objects.create(
+        device_model=product.device_model, storage_gb=256, sku="SKU-256", base_price=Decimal("550")
+    )
     client = staff_client(manager)
     preview = upload(client, "product", f"sku,base_price\n{product.sku},480.00\nSKU-256,600\n")
     assert "confirm_form" in preview.context and preview.context["result"].has_errors() is False
@@ -102,8 +124,9 @@ def test_it_imports_base_prices_after_a_preview(product, manager):
 
 def test_it_reports_bad_rows_and_imports_nothing(product, manager):
     client = staff_client(manager)
-    preview = upload(client, "product",
-                     f"sku,base_price\n{product.sku},450\nNOPE-1,100\n{product.sku},-5\n")
+    preview = upload(
+        client, "product", f"sku,base_price\n{product.sku},450\nNOPE-1,100\n{product.sku},-5\n"
+    )
     page = preview.content.decode()
     assert "Unknown SKU" in page and "NOPE-1" in page
     assert "greater than or equal to 0" in page
@@ -114,8 +137,9 @@ def test_it_reports_bad_rows_and_imports_nothing(product, manager):
 
 def test_it_imports_condition_deductions(product, manager):
     client = staff_client(manager)
-    preview = upload(client, "conditiondeduction",
-                     "question,answer,percent\nscreen,cracked,40\nbody,worn,9.5\n")
+    preview = upload(
+        client, "conditiondeduction", "question,answer,percent\nscreen,cracked,40\nbody,worn,9.5\n"
+    )
     confirm(client, "conditiondeduction", preview)
     assert ConditionDeduction.objects.get(question="screen", answer="cracked").percent == 40
     bad = upload(client, "conditiondeduction", "question,answer,percent\nscreen,shiny,5\n")
@@ -125,7 +149,7 @@ def test_it_imports_condition_deductions(product, manager):
 def test_the_streamed_csv_is_identical_to_import_exports_own(make_trade_in):
     from backoffice.resources import PayoutResource
 
-    make_trade_in(State.CLOSED, buyer_name="O'Brien, Zoë \"Z\"")
+    make_trade_in(State.CLOSED, buyer_name='O\'Brien, Zoë "Z"')
     make_trade_in(State.ACCEPTED, buyer_name="Ann O'Neil")
     make_trade_in(State.ACCEPTED, buyer_name="Bob")
     # A quote inside a bound parameter: PostgreSQL's COPY path inlines it safely.

@@ -36,12 +36,15 @@ def test_a_match_asks_for_a_grade_beside_the_disclosure(bench, make_trade_in):
     assert "Powers on" in page and "like new, no visible wear" in page
 
 
-@pytest.mark.parametrize(("state", "message"), [
-    (State.SUBMITTED, "is submitted, not accepted"),
-    (State.QUOTED, "is quoted, not accepted"),
-    (State.RECEIVED, "was already received"),
-    (State.CANCELLED, "is cancelled, not accepted"),
-])
+@pytest.mark.parametrize(
+    ("state", "message"),
+    [
+        (State.SUBMITTED, "is submitted, not accepted"),
+        (State.QUOTED, "is quoted, not accepted"),
+        (State.RECEIVED, "was already received"),
+        (State.CANCELLED, "is cancelled, not accepted"),
+    ],
+)
 def test_a_device_in_the_wrong_state_changes_nothing(bench, make_trade_in, state, message):
     trade_in = make_trade_in(state)
     events = Event.objects.count()
@@ -74,16 +77,20 @@ def test_a_reference_search_finds_the_trade_in(bench, make_trade_in):
 
 def test_damaged_needs_a_description(bench, make_trade_in):
     trade_in = make_trade_in(State.ACCEPTED)
-    page = bench.post(reverse("admin:intake_bench"),
-                      {"trade_in": trade_in.pk, "grade": "C", "damaged": "on"}, follow=True)
+    page = bench.post(
+        reverse("admin:intake_bench"),
+        {"trade_in": trade_in.pk, "grade": "C", "damaged": "on"},
+        follow=True,
+    )
     assert "Describe the damage" in page.content.decode()
     assert refresh(trade_in).state == State.ACCEPTED
 
 
 def test_a_garbled_receive_post_is_a_message_not_a_crash(bench, db):
     # Found by the fuzzer: a non-numeric trade-in id raised ValueError (HTTP 500).
-    response = bench.post(reverse("admin:intake_bench"), {"trade_in": ":", "grade": "A"},
-                          follow=True)
+    response = bench.post(
+        reverse("admin:intake_bench"), {"trade_in": ":", "grade": "A"}, follow=True
+    )
     assert response.status_code == 200
 
 

@@ -35,11 +35,22 @@ def form_url(product) -> str:
 
 def buyer_post(client: Client, product, /, **overrides):
     data = {
-        "product": product.pk, "screen": "scratched", "body": "like_new", "battery": "good",
-        "accessories": "box", "imei": valid_imei(), "buyer_name": "Ada Buyer",
-        "buyer_email": "ada@example.com", "buyer_phone": "555 0100", "fulfilment": "ship",
-        "address_line1": "1 Main St", "city": "Chicago", "region": "IL", "postcode": "60601",
-        "payout_method": "check", "submission_key": overrides.pop("submission_key", "k-" + valid_imei()),
+        "product": product.pk,
+        "screen": "scratched",
+        "body": "like_new",
+        "battery": "good",
+        "accessories": "box",
+        "imei": valid_imei(),
+        "buyer_name": "Ada Buyer",
+        "buyer_email": "ada@example.com",
+        "buyer_phone": "555 0100",
+        "fulfilment": "ship",
+        "address_line1": "1 Main St",
+        "city": "Chicago",
+        "region": "IL",
+        "postcode": "60601",
+        "payout_method": "check",
+        "submission_key": overrides.pop("submission_key", "k-" + valid_imei()),
         "website": "",
     }
     data.update(overrides)
@@ -108,8 +119,11 @@ def test_it_runs_the_happy_path_end_to_end(client, product, staff, manager, drai
     unit = Unit.objects.get(trade_in=trade_in)
     assert (unit.status, unit.imei) == (UnitStatus.RECEIVED, trade_in.imei)
     payout = Payout.objects.get(trade_in=trade_in)
-    assert (payout.status, payout.amount, payout.method) == (PayoutStatus.PENDING,
-                                                             Decimal("420.00"), "check")
+    assert (payout.status, payout.amount, payout.method) == (
+        PayoutStatus.PENDING,
+        Decimal("420.00"),
+        "check",
+    )
     label_mail = mail.outbox[-1]
     assert "shipping label" in label_mail.subject
     label_url = [u for u in links_in_last_mail() if "/trade-in/label/" in u][0]
@@ -119,10 +133,16 @@ def test_it_runs_the_happy_path_end_to_end(client, product, staff, manager, drai
     # The box arrives: scan at the intake bench, Enter, grade.
     found = desk.get(reverse("admin:intake_bench"), {"imei": trade_in.imei})
     assert trade_in.reference in found.content.decode()
-    received = desk.post(reverse("admin:intake_bench"), {
-        "trade_in": trade_in.pk, "grade": "B", "as_found": ["powers_on", "activation_lock_off"],
-        "notes": "",
-    }, follow=True)
+    received = desk.post(
+        reverse("admin:intake_bench"),
+        {
+            "trade_in": trade_in.pk,
+            "grade": "B",
+            "as_found": ["powers_on", "activation_lock_off"],
+            "notes": "",
+        },
+        follow=True,
+    )
     assert "received, grade B" in received.content.decode()
     trade_in = refresh(trade_in)
     assert trade_in.state == State.RECEIVED
@@ -131,15 +151,25 @@ def test_it_runs_the_happy_path_end_to_end(client, product, staff, manager, drai
 
     # The manager settles the check payout, which closes the trade-in.
     office = staff_client(manager)
-    office.post(reverse("admin:workflows_payout_settle", args=[payout.pk]),
-                {"check_number": "10042", "check_date": timezone.localdate().isoformat()})
+    office.post(
+        reverse("admin:workflows_payout_settle", args=[payout.pk]),
+        {"check_number": "10042", "check_date": timezone.localdate().isoformat()},
+    )
     drain()
     payout.refresh_from_db()
     assert payout.status == PayoutStatus.SETTLED and "10042" in payout.settlement_reference
     assert refresh(trade_in).state == State.CLOSED
     kinds = list(Event.objects.filter(trade_in=trade_in).values_list("kind", flat=True))
-    for kind in ("submitted", "imei_check", "quoted", "accept", "shipping_label", "receive",
-                 "payout_settled", "close"):
+    for kind in (
+        "submitted",
+        "imei_check",
+        "quoted",
+        "accept",
+        "shipping_label",
+        "receive",
+        "payout_settled",
+        "close",
+    ):
         assert kind in kinds
     assert_books_balance()
 
@@ -188,19 +218,28 @@ def test_it_refuses_a_red_flag_until_a_manager_overrides(client, product, staff,
     page = desk.get(reverse("admin:workflows_tradein_change", args=[trade_in.pk])).content.decode()
     assert "RED FLAG" in page and "finance-locked" in page
     assert "Only a manager can quote a red-flagged device" in page
-    response = workflow(desk, trade_in, "quote", amount="200", valid_days="7",
-                        override_reason="I say so")
+    response = workflow(
+        desk, trade_in, "quote", amount="200", valid_days="7", override_reason="I say so"
+    )
     assert "red flag" in response.content.decode()
     assert refresh(trade_in).state == State.SUBMITTED and not Quote.objects.exists()
 
     office = staff_client(manager)
-    page = office.get(reverse("admin:workflows_tradein_change", args=[trade_in.pk])).content.decode()
+    page = office.get(
+        reverse("admin:workflows_tradein_change", args=[trade_in.pk])
+    ).content.decode()
     assert "Manager override" in page
     response = workflow(office, trade_in, "quote", amount="200", valid_days="7")
     assert "Only a manager can quote it, with a written reason" in response.content.decode()
     assert refresh(trade_in).state == State.SUBMITTED
-    workflow(office, trade_in, "quote", amount="200", valid_days="7",
-             override_reason="Lender confirmed the balance is paid off")
+    workflow(
+        office,
+        trade_in,
+        "quote",
+        amount="200",
+        valid_days="7",
+        override_reason="Lender confirmed the balance is paid off",
+    )
     trade_in = refresh(trade_in)
     assert trade_in.state == State.QUOTED
     assert trade_in.red_flag_override_by == manager
@@ -233,7 +272,8 @@ def test_it_expires_lapsed_quotes_and_cancels_devices_that_never_came(
     product.refresh_from_db()
     assert product.stock == 2
     TradeIn.objects.filter(pk=late.pk).update(
-        accepted_at=timezone.now() - timedelta(days=settings.ARRIVAL_WINDOW_DAYS, seconds=1))
+        accepted_at=timezone.now() - timedelta(days=settings.ARRIVAL_WINDOW_DAYS, seconds=1)
+    )
     assert cancel_unarrived_devices() == 1
     late = refresh(late)
     assert late.state == State.CANCELLED
@@ -251,9 +291,16 @@ def test_it_expires_lapsed_quotes_and_cancels_devices_that_never_came(
 def test_it_reroutes_a_damaged_device_from_the_intake_bench(make_trade_in, product, staff, drain):
     trade_in = make_trade_in(State.ACCEPTED)
     desk = staff_client(staff)
-    response = desk.post(reverse("admin:intake_bench"), {
-        "trade_in": trade_in.pk, "grade": "D", "damaged": "on", "notes": "Back glass shattered",
-    }, follow=True)
+    response = desk.post(
+        reverse("admin:intake_bench"),
+        {
+            "trade_in": trade_in.pk,
+            "grade": "D",
+            "damaged": "on",
+            "notes": "Back glass shattered",
+        },
+        follow=True,
+    )
     assert "rerouted to Returns" in response.content.decode()
     trade_in = refresh(trade_in)
     assert trade_in.state == State.REROUTED
@@ -272,7 +319,10 @@ def test_it_reroutes_a_damaged_device_from_the_intake_bench(make_trade_in, produ
 def test_it_never_settles_before_the_device_arrived(make_trade_in, manager, state):
     trade_in = make_trade_in(State.ACCEPTED)
     office = staff_client(manager)
-    response = office.post(reverse("admin:workflows_payout_settle", args=[trade_in.payout.pk]),
-                           {"check_number": "1", "check_date": "2026-01-01"}, follow=True)
+    response = office.post(
+        reverse("admin:workflows_payout_settle", args=[trade_in.payout.pk]),
+        {"check_number": "1", "check_date": "2026-01-01"},
+        follow=True,
+    )
     assert "only after the device was received" in response.content.decode()
     assert refresh(trade_in.payout).status == PayoutStatus.PENDING

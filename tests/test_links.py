@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from tests.conftest import refresh
 from workflows import actions
-from workflows.links import QUOTE_SALT, quote_token, status_token
+from workflows.links import quote_token, status_token
 from workflows.models import Quote, State
 
 
@@ -53,19 +53,22 @@ def test_a_superseded_link_is_refused(client, make_trade_in, staff):
 
 def test_a_used_link_is_refused(client, make_trade_in):
     trade_in = make_trade_in(State.ACCEPTED)
-    response = client.post(f"/trade-in/offer/{quote_token(trade_in.latest_quote())}/decline/",
-                           {"reason": "Other"})
+    response = client.post(
+        f"/trade-in/offer/{quote_token(trade_in.latest_quote())}/decline/", {"reason": "Other"}
+    )
     assert response.status_code == 410 and "already" in response.content.decode()
     assert refresh(trade_in).state == State.ACCEPTED
 
 
 def test_the_status_page_speaks_the_buyers_words(client, make_trade_in):
-    for state, words in [(State.SUBMITTED, "checking your device"),
-                         (State.QUOTED, "Our offer"),
-                         (State.ACCEPTED, "Download shipping label"),
-                         (State.DECLINED, "was declined"),
-                         (State.RECEIVED, "received your device"),
-                         (State.CLOSED, "Paid")]:
+    for state, words in [
+        (State.SUBMITTED, "checking your device"),
+        (State.QUOTED, "Our offer"),
+        (State.ACCEPTED, "Download shipping label"),
+        (State.DECLINED, "was declined"),
+        (State.RECEIVED, "received your device"),
+        (State.CLOSED, "Paid"),
+    ]:
         trade_in = make_trade_in(state)
         page = client.get(f"/trade-in/status/{status_token(trade_in)}/").content.decode()
         assert words in page, state
@@ -74,8 +77,9 @@ def test_the_status_page_speaks_the_buyers_words(client, make_trade_in):
 def test_pickup_buyers_get_instructions_not_a_label(client, make_trade_in, settings, drain):
     from django.core import mail
 
-    trade_in = make_trade_in(State.ACCEPTED, fulfilment="pickup", address_line1="", city="",
-                             postcode="")
+    trade_in = make_trade_in(
+        State.ACCEPTED, fulfilment="pickup", address_line1="", city="", postcode=""
+    )
     assert not trade_in.labels.exists()
     assert "drop off" in mail.outbox[-1].subject
     assert settings.SHOP_ADDRESS in mail.outbox[-1].body

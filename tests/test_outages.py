@@ -110,8 +110,9 @@ class ImeiService(Loopback):
             self.checks[imei] += 1  # the service ran (and billed) the check
             return self.answer(answer(imei), status=201)
 
-        self.expect_request("/v1/checks", method="POST", headers={
-            "Authorization": "Bearer imei-key"}).respond_with_handler(check)
+        self.expect_request(
+            "/v1/checks", method="POST", headers={"Authorization": "Bearer imei-key"}
+        ).respond_with_handler(check)
 
 
 class ShipEngine(Loopback):
@@ -129,7 +130,9 @@ class ShipEngine(Loopback):
             self.bought[key] += 1
             n = len(self.labels) + 1
             self.labels[key] = {
-                **label_body(self), "label_id": f"se-{n}", "shipment_id": f"se-shipment-{n}",
+                **label_body(self),
+                "label_id": f"se-{n}",
+                "shipment_id": f"se-shipment-{n}",
                 "label_download": {"pdf": self.url_for(f"/v1/downloads/{n}/label.pdf")},
             }
             return self.answer(self.labels[key])
@@ -138,21 +141,27 @@ class ShipEngine(Loopback):
             key = request.path.rsplit("/", 1)[1]
             if key not in self.labels:
                 return self.answer({"request_id": "r", "errors": [{"message": "not found"}]}, 404)
-            return self.answer({"shipment_id": self.labels[key]["shipment_id"],
-                                "external_shipment_id": key})
+            return self.answer(
+                {"shipment_id": self.labels[key]["shipment_id"], "external_shipment_id": key}
+            )
 
         def labels(request: Request) -> Response:
-            found = [lb for lb in self.labels.values()
-                     if lb["shipment_id"] == request.args.get("shipment_id")]
+            found = [
+                lb
+                for lb in self.labels.values()
+                if lb["shipment_id"] == request.args.get("shipment_id")
+            ]
             return self.answer({"labels": found, "total": len(found), "page": 1, "pages": 1})
 
         api = {"headers": {"API-Key": "TEST_shipengine_key"}}
         self.expect_request("/v1/labels", method="POST", **api).respond_with_handler(buy)
         self.expect_request("/v1/labels", method="GET", **api).respond_with_handler(labels)
-        self.expect_request(re.compile(r"/v1/shipments/external_shipment_id/[\w-]+"),
-                            method="GET", **api).respond_with_handler(shipment)
+        self.expect_request(
+            re.compile(r"/v1/shipments/external_shipment_id/[\w-]+"), method="GET", **api
+        ).respond_with_handler(shipment)
         self.expect_request(re.compile(r"/v1/downloads/\d+/label\.pdf")).respond_with_data(
-            PDF, content_type="application/pdf")
+            PDF, content_type="application/pdf"
+        )
 
 
 class Mailbox(Inbox):
@@ -255,8 +264,11 @@ def run_sweep(drain) -> int:
 
 
 def failures(trade_in: TradeIn, kind: str) -> list[str]:
-    return list(Event.objects.filter(trade_in=trade_in, kind=kind, is_failure=True)
-                .order_by("pk").values_list("note", flat=True))
+    return list(
+        Event.objects.filter(trade_in=trade_in, kind=kind, is_failure=True)
+        .order_by("pk")
+        .values_list("note", flat=True)
+    )
 
 
 def successes(trade_in: TradeIn, kind: str) -> int:
@@ -264,8 +276,9 @@ def successes(trade_in: TradeIn, kind: str) -> int:
 
 
 def effect(trade_in: TradeIn, kind: str, **payload) -> SideEffect:
-    return SideEffect.objects.get(trade_in=trade_in, kind=kind,
-                                  **{f"payload__{k}": v for k, v in payload.items()})
+    return SideEffect.objects.get(
+        trade_in=trade_in, kind=kind, **{f"payload__{k}": v for k, v in payload.items()}
+    )
 
 
 def assert_waiting(side_effect: SideEffect, attempts: int) -> None:
@@ -287,9 +300,16 @@ def send_quote(desk, trade_in: TradeIn, amount: str = "420.00"):
 
 
 def receive_at_bench(desk, trade_in: TradeIn) -> None:
-    response = desk.post(reverse("admin:intake_bench"), {
-        "trade_in": trade_in.pk, "grade": "B", "as_found": ["powers_on", "activation_lock_off"],
-        "notes": ""}, follow=True)
+    response = desk.post(
+        reverse("admin:intake_bench"),
+        {
+            "trade_in": trade_in.pk,
+            "grade": "B",
+            "as_found": ["powers_on", "activation_lock_off"],
+            "notes": "",
+        },
+        follow=True,
+    )
     assert "received, grade B" in response.content.decode()
 
 
@@ -313,7 +333,8 @@ def to_received(client, product, staff, drain, mailbox, **overrides) -> TradeIn:
 
 # --- 1. the buyer submits while the IMEI service and SMTP are down --------------------------------
 def test_it_keeps_a_submission_made_while_the_imei_service_and_smtp_are_down_and_finishes_it_once(
-        client, product, staff, drain, imei, shipengine, stripe, mailbox):
+    client, product, staff, drain, imei, shipengine, stripe, mailbox
+):
     imei.down()  # and SMTP: nothing listens on its port until mailbox.up()
 
     with person_request(imei, shipengine, mailbox=mailbox, stripe=stripe):
@@ -324,8 +345,7 @@ def test_it_keeps_a_submission_made_while_the_imei_service_and_smtp_are_down_and
     assert Event.objects.filter(trade_in=trade_in, kind="submitted", to_state="submitted").exists()
 
     run_sweep(drain)
-    check, received = effect(trade_in, "imei_check"), effect(trade_in, "email",
-                                                             template="received")
+    check, received = effect(trade_in, "imei_check"), effect(trade_in, "email", template="received")
     assert_waiting(check, attempts=1)
     assert_waiting(received, attempts=1)
     [imei_failure] = failures(trade_in, "imei_check")
@@ -374,7 +394,8 @@ def test_it_keeps_a_submission_made_while_the_imei_service_and_smtp_are_down_and
 
 # --- 2. staff quote and the buyer accepts while ShipEngine is slow, then down --------------------
 def test_it_keeps_an_acceptance_made_while_shipengine_is_slow_or_down_and_buys_one_label_after(
-        client, product, staff, drain, everything):
+    client, product, staff, drain, everything
+):
     imei, shipengine, stripe, mailbox = everything
     trade_in = submit(client, product)
     run_sweep(drain)
@@ -441,7 +462,8 @@ def test_it_keeps_an_acceptance_made_while_shipengine_is_slow_or_down_and_buys_o
 
 # --- 3. a manager pays by Stripe while Stripe is down, then slow ----------------------------------
 def test_it_keeps_a_stripe_payout_asked_for_while_stripe_is_down_and_pays_exactly_once(
-        client, product, staff, manager, drain, everything):
+    client, product, staff, manager, drain, everything
+):
     imei, shipengine, stripe, mailbox = everything
     trade_in = to_received(client, product, staff, drain, mailbox, payout_method="stripe")
     payout = trade_in.payout
@@ -518,7 +540,8 @@ def test_it_keeps_a_stripe_payout_asked_for_while_stripe_is_down_and_pays_exactl
 
 # --- 4. everything slow at once -------------------------------------------------------------------
 def test_it_runs_the_whole_lifecycle_while_everything_is_slow_and_does_nothing_twice(
-        client, product, staff, manager, drain, everything):
+    client, product, staff, manager, drain, everything
+):
     imei, shipengine, stripe, mailbox = everything
     servers = (imei, shipengine)
 
@@ -533,7 +556,8 @@ def test_it_runs_the_whole_lifecycle_while_everything_is_slow_and_does_nothing_t
             # Staff pages call nobody either, however slow the services are.
             assert staff_client(staff).get("/dashboard/").status_code == 200
             page = staff_client(staff).get(
-                reverse("admin:workflows_tradein_change", args=[TradeIn.objects.latest("pk").pk]))
+                reverse("admin:workflows_tradein_change", args=[TradeIn.objects.latest("pk").pk])
+            )
             assert page.status_code == 200
 
     def fails_then_recovers(kind: str, **payload) -> None:

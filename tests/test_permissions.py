@@ -34,15 +34,22 @@ def page(url_or_name, *args):
         status = client.get(url).status_code
         assert status in (200, 403), (url, status)
         return status == 200
+
     return check
 
 
 def detail_page(name):
     def check(client, build):
         trade_in = build(State.REROUTED)
-        obj = {"tradein": trade_in, "payout": trade_in.payout, "returncase": trade_in.return_case,
-               "unit": trade_in.unit, "product": trade_in.product}[name]
+        obj = {
+            "tradein": trade_in,
+            "payout": trade_in.payout,
+            "returncase": trade_in.return_case,
+            "unit": trade_in.unit,
+            "product": trade_in.product,
+        }[name]
         return page(f"admin:workflows_{name}_change", obj.pk)(client, build)
+
     return check
 
 
@@ -63,6 +70,7 @@ def transition(step, state, expected):
         trade_in = build(state)
         workflow(client, trade_in, step, reason="Because")
         return refresh(trade_in).state == expected
+
     return check
 
 
@@ -74,8 +82,10 @@ def receive(client, build):
 
 def settle_check(client, build):
     trade_in = build(State.RECEIVED)
-    client.post(reverse("admin:workflows_payout_settle", args=[trade_in.payout.pk]),
-                {"check_number": "77", "check_date": date.today().isoformat()})
+    client.post(
+        reverse("admin:workflows_payout_settle", args=[trade_in.payout.pk]),
+        {"check_number": "77", "check_date": date.today().isoformat()},
+    )
     return refresh(trade_in.payout).status == PayoutStatus.SETTLED
 
 
@@ -87,32 +97,48 @@ def issue_store_credit(client, build):
 
 def resolve_return(client, build):
     case = build(State.REROUTED).return_case
-    client.post(reverse("admin:workflows_returncase_close", args=[case.pk, "resolve"]),
-                {"resolution": "returned", "note": ""})
+    client.post(
+        reverse("admin:workflows_returncase_close", args=[case.pk, "resolve"]),
+        {"resolution": "returned", "note": ""},
+    )
     return refresh(case).status == ReturnStatus.RESOLVED
 
 
 def export_payouts(client, build):
     build(State.ACCEPTED)
-    response = client.post(reverse("admin:workflows_payout_export"),
-                           {"format": "0", "resource": "0"})
+    response = client.post(
+        reverse("admin:workflows_payout_export"), {"format": "0", "resource": "0"}
+    )
     return response.status_code == 200 and response["Content-Type"].startswith("text/csv")
 
 
 def export_selected_payouts(client, build):
     trade_in = build(State.ACCEPTED)
-    response = client.post(reverse("admin:workflows_payout_changelist"), {
-        "action": "export_admin_action", "_selected_action": [trade_in.payout.pk]})
-    return response.status_code == 200 and b"export" in response.content.lower() and \
-        b"Export selected" not in response.content  # the export form, not the list again
+    response = client.post(
+        reverse("admin:workflows_payout_changelist"),
+        {"action": "export_admin_action", "_selected_action": [trade_in.payout.pk]},
+    )
+    return (
+        response.status_code == 200
+        and b"export" in response.content.lower()
+        and b"Export selected" not in response.content
+    )  # the export form, not the list again
 
 
 def edit_price(client, build):
     product = build(State.SUBMITTED).product
     url = reverse("admin:workflows_product_change", args=[product.pk])
-    client.post(url, {"device_model": product.device_model_id, "storage_gb": product.storage_gb,
-                      "sku": product.sku, "base_price": "777.00",
-                      "units-TOTAL_FORMS": "0", "units-INITIAL_FORMS": "0"})
+    client.post(
+        url,
+        {
+            "device_model": product.device_model_id,
+            "storage_gb": product.storage_gb,
+            "sku": product.sku,
+            "base_price": "777.00",
+            "units-TOTAL_FORMS": "0",
+            "units-INITIAL_FORMS": "0",
+        },
+    )
     return Product.objects.get(pk=product.pk).base_price == 777
 
 
@@ -120,14 +146,18 @@ def retry_side_effect(client, build):
     trade_in = build(State.SUBMITTED)
     effect = SideEffect.objects.filter(trade_in=trade_in).first()
     SideEffect.objects.filter(pk=effect.pk).update(status="failed")
-    client.post(reverse("admin:workflows_sideeffect_changelist"),
-                {"action": "retry_now", "_selected_action": [effect.pk]})
+    client.post(
+        reverse("admin:workflows_sideeffect_changelist"),
+        {"action": "retry_now", "_selected_action": [effect.pk]},
+    )
     return refresh(effect).status != "failed"
 
 
 def add_blocked_imei(client, build):
-    client.post(reverse("admin:workflows_blockedimei_add"),
-                {"imei": "490154203237518", "reason": "blacklisted", "note": ""})
+    client.post(
+        reverse("admin:workflows_blockedimei_add"),
+        {"imei": "490154203237518", "reason": "blacklisted", "note": ""},
+    )
     return BlockedImei.objects.filter(imei="490154203237518").exists()
 
 
@@ -145,8 +175,9 @@ def delete_trade_in(client, build):
 
 def delete_payout(client, build):
     trade_in = build(State.ACCEPTED)
-    client.post(reverse("admin:workflows_payout_delete", args=[trade_in.payout.pk]),
-                {"post": "yes"})
+    client.post(
+        reverse("admin:workflows_payout_delete", args=[trade_in.payout.pk]), {"post": "yes"}
+    )
     return not type(trade_in.payout).objects.filter(pk=trade_in.payout.pk).exists()
 
 

@@ -21,8 +21,10 @@ from workflows.models import Event, Payout, PayoutStatus, Quote, State, TradeIn,
 pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.postgres,
-    pytest.mark.skipif(connection.vendor != "postgresql",
-                       reason="races need PostgreSQL row locks; set DATABASE_URL to run them"),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql",
+        reason="races need PostgreSQL row locks; set DATABASE_URL to run them",
+    ),
 ]
 
 
@@ -83,8 +85,10 @@ def test_a_buyer_accepting_while_staff_counter_quote_gets_one_outcome(make_trade
         trade_in = make_trade_in(State.QUOTED)
         quote = trade_in.latest_quote()
         accepted, countered = race(
-            lambda: actions.trade_in_accept(quote=quote),
-            lambda: actions.trade_in_quote(trade_in=trade_in, actor=staff, amount="999"),
+            lambda quote=quote: actions.trade_in_accept(quote=quote),
+            lambda trade_in=trade_in: actions.trade_in_quote(
+                trade_in=trade_in, actor=staff, amount="999"
+            ),
         )
         trade_in = refresh(trade_in)
         assert isinstance(accepted, DomainError) != isinstance(countered, DomainError)
@@ -106,10 +110,12 @@ def test_two_managers_settling_one_payout_settle_it_once(make_trade_in, manager)
     trade_in = make_trade_in(State.RECEIVED)
     payout = trade_in.payout
     results = race(
-        lambda: actions.payout_settle_check(payout=payout, actor=manager, check_number="1",
-                                            check_date=date.today()),
-        lambda: actions.payout_settle_check(payout=payout, actor=other, check_number="2",
-                                            check_date=date.today()),
+        lambda: actions.payout_settle_check(
+            payout=payout, actor=manager, check_number="1", check_date=date.today()
+        ),
+        lambda: actions.payout_settle_check(
+            payout=payout, actor=other, check_number="2", check_date=date.today()
+        ),
     )
     assert outcomes(results) == (1, 1)
     payout.refresh_from_db()

@@ -38,7 +38,11 @@ def test_check_deploy_is_clean_under_the_documented_production_settings():
         env.pop(name, None)
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
@@ -59,8 +63,7 @@ def test_every_post_needs_a_csrf_token(make_trade_in, staff):
     desk.force_login(staff)
     for url, data in [
         (reverse("admin:intake_bench"), {"trade_in": accepted.pk, "grade": "A"}),
-        (reverse("admin:workflows_tradein_workflow", args=[quoted.pk, "decline"]),
-         {"reason": "x"}),
+        (reverse("admin:workflows_tradein_workflow", args=[quoted.pk, "decline"]), {"reason": "x"}),
     ]:
         assert desk.post(url, data).status_code == 403, url
     assert quoted.__class__.objects.get(pk=quoted.pk).state == State.QUOTED
@@ -70,8 +73,7 @@ def test_every_post_needs_a_csrf_token(make_trade_in, staff):
 def test_hostile_text_is_escaped_in_the_admin_the_buyer_pages_and_the_emails(
     client, product, staff, drain
 ):
-    response = buyer_post(client, product, buyer_name=HOSTILE, address_line1=HOSTILE,
-                          city=HOSTILE)
+    response = buyer_post(client, product, buyer_name=HOSTILE, address_line1=HOSTILE, city=HOSTILE)
     assert response.status_code == 302
     trade_in = TradeIn.objects.get()
     drain()
@@ -83,8 +85,9 @@ def test_hostile_text_is_escaped_in_the_admin_the_buyer_pages_and_the_emails(
     queue = staff_client(staff).get("/dashboard/trade-ins/", {"q": trade_in.reference})
     assert "<script>alert" not in queue.content.decode()
     pages = [
-        staff_client(staff).get(
-            reverse("admin:workflows_tradein_change", args=[trade_in.pk])).content.decode(),
+        staff_client(staff)
+        .get(reverse("admin:workflows_tradein_change", args=[trade_in.pk]))
+        .content.decode(),
         client.get(f"/trade-in/status/{status_token(trade_in)}/").content.decode(),
         *[alt[0] for m in mail.outbox for alt in m.alternatives],
     ]
@@ -124,20 +127,27 @@ def test_dashboard_login_is_throttled_after_repeated_failures(staff, settings):
     settings.LOGIN_FAILURES_PER_USER = "3/15m"
     browser = Client()
     for _ in range(4):
-        page = browser.post("/dashboard/login/?next=/dashboard/",
-                            {"username": "staff", "password": "wrong"})
+        page = browser.post(
+            "/dashboard/login/?next=/dashboard/", {"username": "staff", "password": "wrong"}
+        )
         assert "Too many failed" not in page.content.decode()
-    refused = browser.post("/dashboard/login/?next=/dashboard/",
-                           {"username": "staff", "password": "tradein-demo"})
+    refused = browser.post(
+        "/dashboard/login/?next=/dashboard/", {"username": "staff", "password": "tradein-demo"}
+    )
     assert "Too many failed sign-ins" in refused.content.decode()
     assert "_auth_user_id" not in browser.session  # even the right password waits
     other = Client()  # another account from the same address is not locked yet
     from django.contrib.auth.models import User
 
     User.objects.create_user("other", password="pw-other-123", is_staff=True)
-    ok = other.post("/dashboard/login/?next=/dashboard/",
-                    {"username": "other", "password": "pw-other-123"})
+    ok = other.post(
+        "/dashboard/login/?next=/dashboard/", {"username": "other", "password": "pw-other-123"}
+    )
     assert ok.status_code == 302
     caches["shared"].clear()
-    assert browser.post("/dashboard/login/?next=/dashboard/",
-                        {"username": "staff", "password": "tradein-demo"}).status_code == 302
+    assert (
+        browser.post(
+            "/dashboard/login/?next=/dashboard/", {"username": "staff", "password": "tradein-demo"}
+        ).status_code
+        == 302
+    )

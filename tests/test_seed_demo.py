@@ -18,8 +18,14 @@ def test_it_seeds_the_demo_and_can_run_again(db):
     assert sum(Product.objects.values_list("stock", flat=True)) == stock
     assert counts[0] >= 90 and Product.objects.values("device_model").distinct().count() >= 30
     states = set(TradeIn.objects.values_list("state", flat=True))
-    assert {State.SUBMITTED, State.QUOTED, State.ACCEPTED, State.RECEIVED, State.CLOSED,
-            State.DECLINED} <= states
+    assert {
+        State.SUBMITTED,
+        State.QUOTED,
+        State.ACCEPTED,
+        State.RECEIVED,
+        State.CLOSED,
+        State.DECLINED,
+    } <= states
     assert TradeIn.objects.filter(imei_status="flagged").exists()
     for username in ("staff", "manager", "admin"):
         assert authenticate(username=username, password="tradein-demo") is not None

@@ -25,7 +25,8 @@ def closed_port() -> int:
 
 def make_due() -> None:
     SideEffect.objects.filter(status=SideEffectStatus.PENDING).update(
-        next_attempt_at=timezone.now())
+        next_attempt_at=timezone.now()
+    )
 
 
 def test_an_smtp_outage_loses_nothing_and_mails_once_it_is_back(product, settings):
@@ -65,8 +66,9 @@ def test_it_gives_up_after_the_last_attempt_and_says_so(product, settings):
     run_due_side_effects()
     effect = SideEffect.objects.get(kind="email")
     assert effect.status == SideEffectStatus.FAILED
-    assert Event.objects.filter(trade_in=trade_in, kind="email", is_failure=True,
-                                note__contains="gave up").exists()
+    assert Event.objects.filter(
+        trade_in=trade_in, kind="email", is_failure=True, note__contains="gave up"
+    ).exists()
 
 
 def test_the_same_work_is_scheduled_and_done_once(product):
@@ -89,7 +91,8 @@ def test_after_commit_the_worker_runs_the_side_effects(product, monkeypatch):
     trade_in.refresh_from_db()
     assert trade_in.imei_status == "clean"
     assert [m.subject for m in mail.outbox] == [
-        f"We received your trade-in request ({trade_in.reference})"]
+        f"We received your trade-in request ({trade_in.reference})"
+    ]
     assert not SideEffect.objects.filter(status=SideEffectStatus.PENDING).exists()
 
 

@@ -24,9 +24,16 @@ TABLE = {
     "reroute": ([State.RECEIVED], State.REROUTED),
     "close": ([State.RECEIVED], State.CLOSED),
 }
-EVENT_KIND = {"quote": ("quoted", "counter_quoted"), "accept": ("accept",),
-              "decline": ("decline",), "expire": ("expire",), "cancel": ("cancel",),
-              "receive": ("receive",), "reroute": ("reroute",), "close": ("close",)}
+EVENT_KIND = {
+    "quote": ("quoted", "counter_quoted"),
+    "accept": ("accept",),
+    "decline": ("decline",),
+    "expire": ("expire",),
+    "cancel": ("cancel",),
+    "receive": ("receive",),
+    "reroute": ("reroute",),
+    "close": ("close",),
+}
 
 
 def perform(transition: str, trade_in, staff, manager):
@@ -35,9 +42,13 @@ def perform(transition: str, trade_in, staff, manager):
     if transition == "accept":
         quote = trade_in.latest_quote()
         if quote is None:  # nothing to accept: build a dangling quote row to try with
-            quote = Quote.objects.create(trade_in=trade_in, amount=1, currency="USD",
-                                         valid_until=trade_in.created_at.replace(year=2100),
-                                         sent_by=staff)
+            quote = Quote.objects.create(
+                trade_in=trade_in,
+                amount=1,
+                currency="USD",
+                valid_until=trade_in.created_at.replace(year=2100),
+                sent_by=staff,
+            )
         return actions.trade_in_accept(quote=quote)
     if transition == "decline":
         return actions.trade_in_decline(trade_in=trade_in, actor=staff, reason="Too damaged")
@@ -55,12 +66,14 @@ def perform(transition: str, trade_in, staff, manager):
     if transition == "close":
         if trade_in.state == State.RECEIVED or hasattr(trade_in, "payout"):
             return actions.payout_settle_check(
-                payout=trade_in.payout, actor=manager, check_number="42", check_date=date.today())
+                payout=trade_in.payout, actor=manager, check_number="42", check_date=date.today()
+            )
         from django.db import transaction
 
         with transaction.atomic():
-            return actions.trade_in_close(trade_in=actions._common.lock_trade_in(trade_in),
-                                          actor=staff)
+            return actions.trade_in_close(
+                trade_in=actions._common.lock_trade_in(trade_in), actor=staff
+            )
     raise AssertionError(transition)
 
 

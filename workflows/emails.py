@@ -36,60 +36,110 @@ def _send(template: str, *, to: str, subject: str, trade_in: TradeIn, **extra: A
 
 
 def received(trade_in: TradeIn) -> str:
-    return _send("received", to=trade_in.buyer_email, trade_in=trade_in,
-                 subject="We received your trade-in request")
+    return _send(
+        "received",
+        to=trade_in.buyer_email,
+        trade_in=trade_in,
+        subject="We received your trade-in request",
+    )
 
 
 def quote(trade_in: TradeIn, quote: Quote, *, counter: bool = False) -> str:
     subject = "A new offer for your device" if counter else "Your trade-in offer"
-    return _send("quote", to=trade_in.buyer_email, trade_in=trade_in, subject=subject,
-                 quote=quote, quote_url=quote_url(quote), counter=counter)
+    return _send(
+        "quote",
+        to=trade_in.buyer_email,
+        trade_in=trade_in,
+        subject=subject,
+        quote=quote,
+        quote_url=quote_url(quote),
+        counter=counter,
+    )
 
 
 def accepted_label(trade_in: TradeIn, label: ShippingLabel) -> str:
     label_url = absolute(reverse("buyer_portal:label", args=[status_token(trade_in)]))
-    return _send("accepted_label", to=trade_in.buyer_email, trade_in=trade_in,
-                 subject="Offer accepted: your shipping label", label=label, label_url=label_url)
+    return _send(
+        "accepted_label",
+        to=trade_in.buyer_email,
+        trade_in=trade_in,
+        subject="Offer accepted: your shipping label",
+        label=label,
+        label_url=label_url,
+    )
 
 
 def accepted_pickup(trade_in: TradeIn) -> str:
-    return _send("accepted_pickup", to=trade_in.buyer_email, trade_in=trade_in,
-                 subject="Offer accepted: how to drop off your device")
+    return _send(
+        "accepted_pickup",
+        to=trade_in.buyer_email,
+        trade_in=trade_in,
+        subject="Offer accepted: how to drop off your device",
+    )
 
 
 def declined(trade_in: TradeIn) -> str:
-    return _send("declined", to=trade_in.buyer_email, trade_in=trade_in,
-                 subject="Your trade-in was declined")
+    return _send(
+        "declined", to=trade_in.buyer_email, trade_in=trade_in, subject="Your trade-in was declined"
+    )
 
 
 def cancelled(trade_in: TradeIn) -> str:
-    return _send("cancelled", to=trade_in.buyer_email, trade_in=trade_in,
-                 subject="Your trade-in was cancelled")
+    return _send(
+        "cancelled",
+        to=trade_in.buyer_email,
+        trade_in=trade_in,
+        subject="Your trade-in was cancelled",
+    )
 
 
 def rerouted(trade_in: TradeIn) -> str:
-    return _send("rerouted", to=trade_in.buyer_email, trade_in=trade_in,
-                 subject="About the device you sent us")
+    return _send(
+        "rerouted",
+        to=trade_in.buyer_email,
+        trade_in=trade_in,
+        subject="About the device you sent us",
+    )
 
 
 def payout_sent(trade_in: TradeIn) -> str:
-    return _send("payout_sent", to=trade_in.buyer_email, trade_in=trade_in,
-                 subject="Your payment is on its way", payout=trade_in.payout)
+    return _send(
+        "payout_sent",
+        to=trade_in.buyer_email,
+        trade_in=trade_in,
+        subject="Your payment is on its way",
+        payout=trade_in.payout,
+    )
 
 
 def stripe_onboarding(trade_in: TradeIn) -> str:
     setup_url = absolute(reverse("buyer_portal:payout_setup", args=[status_token(trade_in)]))
-    return _send("stripe_onboarding", to=trade_in.buyer_email, trade_in=trade_in,
-                 subject="Set up your payout", setup_url=setup_url,
-                 demo=get_provider().is_demo)
+    return _send(
+        "stripe_onboarding",
+        to=trade_in.buyer_email,
+        trade_in=trade_in,
+        subject="Set up your payout",
+        setup_url=setup_url,
+        demo=get_provider().is_demo,
+    )
 
 
 def store_credit(trade_in: TradeIn, credit: StoreCredit) -> str:
-    return _send("store_credit", to=credit.email, trade_in=trade_in,
-                 subject="Your store credit code", credit=credit)
+    return _send(
+        "store_credit",
+        to=credit.email,
+        trade_in=trade_in,
+        subject="Your store credit code",
+        credit=credit,
+    )
 
 
 def staff_new_submission(trade_in: TradeIn) -> str:
     admin_url = absolute(reverse("admin:workflows_tradein_change", args=[trade_in.pk]))
-    return _send("staff_new_submission", to=settings.STAFF_NOTIFY_EMAIL, trade_in=trade_in,
-                 subject=f"New trade-in: {trade_in.product}", admin_url=admin_url)
+    return _send(
+        "staff_new_submission",
+        to=settings.STAFF_NOTIFY_EMAIL,
+        trade_in=trade_in,
+        subject=f"New trade-in: {trade_in.product}",
+        admin_url=admin_url,
+    )

@@ -57,9 +57,7 @@ def quote_from_token(token: str) -> Quote:
     """The quote behind a link, if the buyer can still act on it; else LinkInvalid."""
     pk = _unsign(token, QUOTE_SALT, "q")
     quote = (
-        Quote.objects.select_related("trade_in__product__device_model__make")
-        .filter(pk=pk)
-        .first()
+        Quote.objects.select_related("trade_in__product__device_model__make").filter(pk=pk).first()
     )
     if quote is None:
         raise LinkInvalid(_("This link is not valid."), reason="tampered")

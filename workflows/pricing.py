@@ -13,11 +13,7 @@ def suggested_offer(product: Product, answers: dict[str, str]) -> Decimal | None
         return None
     wanted = {(question, answer) for question, answer in answers.items()}
     percent = sum(
-        (
-            d.percent
-            for d in ConditionDeduction.objects.all()
-            if (d.question, d.answer) in wanted
-        ),
+        (d.percent for d in ConditionDeduction.objects.all() if (d.question, d.answer) in wanted),
         Decimal("0"),
     )
     offer = product.base_price * (Decimal("100") - min(percent, Decimal("100"))) / Decimal("100")
@@ -29,6 +25,7 @@ def price_table(device_model) -> dict:
     """What the buyer page needs to show an instant estimate without asking the server."""
     return {
         "products": {str(p.pk): str(p.base_price) for p in device_model.products.all()},
-        "deductions": {f"{d.question}:{d.answer}": str(d.percent)
-                       for d in ConditionDeduction.objects.all()},
+        "deductions": {
+            f"{d.question}:{d.answer}": str(d.percent) for d in ConditionDeduction.objects.all()
+        },
     }

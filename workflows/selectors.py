@@ -40,7 +40,9 @@ def find_for_intake(raw_imei: str) -> IntakeMatch:
         return IntakeMatch(None, _("No trade-in has IMEI %s.") % imei)
     latest = candidates[0]
     if latest.state in (State.RECEIVED, State.CLOSED, State.REROUTED):
-        return IntakeMatch(None, _("%(ref)s with this IMEI was already received.") % {"ref": latest})
+        return IntakeMatch(
+            None, _("%(ref)s with this IMEI was already received.") % {"ref": latest}
+        )
     return IntakeMatch(
         None,
         _("%(ref)s with this IMEI is %(state)s, not accepted; it cannot be received.")
@@ -74,10 +76,13 @@ def dashboard_stats(now: datetime | None = None, days: int = 30) -> DashboardSta
 
     by_state = dict(
         TradeIn.objects.filter(state__in=[State.SUBMITTED, State.QUOTED, State.ACCEPTED])
-        .values_list("state").annotate(n=Count("pk")).values_list("state", "n")
+        .values_list("state")
+        .annotate(n=Count("pk"))
+        .values_list("state", "n")
     )
     liability = Payout.objects.filter(
-        status__in=[PayoutStatus.PENDING, PayoutStatus.FAILED]).aggregate(s=Sum("amount"))["s"]
+        status__in=[PayoutStatus.PENDING, PayoutStatus.FAILED]
+    ).aggregate(s=Sum("amount"))["s"]
 
     quoted = list(
         TradeIn.objects.annotate(first_quote=Min("quotes__created_at"))
@@ -94,7 +99,8 @@ def dashboard_stats(now: datetime | None = None, days: int = 30) -> DashboardSta
     top = (
         TradeIn.objects.filter(created_at__gte=since)
         .values("product__device_model__make__name", "product__device_model__name")
-        .annotate(n=Count("pk")).order_by("-n")[:5]
+        .annotate(n=Count("pk"))
+        .order_by("-n")[:5]
     )
     return DashboardStats(
         new_today=TradeIn.objects.filter(created_at__gte=start_of_today).count(),
@@ -108,14 +114,21 @@ def dashboard_stats(now: datetime | None = None, days: int = 30) -> DashboardSta
         days=day_list,
         submissions_per_day=[submitted_days.get(d, 0) for d in day_list],
         acceptances_per_day=[accepted_days.get(d, 0) for d in day_list],
-        top_models=[(f"{row['product__device_model__make__name']} "
-                     f"{row['product__device_model__name']}", row["n"]) for row in top],
+        top_models=[
+            (
+                f"{row['product__device_model__make__name']} {row['product__device_model__name']}",
+                row["n"],
+            )
+            for row in top
+        ],
     )
 
 
 def _per_day(queryset, field: str) -> dict[date, int]:
     rows = (
         queryset.annotate(day=TruncDate(field, tzinfo=timezone.get_current_timezone()))
-        .values("day").annotate(n=Count("pk")).values_list("day", "n")
+        .values("day")
+        .annotate(n=Count("pk"))
+        .values_list("day", "n")
     )
     return dict(rows)

@@ -75,19 +75,35 @@ def _cached_imei_result(check: ImeiCheck, provider_name: str) -> ImeiCheck | Non
     since = timezone.now() - timedelta(seconds=settings.IMEI_CHECK_CACHE_SECONDS)
     return (
         ImeiCheck.objects.filter(
-            imei=check.imei, provider=provider_name, checked_at__gte=since,
+            imei=check.imei,
+            provider=provider_name,
+            checked_at__gte=since,
             status__in=[ImeiCheckStatus.CLEAN, ImeiCheckStatus.FLAGGED, ImeiCheckStatus.UNKNOWN],
-        ).exclude(pk=check.pk).order_by("-checked_at").first()
+        )
+        .exclude(pk=check.pk)
+        .order_by("-checked_at")
+        .first()
     )
 
 
-RESULT_FIELDS = ("status", "blacklisted", "lost_stolen", "finance_locked", "carrier", "sim_lock",
-                 "activation_lock", "reported_model", "detail", "raw")
+RESULT_FIELDS = (
+    "status",
+    "blacklisted",
+    "lost_stolen",
+    "finance_locked",
+    "carrier",
+    "sim_lock",
+    "activation_lock",
+    "reported_model",
+    "detail",
+    "raw",
+)
 
 
 def _handle_imei_check(effect: SideEffect) -> str:
     check = ImeiCheck.objects.select_related("trade_in__product__device_model__make").get(
-        pk=effect.payload["check_id"])
+        pk=effect.payload["check_id"]
+    )
     provider = imei_integration.get_provider()
     cached = None
     if provider.cacheable and not effect.payload.get("force"):
@@ -107,18 +123,23 @@ def _handle_imei_check(effect: SideEffect) -> str:
     for name in RESULT_FIELDS:
         setattr(check, name, getattr(result, name))
     check.model_mismatch = imei_integration.model_mismatch(
-        check.trade_in.product.device_model, result.reported_model)
+        check.trade_in.product.device_model, result.reported_model
+    )
     check.provider = provider.name
     check.checked_at = timezone.now()
     check.save()
     TradeIn.objects.filter(pk=check.trade_in_id).update(
-        imei_status=check.status, model_mismatch=check.model_mismatch)
+        imei_status=check.status, model_mismatch=check.model_mismatch
+    )
     flags = ", ".join(check.red_flags)
     note = f"IMEI check ({provider.name}): {check.get_status_display()}" + (
-        f" - {flags}" if flags else "")
+        f" - {flags}" if flags else ""
+    )
     if check.model_mismatch:
-        note += (f". MODEL MISMATCH: the buyer chose {check.trade_in.product.device_model}, "
-                 f"the service reports {result.reported_model}")
+        note += (
+            f". MODEL MISMATCH: the buyer chose {check.trade_in.product.device_model}, "
+            f"the service reports {result.reported_model}"
+        )
     if cached is not None:
         note += f" (cached result of {cached.checked_at:%Y-%m-%d %H:%M})"
     return note
@@ -127,7 +148,8 @@ def _handle_imei_check(effect: SideEffect) -> str:
 def _give_up_imei_check(effect: SideEffect, error: str) -> None:
     # The check is over without an answer: say so instead of leaving it "pending" forever.
     ImeiCheck.objects.filter(pk=effect.payload["check_id"]).update(
-        status=ImeiCheckStatus.ERROR, detail=error[:2000], checked_at=timezone.now())
+        status=ImeiCheckStatus.ERROR, detail=error[:2000], checked_at=timezone.now()
+    )
     if effect.trade_in_id:
         latest = effect.trade_in.latest_imei_check()
         if latest is not None and latest.pk == effect.payload["check_id"]:
@@ -141,17 +163,29 @@ def _handle_shipping_label(effect: SideEffect) -> str:
     label = trade_in.labels.filter(voided_at__isnull=True).first()
     if label is None:
         provider = shipping_integration.get_provider()
-        made = provider.create_label(trade_in, idempotency_key=effect.key.replace(":", "-"),
-                                     is_retry=effect.attempts > 1)
+        made = provider.create_label(
+            trade_in, idempotency_key=effect.key.replace(":", "-"), is_retry=effect.attempts > 1
+        )
         label = ShippingLabel.objects.create(
-            trade_in=trade_in, provider=provider.name, label_id=made.label_id,
-            tracking_number=made.tracking_number, carrier=made.carrier, pdf=made.pdf,
+            trade_in=trade_in,
+            provider=provider.name,
+            label_id=made.label_id,
+            tracking_number=made.tracking_number,
+            carrier=made.carrier,
+            pdf=made.pdf,
             is_sample=provider.is_demo,
         )
     with transaction.atomic():
-        schedule("email", key=f"email:accepted:{trade_in.pk}", trade_in=trade_in,
-                 template="accepted_label")
-    return f"Shipping label {label.label_id} created ({label.provider}), tracking {label.tracking_number}"
+        schedule(
+            "email",
+            key=f"email:accepted:{trade_in.pk}",
+            trade_in=trade_in,
+            template="accepted_label",
+        )
+    return (
+        f"Shipping label {label.label_id} created ({label.provider}), "
+        f"tracking {label.tracking_number}"
+    )
 
 
 def _label_provider(label: ShippingLabel) -> shipping_integration.ShippingProvider:
@@ -159,8 +193,10 @@ def _label_provider(label: ShippingLabel) -> shipping_integration.ShippingProvid
         return shipping_integration.SampleShippingProvider()
     provider = shipping_integration.get_provider()
     if provider.name != label.provider:
-        raise ProviderRefused(f"Label {label.label_id} was made by {label.provider}, which is "
-                              f"not configured now: void it there by hand.")
+        raise ProviderRefused(
+            f"Label {label.label_id} was made by {label.provider}, which is "
+            f"not configured now: void it there by hand."
+        )
     return provider
 
 
@@ -185,18 +221,25 @@ def _handle_stripe_onboarding(effect: SideEffect) -> str:
     account = StripeAccount.objects.filter(provider=provider.name, email=email).first()
     if account is None:
         account_id = provider.create_account(
-            email=email, country=settings.STRIPE_CONNECT_COUNTRY,
+            email=email,
+            country=settings.STRIPE_CONNECT_COUNTRY,
             # One key per buyer: two payouts to the same buyer at once make one account.
-            idempotency_key=f"account-{hashlib.sha256(email.encode()).hexdigest()[:32]}")
+            idempotency_key=f"account-{hashlib.sha256(email.encode()).hexdigest()[:32]}",
+        )
         account, _created = StripeAccount.objects.get_or_create(
-            provider=provider.name, email=email, defaults={"account_id": account_id})
+            provider=provider.name, email=email, defaults={"account_id": account_id}
+        )
     if account.payouts_enabled:  # finished onboarding meanwhile
         with transaction.atomic():
             stripe_actions.schedule_transfer(payout)
         return f"Stripe account {account.account_id} is ready; transfer scheduled"
     with transaction.atomic():
-        schedule("email", key=f"email:stripe-onboarding:{effect.pk}", trade_in=trade_in,
-                 template="stripe_onboarding")
+        schedule(
+            "email",
+            key=f"email:stripe-onboarding:{effect.pk}",
+            trade_in=trade_in,
+            template="stripe_onboarding",
+        )
     return f"Stripe account {account.account_id} created; setup link emailed to the buyer"
 
 
@@ -216,8 +259,11 @@ def _handle_stripe_transfer(effect: SideEffect) -> str:
             # whether an earlier try got through.
             transfer_id = provider.find_transfer(transfer_group=group)
         transfer_id = transfer_id or provider.transfer(
-            account_id=account.account_id, amount=payout.amount, currency=payout.currency,
-            idempotency_key=payout.idempotency_key, transfer_group=group,
+            account_id=account.account_id,
+            amount=payout.amount,
+            currency=payout.currency,
+            idempotency_key=payout.idempotency_key,
+            transfer_group=group,
             metadata={"payout_id": str(payout.pk), "trade_in": payout.trade_in.reference or ""},
         )
     except ProviderRefused as exc:
@@ -226,18 +272,23 @@ def _handle_stripe_transfer(effect: SideEffect) -> str:
     except Exception as exc:
         # No answer: the payout stays pending, with the reason, until a retry gets one.
         Payout.objects.filter(pk=payout.pk, status=PayoutStatus.PENDING).update(
-            failure_reason=f"{exc}; retrying with the same idempotency key")
+            failure_reason=f"{exc}; retrying with the same idempotency key"
+        )
         raise
-    stripe_actions.payout_settle_stripe(payout=payout, transfer_id=transfer_id,
-                                        account_id=account.account_id)
-    return (f"Stripe transfer {transfer_id}: {payout.amount} {payout.currency} to "
-            f"{account.account_id} ({provider.name})")
+    stripe_actions.payout_settle_stripe(
+        payout=payout, transfer_id=transfer_id, account_id=account.account_id
+    )
+    return (
+        f"Stripe transfer {transfer_id}: {payout.amount} {payout.currency} to "
+        f"{account.account_id} ({provider.name})"
+    )
 
 
 def _give_up_stripe_transfer(effect: SideEffect, error: str) -> None:
     Payout.objects.filter(pk=effect.payload["payout_id"], status=PayoutStatus.PENDING).update(
         failure_reason=f"{error}. Gave up retrying: send it again from the payout; the same "
-                       f"idempotency key is used, so the buyer cannot be paid twice.")
+        f"idempotency key is used, so the buyer cannot be paid twice."
+    )
 
 
 HANDLERS: dict[str, Callable[[SideEffect], str]] = {
@@ -294,8 +345,11 @@ def _record_failure(effect: SideEffect, exc: Exception) -> str:
     refused = isinstance(exc, ProviderRefused)
     if refused or effect.attempts >= settings.SIDE_EFFECT_MAX_ATTEMPTS:
         effect.status = SideEffectStatus.FAILED
-        outcome = ("not retried: the service refused; fix the cause, then retry" if refused
-                   else "gave up; retry it from the side effects list")
+        outcome = (
+            "not retried: the service refused; fix the cause, then retry"
+            if refused
+            else "gave up; retry it from the side effects list"
+        )
     else:
         delay = backoff[min(effect.attempts - 1, len(backoff) - 1)]
         retry_after = getattr(exc, "retry_after", None)
@@ -306,11 +360,21 @@ def _record_failure(effect: SideEffect, exc: Exception) -> str:
     effect.last_error = error
     effect.save(update_fields=["status", "next_attempt_at", "last_error"])
     # The key and a short reason without personal data (no addresses, no emails) for the log.
-    log.warning("side effect %s failed (attempt %s): %s; %s", effect.key, effect.attempts,
-                getattr(exc, "safe", type(exc).__name__), outcome)
+    log.warning(
+        "side effect %s failed (attempt %s): %s; %s",
+        effect.key,
+        effect.attempts,
+        getattr(exc, "safe", type(exc).__name__),
+        outcome,
+    )
     if effect.trade_in_id:
-        record_event(effect.trade_in, kind=effect.kind, actor=SYSTEM, is_failure=True,
-                     note=f"{_describe(effect)} failed (attempt {effect.attempts}): {error}; {outcome}")
+        record_event(
+            effect.trade_in,
+            kind=effect.kind,
+            actor=SYSTEM,
+            is_failure=True,
+            note=f"{_describe(effect)} failed (attempt {effect.attempts}): {error}; {outcome}",
+        )
     if effect.status == SideEffectStatus.FAILED and effect.kind in GIVE_UP:
         GIVE_UP[effect.kind](effect, error)
     return f"failed: {error}"
@@ -322,7 +386,9 @@ def run_due_side_effects(limit: int = 200) -> int:
     due = list(
         SideEffect.objects.filter(
             status=SideEffectStatus.PENDING, next_attempt_at__lte=timezone.now()
-        ).order_by("next_attempt_at").values_list("pk", flat=True)[:limit]
+        )
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
     )
     for pk in due:
         run_side_effect(pk)
@@ -348,7 +414,8 @@ def cancel_unarrived_devices() -> int:
     for trade_in in TradeIn.objects.filter(state=State.ACCEPTED, accepted_at__lt=cutoff):
         try:
             trade_in_cancel(
-                trade_in=trade_in, actor=SYSTEM,
+                trade_in=trade_in,
+                actor=SYSTEM,
                 reason=f"Device did not arrive within {settings.ARRIVAL_WINDOW_DAYS} days",
             )
             count += 1
@@ -361,8 +428,9 @@ def poll_tracking(limit: int = 500) -> int:
     """Ask the carrier where each parcel on its way to us is; changes go on the timeline."""
     provider = shipping_integration.get_provider()
     labels = (
-        ShippingLabel.objects.filter(provider=provider.name, voided_at__isnull=True,
-                                     trade_in__state=State.ACCEPTED)
+        ShippingLabel.objects.filter(
+            provider=provider.name, voided_at__isnull=True, trade_in__state=State.ACCEPTED
+        )
         .exclude(tracking_status="DE")  # delivered: the intake bench takes it from here
         # Never-polled labels first, then the longest unasked: each parcel gets its turn.
         .select_related("trade_in")
@@ -380,8 +448,13 @@ def poll_tracking(limit: int = 500) -> int:
             if str(exc) != label.tracking_error:  # one timeline row per new problem, not per poll
                 label.tracking_error = str(exc)[:2000]
                 update.append("tracking_error")
-                record_event(label.trade_in, kind="tracking", actor=SYSTEM, is_failure=True,
-                             note=f"Tracking {label.tracking_number} could not be read: {exc}")
+                record_event(
+                    label.trade_in,
+                    kind="tracking",
+                    actor=SYSTEM,
+                    is_failure=True,
+                    note=f"Tracking {label.tracking_number} could not be read: {exc}",
+                )
             label.save(update_fields=update)
             if isinstance(exc, TemporaryError):
                 # The carrier is down or slow: waiting out its timeout for every parcel would
@@ -391,15 +464,27 @@ def poll_tracking(limit: int = 500) -> int:
         if tracking is None:
             continue
         news = (tracking.status_code, tracking.description) != (
-            label.tracking_status, label.tracking_detail)
+            label.tracking_status,
+            label.tracking_detail,
+        )
         label.tracking_status, label.tracking_detail = tracking.status_code, tracking.description
         label.tracking_error = ""
         label.tracking_updated_at = timezone.now()
-        label.save(update_fields=["tracking_status", "tracking_detail", "tracking_error",
-                                  "tracking_updated_at"])
+        label.save(
+            update_fields=[
+                "tracking_status",
+                "tracking_detail",
+                "tracking_error",
+                "tracking_updated_at",
+            ]
+        )
         if news:
             changed += 1
-            record_event(label.trade_in, kind="tracking", actor=SYSTEM,
-                         is_failure=tracking.status_code == "EX",
-                         note=f"Tracking {label.tracking_number}: {tracking.description}")
+            record_event(
+                label.trade_in,
+                kind="tracking",
+                actor=SYSTEM,
+                is_failure=tracking.status_code == "EX",
+                note=f"Tracking {label.tracking_number}: {tracking.description}",
+            )
     return changed

@@ -40,7 +40,9 @@ class NoDeleteAdmin(ModelAdmin):
         return actions
 
 
-def call_action(request: HttpRequest, action: Callable[..., T], *, success: str, **kwargs) -> T | None:
+def call_action(
+    request: HttpRequest, action: Callable[..., T], *, success: str, **kwargs
+) -> T | None:
     """Call one workflows action. A refused rule becomes an error message and changes nothing."""
     try:
         result = action(**kwargs)
@@ -57,4 +59,3 @@ def form_errors(request: HttpRequest, form: forms.Form) -> None:
         label = form.fields[field].label if field in form.fields else ""
         text = " ".join(errors)
         messages.error(request, f"{label}: {text}" if label else text)
-

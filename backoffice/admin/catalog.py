@@ -53,8 +53,9 @@ class UnitInline(ReadOnlyInline):
     readonly_fields = fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Unit]:
-        return super().get_queryset(request).select_related("trade_in").exclude(
-            status=UnitStatus.VOID)
+        return (
+            super().get_queryset(request).select_related("trade_in").exclude(status=UnitStatus.VOID)
+        )
 
 
 class PriceListAdmin(ModelAdmin, ImportExportModelAdmin):
@@ -90,10 +91,26 @@ class UnitAdmin(ModelAdmin):
     list_filter = ["status", "grade", "product__device_model__make"]
     search_fields = ["=imei", "trade_in__reference"]
     list_select_related = ["product__device_model__make", "trade_in"]
-    readonly_fields = ["product", "imei", "status", "trade_in", "as_found", "created_at",
-                       "graded_at"]
-    fields = ["product", "imei", "status", "grade", "trade_in", "as_found", "intake_notes",
-              "created_at", "graded_at"]
+    readonly_fields = [
+        "product",
+        "imei",
+        "status",
+        "trade_in",
+        "as_found",
+        "created_at",
+        "graded_at",
+    ]
+    fields = [
+        "product",
+        "imei",
+        "status",
+        "grade",
+        "trade_in",
+        "as_found",
+        "intake_notes",
+        "created_at",
+        "graded_at",
+    ]
     show_full_result_count = False
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -105,16 +122,29 @@ class UnitAdmin(ModelAdmin):
         return self.readonly_fields
 
     def save_model(self, request: HttpRequest, obj: Unit, form, change: bool) -> None:
-        call_action(request, unit_regrade, unit=obj, actor=request.user,
-                    grade=form.cleaned_data["grade"], notes=form.cleaned_data["intake_notes"],
-                    success=_("Grade saved."))
+        call_action(
+            request,
+            unit_regrade,
+            unit=obj,
+            actor=request.user,
+            grade=form.cleaned_data["grade"],
+            notes=form.cleaned_data["intake_notes"],
+            success=_("Grade saved."),
+        )
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
 
-    @display(description="Status", ordering="status", label={
-        UnitStatus.RECEIVED: "info", UnitStatus.GRADED: "success",
-        UnitStatus.RETURNS: "warning", UnitStatus.VOID: "danger"})
+    @display(
+        description="Status",
+        ordering="status",
+        label={
+            UnitStatus.RECEIVED: "info",
+            UnitStatus.GRADED: "success",
+            UnitStatus.RETURNS: "warning",
+            UnitStatus.VOID: "danger",
+        },
+    )
     def status_label(self, obj: Unit) -> tuple[str, str]:
         return obj.status, obj.get_status_display()
 

@@ -37,8 +37,11 @@ from workflows.models import (
 )
 
 PAYOUT_COLOURS = {
-    PayoutStatus.PENDING: "warning", PayoutStatus.SETTLED: "success",
-    PayoutStatus.DECLINED: "danger", PayoutStatus.VOID: "danger", PayoutStatus.FAILED: "danger",
+    PayoutStatus.PENDING: "warning",
+    PayoutStatus.SETTLED: "success",
+    PayoutStatus.DECLINED: "danger",
+    PayoutStatus.VOID: "danger",
+    PayoutStatus.FAILED: "danger",
 }
 
 
@@ -49,19 +52,44 @@ class PayoutAdmin(NoDeleteAdmin, ExportActionModelAdmin):
     resource_classes = [PayoutResource]
     export_form_class = ExportForm
     formats = [CSV, XLSX]
-    list_display = ["reference", "buyer", "amount", "currency", "method", "status_label",
-                    "created_at", "settled_at", "settlement_reference"]
-    list_filter = ["status", "method", ("created_at", RangeDateFilter),
-                   ("settled_at", RangeDateFilter)]
+    list_display = [
+        "reference",
+        "buyer",
+        "amount",
+        "currency",
+        "method",
+        "status_label",
+        "created_at",
+        "settled_at",
+        "settlement_reference",
+    ]
+    list_filter = [
+        "status",
+        "method",
+        ("created_at", RangeDateFilter),
+        ("settled_at", RangeDateFilter),
+    ]
     list_filter_submit = True
     search_fields = ["=trade_in__reference", "trade_in__buyer_email", "settlement_reference"]
     search_help_text = _("Reference, buyer email or settlement reference")
     list_select_related = ["trade_in"]
     show_full_result_count = False
-    readonly_fields = ["trade_in", "amount", "currency", "method", "status",
-                       "settlement_reference", "failure_reason", "created_at", "settled_at",
-                       "settled_by", "stripe_account", "transfer_requested_at", "attempt",
-                       "provider_status"]
+    readonly_fields = [
+        "trade_in",
+        "amount",
+        "currency",
+        "method",
+        "status",
+        "settlement_reference",
+        "failure_reason",
+        "created_at",
+        "settled_at",
+        "settled_by",
+        "stripe_account",
+        "transfer_requested_at",
+        "attempt",
+        "provider_status",
+    ]
     fields = readonly_fields
     change_form_outer_before_template = "backoffice/payout_settle.html"
 
@@ -77,8 +105,9 @@ class PayoutAdmin(NoDeleteAdmin, ExportActionModelAdmin):
             return super()._do_file_export(file_format, request, queryset, export_form)
         if not self.has_export_permission(request):
             raise PermissionDenied
-        response = StreamingHttpResponse(PayoutResource().stream_csv(queryset),
-                                         content_type="text/csv; charset=utf-8")
+        response = StreamingHttpResponse(
+            PayoutResource().stream_csv(queryset), content_type="text/csv; charset=utf-8"
+        )
         filename = self.get_export_filename(request, queryset, file_format)
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response
@@ -95,13 +124,18 @@ class PayoutAdmin(NoDeleteAdmin, ExportActionModelAdmin):
     def status_label(self, obj: Payout) -> tuple[str, str]:
         return obj.status, obj.get_status_display()
 
-    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
-                    extra_context: dict | None = None) -> HttpResponse:
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict | None = None,
+    ) -> HttpResponse:
         payout = self.get_object(request, object_id)
         if payout is not None:
-            settleable = (
-                request.user.has_perm("workflows.settle_payout")
-                and payout.status in (PayoutStatus.PENDING, PayoutStatus.FAILED)
+            settleable = request.user.has_perm("workflows.settle_payout") and payout.status in (
+                PayoutStatus.PENDING,
+                PayoutStatus.FAILED,
             )
             extra_context = {
                 **(extra_context or {}),
@@ -119,14 +153,18 @@ class PayoutAdmin(NoDeleteAdmin, ExportActionModelAdmin):
         provider = payments.get_provider()
         return {
             "stripe_account": StripeAccount.objects.filter(
-                provider=provider.name, email__iexact=payout.trade_in.buyer_email).first(),
+                provider=provider.name, email__iexact=payout.trade_in.buyer_email
+            ).first(),
             "stripe_demo": provider.is_demo,
         }
 
     def get_urls(self) -> list:
         return [
-            path("<path:object_id>/settle/", self.admin_site.admin_view(self.settle_view),
-                 name="workflows_payout_settle"),
+            path(
+                "<path:object_id>/settle/",
+                self.admin_site.admin_view(self.settle_view),
+                name="workflows_payout_settle",
+            ),
             *super().get_urls(),
         ]
 
@@ -137,17 +175,32 @@ class PayoutAdmin(NoDeleteAdmin, ExportActionModelAdmin):
         if payout.method == PayoutMethod.CHECK:
             form = CheckSettleForm(request.POST)
             if form.is_valid():
-                call_action(request, actions.payout_settle_check, payout=payout,
-                            actor=request.user, success=_("Check payout recorded."),
-                            **form.cleaned_data)
+                call_action(
+                    request,
+                    actions.payout_settle_check,
+                    payout=payout,
+                    actor=request.user,
+                    success=_("Check payout recorded."),
+                    **form.cleaned_data,
+                )
             else:
                 form_errors(request, form)
         elif payout.method == PayoutMethod.STORE_CREDIT:
-            call_action(request, actions.payout_issue_store_credit, payout=payout,
-                        actor=request.user, success=_("Store credit issued and emailed."))
+            call_action(
+                request,
+                actions.payout_issue_store_credit,
+                payout=payout,
+                actor=request.user,
+                success=_("Store credit issued and emailed."),
+            )
         else:
-            call_action(request, actions.payout_send_stripe, payout=payout, actor=request.user,
-                        success=_("Stripe payout requested; its progress shows on the timeline."))
+            call_action(
+                request,
+                actions.payout_send_stripe,
+                payout=payout,
+                actor=request.user,
+                success=_("Stripe payout requested; its progress shows on the timeline."),
+            )
         return HttpResponseRedirect(reverse("admin:workflows_payout_change", args=[payout.pk]))
 
 
@@ -167,8 +220,17 @@ class ReturnCaseAdmin(ModelAdmin):
     list_filter = ["status", "resolution"]
     search_fields = ["=trade_in__reference", "=unit__imei"]
     list_select_related = ["trade_in", "unit__product__device_model__make"]
-    readonly_fields = ["trade_in", "unit", "status", "reason", "resolution", "resolution_note",
-                       "opened_by", "created_at", "closed_at"]
+    readonly_fields = [
+        "trade_in",
+        "unit",
+        "status",
+        "reason",
+        "resolution",
+        "resolution_note",
+        "opened_by",
+        "created_at",
+        "closed_at",
+    ]
     fields = readonly_fields
     change_form_outer_before_template = "backoffice/return_resolve.html"
 
@@ -178,14 +240,25 @@ class ReturnCaseAdmin(ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
 
-    @display(description=_("Status"), ordering="status", label={
-        ReturnStatus.OPEN: "warning", ReturnStatus.RESOLVED: "success",
-        ReturnStatus.REJECTED: "danger"})
+    @display(
+        description=_("Status"),
+        ordering="status",
+        label={
+            ReturnStatus.OPEN: "warning",
+            ReturnStatus.RESOLVED: "success",
+            ReturnStatus.REJECTED: "danger",
+        },
+    )
     def status_label(self, obj: ReturnCase) -> tuple[str, str]:
         return obj.status, obj.get_status_display()
 
-    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
-                    extra_context: dict | None = None) -> HttpResponse:
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict | None = None,
+    ) -> HttpResponse:
         case = self.get_object(request, object_id)
         if case is not None:
             extra_context = {
@@ -200,8 +273,11 @@ class ReturnCaseAdmin(ModelAdmin):
 
     def get_urls(self) -> list:
         return [
-            path("<path:object_id>/close/<str:step>/", self.admin_site.admin_view(self.close_view),
-                 name="workflows_returncase_close"),
+            path(
+                "<path:object_id>/close/<str:step>/",
+                self.admin_site.admin_view(self.close_view),
+                name="workflows_returncase_close",
+            ),
             *super().get_urls(),
         ]
 
@@ -216,15 +292,27 @@ class ReturnCaseAdmin(ModelAdmin):
         if step == "resolve":
             form = ResolveReturnForm(request.POST)
             if form.is_valid():
-                call_action(request, actions.return_case_resolve, case=case, actor=request.user,
-                            success=_("Return case resolved."), **form.cleaned_data)
+                call_action(
+                    request,
+                    actions.return_case_resolve,
+                    case=case,
+                    actor=request.user,
+                    success=_("Return case resolved."),
+                    **form.cleaned_data,
+                )
             else:
                 form_errors(request, form)
         elif step == "reject":
             form = ReasonForm(request.POST)
             if form.is_valid():
-                call_action(request, actions.return_case_reject, case=case, actor=request.user,
-                            note=form.cleaned_data["reason"], success=_("Return case rejected."))
+                call_action(
+                    request,
+                    actions.return_case_reject,
+                    case=case,
+                    actor=request.user,
+                    note=form.cleaned_data["reason"],
+                    success=_("Return case rejected."),
+                )
             else:
                 form_errors(request, form)
         return back
@@ -251,8 +339,15 @@ class ManagersOnly:
 
 @admin.register(StripeAccount)
 class StripeAccountAdmin(ManagersOnly, ModelAdmin):
-    list_display = ["account_id", "email", "provider", "payouts_enabled", "details_submitted",
-                    "onboarded_at", "created_at"]
+    list_display = [
+        "account_id",
+        "email",
+        "provider",
+        "payouts_enabled",
+        "details_submitted",
+        "onboarded_at",
+        "created_at",
+    ]
     list_filter = ["provider", "payouts_enabled"]
     search_fields = ["=account_id", "email"]
 

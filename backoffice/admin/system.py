@@ -16,13 +16,30 @@ from workflows.models import ImeiCheck, ShippingLabel, SideEffect, SideEffectSta
 class SideEffectAdmin(ModelAdmin):
     """The outbox: what was promised after each action, and whether it happened."""
 
-    list_display = ["key", "kind", "trade_in", "status_label", "attempts", "next_attempt_at",
-                    "last_error"]
+    list_display = [
+        "key",
+        "kind",
+        "trade_in",
+        "status_label",
+        "attempts",
+        "next_attempt_at",
+        "last_error",
+    ]
     list_filter = ["status", "kind"]
     search_fields = ["key", "trade_in__reference"]
     list_select_related = ["trade_in"]
-    readonly_fields = ["key", "kind", "trade_in", "payload", "status", "attempts", "last_error",
-                       "next_attempt_at", "created_at", "done_at"]
+    readonly_fields = [
+        "key",
+        "kind",
+        "trade_in",
+        "payload",
+        "status",
+        "attempts",
+        "last_error",
+        "next_attempt_at",
+        "created_at",
+        "done_at",
+    ]
     actions = ["retry_now"]
     show_full_result_count = False
 
@@ -32,17 +49,26 @@ class SideEffectAdmin(ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
 
-    @display(description=_("Status"), ordering="status", label={
-        SideEffectStatus.PENDING: "warning", SideEffectStatus.DONE: "success",
-        SideEffectStatus.FAILED: "danger"})
+    @display(
+        description=_("Status"),
+        ordering="status",
+        label={
+            SideEffectStatus.PENDING: "warning",
+            SideEffectStatus.DONE: "success",
+            SideEffectStatus.FAILED: "danger",
+        },
+    )
     def status_label(self, obj: SideEffect) -> tuple[str, str]:
         return obj.status, obj.get_status_display()
 
     @action(description=_("Retry now"), permissions=["change"])
-    def retry_now(self, request: HttpRequest, queryset: QuerySet[SideEffect]) -> HttpResponse | None:
+    def retry_now(
+        self, request: HttpRequest, queryset: QuerySet[SideEffect]
+    ) -> HttpResponse | None:
         ids = list(queryset.exclude(status=SideEffectStatus.DONE).values_list("pk", flat=True))
         SideEffect.objects.filter(pk__in=ids).update(
-            status=SideEffectStatus.PENDING, next_attempt_at=timezone.now())
+            status=SideEffectStatus.PENDING, next_attempt_at=timezone.now()
+        )
         if ids:
             enqueue(*ids)
         self.message_user(request, _("%d side effects queued again.") % len(ids))
@@ -51,15 +77,34 @@ class SideEffectAdmin(ModelAdmin):
 
 @admin.register(ShippingLabel)
 class ShippingLabelAdmin(ModelAdmin):
-    list_display = ["label_id", "trade_in", "provider", "tracking_number", "tracking_status",
-                    "is_sample", "voided_at", "created_at"]
+    list_display = [
+        "label_id",
+        "trade_in",
+        "provider",
+        "tracking_number",
+        "tracking_status",
+        "is_sample",
+        "voided_at",
+        "created_at",
+    ]
     list_filter = ["provider", "is_sample"]
     search_fields = ["=label_id", "=tracking_number", "=trade_in__reference"]
     list_select_related = ["trade_in"]
     exclude = ["pdf"]
-    readonly_fields = ["trade_in", "provider", "label_id", "tracking_number", "carrier",
-                       "is_sample", "voided_at", "created_at", "tracking_status",
-                       "tracking_detail", "tracking_updated_at", "tracking_error"]
+    readonly_fields = [
+        "trade_in",
+        "provider",
+        "label_id",
+        "tracking_number",
+        "carrier",
+        "is_sample",
+        "voided_at",
+        "created_at",
+        "tracking_status",
+        "tracking_detail",
+        "tracking_updated_at",
+        "tracking_error",
+    ]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -70,8 +115,15 @@ class ShippingLabelAdmin(ModelAdmin):
 
 @admin.register(ImeiCheck)
 class ImeiCheckAdmin(ModelAdmin):
-    list_display = ["imei", "trade_in", "status", "model_mismatch", "provider", "carrier",
-                    "checked_at"]
+    list_display = [
+        "imei",
+        "trade_in",
+        "status",
+        "model_mismatch",
+        "provider",
+        "carrier",
+        "checked_at",
+    ]
     list_filter = ["status", "provider"]
     search_fields = ["=imei", "=trade_in__reference"]
     list_select_related = ["trade_in"]

@@ -13,8 +13,8 @@ from unfold.decorators import display
 
 from backoffice.admin.base import NoDeleteAdmin, ReadOnlyInline, call_action, form_errors
 from backoffice.display import choice_label
-from backoffice.paginator import EstimatedCountPaginator
 from backoffice.forms import LabelAddressForm, QuoteForm, ReasonForm
+from backoffice.paginator import EstimatedCountPaginator
 from workflows import actions
 from workflows.models import (
     BlockedImei,
@@ -101,13 +101,23 @@ class MakeFilter(admin.SimpleListFilter):
 @admin.register(TradeIn)
 class TradeInAdmin(NoDeleteAdmin):
     list_display = [
-        "reference", "age", "device", "condition", "imei_badge", "state_label",
-        "suggested_offer", "offer_amount", "fulfilment",
+        "reference",
+        "age",
+        "device",
+        "condition",
+        "imei_badge",
+        "state_label",
+        "suggested_offer",
+        "offer_amount",
+        "fulfilment",
     ]
     list_display_links = ["reference"]
     list_filter = [
-        "state", RedFlagFilter, MakeFilter,
-        "fulfilment", ("created_at", RangeDateFilter),
+        "state",
+        RedFlagFilter,
+        MakeFilter,
+        "fulfilment",
+        ("created_at", RangeDateFilter),
     ]
     list_filter_submit = True
     search_fields = ["=reference", "=imei", "buyer_email", "buyer_name"]
@@ -121,24 +131,62 @@ class TradeInAdmin(NoDeleteAdmin):
     inlines = [QuoteInline, EventInline]
     change_form_outer_before_template = "backoffice/tradein_workflow.html"
     readonly_fields = [
-        "reference", "state", "product", "screen", "body", "battery", "accessories", "imei",
-        "imei_status", "suggested_offer", "offer_amount", "payout_method", "decline_reason",
-        "red_flag_override_reason", "red_flag_override_by", "created_at", "accepted_at",
+        "reference",
+        "state",
+        "product",
+        "screen",
+        "body",
+        "battery",
+        "accessories",
+        "imei",
+        "imei_status",
+        "suggested_offer",
+        "offer_amount",
+        "payout_method",
+        "decline_reason",
+        "red_flag_override_reason",
+        "red_flag_override_by",
+        "created_at",
+        "accepted_at",
         "received_at",
     ]
     fieldsets = [
-        (_("Device"), {"fields": [
-            ("reference", "state"), "product", ("imei", "imei_status"),
-            ("suggested_offer", "offer_amount"), "payout_method",
-        ]}),
-        (_("Buyer"), {"fields": [
-            "buyer_name", ("buyer_email", "buyer_phone"), "fulfilment",
-            "address_line1", "address_line2", ("city", "region", "postcode"), "country",
-        ]}),
-        (_("Outcome"), {"fields": [
-            "decline_reason", ("red_flag_override_reason", "red_flag_override_by"),
-            ("created_at", "accepted_at", "received_at"),
-        ]}),
+        (
+            _("Device"),
+            {
+                "fields": [
+                    ("reference", "state"),
+                    "product",
+                    ("imei", "imei_status"),
+                    ("suggested_offer", "offer_amount"),
+                    "payout_method",
+                ]
+            },
+        ),
+        (
+            _("Buyer"),
+            {
+                "fields": [
+                    "buyer_name",
+                    ("buyer_email", "buyer_phone"),
+                    "fulfilment",
+                    "address_line1",
+                    "address_line2",
+                    ("city", "region", "postcode"),
+                    "country",
+                ]
+            },
+        ),
+        (
+            _("Outcome"),
+            {
+                "fields": [
+                    "decline_reason",
+                    ("red_flag_override_reason", "red_flag_override_by"),
+                    ("created_at", "accepted_at", "received_at"),
+                ]
+            },
+        ),
     ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[TradeIn]:
@@ -175,8 +223,13 @@ class TradeInAdmin(NoDeleteAdmin):
         return obj.state, choice_label(obj, "state")
 
     # --- the workflow panel above the form -------------------------------------------------------
-    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "",
-                    extra_context: dict | None = None) -> HttpResponse:
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict | None = None,
+    ) -> HttpResponse:
         trade_in = self.get_object(request, object_id)
         if trade_in is not None:
             extra_context = {**(extra_context or {}), **self.workflow_context(request, trade_in)}
@@ -186,11 +239,15 @@ class TradeInAdmin(NoDeleteAdmin):
         allowed = {t.name for t in trade_in.get_available_user_state_transitions(request.user)}
         check = trade_in.latest_imei_check()
         needs_override = check is not None and check.status not in (
-            ImeiCheckStatus.CLEAN, ImeiCheckStatus.PENDING)
+            ImeiCheckStatus.CLEAN,
+            ImeiCheckStatus.PENDING,
+        )
         can_override = request.user.has_perm("workflows.override_red_flag")
         quote_form = None
         if "quote" in allowed and not (needs_override and not can_override):
-            quote_form = QuoteForm(initial={"amount": trade_in.offer_amount or trade_in.suggested_offer})
+            quote_form = QuoteForm(
+                initial={"amount": trade_in.offer_amount or trade_in.suggested_offer}
+            )
             if not (needs_override and can_override):
                 del quote_form.fields["override_reason"]
         return {
@@ -206,41 +263,62 @@ class TradeInAdmin(NoDeleteAdmin):
             **self.shipping_context(request, trade_in),
             "intake_url": reverse("admin:intake_bench") + f"?imei={trade_in.imei}",
             "settle_url": reverse("admin:workflows_payout_change", args=[trade_in.payout.pk])
-            if trade_in.state == State.RECEIVED
-            and request.user.has_perm("workflows.settle_payout") else "",
+            if trade_in.state == State.RECEIVED and request.user.has_perm("workflows.settle_payout")
+            else "",
             "blocklist_url": reverse("admin:workflows_blockedimei_add") + f"?imei={trade_in.imei}"
-            if request.user.has_perm("workflows.add_blockedimei") and not
-            BlockedImei.objects.filter(imei=trade_in.imei).exists() else "",
+            if request.user.has_perm("workflows.add_blockedimei")
+            and not BlockedImei.objects.filter(imei=trade_in.imei).exists()
+            else "",
         }
 
     def save_model(self, request: HttpRequest, obj: TradeIn, form, change: bool) -> None:
         """Edits go through the action, so the timeline records who changed what."""
         changes = {name: form.cleaned_data[name] for name in form.changed_data}
-        call_action(request, actions.trade_in_update_details, trade_in=obj, actor=request.user,
-                    changes=changes, success=_("Buyer details saved."))
+        call_action(
+            request,
+            actions.trade_in_update_details,
+            trade_in=obj,
+            actor=request.user,
+            changes=changes,
+            success=_("Buyer details saved."),
+        )
 
     def shipping_context(self, request: HttpRequest, trade_in: TradeIn) -> dict:
         """The label, its tracking, and why the carrier refused it if it did."""
         label = trade_in.labels.filter(voided_at__isnull=True).first()
-        waiting = (trade_in.state == State.ACCEPTED and label is None
-                   and not actions.wants_pickup(trade_in))
-        problem = SideEffect.objects.filter(
-            trade_in=trade_in, kind="shipping_label", status=SideEffectStatus.FAILED
-        ).order_by("-created_at").first() if waiting else None
+        waiting = (
+            trade_in.state == State.ACCEPTED
+            and label is None
+            and not actions.wants_pickup(trade_in)
+        )
+        problem = (
+            SideEffect.objects.filter(
+                trade_in=trade_in, kind="shipping_label", status=SideEffectStatus.FAILED
+            )
+            .order_by("-created_at")
+            .first()
+            if waiting
+            else None
+        )
         can_fix = problem is not None and request.user.has_perm("workflows.change_tradein")
         return {
             "label": label,
             "label_waiting": waiting,
             "label_problem": problem,
-            "address_form": LabelAddressForm(initial={
-                name: getattr(trade_in, name) for name in LabelAddressForm.base_fields
-            }) if can_fix else None,
+            "address_form": LabelAddressForm(
+                initial={name: getattr(trade_in, name) for name in LabelAddressForm.base_fields}
+            )
+            if can_fix
+            else None,
         }
 
     def get_urls(self) -> list:
         return [
-            path("<path:object_id>/workflow/<str:step>/",
-                 self.admin_site.admin_view(self.workflow_view), name="workflows_tradein_workflow"),
+            path(
+                "<path:object_id>/workflow/<str:step>/",
+                self.admin_site.admin_view(self.workflow_view),
+                name="workflows_tradein_workflow",
+            ),
             *super().get_urls(),
         ]
 
@@ -253,35 +331,58 @@ class TradeInAdmin(NoDeleteAdmin):
         allowed = {t.name for t in trade_in.get_available_user_state_transitions(request.user)}
         user = request.user
         if step == "rerun_check" and user.has_perm("workflows.quote_tradein"):
-            call_action(request, actions.imei_check_rerun, trade_in=trade_in, actor=user,
-                        success=_("IMEI check requested again."))
+            call_action(
+                request,
+                actions.imei_check_rerun,
+                trade_in=trade_in,
+                actor=user,
+                success=_("IMEI check requested again."),
+            )
         elif step == "retry_label" and user.has_perm("workflows.change_tradein"):
             form = LabelAddressForm(request.POST)
             if form.is_valid():
-                call_action(request, actions.shipping_label_retry, trade_in=trade_in, actor=user,
-                            address=form.cleaned_data,
-                            success=_("Address saved; the label is requested again."))
+                call_action(
+                    request,
+                    actions.shipping_label_retry,
+                    trade_in=trade_in,
+                    actor=user,
+                    address=form.cleaned_data,
+                    success=_("Address saved; the label is requested again."),
+                )
             else:
                 form_errors(request, form)
         elif step == "quote" and "quote" in allowed:
             form = QuoteForm(request.POST)
             if form.is_valid():
-                call_action(request, actions.trade_in_quote, trade_in=trade_in, actor=user,
-                            amount=form.cleaned_data["amount"],
-                            valid_days=form.cleaned_data["valid_days"],
-                            note=form.cleaned_data["note"],
-                            override_reason=form.cleaned_data.get("override_reason") or "",
-                            success=_("Quote sent to the buyer."))
+                call_action(
+                    request,
+                    actions.trade_in_quote,
+                    trade_in=trade_in,
+                    actor=user,
+                    amount=form.cleaned_data["amount"],
+                    valid_days=form.cleaned_data["valid_days"],
+                    note=form.cleaned_data["note"],
+                    override_reason=form.cleaned_data.get("override_reason") or "",
+                    success=_("Quote sent to the buyer."),
+                )
             else:
                 form_errors(request, form)
         elif step in ("decline", "cancel", "reroute") and step in allowed:
             form = ReasonForm(request.POST)
             if form.is_valid():
-                action = {"decline": actions.trade_in_decline, "cancel": actions.trade_in_cancel,
-                          "reroute": actions.trade_in_reroute}[step]
-                call_action(request, action, trade_in=trade_in, actor=user,
-                            reason=form.cleaned_data["reason"],
-                            success=_("Done: %(step)s.") % {"step": step})
+                action = {
+                    "decline": actions.trade_in_decline,
+                    "cancel": actions.trade_in_cancel,
+                    "reroute": actions.trade_in_reroute,
+                }[step]
+                call_action(
+                    request,
+                    action,
+                    trade_in=trade_in,
+                    actor=user,
+                    reason=form.cleaned_data["reason"],
+                    success=_("Done: %(step)s.") % {"step": step},
+                )
             else:
                 form_errors(request, form)
         else:

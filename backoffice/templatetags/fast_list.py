@@ -33,9 +33,11 @@ def _column(model_admin, name: str):
     if callable(method):
         colours = getattr(method, "label", None)
         if isinstance(colours, dict):
+
             def label(obj):
                 key, text = method(obj)
                 return text, LABEL_CLASSES.get(colours.get(key), "")
+
             return label
         return lambda obj: (method(obj), "")
     if model_admin.model._meta.get_field(name).choices:
@@ -44,22 +46,30 @@ def _column(model_admin, name: str):
 
 
 CELL = "align-middle border-t border-base-200 px-3 py-2 dark:border-base-800"
-LABEL = ("inline-block font-semibold rounded-default text-[11px] uppercase whitespace-nowrap "
-         "h-6 leading-6 px-2")
+LABEL = (
+    "inline-block font-semibold rounded-default text-[11px] uppercase whitespace-nowrap "
+    "h-6 leading-6 px-2"
+)
 
 
 def _cell(text: object, label: str) -> str:
     if label:
-        return format_html('<td class="{}"><span class="{} {}">{}</span></td>',
-                           CELL, LABEL, label, text)
+        return format_html(
+            '<td class="{}"><span class="{} {}">{}</span></td>', CELL, LABEL, label, text
+        )
     return format_html('<td class="{}">{}</td>', CELL, "-" if text is None else text)
 
 
 def _row(url: str, cells: list[tuple[object, str]]) -> str:
     (first, _label), *rest = cells
-    link = format_html('<th scope="row" class="{} font-normal text-left whitespace-nowrap">'
-                       '<a href="{}" class="text-primary-600 dark:text-primary-500 font-medium">'
-                       "{}</a></th>", CELL, url, first)
+    link = format_html(
+        '<th scope="row" class="{} font-normal text-left whitespace-nowrap">'
+        '<a href="{}" class="text-primary-600 dark:text-primary-500 font-medium">'
+        "{}</a></th>",
+        CELL,
+        url,
+        first,
+    )
     return link + format_html_join("", "{}", ((_cell(text, label),) for text, label in rest))
 
 

@@ -51,7 +51,8 @@ def small_tap_targets(page) -> list[str]:
 
 def scrolls_sideways(page) -> bool:
     return page.evaluate(
-        "document.documentElement.scrollWidth > document.documentElement.clientWidth")
+        "document.documentElement.scrollWidth > document.documentElement.clientWidth"
+    )
 
 
 def assert_page_is_good(page) -> None:

@@ -14,8 +14,14 @@ from django.core.cache import caches
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 PHONE_UA = (
     "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -65,8 +71,12 @@ def desktop(chromium, site):
 @pytest.fixture
 def phone(chromium, site):
     context = chromium.new_context(
-        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
-        device_scale_factor=2, user_agent=PHONE_UA, base_url=site,
+        viewport={"width": 390, "height": 844},
+        is_mobile=True,
+        has_touch=True,
+        device_scale_factor=2,
+        user_agent=PHONE_UA,
+        base_url=site,
     )
     page = context.new_page()
     yield page

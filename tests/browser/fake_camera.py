@@ -19,7 +19,7 @@ def write_barcode_video(text: str, path: Path, *, frames: int = 10) -> Path:
     bars = bytearray([WHITE]) * WIDTH
     for i, module in enumerate(modules):
         if module == "1":
-            bars[left + i * px:left + (i + 1) * px] = bytes([BLACK]) * px
+            bars[left + i * px : left + (i + 1) * px] = bytes([BLACK]) * px
     blank = bytes([WHITE]) * WIDTH
     top, bottom = HEIGHT // 3, HEIGHT * 2 // 3
     luma = b"".join(bytes(bars) if top <= y < bottom else blank for y in range(HEIGHT))

@@ -63,6 +63,10 @@ def test_a_manager_exports_payouts_to_csv(desktop, make_trade_in, manager):
         desktop.click("form:has(#id_format) button[type=submit]")
     content = open(download.value.path(), encoding="utf-8-sig").read()
     rows = list(csv.DictReader(io.StringIO(content)))
-    expected = {(p.trade_in.reference, p.trade_in.buyer_name, p.amount, p.status)
-                for p in Payout.objects.select_related("trade_in")}
-    assert {(r["reference"], r["buyer"], Decimal(r["amount"]), r["status"]) for r in rows} == expected
+    expected = {
+        (p.trade_in.reference, p.trade_in.buyer_name, p.amount, p.status)
+        for p in Payout.objects.select_related("trade_in")
+    }
+    assert {
+        (r["reference"], r["buyer"], Decimal(r["amount"]), r["status"]) for r in rows
+    } == expected

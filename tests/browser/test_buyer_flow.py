@@ -20,8 +20,12 @@ from workflows.pricing import suggested_offer
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-ANSWERS = {"screen": "Light scratches", "body": "Like new", "battery": "Good", "accessories":
-           "Box only"}
+ANSWERS = {
+    "screen": "Light scratches",
+    "body": "Like new",
+    "battery": "Good",
+    "accessories": "Box only",
+}
 
 
 def answer_condition(page) -> None:
@@ -30,8 +34,9 @@ def answer_condition(page) -> None:
 
 
 def test_it_trades_in_from_the_storefront_footer_to_the_status_page(phone, product, site):
-    bigger = ProductFactory(device_model=product.device_model, storage_gb=256,
-                            base_price=Decimal("560.00"))
+    bigger = ProductFactory(
+        device_model=product.device_model, storage_gb=256, base_price=Decimal("560.00")
+    )
     hosts = record_hosts(phone)
     phone.goto("/")
     assert_page_is_good(phone)
@@ -72,8 +77,9 @@ def test_it_trades_in_from_the_storefront_footer_to_the_status_page(phone, produ
     phone.click("#f-product label.choice:has-text('256 GB')")
     assert phone.is_hidden("#estimate")
     answer_condition(phone)
-    expected = suggested_offer(bigger, {"screen": "scratched", "body": "like_new",
-                                        "battery": "good", "accessories": "box"})
+    expected = suggested_offer(
+        bigger, {"screen": "scratched", "body": "like_new", "battery": "good", "accessories": "box"}
+    )
     assert phone.inner_text("#estimate") == f"About ${expected:.0f}, final offer after review"
 
     imei = valid_imei()
@@ -113,9 +119,14 @@ def test_it_trades_in_from_the_storefront_footer_to_the_status_page(phone, produ
 
 
 def test_it_works_as_a_plain_html_form_without_javascript(chromium, site, product):
-    context = chromium.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
-                                   has_touch=True, user_agent=PHONE_UA, base_url=site,
-                                   java_script_enabled=False)
+    context = chromium.new_context(
+        viewport={"width": 390, "height": 844},
+        is_mobile=True,
+        has_touch=True,
+        user_agent=PHONE_UA,
+        base_url=site,
+        java_script_enabled=False,
+    )
     page = context.new_page()
     page.goto("/")
     page.click("footer >> text=Trade in your device")
@@ -145,8 +156,9 @@ def test_it_works_as_a_plain_html_form_without_javascript(chromium, site, produc
 
 
 def test_a_double_tap_on_submit_makes_one_trade_in(phone, product):
-    phone.goto(f"/trade-in/?make={product.device_model.make.slug}"
-               f"&model={product.device_model.slug}")
+    phone.goto(
+        f"/trade-in/?make={product.device_model.make.slug}&model={product.device_model.slug}"
+    )
     phone.check("#f-product input")
     answer_condition(phone)
     phone.fill("#id_imei", valid_imei())
@@ -185,8 +197,7 @@ def test_it_accepts_and_declines_from_the_quote_link(phone, make_trade_in, drain
     phone.click("text=See where your trade-in stands")
     assert "Offer accepted" in phone.inner_text("main")
 
-    other = make_trade_in(State.QUOTED, fulfilment="pickup", address_line1="", city="",
-                          postcode="")
+    other = make_trade_in(State.QUOTED, fulfilment="pickup", address_line1="", city="", postcode="")
     phone.goto(f"/trade-in/offer/{quote_token(other.latest_quote())}/")
     assert "Dropping it off at our shop" in phone.inner_text("main")
     phone.click("text=Decline the offer")
@@ -201,7 +212,8 @@ def test_it_accepts_and_declines_from_the_quote_link(phone, make_trade_in, drain
     phone.wait_for_url("**/trade-in/status/**")
     assert "This trade-in was declined" in phone.inner_text("main")
     assert TradeIn.objects.get(pk=other.pk).decline_reason == (
-        "I sold it somewhere else: Got a better price")
+        "I sold it somewhere else: Got a better price"
+    )
     assert_page_is_good(phone)
     screenshot(phone, "390-status-declined")
 
@@ -213,8 +225,11 @@ def test_broken_links_say_what_happened(phone, make_trade_in):
     for url, heading, name in [
         (f"/trade-in/offer/{quote_token(quote)}/", "This offer has expired", "expired"),
         (f"/trade-in/offer/{quote_token(quote)}x/", "This link is not valid", "tampered"),
-        (f"/trade-in/status/{status_token(expired)[:-3]}abc/", "This link is not valid",
-         "tampered-status"),
+        (
+            f"/trade-in/status/{status_token(expired)[:-3]}abc/",
+            "This link is not valid",
+            "tampered-status",
+        ),
     ]:
         phone.goto(url)
         assert phone.locator("h1").inner_text() == heading
@@ -223,8 +238,13 @@ def test_broken_links_say_what_happened(phone, make_trade_in):
 
 
 def test_every_buyer_page_works_on_a_320px_screen(chromium, site, make_trade_in):
-    context = chromium.new_context(viewport={"width": 320, "height": 640}, is_mobile=True,
-                                   has_touch=True, user_agent=PHONE_UA, base_url=site)
+    context = chromium.new_context(
+        viewport={"width": 320, "height": 640},
+        is_mobile=True,
+        has_touch=True,
+        user_agent=PHONE_UA,
+        base_url=site,
+    )
     page = context.new_page()
     quoted = make_trade_in(State.QUOTED)
     dm = quoted.product.device_model

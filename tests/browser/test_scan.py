@@ -27,25 +27,31 @@ INSECURE_HOST = "shop.insecure.test"  # resolves to 127.0.0.1 but is not a secur
 def camera_browser(chromium, tmp_path_factory):
     """A second Chromium, from the same Playwright, whose camera plays our video."""
     video = write_barcode_video(IMEI, tmp_path_factory.mktemp("camera") / "imei-label.y4m")
-    browser = chromium.browser_type.launch(executable_path=CHROMIUM, args=[
-        *CHROMIUM_ARGS,
-        "--use-fake-device-for-media-stream",
-        f"--use-file-for-fake-video-capture={video}",
-        f"--host-resolver-rules=MAP {INSECURE_HOST} 127.0.0.1",
-    ])
+    browser = chromium.browser_type.launch(
+        executable_path=CHROMIUM,
+        args=[
+            *CHROMIUM_ARGS,
+            "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-video-capture={video}",
+            f"--host-resolver-rules=MAP {INSECURE_HOST} 127.0.0.1",
+        ],
+    )
     yield browser
     browser.close()
 
 
 def phone_on_form(browser, site, product, *, camera: bool, origin: str = ""):
-    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
-                                  has_touch=True, user_agent=PHONE_UA,
-                                  base_url=origin or site)
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844},
+        is_mobile=True,
+        has_touch=True,
+        user_agent=PHONE_UA,
+        base_url=origin or site,
+    )
     if camera:
         context.grant_permissions(["camera"])
     page = context.new_page()
-    page.goto(f"/trade-in/?make={product.device_model.make.slug}"
-              f"&model={product.device_model.slug}")
+    page.goto(f"/trade-in/?make={product.device_model.make.slug}&model={product.device_model.slug}")
     return page
 
 
@@ -80,8 +86,9 @@ def test_a_refused_camera_leaves_the_buyer_typing(camera_browser, site, product)
 
 
 def test_no_camera_leaves_the_buyer_typing(phone, product):
-    phone.goto(f"/trade-in/?make={product.device_model.make.slug}"
-               f"&model={product.device_model.slug}")
+    phone.goto(
+        f"/trade-in/?make={product.device_model.make.slug}&model={product.device_model.slug}"
+    )
     phone.tap("#scan")  # the shared browser has no camera at all
     phone.wait_for_function("document.getElementById('scan-note').textContent !== ''")
     assert phone.inner_text("#scan-note") == "No camera was found. Please type the IMEI."
@@ -91,8 +98,9 @@ def test_no_camera_leaves_the_buyer_typing(phone, product):
 def test_an_insecure_page_explains_instead_of_scanning(camera_browser, site, product, settings):
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, INSECURE_HOST]
     port = urlsplit(site).port
-    page = phone_on_form(camera_browser, site, product, camera=True,
-                         origin=f"http://{INSECURE_HOST}:{port}")
+    page = phone_on_form(
+        camera_browser, site, product, camera=True, origin=f"http://{INSECURE_HOST}:{port}"
+    )
     assert page.evaluate("window.isSecureContext") is False
     page.tap("#scan")
     assert page.inner_text("#scan-note").startswith("Scanning needs a secure (https) page.")

@@ -49,7 +49,8 @@ def stripe_server(settings):
 def make_due() -> None:
     """Skip the backoff wait: every pending side effect is due now."""
     SideEffect.objects.filter(status=SideEffectStatus.PENDING).update(
-        next_attempt_at=timezone.now())
+        next_attempt_at=timezone.now()
+    )
 
 
 def free_port() -> int:

@@ -72,14 +72,20 @@ class FakeStripe:
         return account
 
     # --- the API -------------------------------------------------------------------------------
-    def _route(self, method: str, path: str, params: dict[str, str], query: dict[str, str]
-               ) -> tuple[int, dict[str, Any]]:
+    def _route(
+        self, method: str, path: str, params: dict[str, str], query: dict[str, str]
+    ) -> tuple[int, dict[str, Any]]:
         if method == "POST" and path == "/v1/accounts":
             acct = f"acct_{next(self._ids):06d}"
             self.accounts[acct] = {
-                "id": acct, "object": "account", "type": params.get("type"),
-                "email": params.get("email"), "country": params.get("country"),
-                "details_submitted": False, "payouts_enabled": False, "charges_enabled": False,
+                "id": acct,
+                "object": "account",
+                "type": params.get("type"),
+                "email": params.get("email"),
+                "country": params.get("country"),
+                "details_submitted": False,
+                "payouts_enabled": False,
+                "charges_enabled": False,
             }
             return 200, self.accounts[acct]
         if method == "GET" and path.startswith("/v1/accounts/"):
@@ -88,32 +94,51 @@ class FakeStripe:
         if method == "POST" and path == "/v1/account_links":
             if params.get("account") not in self.accounts:
                 return _error(400, "No such account", param="account")
-            return 200, {"object": "account_link", "url": f"{self.url}/setup/{params['account']}",
-                         "expires_at": int(time.time()) + 300, "params": params}
+            return 200, {
+                "object": "account_link",
+                "url": f"{self.url}/setup/{params['account']}",
+                "expires_at": int(time.time()) + 300,
+                "params": params,
+            }
         if method == "POST" and path == "/v1/transfers":
             destination = params.get("destination")
             if destination not in self.accounts:
                 return _error(400, f"No such destination: '{destination}'", param="destination")
             if not self.accounts[destination]["payouts_enabled"]:
-                return _error(400, "The destination account needs to have the transfers "
-                                   "capability enabled.", code="insufficient_capabilities")
+                return _error(
+                    400,
+                    "The destination account needs to have the transfers capability enabled.",
+                    code="insufficient_capabilities",
+                )
             tr = f"tr_{next(self._ids):06d}"
             self.transfers[tr] = {
-                "id": tr, "object": "transfer", "amount": int(params["amount"]),
-                "currency": params["currency"], "destination": destination,
-                "transfer_group": params.get("transfer_group"), "amount_reversed": 0,
+                "id": tr,
+                "object": "transfer",
+                "amount": int(params["amount"]),
+                "currency": params["currency"],
+                "destination": destination,
+                "transfer_group": params.get("transfer_group"),
+                "amount_reversed": 0,
                 "metadata": {k[9:-1]: v for k, v in params.items() if k.startswith("metadata[")},
             }
             return 200, self.transfers[tr]
         if method == "GET" and path == "/v1/transfers":
             group = query.get("transfer_group")
-            data = [t for t in self.transfers.values()
-                    if group is None or t["transfer_group"] == group]
-            return 200, {"object": "list", "data": data[: int(query.get("limit", 10))],
-                         "has_more": False, "url": "/v1/transfers"}
+            data = [
+                t for t in self.transfers.values() if group is None or t["transfer_group"] == group
+            ]
+            return 200, {
+                "object": "list",
+                "data": data[: int(query.get("limit", 10))],
+                "has_more": False,
+                "url": "/v1/transfers",
+            }
         if method == "GET" and path == "/v1/balance":
-            return 200, {"object": "balance", "livemode": False,
-                         "available": [{"amount": 100000, "currency": "usd"}]}
+            return 200, {
+                "object": "balance",
+                "livemode": False,
+                "available": [{"amount": 100000, "currency": "usd"}],
+            }
         return _error(404, f"Unrecognized request URL ({method}: {path})")
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:

@@ -33,10 +33,12 @@ def test_half_a_configuration_is_reported_not_silently_ignored(db, settings):
 
 
 def test_it_tries_each_configured_credential(imei_service, shipengine, stripe_server, smtp, db):
-    imei_service.expect_request("/v1/account", headers={"Authorization": "Bearer imei-key"}) \
-        .respond_with_json({"id": 7, "balance": "12.50"})
-    shipengine.expect_request("/v1/carriers", headers={"API-Key": "TEST_shipengine_key"}) \
-        .respond_with_json({"carriers": [{"carrier_id": "se-123", "carrier_code": "stamps_com"}]})
+    imei_service.expect_request(
+        "/v1/account", headers={"Authorization": "Bearer imei-key"}
+    ).respond_with_json({"id": 7, "balance": "12.50"})
+    shipengine.expect_request(
+        "/v1/carriers", headers={"API-Key": "TEST_shipengine_key"}
+    ).respond_with_json({"carriers": [{"carrier_id": "se-123", "carrier_code": "stamps_com"}]})
     smtp.start(Inbox())
 
     out = run()
@@ -49,11 +51,14 @@ def test_it_tries_each_configured_credential(imei_service, shipengine, stripe_se
 
 
 def test_bad_credentials_fail_loudly_with_the_services_reason(
-        imei_service, shipengine, stripe_server, settings, db):
+    imei_service, shipengine, stripe_server, settings, db
+):
     imei_service.expect_request("/v1/account").respond_with_json(
-        {"message": "Unauthenticated."}, status=401)
+        {"message": "Unauthenticated."}, status=401
+    )
     shipengine.expect_request("/v1/carriers").respond_with_json(
-        {"carriers": [{"carrier_id": "se-999"}]})
+        {"carriers": [{"carrier_id": "se-999"}]}
+    )
     settings.STRIPE_SECRET_KEY = "sk_test_revoked"
 
     out = StringIO()

@@ -9,7 +9,8 @@ from workflows.models import Event, SideEffect, SideEffectStatus, State
 
 
 def test_an_smtp_outage_loses_nothing_and_the_mail_goes_out_once_smtp_is_back(
-        smtp, make_trade_in, drain):
+    smtp, make_trade_in, drain
+):
     trade_in = make_trade_in(State.SUBMITTED)  # nothing listens on the SMTP port yet
 
     effect = SideEffect.objects.get(kind="email", trade_in=trade_in)
@@ -27,8 +28,15 @@ def test_an_smtp_outage_loses_nothing_and_the_mail_goes_out_once_smtp_is_back(
     assert inbox.subjects() == [f"We received your trade-in request ({trade_in.reference})"]
     assert inbox.messages[0]["To"] == trade_in.buyer_email
     assert refresh(effect).status == SideEffectStatus.DONE
-    assert Event.objects.filter(trade_in=trade_in, kind="email", is_failure=False,
-                                note="Email sent: We received your trade-in request").count() == 1
+    assert (
+        Event.objects.filter(
+            trade_in=trade_in,
+            kind="email",
+            is_failure=False,
+            note="Email sent: We received your trade-in request",
+        ).count()
+        == 1
+    )
 
 
 def test_a_server_that_says_try_later_gets_the_mail_on_the_retry(smtp, make_trade_in, drain):
@@ -41,12 +49,17 @@ def test_a_server_that_says_try_later_gets_the_mail_on_the_retry(smtp, make_trad
 
 
 def test_every_buyer_email_goes_through_smtp_and_onto_the_timeline(
-        smtp, make_trade_in, manager, staff, drain):
+    smtp, make_trade_in, manager, staff, drain
+):
     inbox = smtp.start(Inbox())
     shipped = make_trade_in(State.CLOSED)
     quoted = make_trade_in(State.QUOTED)
-    actions.trade_in_decline(trade_in=quoted, quote=quoted.latest_quote(), actor=actions.BUYER,
-                             reason="The offer is too low")
+    actions.trade_in_decline(
+        trade_in=quoted,
+        quote=quoted.latest_quote(),
+        actor=actions.BUYER,
+        reason="The offer is too low",
+    )
     actions.trade_in_quote(trade_in=quoted, actor=staff, amount="320")
     local = make_trade_in(State.RECEIVED, fulfilment="pickup", payout_method="store_credit")
     actions.payout_issue_store_credit(payout=local.payout, actor=manager)
@@ -54,8 +67,12 @@ def test_every_buyer_email_goes_through_smtp_and_onto_the_timeline(
     drain()
 
     expected = {
-        shipped: ["We received your trade-in request", "Your trade-in offer",
-                  "Offer accepted: your shipping label", "Your payment is on its way"],
+        shipped: [
+            "We received your trade-in request",
+            "Your trade-in offer",
+            "Offer accepted: your shipping label",
+            "Your payment is on its way",
+        ],
         quoted: ["Your trade-in was declined", "A new offer for your device"],
         local: ["Offer accepted: how to drop off your device", "Your store credit code"],
         rerouted: ["About the device you sent us"],
@@ -63,6 +80,10 @@ def test_every_buyer_email_goes_through_smtp_and_onto_the_timeline(
     for trade_in, subjects in expected.items():
         for subject in subjects:
             assert f"{subject} ({trade_in.reference})" in inbox.subjects(), subject
-            assert Event.objects.filter(trade_in=trade_in, kind="email",
-                                        note=f"Email sent: {subject}").count() == 1, subject
+            assert (
+                Event.objects.filter(
+                    trade_in=trade_in, kind="email", note=f"Email sent: {subject}"
+                ).count()
+                == 1
+            ), subject
     assert not SideEffect.objects.exclude(status=SideEffectStatus.DONE).exists()

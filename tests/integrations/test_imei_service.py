@@ -24,17 +24,31 @@ from workflows.models import Event, ImeiCheckStatus, SideEffect, SideEffectStatu
 def answer(imei: str, status: str = "successful", **properties) -> dict:
     """A check as the service documents it (mock service 12: only successful results)."""
     return {
-        "id": "OOhKtrYIPUOesu9Z", "type": "api", "status": status, "orderId": None,
-        "service": {"id": 12, "title": "Mock service"}, "amount": "0.00", "deviceId": imei,
+        "id": "OOhKtrYIPUOesu9Z",
+        "type": "api",
+        "status": status,
+        "orderId": None,
+        "service": {"id": 12, "title": "Mock service"},
+        "amount": "0.00",
+        "deviceId": imei,
         "processedAt": 1738168765,
-        "properties": {"imei": imei, "simLock": False, "fmiOn": False, "network": "Unlocked",
-                       "usaBlockStatus": "Clean", "gsmaBlacklisted": False, **properties},
+        "properties": {
+            "imei": imei,
+            "simLock": False,
+            "fmiOn": False,
+            "network": "Unlocked",
+            "usaBlockStatus": "Clean",
+            "gsmaBlacklisted": False,
+            **properties,
+        },
     }
 
 
 def expect_check(server, imei: str):
     return server.expect_request(
-        "/v1/checks", method="POST", headers={"Authorization": "Bearer imei-key"},
+        "/v1/checks",
+        method="POST",
+        headers={"Authorization": "Bearer imei-key"},
         json={"deviceId": imei, "serviceId": 12},
     )
 
@@ -43,12 +57,14 @@ def posts(server) -> int:
     return sum(1 for request, _ in server.log if request.method == "POST")
 
 
-def test_it_records_a_clean_check_as_the_service_reports_it(imei_service, make_trade_in, product,
-                                                            staff):
+def test_it_records_a_clean_check_as_the_service_reports_it(
+    imei_service, make_trade_in, product, staff
+):
     imei = valid_imei()
     reported = f"{product.device_model.name} 128GB Black [A3090]"
     expect_check(imei_service, imei).respond_with_json(
-        answer(imei, deviceName=reported), status=201)
+        answer(imei, deviceName=reported), status=201
+    )
 
     trade_in = make_trade_in(State.SUBMITTED, imei=imei)
 
@@ -58,19 +74,26 @@ def test_it_records_a_clean_check_as_the_service_reports_it(imei_service, make_t
     assert (check.carrier, check.sim_lock, check.activation_lock) == ("Unlocked", False, False)
     assert check.reported_model == reported and not trade_in.model_mismatch
     assert check.raw["id"] == "OOhKtrYIPUOesu9Z"
-    assert Event.objects.filter(trade_in=trade_in, kind="imei_check",
-                                note__startswith="IMEI check (imei-service): Clean").exists()
+    assert Event.objects.filter(
+        trade_in=trade_in, kind="imei_check", note__startswith="IMEI check (imei-service): Clean"
+    ).exists()
     actions.trade_in_quote(trade_in=trade_in, actor=staff, amount="250")  # a clean check quotes
 
 
-@pytest.mark.parametrize(("properties", "flags"), [
-    ({"usaBlockStatus": "Reported stolen by AT&T MOBILITY", "lostMode": True},
-     ["blacklisted", "lost/stolen"]),
-    ({"gsmaBlacklisted": True}, ["blacklisted"]),
-    ({"financeStatus": "Unpaid balance on installment plan"}, ["finance-locked"]),
-])
+@pytest.mark.parametrize(
+    ("properties", "flags"),
+    [
+        (
+            {"usaBlockStatus": "Reported stolen by AT&T MOBILITY", "lostMode": True},
+            ["blacklisted", "lost/stolen"],
+        ),
+        ({"gsmaBlacklisted": True}, ["blacklisted"]),
+        ({"financeStatus": "Unpaid balance on installment plan"}, ["finance-locked"]),
+    ],
+)
 def test_it_raises_a_red_flag_that_only_a_manager_can_override(
-        imei_service, make_trade_in, staff, properties, flags):
+    imei_service, make_trade_in, staff, properties, flags
+):
     imei = valid_imei()
     expect_check(imei_service, imei).respond_with_json(answer(imei, **properties), status=201)
 
@@ -84,9 +107,14 @@ def test_it_raises_a_red_flag_that_only_a_manager_can_override(
 
 def test_it_flags_a_model_the_buyer_did_not_choose(imei_service, make_trade_in, staff):
     imei = valid_imei()
-    expect_check(imei_service, imei).respond_with_json(answer(
-        imei, deviceName="iPhone 13 Pro Max 256GB Gold [A2484] [iPhone14,3]",
-        **{"apple/modelName": "iPhone 13 Pro Max"}), status=201)
+    expect_check(imei_service, imei).respond_with_json(
+        answer(
+            imei,
+            deviceName="iPhone 13 Pro Max 256GB Gold [A2484] [iPhone14,3]",
+            **{"apple/modelName": "iPhone 13 Pro Max"},
+        ),
+        status=201,
+    )
 
     trade_in = make_trade_in(State.SUBMITTED, imei=imei)
 
@@ -97,22 +125,27 @@ def test_it_flags_a_model_the_buyer_did_not_choose(imei_service, make_trade_in, 
     assert "model mismatch" in client.get("/dashboard/trade-ins/").content.decode()
 
 
-@pytest.mark.parametrize(("device_model", "reported", "mismatch"), [
-    ("iPhone 13", "iPhone 13 Pro Max 256GB Gold [A2484]", True),
-    ("iPhone 13 Pro Max", "iPhone 13 Pro Max 256GB Gold [A2484]", False),
-    ("iPhone 15 Pro", "iPhone 15 Pro Natural Titanium", False),
-    ("iPhone 15", "iPhone 15 Plus", True),
-    ("Galaxy Z Fold5", "Samsung Galaxy Z Fold 5 (SM-F946B)", False),
-    ("Galaxy S22+", "Galaxy S22", True),
-    ("Galaxy S22+", "Samsung Galaxy S22 Plus 5G", False),
-    ("Pixel 7", "Google Pixel 7a", True),
-    ("iPhone SE (2022)", "iPhone SE (3rd generation)", False),
-    ("iPhone 15", "", False),
-])
+@pytest.mark.parametrize(
+    ("device_model", "reported", "mismatch"),
+    [
+        ("iPhone 13", "iPhone 13 Pro Max 256GB Gold [A2484]", True),
+        ("iPhone 13 Pro Max", "iPhone 13 Pro Max 256GB Gold [A2484]", False),
+        ("iPhone 15 Pro", "iPhone 15 Pro Natural Titanium", False),
+        ("iPhone 15", "iPhone 15 Plus", True),
+        ("Galaxy Z Fold5", "Samsung Galaxy Z Fold 5 (SM-F946B)", False),
+        ("Galaxy S22+", "Galaxy S22", True),
+        ("Galaxy S22+", "Samsung Galaxy S22 Plus 5G", False),
+        ("Pixel 7", "Google Pixel 7a", True),
+        ("iPhone SE (2022)", "iPhone SE (3rd generation)", False),
+        ("iPhone 15", "", False),
+    ],
+)
 def test_it_compares_models_by_name_not_by_storage_colour_or_part_number(
-        db, device_model, reported, mismatch):
-    make = ("Samsung" if "Galaxy" in device_model
-            else "Google" if "Pixel" in device_model else "Apple")
+    db, device_model, reported, mismatch
+):
+    make = (
+        "Samsung" if "Galaxy" in device_model else "Google" if "Pixel" in device_model else "Apple"
+    )
     model = DeviceModelFactory(name=device_model, make__name=make, make__slug=make.lower())
     assert model_mismatch(model, reported) is mismatch
 
@@ -132,8 +165,12 @@ def test_an_answer_without_blacklist_data_is_unknown_not_clean(imei_service, mak
 def test_a_refusal_shows_the_services_reason_and_is_not_retried(imei_service, make_trade_in):
     imei = valid_imei()
     expect_check(imei_service, imei).respond_with_json(
-        {"message": "The given data was invalid.",
-         "errors": {"deviceId": ["Device ID is not valid for this service"]}}, status=422)
+        {
+            "message": "The given data was invalid.",
+            "errors": {"deviceId": ["Device ID is not valid for this service"]},
+        },
+        status=422,
+    )
 
     trade_in = make_trade_in(State.SUBMITTED, imei=imei)
 
@@ -167,7 +204,8 @@ def test_a_server_error_is_retried_and_the_retry_succeeds(imei_service, make_tra
 
 
 def test_a_timeout_leaves_the_check_pending_until_a_retry_gets_an_answer(
-        imei_service, make_trade_in, drain):
+    imei_service, make_trade_in, drain
+):
     imei = valid_imei()
 
     def slow(request):
@@ -178,8 +216,9 @@ def test_a_timeout_leaves_the_check_pending_until_a_retry_gets_an_answer(
     trade_in = make_trade_in(State.SUBMITTED, imei=imei)
 
     assert trade_in.imei_status == ImeiCheckStatus.PENDING
-    assert "did not answer within 0.5 s" in Event.objects.get(trade_in=trade_in,
-                                                               is_failure=True).note
+    assert (
+        "did not answer within 0.5 s" in Event.objects.get(trade_in=trade_in, is_failure=True).note
+    )
     imei_service.clear()
     expect_check(imei_service, imei).respond_with_json(answer(imei), status=201)
     make_due()
@@ -187,14 +226,22 @@ def test_a_timeout_leaves_the_check_pending_until_a_retry_gets_an_answer(
     assert refresh(trade_in).imei_status == ImeiCheckStatus.CLEAN
 
 
-@pytest.mark.parametrize(("body", "content_type", "says"), [
-    ("<html><body>Scheduled maintenance</body></html>", "text/html", "text/html instead of JSON"),
-    ('{"status": "successful", "properties": {', "application/json", "instead of JSON"),
-    ("[]", "application/json", "not an object"),
-    ('{"result": "ok"}', "application/json", "unexpected body"),
-])
+@pytest.mark.parametrize(
+    ("body", "content_type", "says"),
+    [
+        (
+            "<html><body>Scheduled maintenance</body></html>",
+            "text/html",
+            "text/html instead of JSON",
+        ),
+        ('{"status": "successful", "properties": {', "application/json", "instead of JSON"),
+        ("[]", "application/json", "not an object"),
+        ('{"result": "ok"}', "application/json", "unexpected body"),
+    ],
+)
 def test_garbage_changes_nothing_is_logged_and_retried_until_given_up(
-        imei_service, make_trade_in, settings, caplog, body, content_type, says):
+    imei_service, make_trade_in, settings, caplog, body, content_type, says
+):
     settings.SIDE_EFFECT_MAX_ATTEMPTS = 2
     imei = valid_imei()
     expect_check(imei_service, imei).respond_with_data(body, status=200, content_type=content_type)
@@ -218,7 +265,8 @@ def test_garbage_changes_nothing_is_logged_and_retried_until_given_up(
 def test_a_429_waits_as_long_as_the_service_asks(imei_service, make_trade_in):
     imei = valid_imei()
     expect_check(imei_service, imei).respond_with_json(
-        {"message": "Too Many Attempts."}, status=429, headers={"Retry-After": "600"})
+        {"message": "Too Many Attempts."}, status=429, headers={"Retry-After": "600"}
+    )
     before = timezone.now()
 
     trade_in = make_trade_in(State.SUBMITTED, imei=imei)
@@ -230,10 +278,12 @@ def test_a_429_waits_as_long_as_the_service_asks(imei_service, make_trade_in):
 
 
 def test_a_check_still_processing_is_fetched_later_not_bought_again(
-        imei_service, make_trade_in, drain):
+    imei_service, make_trade_in, drain
+):
     imei = valid_imei()
     expect_check(imei_service, imei).respond_with_json(
-        {**answer(imei, status="processing"), "id": "chk-77", "properties": []}, status=201)
+        {**answer(imei, status="processing"), "id": "chk-77", "properties": []}, status=201
+    )
     trade_in = make_trade_in(State.SUBMITTED, imei=imei)
     assert trade_in.imei_status == ImeiCheckStatus.PENDING
 
@@ -246,7 +296,8 @@ def test_a_check_still_processing_is_fetched_later_not_bought_again(
 
 
 def test_results_are_cached_per_imei_and_a_staff_rerun_asks_again(
-        imei_service, make_trade_in, staff, drain, settings):
+    imei_service, make_trade_in, staff, drain, settings
+):
     imei = valid_imei()
     expect_check(imei_service, imei).respond_with_json(answer(imei), status=201)
 

@@ -20,20 +20,34 @@ from workflows.tasks import poll_tracking
 PDF = b"%PDF-1.4\n% a carrier's label\n"
 CARRIER_REFUSAL = {
     "request_id": "aa3d8e8e-462b-4476-9618-72db7f7b7009",
-    "errors": [{"error_source": "carrier", "error_type": "validation",
-                "error_code": "invalid_address",
-                "message": "Invalid postal code 00000 for Chicago, IL"}],
+    "errors": [
+        {
+            "error_source": "carrier",
+            "error_type": "validation",
+            "error_code": "invalid_address",
+            "message": "Invalid postal code 00000 for Chicago, IL",
+        }
+    ],
 }
 
 
 def label_body(server, label_id: str = "se-392157963") -> dict:
     return {
-        "label_id": label_id, "status": "completed", "shipment_id": "se-1053748895",
-        "tracking_number": "9405511899223197428490", "is_return_label": True,
-        "carrier_id": "se-123", "carrier_code": "stamps_com", "service_code": "usps_priority_mail",
-        "voided": False, "label_format": "pdf", "label_layout": "4x6",
-        "label_download": {"pdf": server.url_for("/v1/downloads/10/label.pdf"),
-                           "href": server.url_for("/v1/downloads/10/label.pdf")},
+        "label_id": label_id,
+        "status": "completed",
+        "shipment_id": "se-1053748895",
+        "tracking_number": "9405511899223197428490",
+        "is_return_label": True,
+        "carrier_id": "se-123",
+        "carrier_code": "stamps_com",
+        "service_code": "usps_priority_mail",
+        "voided": False,
+        "label_format": "pdf",
+        "label_layout": "4x6",
+        "label_download": {
+            "pdf": server.url_for("/v1/downloads/10/label.pdf"),
+            "href": server.url_for("/v1/downloads/10/label.pdf"),
+        },
     }
 
 
@@ -42,21 +56,21 @@ def sells_labels(server, bodies: list) -> None:
 
     def buy(request):
         bodies.append(request.get_json())
-        return Response(json.dumps(label_body(server)), status=200,
-                        content_type="application/json")
+        return Response(json.dumps(label_body(server)), status=200, content_type="application/json")
 
-    server.expect_request("/v1/labels", method="POST",
-                          headers={"API-Key": "TEST_shipengine_key"}).respond_with_handler(buy)
+    server.expect_request(
+        "/v1/labels", method="POST", headers={"API-Key": "TEST_shipengine_key"}
+    ).respond_with_handler(buy)
     server.expect_request("/v1/downloads/10/label.pdf").respond_with_data(
-        PDF, content_type="application/pdf")
+        PDF, content_type="application/pdf"
+    )
 
 
 def label_posts(server) -> int:
     return sum(1 for r, _ in server.log if r.method == "POST" and r.path == "/v1/labels")
 
 
-def test_it_buys_a_return_label_from_the_buyer_to_the_warehouse(shipengine, make_trade_in,
-                                                                 client):
+def test_it_buys_a_return_label_from_the_buyer_to_the_warehouse(shipengine, make_trade_in, client):
     bodies: list = []
     sells_labels(shipengine, bodies)
 
@@ -64,11 +78,21 @@ def test_it_buys_a_return_label_from_the_buyer_to_the_warehouse(shipengine, make
 
     [body] = bodies
     shipment = body["shipment"]
-    assert shipment["ship_from"] | {"name": "Ada Buyer", "address_line1": "1 Main St",
-                                    "city_locality": "Chicago", "postal_code": "60601",
-                                    "country_code": "US"} == shipment["ship_from"]
+    assert (
+        shipment["ship_from"]
+        | {
+            "name": "Ada Buyer",
+            "address_line1": "1 Main St",
+            "city_locality": "Chicago",
+            "postal_code": "60601",
+            "country_code": "US",
+        }
+        == shipment["ship_from"]
+    )
     assert (shipment["ship_to"]["address_line1"], shipment["ship_to"]["postal_code"]) == (
-        "12 Market Street", "62701")
+        "12 Market Street",
+        "62701",
+    )
     assert shipment["packages"][0]["weight"] == {"value": 400, "unit": "gram"}
     assert (shipment["carrier_id"], shipment["service_code"]) == ("se-123", "usps_priority_mail")
     assert (body["is_return_label"], body["rma_number"]) == (True, trade_in.reference)
@@ -85,9 +109,11 @@ def test_it_buys_a_return_label_from_the_buyer_to_the_warehouse(shipengine, make
 
 
 def test_a_refused_address_shows_the_carriers_reason_and_staff_fix_it_and_retry(
-        shipengine, make_trade_in, staff, drain):
+    shipengine, make_trade_in, staff, drain
+):
     shipengine.expect_oneshot_request("/v1/labels", method="POST").respond_with_json(
-        CARRIER_REFUSAL, status=400)
+        CARRIER_REFUSAL, status=400
+    )
     trade_in = make_trade_in(State.ACCEPTED, postcode="00000")
 
     effect = SideEffect.objects.get(kind="shipping_label", trade_in=trade_in)
@@ -102,9 +128,17 @@ def test_a_refused_address_shows_the_carriers_reason_and_staff_fix_it_and_retry(
 
     bodies: list = []
     sells_labels(shipengine, bodies)
-    response = workflow(client, trade_in, "retry_label", address_line1="1 Main St",
-                        city="Chicago", region="IL", postcode="60602", country="us",
-                        buyer_phone="555 0100")
+    response = workflow(
+        client,
+        trade_in,
+        "retry_label",
+        address_line1="1 Main St",
+        city="Chicago",
+        region="IL",
+        postcode="60602",
+        country="us",
+        buyer_phone="555 0100",
+    )
     assert "the label is requested again" in response.content.decode()
     drain()
 
@@ -112,16 +146,25 @@ def test_a_refused_address_shows_the_carriers_reason_and_staff_fix_it_and_retry(
     assert refresh(trade_in).postcode == "60602"
     assert ShippingLabel.objects.filter(trade_in=trade_in).count() == 1
     assert len([m for m in mail.outbox if "shipping label" in m.subject]) == 1
-    assert Event.objects.filter(trade_in=trade_in, kind="label_retry", actor=staff,
-                                note__contains="corrected postcode").exists()
+    assert Event.objects.filter(
+        trade_in=trade_in, kind="label_retry", actor=staff, note__contains="corrected postcode"
+    ).exists()
 
 
 def test_retrying_the_label_with_a_bad_address_changes_nothing(shipengine, make_trade_in, staff):
     shipengine.expect_request("/v1/labels", method="POST").respond_with_json(
-        CARRIER_REFUSAL, status=400)
+        CARRIER_REFUSAL, status=400
+    )
     trade_in = make_trade_in(State.ACCEPTED)
-    response = workflow(staff_client(staff), trade_in, "retry_label", address_line1="",
-                        city="Chicago", postcode="60601", country="US")
+    response = workflow(
+        staff_client(staff),
+        trade_in,
+        "retry_label",
+        address_line1="",
+        city="Chicago",
+        postcode="60601",
+        country="US",
+    )
     assert "Street" in response.content.decode()
     with pytest.raises(InvalidInput, match="two-letter"):
         actions.shipping_label_retry(trade_in=trade_in, actor=staff, address={"country": "USA"})
@@ -131,15 +174,26 @@ def test_retrying_the_label_with_a_bad_address_changes_nothing(shipengine, make_
 
 def test_a_server_error_is_retried_and_the_retry_buys_one_label(shipengine, make_trade_in, drain):
     shipengine.expect_oneshot_request("/v1/labels", method="POST").respond_with_json(
-        {"request_id": "x", "errors": [{"error_source": "shipengine", "error_type": "system",
-                                        "error_code": "unspecified", "message": "Oops"}]},
-        status=500)
+        {
+            "request_id": "x",
+            "errors": [
+                {
+                    "error_source": "shipengine",
+                    "error_type": "system",
+                    "error_code": "unspecified",
+                    "message": "Oops",
+                }
+            ],
+        },
+        status=500,
+    )
     trade_in = make_trade_in(State.ACCEPTED)
     assert not ShippingLabel.objects.filter(trade_in=trade_in).exists()
     assert "HTTP 500" in Event.objects.get(trade_in=trade_in, is_failure=True).note
 
-    shipengine.expect_request(f"/v1/shipments/external_shipment_id/label-{trade_in.pk}") \
-        .respond_with_json({"request_id": "y", "errors": [{"message": "not found"}]}, status=404)
+    shipengine.expect_request(
+        f"/v1/shipments/external_shipment_id/label-{trade_in.pk}"
+    ).respond_with_json({"request_id": "y", "errors": [{"message": "not found"}]}, status=404)
     sells_labels(shipengine, [])
     make_due()
     drain()
@@ -149,22 +203,26 @@ def test_a_server_error_is_retried_and_the_retry_buys_one_label(shipengine, make
 
 
 def test_a_lost_answer_is_found_again_instead_of_buying_a_second_label(
-        shipengine, make_trade_in, drain):
+    shipengine, make_trade_in, drain
+):
     def slow(request):
         time.sleep(1.0)  # the label is bought, but the client stopped waiting after 0.5 s
         return Response(json.dumps(label_body(shipengine)), content_type="application/json")
 
     shipengine.expect_oneshot_request("/v1/labels", method="POST").respond_with_handler(slow)
     trade_in = make_trade_in(State.ACCEPTED)
-    assert "did not answer within 0.5 s" in Event.objects.get(trade_in=trade_in,
-                                                               is_failure=True).note
+    assert (
+        "did not answer within 0.5 s" in Event.objects.get(trade_in=trade_in, is_failure=True).note
+    )
 
-    shipengine.expect_request(f"/v1/shipments/external_shipment_id/label-{trade_in.pk}") \
-        .respond_with_json({"shipment_id": "se-1053748895", "external_shipment_id":
-                            f"label-{trade_in.pk}"})
-    shipengine.expect_request("/v1/labels", method="GET",
-                              query_string="shipment_id=se-1053748895").respond_with_json(
-        {"labels": [label_body(shipengine)], "total": 1, "page": 1, "pages": 1})
+    shipengine.expect_request(
+        f"/v1/shipments/external_shipment_id/label-{trade_in.pk}"
+    ).respond_with_json(
+        {"shipment_id": "se-1053748895", "external_shipment_id": f"label-{trade_in.pk}"}
+    )
+    shipengine.expect_request(
+        "/v1/labels", method="GET", query_string="shipment_id=se-1053748895"
+    ).respond_with_json({"labels": [label_body(shipengine)], "total": 1, "page": 1, "pages": 1})
     shipengine.expect_request("/v1/downloads/10/label.pdf").respond_with_data(PDF)
     make_due()
     drain()
@@ -180,7 +238,8 @@ def test_garbage_buys_nothing_we_store_and_is_retried(shipengine, make_trade_in,
         del body["label_download"]
     shipengine.expect_request("/v1/labels", method="POST").respond_with_json(body)
     shipengine.expect_request("/v1/downloads/10/label.pdf").respond_with_data(
-        "<html>Login</html>", content_type="text/html")
+        "<html>Login</html>", content_type="text/html"
+    )
 
     trade_in = make_trade_in(State.ACCEPTED)
 
@@ -194,21 +253,24 @@ def test_cancelling_voids_the_label_at_the_carrier(shipengine, make_trade_in, st
     sells_labels(shipengine, [])
     trade_in = make_trade_in(State.ACCEPTED)
     shipengine.expect_request("/v1/labels/se-392157963/void", method="PUT").respond_with_json(
-        {"approved": True, "message": "Request for refund submitted.  This label has been voided."})
+        {"approved": True, "message": "Request for refund submitted.  This label has been voided."}
+    )
 
     actions.trade_in_cancel(trade_in=trade_in, actor=staff, reason="Buyer kept the phone")
     drain()
 
     assert ShippingLabel.objects.get(trade_in=trade_in).voided_at is not None
-    assert Event.objects.filter(trade_in=trade_in, kind="void_label",
-                                note="Shipping label voided: se-392157963").exists()
+    assert Event.objects.filter(
+        trade_in=trade_in, kind="void_label", note="Shipping label voided: se-392157963"
+    ).exists()
 
 
 def test_a_refused_void_is_shown_and_the_label_stays(shipengine, make_trade_in, staff, drain):
     sells_labels(shipengine, [])
     trade_in = make_trade_in(State.ACCEPTED)
     shipengine.expect_request("/v1/labels/se-392157963/void", method="PUT").respond_with_json(
-        {"approved": False, "message": "Label already used", "reason_code": "label_already_used"})
+        {"approved": False, "message": "Label already used", "reason_code": "label_already_used"}
+    )
 
     actions.trade_in_cancel(trade_in=trade_in, actor=staff, reason="Never arrived")
     drain()
@@ -221,13 +283,25 @@ def test_a_refused_void_is_shown_and_the_label_stays(shipengine, make_trade_in, 
 
 def track(server, code: str, description: str, event: str = "") -> None:
     server.clear()
-    server.expect_request("/v1/labels/se-392157963/track").respond_with_json({
-        "tracking_number": "9405511899223197428490", "status_code": code,
-        "status_description": description, "carrier_status_code": "X",
-        "carrier_status_description": description.upper(),
-        "events": [{"occurred_at": "2026-11-20T12:32:00Z", "description": event,
-                    "city_locality": "CHICAGO", "state_province": "IL"}] if event else [],
-    })
+    server.expect_request("/v1/labels/se-392157963/track").respond_with_json(
+        {
+            "tracking_number": "9405511899223197428490",
+            "status_code": code,
+            "status_description": description,
+            "carrier_status_code": "X",
+            "carrier_status_description": description.upper(),
+            "events": [
+                {
+                    "occurred_at": "2026-11-20T12:32:00Z",
+                    "description": event,
+                    "city_locality": "CHICAGO",
+                    "state_province": "IL",
+                }
+            ]
+            if event
+            else [],
+        }
+    )
 
 
 def test_tracking_is_polled_and_each_change_goes_on_the_timeline(shipengine, make_trade_in):
@@ -237,14 +311,18 @@ def test_tracking_is_polled_and_each_change_goes_on_the_timeline(shipengine, mak
     track(shipengine, "IT", "In Transit", "Arrived at USPS Regional Facility")
     assert poll_tracking() == 1
     assert poll_tracking() == 0  # nothing new: no new timeline row
-    notes = list(Event.objects.filter(trade_in=trade_in, kind="tracking")
-                 .values_list("note", flat=True))
-    assert notes == ["Tracking 9405511899223197428490: In Transit: Arrived at USPS Regional "
-                     "Facility (CHICAGO, IL)"]
+    notes = list(
+        Event.objects.filter(trade_in=trade_in, kind="tracking").values_list("note", flat=True)
+    )
+    assert notes == [
+        "Tracking 9405511899223197428490: In Transit: Arrived at USPS Regional "
+        "Facility (CHICAGO, IL)"
+    ]
 
     shipengine.clear()
     shipengine.expect_request("/v1/labels/se-392157963/track").respond_with_data(
-        "<html>502 Bad Gateway</html>", status=502, content_type="text/html")
+        "<html>502 Bad Gateway</html>", status=502, content_type="text/html"
+    )
     poll_tracking()
     poll_tracking()
     assert Event.objects.filter(trade_in=trade_in, kind="tracking", is_failure=True).count() == 1
@@ -275,7 +353,8 @@ def test_a_slow_or_failing_carrier_stops_the_tracking_poll_early(shipengine, mak
     first, second = make_trade_in(State.ACCEPTED), make_trade_in(State.ACCEPTED)
     shipengine.clear()
     shipengine.expect_request("/v1/labels/se-392157963/track").respond_with_data(
-        "<html>503</html>", status=503, content_type="text/html")
+        "<html>503</html>", status=503, content_type="text/html"
+    )
     poll_tracking()
     assert sum("/track" in request.path for request, _ in shipengine.log) == 1
     asked_first = ShippingLabel.objects.filter(tracking_error__contains="503").get()

@@ -36,16 +36,27 @@ def settle(client: Client, payout) -> str:
 
 
 def stripe_event(type_: str, obj: dict, **extra) -> dict:
-    return {"id": f"evt_{uuid.uuid4().hex[:16]}", "object": "event", "type": type_,
-            "api_version": "2026-10-28.endive", "created": int(time.time()), "livemode": False,
-            "data": {"object": obj}, **extra}
+    return {
+        "id": f"evt_{uuid.uuid4().hex[:16]}",
+        "object": "event",
+        "type": type_,
+        "api_version": "2026-10-28.endive",
+        "created": int(time.time()),
+        "livemode": False,
+        "data": {"object": obj},
+        **extra,
+    }
 
 
 def webhook(event: dict | bytes, *, secret: str = WEBHOOK_SECRET, signature: str | None = None):
     payload = event if isinstance(event, bytes) else json.dumps(event).encode()
     header = signature if signature is not None else signed(payload, secret)
-    return Client().post("/webhooks/stripe/", data=payload, content_type="application/json",
-                         HTTP_STRIPE_SIGNATURE=header)
+    return Client().post(
+        "/webhooks/stripe/",
+        data=payload,
+        content_type="application/json",
+        HTTP_STRIPE_SIGNATURE=header,
+    )
 
 
 @pytest.fixture
@@ -61,13 +72,15 @@ def onboarded(stripe_server, trade_in, manager, drain, *, stripe_agrees: bool = 
     account_id = StripeAccount.objects.get(email=trade_in.buyer_email).account_id
     if stripe_agrees:
         stripe_server.finish_onboarding(account_id)
-    actions.stripe_account_update(account_id=account_id, payouts_enabled=True,
-                                  details_submitted=True)
+    actions.stripe_account_update(
+        account_id=account_id, payouts_enabled=True, details_submitted=True
+    )
     return account_id
 
 
 def test_it_onboards_the_buyer_then_pays_when_stripe_says_the_account_is_ready(
-        stripe_server, received_stripe, manager, drain, client):
+    stripe_server, received_stripe, manager, drain, client
+):
     trade_in = received_stripe()
     page = settle(staff_client(manager), trade_in.payout)
     assert "Stripe payout requested" in page
@@ -95,7 +108,10 @@ def test_it_onboards_the_buyer_then_pays_when_stripe_says_the_account_is_ready(
     [transfer] = stripe_server.transfers.values()
     assert payout.settlement_reference == transfer["id"]
     assert (transfer["amount"], transfer["currency"], transfer["destination"]) == (
-        30000, "usd", account.account_id)
+        30000,
+        "usd",
+        account.account_id,
+    )
     assert transfer["metadata"]["payout_id"] == str(payout.pk)
     assert stripe_server.transfers_for(f"payout-{payout.pk}") == 1
     assert mail.outbox[-1].subject.startswith("Your payment is on its way")
@@ -104,15 +120,21 @@ def test_it_onboards_the_buyer_then_pays_when_stripe_says_the_account_is_ready(
 
 
 def test_the_buyer_returning_from_stripe_records_the_account_without_a_webhook(
-        stripe_server, received_stripe, manager, drain, client):
+    stripe_server, received_stripe, manager, drain, client
+):
     trade_in = received_stripe()
     actions.payout_send_stripe(payout=trade_in.payout, actor=manager)
     drain()
     stripe_server.finish_onboarding(StripeAccount.objects.get().account_id)
 
-    done = reverse("buyer_portal:payout_setup_done",
-                   args=[client.get(links_in_last_mail()[0].replace("http://testserver", ""))
-                         .wsgi_request.resolver_match.kwargs["token"]])
+    done = reverse(
+        "buyer_portal:payout_setup_done",
+        args=[
+            client.get(
+                links_in_last_mail()[0].replace("http://testserver", "")
+            ).wsgi_request.resolver_match.kwargs["token"]
+        ],
+    )
     assert client.get(done).status_code == 302
     drain()
 
@@ -121,15 +143,17 @@ def test_the_buyer_returning_from_stripe_records_the_account_without_a_webhook(
 
 
 def test_a_dropped_answer_and_the_retry_pay_the_buyer_exactly_once(
-        stripe_server, received_stripe, manager, drain):
+    stripe_server, received_stripe, manager, drain
+):
     trade_in = received_stripe()
     actions.payout_send_stripe(payout=trade_in.payout, actor=manager)
     drain()
     account_id = StripeAccount.objects.get().account_id
     stripe_server.finish_onboarding(account_id)
     stripe_server.trouble = ["drop"]  # Stripe makes the transfer; its answer never arrives
-    actions.stripe_account_update(account_id=account_id, payouts_enabled=True,
-                                  details_submitted=True)
+    actions.stripe_account_update(
+        account_id=account_id, payouts_enabled=True, details_submitted=True
+    )
     drain()
 
     payout = refresh(trade_in.payout)
@@ -154,15 +178,17 @@ def test_a_dropped_answer_and_the_retry_pay_the_buyer_exactly_once(
 
 
 def test_the_webhook_settles_a_lost_answer_and_the_retry_then_pays_nothing(
-        stripe_server, received_stripe, manager, drain):
+    stripe_server, received_stripe, manager, drain
+):
     trade_in = received_stripe()
     actions.payout_send_stripe(payout=trade_in.payout, actor=manager)
     drain()
     account_id = StripeAccount.objects.get().account_id
     stripe_server.finish_onboarding(account_id)
     stripe_server.trouble = ["drop"]
-    actions.stripe_account_update(account_id=account_id, payouts_enabled=True,
-                                  details_submitted=True)
+    actions.stripe_account_update(
+        account_id=account_id, payouts_enabled=True, details_submitted=True
+    )
     drain()
     [transfer] = stripe_server.transfers.values()
 
@@ -177,15 +203,17 @@ def test_the_webhook_settles_a_lost_answer_and_the_retry_then_pays_nothing(
 
 
 def test_an_old_retry_asks_stripe_first_because_idempotency_keys_expire(
-        stripe_server, received_stripe, manager, drain):
+    stripe_server, received_stripe, manager, drain
+):
     trade_in = received_stripe()
     actions.payout_send_stripe(payout=trade_in.payout, actor=manager)
     drain()
     account_id = StripeAccount.objects.get().account_id
     stripe_server.finish_onboarding(account_id)
     stripe_server.trouble = ["drop"]
-    actions.stripe_account_update(account_id=account_id, payouts_enabled=True,
-                                  details_submitted=True)
+    actions.stripe_account_update(
+        account_id=account_id, payouts_enabled=True, details_submitted=True
+    )
     drain()
     stripe_server.saved.clear()  # a day later Stripe has forgotten the key
     effect = SideEffect.objects.get(kind="stripe_transfer")
@@ -198,7 +226,8 @@ def test_an_old_retry_asks_stripe_first_because_idempotency_keys_expire(
 
 
 def test_a_refused_transfer_fails_with_stripes_reason_and_a_retry_uses_a_new_key(
-        stripe_server, received_stripe, manager, drain):
+    stripe_server, received_stripe, manager, drain
+):
     trade_in = received_stripe()
     onboarded(stripe_server, trade_in, manager, drain, stripe_agrees=False)
     drain()
@@ -208,10 +237,15 @@ def test_a_refused_transfer_fails_with_stripes_reason_and_a_retry_uses_a_new_key
     assert "transfers capability" in payout.failure_reason
     assert "insufficient_capabilities" in payout.failure_reason
     assert SideEffect.objects.get(kind="stripe_transfer").status == SideEffectStatus.FAILED
-    assert Event.objects.filter(trade_in=trade_in, kind="payout_failed", is_failure=True,
-                                to_state=PayoutStatus.FAILED).exists()
-    assert "Try the Stripe transfer again" in staff_client(manager).get(
-        reverse("admin:workflows_payout_change", args=[payout.pk])).content.decode()
+    assert Event.objects.filter(
+        trade_in=trade_in, kind="payout_failed", is_failure=True, to_state=PayoutStatus.FAILED
+    ).exists()
+    assert (
+        "Try the Stripe transfer again"
+        in staff_client(manager)
+        .get(reverse("admin:workflows_payout_change", args=[payout.pk]))
+        .content.decode()
+    )
 
     stripe_server.finish_onboarding(StripeAccount.objects.get().account_id)
     settle(staff_client(manager), payout)
@@ -224,24 +258,38 @@ def test_a_refused_transfer_fails_with_stripes_reason_and_a_retry_uses_a_new_key
     assert len(stripe_server.transfers) == 1
 
 
-@pytest.mark.parametrize(("trouble", "says"), [
-    (("status", 500, b'{"error": {"type": "api_error", "message": "Something went wrong"}}'),
-     "HTTP 500"),
-    (("slow", 1.0), "did not answer"),
-    (("status", 200, b"<html><body>Bad gateway</body></html>"), "Invalid response body"),
-    (("status", 429, b'{"error": {"type": "invalid_request_error", "code": "rate_limit", '
-                     b'"message": "Too many requests"}}'), "slow down"),
-])
+@pytest.mark.parametrize(
+    ("trouble", "says"),
+    [
+        (
+            ("status", 500, b'{"error": {"type": "api_error", "message": "Something went wrong"}}'),
+            "HTTP 500",
+        ),
+        (("slow", 1.0), "did not answer"),
+        (("status", 200, b"<html><body>Bad gateway</body></html>"), "Invalid response body"),
+        (
+            (
+                "status",
+                429,
+                b'{"error": {"type": "invalid_request_error", "code": "rate_limit", '
+                b'"message": "Too many requests"}}',
+            ),
+            "slow down",
+        ),
+    ],
+)
 def test_no_answer_or_garbage_leaves_the_payout_pending_with_the_reason_until_a_retry(
-        stripe_server, received_stripe, manager, drain, trouble, says):
+    stripe_server, received_stripe, manager, drain, trouble, says
+):
     trade_in = received_stripe()
     actions.payout_send_stripe(payout=trade_in.payout, actor=manager)
     drain()
     account_id = StripeAccount.objects.get().account_id
     stripe_server.finish_onboarding(account_id)
     stripe_server.trouble = [trouble]
-    actions.stripe_account_update(account_id=account_id, payouts_enabled=True,
-                                  details_submitted=True)
+    actions.stripe_account_update(
+        account_id=account_id, payouts_enabled=True, details_submitted=True
+    )
     drain()
 
     payout = refresh(trade_in.payout)
@@ -255,24 +303,31 @@ def test_no_answer_or_garbage_leaves_the_payout_pending_with_the_reason_until_a_
 
 
 def test_only_a_manager_pays_and_only_after_the_device_arrived(
-        stripe_server, make_trade_in, staff, manager):
+    stripe_server, make_trade_in, staff, manager
+):
     accepted = make_trade_in(State.ACCEPTED, payout_method="stripe")
     with pytest.raises(TransitionRefused, match="after the device was received"):
         actions.payout_send_stripe(payout=accepted.payout, actor=manager)
     received = make_trade_in(State.RECEIVED, payout_method="stripe")
     with pytest.raises(TransitionRefused, match="Only a manager"):
         actions.payout_send_stripe(payout=received.payout, actor=staff)
-    assert not stripe_server.requests and not SideEffect.objects.filter(
-        kind__startswith="stripe").exists()
+    assert (
+        not stripe_server.requests
+        and not SideEffect.objects.filter(kind__startswith="stripe").exists()
+    )
 
 
 @pytest.mark.parametrize("forgery", ["wrong secret", "no header", "tampered body", "stale"])
 def test_a_webhook_that_stripe_did_not_sign_changes_nothing(
-        stripe_server, received_stripe, manager, drain, caplog, forgery):
+    stripe_server, received_stripe, manager, drain, caplog, forgery
+):
     trade_in = received_stripe()
     account_id = onboarded(stripe_server, trade_in, manager, drain)  # transfer is scheduled
-    payload = json.dumps(stripe_event("account.updated", {
-        "id": account_id, "object": "account", "payouts_enabled": False})).encode()
+    payload = json.dumps(
+        stripe_event(
+            "account.updated", {"id": account_id, "object": "account", "payouts_enabled": False}
+        )
+    ).encode()
     signature = {
         "wrong secret": signed(payload, "whsec_someone_else"),
         "no header": "",
@@ -290,7 +345,8 @@ def test_a_webhook_that_stripe_did_not_sign_changes_nothing(
 
 
 def test_unknown_duplicate_and_unreadable_events_are_logged_and_change_nothing(
-        db, stripe_server, caplog):
+    db, stripe_server, caplog
+):
     event = stripe_event("customer.created", {"id": "cus_1", "object": "customer"})
     with caplog.at_level(logging.INFO, logger="workflows"):
         assert webhook(event).json()["outcome"] == "ignored: unknown type"
@@ -300,46 +356,65 @@ def test_unknown_duplicate_and_unreadable_events_are_logged_and_change_nothing(
 
     assert webhook(b"not json at all").status_code == 400
     assert webhook({"id": "evt_x", "type": "account.updated"}).status_code == 400  # no data
-    assert webhook(stripe_event("account.updated", {"id": "acct_stranger"})).json()[
-        "outcome"] == "ignored: not one of our accounts"
+    assert (
+        webhook(stripe_event("account.updated", {"id": "acct_stranger"})).json()["outcome"]
+        == "ignored: not one of our accounts"
+    )
     assert Client().get("/webhooks/stripe/").status_code == 405
 
 
 def test_a_reversed_transfer_and_the_buyers_bank_show_on_the_payout(
-        stripe_server, received_stripe, manager, drain):
+    stripe_server, received_stripe, manager, drain
+):
     trade_in = received_stripe()
     account_id = onboarded(stripe_server, trade_in, manager, drain)
     drain()
     [transfer] = stripe_server.transfers.values()
 
-    webhook(stripe_event("payout.failed", {"id": "po_1", "object": "payout",
-                                           "failure_code": "account_closed",
-                                           "failure_message": "The bank account has been closed"},
-                         account=account_id))
+    webhook(
+        stripe_event(
+            "payout.failed",
+            {
+                "id": "po_1",
+                "object": "payout",
+                "failure_code": "account_closed",
+                "failure_message": "The bank account has been closed",
+            },
+            account=account_id,
+        )
+    )
     payout = refresh(trade_in.payout)
     assert (payout.status, payout.provider_status) == (PayoutStatus.SETTLED, "failed")
-    assert Event.objects.filter(trade_in=trade_in, kind="payout_bank", is_failure=True,
-                                note__contains="bank account has been closed").exists()
+    assert Event.objects.filter(
+        trade_in=trade_in,
+        kind="payout_bank",
+        is_failure=True,
+        note__contains="bank account has been closed",
+    ).exists()
     webhook(stripe_event("payout.paid", {"id": "po_2", "object": "payout"}, account=account_id))
     assert refresh(payout).provider_status == "paid"
 
-    webhook(stripe_event("transfer.reversed", {**transfer, "amount_reversed": 30000,
-                                               "reversed": True}))
+    webhook(
+        stripe_event("transfer.reversed", {**transfer, "amount_reversed": 30000, "reversed": True})
+    )
     payout = refresh(payout)
     assert (payout.status, payout.provider_status) == (PayoutStatus.REVERSED, "reversed")
-    assert Event.objects.filter(trade_in=trade_in, kind="payout_reversed", is_failure=True,
-                                note__contains="300").exists()
+    assert Event.objects.filter(
+        trade_in=trade_in, kind="payout_reversed", is_failure=True, note__contains="300"
+    ).exists()
 
 
 def test_without_stripe_the_demo_runs_the_same_steps_and_moves_no_money(
-        received_stripe, manager, drain, client):
+    received_stripe, manager, drain, client
+):
     trade_in = received_stripe()
     settle(staff_client(manager), trade_in.payout)
     drain()
     message = mail.outbox[-1]
     assert "Demo shop" in message.body
     setup = [u for u in links_in_last_mail() if "/payout-setup/" in u][0].replace(
-        "http://testserver", "")
+        "http://testserver", ""
+    )
 
     demo = client.get(setup)
     assert demo.status_code == 302 and demo["Location"].endswith("/demo/")

@@ -92,8 +92,9 @@ def enqueue(*side_effect_ids: int) -> None:
             task_name=f"side-effects-{side_effect_ids[0]}-{len(side_effect_ids)}",
         )
     except Exception:  # the broker is down: the periodic sweep will pick the rows up
-        log.exception("could not enqueue side effects %s; the sweep will retry them",
-                      side_effect_ids)
+        log.exception(
+            "could not enqueue side effects %s; the sweep will retry them", side_effect_ids
+        )
 
 
 def lock_trade_in(trade_in: TradeIn) -> TradeIn:

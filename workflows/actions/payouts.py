@@ -45,21 +45,31 @@ def _settle(payout: Payout, actor: Actor, reference: str) -> Payout:
     payout.settlement_reference = reference
     payout.settled_by = None if isinstance(actor, str) else actor
     payout.save()
-    record_event(payout.trade_in, kind="payout_settled", actor=actor,
-                 note=f"{payout.amount} {payout.currency} by {payout.get_method_display()}: {reference}")
+    record_event(
+        payout.trade_in,
+        kind="payout_settled",
+        actor=actor,
+        note=f"{payout.amount} {payout.currency} by {payout.get_method_display()}: {reference}",
+    )
     trade_in_close(trade_in=payout.trade_in, actor=actor)
     return payout
 
 
 @transaction.atomic
-def payout_settle_check(*, payout: Payout, actor: Actor, check_number: str, check_date: date) -> Payout:
+def payout_settle_check(
+    *, payout: Payout, actor: Actor, check_number: str, check_date: date
+) -> Payout:
     payout = _lock_for_settling(payout, actor, PayoutMethod.CHECK)
     check_number = check_number.strip()
     if not check_number:
         raise InvalidInput(_("Enter the check number."))
     payout = _settle(payout, actor, f"check {check_number} dated {check_date:%Y-%m-%d}")
-    schedule("email", key=f"email:payout-sent:{payout.pk}", trade_in=payout.trade_in,
-             template="payout_sent")
+    schedule(
+        "email",
+        key=f"email:payout-sent:{payout.pk}",
+        trade_in=payout.trade_in,
+        template="payout_sent",
+    )
     return payout
 
 
@@ -71,12 +81,21 @@ def payout_issue_store_credit(*, payout: Payout, actor: Actor) -> StoreCredit:
         if not StoreCredit.objects.filter(code=code).exists():
             break
     credit = StoreCredit.objects.create(
-        code=code, payout=payout, amount=payout.amount, balance=payout.amount,
-        currency=payout.currency, email=payout.trade_in.buyer_email,
+        code=code,
+        payout=payout,
+        amount=payout.amount,
+        balance=payout.amount,
+        currency=payout.currency,
+        email=payout.trade_in.buyer_email,
     )
     _settle(payout, actor, code)
-    schedule("email", key=f"email:store-credit:{payout.pk}", trade_in=payout.trade_in,
-             template="store_credit", store_credit_id=credit.pk)
+    schedule(
+        "email",
+        key=f"email:store-credit:{payout.pk}",
+        trade_in=payout.trade_in,
+        template="store_credit",
+        store_credit_id=credit.pk,
+    )
     return credit
 
 
@@ -93,8 +112,12 @@ def return_case_resolve(
     case.resolution = resolution
     case.resolution_note = note.strip()
     case.save()
-    record_event(case.trade_in, kind="return_resolved", actor=actor,
-                 note=f"{case.get_resolution_display()}" + (f": {note}" if note else ""))
+    record_event(
+        case.trade_in,
+        kind="return_resolved",
+        actor=actor,
+        note=f"{case.get_resolution_display()}" + (f": {note}" if note else ""),
+    )
     return case
 
 
@@ -110,5 +133,3 @@ def return_case_reject(*, case: ReturnCase, actor: Actor, note: str) -> ReturnCa
     case.save()
     record_event(case.trade_in, kind="return_rejected", actor=actor, note=note)
     return case
-
-

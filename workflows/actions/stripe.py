@@ -52,13 +52,19 @@ def ready_account(email: str) -> StripeAccount | None:
 
 
 def schedule_transfer(payout: Payout, *, again: bool = False) -> SideEffect:
-    effect = schedule("stripe_transfer", key=f"stripe-transfer:{payout.pk}:{payout.attempt}",
-                      trade_in=payout.trade_in, payout_id=payout.pk, attempt=payout.attempt)
+    effect = schedule(
+        "stripe_transfer",
+        key=f"stripe-transfer:{payout.pk}:{payout.attempt}",
+        trade_in=payout.trade_in,
+        payout_id=payout.pk,
+        attempt=payout.attempt,
+    )
     if again and effect.status == SideEffectStatus.FAILED:
         # It gave up after Stripe did not answer. The same key is reused, so Stripe replays a
         # transfer that did go through instead of making a second one.
         SideEffect.objects.filter(pk=effect.pk).update(
-            status=SideEffectStatus.PENDING, next_attempt_at=timezone.now())
+            status=SideEffectStatus.PENDING, next_attempt_at=timezone.now()
+        )
         run_after_commit(effect.pk)
     return effect
 
@@ -77,12 +83,22 @@ def payout_send_stripe(*, payout: Payout, actor: Actor) -> Payout:
     if ready_account(trade_in.buyer_email):
         schedule_transfer(payout, again=True)
         note = _("Stripe transfer of %(amount)s %(currency)s requested") % {
-            "amount": payout.amount, "currency": payout.currency}
+            "amount": payout.amount,
+            "currency": payout.currency,
+        }
     else:
-        event = record_event(trade_in, kind="payout_requested", actor=actor,
-                             note=_("Waiting for the buyer to set up Stripe payouts"))
-        schedule("stripe_onboarding", key=f"stripe-onboarding:{payout.pk}:{event.pk}",
-                 trade_in=trade_in, payout_id=payout.pk)
+        event = record_event(
+            trade_in,
+            kind="payout_requested",
+            actor=actor,
+            note=_("Waiting for the buyer to set up Stripe payouts"),
+        )
+        schedule(
+            "stripe_onboarding",
+            key=f"stripe-onboarding:{payout.pk}:{event.pk}",
+            trade_in=trade_in,
+            payout_id=payout.pk,
+        )
         return payout
     record_event(trade_in, kind="payout_requested", actor=actor, note=note)
     return payout
@@ -98,15 +114,24 @@ def payout_settle_stripe(*, payout: Payout, transfer_id: str, account_id: str) -
         return payout  # the webhook and the answer both told us
     if not can_proceed(payout.settle) or trade_in.state != State.RECEIVED:
         # Money left for a payout that was declined meanwhile: a person must reverse it.
-        record_event(trade_in, kind="payout_settled", actor=SYSTEM, is_failure=True, note=_(
-            "Stripe transfer %(id)s went out but the payout is %(status)s: reverse it in Stripe."
-        ) % {"id": transfer_id, "status": payout.get_status_display().lower()})
+        record_event(
+            trade_in,
+            kind="payout_settled",
+            actor=SYSTEM,
+            is_failure=True,
+            note=_(
+                "Stripe transfer %(id)s went out but the payout is %(status)s: "
+                "reverse it in Stripe."
+            )
+            % {"id": transfer_id, "status": payout.get_status_display().lower()},
+        )
         return payout
     payout.stripe_account = account_id
     payout.provider_status = "transfer_created"
     payout = _settle(payout, SYSTEM, transfer_id)
-    schedule("email", key=f"email:payout-sent:{payout.pk}", trade_in=trade_in,
-             template="payout_sent")
+    schedule(
+        "email", key=f"email:payout-sent:{payout.pk}", trade_in=trade_in, template="payout_sent"
+    )
     return payout
 
 
@@ -119,14 +144,22 @@ def payout_stripe_refused(*, payout: Payout, reason: str) -> Payout:
         payout.fail()
         payout.failure_reason = reason[:2000]
         payout.save()
-        record_event(payout.trade_in, kind="payout_failed", actor=SYSTEM, is_failure=True,
-                     from_state=PayoutStatus.PENDING, to_state=PayoutStatus.FAILED, note=reason)
+        record_event(
+            payout.trade_in,
+            kind="payout_failed",
+            actor=SYSTEM,
+            is_failure=True,
+            from_state=PayoutStatus.PENDING,
+            to_state=PayoutStatus.FAILED,
+            note=reason,
+        )
     return payout
 
 
 @transaction.atomic
-def stripe_account_update(*, account_id: str, payouts_enabled: bool,
-                          details_submitted: bool) -> StripeAccount | None:
+def stripe_account_update(
+    *, account_id: str, payouts_enabled: bool, details_submitted: bool
+) -> StripeAccount | None:
     """Record what Stripe says of a connected account. When it can first be paid, the
     payouts a manager already asked for go out."""
     # Stripe's redirect and its webhook may both report the same change at once.
@@ -141,13 +174,19 @@ def stripe_account_update(*, account_id: str, payouts_enabled: bool,
     account.save()
     if became_ready:
         waiting = Payout.objects.filter(
-            method=PayoutMethod.STRIPE, status=PayoutStatus.PENDING,
-            transfer_requested_at__isnull=False, trade_in__state=State.RECEIVED,
+            method=PayoutMethod.STRIPE,
+            status=PayoutStatus.PENDING,
+            transfer_requested_at__isnull=False,
+            trade_in__state=State.RECEIVED,
             trade_in__buyer_email__iexact=account.email,
         ).select_related("trade_in")
         for payout in waiting:
-            record_event(payout.trade_in, kind="stripe_onboarded", actor=SYSTEM,
-                         note=_("The buyer finished Stripe onboarding (%s)") % account_id)
+            record_event(
+                payout.trade_in,
+                kind="stripe_onboarded",
+                actor=SYSTEM,
+                note=_("The buyer finished Stripe onboarding (%s)") % account_id,
+            )
             schedule_transfer(payout)
     return account
 
@@ -155,7 +194,8 @@ def stripe_account_update(*, account_id: str, payouts_enabled: bool,
 # --- webhooks ------------------------------------------------------------------------------------
 def _on_account_updated(event: dict[str, Any], obj: dict[str, Any]) -> str:
     account = stripe_account_update(
-        account_id=str(obj.get("id", "")), payouts_enabled=bool(obj.get("payouts_enabled")),
+        account_id=str(obj.get("id", "")),
+        payouts_enabled=bool(obj.get("payouts_enabled")),
         details_submitted=bool(obj.get("details_submitted")),
     )
     if account is None:
@@ -168,8 +208,11 @@ def _payout_from_metadata(obj: dict[str, Any]) -> Payout | None:
     payout_id = str((obj.get("metadata") or {}).get("payout_id", ""))
     if not payout_id.isdigit():
         return None
-    return Payout.objects.filter(pk=int(payout_id), method=PayoutMethod.STRIPE) \
-        .select_related("trade_in").first()
+    return (
+        Payout.objects.filter(pk=int(payout_id), method=PayoutMethod.STRIPE)
+        .select_related("trade_in")
+        .first()
+    )
 
 
 def _on_transfer_created(event: dict[str, Any], obj: dict[str, Any]) -> str:
@@ -178,24 +221,35 @@ def _on_transfer_created(event: dict[str, Any], obj: dict[str, Any]) -> str:
         return "ignored: no payout of ours"
     if payout.status == PayoutStatus.SETTLED and payout.settlement_reference != obj.get("id"):
         # A second transfer for one payout: the buyer was paid twice. Say it loudly.
-        record_event(payout.trade_in, kind="payout_settled", actor=SYSTEM, is_failure=True,
-                     note=_("Stripe reports transfer %(new)s, but this payout was already paid "
-                            "by %(old)s: reverse one of them in Stripe.")
-                     % {"new": obj.get("id"), "old": payout.settlement_reference})
+        record_event(
+            payout.trade_in,
+            kind="payout_settled",
+            actor=SYSTEM,
+            is_failure=True,
+            note=_(
+                "Stripe reports transfer %(new)s, but this payout was already paid "
+                "by %(old)s: reverse one of them in Stripe."
+            )
+            % {"new": obj.get("id"), "old": payout.settlement_reference},
+        )
         return f"payout {payout.pk}: second transfer {obj.get('id')}"
     if payout.status == PayoutStatus.SETTLED:
         return f"payout {payout.pk} already settled"
     if payout.status != PayoutStatus.PENDING:
         return f"ignored: payout {payout.pk} is {payout.status}"
-    payout_settle_stripe(payout=payout, transfer_id=str(obj.get("id")),
-                         account_id=str(obj.get("destination") or ""))
+    payout_settle_stripe(
+        payout=payout, transfer_id=str(obj.get("id")), account_id=str(obj.get("destination") or "")
+    )
     return f"payout {payout.pk} settled by the webhook"
 
 
 def _on_transfer_reversed(event: dict[str, Any], obj: dict[str, Any]) -> str:
     transfer_id = str(obj.get("id", ""))
-    payout = Payout.objects.filter(method=PayoutMethod.STRIPE, settlement_reference=transfer_id) \
-        .select_related("trade_in").first()
+    payout = (
+        Payout.objects.filter(method=PayoutMethod.STRIPE, settlement_reference=transfer_id)
+        .select_related("trade_in")
+        .first()
+    )
     if payout is None:
         return "ignored: no payout of ours"
     payout = _lock(payout)
@@ -208,10 +262,21 @@ def _on_transfer_reversed(event: dict[str, Any], obj: dict[str, Any]) -> str:
         payout.provider_status = "reversed"
         payout.save()
     divisor = 1 if payout.currency.lower() in payments.ZERO_DECIMAL else 100
-    record_event(payout.trade_in, kind="payout_reversed", actor=SYSTEM, is_failure=True, note=_(
-        "Stripe reversed %(amount)s %(currency)s of transfer %(id)s: the buyer was not paid that."
-    ) % {"amount": Decimal(reversed_minor) / divisor, "currency": payout.currency,
-         "id": transfer_id})
+    record_event(
+        payout.trade_in,
+        kind="payout_reversed",
+        actor=SYSTEM,
+        is_failure=True,
+        note=_(
+            "Stripe reversed %(amount)s %(currency)s of transfer %(id)s: "
+            "the buyer was not paid that."
+        )
+        % {
+            "amount": Decimal(reversed_minor) / divisor,
+            "currency": payout.currency,
+            "id": transfer_id,
+        },
+    )
     return f"payout {payout.pk}: {'reversed' if whole else 'partly reversed'}"
 
 
@@ -219,19 +284,33 @@ def _on_connected_payout(event: dict[str, Any], obj: dict[str, Any]) -> str:
     """payout.paid / payout.failed on a buyer's account: their bank got the money, or not."""
     account = str(event.get("account") or "")
     paid = event["type"] == "payout.paid"
-    payouts = list(Payout.objects.filter(
-        method=PayoutMethod.STRIPE, status=PayoutStatus.SETTLED, stripe_account=account,
-        provider_status__in=["transfer_created", "failed"]).select_related("trade_in"))
+    payouts = list(
+        Payout.objects.filter(
+            method=PayoutMethod.STRIPE,
+            status=PayoutStatus.SETTLED,
+            stripe_account=account,
+            provider_status__in=["transfer_created", "failed"],
+        ).select_related("trade_in")
+    )
     if not account or not payouts:
         return "ignored: no settled payout to this account"
     reason = str(obj.get("failure_message") or obj.get("failure_code") or "")
     for payout in map(_lock, payouts):
         payout.provider_status = "paid" if paid else "failed"
         payout.save(update_fields=["provider_status"])
-        record_event(payout.trade_in, kind="payout_bank", actor=SYSTEM, is_failure=not paid,
-                     note=_("Stripe paid the money out to the buyer's bank.") if paid else
-                     _("Stripe could not pay the buyer's bank: %s. The buyer must fix their "
-                       "bank details in Stripe.") % (reason or _("no reason given")))
+        record_event(
+            payout.trade_in,
+            kind="payout_bank",
+            actor=SYSTEM,
+            is_failure=not paid,
+            note=_("Stripe paid the money out to the buyer's bank.")
+            if paid
+            else _(
+                "Stripe could not pay the buyer's bank: %s. The buyer must fix their "
+                "bank details in Stripe."
+            )
+            % (reason or _("no reason given")),
+        )
     return f"{len(payouts)} payout(s) {'paid' if paid else 'failed'} at the bank"
 
 
@@ -250,8 +329,10 @@ def stripe_event_apply(*, event: dict[str, Any]) -> str:
     try:
         with transaction.atomic():
             record = StripeEvent.objects.create(
-                event_id=event["id"], type=event["type"][:80],
-                account=str(event.get("account") or "")[:40])
+                event_id=event["id"],
+                type=event["type"][:80],
+                account=str(event.get("account") or "")[:40],
+            )
     except IntegrityError:
         return "duplicate: already handled"
     handler = WEBHOOK_HANDLERS.get(event["type"])

@@ -81,7 +81,8 @@ def trade_in_submit(*, submission: Submission, submission_key: str) -> TradeIn:
     """Create a trade-in from the buyer form. The same key twice (a double tap) gives one row."""
     imei = _validate(submission)
     fields = {
-        name: getattr(submission, name).strip() if isinstance(getattr(submission, name), str)
+        name: getattr(submission, name).strip()
+        if isinstance(getattr(submission, name), str)
         else getattr(submission, name)
         for name in Submission.__dataclass_fields__
     }
@@ -97,11 +98,16 @@ def trade_in_submit(*, submission: Submission, submission_key: str) -> TradeIn:
             trade_in.save(update_fields=["reference"])
             record_event(trade_in, kind="submitted", actor=BUYER, to_state=State.SUBMITTED)
             _schedule_imei_check(trade_in)
-            schedule("email", key=f"email:received:{trade_in.pk}", trade_in=trade_in,
-                     template="received")
+            schedule(
+                "email", key=f"email:received:{trade_in.pk}", trade_in=trade_in, template="received"
+            )
             if settings.STAFF_NOTIFY_EMAIL:
-                schedule("email", key=f"email:staff-new:{trade_in.pk}", trade_in=trade_in,
-                         template="staff_new_submission")
+                schedule(
+                    "email",
+                    key=f"email:staff-new:{trade_in.pk}",
+                    trade_in=trade_in,
+                    template="staff_new_submission",
+                )
     except IntegrityError:
         # The same key was submitted before (a double tap): that trade-in is the answer. The
         # unique key decides, so two taps racing each other also make one trade-in.
@@ -114,8 +120,13 @@ def _schedule_imei_check(trade_in: TradeIn, *, force: bool = False) -> ImeiCheck
     check = ImeiCheck.objects.create(trade_in=trade_in, imei=trade_in.imei)
     if trade_in.imei_status != check.status:  # a re-run: the queue shows "pending" again
         TradeIn.objects.filter(pk=trade_in.pk).update(imei_status=check.status)
-    schedule("imei_check", key=f"imei-check:{check.pk}", trade_in=trade_in, check_id=check.pk,
-             force=force)
+    schedule(
+        "imei_check",
+        key=f"imei-check:{check.pk}",
+        trade_in=trade_in,
+        check_id=check.pk,
+        force=force,
+    )
     return check
 
 
@@ -124,9 +135,9 @@ def imei_check_rerun(*, trade_in: TradeIn, actor: Actor) -> ImeiCheck:
     """Staff asks for a fresh IMEI check (e.g. after the service was down)."""
     trade_in = lock_trade_in(trade_in)
     if trade_in.state not in (State.SUBMITTED, State.QUOTED, State.DECLINED, State.EXPIRED):
-        raise TransitionRefused(_("The IMEI check can only be re-run before the offer is accepted."))
+        raise TransitionRefused(
+            _("The IMEI check can only be re-run before the offer is accepted.")
+        )
     check = _schedule_imei_check(trade_in, force=True)
     record_event(trade_in, kind="imei_check_requested", actor=actor, note="Re-run requested")
     return check
-
-

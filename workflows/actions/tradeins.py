@@ -48,8 +48,14 @@ def _transition(
     before = trade_in.state
     getattr(trade_in, name)()
     trade_in.save()
-    return record_event(trade_in, kind=kind or name, actor=actor, from_state=before,
-                        to_state=trade_in.state, note=note)
+    return record_event(
+        trade_in,
+        kind=kind or name,
+        actor=actor,
+        from_state=before,
+        to_state=trade_in.state,
+        note=note,
+    )
 
 
 def _lock_product(product_id: int) -> Product:
@@ -111,15 +117,19 @@ def trade_in_quote(
         problem = ", ".join(check.red_flags) or _("check inconclusive (%s)") % check.status
         if not override_reason:
             raise TransitionRefused(
-                _("The IMEI check raised a red flag (%s). Only a manager can quote it, "
-                  "with a written reason.") % problem
+                _(
+                    "The IMEI check raised a red flag (%s). Only a manager can quote it, "
+                    "with a written reason."
+                )
+                % problem
             )
         if isinstance(actor, str) or not actor.has_perm("workflows.override_red_flag"):
             raise TransitionRefused(_("Only a manager can override a red flag."))
         trade_in.red_flag_override_reason = override_reason
         trade_in.red_flag_override_by = actor
-        record_event(trade_in, kind="red_flag_override", actor=actor,
-                     note=f"{problem}: {override_reason}")
+        record_event(
+            trade_in, kind="red_flag_override", actor=actor, note=f"{problem}: {override_reason}"
+        )
 
     is_counter = trade_in.quotes.exists()
     trade_in.offer_amount = value
@@ -131,10 +141,20 @@ def trade_in_quote(
         note=note.strip(),
         sent_by=actor,
     )
-    _transition(trade_in, "quote", actor=actor, kind="counter_quoted" if is_counter else "quoted",
-                note=f"{value} {settings.CURRENCY}, valid {valid_days} days")
-    schedule("email", key=f"email:quote:{quote.pk}", trade_in=trade_in,
-             template="counter_quote" if is_counter else "quote", quote_id=quote.pk)
+    _transition(
+        trade_in,
+        "quote",
+        actor=actor,
+        kind="counter_quoted" if is_counter else "quoted",
+        note=f"{value} {settings.CURRENCY}, valid {valid_days} days",
+    )
+    schedule(
+        "email",
+        key=f"email:quote:{quote.pk}",
+        trade_in=trade_in,
+        template="counter_quote" if is_counter else "quote",
+        quote_id=quote.pk,
+    )
     return quote
 
 
@@ -151,19 +171,27 @@ def trade_in_accept(*, quote: Quote, actor: Actor = BUYER) -> TradeIn:
 
     _change_stock(trade_in.product_id, +1)
     Unit.objects.create(
-        product_id=trade_in.product_id, imei=trade_in.imei, status=UnitStatus.RECEIVED,
+        product_id=trade_in.product_id,
+        imei=trade_in.imei,
+        status=UnitStatus.RECEIVED,
         trade_in=trade_in,
     )
     Payout.objects.create(
-        trade_in=trade_in, amount=quote.amount, currency=quote.currency,
+        trade_in=trade_in,
+        amount=quote.amount,
+        currency=quote.currency,
         method=trade_in.payout_method,
     )
     quote.responded_at = timezone.now()
     quote.save(update_fields=["responded_at"])
     _transition(trade_in, "accept", actor=actor, note=f"{quote.amount} {quote.currency}")
     if wants_pickup(trade_in):
-        schedule("email", key=f"email:accepted:{trade_in.pk}", trade_in=trade_in,
-                 template="accepted_pickup")
+        schedule(
+            "email",
+            key=f"email:accepted:{trade_in.pk}",
+            trade_in=trade_in,
+            template="accepted_pickup",
+        )
     else:
         schedule("shipping_label", key=f"label:{trade_in.pk}", trade_in=trade_in)
     return trade_in
@@ -199,7 +227,9 @@ def trade_in_expire(*, trade_in: TradeIn) -> TradeIn:
     quote = trade_in.latest_quote()
     if quote is None or not quote.is_lapsed:
         raise TransitionRefused(_("The quote for %s has not lapsed.") % trade_in)
-    _transition(trade_in, "expire", actor=SYSTEM, note=f"quote lapsed {quote.valid_until:%Y-%m-%d %H:%M}")
+    _transition(
+        trade_in, "expire", actor=SYSTEM, note=f"quote lapsed {quote.valid_until:%Y-%m-%d %H:%M}"
+    )
     return trade_in
 
 
@@ -226,8 +256,7 @@ def trade_in_cancel(*, trade_in: TradeIn, actor: Actor, reason: str) -> TradeIn:
     _transition(trade_in, "cancel", actor=actor, note=reason)
     if trade_in.labels.filter(voided_at__isnull=True).exists():
         schedule("void_label", key=f"void-label:{trade_in.pk}", trade_in=trade_in)
-    schedule("email", key=f"email:cancelled:{trade_in.pk}", trade_in=trade_in,
-             template="cancelled")
+    schedule("email", key=f"email:cancelled:{trade_in.pk}", trade_in=trade_in, template="cancelled")
     return trade_in
 
 
@@ -252,7 +281,9 @@ def trade_in_receive(
     unit.intake_notes = notes.strip()
     unit.graded_at = timezone.now()
     unit.save()
-    _transition(trade_in, "receive", actor=actor, note=f"grade {grade}" + (f": {notes}" if notes else ""))
+    _transition(
+        trade_in, "receive", actor=actor, note=f"grade {grade}" + (f": {notes}" if notes else "")
+    )
     return trade_in
 
 
@@ -272,8 +303,7 @@ def trade_in_reroute(*, trade_in: TradeIn, actor: Actor, reason: str) -> ReturnC
     payout.save()
     case = ReturnCase.objects.create(trade_in=trade_in, unit=unit, reason=reason, opened_by=actor)
     _transition(trade_in, "reroute", actor=actor, note=reason)
-    schedule("email", key=f"email:rerouted:{trade_in.pk}", trade_in=trade_in,
-             template="rerouted")
+    schedule("email", key=f"email:rerouted:{trade_in.pk}", trade_in=trade_in, template="rerouted")
     return case
 
 
@@ -285,8 +315,16 @@ def trade_in_close(*, trade_in: TradeIn, actor: Actor) -> TradeIn:
 
 # Buyer details staff may correct (a typo in the address before the label is made).
 EDITABLE_DETAILS = (
-    "buyer_name", "buyer_email", "buyer_phone", "fulfilment", "address_line1", "address_line2",
-    "city", "region", "postcode", "country",
+    "buyer_name",
+    "buyer_email",
+    "buyer_phone",
+    "fulfilment",
+    "address_line1",
+    "address_line2",
+    "city",
+    "region",
+    "postcode",
+    "country",
 )
 
 
@@ -295,7 +333,9 @@ def trade_in_update_details(*, trade_in: TradeIn, actor: Actor, changes: dict[st
     """Staff correct the buyer's contact or address; the timeline says what changed."""
     unknown = set(changes) - set(EDITABLE_DETAILS)
     if unknown:
-        raise InvalidInput(_("These fields cannot be changed here: %s") % ", ".join(sorted(unknown)))
+        raise InvalidInput(
+            _("These fields cannot be changed here: %s") % ", ".join(sorted(unknown))
+        )
     trade_in = lock_trade_in(trade_in)
     changed = {k: v for k, v in changes.items() if getattr(trade_in, k) != v}
     if not changed:
@@ -303,8 +343,12 @@ def trade_in_update_details(*, trade_in: TradeIn, actor: Actor, changes: dict[st
     for name, value in changed.items():
         setattr(trade_in, name, value)
     trade_in.save(update_fields=[*changed, "updated_at"])
-    record_event(trade_in, kind="details_changed", actor=actor,
-                 note="Changed " + ", ".join(name.replace("_", " ") for name in changed))
+    record_event(
+        trade_in,
+        kind="details_changed",
+        actor=actor,
+        note="Changed " + ", ".join(name.replace("_", " ") for name in changed),
+    )
     return trade_in
 
 
@@ -323,8 +367,16 @@ def unit_regrade(*, unit: Unit, actor: Actor, grade: str, notes: str) -> Unit:
         record_event(unit.trade_in, kind="regraded", actor=actor, note=f"grade {before} → {grade}")
     return unit
 
-ADDRESS_FIELDS = ("address_line1", "address_line2", "city", "region", "postcode", "country",
-                  "buyer_phone")
+
+ADDRESS_FIELDS = (
+    "address_line1",
+    "address_line2",
+    "city",
+    "region",
+    "postcode",
+    "country",
+    "buyer_phone",
+)
 
 
 @transaction.atomic
@@ -335,8 +387,9 @@ def shipping_label_retry(*, trade_in: TradeIn, actor: Actor, address: dict[str, 
         raise TransitionRefused(_("Only an accepted trade-in that ships needs a label."))
     if trade_in.labels.filter(voided_at__isnull=True).exists():
         raise TransitionRefused(_("This trade-in already has a shipping label."))
-    cleaned = {name: str(address.get(name, getattr(trade_in, name))).strip()
-               for name in ADDRESS_FIELDS}
+    cleaned = {
+        name: str(address.get(name, getattr(trade_in, name))).strip() for name in ADDRESS_FIELDS
+    }
     if not (cleaned["address_line1"] and cleaned["city"] and cleaned["postcode"]):
         raise InvalidInput(_("A label needs the street, the city and the postcode."))
     if len(cleaned["country"]) != 2 or not cleaned["country"].isalpha():
@@ -346,8 +399,11 @@ def shipping_label_retry(*, trade_in: TradeIn, actor: Actor, address: dict[str, 
     for name in changed:
         setattr(trade_in, name, cleaned[name])
     trade_in.save()
-    event = record_event(trade_in, kind="label_retry", actor=actor,
-                         note=_("Label requested again") + (
-                             f"; corrected {', '.join(changed)}" if changed else ""))
+    event = record_event(
+        trade_in,
+        kind="label_retry",
+        actor=actor,
+        note=_("Label requested again") + (f"; corrected {', '.join(changed)}" if changed else ""),
+    )
     schedule("shipping_label", key=f"label:{trade_in.pk}:{event.pk}", trade_in=trade_in)
     return trade_in

@@ -30,8 +30,14 @@ class IntegrationError(Exception):
 
 
 class TemporaryError(IntegrationError):
-    def __init__(self, message: str, *, safe: str = "", status: int | None = None,
-                 retry_after: float | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        safe: str = "",
+        status: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
         super().__init__(message, safe=safe, status=status)
         self.retry_after = retry_after
 
@@ -95,32 +101,47 @@ def call(
     try:
         response = session.request(method, url, timeout=timeout, **kwargs)
     except requests.Timeout:
-        raise TemporaryError(f"{service} did not answer within {timeout:g} s",
-                             safe=f"{service}: timeout after {timeout:g} s") from None
+        raise TemporaryError(
+            f"{service} did not answer within {timeout:g} s",
+            safe=f"{service}: timeout after {timeout:g} s",
+        ) from None
     except requests.RequestException as exc:
-        raise TemporaryError(f"{service} could not be reached: {type(exc).__name__}",
-                             safe=f"{service}: {type(exc).__name__}") from None
+        raise TemporaryError(
+            f"{service} could not be reached: {type(exc).__name__}",
+            safe=f"{service}: {type(exc).__name__}",
+        ) from None
     status = response.status_code
     if status == 429:
         retry_after = _retry_after(response)
         raise TemporaryError(
             f"{service} asked us to slow down (HTTP 429)"
             + (f"; retry after {retry_after:g} s" if retry_after is not None else ""),
-            safe=f"{service}: HTTP 429", status=status, retry_after=retry_after,
+            safe=f"{service}: HTTP 429",
+            status=status,
+            retry_after=retry_after,
         )
     if status >= 500:
         raise TemporaryError(
             f"{service} had a server error (HTTP {status}): {response.text[:200]!r}",
-            safe=f"{service}: HTTP {status}", status=status, retry_after=_retry_after(response))
+            safe=f"{service}: HTTP {status}",
+            status=status,
+            retry_after=_retry_after(response),
+        )
     if status >= 400:
         try:
             reason = refusal(response.json())
         except Exception:  # an HTML error page or an undocumented body: show what we got
             reason = ""
         reason = reason or f"{response.text[:300]!r}"
-        raise ProviderRefused(f"{service} refused (HTTP {status}): {reason}",
-                              safe=f"{service}: HTTP {status}", status=status)
+        raise ProviderRefused(
+            f"{service} refused (HTTP {status}): {reason}",
+            safe=f"{service}: HTTP {status}",
+            status=status,
+        )
     if status < 200 or status >= 300:
-        raise BadResponse(f"{service} answered with unexpected HTTP {status}",
-                          safe=f"{service}: HTTP {status}", status=status)
+        raise BadResponse(
+            f"{service} answered with unexpected HTTP {status}",
+            safe=f"{service}: HTTP {status}",
+            status=status,
+        )
     return response

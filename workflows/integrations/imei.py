@@ -51,8 +51,10 @@ class StillProcessing(TemporaryError):
     """The service accepted the check but has no answer yet; ask again for `check_id`."""
 
     def __init__(self, check_id: str) -> None:
-        super().__init__(f"The IMEI service is still processing check {check_id}",
-                         safe="IMEI service: still processing")
+        super().__init__(
+            f"The IMEI service is still processing check {check_id}",
+            safe="IMEI service: still processing",
+        )
         self.check_id = check_id
 
 
@@ -76,7 +78,9 @@ class OfflineImeiProvider:
             blacklisted=blocked.reason == BlockedImei.Reason.BLACKLISTED,
             lost_stolen=blocked.reason == BlockedImei.Reason.LOST_STOLEN,
             finance_locked=blocked.reason == BlockedImei.Reason.FINANCE_LOCKED,
-            detail=f"On the shop's blocklist: {blocked.get_reason_display()}. {blocked.note}".strip(),
+            detail=(
+                f"On the shop's blocklist: {blocked.get_reason_display()}. {blocked.note}"
+            ).strip(),
             raw={"provider": "offline", "blocked": True, "reason": blocked.reason},
         )
 
@@ -85,18 +89,51 @@ SERVICE = "IMEI service"
 
 # How the services we know spell the facts we need. Services differ per plan and per brand,
 # so each fact is looked up under every name we have seen; a fact no name answers is unknown.
-BLACKLIST_KEYS = ("gsmaBlacklisted", "blacklisted", "blacklistStatus", "blacklist",
-                  "usaBlockStatus", "gsmaStatus")
+BLACKLIST_KEYS = (
+    "gsmaBlacklisted",
+    "blacklisted",
+    "blacklistStatus",
+    "blacklist",
+    "usaBlockStatus",
+    "gsmaStatus",
+)
 LOST_KEYS = ("lostStolen", "lostMode", "reportedLostStolen")
-FINANCE_KEYS = ("financeLocked", "financeStatus", "financialStatus", "unpaidBalance",
-                "outstandingBalance", "financeLock")
-ACTIVATION_KEYS = ("fmiOn", "findMyIphone", "activationLock", "icloudLock", "frpLock",
-                   "googleAccountLock")
+FINANCE_KEYS = (
+    "financeLocked",
+    "financeStatus",
+    "financialStatus",
+    "unpaidBalance",
+    "outstandingBalance",
+    "financeLock",
+)
+ACTIVATION_KEYS = (
+    "fmiOn",
+    "findMyIphone",
+    "activationLock",
+    "icloudLock",
+    "frpLock",
+    "googleAccountLock",
+)
 CARRIER_KEYS = ("network", "carrier", "simLockCarrier", "lockedCarrier")
 MODEL_KEYS = ("apple/modelName", "modelName", "deviceName", "model")
-CLEAN_WORDS = {"clean", "no", "false", "off", "ok", "none", "not found", "not blacklisted",
-               "unblocked", "not reported", "paid", "no outstanding balance", "unlocked",
-               "no financial issues reported", "0", "0.00"}
+CLEAN_WORDS = {
+    "clean",
+    "no",
+    "false",
+    "off",
+    "ok",
+    "none",
+    "not found",
+    "not blacklisted",
+    "unblocked",
+    "not reported",
+    "paid",
+    "no outstanding balance",
+    "unlocked",
+    "no financial issues reported",
+    "0",
+    "0.00",
+}
 
 
 def _text(value: Any) -> str:
@@ -129,16 +166,22 @@ def normalize(body: dict[str, Any]) -> ImeiResult:
     if status in ("processing", "pending", "waiting", "in_progress"):
         check_id = _text(body.get("id"))
         if not check_id:
-            raise BadResponse(f"{SERVICE} says the check is {status} but gives no id",
-                              safe=f"{SERVICE}: pending without id")
+            raise BadResponse(
+                f"{SERVICE} says the check is {status} but gives no id",
+                safe=f"{SERVICE}: pending without id",
+            )
         raise StillProcessing(check_id)
     if status == "failed":
-        raise TemporaryError(f"{SERVICE} could not run the check this time (status failed)",
-                             safe=f"{SERVICE}: status failed")
+        raise TemporaryError(
+            f"{SERVICE} could not run the check this time (status failed)",
+            safe=f"{SERVICE}: status failed",
+        )
     props = body.get("properties")
     if status not in ("successful", "unsuccessful") or not isinstance(props, dict | list):
-        raise BadResponse(f"{SERVICE} answered with an unexpected body: {str(body)[:200]}",
-                          safe=f"{SERVICE}: unexpected body")
+        raise BadResponse(
+            f"{SERVICE} answered with an unexpected body: {str(body)[:200]}",
+            safe=f"{SERVICE}: unexpected body",
+        )
     props = props if isinstance(props, dict) else {}  # an empty list means "no properties"
     extra = props.get("additional_data")
     if isinstance(extra, dict):
@@ -150,16 +193,20 @@ def normalize(body: dict[str, Any]) -> ImeiResult:
     words = said.lower()
     blacklisted = any(_flag(v) for v in blacklist)
     lost_stolen = any(_flag(v) for v in _present(props, LOST_KEYS)) or any(
-        word in words for word in ("lost", "stolen"))
+        word in words for word in ("lost", "stolen")
+    )
     finance = _present(props, FINANCE_KEYS)
     finance_locked = any(_flag(v) for v in finance) or any(
-        word in words for word in ("unpaid", "financ", "non-payment", "balance"))
+        word in words for word in ("unpaid", "financ", "non-payment", "balance")
+    )
     activation = _present(props, ACTIVATION_KEYS)
     carrier = _present(props, CARRIER_KEYS)
     model = _present(props, MODEL_KEYS)
     sim = props.get("simLock")
     common = dict(
-        blacklisted=blacklisted, lost_stolen=lost_stolen, finance_locked=finance_locked,
+        blacklisted=blacklisted,
+        lost_stolen=lost_stolen,
+        finance_locked=finance_locked,
         carrier=_text(carrier[0])[:80] if carrier else "",
         sim_lock=_flag(sim) if sim is not None else None,
         activation_lock=_flag(activation[0]) if activation else None,
@@ -167,22 +214,35 @@ def normalize(body: dict[str, Any]) -> ImeiResult:
         raw=body,
     )
     if blacklisted or lost_stolen or finance_locked:
-        named = [name for name, on in (("blacklisted", blacklisted),
-                                       ("lost or stolen", lost_stolen),
-                                       ("finance-locked", finance_locked)) if on]
+        named = [
+            name
+            for name, on in (
+                ("blacklisted", blacklisted),
+                ("lost or stolen", lost_stolen),
+                ("finance-locked", finance_locked),
+            )
+            if on
+        ]
         reasons = said or " / ".join(_text(v) for v in finance if _flag(v)) or ", ".join(named)
-        return ImeiResult(status=ImeiCheckStatus.FLAGGED, detail=f"{SERVICE}: {reasons}",
-                          **common)
+        return ImeiResult(status=ImeiCheckStatus.FLAGGED, detail=f"{SERVICE}: {reasons}", **common)
     if status == "unsuccessful":
-        return ImeiResult(status=ImeiCheckStatus.UNKNOWN,
-                          detail=f"{SERVICE} has no record for this IMEI.", **common)
+        return ImeiResult(
+            status=ImeiCheckStatus.UNKNOWN,
+            detail=f"{SERVICE} has no record for this IMEI.",
+            **common,
+        )
     if not blacklist:
-        return ImeiResult(status=ImeiCheckStatus.UNKNOWN,
-                          detail=f"{SERVICE} did not say whether the IMEI is blacklisted.",
-                          **common)
-    return ImeiResult(status=ImeiCheckStatus.CLEAN,
-                      detail=f"{SERVICE}: not blacklisted, not reported lost or stolen, "
-                             f"no finance lock reported.", **common)
+        return ImeiResult(
+            status=ImeiCheckStatus.UNKNOWN,
+            detail=f"{SERVICE} did not say whether the IMEI is blacklisted.",
+            **common,
+        )
+    return ImeiResult(
+        status=ImeiCheckStatus.CLEAN,
+        detail=f"{SERVICE}: not blacklisted, not reported lost or stolen, "
+        f"no finance lock reported.",
+        **common,
+    )
 
 
 def _refusal(body: Any) -> str:
@@ -207,37 +267,60 @@ class HttpImeiProvider:
         self.service_id = service_id
         self.timeout = timeout
         self.session = requests.Session()
-        self.session.headers.update({
-            "Authorization": f"Bearer {api_key}",
-            "Accept": "application/json",
-            "Accept-Language": "en",
-        })
+        self.session.headers.update(
+            {
+                "Authorization": f"Bearer {api_key}",
+                "Accept": "application/json",
+                "Accept-Language": "en",
+            }
+        )
 
     def check(self, imei: str, *, resume_id: str = "") -> ImeiResult:
         if resume_id:
-            response = call(self.session, "GET", f"{self.base_url}/v1/checks/{resume_id}",
-                            service=SERVICE, timeout=self.timeout, refusal=_refusal)
+            response = call(
+                self.session,
+                "GET",
+                f"{self.base_url}/v1/checks/{resume_id}",
+                service=SERVICE,
+                timeout=self.timeout,
+                refusal=_refusal,
+            )
         else:
             # The documented serviceId is a number; a service that names them gets the name.
-            service_id: int | str = (int(self.service_id) if self.service_id.isdigit()
-                                     else self.service_id)
-            response = call(self.session, "POST", f"{self.base_url}/v1/checks",
-                            json={"deviceId": imei, "serviceId": service_id},
-                            service=SERVICE, timeout=self.timeout, refusal=_refusal)
+            service_id: int | str = (
+                int(self.service_id) if self.service_id.isdigit() else self.service_id
+            )
+            response = call(
+                self.session,
+                "POST",
+                f"{self.base_url}/v1/checks",
+                json={"deviceId": imei, "serviceId": service_id},
+                service=SERVICE,
+                timeout=self.timeout,
+                refusal=_refusal,
+            )
         return normalize(json_object(response, SERVICE))
 
     def account(self) -> dict[str, Any]:
         """The account behind the key (`GET /v1/account`): proves the key works."""
-        response = call(self.session, "GET", f"{self.base_url}/v1/account", service=SERVICE,
-                        timeout=self.timeout, refusal=_refusal)
+        response = call(
+            self.session,
+            "GET",
+            f"{self.base_url}/v1/account",
+            service=SERVICE,
+            timeout=self.timeout,
+            refusal=_refusal,
+        )
         return json_object(response, SERVICE)
 
 
 def get_provider() -> ImeiProvider:
     if settings.IMEI_CHECK_URL and settings.IMEI_CHECK_API_KEY:
         return HttpImeiProvider(
-            base_url=settings.IMEI_CHECK_URL, api_key=settings.IMEI_CHECK_API_KEY,
-            service_id=settings.IMEI_CHECK_SERVICE_ID, timeout=settings.IMEI_CHECK_TIMEOUT,
+            base_url=settings.IMEI_CHECK_URL,
+            api_key=settings.IMEI_CHECK_API_KEY,
+            service_id=settings.IMEI_CHECK_SERVICE_ID,
+            timeout=settings.IMEI_CHECK_TIMEOUT,
         )
     return OfflineImeiProvider()
 
@@ -246,8 +329,24 @@ def get_provider() -> ImeiProvider:
 # Cut the name where storage or part numbers begin: "iPhone 13 Pro Max 256GB Gold [A2484]".
 _STOP = re.compile(r"[\[(]|\b\d+\s?(gb|tb)\b", re.IGNORECASE)
 # Words that make another model when they follow a model's name ("iPhone 15" + "Pro").
-_VARIANTS = {"pro", "max", "plus", "mini", "ultra", "fold", "flip", "lite", "fe", "xl", "edge",
-             "note", "a", "e", "s", "z"}
+_VARIANTS = {
+    "pro",
+    "max",
+    "plus",
+    "mini",
+    "ultra",
+    "fold",
+    "flip",
+    "lite",
+    "fe",
+    "xl",
+    "edge",
+    "note",
+    "a",
+    "e",
+    "s",
+    "z",
+}
 
 
 def _name_tokens(text: str, make: str) -> list[str]:
@@ -274,5 +373,5 @@ def model_mismatch(device_model: DeviceModel, reported: str) -> bool:
         if not target.startswith(consumed):
             return True
         if consumed == target:
-            return any(t in _VARIANTS or t.isdigit() for t in said[i + 1:])
+            return any(t in _VARIANTS or t.isdigit() for t in said[i + 1 :])
     return True  # the service's name is shorter than the chosen one

@@ -26,8 +26,24 @@ from workflows.integrations.http import BadResponse, ProviderRefused, TemporaryE
 
 SERVICE = "Stripe"
 # Currencies Stripe counts in whole units (https://docs.stripe.com/currencies#zero-decimal).
-ZERO_DECIMAL = {"bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx",
-                "vnd", "vuv", "xaf", "xof", "xpf"}
+ZERO_DECIMAL = {
+    "bif",
+    "clp",
+    "djf",
+    "gnf",
+    "jpy",
+    "kmf",
+    "krw",
+    "mga",
+    "pyg",
+    "rwf",
+    "ugx",
+    "vnd",
+    "vuv",
+    "xaf",
+    "xof",
+    "xpf",
+}
 
 
 class WebhookRejected(Exception):
@@ -51,8 +67,16 @@ class PayoutProvider(Protocol):
 
     def onboarding_link(self, *, account_id: str, refresh_url: str, return_url: str) -> str: ...
 
-    def transfer(self, *, account_id: str, amount: Decimal, currency: str, idempotency_key: str,
-                 transfer_group: str, metadata: dict[str, str]) -> str: ...
+    def transfer(
+        self,
+        *,
+        account_id: str,
+        amount: Decimal,
+        currency: str,
+        idempotency_key: str,
+        transfer_group: str,
+        metadata: dict[str, str],
+    ) -> str: ...
 
     def find_transfer(self, *, transfer_group: str) -> str | None: ...
 
@@ -85,8 +109,16 @@ class DemoPayouts:
     def onboarding_link(self, *, account_id: str, refresh_url: str, return_url: str) -> str:
         return refresh_url.rstrip("/") + "/demo/"
 
-    def transfer(self, *, account_id: str, amount: Decimal, currency: str, idempotency_key: str,
-                 transfer_group: str, metadata: dict[str, str]) -> str:
+    def transfer(
+        self,
+        *,
+        account_id: str,
+        amount: Decimal,
+        currency: str,
+        idempotency_key: str,
+        transfer_group: str,
+        metadata: dict[str, str],
+    ) -> str:
         return f"tr_demo_{_digest(idempotency_key)}"
 
     def find_transfer(self, *, transfer_group: str) -> str | None:
@@ -101,28 +133,39 @@ def _translate(exc: stripe.StripeError) -> Exception:
     status = exc.http_status
     message = exc.user_message or str(exc) or type(exc).__name__
     if isinstance(exc, stripe.APIConnectionError):
-        return TemporaryError(f"{SERVICE} did not answer: {message}",
-                              safe=f"{SERVICE}: {type(exc).__name__}")
+        return TemporaryError(
+            f"{SERVICE} did not answer: {message}", safe=f"{SERVICE}: {type(exc).__name__}"
+        )
     if isinstance(exc, stripe.RateLimitError):
         retry_after = str((exc.headers or {}).get("Retry-After", ""))
-        return TemporaryError(f"{SERVICE} asked us to slow down (HTTP 429): {message}",
-                              safe=f"{SERVICE}: HTTP 429", status=status,
-                              retry_after=float(retry_after) if retry_after.isdigit() else None)
+        return TemporaryError(
+            f"{SERVICE} asked us to slow down (HTTP 429): {message}",
+            safe=f"{SERVICE}: HTTP 429",
+            status=status,
+            retry_after=float(retry_after) if retry_after.isdigit() else None,
+        )
     if isinstance(exc, stripe.APIError):  # 5xx, or a body that is not Stripe's JSON
         cls = BadResponse if "Invalid response body" in str(exc) else TemporaryError
-        return cls(f"{SERVICE} failed (HTTP {status}): {message[:300]}",
-                   safe=f"{SERVICE}: {type(exc).__name__} HTTP {status}", status=status)
+        return cls(
+            f"{SERVICE} failed (HTTP {status}): {message[:300]}",
+            safe=f"{SERVICE}: {type(exc).__name__} HTTP {status}",
+            status=status,
+        )
     code = f" [{exc.code}]" if exc.code else ""
-    return ProviderRefused(f"{SERVICE} refused (HTTP {status}){code}: {message[:300]}",
-                           safe=f"{SERVICE}: {type(exc).__name__} HTTP {status}{code}",
-                           status=status)
+    return ProviderRefused(
+        f"{SERVICE} refused (HTTP {status}){code}: {message[:300]}",
+        safe=f"{SERVICE}: {type(exc).__name__} HTTP {status}{code}",
+        status=status,
+    )
 
 
 def _data(obj: Any, *required: str) -> dict[str, Any]:
     data = obj.to_dict() if hasattr(obj, "to_dict") else obj
     if not isinstance(data, dict) or any(not data.get(key) for key in required):
-        raise BadResponse(f"{SERVICE} answered without {', '.join(required)}: {str(data)[:200]}",
-                          safe=f"{SERVICE}: answer without {', '.join(required)}")
+        raise BadResponse(
+            f"{SERVICE} answered without {', '.join(required)}: {str(data)[:200]}",
+            safe=f"{SERVICE}: answer without {', '.join(required)}",
+        )
     return data
 
 
@@ -130,12 +173,15 @@ class StripePayouts:
     name = "stripe"
     is_demo = False
 
-    def __init__(self, *, secret_key: str, webhook_secret: str, base_url: str,
-                 timeout: float) -> None:
+    def __init__(
+        self, *, secret_key: str, webhook_secret: str, base_url: str, timeout: float
+    ) -> None:
         base = {"api": base_url.rstrip("/")} if base_url else {}
         # Retries are the outbox's (visible on the timeline); the idempotency key makes them safe.
         self.client = stripe.StripeClient(
-            secret_key, base_addresses=base, max_network_retries=0,
+            secret_key,
+            base_addresses=base,
+            max_network_retries=0,
             http_client=stripe.RequestsClient(timeout=timeout),
         )
         self.webhook_secret = webhook_secret
@@ -147,14 +193,19 @@ class StripePayouts:
             raise _translate(exc) from None
 
     def create_account(self, *, email: str, country: str, idempotency_key: str) -> str:
-        account = self._call(lambda: self.client.v1.accounts.create(
-            params={
-                "type": "express", "email": email, "country": country,
-                "capabilities": {"transfers": {"requested": True}},
-                "business_type": "individual",
-            },
-            options={"idempotency_key": idempotency_key},
-        ), "id")
+        account = self._call(
+            lambda: self.client.v1.accounts.create(
+                params={
+                    "type": "express",
+                    "email": email,
+                    "country": country,
+                    "capabilities": {"transfers": {"requested": True}},
+                    "business_type": "individual",
+                },
+                options={"idempotency_key": idempotency_key},
+            ),
+            "id",
+        )
         return account["id"]
 
     def retrieve_account(self, account_id: str) -> ConnectedAccount:
@@ -162,27 +213,50 @@ class StripePayouts:
         return account_state(account)
 
     def onboarding_link(self, *, account_id: str, refresh_url: str, return_url: str) -> str:
-        link = self._call(lambda: self.client.v1.account_links.create(params={
-            "account": account_id, "refresh_url": refresh_url, "return_url": return_url,
-            "type": "account_onboarding",
-        }), "url")
+        link = self._call(
+            lambda: self.client.v1.account_links.create(
+                params={
+                    "account": account_id,
+                    "refresh_url": refresh_url,
+                    "return_url": return_url,
+                    "type": "account_onboarding",
+                }
+            ),
+            "url",
+        )
         return link["url"]
 
-    def transfer(self, *, account_id: str, amount: Decimal, currency: str, idempotency_key: str,
-                 transfer_group: str, metadata: dict[str, str]) -> str:
-        transfer = self._call(lambda: self.client.v1.transfers.create(
-            params={
-                "amount": minor_units(amount, currency), "currency": currency.lower(),
-                "destination": account_id, "transfer_group": transfer_group,
-                "metadata": metadata,
-            },
-            options={"idempotency_key": idempotency_key},
-        ), "id")
+    def transfer(
+        self,
+        *,
+        account_id: str,
+        amount: Decimal,
+        currency: str,
+        idempotency_key: str,
+        transfer_group: str,
+        metadata: dict[str, str],
+    ) -> str:
+        transfer = self._call(
+            lambda: self.client.v1.transfers.create(
+                params={
+                    "amount": minor_units(amount, currency),
+                    "currency": currency.lower(),
+                    "destination": account_id,
+                    "transfer_group": transfer_group,
+                    "metadata": metadata,
+                },
+                options={"idempotency_key": idempotency_key},
+            ),
+            "id",
+        )
         return transfer["id"]
 
     def find_transfer(self, *, transfer_group: str) -> str | None:
-        page = self._call(lambda: self.client.v1.transfers.list(
-            params={"transfer_group": transfer_group, "limit": 1}))
+        page = self._call(
+            lambda: self.client.v1.transfers.list(
+                params={"transfer_group": transfer_group, "limit": 1}
+            )
+        )
         found = [t for t in page.get("data") or [] if isinstance(t, dict) and t.get("id")]
         return found[0]["id"] if found else None
 
@@ -195,7 +269,9 @@ class StripePayouts:
             raise WebhookRejected("STRIPE_WEBHOOK_SECRET is not set")
         try:
             stripe.WebhookSignature.verify_header(
-                payload.decode("utf-8"), signature, self.webhook_secret,
+                payload.decode("utf-8"),
+                signature,
+                self.webhook_secret,
                 stripe.Webhook.DEFAULT_TOLERANCE,
             )
             event = json.loads(payload)
@@ -203,9 +279,12 @@ class StripePayouts:
             raise WebhookRejected(f"bad Stripe-Signature: {exc.user_message or exc}") from None
         except (UnicodeDecodeError, ValueError):
             raise WebhookRejected("the body is not JSON") from None
-        if not (isinstance(event, dict) and isinstance(event.get("id"), str)
-                and isinstance(event.get("type"), str)
-                and isinstance((event.get("data") or {}).get("object"), dict)):
+        if not (
+            isinstance(event, dict)
+            and isinstance(event.get("id"), str)
+            and isinstance(event.get("type"), str)
+            and isinstance((event.get("data") or {}).get("object"), dict)
+        ):
             raise WebhookRejected("the body is not a Stripe event")
         return event
 
@@ -221,7 +300,9 @@ def account_state(account: dict[str, Any]) -> ConnectedAccount:
 def get_provider() -> PayoutProvider:
     if settings.STRIPE_SECRET_KEY:
         return StripePayouts(
-            secret_key=settings.STRIPE_SECRET_KEY, webhook_secret=settings.STRIPE_WEBHOOK_SECRET,
-            base_url=settings.STRIPE_API_BASE, timeout=settings.STRIPE_TIMEOUT,
+            secret_key=settings.STRIPE_SECRET_KEY,
+            webhook_secret=settings.STRIPE_WEBHOOK_SECRET,
+            base_url=settings.STRIPE_API_BASE,
+            timeout=settings.STRIPE_TIMEOUT,
         )
     return DemoPayouts()

@@ -47,8 +47,9 @@ class ShippingProvider(Protocol):
     name: str
     is_demo: bool
 
-    def create_label(self, trade_in: TradeIn, *, idempotency_key: str,
-                     is_retry: bool = False) -> Label: ...
+    def create_label(
+        self, trade_in: TradeIn, *, idempotency_key: str, is_retry: bool = False
+    ) -> Label: ...
 
     def void_label(self, label_id: str) -> None: ...
 
@@ -59,8 +60,9 @@ class SampleShippingProvider:
     name = "sample"
     is_demo = True
 
-    def create_label(self, trade_in: TradeIn, *, idempotency_key: str,
-                     is_retry: bool = False) -> Label:
+    def create_label(
+        self, trade_in: TradeIn, *, idempotency_key: str, is_retry: bool = False
+    ) -> Label:
         digest = hashlib.sha256(idempotency_key.encode()).hexdigest()[:10].upper()
         tracking = f"SAMPLE{digest}"
         return Label(
@@ -121,8 +123,16 @@ class ShipEngineProvider:
     name = "shipengine"
     is_demo = False
 
-    def __init__(self, *, api_key: str, base_url: str, carrier_id: str, service_code: str,
-                 timeout: float, return_labels: bool) -> None:
+    def __init__(
+        self,
+        *,
+        api_key: str,
+        base_url: str,
+        carrier_id: str,
+        service_code: str,
+        timeout: float,
+        return_labels: bool,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.carrier_id = carrier_id
         self.service_code = service_code
@@ -132,8 +142,15 @@ class ShipEngineProvider:
         self.session.headers.update({"API-Key": api_key, "Accept": "application/json"})
 
     def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
-        response = call(self.session, method, f"{self.base_url}{path}", service=SERVICE,
-                        timeout=self.timeout, refusal=_refusal, **kwargs)
+        response = call(
+            self.session,
+            method,
+            f"{self.base_url}{path}",
+            service=SERVICE,
+            timeout=self.timeout,
+            refusal=_refusal,
+            **kwargs,
+        )
         return json_object(response, SERVICE)
 
     def label_request(self, trade_in: TradeIn, *, idempotency_key: str) -> dict[str, Any]:
@@ -142,10 +159,12 @@ class ShipEngineProvider:
             "external_shipment_id": idempotency_key,
             "ship_from": buyer_address(trade_in),
             "ship_to": warehouse_address(),
-            "packages": [{
-                "weight": {"value": trade_in.product.device_model.weight_grams, "unit": "gram"},
-                "label_messages": {"reference1": trade_in.reference or ""},
-            }],
+            "packages": [
+                {
+                    "weight": {"value": trade_in.product.device_model.weight_grams, "unit": "gram"},
+                    "label_messages": {"reference1": trade_in.reference or ""},
+                }
+            ],
         }
         if self.carrier_id:
             shipment["carrier_id"] = self.carrier_id
@@ -157,18 +176,23 @@ class ShipEngineProvider:
         }
         # Carriers make return labels only inside one country.
         if self.return_labels and trade_in.country == settings.WAREHOUSE_COUNTRY:
-            body.update(is_return_label=True, rma_number=trade_in.reference or "",
-                        charge_event="carrier_default")
+            body.update(
+                is_return_label=True,
+                rma_number=trade_in.reference or "",
+                charge_event="carrier_default",
+            )
         return body
 
-    def create_label(self, trade_in: TradeIn, *, idempotency_key: str,
-                     is_retry: bool = False) -> Label:
+    def create_label(
+        self, trade_in: TradeIn, *, idempotency_key: str, is_retry: bool = False
+    ) -> Label:
         if is_retry:
             existing = self._find_label(idempotency_key)
             if existing is not None:
                 return existing
-        body = self._call("POST", "/v1/labels",
-                          json=self.label_request(trade_in, idempotency_key=idempotency_key))
+        body = self._call(
+            "POST", "/v1/labels", json=self.label_request(trade_in, idempotency_key=idempotency_key)
+        )
         return self._label(body)
 
     def _find_label(self, idempotency_key: str) -> Label | None:
@@ -181,26 +205,38 @@ class ShipEngineProvider:
             raise
         shipment_id = shipment.get("shipment_id")
         if not isinstance(shipment_id, str) or not shipment_id:
-            raise BadResponse(f"{SERVICE} returned a shipment without shipment_id",
-                              safe=f"{SERVICE}: shipment without id")
+            raise BadResponse(
+                f"{SERVICE} returned a shipment without shipment_id",
+                safe=f"{SERVICE}: shipment without id",
+            )
         labels = self._call("GET", "/v1/labels", params={"shipment_id": shipment_id})
         for label in labels.get("labels") or []:
-            if isinstance(label, dict) and label.get("status") == "completed" \
-                    and not label.get("voided"):
+            if (
+                isinstance(label, dict)
+                and label.get("status") == "completed"
+                and not label.get("voided")
+            ):
                 return self._label(label)
         # The shipment exists but no label was bought for it: buy it for that shipment.
-        return self._label(self._call("POST", f"/v1/labels/shipment/{shipment_id}", json={
-            "label_format": "pdf", "label_layout": "4x6", "label_download_type": "url"}))
+        return self._label(
+            self._call(
+                "POST",
+                f"/v1/labels/shipment/{shipment_id}",
+                json={"label_format": "pdf", "label_layout": "4x6", "label_download_type": "url"},
+            )
+        )
 
     def _label(self, body: dict[str, Any]) -> Label:
         label_id, tracking = body.get("label_id"), body.get("tracking_number")
         download = body.get("label_download")
-        pdf_url = (download.get("pdf") or download.get("href")) if isinstance(download, dict) \
-            else None
+        pdf_url = (
+            (download.get("pdf") or download.get("href")) if isinstance(download, dict) else None
+        )
         if not (isinstance(label_id, str) and label_id and isinstance(pdf_url, str) and pdf_url):
             raise BadResponse(
                 f"{SERVICE} answered without a label id or a PDF link: {str(body)[:200]}",
-                safe=f"{SERVICE}: label without id or PDF")
+                safe=f"{SERVICE}: label without id or PDF",
+            )
         return Label(
             label_id=label_id,
             tracking_number=str(tracking or "")[:80],
@@ -212,11 +248,20 @@ class ShipEngineProvider:
         # Our key goes only to ShipEngine itself, never to another host named in an answer.
         same_host = urlsplit(url).netloc == urlsplit(self.base_url).netloc
         headers = None if same_host else {"API-Key": None}  # None drops the session's header
-        response = call(self.session, "GET", url, service=SERVICE, timeout=self.timeout,
-                        refusal=_refusal, headers=headers)
+        response = call(
+            self.session,
+            "GET",
+            url,
+            service=SERVICE,
+            timeout=self.timeout,
+            refusal=_refusal,
+            headers=headers,
+        )
         if not response.content.startswith(b"%PDF"):
-            raise BadResponse(f"{SERVICE}'s label link did not return a PDF",
-                              safe=f"{SERVICE}: label download is not a PDF")
+            raise BadResponse(
+                f"{SERVICE}'s label link did not return a PDF",
+                safe=f"{SERVICE}: label download is not a PDF",
+            )
         return response.content
 
     def void_label(self, label_id: str) -> None:
@@ -225,21 +270,28 @@ class ShipEngineProvider:
             return
         if body.get("approved") is False:
             reason = body.get("message") or body.get("reason_code") or "no reason"
-            raise ProviderRefused(f"{SERVICE} did not void label {label_id}: {reason}",
-                                  safe=f"{SERVICE}: void not approved")
-        raise BadResponse(f"{SERVICE} answered the void without saying whether it was approved",
-                          safe=f"{SERVICE}: void answer without approved")
+            raise ProviderRefused(
+                f"{SERVICE} did not void label {label_id}: {reason}",
+                safe=f"{SERVICE}: void not approved",
+            )
+        raise BadResponse(
+            f"{SERVICE} answered the void without saying whether it was approved",
+            safe=f"{SERVICE}: void answer without approved",
+        )
 
     def track(self, label_id: str) -> Tracking | None:
         body = self._call("GET", f"/v1/labels/{label_id}/track")
         code = body.get("status_code")
         if not isinstance(code, str) or not code:
-            raise BadResponse(f"{SERVICE} answered tracking without a status_code",
-                              safe=f"{SERVICE}: tracking without status_code")
+            raise BadResponse(
+                f"{SERVICE} answered tracking without a status_code",
+                safe=f"{SERVICE}: tracking without status_code",
+            )
         events = body.get("events") if isinstance(body.get("events"), list) else []
         latest = events[0] if events and isinstance(events[0], dict) else {}
-        place = ", ".join(str(latest[k]) for k in ("city_locality", "state_province")
-                          if latest.get(k))
+        place = ", ".join(
+            str(latest[k]) for k in ("city_locality", "state_province") if latest.get(k)
+        )
         words = [str(body.get("status_description") or code)]
         if latest.get("description"):
             words.append(f"{latest['description']}" + (f" ({place})" if place else ""))
@@ -261,8 +313,9 @@ def _sample_pdf(trade_in: TradeIn, tracking: str) -> bytes:
     pdf.set_text_color(200, 0, 0)
     pdf.cell(0, 16, "SAMPLE", align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "", 9)
-    pdf.cell(0, 6, "NOT A REAL SHIPPING LABEL - demo provider", align="C",
-             new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(
+        0, 6, "NOT A REAL SHIPPING LABEL - demo provider", align="C", new_x="LMARGIN", new_y="NEXT"
+    )
     pdf.set_text_color(0, 0, 0)
     pdf.ln(4)
     pdf.set_font("Helvetica", "B", 10)
@@ -291,9 +344,11 @@ def _latin1(text: str) -> str:
 def get_provider() -> ShippingProvider:
     if settings.SHIPENGINE_API_KEY:
         return ShipEngineProvider(
-            api_key=settings.SHIPENGINE_API_KEY, base_url=settings.SHIPENGINE_BASE_URL,
+            api_key=settings.SHIPENGINE_API_KEY,
+            base_url=settings.SHIPENGINE_BASE_URL,
             carrier_id=settings.SHIPENGINE_CARRIER_ID,
             service_code=settings.SHIPENGINE_SERVICE_CODE,
-            timeout=settings.SHIPENGINE_TIMEOUT, return_labels=settings.SHIPENGINE_RETURN_LABELS,
+            timeout=settings.SHIPENGINE_TIMEOUT,
+            return_labels=settings.SHIPENGINE_RETURN_LABELS,
         )
     return SampleShippingProvider()

@@ -26,23 +26,38 @@ def configured() -> list[Integration]:
     checker, shipper, payer = imei.get_provider(), shipping.get_provider(), payments.get_provider()
     email_live = bool(settings.EMAIL_HOST)
     return [
-        Integration("IMEI check", checker.name, checker.is_demo,
-                    "check digit + the shop's blocklist; "
-                    "set IMEI_CHECK_URL and IMEI_CHECK_API_KEY"),
-        Integration("Shipping labels", shipper.name, shipper.is_demo,
-                    "SAMPLE PDF labels, no carrier; set SHIPENGINE_API_KEY"),
-        Integration("Stripe payouts", payer.name, payer.is_demo,
-                    "no money moves; set STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET"),
-        Integration("Email", f"smtp {settings.EMAIL_HOST}" if email_live else "files",
-                    not email_live,
-                    f"written to {getattr(settings, 'EMAIL_FILE_PATH', '')}; set EMAIL_HOST"),
+        Integration(
+            "IMEI check",
+            checker.name,
+            checker.is_demo,
+            "check digit + the shop's blocklist; set IMEI_CHECK_URL and IMEI_CHECK_API_KEY",
+        ),
+        Integration(
+            "Shipping labels",
+            shipper.name,
+            shipper.is_demo,
+            "SAMPLE PDF labels, no carrier; set SHIPENGINE_API_KEY",
+        ),
+        Integration(
+            "Stripe payouts",
+            payer.name,
+            payer.is_demo,
+            "no money moves; set STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET",
+        ),
+        Integration(
+            "Email",
+            f"smtp {settings.EMAIL_HOST}" if email_live else "files",
+            not email_live,
+            f"written to {getattr(settings, 'EMAIL_FILE_PATH', '')}; set EMAIL_HOST",
+        ),
     ]
 
 
 def probe(integration: Integration) -> tuple[bool, str]:
     """Try the configured credentials once. (ok, what happened)."""
     if integration.system == "IMEI check" and bool(settings.IMEI_CHECK_URL) != bool(
-            settings.IMEI_CHECK_API_KEY):
+        settings.IMEI_CHECK_API_KEY
+    ):
         return False, "set both IMEI_CHECK_URL and IMEI_CHECK_API_KEY, or neither"
     if integration.is_demo:
         return True, f"offline demo provider ({integration.demo_note})"
@@ -55,8 +70,10 @@ def probe(integration: Integration) -> tuple[bool, str]:
             carriers = shipping.get_provider().carriers()
             ids = {c.get("carrier_id") for c in carriers if isinstance(c, dict)}
             if settings.SHIPENGINE_CARRIER_ID and settings.SHIPENGINE_CARRIER_ID not in ids:
-                return False, (f"key accepted, but carrier {settings.SHIPENGINE_CARRIER_ID} is not "
-                               f"one of its {len(ids)} carrier accounts")
+                return False, (
+                    f"key accepted, but carrier {settings.SHIPENGINE_CARRIER_ID} is not "
+                    f"one of its {len(ids)} carrier accounts"
+                )
             return True, f"key accepted; {len(ids)} carrier account(s)"
         if integration.system == "Stripe payouts":
             balance = payments.get_provider().balance()
@@ -68,7 +85,8 @@ def probe(integration: Integration) -> tuple[bool, str]:
         connection.open()
         connection.close()
         return True, "SMTP server accepted the connection" + (
-            " and login" if settings.EMAIL_HOST_USER else "")
+            " and login" if settings.EMAIL_HOST_USER else ""
+        )
     except IntegrationError as exc:
         return False, str(exc)
     except OSError as exc:  # SMTP: refused, timed out, TLS or authentication failure

@@ -41,9 +41,7 @@ class DeviceModel(models.Model):
 class Product(models.Model):
     """A sellable variant: a device model in one storage size. Stock counts units on hand."""
 
-    device_model = models.ForeignKey(
-        DeviceModel, on_delete=models.PROTECT, related_name="products"
-    )
+    device_model = models.ForeignKey(DeviceModel, on_delete=models.PROTECT, related_name="products")
     storage_gb = models.PositiveIntegerField()
     sku = models.CharField(max_length=40, unique=True)
     stock = models.PositiveIntegerField(default=0)

@@ -34,7 +34,11 @@ class Unit(models.Model):
     status = models.CharField(max_length=10, choices=UnitStatus.choices, db_index=True)
     grade = models.CharField(max_length=1, choices=Grade.choices, blank=True)
     trade_in = models.OneToOneField(
-        TradeIn, verbose_name="trade-in", null=True, blank=True, on_delete=models.PROTECT,
+        TradeIn,
+        verbose_name="trade-in",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="unit",
     )
     as_found = models.JSONField(default=dict, blank=True)

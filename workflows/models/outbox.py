@@ -23,7 +23,11 @@ class SideEffect(models.Model):
     key = models.CharField(max_length=120, unique=True)
     kind = models.CharField(max_length=40)
     trade_in = models.ForeignKey(
-        TradeIn, verbose_name="trade-in", null=True, blank=True, on_delete=models.PROTECT,
+        TradeIn,
+        verbose_name="trade-in",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="side_effects",
     )
     payload = models.JSONField(default=dict, blank=True)

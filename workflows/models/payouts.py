@@ -56,8 +56,11 @@ class Payout(FSMModelMixin, models.Model):
     def __str__(self) -> str:
         return f"{self.amount} {self.currency} · {self.trade_in}"
 
-    @transition(field=status, source=[PayoutStatus.PENDING, PayoutStatus.FAILED],
-                target=PayoutStatus.SETTLED)
+    @transition(
+        field=status,
+        source=[PayoutStatus.PENDING, PayoutStatus.FAILED],
+        target=PayoutStatus.SETTLED,
+    )
     def settle(self) -> None:
         self.settled_at = timezone.now()
         self.failure_reason = ""
@@ -66,13 +69,17 @@ class Payout(FSMModelMixin, models.Model):
     def fail(self) -> None:
         pass
 
-    @transition(field=status, source=[PayoutStatus.PENDING, PayoutStatus.FAILED],
-                target=PayoutStatus.DECLINED)
+    @transition(
+        field=status,
+        source=[PayoutStatus.PENDING, PayoutStatus.FAILED],
+        target=PayoutStatus.DECLINED,
+    )
     def decline(self) -> None:
         pass
 
-    @transition(field=status, source=[PayoutStatus.PENDING, PayoutStatus.FAILED],
-                target=PayoutStatus.VOID)
+    @transition(
+        field=status, source=[PayoutStatus.PENDING, PayoutStatus.FAILED], target=PayoutStatus.VOID
+    )
     def void(self) -> None:
         pass
 

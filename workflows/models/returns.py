@@ -33,7 +33,9 @@ class ReturnCase(FSMModelMixin, models.Model):
     reason = models.TextField()
     resolution = models.CharField(max_length=20, choices=Resolution.choices, blank=True)
     resolution_note = models.TextField(blank=True)
-    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
     closed_at = models.DateTimeField(null=True, blank=True)
 

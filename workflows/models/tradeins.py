@@ -78,7 +78,9 @@ class TradeIn(FSMModelMixin, models.Model):
     # Copies of the latest IMEI check's status and the latest quote's amount, kept by the
     # actions, so the queue lists 100k trade-ins without a subquery per row.
     imei_status = models.CharField(
-        "IMEI check", max_length=10, choices=ImeiCheckStatus.choices,
+        "IMEI check",
+        max_length=10,
+        choices=ImeiCheckStatus.choices,
         default=ImeiCheckStatus.PENDING,
     )
     offer_amount = models.DecimalField(
@@ -181,7 +183,7 @@ class TradeIn(FSMModelMixin, models.Model):
     def close(self) -> None:
         pass
 
-    # --- read helpers ------------------------------------------------------------------------------
+    # --- read helpers ----------------------------------------------------------------------------
     @property
     def is_open(self) -> bool:
         return self.state in OPEN_STATES
@@ -216,7 +218,9 @@ class Quote(models.Model):
     currency = models.CharField(max_length=3)
     valid_until = models.DateTimeField()
     note = models.TextField(blank=True)
-    sent_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
     responded_at = models.DateTimeField(null=True, blank=True)
 
@@ -266,8 +270,11 @@ class ImeiCheck(models.Model):
 
     @property
     def red_flags(self) -> list[str]:
-        flags = [("blacklisted", self.blacklisted), ("lost/stolen", self.lost_stolen),
-                 ("finance-locked", self.finance_locked)]
+        flags = [
+            ("blacklisted", self.blacklisted),
+            ("lost/stolen", self.lost_stolen),
+            ("finance-locked", self.finance_locked),
+        ]
         return [name for name, raised in flags if raised]
 
 

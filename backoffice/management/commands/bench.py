@@ -40,8 +40,16 @@ SECTIONS = ["queue", "export", "intake", "submissions"]
 class StockTradeInAdmin(admin.ModelAdmin):
     """The queue as a stock ModelAdmin would have it: same columns, no tuning."""
 
-    list_display = ["reference", "created_at", "product", "state", "imei_status",
-                    "suggested_offer", "offer_amount", "fulfilment"]
+    list_display = [
+        "reference",
+        "created_at",
+        "product",
+        "state",
+        "imei_status",
+        "suggested_offer",
+        "offer_amount",
+        "fulfilment",
+    ]
     list_filter = ["state", "fulfilment", "product__device_model__make"]
     search_fields = ["reference", "imei", "buyer_email", "buyer_name"]
 
@@ -78,10 +86,12 @@ def measure(consume: Callable[[], Iterable]) -> tuple[float, int, int]:
 
 
 def copy_rows() -> Iterable:
-    sql = ("COPY (SELECT t.reference, t.buyer_name, t.buyer_email, p.amount, p.currency, "
-           "p.method, p.status, p.created_at, p.settled_at, p.settlement_reference "
-           "FROM workflows_payout p JOIN workflows_tradein t ON t.id = p.trade_in_id) "
-           "TO STDOUT WITH CSV HEADER")
+    sql = (
+        "COPY (SELECT t.reference, t.buyer_name, t.buyer_email, p.amount, p.currency, "
+        "p.method, p.status, p.created_at, p.settled_at, p.settlement_reference "
+        "FROM workflows_payout p JOIN workflows_tradein t ON t.id = p.trade_in_id) "
+        "TO STDOUT WITH CSV HEADER"
+    )
     with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
         yield from copy
 
@@ -100,11 +110,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("--trade-ins", type=int, default=100_000)
         parser.add_argument("--payouts", type=int, default=100_000)
-        parser.add_argument("--scale", action="store_true",
-                            help="grow to 1M units for the intake benchmark")
+        parser.add_argument(
+            "--scale", action="store_true", help="grow to 1M units for the intake benchmark"
+        )
         parser.add_argument("--only", choices=SECTIONS, action="append")
-        parser.add_argument("--seconds", type=int, default=10,
-                            help="how long buyers keep submitting")
+        parser.add_argument(
+            "--seconds", type=int, default=10, help="how long buyers keep submitting"
+        )
 
     def line(self, text: str = "") -> None:
         self.stdout.write(text)
@@ -113,8 +125,10 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         sections = options["only"] or SECTIONS
         with throwaway_database():
-            self.line(f"database: {connection.vendor} (throwaway); "
-                      f"{os.cpu_count()} CPUs; Python {sys.version.split()[0]}")
+            self.line(
+                f"database: {connection.vendor} (throwaway); "
+                f"{os.cpu_count()} CPUs; Python {sys.version.split()[0]}"
+            )
             if "queue" in sections:
                 self.queue(options["trade_ins"])
             if "export" in sections:
@@ -128,8 +142,10 @@ class Command(BaseCommand):
         user = bench_user("Manager")
         ours, stock = admin.site._registry[TradeIn], StockTradeInAdmin(TradeIn, admin.site)
         self.line("\nqueue changelist (median of 5 renders, 50 rows a page)")
-        self.line(f"{'trade-ins':>10} {'ours q':>7} {'ours ms':>8} {'stock q':>8} "
-                  f"{'stock ms':>9} {'faster':>7}")
+        self.line(
+            f"{'trade-ins':>10} {'ours q':>7} {'ours ms':>8} {'stock q':>8} "
+            f"{'stock ms':>9} {'faster':>7}"
+        )
         for n in sorted({1000, size}):
             seed_trade_ins(n, units=True)
             vacuum()
@@ -148,14 +164,17 @@ class Command(BaseCommand):
         ours = measure(lambda: PayoutResource().stream_csv(queryset))
         results = [
             ("ours (streamed)", ours),
-            ("stock import-export",
-             measure(lambda: PayoutResource().export(queryset).csv.splitlines())),
+            (
+                "stock import-export",
+                measure(lambda: PayoutResource().export(queryset).csv.splitlines()),
+            ),
         ]
         if connection.vendor == "postgresql":
             results.append(("PostgreSQL COPY", measure(copy_rows)))
         for name, (seconds, rows, peak) in results:
-            self.line(f"{name:>22} {rows / seconds:>10,.0f} {peak / 1e6:>8.1f} "
-                      f"{ours[0] / seconds:>7.2f}x")
+            self.line(
+                f"{name:>22} {rows / seconds:>10,.0f} {peak / 1e6:>8.1f} {ours[0] / seconds:>7.2f}x"
+            )
 
     def intake(self, units: int) -> None:
         missing = units - Unit.objects.count()
@@ -164,8 +183,9 @@ class Command(BaseCommand):
             vacuum()
         user = bench_user("Staff")
         factory = RequestFactory()
-        imeis = list(TradeIn.objects.filter(state=State.ACCEPTED)
-                     .values_list("imei", flat=True)[:2000])
+        imeis = list(
+            TradeIn.objects.filter(state=State.ACCEPTED).values_list("imei", flat=True)[:2000]
+        )
         random.Random(1).shuffle(imeis)
         timings = []
         for imei in imeis[:300]:
@@ -176,28 +196,45 @@ class Command(BaseCommand):
             timings.append((time.perf_counter() - started) * 1000)
             assert b"intake-match" in response.content
         timings.sort()
-        self.line(f"\nintake scan → match page, {Unit.objects.count():,} units, "
-                  f"{len(timings)} scans")
-        self.line(f"  p50 {statistics.median(timings):.1f} ms   "
-                  f"p95 {timings[int(len(timings) * 0.95)]:.1f} ms")
+        self.line(
+            f"\nintake scan → match page, {Unit.objects.count():,} units, {len(timings)} scans"
+        )
+        self.line(
+            f"  p50 {statistics.median(timings):.1f} ms   "
+            f"p95 {timings[int(len(timings) * 0.95)]:.1f} ms"
+        )
 
     def submissions(self, duration: int) -> None:
         """Buyer form POSTs per second through gunicorn with 2 workers, 8 buyers at once."""
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
-        env = {**os.environ, "DATABASE_URL": database_url(), "DEBUG": "False",
-               "SECRET_KEY": "bench-" + "x" * 50, "ALLOWED_HOSTS": "127.0.0.1",
-               "BUYER_SUBMIT_RATE": "1000000/m",  # one client address sends everything
-               "VAR_DIR": str(settings.VAR_DIR)}
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url(),
+            "DEBUG": "False",
+            "SECRET_KEY": "bench-" + "x" * 50,
+            "ALLOWED_HOSTS": "127.0.0.1",
+            "BUYER_SUBMIT_RATE": "1000000/m",  # one client address sends everything
+            "VAR_DIR": str(settings.VAR_DIR),
+        }
         server = subprocess.Popen(
-            [str(Path(sys.executable).with_name("gunicorn")), "backoffice.wsgi", "--workers", "2",
-             "--bind", f"127.0.0.1:{port}", "--log-level", "warning"],
-            cwd=ROOT, env=env)
+            [
+                str(Path(sys.executable).with_name("gunicorn")),
+                "backoffice.wsgi",
+                "--workers",
+                "2",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            env=env,
+        )
         base = f"http://127.0.0.1:{port}"
         product = Product.objects.select_related("device_model__make").first()
-        path = (f"/trade-in/?make={product.device_model.make.slug}"
-                f"&model={product.device_model.slug}")
+        path = f"/trade-in/?make={product.device_model.make.slug}&model={product.device_model.slug}"
         try:
             for _ in range(100):
                 try:
@@ -209,10 +246,19 @@ class Command(BaseCommand):
             session = requests.Session()
             session.get(base + path, timeout=10)
             token = session.cookies["csrftoken"]
-            fields = {"csrfmiddlewaretoken": token, "product": product.pk, "screen": "scratched",
-                      "body": "worn", "battery": "good", "accessories": "box",
-                      "buyer_name": "Bench Buyer", "buyer_email": "bench@example.com",
-                      "fulfilment": "pickup", "payout_method": "check", "website": ""}
+            fields = {
+                "csrfmiddlewaretoken": token,
+                "product": product.pk,
+                "screen": "scratched",
+                "body": "worn",
+                "battery": "good",
+                "accessories": "box",
+                "buyer_name": "Bench Buyer",
+                "buyer_email": "bench@example.com",
+                "fulfilment": "pickup",
+                "payout_method": "check",
+                "website": "",
+            }
             if shutil.which("wrk"):
                 client = "wrk, 2 threads"
                 seconds = self.wrk(base, path, token, urlencode(fields), duration)
@@ -229,9 +275,21 @@ class Command(BaseCommand):
     def wrk(self, base: str, path: str, token: str, body: str, duration: int) -> float:
         env = {**os.environ, "BODY": body, "TOKEN": token, "FORM_PATH": path}
         started = time.perf_counter()
-        result = subprocess.run(["wrk", "-t2", "-c8", f"-d{duration}s", "-s",
-                                 str(Path(__file__).with_name("bench_submit.lua")), base],
-                                env=env, check=True, capture_output=True, text=True)
+        result = subprocess.run(
+            [
+                "wrk",
+                "-t2",
+                "-c8",
+                f"-d{duration}s",
+                "-s",
+                str(Path(__file__).with_name("bench_submit.lua")),
+                base,
+            ],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
         if "Non-2xx" in result.stdout:  # a refused submission is not throughput: say so
             self.line(result.stdout)
         return time.perf_counter() - started
@@ -246,8 +304,12 @@ class Command(BaseCommand):
             while time.perf_counter() < deadline:
                 with lock:
                     i = next(counter)
-                session.post(url, timeout=30, allow_redirects=False, data={
-                    **fields, "imei": imei_for(i), "submission_key": f"bench-post-{i}"})
+                session.post(
+                    url,
+                    timeout=30,
+                    allow_redirects=False,
+                    data={**fields, "imei": imei_for(i), "submission_key": f"bench-post-{i}"},
+                )
 
         threads = [threading.Thread(target=buyer) for _ in range(8)]
         started = time.perf_counter()

@@ -53,12 +53,16 @@ class Command(BaseCommand):
     help = "Print the buyer flow's page weights and a human-paced run time (throwaway database)."
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--pace", type=float, default=1.0,
-                            help="seconds a person takes per choice (default 1)")
-        parser.add_argument("--cps", type=float, default=8.0,
-                            help="characters a person types per second (default 8)")
-        parser.add_argument("--no-browser", action="store_true",
-                            help="only the page weights")
+        parser.add_argument(
+            "--pace", type=float, default=1.0, help="seconds a person takes per choice (default 1)"
+        )
+        parser.add_argument(
+            "--cps",
+            type=float,
+            default=8.0,
+            help="characters a person types per second (default 8)",
+        )
+        parser.add_argument("--no-browser", action="store_true", help="only the page weights")
 
     def handle(self, *args, pace: float, cps: float, no_browser: bool, **options) -> None:
         with throwaway_database():
@@ -77,8 +81,10 @@ class Command(BaseCommand):
             ("storefront", "/"),
             ("first page: choose a make", "/trade-in/"),
             ("choose a model", f"/trade-in/?make={model.make.slug}"),
-            ("the form (with the Scan button)", f"/trade-in/?make={model.make.slug}"
-                                                f"&model={model.slug}"),
+            (
+                "the form (with the Scan button)",
+                f"/trade-in/?make={model.make.slug}&model={model.slug}",
+            ),
         ]
         client = Client(HTTP_ACCEPT_ENCODING="gzip")
         self.stdout.write("Page weight in KB, compressed (HTML gzip as served; CSS, JS gzip -9):")
@@ -90,12 +96,17 @@ class Command(BaseCommand):
             total = html + css + js
             first = first or (html if url == "/trade-in/" else 0)
             verdict = "ok" if total <= BUDGET else "OVER BUDGET"
-            self.stdout.write(f"  {label:34} HTML {html / 1024:4.1f} + CSS {css / 1024:3.1f} + JS "
-                              f"{js / 1024:3.1f} = {total / 1024:4.1f} KB  {verdict}")
-        self.stdout.write(self.style.SUCCESS(
-            f"FIRST PAGE: {(first + css) / 1024:.1f} KB compressed HTML + CSS "
-            f"({(first + css + js) / 1024:.1f} KB with our script), before the scanner loads; "
-            "budget 14 KB"))
+            self.stdout.write(
+                f"  {label:34} HTML {html / 1024:4.1f} + CSS {css / 1024:3.1f} + JS "
+                f"{js / 1024:3.1f} = {total / 1024:4.1f} KB  {verdict}"
+            )
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"FIRST PAGE: {(first + css) / 1024:.1f} KB compressed HTML + CSS "
+                f"({(first + css + js) / 1024:.1f} KB with our script), before the scanner loads; "
+                "budget 14 KB"
+            )
+        )
 
     # --- 2. A human-paced run --------------------------------------------------------------
     def human_run(self, *, pace: float, cps: float) -> None:
@@ -105,13 +116,24 @@ class Command(BaseCommand):
         if chromium is None:
             raise CommandError("Debian's chromium is needed for the run (apt-get install chromium)")
         with live_server() as url, sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=chromium, args=[
-                "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update",
-            ])
+            browser = p.chromium.launch(
+                executable_path=chromium,
+                args=[
+                    "--headless",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--no-first-run",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                ],
+            )
             context = browser.new_context(
-                viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
-                device_scale_factor=2, user_agent=PHONE_UA, base_url=url,
+                viewport={"width": 390, "height": 844},
+                is_mobile=True,
+                has_touch=True,
+                device_scale_factor=2,
+                user_agent=PHONE_UA,
+                base_url=url,
             )
             page = context.new_page()
             hosts: set[str] = set()
@@ -127,17 +149,23 @@ class Command(BaseCommand):
                 results.append((path, seconds, choices, chars))
             browser.close()
         foreign = hosts - {urlsplit(url).netloc}
-        self.stdout.write(f"Requests to other hosts during the runs: {len(foreign)}"
-                          + (f" ({', '.join(sorted(foreign))})" if foreign else ""))
-        self.stdout.write(f"Human-paced run ({pace:g} s per choice, {cps:g} characters per "
-                          "second), storefront footer link → confirmation page, drop-off:")
+        self.stdout.write(
+            f"Requests to other hosts during the runs: {len(foreign)}"
+            + (f" ({', '.join(sorted(foreign))})" if foreign else "")
+        )
+        self.stdout.write(
+            f"Human-paced run ({pace:g} s per choice, {cps:g} characters per "
+            "second), storefront footer link → confirmation page, drop-off:"
+        )
         for path, seconds, choices, chars in results:
             human = choices * pace + chars / cps
-            label = ("via a popular-model tile" if path == "popular"
-                     else "via make → model")
-            self.stdout.write(self.style.SUCCESS(
-                f"  RUN {label:26} {seconds:5.1f} s  ({choices} choices + {chars} characters "
-                f"= {human:.1f} s of the person, {seconds - human:.1f} s of the machine)"))
+            label = "via a popular-model tile" if path == "popular" else "via make → model"
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"  RUN {label:26} {seconds:5.1f} s  ({choices} choices + {chars} characters "
+                    f"= {human:.1f} s of the person, {seconds - human:.1f} s of the machine)"
+                )
+            )
 
     def walk(self, page, *, path: str, pace: float, cps: float) -> tuple[float, int, int]:
         """Tap by tap, as a person would: wait until the next thing shows, take `pace` seconds
@@ -171,8 +199,8 @@ class Command(BaseCommand):
         if path == "popular":
             tap("#popular a")
         else:
-            tap(".tiles a.tile")         # the first make
-            tap("#models a")             # its newest model
+            tap(".tiles a.tile")  # the first make
+            tap("#models a")  # its newest model
         tap("#f-product label.choice")
         tap("#f-screen label:has-text('Light scratches')")
         tap("#f-body label:has-text('Like new')")
@@ -204,8 +232,7 @@ def throwaway_database():
 @contextmanager
 def live_server():
     """Django's live test server in a thread, sharing an in-memory SQLite connection if any."""
-    shared = {c.alias: c for c in connections.all()
-              if c.vendor == "sqlite" and c.is_in_memory_db()}
+    shared = {c.alias: c for c in connections.all() if c.vendor == "sqlite" and c.is_in_memory_db()}
     for conn in shared.values():
         conn.inc_thread_sharing()
     allow = override_settings(ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "127.0.0.1"])

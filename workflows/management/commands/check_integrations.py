@@ -16,8 +16,9 @@ class Command(BaseCommand):
             ok, message = probe(integration)
             kind = "demo" if integration.is_demo else "live"
             line = f"{integration.system:<16} {integration.provider:<22} {kind:<5} {message}"
-            self.stdout.write(self.style.SUCCESS(f"OK    {line}") if ok
-                              else self.style.ERROR(f"FAIL  {line}"))
+            self.stdout.write(
+                self.style.SUCCESS(f"OK    {line}") if ok else self.style.ERROR(f"FAIL  {line}")
+            )
             if not ok:
                 failed.append(integration.system)
         if failed:

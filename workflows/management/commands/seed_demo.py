@@ -16,24 +16,132 @@ from workflows.tasks import run_due_side_effects
 # Valid IMEIs (check digit right). 490154203237518 is on the demo blocklist: a red flag.
 # The last field is how far along the lifecycle the demo takes each one.
 DEMO_TRADE_INS = [
-    ("iphone-15-pro", 256, "flawless", "like_new", "good", "complete", "356938035643809",
-     "Dana Whitfield", "dana@example.com", "ship", "stripe", "submitted"),
-    ("galaxy-s24-ultra", 512, "scratched", "worn", "good", "box", "354859097712344",
-     "Luis Ortega", "luis@example.com", "pickup", "store_credit", "submitted"),
-    ("pixel-8", 128, "cracked", "worn", "worn", "none", "353918057123453",
-     "Priya Natarajan", "priya@example.com", "ship", "check", "submitted"),
-    ("iphone-13", 128, "scratched", "like_new", "worn", "none", "490154203237518",
-     "Tom Becker", "tom@example.com", "ship", "stripe", "submitted"),
-    ("iphone-14", 128, "scratched", "worn", "good", "box", "352099001761481",
-     "Mei Chen", "mei@example.com", "ship", "check", "quoted"),
-    ("galaxy-s23", 256, "flawless", "like_new", "good", "complete", "358240051111110",
-     "Sam Okafor", "sam@example.com", "ship", "check", "accepted"),
-    ("pixel-7", 128, "scratched", "worn", "worn", "none", "351756051523993",
-     "Ana Lima", "ana@example.com", "pickup", "store_credit", "received"),
-    ("iphone-12", 64, "cracked", "damaged", "service", "none", "356656421305276",
-     "Ravi Patel", "ravi@example.com", "ship", "check", "closed"),
-    ("galaxy-s22", 128, "scratched", "worn", "good", "none", "353880104582331",
-     "Jo Martin", "jo@example.com", "ship", "check", "declined"),
+    (
+        "iphone-15-pro",
+        256,
+        "flawless",
+        "like_new",
+        "good",
+        "complete",
+        "356938035643809",
+        "Dana Whitfield",
+        "dana@example.com",
+        "ship",
+        "stripe",
+        "submitted",
+    ),
+    (
+        "galaxy-s24-ultra",
+        512,
+        "scratched",
+        "worn",
+        "good",
+        "box",
+        "354859097712344",
+        "Luis Ortega",
+        "luis@example.com",
+        "pickup",
+        "store_credit",
+        "submitted",
+    ),
+    (
+        "pixel-8",
+        128,
+        "cracked",
+        "worn",
+        "worn",
+        "none",
+        "353918057123453",
+        "Priya Natarajan",
+        "priya@example.com",
+        "ship",
+        "check",
+        "submitted",
+    ),
+    (
+        "iphone-13",
+        128,
+        "scratched",
+        "like_new",
+        "worn",
+        "none",
+        "490154203237518",
+        "Tom Becker",
+        "tom@example.com",
+        "ship",
+        "stripe",
+        "submitted",
+    ),
+    (
+        "iphone-14",
+        128,
+        "scratched",
+        "worn",
+        "good",
+        "box",
+        "352099001761481",
+        "Mei Chen",
+        "mei@example.com",
+        "ship",
+        "check",
+        "quoted",
+    ),
+    (
+        "galaxy-s23",
+        256,
+        "flawless",
+        "like_new",
+        "good",
+        "complete",
+        "358240051111110",
+        "Sam Okafor",
+        "sam@example.com",
+        "ship",
+        "check",
+        "accepted",
+    ),
+    (
+        "pixel-7",
+        128,
+        "scratched",
+        "worn",
+        "worn",
+        "none",
+        "351756051523993",
+        "Ana Lima",
+        "ana@example.com",
+        "pickup",
+        "store_credit",
+        "received",
+    ),
+    (
+        "iphone-12",
+        64,
+        "cracked",
+        "damaged",
+        "service",
+        "none",
+        "356656421305276",
+        "Ravi Patel",
+        "ravi@example.com",
+        "ship",
+        "check",
+        "closed",
+    ),
+    (
+        "galaxy-s22",
+        128,
+        "scratched",
+        "worn",
+        "good",
+        "none",
+        "353880104582331",
+        "Jo Martin",
+        "jo@example.com",
+        "ship",
+        "check",
+        "declined",
+    ),
 ]
 STAGES = ["submitted", "quoted", "accepted", "received", "closed"]
 BLOCKED_DEMO_IMEI = "490154203237518"
@@ -49,25 +157,49 @@ class Command(BaseCommand):
         call_command("loaddata", "demo_accounts", verbosity=0)
         BlockedImei.objects.get_or_create(
             imei=BLOCKED_DEMO_IMEI,
-            defaults={"reason": BlockedImei.Reason.BLACKLISTED, "note": "Demo: reported by carrier"},
+            defaults={
+                "reason": BlockedImei.Reason.BLACKLISTED,
+                "note": "Demo: reported by carrier",
+            },
         )
         if not TradeIn.objects.exists():
             self._demo_trade_ins()
-        self.stdout.write(self.style.SUCCESS(
-            f"Demo ready: {DeviceModel.objects.count()} device models, "
-            f"{TradeIn.objects.count()} trade-ins."
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo ready: {DeviceModel.objects.count()} device models, "
+                f"{TradeIn.objects.count()} trade-ins."
+            )
+        )
 
     def _demo_trade_ins(self) -> None:
         manager = User.objects.get(username="manager")
-        for i, (model, storage, screen, body, battery, accessories, imei, name, email,
-                fulfilment, method, stage) in enumerate(DEMO_TRADE_INS):
+        for i, (
+            model,
+            storage,
+            screen,
+            body,
+            battery,
+            accessories,
+            imei,
+            name,
+            email,
+            fulfilment,
+            method,
+            stage,
+        ) in enumerate(DEMO_TRADE_INS):
             product = DeviceModel.objects.get(slug=model).products.get(storage_gb=storage)
             trade_in = actions.trade_in_submit(
                 submission=actions.Submission(
-                    product=product, screen=screen, body=body, battery=battery,
-                    accessories=accessories, imei=imei, buyer_name=name, buyer_email=email,
-                    fulfilment=fulfilment, payout_method=method,
+                    product=product,
+                    screen=screen,
+                    body=body,
+                    battery=battery,
+                    accessories=accessories,
+                    imei=imei,
+                    buyer_name=name,
+                    buyer_email=email,
+                    fulfilment=fulfilment,
+                    payout_method=method,
                     address_line1="" if fulfilment == "pickup" else f"{100 + i} Elm Street",
                     city="" if fulfilment == "pickup" else "Chicago",
                     region="" if fulfilment == "pickup" else "IL",
@@ -85,16 +217,21 @@ class Command(BaseCommand):
         offer = (trade_in.suggested_offer or Decimal("100")) - 5
         quote = actions.trade_in_quote(trade_in=trade_in, actor=manager, amount=offer)
         if stage == "declined":
-            actions.trade_in_decline(trade_in=trade_in, actor=actions.BUYER, quote=quote,
-                                     reason="The offer is too low")
+            actions.trade_in_decline(
+                trade_in=trade_in, actor=actions.BUYER, quote=quote, reason="The offer is too low"
+            )
             return
         if STAGES.index(stage) >= STAGES.index("accepted"):
             actions.trade_in_accept(quote=quote)
         if STAGES.index(stage) >= STAGES.index("received"):
-            actions.trade_in_receive(trade_in=trade_in, actor=manager, grade="B",
-                                     as_found={"powers_on": True})
+            actions.trade_in_receive(
+                trade_in=trade_in, actor=manager, grade="B", as_found={"powers_on": True}
+            )
         if stage == "closed":
-            actions.payout_settle_check(payout=Payout.objects.get(trade_in=trade_in),
-                                        actor=manager, check_number="100231",
-                                        check_date=timezone.localdate())
+            actions.payout_settle_check(
+                payout=Payout.objects.get(trade_in=trade_in),
+                actor=manager,
+                check_number="100231",
+                check_date=timezone.localdate(),
+            )
         run_due_side_effects()
