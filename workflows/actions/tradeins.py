@@ -211,9 +211,7 @@ def trade_in_decline(
         check_quote_actionable(quote)
         quote.responded_at = timezone.now()
         quote.save(update_fields=["responded_at"])
-    reason = reason.strip()
-    if not reason:
-        raise InvalidInput(_("Please give a reason for declining."))
+    reason = _required(reason, _("Please give a reason for declining."))
     _refuse_unless(trade_in, "decline")
     trade_in.decline_reason = reason
     event = _transition(trade_in, "decline", actor=actor, note=reason)
@@ -233,11 +231,21 @@ def trade_in_expire(*, trade_in: TradeIn) -> TradeIn:
     return trade_in
 
 
-def _void_unit_and_payout(trade_in: TradeIn) -> tuple[Unit, Payout]:
+def _unstock(trade_in: TradeIn, unit_status: str) -> tuple[Unit, Payout]:
+    """Take the trade-in's unit out of sellable stock; return it and the (locked) payout."""
     unit = Unit.objects.select_for_update().get(trade_in=trade_in)
     payout = Payout.objects.select_for_update().get(trade_in=trade_in)
     _change_stock(trade_in.product_id, -1)
+    unit.status = unit_status
+    unit.save(update_fields=["status"])
     return unit, payout
+
+
+def _required(text: str, message: str) -> str:
+    text = text.strip()
+    if not text:
+        raise InvalidInput(message)
+    return text
 
 
 @transaction.atomic
@@ -245,12 +253,8 @@ def trade_in_cancel(*, trade_in: TradeIn, actor: Actor, reason: str) -> TradeIn:
     """The device never arrived: take it back out of stock, void the unit and the payout."""
     trade_in = lock_trade_in(trade_in)
     _refuse_unless(trade_in, "cancel")
-    reason = reason.strip()
-    if not reason:
-        raise InvalidInput(_("Please give a reason for cancelling."))
-    unit, payout = _void_unit_and_payout(trade_in)
-    unit.status = UnitStatus.VOID
-    unit.save(update_fields=["status"])
+    reason = _required(reason, _("Please give a reason for cancelling."))
+    _unit, payout = _unstock(trade_in, UnitStatus.VOID)
     payout.void()
     payout.save()
     _transition(trade_in, "cancel", actor=actor, note=reason)
@@ -292,12 +296,8 @@ def trade_in_reroute(*, trade_in: TradeIn, actor: Actor, reason: str) -> ReturnC
     """Damaged beyond what was disclosed: open a return case, decline the payout, unstock."""
     trade_in = lock_trade_in(trade_in)
     _refuse_unless(trade_in, "reroute")
-    reason = reason.strip()
-    if not reason:
-        raise InvalidInput(_("Describe the damage that was not disclosed."))
-    unit, payout = _void_unit_and_payout(trade_in)
-    unit.status = UnitStatus.RETURNS
-    unit.save(update_fields=["status"])
+    reason = _required(reason, _("Describe the damage that was not disclosed."))
+    unit, payout = _unstock(trade_in, UnitStatus.RETURNS)
     payout.decline()
     payout.failure_reason = reason
     payout.save()
