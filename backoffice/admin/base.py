@@ -5,7 +5,10 @@ from typing import TypeVar
 
 from django import forms
 from django.contrib import messages
-from django.http import HttpRequest
+from django.db import models
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
 from unfold.admin import ModelAdmin, TabularInline
 
 from workflows.errors import DomainError
@@ -59,3 +62,48 @@ def form_errors(request: HttpRequest, form: forms.Form) -> None:
         label = form.fields[field].label if field in form.fields else ""
         text = " ".join(errors)
         messages.error(request, f"{label}: {text}" if label else text)
+
+
+class PanelAdmin(ModelAdmin):
+    """A panel of forms above the detail page (its change_form_outer_before_template).
+
+    The panel's forms POST to <object_id>/<panel_url>/[<step>/]; `panel_post` parses one form
+    and calls one action, and the person lands back on the page with a message.
+    """
+
+    panel_url = "do"
+
+    def panel_context(self, request: HttpRequest, obj: models.Model) -> dict:
+        return {}
+
+    def panel_post(self, request: HttpRequest, obj: models.Model, step: str) -> None:
+        raise NotImplementedError
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict | None = None,
+    ) -> HttpResponse:
+        obj = self.get_object(request, object_id)
+        if obj is not None:
+            extra_context = {**(extra_context or {}), **self.panel_context(request, obj)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def get_urls(self) -> list:
+        view = self.admin_site.admin_view(self.panel_view)
+        name = f"{self.opts.app_label}_{self.opts.model_name}_{self.panel_url}"
+        return [
+            path(f"<path:object_id>/{self.panel_url}/", view, name=name),
+            path(f"<path:object_id>/{self.panel_url}/<str:step>/", view, name=name),
+            *super().get_urls(),
+        ]
+
+    def panel_view(self, request: HttpRequest, object_id: str, step: str = "") -> HttpResponse:
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        obj = get_object_or_404(self.get_queryset(request), pk=object_id)
+        self.panel_post(request, obj, step)
+        info = self.opts.app_label, self.opts.model_name
+        return HttpResponseRedirect(reverse("admin:{}_{}_change".format(*info), args=[obj.pk]))

@@ -4,13 +4,8 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import (
     HttpRequest,
-    HttpResponse,
-    HttpResponseNotAllowed,
-    HttpResponseRedirect,
     StreamingHttpResponse,
 )
-from django.shortcuts import get_object_or_404
-from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ExportActionModelAdmin
 from import_export.formats.base_formats import CSV, XLSX
@@ -19,7 +14,7 @@ from unfold.contrib.filters.admin import RangeDateFilter
 from unfold.contrib.import_export.forms import ExportForm
 from unfold.decorators import display
 
-from backoffice.admin.base import NoDeleteAdmin, call_action, form_errors
+from backoffice.admin.base import NoDeleteAdmin, PanelAdmin, call_action, form_errors
 from backoffice.forms import CheckSettleForm, ReasonForm, ResolveReturnForm
 from backoffice.resources import PayoutResource
 from workflows import actions
@@ -46,7 +41,7 @@ PAYOUT_COLOURS = {
 
 
 @admin.register(Payout)
-class PayoutAdmin(NoDeleteAdmin, ExportActionModelAdmin):
+class PayoutAdmin(PanelAdmin, NoDeleteAdmin, ExportActionModelAdmin):
     """Managers settle here, and export the selected or filtered payouts for accounting."""
 
     resource_classes = [PayoutResource]
@@ -124,28 +119,20 @@ class PayoutAdmin(NoDeleteAdmin, ExportActionModelAdmin):
     def status_label(self, obj: Payout) -> tuple[str, str]:
         return obj.status, obj.get_status_display()
 
-    def change_view(
-        self,
-        request: HttpRequest,
-        object_id: str,
-        form_url: str = "",
-        extra_context: dict | None = None,
-    ) -> HttpResponse:
-        payout = self.get_object(request, object_id)
-        if payout is not None:
-            settleable = request.user.has_perm("workflows.settle_payout") and payout.status in (
-                PayoutStatus.PENDING,
-                PayoutStatus.FAILED,
-            )
-            extra_context = {
-                **(extra_context or {}),
-                "payout": payout,
-                "settleable": settleable and payout.trade_in.state == State.RECEIVED,
-                "waiting_for_device": settleable and payout.trade_in.state == State.ACCEPTED,
-                "check_form": CheckSettleForm() if payout.method == PayoutMethod.CHECK else None,
-                **self.stripe_context(payout),
-            }
-        return super().change_view(request, object_id, form_url, extra_context)
+    panel_url = "settle"
+
+    def panel_context(self, request: HttpRequest, payout: Payout) -> dict:
+        settleable = request.user.has_perm("workflows.settle_payout") and payout.status in (
+            PayoutStatus.PENDING,
+            PayoutStatus.FAILED,
+        )
+        return {
+            "payout": payout,
+            "settleable": settleable and payout.trade_in.state == State.RECEIVED,
+            "waiting_for_device": settleable and payout.trade_in.state == State.ACCEPTED,
+            "check_form": CheckSettleForm() if payout.method == PayoutMethod.CHECK else None,
+            **self.stripe_context(payout),
+        }
 
     def stripe_context(self, payout: Payout) -> dict:
         if payout.method != PayoutMethod.STRIPE:
@@ -158,20 +145,7 @@ class PayoutAdmin(NoDeleteAdmin, ExportActionModelAdmin):
             "stripe_demo": provider.is_demo,
         }
 
-    def get_urls(self) -> list:
-        return [
-            path(
-                "<path:object_id>/settle/",
-                self.admin_site.admin_view(self.settle_view),
-                name="workflows_payout_settle",
-            ),
-            *super().get_urls(),
-        ]
-
-    def settle_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
-        payout = get_object_or_404(Payout.objects.select_related("trade_in"), pk=object_id)
+    def panel_post(self, request: HttpRequest, payout: Payout, step: str) -> None:
         if payout.method == PayoutMethod.CHECK:
             form = CheckSettleForm(request.POST)
             if form.is_valid():
@@ -201,7 +175,6 @@ class PayoutAdmin(NoDeleteAdmin, ExportActionModelAdmin):
                 actor=request.user,
                 success=_("Stripe payout requested; its progress shows on the timeline."),
             )
-        return HttpResponseRedirect(reverse("admin:workflows_payout_change", args=[payout.pk]))
 
 
 @admin.register(StoreCredit)
@@ -215,7 +188,7 @@ class StoreCreditAdmin(NoDeleteAdmin):
 
 
 @admin.register(ReturnCase)
-class ReturnCaseAdmin(ModelAdmin):
+class ReturnCaseAdmin(PanelAdmin):
     list_display = ["trade_in", "unit", "status_label", "resolution", "created_at"]
     list_filter = ["status", "resolution"]
     search_fields = ["=trade_in__reference", "=unit__imei"]
@@ -252,43 +225,21 @@ class ReturnCaseAdmin(ModelAdmin):
     def status_label(self, obj: ReturnCase) -> tuple[str, str]:
         return obj.status, obj.get_status_display()
 
-    def change_view(
-        self,
-        request: HttpRequest,
-        object_id: str,
-        form_url: str = "",
-        extra_context: dict | None = None,
-    ) -> HttpResponse:
-        case = self.get_object(request, object_id)
-        if case is not None:
-            extra_context = {
-                **(extra_context or {}),
-                "case": case,
-                "can_resolve": case.status == ReturnStatus.OPEN
-                and request.user.has_perm("workflows.change_returncase"),
-                "resolve_form": ResolveReturnForm(),
-                "reject_form": ReasonForm(),
-            }
-        return super().change_view(request, object_id, form_url, extra_context)
+    panel_url = "close"
 
-    def get_urls(self) -> list:
-        return [
-            path(
-                "<path:object_id>/close/<str:step>/",
-                self.admin_site.admin_view(self.close_view),
-                name="workflows_returncase_close",
-            ),
-            *super().get_urls(),
-        ]
+    def panel_context(self, request: HttpRequest, case: ReturnCase) -> dict:
+        return {
+            "case": case,
+            "can_resolve": case.status == ReturnStatus.OPEN
+            and request.user.has_perm("workflows.change_returncase"),
+            "resolve_form": ResolveReturnForm(),
+            "reject_form": ReasonForm(),
+        }
 
-    def close_view(self, request: HttpRequest, object_id: str, step: str) -> HttpResponse:
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
-        case = get_object_or_404(ReturnCase, pk=object_id)
-        back = HttpResponseRedirect(reverse("admin:workflows_returncase_change", args=[case.pk]))
+    def panel_post(self, request: HttpRequest, case: ReturnCase, step: str) -> None:
         if not request.user.has_perm("workflows.change_returncase"):
             self.message_user(request, _("You cannot close return cases."), level="error")
-            return back
+            return
         if step == "resolve":
             form = ResolveReturnForm(request.POST)
             if form.is_valid():
@@ -315,7 +266,6 @@ class ReturnCaseAdmin(ModelAdmin):
                 )
             else:
                 form_errors(request, form)
-        return back
 
 
 class ManagersOnly:

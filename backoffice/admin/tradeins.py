@@ -2,16 +2,21 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
-from django.shortcuts import get_object_or_404
-from django.urls import path, reverse
+from django.http import HttpRequest
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
 from unfold.contrib.filters.admin import RangeDateFilter
 from unfold.decorators import display
 
-from backoffice.admin.base import NoDeleteAdmin, ReadOnlyInline, call_action, form_errors
+from backoffice.admin.base import (
+    NoDeleteAdmin,
+    PanelAdmin,
+    ReadOnlyInline,
+    call_action,
+    form_errors,
+)
 from backoffice.display import choice_label
 from backoffice.forms import LabelAddressForm, QuoteForm, ReasonForm
 from backoffice.paginator import EstimatedCountPaginator
@@ -99,7 +104,7 @@ class MakeFilter(admin.SimpleListFilter):
 
 
 @admin.register(TradeIn)
-class TradeInAdmin(NoDeleteAdmin):
+class TradeInAdmin(PanelAdmin, NoDeleteAdmin):
     list_display = [
         "reference",
         "age",
@@ -223,19 +228,9 @@ class TradeInAdmin(NoDeleteAdmin):
         return obj.state, choice_label(obj, "state")
 
     # --- the workflow panel above the form -------------------------------------------------------
-    def change_view(
-        self,
-        request: HttpRequest,
-        object_id: str,
-        form_url: str = "",
-        extra_context: dict | None = None,
-    ) -> HttpResponse:
-        trade_in = self.get_object(request, object_id)
-        if trade_in is not None:
-            extra_context = {**(extra_context or {}), **self.workflow_context(request, trade_in)}
-        return super().change_view(request, object_id, form_url, extra_context)
+    panel_url = "workflow"
 
-    def workflow_context(self, request: HttpRequest, trade_in: TradeIn) -> dict:
+    def panel_context(self, request: HttpRequest, trade_in: TradeIn) -> dict:
         allowed = {t.name for t in trade_in.get_available_user_state_transitions(request.user)}
         check = trade_in.latest_imei_check()
         needs_override = check is not None and check.status not in (
@@ -312,22 +307,8 @@ class TradeInAdmin(NoDeleteAdmin):
             else None,
         }
 
-    def get_urls(self) -> list:
-        return [
-            path(
-                "<path:object_id>/workflow/<str:step>/",
-                self.admin_site.admin_view(self.workflow_view),
-                name="workflows_tradein_workflow",
-            ),
-            *super().get_urls(),
-        ]
-
-    def workflow_view(self, request: HttpRequest, object_id: str, step: str) -> HttpResponse:
-        """POST target of the workflow panel's buttons: one form, one action, one message."""
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
-        trade_in = get_object_or_404(TradeIn, pk=object_id)
-        back = reverse("admin:workflows_tradein_change", args=[trade_in.pk])
+    def panel_post(self, request: HttpRequest, trade_in: TradeIn, step: str) -> None:
+        """The workflow panel's buttons: one form, one action, one message."""
         allowed = {t.name for t in trade_in.get_available_user_state_transitions(request.user)}
         user = request.user
         if step == "rerun_check" and user.has_perm("workflows.quote_tradein"):
@@ -387,4 +368,3 @@ class TradeInAdmin(NoDeleteAdmin):
                 form_errors(request, form)
         else:
             self.message_user(request, _("You cannot do that to this trade-in now."), level="error")
-        return HttpResponseRedirect(back)
