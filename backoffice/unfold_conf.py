@@ -6,6 +6,18 @@ from django.templatetags.static import static
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
+
+def _item(title, icon: str, url_name: str, perm: str, **extra) -> dict:
+    """A sidebar link shown to those with the permission its page needs."""
+    return {
+        "title": title,
+        "icon": icon,
+        "link": reverse_lazy(url_name),
+        "permission": lambda request: request.user.has_perm(perm),
+        **extra,
+    }
+
+
 UNFOLD = {
     "SITE_TITLE": "Trade-ins",
     "SITE_HEADER": "Trade-in back office",
@@ -45,109 +57,81 @@ UNFOLD = {
                         "icon": "dashboard",
                         "link": reverse_lazy("admin:index"),
                     },
-                    {
-                        "title": _("Trade-ins queue"),
-                        "icon": "inbox",
-                        "link": reverse_lazy("admin:workflows_tradein_changelist"),
-                        "badge": "backoffice.dashboard.new_submissions_badge",
-                        "permission": lambda request: request.user.has_perm(
-                            "workflows.view_tradein"
-                        ),
-                    },
-                    {
-                        "title": _("Intake bench"),
-                        "icon": "barcode_scanner",
-                        "link": reverse_lazy("admin:intake_bench"),
-                        "permission": lambda request: request.user.has_perm(
-                            "workflows.receive_tradein"
-                        ),
-                    },
-                    {
-                        "title": _("Payouts"),
-                        "icon": "payments",
-                        "link": reverse_lazy("admin:workflows_payout_changelist"),
-                        "permission": lambda request: request.user.has_perm(
-                            "workflows.view_payout"
-                        ),
-                    },
-                    {
-                        "title": _("Returns"),
-                        "icon": "assignment_return",
-                        "link": reverse_lazy("admin:workflows_returncase_changelist"),
-                        "permission": lambda request: request.user.has_perm(
-                            "workflows.view_returncase"
-                        ),
-                    },
+                    _item(
+                        _("Trade-ins queue"),
+                        "inbox",
+                        "admin:workflows_tradein_changelist",
+                        "workflows.view_tradein",
+                        badge="backoffice.dashboard.new_submissions_badge",
+                    ),
+                    _item(
+                        _("Intake bench"),
+                        "barcode_scanner",
+                        "admin:intake_bench",
+                        "workflows.receive_tradein",
+                    ),
+                    _item(
+                        _("Payouts"),
+                        "payments",
+                        "admin:workflows_payout_changelist",
+                        "workflows.view_payout",
+                    ),
+                    _item(
+                        _("Returns"),
+                        "assignment_return",
+                        "admin:workflows_returncase_changelist",
+                        "workflows.view_returncase",
+                    ),
                 ],
             },
             {
                 "title": _("Inventory and prices"),
                 "collapsible": True,
                 "items": [
-                    {
-                        "title": _("Products and stock"),
-                        "icon": "inventory_2",
-                        "link": reverse_lazy("admin:workflows_product_changelist"),
-                        "permission": lambda request: request.user.has_perm(
-                            "workflows.view_product"
-                        ),
-                    },
-                    {
-                        "title": _("Units"),
-                        "icon": "qr_code_2",
-                        "link": reverse_lazy("admin:workflows_unit_changelist"),
-                        "permission": lambda request: request.user.has_perm("workflows.view_unit"),
-                    },
-                    {
-                        "title": _("Device models"),
-                        "icon": "smartphone",
-                        "link": reverse_lazy("admin:workflows_devicemodel_changelist"),
-                        "permission": lambda request: request.user.has_perm(
-                            "workflows.view_devicemodel"
-                        ),
-                    },
-                    {
-                        "title": _("Condition deductions"),
-                        "icon": "percent",
-                        "link": reverse_lazy("admin:workflows_conditiondeduction_changelist"),
-                        "permission": lambda request: request.user.has_perm(
-                            "workflows.view_conditiondeduction"
-                        ),
-                    },
-                    {
-                        "title": _("IMEI blocklist"),
-                        "icon": "block",
-                        "link": reverse_lazy("admin:workflows_blockedimei_changelist"),
-                        "permission": lambda request: request.user.has_perm(
-                            "workflows.view_blockedimei"
-                        ),
-                    },
+                    _item(
+                        _("Products and stock"),
+                        "inventory_2",
+                        "admin:workflows_product_changelist",
+                        "workflows.view_product",
+                    ),
+                    _item(
+                        _("Units"),
+                        "qr_code_2",
+                        "admin:workflows_unit_changelist",
+                        "workflows.view_unit",
+                    ),
+                    _item(
+                        _("Device models"),
+                        "smartphone",
+                        "admin:workflows_devicemodel_changelist",
+                        "workflows.view_devicemodel",
+                    ),
+                    _item(
+                        _("Condition deductions"),
+                        "percent",
+                        "admin:workflows_conditiondeduction_changelist",
+                        "workflows.view_conditiondeduction",
+                    ),
+                    _item(
+                        _("IMEI blocklist"),
+                        "block",
+                        "admin:workflows_blockedimei_changelist",
+                        "workflows.view_blockedimei",
+                    ),
                 ],
             },
             {
                 "title": _("System"),
                 "collapsible": True,
                 "items": [
-                    {
-                        "title": _("Side effects (outbox)"),
-                        "icon": "outbox",
-                        "link": reverse_lazy("admin:workflows_sideeffect_changelist"),
-                        "permission": lambda request: request.user.has_perm(
-                            "workflows.view_sideeffect"
-                        ),
-                    },
-                    {
-                        "title": _("Users"),
-                        "icon": "person",
-                        "link": reverse_lazy("admin:auth_user_changelist"),
-                        "permission": lambda request: request.user.has_perm("auth.view_user"),
-                    },
-                    {
-                        "title": _("Groups"),
-                        "icon": "group",
-                        "link": reverse_lazy("admin:auth_group_changelist"),
-                        "permission": lambda request: request.user.has_perm("auth.view_group"),
-                    },
+                    _item(
+                        _("Side effects (outbox)"),
+                        "outbox",
+                        "admin:workflows_sideeffect_changelist",
+                        "workflows.view_sideeffect",
+                    ),
+                    _item(_("Users"), "person", "admin:auth_user_changelist", "auth.view_user"),
+                    _item(_("Groups"), "group", "admin:auth_group_changelist", "auth.view_group"),
                 ],
             },
         ],

@@ -236,3 +236,16 @@ def test_the_queue_counts_exactly_when_filtered_or_small(make_trade_in, staff):
     assert EstimatedCountPaginator(filtered, 50).count == 1
     page = staff_client(staff).get("/dashboard/trade-ins/").content.decode()
     assert "2 results" in page or "2 trade-ins" in page
+
+
+def test_the_sidebar_shows_each_role_only_its_pages(staff, manager, admin_user):
+    users = reverse("admin:auth_user_changelist")
+    outbox = reverse("admin:workflows_sideeffect_changelist")
+    queue = reverse("admin:workflows_tradein_changelist")
+    pages = {
+        u.username: staff_client(u).get("/dashboard/").content.decode()
+        for u in (staff, manager, admin_user)
+    }
+    assert all(f'href="{queue}"' in page for page in pages.values())
+    assert f'href="{outbox}"' not in pages["staff"] and f'href="{outbox}"' in pages["manager"]
+    assert f'href="{users}"' not in pages["manager"] and f'href="{users}"' in pages["admin"]
