@@ -14,8 +14,8 @@ from backoffice.admin.base import form_errors
 from backoffice.forms import IntakeScanForm, ReceiveForm, ReferenceSearchForm
 from workflows import actions
 from workflows.errors import DomainError
-from workflows.models import Grade, State, TradeIn
-from workflows.selectors import IntakeMatch, find_for_intake
+from workflows.models import TradeIn
+from workflows.selectors import IntakeMatch, find_for_intake, find_for_intake_by_reference
 
 
 def intake_bench(request: HttpRequest) -> HttpResponse:
@@ -44,7 +44,6 @@ def intake_bench(request: HttpRequest) -> HttpResponse:
         "receive_form": ReceiveForm(initial={"trade_in": match.trade_in.pk})
         if match.trade_in
         else None,
-        "grades": Grade.choices,
         "ref_form": ref_form,
     }
     return TemplateResponse(request, "backoffice/intake_bench.html", context)
@@ -53,17 +52,7 @@ def intake_bench(request: HttpRequest) -> HttpResponse:
 def _match_reference(form: ReferenceSearchForm) -> IntakeMatch:
     if not form.is_valid():
         return IntakeMatch(None, " ".join(form.errors["ref"]))
-    reference = form.reference()
-    found = TradeIn.objects.filter(reference=reference).first()
-    if found is None:
-        return IntakeMatch(None, _("No trade-in has reference %s.") % reference)
-    if found.state != State.ACCEPTED:
-        return IntakeMatch(
-            None,
-            _("%(ref)s is %(state)s, not accepted; it cannot be received.")
-            % {"ref": found, "state": found.get_state_display().lower()},
-        )
-    return IntakeMatch(found)
+    return find_for_intake_by_reference(form.reference())
 
 
 def _receive(request: HttpRequest) -> HttpResponse:

@@ -175,26 +175,13 @@ def test_the_queue_query_count_does_not_grow_with_the_rows(make_trade_in, staff)
 
 
 def test_staff_edits_land_on_the_timeline_with_their_actor(make_trade_in, staff):
+    from workflows.actions.tradeins import EDITABLE_DETAILS
     from workflows.models import Event
 
     trade_in = make_trade_in(State.ACCEPTED)
     client = staff_client(staff)
     url = reverse("admin:workflows_tradein_change", args=[trade_in.pk])
-    data = {
-        name: getattr(trade_in, name)
-        for name in (
-            "buyer_name",
-            "buyer_email",
-            "buyer_phone",
-            "fulfilment",
-            "address_line1",
-            "address_line2",
-            "city",
-            "region",
-            "postcode",
-            "country",
-        )
-    }
+    data = {name: getattr(trade_in, name) for name in EDITABLE_DETAILS}
     data.update({"address_line1": "2 Second Ave", "postcode": "60602"})
     for prefix in ("quotes", "events"):
         data.update({f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"})

@@ -51,6 +51,8 @@ def test_a_device_in_the_wrong_state_changes_nothing(bench, make_trade_in, state
     page = scan(bench, trade_in.imei)
     assert message in page and "Search by reference" in page
     assert 'id="intake-match"' not in page
+    by_reference = bench.get(reverse("admin:intake_bench"), {"ref": trade_in.reference})
+    assert message in by_reference.content.decode()
     assert refresh(trade_in).state == state
     assert Event.objects.count() == events
 

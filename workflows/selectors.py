@@ -38,15 +38,30 @@ def find_for_intake(raw_imei: str) -> IntakeMatch:
             return IntakeMatch(trade_in)
     if not candidates:
         return IntakeMatch(None, _("No trade-in has IMEI %s.") % imei)
-    latest = candidates[0]
-    if latest.state in (State.RECEIVED, State.CLOSED, State.REROUTED):
-        return IntakeMatch(
-            None, _("%(ref)s with this IMEI was already received.") % {"ref": latest}
-        )
+    return _intake_match(candidates[0])
+
+
+def find_for_intake_by_reference(reference: str) -> IntakeMatch:
+    """The scanner could not read the box: the same answer, found by reference."""
+    trade_in = (
+        TradeIn.objects.select_related("product__device_model__make", "unit")
+        .filter(reference=reference)
+        .first()
+    )
+    if trade_in is None:
+        return IntakeMatch(None, _("No trade-in has reference %s.") % reference)
+    return _intake_match(trade_in)
+
+
+def _intake_match(trade_in: TradeIn) -> IntakeMatch:
+    if trade_in.state == State.ACCEPTED:
+        return IntakeMatch(trade_in)
+    if trade_in.state in (State.RECEIVED, State.CLOSED, State.REROUTED):
+        return IntakeMatch(None, _("%(ref)s was already received.") % {"ref": trade_in})
     return IntakeMatch(
         None,
-        _("%(ref)s with this IMEI is %(state)s, not accepted; it cannot be received.")
-        % {"ref": latest, "state": latest.get_state_display().lower()},
+        _("%(ref)s is %(state)s, not accepted; it cannot be received.")
+        % {"ref": trade_in, "state": trade_in.get_state_display().lower()},
     )
 
 

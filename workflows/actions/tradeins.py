@@ -313,19 +313,18 @@ def trade_in_close(*, trade_in: TradeIn, actor: Actor) -> TradeIn:
     return trade_in
 
 
-# Buyer details staff may correct (a typo in the address before the label is made).
-EDITABLE_DETAILS = (
-    "buyer_name",
-    "buyer_email",
-    "buyer_phone",
-    "fulfilment",
+# What a shipping label needs to reach the buyer (shipping_label_retry corrects these).
+ADDRESS_FIELDS = (
     "address_line1",
     "address_line2",
     "city",
     "region",
     "postcode",
     "country",
+    "buyer_phone",
 )
+# Buyer details staff may correct (a typo in the address before the label is made).
+EDITABLE_DETAILS = ("buyer_name", "buyer_email", "fulfilment", *ADDRESS_FIELDS)
 
 
 @transaction.atomic
@@ -366,17 +365,6 @@ def unit_regrade(*, unit: Unit, actor: Actor, grade: str, notes: str) -> Unit:
     if unit.trade_in_id and (before != grade or notes):
         record_event(unit.trade_in, kind="regraded", actor=actor, note=f"grade {before} → {grade}")
     return unit
-
-
-ADDRESS_FIELDS = (
-    "address_line1",
-    "address_line2",
-    "city",
-    "region",
-    "postcode",
-    "country",
-    "buyer_phone",
-)
 
 
 @transaction.atomic
