@@ -102,6 +102,18 @@ AS_FOUND = [
 
 class ReceiveForm(forms.Form):
     trade_in = forms.IntegerField(widget=forms.HiddenInput)
+    scanned_imei = forms.CharField(
+        label=_("IMEI scanned from the device"),
+        required=False,
+        max_length=40,
+        widget=UnfoldAdminTextInputWidget(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+    imei_note = forms.CharField(
+        label=_("Manager's note, if the IMEI cannot be read or differs"),
+        required=False,
+        max_length=1000,
+        widget=UnfoldAdminTextInputWidget,
+    )
     as_found = forms.MultipleChoiceField(
         label=_("As found"),
         choices=AS_FOUND,

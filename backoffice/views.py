@@ -32,16 +32,24 @@ def intake_bench(request: HttpRequest) -> HttpResponse:
     match = IntakeMatch(None)
     scan_form = IntakeScanForm(request.GET if "imei" in request.GET else None)
     ref_form = ReferenceSearchForm(request.GET if "ref" in request.GET else None)
+    scanned = ""
     if ref_form.is_bound:
         match = _match_reference(ref_form)
+        # Picked by reference after a scan that matched several: the scan still counts.
+        scanned = request.GET.get("scanned", "")[:40]
     elif scan_form.is_bound and scan_form.is_valid():
         match = find_for_intake(scan_form.cleaned_data["imei"])
+        scanned = match.scanned_imei
     context = {
         **admin.site.each_context(request),
         "title": _("Intake bench"),
         "scan_form": IntakeScanForm() if match.trade_in else scan_form,
         "match": match,
-        "receive_form": ReceiveForm(initial={"trade_in": match.trade_in.pk})
+        # Found by reference, the IMEI field is empty: the device's IMEI must still be
+        # scanned (or a manager writes why not) before it is received.
+        "receive_form": ReceiveForm(
+            initial={"trade_in": match.trade_in.pk, "scanned_imei": scanned}
+        )
         if match.trade_in
         else None,
         "ref_form": ref_form,
@@ -75,6 +83,8 @@ def _receive(request: HttpRequest) -> HttpResponse:
                 trade_in=trade_in,
                 actor=request.user,
                 grade=data["grade"],
+                scanned_imei=data["scanned_imei"],
+                imei_note=data["imei_note"],
                 as_found=form.as_found_dict(),
                 notes=data["notes"],
             )

@@ -134,7 +134,9 @@ def make_trade_in(db, product, drain, staff, manager):
         if state == State.CANCELLED:
             actions.trade_in_cancel(trade_in=trade_in, actor=staff, reason="Never arrived")
             return refresh(trade_in)
-        actions.trade_in_receive(trade_in=trade_in, actor=staff, grade="B")
+        actions.trade_in_receive(
+            trade_in=trade_in, actor=staff, grade="B", scanned_imei=trade_in.imei
+        )
         if state == State.RECEIVED:
             return refresh(trade_in)
         if state == State.REROUTED:

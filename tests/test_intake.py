@@ -64,7 +64,7 @@ def test_an_unknown_or_malformed_imei_changes_nothing(bench, db):
 
 def test_receiving_twice_is_refused(bench, make_trade_in):
     trade_in = make_trade_in(State.ACCEPTED)
-    data = {"trade_in": trade_in.pk, "grade": "A"}
+    data = {"trade_in": trade_in.pk, "scanned_imei": trade_in.imei, "grade": "A"}
     bench.post(reverse("admin:intake_bench"), data)
     again = bench.post(reverse("admin:intake_bench"), data, follow=True).content.decode()
     assert "Cannot receive" in again
@@ -81,7 +81,7 @@ def test_damaged_needs_a_description(bench, make_trade_in):
     trade_in = make_trade_in(State.ACCEPTED)
     page = bench.post(
         reverse("admin:intake_bench"),
-        {"trade_in": trade_in.pk, "grade": "C", "damaged": "on"},
+        {"trade_in": trade_in.pk, "scanned_imei": trade_in.imei, "grade": "C", "damaged": "on"},
         follow=True,
     )
     assert "Describe the damage" in page.content.decode()

@@ -137,6 +137,7 @@ def test_it_runs_the_happy_path_end_to_end(client, product, staff, manager, drai
         reverse("admin:intake_bench"),
         {
             "trade_in": trade_in.pk,
+            "scanned_imei": trade_in.imei,
             "grade": "B",
             "as_found": ["powers_on", "activation_lock_off"],
             "notes": "",
@@ -295,6 +296,7 @@ def test_it_reroutes_a_damaged_device_from_the_intake_bench(make_trade_in, produ
         reverse("admin:intake_bench"),
         {
             "trade_in": trade_in.pk,
+            "scanned_imei": trade_in.imei,
             "grade": "D",
             "damaged": "on",
             "notes": "Back glass shattered",

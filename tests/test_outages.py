@@ -304,6 +304,7 @@ def receive_at_bench(desk, trade_in: TradeIn) -> None:
         reverse("admin:intake_bench"),
         {
             "trade_in": trade_in.pk,
+            "scanned_imei": trade_in.imei,
             "grade": "B",
             "as_found": ["powers_on", "activation_lock_off"],
             "notes": "",

@@ -76,7 +76,10 @@ def transition(step, state, expected):
 
 def receive(client, build):
     trade_in = build(State.ACCEPTED)
-    client.post(reverse("admin:intake_bench"), {"trade_in": trade_in.pk, "grade": "A"})
+    client.post(
+        reverse("admin:intake_bench"),
+        {"trade_in": trade_in.pk, "scanned_imei": trade_in.imei, "grade": "A"},
+    )
     return refresh(trade_in).state == State.RECEIVED
 
 

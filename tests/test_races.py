@@ -74,7 +74,9 @@ def test_it_accepts_a_quote_once_when_twenty_buyers_click_at_once(make_trade_in,
 
 def test_it_receives_an_imei_once_at_two_benches(make_trade_in, staff):
     trade_in = make_trade_in(State.ACCEPTED)
-    receive = lambda: actions.trade_in_receive(trade_in=trade_in, actor=staff, grade="A")  # noqa: E731
+    receive = lambda: actions.trade_in_receive(  # noqa: E731
+        trade_in=trade_in, actor=staff, grade="A", scanned_imei=trade_in.imei
+    )
     assert outcomes(race(receive, receive)) == (1, 1)
     assert Event.objects.filter(trade_in=trade_in, kind="receive").count() == 1
     assert refresh(trade_in).state == State.RECEIVED
@@ -131,3 +133,22 @@ def test_a_double_tap_racing_itself_creates_one_trade_in(product):
     assert outcomes(results) == (5, 0)
     assert TradeIn.objects.count() == 1
     assert len({r.pk for r in results}) == 1
+
+
+def test_one_imei_accepted_on_two_trade_ins_at_once_is_stocked_once(make_trade_in, manager):
+    """Two trade-ins of one device (a manager overrode the duplicate flag), of two different
+    products so no product lock serializes them, accepted in the same instant: the unit
+    constraint lets exactly one into stock."""
+    from tests.factories import ProductFactory
+
+    for _ in range(3):
+        first = make_trade_in(State.QUOTED)
+        second = make_trade_in(State.QUOTED, product=ProductFactory())
+        TradeIn.objects.filter(pk=second.pk).update(imei=first.imei)
+        quotes = [first.latest_quote(), refresh(second).latest_quote()]
+        results = race(*[lambda q=q: actions.trade_in_accept(quote=q) for q in quotes])
+        assert outcomes(results) == (1, 1)
+        assert Unit.objects.filter(imei=first.imei).count() == 1
+        states = sorted(refresh(t).state for t in (first, second))
+        assert states == [State.ACCEPTED, State.QUOTED]
+    assert_books_balance()

@@ -60,7 +60,9 @@ def perform(transition: str, trade_in, staff, manager):
     if transition == "cancel":
         return actions.trade_in_cancel(trade_in=trade_in, actor=staff, reason="Never arrived")
     if transition == "receive":
-        return actions.trade_in_receive(trade_in=trade_in, actor=staff, grade="A")
+        return actions.trade_in_receive(
+            trade_in=trade_in, actor=staff, grade="A", scanned_imei=trade_in.imei
+        )
     if transition == "reroute":
         return actions.trade_in_reroute(trade_in=trade_in, actor=staff, reason="Bent frame")
     if transition == "close":

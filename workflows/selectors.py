@@ -20,6 +20,9 @@ from workflows.models import Payout, PayoutStatus, State, TradeIn
 class IntakeMatch:
     trade_in: TradeIn | None
     message: str = ""
+    # Several accepted trade-ins claim this IMEI: the bench asks which one is in the box.
+    choices: tuple[TradeIn, ...] = ()
+    scanned_imei: str = ""
 
 
 def find_for_intake(raw_imei: str) -> IntakeMatch:
@@ -28,17 +31,31 @@ def find_for_intake(raw_imei: str) -> IntakeMatch:
         imei = normalize_imei(raw_imei)
     except InvalidInput as exc:
         return IntakeMatch(None, exc.message)
-    candidates = list(
+    accepted = list(
+        TradeIn.objects.filter(imei=imei, state=State.ACCEPTED)
+        .select_related("product__device_model__make", "unit")
+        .order_by("created_at", "pk")[:20]
+    )
+    if len(accepted) == 1:
+        return IntakeMatch(accepted[0], scanned_imei=imei)
+    if accepted:
+        # Never pick one silently: the box's paperwork (its reference) decides.
+        return IntakeMatch(
+            None,
+            _("%(n)d accepted trade-ins have IMEI %(imei)s. Which one is in the box?")
+            % {"n": len(accepted), "imei": imei},
+            choices=tuple(accepted),
+            scanned_imei=imei,
+        )
+    latest = (
         TradeIn.objects.filter(imei=imei)
         .select_related("product__device_model__make", "unit")
-        .order_by("-created_at")[:10]
+        .order_by("-created_at", "-pk")
+        .first()
     )
-    for trade_in in candidates:
-        if trade_in.state == State.ACCEPTED:
-            return IntakeMatch(trade_in)
-    if not candidates:
+    if latest is None:
         return IntakeMatch(None, _("No trade-in has IMEI %s.") % imei)
-    return _intake_match(candidates[0])
+    return _intake_match(latest)
 
 
 def find_for_intake_by_reference(reference: str) -> IntakeMatch:

@@ -18,7 +18,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from workflows import emails
+from workflows import emails, redflags
 from workflows.actions import SYSTEM, trade_in_cancel, trade_in_expire
 from workflows.actions import stripe as stripe_actions
 from workflows.actions._common import record_event, schedule
@@ -127,9 +127,19 @@ def _handle_imei_check(effect: SideEffect) -> str:
     )
     check.provider = provider.name
     check.checked_at = timezone.now()
+    # One device, one live trade-in: another open trade-in or stocked unit with this IMEI is
+    # a red flag like the blocklist's.
+    if check.status == ImeiCheckStatus.FLAGGED and not check.provider_flags:
+        check.status = ImeiCheckStatus.CLEAN  # a cached check flagged only as a duplicate
+    check.duplicate_of = redflags.duplicate_holder(check.trade_in)
+    if check.duplicate_of:
+        check.status = ImeiCheckStatus.FLAGGED
     check.save()
+    # The queue shows a red flag while any stands, also one an earlier check raised.
+    standing = redflags.red_flags(check.trade_in)
     TradeIn.objects.filter(pk=check.trade_in_id).update(
-        imei_status=check.status, model_mismatch=check.model_mismatch
+        imei_status=ImeiCheckStatus.FLAGGED if standing else check.status,
+        model_mismatch=check.model_mismatch,
     )
     flags = ", ".join(check.red_flags)
     note = f"IMEI check ({provider.name}): {check.get_status_display()}" + (
@@ -142,6 +152,9 @@ def _handle_imei_check(effect: SideEffect) -> str:
         )
     if cached is not None:
         note += f" (cached result of {cached.checked_at:%Y-%m-%d %H:%M})"
+    earlier = [flag for flag in standing if flag not in check.red_flags]
+    if earlier:
+        note += ". Still a red flag until a manager overrides it: " + ", ".join(earlier)
     return note
 
 

@@ -32,6 +32,7 @@ from workflows.models import (
     State,
     TradeIn,
 )
+from workflows.redflags import red_flags
 
 STATE_COLOURS = {
     State.SUBMITTED: "info",
@@ -233,10 +234,8 @@ class TradeInAdmin(PanelAdmin, NoDeleteAdmin):
     def panel_context(self, request: HttpRequest, trade_in: TradeIn) -> dict:
         allowed = {t.name for t in trade_in.get_available_user_state_transitions(request.user)}
         check = trade_in.latest_imei_check()
-        needs_override = check is not None and check.status not in (
-            ImeiCheckStatus.CLEAN,
-            ImeiCheckStatus.PENDING,
-        )
+        flags = red_flags(trade_in)  # the quote action refuses on the same list
+        needs_override = bool(flags)
         can_override = request.user.has_perm("workflows.override_red_flag")
         quote_form = None
         if "quote" in allowed and not (needs_override and not can_override):
@@ -248,6 +247,7 @@ class TradeInAdmin(PanelAdmin, NoDeleteAdmin):
         return {
             "trade_in": trade_in,
             "check": check,
+            "red_flags": flags,
             "needs_override": needs_override,
             "can_override": can_override,
             "allowed": allowed,

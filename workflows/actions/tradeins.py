@@ -6,15 +6,17 @@ from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
 from workflows.actions._common import BUYER, SYSTEM, Actor, lock_trade_in, record_event, schedule
+from workflows.actions.submission import normalize_imei
 from workflows.errors import InvalidInput, TransitionRefused
 from workflows.models import (
+    STOCKED_STATUSES,
     Event,
     Fulfilment,
     Grade,
@@ -28,6 +30,7 @@ from workflows.models import (
     Unit,
     UnitStatus,
 )
+from workflows.redflags import red_flags
 
 MAX_OFFER = Decimal("100000")
 
@@ -113,8 +116,9 @@ def trade_in_quote(
     if check is None or check.status == ImeiCheckStatus.PENDING:
         raise TransitionRefused(_("Wait for the IMEI check to finish before sending a quote."))
     override_reason = override_reason.strip()
-    if check.status != ImeiCheckStatus.CLEAN:
-        problem = ", ".join(check.red_flags) or _("check inconclusive (%s)") % check.status
+    flags = red_flags(trade_in)
+    if flags:
+        problem = ", ".join(flags)
         if not override_reason:
             raise TransitionRefused(
                 _(
@@ -170,12 +174,18 @@ def trade_in_accept(*, quote: Quote, actor: Actor = BUYER) -> TradeIn:
     _refuse_unless(trade_in, "accept")
 
     _change_stock(trade_in.product_id, +1)
-    Unit.objects.create(
-        product_id=trade_in.product_id,
-        imei=trade_in.imei,
-        status=UnitStatus.RECEIVED,
-        trade_in=trade_in,
-    )
+    _refuse_if_in_stock(trade_in)
+    try:
+        # The constraint decides when two acceptances of one IMEI race past the check above.
+        with transaction.atomic():
+            Unit.objects.create(
+                product_id=trade_in.product_id,
+                imei=trade_in.imei,
+                status=UnitStatus.RECEIVED,
+                trade_in=trade_in,
+            )
+    except IntegrityError:
+        raise TransitionRefused(_in_stock_message(trade_in, "")) from None
     Payout.objects.create(
         trade_in=trade_in,
         amount=quote.amount,
@@ -195,6 +205,25 @@ def trade_in_accept(*, quote: Quote, actor: Actor = BUYER) -> TradeIn:
     else:
         schedule("shipping_label", key=f"label:{trade_in.pk}", trade_in=trade_in)
     return trade_in
+
+
+def _in_stock_message(trade_in: TradeIn, holder: str) -> str:
+    return _(
+        "We already have this device (IMEI %(imei)s%(holder)s): the offer for %(ref)s "
+        "cannot be accepted. Please contact us."
+    ) % {"imei": trade_in.imei, "holder": f", {holder}" if holder else "", "ref": trade_in}
+
+
+def _refuse_if_in_stock(trade_in: TradeIn) -> None:
+    """One device, one unit in stock: another trade-in's unit with this IMEI blocks accepting."""
+    unit = (
+        Unit.objects.filter(imei=trade_in.imei, status__in=STOCKED_STATUSES)
+        .select_related("trade_in")
+        .first()
+    )
+    if unit is not None:
+        holder = unit.trade_in.reference if unit.trade_in_id else f"unit #{unit.pk}"
+        raise TransitionRefused(_in_stock_message(trade_in, holder))
 
 
 @transaction.atomic
@@ -270,14 +299,35 @@ def trade_in_receive(
     trade_in: TradeIn,
     actor: Actor,
     grade: str,
+    scanned_imei: str,
+    imei_note: str = "",
     as_found: dict[str, bool | str] | None = None,
     notes: str = "",
 ) -> TradeIn:
-    """The device is on the intake bench: link the unit and grade it."""
+    """The device is on the intake bench: link the unit and grade it.
+
+    `scanned_imei` is what the bench read off the device; it must be this trade-in's, or else
+    (unreadable, or another device in the box) a manager receives it with `imei_note`.
+    """
     trade_in = lock_trade_in(trade_in)
     _refuse_unless(trade_in, "receive")
     if grade not in Grade.values:
         raise InvalidInput(_("Choose a grade."))
+    imei_problem = _scanned_imei_problem(trade_in, scanned_imei)
+    imei_note = imei_note.strip()
+    if imei_problem:
+        if not imei_note:
+            raise InvalidInput(
+                _(
+                    "%(problem)s Scan the device's own IMEI; if it cannot be read, a manager "
+                    "receives it with a note."
+                )
+                % {"problem": imei_problem}
+            )
+        if isinstance(actor, str) or not actor.has_perm("workflows.override_red_flag"):
+            raise TransitionRefused(
+                _("Only a manager can receive a device whose IMEI was not matched.")
+            )
     unit = Unit.objects.select_for_update().get(trade_in=trade_in)
     unit.grade = grade
     unit.status = UnitStatus.GRADED
@@ -288,7 +338,28 @@ def trade_in_receive(
     _transition(
         trade_in, "receive", actor=actor, note=f"grade {grade}" + (f": {notes}" if notes else "")
     )
+    if imei_problem:
+        record_event(
+            trade_in, kind="imei_not_matched", actor=actor, note=f"{imei_problem} {imei_note}"
+        )
     return trade_in
+
+
+def _scanned_imei_problem(trade_in: TradeIn, scanned: str) -> str:
+    """Why the scanned IMEI does not prove this is the trade-in's device; "" if it does."""
+    if not scanned.strip():
+        return _("The IMEI was not scanned.")
+    try:
+        imei = normalize_imei(scanned)
+    except InvalidInput as exc:
+        return _("The scanned IMEI is not valid (%(error)s).") % {"error": exc.message}
+    if imei != trade_in.imei:
+        return _("The scanned IMEI %(scanned)s is not %(ref)s's %(imei)s.") % {
+            "scanned": imei,
+            "ref": trade_in,
+            "imei": trade_in.imei,
+        }
+    return ""
 
 
 @transaction.atomic

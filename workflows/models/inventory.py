@@ -48,6 +48,16 @@ class Unit(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            # One device, one unit in stock: no race between two acceptances (or two benches)
+            # can put the same IMEI on the shelf twice. A unit that left stock frees its IMEI.
+            models.UniqueConstraint(
+                fields=["imei"],
+                condition=models.Q(status__in=STOCKED_STATUSES),
+                name="unit_imei_stocked_once",
+                violation_error_message=_("A unit with this IMEI is already in stock."),
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.product} · {self.imei}"

@@ -252,6 +252,9 @@ class ImeiCheck(models.Model):
     activation_lock = models.BooleanField(null=True, blank=True)
     reported_model = models.CharField(max_length=120, blank=True)
     model_mismatch = models.BooleanField(default=False)
+    # The reference of an earlier open trade-in (or "unit #n") holding this IMEI when the
+    # check ran: one device, one live trade-in.
+    duplicate_of = models.CharField(max_length=40, blank=True)
     detail = models.TextField(blank=True)
     raw = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -275,7 +278,15 @@ class ImeiCheck(models.Model):
             ("lost/stolen", self.lost_stolen),
             ("finance-locked", self.finance_locked),
         ]
-        return [name for name, raised in flags if raised]
+        names = [name for name, raised in flags if raised]
+        if self.duplicate_of:
+            names.append(f"duplicate IMEI ({self.duplicate_of})")
+        return names
+
+    @property
+    def provider_flags(self) -> list[str]:
+        """What the IMEI service (or the blocklist) said, without the duplicate check."""
+        return [f for f in self.red_flags if not f.startswith("duplicate IMEI")]
 
 
 class BlockedImei(models.Model):

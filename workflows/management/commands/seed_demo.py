@@ -225,7 +225,11 @@ class Command(BaseCommand):
             actions.trade_in_accept(quote=quote)
         if STAGES.index(stage) >= STAGES.index("received"):
             actions.trade_in_receive(
-                trade_in=trade_in, actor=manager, grade="B", as_found={"powers_on": True}
+                trade_in=trade_in,
+                actor=manager,
+                grade="B",
+                scanned_imei=trade_in.imei,
+                as_found={"powers_on": True},
             )
         if stage == "closed":
             actions.payout_settle_check(
