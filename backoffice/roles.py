@@ -17,6 +17,7 @@ VIEW_ALL = [
         "payout",
         "shippinglabel",
         "blockedimei",
+        "blockedimeichange",
         "conditiondeduction",
         "storecredit",
     )
@@ -30,7 +31,6 @@ STAFF = [
     "workflows.change_unit",
     "workflows.change_returncase",
     "workflows.add_blockedimei",
-    "workflows.change_blockedimei",
 ]
 
 MANAGER = [
@@ -39,6 +39,7 @@ MANAGER = [
     "workflows.change_payout",
     "workflows.settle_payout",
     "workflows.export_payout",
+    "workflows.change_blockedimei",
     "workflows.delete_blockedimei",
     "workflows.view_sideeffect",
     "workflows.change_sideeffect",

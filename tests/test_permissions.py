@@ -164,6 +164,15 @@ def add_blocked_imei(client, build):
     return BlockedImei.objects.filter(imei="490154203237518").exists()
 
 
+def change_blocked_imei(client, build):
+    blocked = BlockedImei.objects.create(imei="356938035643809", reason="blacklisted")
+    client.post(
+        reverse("admin:workflows_blockedimei_change", args=[blocked.pk]),
+        {"reason": "finance_locked", "note": "changed"},
+    )
+    return BlockedImei.objects.get(pk=blocked.pk).reason == "finance_locked"
+
+
 def delete_blocked_imei(client, build):
     blocked = BlockedImei.objects.create(imei="356938035643809", reason="blacklisted")
     client.post(reverse("admin:workflows_blockedimei_delete", args=[blocked.pk]), {"post": "yes"})
@@ -225,7 +234,9 @@ MATRIX = {
     "edit a base price": (edit_price, MANAGERS),
     "retry a side effect": (retry_side_effect, MANAGERS),
     "add a blocked IMEI": (add_blocked_imei, EVERYONE),
+    "change a blocked IMEI": (change_blocked_imei, MANAGERS),
     "delete a blocked IMEI": (delete_blocked_imei, MANAGERS),
+    "blocklist audit": (page("admin:workflows_blockedimeichange_changelist"), EVERYONE),
     "delete a trade-in": (delete_trade_in, set()),
     "delete a payout": (delete_payout, set()),
 }

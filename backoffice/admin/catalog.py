@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
@@ -12,9 +13,12 @@ from unfold.decorators import display
 
 from backoffice.admin.base import ReadOnlyInline, call_action
 from backoffice.resources import ConditionDeductionResource, ProductPriceResource
-from workflows.actions import unit_regrade
+from workflows import actions
+from workflows.actions import normalize_imei, unit_regrade
+from workflows.errors import DomainError
 from workflows.models import (
     BlockedImei,
+    BlockedImeiChange,
     ConditionDeduction,
     DeviceModel,
     Make,
@@ -157,9 +161,72 @@ class ConditionDeductionAdmin(PriceListAdmin):
     list_filter = ["question"]
 
 
+class BlockedImeiForm(forms.ModelForm):
+    imei = forms.CharField(label="IMEI", max_length=40)  # typed with spaces or dashes
+
+    class Meta:
+        model = BlockedImei
+        fields = ["imei", "reason", "note"]
+
+    def clean_imei(self) -> str:
+        try:
+            return normalize_imei(self.cleaned_data["imei"])
+        except DomainError as exc:
+            raise forms.ValidationError(exc.message) from None
+
+
 @admin.register(BlockedImei)
 class BlockedImeiAdmin(ModelAdmin):
+    """Staff add entries; only managers change or remove them. Every write is an action that
+    leaves a `BlockedImeiChange` row (the permissions are checked there too)."""
+
+    form = BlockedImeiForm
     list_display = ["imei", "reason", "note", "created_at"]
     list_filter = ["reason"]
     search_fields = ["=imei"]
     fields = ["imei", "reason", "note"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: BlockedImei | None = None):
+        return ["imei"] if obj is not None else []
+
+    def save_model(self, request: HttpRequest, obj: BlockedImei, form, change: bool) -> None:
+        data = form.cleaned_data
+        try:
+            if change:
+                actions.blocked_imei_change(
+                    entry=obj, actor=request.user, reason=data["reason"], note=data["note"]
+                )
+            else:
+                entry = actions.blocked_imei_add(
+                    actor=request.user, imei=data["imei"], reason=data["reason"], note=data["note"]
+                )
+                obj.pk = entry.pk
+        except DomainError as exc:  # e.g. added by somebody else a moment ago
+            messages.error(request, exc.message)
+            obj.pk = obj.pk or BlockedImei.objects.filter(imei=data["imei"]).values("pk")[0]["pk"]
+
+    def delete_model(self, request: HttpRequest, obj: BlockedImei) -> None:
+        actions.blocked_imei_remove(entry=obj, actor=request.user)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[BlockedImei]) -> None:
+        for entry in queryset:
+            actions.blocked_imei_remove(entry=entry, actor=request.user)
+
+
+@admin.register(BlockedImeiChange)
+class BlockedImeiChangeAdmin(ModelAdmin):
+    """The blocklist's audit trail, written only by the blocklist actions."""
+
+    list_display = ["created_at", "imei", "kind", "actor", "before", "after", "note"]
+    list_filter = ["kind"]
+    search_fields = ["=imei"]
+    list_select_related = ["actor"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False

@@ -2,6 +2,7 @@
 the timeline and schedules its side effects to run after commit."""
 
 from workflows.actions._common import BUYER, SYSTEM
+from workflows.actions.blocklist import blocked_imei_add, blocked_imei_change, blocked_imei_remove
 from workflows.actions.payouts import (
     payout_issue_store_credit,
     payout_settle_check,
@@ -40,6 +41,9 @@ __all__ = [
     "BUYER",
     "SYSTEM",
     "Submission",
+    "blocked_imei_add",
+    "blocked_imei_change",
+    "blocked_imei_remove",
     "imei_check_rerun",
     "normalize_imei",
     "payout_issue_store_credit",

@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 
+from workflows.errors import TransitionRefused
 from workflows.models import Event, SideEffect, TradeIn
 
 log = logging.getLogger("workflows")
@@ -104,3 +105,10 @@ def lock_trade_in(trade_in: TradeIn) -> TradeIn:
     serialized on this lock, and the second one sees the state the first one left.
     """
     return TradeIn.objects.select_for_update().get(pk=trade_in.pk)
+
+
+def require_permission(actor: Actor, permission: str, message: str) -> None:
+    """Refuse unless a signed-in staff member with this permission acts (buyers and the
+    system never hold one). Checked inside the action, so a direct call is refused too."""
+    if isinstance(actor, str) or not actor.has_perm(permission):
+        raise TransitionRefused(message)

@@ -15,6 +15,7 @@ from workflows.models.shipping import ShippingLabel
 from workflows.models.tradeins import (
     OPEN_STATES,
     BlockedImei,
+    BlockedImeiChange,
     Event,
     Fulfilment,
     ImeiCheck,
@@ -32,6 +33,7 @@ __all__ = [
     "Accessories",
     "Battery",
     "BlockedImei",
+    "BlockedImeiChange",
     "Body",
     "ConditionDeduction",
     "DeviceModel",

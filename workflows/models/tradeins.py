@@ -309,6 +309,33 @@ class BlockedImei(models.Model):
         return f"{self.imei} ({self.get_reason_display()})"
 
 
+class BlockedImeiChange(models.Model):
+    """The blocklist's audit trail: who added, changed or removed which entry, and why.
+
+    Kept apart from the timeline because an entry may predate every trade-in of its IMEI.
+    """
+
+    class Kind(models.TextChoices):
+        ADDED = "added", _("Added")
+        CHANGED = "changed", _("Changed")
+        REMOVED = "removed", _("Removed")
+
+    imei = models.CharField("IMEI", max_length=15, db_index=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    before = models.JSONField(default=dict, blank=True)
+    after = models.JSONField(default=dict, blank=True)
+    note = models.TextField(blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = "blocklist change"
+
+    def __str__(self) -> str:
+        return f"{self.imei} {self.kind}"
+
+
 class Event(models.Model):
     """The timeline: one row per transition, side effect success or failure, or staff note."""
 
