@@ -61,10 +61,16 @@ def dashboard_callback(request: HttpRequest, context: dict) -> dict:
                     f"{queue}?state__exact=accepted",
                 ),
                 ("Received this week", stats.received_this_week, f"{queue}?state__exact=received"),
-                (
-                    "Pending payout liability",
-                    f"{settings.CURRENCY_SYMBOL}{stats.payout_liability:,.2f}",
-                    reverse("admin:workflows_payout_changelist") + "?status__exact=pending",
+                *(
+                    [
+                        (
+                            "Pending payout liability",
+                            f"{settings.CURRENCY_SYMBOL}{stats.payout_liability:,.2f}",
+                            reverse("admin:workflows_payout_changelist") + "?status__exact=pending",
+                        )
+                    ]
+                    if request.user.has_perm("workflows.view_payout")
+                    else []
                 ),
                 ("Acceptance rate, 30 days", "–" if rate is None else f"{rate:.0%}", ""),
                 ("Median time to quote", _duration(stats.median_time_to_quote), ""),

@@ -14,12 +14,10 @@ VIEW_ALL = [
         "devicemodel",
         "make",
         "returncase",
-        "payout",
         "shippinglabel",
         "blockedimei",
         "blockedimeichange",
         "conditiondeduction",
-        "storecredit",
     )
 ]
 
@@ -36,6 +34,9 @@ STAFF = [
 MANAGER = [
     *STAFF,
     "workflows.override_red_flag",
+    # Money: payouts and store credits are the managers' (README, "Demo logins").
+    "workflows.view_payout",
+    "workflows.view_storecredit",
     "workflows.change_payout",
     "workflows.settle_payout",
     "workflows.export_payout",

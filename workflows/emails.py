@@ -131,6 +131,7 @@ def store_credit(trade_in: TradeIn, credit: StoreCredit) -> str:
         trade_in=trade_in,
         subject="Your store credit code",
         credit=credit,
+        code=credit.code_for_buyer(),
     )
 
 

@@ -13,7 +13,8 @@ from django.utils.translation import gettext as _
 
 from workflows.actions import normalize_imei
 from workflows.errors import InvalidInput
-from workflows.models import Payout, PayoutStatus, State, TradeIn
+from workflows.models import Payout, PayoutStatus, State, StoreCredit, TradeIn
+from workflows.models.payouts import code_lookup_hash
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,14 @@ def _intake_match(trade_in: TradeIn) -> IntakeMatch:
         _("%(ref)s is %(state)s, not accepted; it cannot be received.")
         % {"ref": trade_in, "state": trade_in.get_state_display().lower()},
     )
+
+
+def store_credit_by_code(code: str) -> StoreCredit | None:
+    """The credit a whole code (as typed at the till) belongs to, or None."""
+    text = str(code).strip()
+    if not 8 <= len(text) <= 40:
+        return None
+    return StoreCredit.objects.filter(code_hash=code_lookup_hash(text)).first()
 
 
 @dataclass(frozen=True)

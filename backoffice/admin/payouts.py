@@ -30,6 +30,7 @@ from workflows.models import (
     StripeAccount,
     StripeEvent,
 )
+from workflows.selectors import store_credit_by_code
 
 PAYOUT_COLOURS = {
     PayoutStatus.PENDING: "warning",
@@ -179,12 +180,27 @@ class PayoutAdmin(PanelAdmin, NoDeleteAdmin, ExportActionModelAdmin):
 
 @admin.register(StoreCredit)
 class StoreCreditAdmin(NoDeleteAdmin):
-    list_display = ["code", "amount", "balance", "currency", "email", "created_at"]
-    search_fields = ["=code", "email"]
-    readonly_fields = ["code", "payout", "amount", "balance", "currency", "email", "created_at"]
+    """Codes work like cash: the back office shows the last 4 only, and finds a credit by its
+    whole code (typed at the till) through the keyed hash."""
+
+    list_display = ["masked_code", "amount", "balance", "currency", "email", "created_at"]
+    search_fields = ["email"]
+    search_help_text = _("The whole store-credit code, or the buyer's email")
+    fields = ["masked_code", "payout", "amount", "balance", "currency", "email", "created_at"]
+    readonly_fields = fields
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    @display(description=_("Code"))
+    def masked_code(self, obj: StoreCredit) -> str:
+        return obj.masked_code
+
+    def get_search_results(self, request: HttpRequest, queryset, search_term: str):
+        found = store_credit_by_code(search_term)
+        if found is not None:
+            return queryset.filter(pk=found.pk), False
+        return super().get_search_results(request, queryset, search_term)
 
 
 @admin.register(ReturnCase)

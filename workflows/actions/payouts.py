@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from datetime import date
 
 from django.db import transaction
@@ -20,8 +19,7 @@ from workflows.models import (
     State,
     StoreCredit,
 )
-
-CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
+from workflows.models.payouts import code_lookup_hash
 
 
 def _lock_for_settling(payout: Payout, actor: Actor, method: str) -> Payout:
@@ -77,18 +75,23 @@ def payout_settle_check(
 def payout_issue_store_credit(*, payout: Payout, actor: Actor) -> StoreCredit:
     payout = _lock_for_settling(payout, actor, PayoutMethod.STORE_CREDIT)
     while True:
-        code = "SC-" + "".join(secrets.choice(CODE_ALPHABET) for _ in range(10))
-        if not StoreCredit.objects.filter(code=code).exists():
+        secret, code = StoreCredit.new_secret()
+        code_hash = code_lookup_hash(code)
+        if not StoreCredit.objects.filter(code_hash=code_hash).exists():
             break
+    # The code itself is stored nowhere: not here, not in the settlement reference, not on
+    # the timeline, not in the outbox. The email task derives it again from the secret.
     credit = StoreCredit.objects.create(
-        code=code,
+        code_hash=code_hash,
+        code_last4=code[-4:],
+        secret=secret,
         payout=payout,
         amount=payout.amount,
         balance=payout.amount,
         currency=payout.currency,
         email=payout.trade_in.buyer_email,
     )
-    _settle(payout, actor, code)
+    _settle(payout, actor, f"store credit {credit.masked_code}")
     schedule(
         "email",
         key=f"email:store-credit:{payout.pk}",

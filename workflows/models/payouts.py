@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import secrets
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
 
@@ -98,8 +101,38 @@ class Payout(FSMModelMixin, models.Model):
         return f"payout-{self.pk}" if not self.attempt else f"payout-{self.pk}-{self.attempt}"
 
 
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # 32 letters, no 0/O or 1/I to misread
+
+
+def _code_from_secret(secret: str) -> str:
+    digest = salted_hmac("workflows.store-credit-code", secret, algorithm="sha256").digest()
+    return "SC-" + "".join(CODE_ALPHABET[b % 32] for b in digest[:10])
+
+
+def normalize_code(code: str) -> str:
+    """A code as a person types it at the till: any case, spaces or dashes, "SC-" or not."""
+    text = "".join(ch for ch in str(code).upper() if ch.isalnum())
+    if text.startswith("SC"):
+        text = text[2:]
+    return "SC-" + text
+
+
+def code_lookup_hash(code: str) -> str:
+    """A keyed hash of the code: finds the credit without storing the code itself."""
+    return salted_hmac(
+        "workflows.store-credit-lookup", normalize_code(code), algorithm="sha256"
+    ).hexdigest()
+
+
 class StoreCredit(models.Model):
-    code = models.CharField(max_length=20, unique=True)
+    """A store credit. Its code works like cash, so only a keyed hash (for look-up at the
+    till) and the last four characters (for staff to tell codes apart) are stored. The code
+    is derived from `secret` with the SECRET_KEY, so the database alone cannot show it; the
+    buyer's email is the one place it appears whole."""
+
+    code_hash = models.CharField(max_length=64, unique=True, editable=False)
+    code_last4 = models.CharField("code (last 4)", max_length=4, editable=False)
+    secret = models.CharField(max_length=64, blank=True, editable=False)
     payout = models.OneToOneField(Payout, on_delete=models.PROTECT, related_name="store_credit")
     amount = models.DecimalField(max_digits=10, decimal_places=2)
     balance = models.DecimalField(max_digits=10, decimal_places=2)
@@ -108,7 +141,23 @@ class StoreCredit(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:
-        return self.code
+        return self.masked_code
+
+    @property
+    def masked_code(self) -> str:
+        return f"SC-…{self.code_last4}"
+
+    @classmethod
+    def new_secret(cls) -> tuple[str, str]:
+        """A fresh (secret, code) pair; the caller stores the secret, the hash and last 4."""
+        secret = secrets.token_hex(16)
+        return secret, _code_from_secret(secret)
+
+    def code_for_buyer(self) -> str:
+        """The whole code, for the buyer's email only (never shown in the back office)."""
+        if not self.secret:
+            raise ValueError("this credit's code was issued before codes were derived")
+        return _code_from_secret(self.secret)
 
 
 class StripeAccount(models.Model):
