@@ -73,7 +73,7 @@ def test_it_flags_a_second_submission_of_an_open_imei(submit, staff, manager, dr
         office, second, "quote", amount="200", valid_days="7", override_reason="Same buyer, typo"
     )
     assert refresh(second).state == State.QUOTED
-    override = Event.objects.get(trade_in=second, kind="red_flag_override")
+    override = Event.objects.get(trade_in=second, kind="red_flag_overridden")
     assert f"duplicate IMEI ({first.reference})" in override.note and override.actor == manager
 
 
@@ -205,7 +205,7 @@ def test_receiving_by_reference_needs_the_scanned_imei_or_a_managers_note(
         text = page.content.decode()
         assert "IMEI" in text and "received, grade" not in text, data
         assert refresh(trade_in).state == State.ACCEPTED
-    assert not Event.objects.filter(trade_in=trade_in, kind="receive").exists()
+    assert not Event.objects.filter(trade_in=trade_in, kind="received").exists()
 
     # A manager receives it with a note, which goes on the timeline.
     office = staff_client(manager)

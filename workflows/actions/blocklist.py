@@ -13,7 +13,13 @@ from django.utils.translation import gettext as _
 from workflows.actions._common import Actor, record_event, require_permission
 from workflows.actions.submission import normalize_imei
 from workflows.errors import InvalidInput
-from workflows.models import OPEN_STATES, BlockedImei, BlockedImeiChange, TradeIn
+from workflows.models import OPEN_STATES, BlockedImei, BlockedImeiChange, EventKind, TradeIn
+
+TIMELINE = {
+    BlockedImeiChange.Kind.ADDED: EventKind.BLOCKLIST_ADDED,
+    BlockedImeiChange.Kind.CHANGED: EventKind.BLOCKLIST_CHANGED,
+    BlockedImeiChange.Kind.REMOVED: EventKind.BLOCKLIST_REMOVED,
+}
 
 
 def _snapshot(entry: BlockedImei) -> dict[str, str]:
@@ -30,7 +36,7 @@ def _audit(kind: str, imei: str, actor: Actor, before: dict, after: dict, note: 
         "after": after.get("reason", "—"),
     } + (f" ({note})" if note else "")
     for trade_in in TradeIn.objects.filter(imei=imei, state__in=OPEN_STATES):
-        record_event(trade_in, kind="blocklist_" + kind, actor=actor, note=text)
+        record_event(trade_in, kind=TIMELINE[kind], actor=actor, note=text)
 
 
 def _clean(reason: str, note: str) -> tuple[str, str]:

@@ -24,7 +24,7 @@ def refuse_existing_duplicates(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("workflows", "0008_trade_in_labels"),
+        ("workflows", "0009_typed_vocabulary"),
     ]
 
     operations = [
