@@ -21,7 +21,7 @@ from unfold.widgets import (
     UnfoldAdminTextInputWidget,
 )
 
-from workflows.models import Grade, Resolution
+from workflows.models import Grade, PayoutMethod, Resolution
 
 
 def _textarea(rows: int = 2) -> UnfoldAdminTextareaWidget:
@@ -233,3 +233,50 @@ class ThrottledLoginForm(AuthenticationForm):
             if self.request is not None:
                 self._limited(increment=True)
             raise
+
+
+class PayoutDetailsChangeForm(forms.Form):
+    """After acceptance: ask a manager to change who is paid, how or where. The action
+    validates every value; this form only carries them."""
+
+    buyer_name = forms.CharField(label=_("Name"), max_length=120, widget=UnfoldAdminTextInputWidget)
+    buyer_email = forms.EmailField(
+        label=_("Email"), max_length=254, widget=UnfoldAdminTextInputWidget
+    )
+    payout_method = forms.ChoiceField(
+        label=_("Payout method"), choices=PayoutMethod.choices, widget=UnfoldAdminSelectWidget
+    )
+    address_line1 = forms.CharField(
+        label=_("Street"), max_length=120, required=False, widget=UnfoldAdminTextInputWidget
+    )
+    address_line2 = forms.CharField(
+        label=_("Apartment, suite"),
+        max_length=120,
+        required=False,
+        widget=UnfoldAdminTextInputWidget,
+    )
+    city = forms.CharField(
+        label=_("City"), max_length=80, required=False, widget=UnfoldAdminTextInputWidget
+    )
+    region = forms.CharField(
+        label=_("State / region"), max_length=80, required=False, widget=UnfoldAdminTextInputWidget
+    )
+    postcode = forms.CharField(
+        label=_("Postcode"), max_length=20, required=False, widget=UnfoldAdminTextInputWidget
+    )
+    country = forms.CharField(
+        label=_("Country (2 letters)"), max_length=2, widget=UnfoldAdminTextInputWidget
+    )
+    reason = forms.CharField(
+        label=_("Why (who asked, and how did they prove it was them?)"),
+        max_length=1000,
+        widget=_textarea(),
+    )
+
+    def changes(self) -> dict[str, str]:
+        return {k: v for k, v in self.cleaned_data.items() if k != "reason"}
+
+
+class ChangeDecisionForm(forms.Form):
+    change = forms.IntegerField(widget=forms.HiddenInput)
+    note = forms.CharField(label=_("Note"), max_length=1000, required=False, widget=_textarea())

@@ -17,6 +17,7 @@ VIEW_ALL = [
         "shippinglabel",
         "blockedimei",
         "blockedimeichange",
+        "payoutdetailchange",
         "conditiondeduction",
     )
 ]
@@ -38,6 +39,7 @@ MANAGER = [
     "workflows.view_payout",
     "workflows.view_storecredit",
     "workflows.change_payout",
+    "workflows.approve_payoutdetailchange",
     "workflows.settle_payout",
     "workflows.export_payout",
     "workflows.change_blockedimei",

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from workflows.integrations.payments import get_provider
 from workflows.links import absolute, quote_url, status_token, status_url
-from workflows.models import Quote, ShippingLabel, StoreCredit, TradeIn
+from workflows.models import PayoutDetailChange, Quote, ShippingLabel, StoreCredit, TradeIn
 
 
 def _send(template: str, *, to: str, subject: str, trade_in: TradeIn, **extra: Any) -> str:
@@ -132,6 +132,22 @@ def store_credit(trade_in: TradeIn, credit: StoreCredit) -> str:
         subject="Your store credit code",
         credit=credit,
         code=credit.code_for_buyer(),
+    )
+
+
+def payout_details_changed(trade_in: TradeIn, change: PayoutDetailChange) -> str:
+    """Told at the address the buyer had before: if they did not ask, they can stop it."""
+    old_email = change.changes.get("buyer_email", {}).get("old") or trade_in.buyer_email
+    return _send(
+        "payout_details_changed",
+        to=old_email,
+        trade_in=trade_in,
+        subject="Your payout details were changed",
+        change=change,
+        lines=[
+            (name.replace("_", " ").capitalize(), v["old"] or "—", v["new"] or "—")
+            for name, v in change.changes.items()
+        ],
     )
 
 

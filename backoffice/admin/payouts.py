@@ -21,6 +21,7 @@ from workflows import actions
 from workflows.integrations import payments
 from workflows.models import (
     Payout,
+    PayoutDetailChange,
     PayoutMethod,
     PayoutStatus,
     ReturnCase,
@@ -323,3 +324,31 @@ class StripeEventAdmin(ManagersOnly, ModelAdmin):
     list_display = ["event_id", "type", "account", "outcome", "received_at"]
     list_filter = ["type"]
     search_fields = ["=event_id", "=account"]
+
+
+@admin.register(PayoutDetailChange)
+class PayoutDetailChangeAdmin(ModelAdmin):
+    """Every request to change an accepted trade-in's payout details, and its decision.
+    Written only by the actions (the trade-in page's panel asks and decides)."""
+
+    list_display = [
+        "trade_in",
+        "describe",
+        "status",
+        "requested_by",
+        "requested_at",
+        "decided_by",
+        "decided_at",
+    ]
+    list_filter = ["status"]
+    search_fields = ["=trade_in__reference"]
+    list_select_related = ["trade_in", "requested_by", "decided_by"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False

@@ -18,14 +18,23 @@ from backoffice.admin.base import (
     form_errors,
 )
 from backoffice.display import choice_label
-from backoffice.forms import LabelAddressForm, QuoteForm, ReasonForm
+from backoffice.forms import (
+    ChangeDecisionForm,
+    LabelAddressForm,
+    PayoutDetailsChangeForm,
+    QuoteForm,
+    ReasonForm,
+)
 from backoffice.paginator import EstimatedCountPaginator
 from workflows import actions
+from workflows.actions.details import PAYOUT_DETAILS
 from workflows.models import (
     BlockedImei,
+    ChangeStatus,
     Event,
     ImeiCheckStatus,
     Make,
+    PayoutStatus,
     Quote,
     SideEffect,
     SideEffectKind,
@@ -199,6 +208,14 @@ class TradeInAdmin(PanelAdmin, NoDeleteAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[TradeIn]:
         return super().get_queryset(request).select_related("product__device_model__make")
 
+    def get_readonly_fields(self, request: HttpRequest, obj: TradeIn | None = None) -> list[str]:
+        # After acceptance the payout details change only by a request a manager approves
+        # (the panel's form); the plain form keeps the rest (phone, fulfilment) editable.
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.accepted_at is not None:
+            fields += [f for f in PAYOUT_DETAILS if f not in fields]
+        return fields
+
     ordering = ["queue_rank", "created_at", "id"]  # open work first, oldest first
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -261,10 +278,36 @@ class TradeInAdmin(PanelAdmin, NoDeleteAdmin):
             "settle_url": reverse("admin:workflows_payout_change", args=[trade_in.payout.pk])
             if trade_in.state == State.RECEIVED and request.user.has_perm("workflows.settle_payout")
             else "",
+            **self.detail_change_context(request, trade_in),
             "blocklist_url": reverse("admin:workflows_blockedimei_add") + f"?imei={trade_in.imei}"
             if request.user.has_perm("workflows.add_blockedimei")
             and not BlockedImei.objects.filter(imei=trade_in.imei).exists()
             else "",
+        }
+
+    def detail_change_context(self, request: HttpRequest, trade_in: TradeIn) -> dict:
+        """Payout details after acceptance: the request form, and what waits for a manager."""
+        pending = trade_in.detail_changes.filter(status=ChangeStatus.PENDING).first()
+        can_request = (
+            trade_in.accepted_at is not None
+            and pending is None
+            and request.user.has_perm("workflows.change_tradein")
+            and getattr(trade_in, "payout", None) is not None
+            and trade_in.payout.status in (PayoutStatus.PENDING, PayoutStatus.FAILED)
+        )
+        return {
+            "pending_change": pending,
+            "can_decide_change": pending is not None
+            and request.user.has_perm("workflows.approve_payoutdetailchange")
+            and pending.requested_by_id != request.user.pk,
+            "decision_form": ChangeDecisionForm(initial={"change": pending.pk})
+            if pending
+            else None,
+            "details_form": PayoutDetailsChangeForm(
+                initial={name: getattr(trade_in, name) for name in PAYOUT_DETAILS}
+            )
+            if can_request
+            else None,
         }
 
     def save_model(self, request: HttpRequest, obj: TradeIn, form, change: bool) -> None:
@@ -320,6 +363,47 @@ class TradeInAdmin(PanelAdmin, NoDeleteAdmin):
                 actor=user,
                 success=_("IMEI check requested again."),
             )
+        elif step == "request_details_change":
+            form = PayoutDetailsChangeForm(request.POST)
+            if form.is_valid():
+                call_action(
+                    request,
+                    actions.payout_details_change_request,
+                    trade_in=trade_in,
+                    actor=user,
+                    changes=form.changes(),
+                    reason=form.cleaned_data["reason"],
+                    success=_("Change requested: a manager must approve it."),
+                )
+            else:
+                form_errors(request, form)
+        elif step in ("approve_change", "reject_change"):
+            form = ChangeDecisionForm(request.POST)
+            change = (
+                trade_in.detail_changes.filter(pk=form.cleaned_data["change"]).first()
+                if form.is_valid()
+                else None
+            )
+            if change is None:
+                self.message_user(request, _("That change request does not exist."), "error")
+            elif step == "approve_change":
+                call_action(
+                    request,
+                    actions.payout_details_change_approve,
+                    change=change,
+                    actor=user,
+                    note=form.cleaned_data["note"],
+                    success=_("Payout details changed; the buyer is told at their old address."),
+                )
+            else:
+                call_action(
+                    request,
+                    actions.payout_details_change_reject,
+                    change=change,
+                    actor=user,
+                    note=form.cleaned_data["note"],
+                    success=_("Change rejected."),
+                )
         elif step == "retry_label" and user.has_perm("workflows.change_tradein"):
             form = LabelAddressForm(request.POST)
             if form.is_valid():

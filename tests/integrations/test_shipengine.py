@@ -122,7 +122,9 @@ def test_a_refused_address_shows_the_carriers_reason_and_staff_fix_it_and_retry(
     shipengine.expect_oneshot_request("/v1/labels", method="POST").respond_with_json(
         CARRIER_REFUSAL, status=400
     )
-    trade_in = make_trade_in(State.ACCEPTED, postcode="00000")
+    # Store credit: the address is only where the label ships from (for a check it is where
+    # the money goes, and changes under two keys: tests/test_payout_details.py).
+    trade_in = make_trade_in(State.ACCEPTED, postcode="00000", payout_method="store_credit")
 
     effect = SideEffect.objects.get(kind=SideEffectKind.CREATE_LABEL, trade_in=trade_in)
     assert effect.status == SideEffectStatus.FAILED  # the same address would be refused again

@@ -3,6 +3,11 @@ the timeline and schedules its side effects to run after commit."""
 
 from workflows.actions._common import BUYER, SYSTEM
 from workflows.actions.blocklist import blocked_imei_add, blocked_imei_change, blocked_imei_remove
+from workflows.actions.details import (
+    payout_details_change_approve,
+    payout_details_change_reject,
+    payout_details_change_request,
+)
 from workflows.actions.payouts import (
     payout_issue_store_credit,
     payout_settle_check,
@@ -46,6 +51,9 @@ __all__ = [
     "blocked_imei_remove",
     "imei_check_rerun",
     "normalize_imei",
+    "payout_details_change_approve",
+    "payout_details_change_reject",
+    "payout_details_change_request",
     "payout_issue_store_credit",
     "payout_settle_check",
     "return_case_reject",

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
 from workflows.actions._common import BUYER, SYSTEM, Actor, lock_trade_in, record_event, schedule
+from workflows.actions.details import PAYOUT_DETAILS, clean_detail, describe_changes
 from workflows.actions.submission import normalize_imei
 from workflows.errors import InvalidInput, TransitionRefused
 from workflows.models import (
@@ -23,6 +24,7 @@ from workflows.models import (
     Grade,
     ImeiCheckStatus,
     Payout,
+    PayoutMethod,
     Product,
     Quote,
     ReturnCase,
@@ -436,16 +438,31 @@ EDITABLE_DETAILS = ("buyer_name", "buyer_email", "fulfilment", *ADDRESS_FIELDS)
 
 @transaction.atomic
 def trade_in_update_details(*, trade_in: TradeIn, actor: Actor, changes: dict[str, str]) -> TradeIn:
-    """Staff correct the buyer's contact or address; the timeline says what changed."""
+    """Staff correct the buyer's contact or address; the timeline keeps old and new values.
+
+    After the buyer accepted, who is paid, how and where (PAYOUT_DETAILS) changes only by a
+    request that a manager approves (workflows.actions.details).
+    """
     unknown = set(changes) - set(EDITABLE_DETAILS)
     if unknown:
         raise InvalidInput(
             _("These fields cannot be changed here: %s") % ", ".join(sorted(unknown))
         )
     trade_in = lock_trade_in(trade_in)
-    changed = {k: v for k, v in changes.items() if getattr(trade_in, k) != v}
+    cleaned = {name: clean_detail(name, value) for name, value in changes.items()}
+    changed = {k: v for k, v in cleaned.items() if getattr(trade_in, k) != v}
     if not changed:
         return trade_in
+    guarded = sorted(set(changed) & set(PAYOUT_DETAILS))
+    if guarded and trade_in.accepted_at is not None:
+        raise TransitionRefused(
+            _(
+                "%(ref)s was accepted: a change of %(fields)s decides who is paid and where, "
+                "so it is a request a manager approves."
+            )
+            % {"ref": trade_in, "fields": ", ".join(f.replace("_", " ") for f in guarded)}
+        )
+    before = {name: getattr(trade_in, name) for name in changed}
     for name, value in changed.items():
         setattr(trade_in, name, value)
     trade_in.save(update_fields=[*changed, "updated_at"])
@@ -453,7 +470,7 @@ def trade_in_update_details(*, trade_in: TradeIn, actor: Actor, changes: dict[st
         trade_in,
         kind=EventKind.DETAILS_CHANGED,
         actor=actor,
-        note="Changed " + ", ".join(name.replace("_", " ") for name in changed),
+        note=describe_changes({n: {"old": before[n], "new": v} for n, v in changed.items()}),
     )
     return trade_in
 
@@ -493,6 +510,14 @@ def shipping_label_retry(*, trade_in: TradeIn, actor: Actor, address: dict[str, 
         raise InvalidInput(_("The country is a two-letter code, like US."))
     cleaned["country"] = cleaned["country"].upper()
     changed = [name for name in ADDRESS_FIELDS if cleaned[name] != getattr(trade_in, name)]
+    if trade_in.payout_method == PayoutMethod.CHECK and set(changed) & set(PAYOUT_DETAILS):
+        # The check is mailed to this address: a new one is a payout details change.
+        raise TransitionRefused(
+            _(
+                "The buyer is paid by a check mailed to this address: request a change of "
+                "payout details for a manager to approve, then request the label again."
+            )
+        )
     for name in changed:
         setattr(trade_in, name, cleaned[name])
     trade_in.save()

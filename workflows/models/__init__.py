@@ -3,7 +3,9 @@ from workflows.models.conditions import QUESTIONS, Accessories, Battery, Body, S
 from workflows.models.inventory import STOCKED_STATUSES, Grade, Unit, UnitStatus
 from workflows.models.outbox import SideEffect, SideEffectStatus
 from workflows.models.payouts import (
+    ChangeStatus,
     Payout,
+    PayoutDetailChange,
     PayoutStatus,
     StoreCredit,
     StripeAccount,
@@ -46,7 +48,9 @@ __all__ = [
     "ImeiCheck",
     "ImeiCheckStatus",
     "Make",
+    "ChangeStatus",
     "Payout",
+    "PayoutDetailChange",
     "PayoutMethod",
     "PayoutStatus",
     "Product",

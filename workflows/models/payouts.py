@@ -197,3 +197,62 @@ class StripeEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} {self.event_id}"
+
+
+class ChangeStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for a manager")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+
+
+class PayoutDetailChange(models.Model):
+    """A change of who gets paid, how or where, asked for after the buyer accepted.
+
+    It takes effect only when a manager other than the requester approves it; the buyer is
+    told at the address they had before. `changes` is {field: {"old": …, "new": …}}.
+    """
+
+    trade_in = models.ForeignKey(
+        TradeIn,
+        verbose_name="trade-in",
+        on_delete=models.PROTECT,
+        related_name="detail_changes",
+    )
+    changes = models.JSONField()
+    reason = models.TextField()
+    status = models.CharField(
+        max_length=10, choices=ChangeStatus.choices, default=ChangeStatus.PENDING, db_index=True
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+        verbose_name = "payout detail change"
+        permissions = [
+            ("approve_payoutdetailchange", "Can approve changes of payout details"),
+        ]
+        constraints = [  # one open request per trade-in: a second would race the first
+            models.UniqueConstraint(
+                fields=["trade_in"],
+                condition=models.Q(status="pending"),
+                name="one_pending_detail_change",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.trade_in}: {', '.join(self.changes)} ({self.get_status_display()})"
+
+    def describe(self) -> str:
+        """ "buyer email: a@x → b@y; payout method: check → store_credit"."""
+        return "; ".join(
+            f"{name.replace('_', ' ')}: {v['old'] or '—'} → {v['new'] or '—'}"
+            for name, v in self.changes.items()
+        )

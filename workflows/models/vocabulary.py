@@ -41,6 +41,16 @@ class EventKind(models.TextChoices):
     PAYOUT_REVERSED = "payout_reversed", _("Payout reversed")
     BANK_PAYOUT_REPORTED = "bank_payout_reported", _("Bank payout reported")
     STRIPE_ONBOARDED = "stripe_onboarded", _("Stripe onboarded")
+    PAYOUT_DETAILS_CHANGE_REQUESTED = (
+        "payout_details_change_requested",
+        _("Payout details change requested"),
+    )
+    PAYOUT_DETAILS_CHANGED = "payout_details_changed", _("Payout details changed")
+    PAYOUT_DETAILS_CHANGE_REJECTED = (
+        "payout_details_change_rejected",
+        _("Payout details change rejected"),
+    )
+    PAYEE_CONFIRMED = "payee_confirmed", _("Payee confirmed by the buyer")
     # returns
     RETURN_RESOLVED = "return_resolved", _("Return resolved")
     RETURN_REJECTED = "return_rejected", _("Return rejected")

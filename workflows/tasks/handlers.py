@@ -25,6 +25,7 @@ from workflows.models import (
     ImeiCheck,
     ImeiCheckStatus,
     Payout,
+    PayoutDetailChange,
     PayoutStatus,
     Quote,
     ShippingLabel,
@@ -69,6 +70,9 @@ EMAILS: dict[str, Callable[[SideEffect], str]] = {
     "payout_sent": lambda effect: emails.payout_sent(effect.trade_in),
     "stripe_onboarding": lambda effect: emails.stripe_onboarding(effect.trade_in),
     "store_credit": _store_credit_email,
+    "payout_details_changed": lambda effect: emails.payout_details_changed(
+        effect.trade_in, PayoutDetailChange.objects.get(pk=effect.payload["change_id"])
+    ),
 }
 
 

@@ -1,0 +1,246 @@
+"""Payout details under two keys: after the buyer accepted, changing who is paid, how or
+where (name, email, payout method, mailing address) is a request that a manager other than
+the requester approves. The timeline keeps old and new values, and the buyer is told at the
+address they had before, so a redirected payout cannot go unnoticed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from workflows.actions._common import (
+    Actor,
+    lock_trade_in,
+    record_event,
+    require_permission,
+    schedule,
+)
+from workflows.errors import InvalidInput, TransitionRefused
+from workflows.models import (
+    ChangeStatus,
+    EventKind,
+    Payout,
+    PayoutDetailChange,
+    PayoutMethod,
+    PayoutStatus,
+    SideEffectKind,
+    TradeIn,
+)
+
+# What decides who gets the money and where it goes (a check is mailed to the address).
+PAYOUT_DETAILS = (
+    "buyer_name",
+    "buyer_email",
+    "payout_method",
+    "address_line1",
+    "address_line2",
+    "city",
+    "region",
+    "postcode",
+    "country",
+)
+REQUIRED = {"buyer_name", "buyer_email", "payout_method", "country"}
+
+
+def clean_detail(name: str, value: Any) -> str:
+    """One buyer detail as it will be stored; InvalidInput with a clear message if it cannot."""
+    text = str(value if value is not None else "").strip()
+    label = name.replace("_", " ")
+    if "\x00" in text:
+        raise InvalidInput(_("The %s contains a character we cannot store.") % label)
+    field = TradeIn._meta.get_field(name)
+    if field.max_length and len(text) > field.max_length:
+        raise InvalidInput(
+            _("The %(field)s is at most %(n)d characters.")
+            % {"field": label, "n": field.max_length}
+        )
+    if name in REQUIRED and not text:
+        raise InvalidInput(_("The %s cannot be empty.") % label)
+    if name == "buyer_email":
+        try:
+            validate_email(text)
+        except ValidationError:
+            raise InvalidInput(_("Enter a valid email address.")) from None
+    if name == "payout_method" and text not in PayoutMethod.values:
+        raise InvalidInput(_("Choose a payout method."))
+    if name == "fulfilment" and text not in ("ship", "pickup"):
+        raise InvalidInput(_("Choose shipping or drop-off."))
+    if name == "country":
+        if len(text) != 2 or not text.isalpha():
+            raise InvalidInput(_("The country is a two-letter code, like US."))
+        text = text.upper()
+    return text
+
+
+def describe_changes(changes: dict[str, dict[str, str]]) -> str:
+    return "; ".join(
+        f"{name.replace('_', ' ')}: {v['old'] or '—'} → {v['new'] or '—'}"
+        for name, v in changes.items()
+    )
+
+
+@transaction.atomic
+def payout_details_change_request(
+    *, trade_in: TradeIn, actor: Actor, changes: dict[str, str], reason: str
+) -> PayoutDetailChange:
+    """Staff ask to change an accepted trade-in's payout details; nothing changes yet."""
+    require_permission(actor, "workflows.change_tradein", _("You cannot change a buyer's details."))
+    unknown = set(changes) - set(PAYOUT_DETAILS)
+    if unknown:
+        raise InvalidInput(
+            _("These fields cannot be changed here: %s") % ", ".join(sorted(unknown))
+        )
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput(_("Say why the payout details must change (who asked, how)."))
+    trade_in = lock_trade_in(trade_in)
+    if trade_in.accepted_at is None:
+        raise TransitionRefused(
+            _("%s is not accepted yet: correct the details directly.") % trade_in
+        )
+    cleaned = {name: clean_detail(name, value) for name, value in changes.items()}
+    diff = {
+        name: {"old": getattr(trade_in, name), "new": value}
+        for name, value in cleaned.items()
+        if getattr(trade_in, name) != value
+    }
+    if not diff:
+        raise InvalidInput(_("Nothing would change."))
+    payout = Payout.objects.filter(trade_in=trade_in).first()
+    if payout is not None and payout.status not in (PayoutStatus.PENDING, PayoutStatus.FAILED):
+        raise TransitionRefused(
+            _("The payout is %s: its details can no longer change.")
+            % payout.get_status_display().lower()
+        )
+    try:
+        with transaction.atomic():
+            change = PayoutDetailChange.objects.create(
+                trade_in=trade_in, changes=diff, reason=reason, requested_by=actor
+            )
+    except IntegrityError:
+        raise TransitionRefused(
+            _("A change of %s's payout details is already waiting for a manager.") % trade_in
+        ) from None
+    record_event(
+        trade_in,
+        kind=EventKind.PAYOUT_DETAILS_CHANGE_REQUESTED,
+        actor=actor,
+        note=f"{describe_changes(diff)}. {reason}",
+    )
+    return change
+
+
+def _lock_pending(change: PayoutDetailChange) -> tuple[PayoutDetailChange, TradeIn]:
+    # Lock order everywhere: trade-in first.
+    trade_in = lock_trade_in(change.trade_in)
+    change = PayoutDetailChange.objects.select_for_update().get(pk=change.pk)
+    if change.status != ChangeStatus.PENDING:
+        raise TransitionRefused(
+            _("This change was already %s.") % change.get_status_display().lower()
+        )
+    return change, trade_in
+
+
+@transaction.atomic
+def payout_details_change_approve(
+    *, change: PayoutDetailChange, actor: Actor, note: str = ""
+) -> PayoutDetailChange:
+    """A manager who did not ask for it applies the change; the buyer hears of it at the
+    email address they had before."""
+    require_permission(
+        actor,
+        "workflows.approve_payoutdetailchange",
+        _("Only a manager can approve a change of payout details."),
+    )
+    change, trade_in = _lock_pending(change)
+    if change.requested_by_id == actor.pk:
+        raise TransitionRefused(
+            _("Another manager must approve this: a change of payout details needs two people.")
+        )
+    stale = [n for n, v in change.changes.items() if getattr(trade_in, n) != v["old"]]
+    if stale:
+        raise TransitionRefused(
+            _("%(fields)s changed since this was asked: reject it and ask again.")
+            % {"fields": ", ".join(n.replace("_", " ") for n in stale)}
+        )
+    payout = Payout.objects.select_for_update().filter(trade_in=trade_in).first()
+    if payout is not None:
+        if payout.status not in (PayoutStatus.PENDING, PayoutStatus.FAILED):
+            raise TransitionRefused(
+                _("The payout is %s: its details can no longer change.")
+                % payout.get_status_display().lower()
+            )
+        if (
+            payout.status == PayoutStatus.PENDING
+            and payout.transfer_requested_at is not None
+            and payout.method == PayoutMethod.STRIPE
+        ):
+            raise TransitionRefused(
+                _("A Stripe transfer was requested for this payout: wait for its outcome.")
+            )
+    for name, value in change.changes.items():
+        setattr(trade_in, name, value["new"])
+    trade_in.save(update_fields=[*change.changes, "updated_at"])
+    if payout is not None:
+        _apply_to_payout(payout, change)
+    change.status = ChangeStatus.APPROVED
+    change.decided_by, change.decided_at = actor, timezone.now()
+    change.decision_note = note.strip()
+    change.save()
+    record_event(
+        trade_in,
+        kind=EventKind.PAYOUT_DETAILS_CHANGED,
+        actor=actor,
+        note=describe_changes(change.changes)
+        + f" (asked by {change.requested_by.get_username()})"
+        + (f". {change.decision_note}" if change.decision_note else ""),
+    )
+    schedule(
+        SideEffectKind.SEND_EMAIL,
+        key=f"email:details-changed:{change.pk}",
+        trade_in=trade_in,
+        template="payout_details_changed",
+        change_id=change.pk,
+    )
+    return change
+
+
+def _apply_to_payout(payout: Payout, change: PayoutDetailChange) -> None:
+    fields = []
+    if "payout_method" in change.changes:
+        payout.method = change.changes["payout_method"]["new"]
+        fields.append("method")
+    if fields:
+        payout.save(update_fields=fields)
+
+
+@transaction.atomic
+def payout_details_change_reject(
+    *, change: PayoutDetailChange, actor: Actor, note: str
+) -> PayoutDetailChange:
+    require_permission(
+        actor,
+        "workflows.approve_payoutdetailchange",
+        _("Only a manager can reject a change of payout details."),
+    )
+    note = note.strip()
+    if not note:
+        raise InvalidInput(_("Say why the change is rejected."))
+    change, trade_in = _lock_pending(change)
+    change.status = ChangeStatus.REJECTED
+    change.decided_by, change.decided_at = actor, timezone.now()
+    change.decision_note = note
+    change.save()
+    record_event(
+        trade_in,
+        kind=EventKind.PAYOUT_DETAILS_CHANGE_REJECTED,
+        actor=actor,
+        note=f"{describe_changes(change.changes)}: {note}",
+    )
+    return change
