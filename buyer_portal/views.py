@@ -26,6 +26,7 @@ from workflows.integrations.http import IntegrationError
 from workflows.links import (
     QUOTE_SALT,
     absolute,
+    payout_from_setup_token,
     quote_from_token,
     quote_token,
     status_token,
@@ -35,12 +36,8 @@ from workflows.models import (
     QUESTIONS,
     DeviceModel,
     Make,
-    Payout,
-    PayoutMethod,
-    PayoutStatus,
     Quote,
     State,
-    StripeAccount,
     TradeIn,
 )
 from workflows.pricing import price_table, suggested_offer
@@ -421,13 +418,8 @@ def quote_decline(request: HttpRequest, token: str) -> HttpResponse:
 
 
 # --- payout setup (Stripe Connect onboarding), from the link in the "set up your payout" email --
-def _stripe_payout(trade_in: TradeIn) -> Payout | None:
-    payout = getattr(trade_in, "payout", None)
-    if payout is None or payout.method != PayoutMethod.STRIPE:
-        return None
-    return payout
-
-
+# These links are sent by email only (never shown on a page): opening one is how the buyer
+# proves the address, and it binds this payout to the Stripe account made for that address.
 def _setup_page(
     request: HttpRequest,
     trade_in: TradeIn,
@@ -443,27 +435,40 @@ def _setup_page(
         {
             "trade_in": trade_in,
             "message": message,
-            "status_token": token,
+            "setup_token": token,
+            "status_token": status_token(trade_in),
             "demo": demo,
         },
         status=status,
     )
 
 
+def _payout_or_invalid(request: HttpRequest, token: str):
+    try:
+        payout, email = payout_from_setup_token(token)
+    except LinkInvalid as exc:
+        return None, "", _link_invalid(request, exc)
+    return payout, email, None
+
+
+def _to_status(trade_in: TradeIn) -> HttpResponse:
+    return redirect("buyer_portal:status", token=status_token(trade_in))
+
+
 def payout_setup(request: HttpRequest, token: str) -> HttpResponse:
     """Sends the buyer to Stripe's onboarding. Stripe's links last minutes, so the email links
     here and a fresh one is made on each visit (this is also Stripe's refresh_url). A mail
-    scanner's GET only makes Stripe an unused link; nothing here changes."""
-    trade_in, invalid = _trade_in_or_invalid(request, token)
+    scanner's GET only binds the account made for the very address it scans for."""
+    payout, email, invalid = _payout_or_invalid(request, token)
     if invalid:
         return invalid
-    payout = _stripe_payout(trade_in)
-    if payout is None or payout.status not in (PayoutStatus.PENDING, PayoutStatus.FAILED):
-        return redirect("buyer_portal:status", token=token)
-    provider = payments.get_provider()
-    account = StripeAccount.objects.filter(
-        provider=provider.name, email__iexact=trade_in.buyer_email
-    ).first()
+    trade_in = payout.trade_in
+    try:
+        account = actions.payout_confirm_payee(payout=payout, email=email)
+    except LinkInvalid as exc:
+        return _link_invalid(request, exc)
+    except DomainError:
+        return _to_status(trade_in)  # paid, declined or not by Stripe: nothing to set up
     if account is None:
         return _setup_page(
             request,
@@ -472,7 +477,8 @@ def payout_setup(request: HttpRequest, token: str) -> HttpResponse:
             status=503,
         )
     if account.payouts_enabled:
-        return redirect("buyer_portal:status", token=token)
+        return _to_status(trade_in)
+    provider = payments.get_provider()
     here = absolute(reverse("buyer_portal:payout_setup", args=[token]))
     try:
         url = provider.onboarding_link(
@@ -493,41 +499,37 @@ def payout_setup(request: HttpRequest, token: str) -> HttpResponse:
 
 def payout_setup_done(request: HttpRequest, token: str) -> HttpResponse:
     """Stripe's return_url. Stripe's webhook says the same; whichever comes first records it."""
-    trade_in, invalid = _trade_in_or_invalid(request, token)
+    payout, _email, invalid = _payout_or_invalid(request, token)
     if invalid:
         return invalid
     provider = payments.get_provider()
-    account = StripeAccount.objects.filter(
-        provider=provider.name, email__iexact=trade_in.buyer_email
-    ).first()
+    account = payout.payee_account
     if account is not None and not provider.is_demo:
         try:
             state = provider.retrieve_account(account.account_id)
         except IntegrationError as exc:
-            log.warning("payout setup check for %s failed: %s", trade_in.reference, exc.safe)
+            log.warning("payout setup check for %s failed: %s", payout.trade_in.reference, exc.safe)
         else:
             actions.stripe_account_update(
                 account_id=state.account_id,
                 payouts_enabled=state.payouts_enabled,
                 details_submitted=state.details_submitted,
             )
-    return redirect("buyer_portal:status", token=token)
+    return _to_status(payout.trade_in)
 
 
 def payout_setup_demo(request: HttpRequest, token: str) -> HttpResponse:
     """The demo provider's stand-in for Stripe's hosted onboarding: one button."""
-    trade_in, invalid = _trade_in_or_invalid(request, token)
+    payout, _email, invalid = _payout_or_invalid(request, token)
     if invalid:
         return invalid
     provider = payments.get_provider()
-    account = StripeAccount.objects.filter(
-        provider=provider.name, email__iexact=trade_in.buyer_email
-    ).first()
+    account = payout.payee_account
     if not provider.is_demo or account is None:
         raise Http404
     if request.method == "POST":
         actions.stripe_account_update(
             account_id=account.account_id, payouts_enabled=True, details_submitted=True
         )
-        return redirect("buyer_portal:status", token=token)
-    return _setup_page(request, trade_in, "", token=token, demo=True)
+        return _to_status(payout.trade_in)
+    return _setup_page(request, payout.trade_in, "", token=token, demo=True)

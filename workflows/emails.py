@@ -11,7 +11,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from workflows.integrations.payments import get_provider
-from workflows.links import absolute, quote_url, status_token, status_url
+from workflows.links import absolute, payout_setup_url, quote_url, status_token, status_url
 from workflows.models import PayoutDetailChange, Quote, ShippingLabel, StoreCredit, TradeIn
 
 
@@ -113,7 +113,7 @@ def payout_sent(trade_in: TradeIn) -> str:
 
 
 def stripe_onboarding(trade_in: TradeIn) -> str:
-    setup_url = absolute(reverse("buyer_portal:payout_setup", args=[status_token(trade_in)]))
+    setup_url = payout_setup_url(trade_in.payout)
     return _send(
         "stripe_onboarding",
         to=trade_in.buyer_email,

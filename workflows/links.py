@@ -8,10 +8,12 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from workflows.errors import LinkInvalid
-from workflows.models import Quote, State, TradeIn
+from workflows.models import Payout, Quote, State, TradeIn
 
 QUOTE_SALT = "workflows.quote-link"
 STATUS_SALT = "workflows.status-link"
+# Sent only by email: opening it is how the buyer proves the payout address is theirs.
+PAYOUT_SETUP_SALT = "workflows.payout-setup-link"
 
 
 def absolute(path: str) -> str:
@@ -43,6 +45,36 @@ def _unsign(token: str, salt: str, key: str) -> int:
             _("This link is not valid. Please use the link from your most recent email."),
             reason="tampered",
         ) from None
+
+
+def payout_setup_token(payout: Payout) -> str:
+    """For the "set up your payout" email only. It names the address it was sent to, so it
+    stops working if that address changes."""
+    return signing.dumps(
+        {"p": payout.pk, "e": payout.trade_in.buyer_email.strip().lower()}, salt=PAYOUT_SETUP_SALT
+    )
+
+
+def payout_setup_url(payout: Payout) -> str:
+    return absolute(reverse("buyer_portal:payout_setup", args=[payout_setup_token(payout)]))
+
+
+def payout_from_setup_token(token: str) -> tuple[Payout, str]:
+    """The payout behind an emailed setup link and the address the link was sent to."""
+    pk = _unsign(token, PAYOUT_SETUP_SALT, "p")
+    try:
+        email = str(signing.loads(token, salt=PAYOUT_SETUP_SALT)["e"])
+    except (signing.BadSignature, KeyError, TypeError):  # pragma: no cover - unsigned above
+        raise LinkInvalid(_("This link is not valid."), reason="tampered") from None
+    payout = Payout.objects.select_related("trade_in", "payee_account").filter(pk=pk).first()
+    if payout is None:
+        raise LinkInvalid(_("This link is not valid."), reason="tampered")
+    if payout.trade_in.buyer_email.strip().lower() != email:
+        raise LinkInvalid(
+            _("This link was sent to an email address that is no longer on your trade-in."),
+            reason="superseded",
+        )
+    return payout, email
 
 
 def trade_in_from_status_token(token: str) -> TradeIn:

@@ -141,9 +141,7 @@ class PayoutAdmin(PanelAdmin, NoDeleteAdmin, ExportActionModelAdmin):
             return {}
         provider = payments.get_provider()
         return {
-            "stripe_account": StripeAccount.objects.filter(
-                provider=provider.name, email__iexact=payout.trade_in.buyer_email
-            ).first(),
+            "stripe_account": payout.payee_account,
             "stripe_demo": provider.is_demo,
         }
 

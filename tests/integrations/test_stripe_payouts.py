@@ -66,11 +66,20 @@ def received_stripe(make_trade_in):
     return lambda: make_trade_in(State.RECEIVED, payout_method="stripe")
 
 
+def open_setup_link(trade_in) -> str:
+    """The buyer opens the setup link from their email, which binds their account to the
+    payout (nothing else does)."""
+    setup = [u for u in links_in_last_mail(trade_in.buyer_email) if "/payout-setup/" in u][-1]
+    Client().get(setup.replace("http://testserver", ""))
+    return setup
+
+
 def onboarded(stripe_server, trade_in, manager, drain, *, stripe_agrees: bool = True) -> str:
     """The real flow up to the transfer: the manager pays, the buyer gets a Stripe account,
     and Stripe reports it ready (as its account.updated webhook does)."""
     actions.payout_send_stripe(payout=trade_in.payout, actor=manager)
     drain()
+    open_setup_link(trade_in)
     account_id = StripeAccount.objects.get(email=trade_in.buyer_email).account_id
     if stripe_agrees:
         stripe_server.finish_onboarding(account_id)
@@ -150,6 +159,7 @@ def test_a_dropped_answer_and_the_retry_pay_the_buyer_exactly_once(
     trade_in = received_stripe()
     actions.payout_send_stripe(payout=trade_in.payout, actor=manager)
     drain()
+    open_setup_link(trade_in)
     account_id = StripeAccount.objects.get().account_id
     stripe_server.finish_onboarding(account_id)
     stripe_server.trouble = ["drop"]  # Stripe makes the transfer; its answer never arrives
@@ -187,6 +197,7 @@ def test_the_webhook_settles_a_lost_answer_and_the_retry_then_pays_nothing(
     trade_in = received_stripe()
     actions.payout_send_stripe(payout=trade_in.payout, actor=manager)
     drain()
+    open_setup_link(trade_in)
     account_id = StripeAccount.objects.get().account_id
     stripe_server.finish_onboarding(account_id)
     stripe_server.trouble = ["drop"]
@@ -215,6 +226,7 @@ def test_an_old_retry_asks_stripe_first_because_idempotency_keys_expire(
     trade_in = received_stripe()
     actions.payout_send_stripe(payout=trade_in.payout, actor=manager)
     drain()
+    open_setup_link(trade_in)
     account_id = StripeAccount.objects.get().account_id
     stripe_server.finish_onboarding(account_id)
     stripe_server.trouble = ["drop"]
@@ -297,6 +309,7 @@ def test_no_answer_or_garbage_leaves_the_payout_pending_with_the_reason_until_a_
     trade_in = received_stripe()
     actions.payout_send_stripe(payout=trade_in.payout, actor=manager)
     drain()
+    open_setup_link(trade_in)
     account_id = StripeAccount.objects.get().account_id
     stripe_server.finish_onboarding(account_id)
     stripe_server.trouble = [trouble]

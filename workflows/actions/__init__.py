@@ -15,6 +15,7 @@ from workflows.actions.payouts import (
     return_case_resolve,
 )
 from workflows.actions.stripe import (
+    payout_confirm_payee,
     payout_send_stripe,
     payout_settle_stripe,
     payout_stripe_refused,
@@ -51,6 +52,7 @@ __all__ = [
     "blocked_imei_remove",
     "imei_check_rerun",
     "normalize_imei",
+    "payout_confirm_payee",
     "payout_details_change_approve",
     "payout_details_change_reject",
     "payout_details_change_request",

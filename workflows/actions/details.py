@@ -29,7 +29,9 @@ from workflows.models import (
     PayoutDetailChange,
     PayoutMethod,
     PayoutStatus,
+    SideEffect,
     SideEffectKind,
+    SideEffectStatus,
     TradeIn,
 )
 
@@ -176,11 +178,13 @@ def payout_details_change_approve(
                 _("The payout is %s: its details can no longer change.")
                 % payout.get_status_display().lower()
             )
-        if (
-            payout.status == PayoutStatus.PENDING
-            and payout.transfer_requested_at is not None
-            and payout.method == PayoutMethod.STRIPE
-        ):
+        in_flight = SideEffect.objects.filter(
+            kind=SideEffectKind.MAKE_STRIPE_TRANSFER,
+            payload__payout_id=payout.pk,
+            status=SideEffectStatus.PENDING,
+        )
+        if payout.status == PayoutStatus.PENDING and in_flight.exists():
+            # The money may be leaving right now; its outcome decides what happens next.
             raise TransitionRefused(
                 _("A Stripe transfer was requested for this payout: wait for its outcome.")
             )
@@ -216,6 +220,10 @@ def _apply_to_payout(payout: Payout, change: PayoutDetailChange) -> None:
     if "payout_method" in change.changes:
         payout.method = change.changes["payout_method"]["new"]
         fields.append("method")
+    if "buyer_email" in change.changes and payout.payee_account_id:
+        # The Stripe account was proven through the old address: the new one proves itself.
+        payout.payee_account = None
+        fields.append("payee_account")
     if fields:
         payout.save(update_fields=fields)
 

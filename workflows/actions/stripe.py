@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
 from workflows.actions._common import (
+    BUYER,
     SYSTEM,
     Actor,
     lock_trade_in,
@@ -24,7 +25,7 @@ from workflows.actions._common import (
     schedule,
 )
 from workflows.actions.payouts import _lock_for_settling, _settle
-from workflows.errors import TransitionRefused
+from workflows.errors import LinkInvalid, TransitionRefused
 from workflows.integrations import payments
 from workflows.models import (
     EventKind,
@@ -46,11 +47,56 @@ def _lock(payout: Payout) -> Payout:
     return Payout.objects.select_for_update().select_related("trade_in").get(pk=payout.pk)
 
 
-def ready_account(email: str) -> StripeAccount | None:
-    """The buyer's connected account at the configured provider, if they can be paid."""
-    return StripeAccount.objects.filter(
-        provider=payments.get_provider().name, email__iexact=email, payouts_enabled=True
+def ready_payee(payout: Payout) -> StripeAccount | None:
+    """The connected account the buyer confirmed for this payout, if it can be paid now."""
+    account = payout.payee_account
+    if account is None or not account.payouts_enabled:
+        return None
+    if account.provider != payments.get_provider().name:
+        return None
+    return account
+
+
+@transaction.atomic
+def payout_confirm_payee(*, payout: Payout, email: str) -> StripeAccount | None:
+    """The buyer opened the setup link we emailed for this payout to `email`: that proves
+    the address, so the connected account made for it becomes this payout's payee. Returns
+    None while the account is still being made (the task runs after the manager pays)."""
+    payout = _lock(payout)
+    trade_in = payout.trade_in
+    email = email.strip().lower()
+    if trade_in.buyer_email.strip().lower() != email:
+        raise LinkInvalid(
+            _("This link was sent to an email address that is no longer on your trade-in."),
+            reason="superseded",
+        )
+    if payout.method != PayoutMethod.STRIPE or payout.status not in (
+        PayoutStatus.PENDING,
+        PayoutStatus.FAILED,
+    ):
+        raise TransitionRefused(_("This payout needs no Stripe setup."))
+    account = StripeAccount.objects.filter(
+        provider=payments.get_provider().name, email=email
     ).first()
+    if account is None:
+        return None
+    if payout.payee_account_id != account.pk:
+        payout.payee_account = account
+        payout.save(update_fields=["payee_account"])
+        record_event(
+            trade_in,
+            kind=EventKind.PAYEE_CONFIRMED,
+            actor=BUYER,
+            note=_("The buyer opened the setup link emailed to them; we pay Stripe account %s")
+            % account.account_id,
+        )
+        if (
+            account.payouts_enabled
+            and payout.status == PayoutStatus.PENDING
+            and payout.transfer_requested_at is not None
+        ):
+            schedule_transfer(payout)
+    return account
 
 
 def schedule_transfer(payout: Payout, *, again: bool = False) -> SideEffect:
@@ -82,7 +128,7 @@ def payout_send_stripe(*, payout: Payout, actor: Actor) -> Payout:
         payout.attempt += 1  # Stripe refused the last key's transfer; it made none
     payout.transfer_requested_at = timezone.now()
     payout.save()
-    if ready_account(trade_in.buyer_email):
+    if ready_payee(payout):
         schedule_transfer(payout, again=True)
         note = _("Stripe transfer of %(amount)s %(currency)s requested") % {
             "amount": payout.amount,
@@ -183,7 +229,7 @@ def stripe_account_update(
             status=PayoutStatus.PENDING,
             transfer_requested_at__isnull=False,
             trade_in__state=State.RECEIVED,
-            trade_in__buyer_email__iexact=account.email,
+            payee_account=account,
         ).select_related("trade_in")
         for payout in waiting:
             record_event(

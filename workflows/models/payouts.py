@@ -39,6 +39,17 @@ class Payout(FSMModelMixin, models.Model):
     # Stripe: the connected account paid, when a manager asked to pay, and how many times a
     # refused transfer was tried again (each new try needs a new idempotency key).
     stripe_account = models.CharField(max_length=40, blank=True)
+    # The connected account this payout goes to: set only when the buyer opened the setup
+    # link we emailed for this payout (workflows.actions.stripe.payout_confirm_payee), never
+    # by matching an email typed into a trade-in.
+    payee_account = models.ForeignKey(
+        "StripeAccount",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="payouts",
+        editable=False,
+    )
     transfer_requested_at = models.DateTimeField(null=True, blank=True)
     attempt = models.PositiveSmallIntegerField(default=0)
     # What Stripe last said about the money: transfer_created, paid, failed, reversed.

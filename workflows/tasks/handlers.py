@@ -252,7 +252,10 @@ def _handle_stripe_onboarding(effect: SideEffect) -> str:
         account, _created = StripeAccount.objects.get_or_create(
             provider=provider.name, email=email, defaults={"account_id": account_id}
         )
-    if account.payouts_enabled:  # finished onboarding meanwhile
+    if account.payouts_enabled and payout.payee_account_id == account.pk:
+        # The buyer confirmed this account for this payout and finished onboarding meanwhile.
+        # An account that is ready but not confirmed for this payout still gets the emailed
+        # link: only the buyer opening it binds the account to this payout.
         with transaction.atomic():
             stripe_actions.schedule_transfer(payout)
         return f"Stripe account {account.account_id} is ready; transfer scheduled"
@@ -270,7 +273,7 @@ def _handle_stripe_transfer(effect: SideEffect) -> str:
     payout = Payout.objects.select_related("trade_in").get(pk=effect.payload["payout_id"])
     if payout.status != PayoutStatus.PENDING or payout.attempt != effect.payload["attempt"]:
         return f"No transfer: payout is {payout.get_status_display().lower()}"
-    account = stripe_actions.ready_account(payout.trade_in.buyer_email)
+    account = stripe_actions.ready_payee(payout)
     if account is None:
         raise ProviderRefused("The buyer's Stripe account cannot receive payouts yet.")
     provider = payments.get_provider()
