@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from workflows.models import (
     OPEN_STATES,
     STOCKED_STATUSES,
+    ImeiCheck,
     ImeiCheckStatus,
     TradeIn,
     Unit,
@@ -45,6 +46,13 @@ def duplicate_holder(trade_in: TradeIn) -> str:
     return f"unit #{unit}" if unit else ""
 
 
+def inconclusive(check: ImeiCheck) -> list[str]:
+    """The check could not decide: a manager decides instead (the queue says "unknown")."""
+    if check.status in (ImeiCheckStatus.UNKNOWN, ImeiCheckStatus.ERROR):
+        return [_("check inconclusive (%s)") % check.status]
+    return []
+
+
 def red_flags(trade_in: TradeIn) -> list[str]:
     """Every reason a manager must override before this trade-in is quoted; [] if none.
 
@@ -59,8 +67,8 @@ def red_flags(trade_in: TradeIn) -> list[str]:
     latest = checks[0] if checks else None
     if latest is not None and latest.status == ImeiCheckStatus.FLAGGED:
         flags += latest.provider_flags  # a duplicate is asked again below, as of now
-    elif latest is not None and latest.status in (ImeiCheckStatus.UNKNOWN, ImeiCheckStatus.ERROR):
-        flags.append(_("check inconclusive (%s)") % latest.status)
+    elif latest is not None:
+        flags += inconclusive(latest)
     for earlier in checks[1:]:
         for flag in earlier.provider_flags:
             text = _("%(flag)s on an earlier check") % {"flag": flag}

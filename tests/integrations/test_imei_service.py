@@ -314,7 +314,9 @@ def test_results_are_cached_per_imei_and_a_staff_rerun_asks_again(
     first = make_trade_in(State.SUBMITTED, imei=imei)
     second = make_trade_in(State.SUBMITTED, imei=imei)
     assert posts(imei_service) == 1
-    assert second.imei_status == ImeiCheckStatus.CLEAN
+    # The cached answer is clean; the second open trade-in of one IMEI is a duplicate.
+    assert second.latest_imei_check().provider_flags == []
+    assert second.latest_imei_check().duplicate_of == first.reference
     assert "cached result" in Event.objects.get(trade_in=second, kind=EventKind.IMEI_CHECKED).note
 
     response = workflow(staff_client(staff), first, "rerun_check")

@@ -147,8 +147,10 @@ def _handle_imei_check(effect: SideEffect) -> str:
     check.save()
     # The queue shows a red flag while any stands, also one an earlier check raised.
     standing = redflags.red_flags(check.trade_in)
+    inconclusive = redflags.inconclusive(check)
+    flagged = [flag for flag in standing if flag not in inconclusive]
     TradeIn.objects.filter(pk=check.trade_in_id).update(
-        imei_status=ImeiCheckStatus.FLAGGED if standing else check.status,
+        imei_status=ImeiCheckStatus.FLAGGED if flagged else check.status,
         model_mismatch=check.model_mismatch,
     )
     flags = ", ".join(check.red_flags)
