@@ -203,12 +203,16 @@ def test_a_check_cannot_be_redirected_through_the_label_retry(make_trade_in, sta
 
 
 def test_before_acceptance_staff_correct_details_with_old_and_new_on_the_timeline(
-    make_trade_in, staff
+    make_trade_in, staff, drain
 ):
     trade_in = make_trade_in(State.SUBMITTED)
+    mail.outbox.clear()
     actions.trade_in_update_details(
         trade_in=trade_in, actor=staff, changes={"buyer_email": "ada@typo-fixed.example"}
     )
+    drain()
+    [told] = mail.outbox  # at the address the buyer gave us
+    assert told.to == ["ada@example.com"] and "ada@typo-fixed.example" in told.body
     assert refresh(trade_in).buyer_email == "ada@typo-fixed.example"
     event = Event.objects.get(trade_in=trade_in, kind=EventKind.DETAILS_CHANGED)
     assert event.note == "buyer email: ada@example.com → ada@typo-fixed.example"

@@ -193,6 +193,117 @@ def delete_payout(client, build):
     return not type(trade_in.payout).objects.filter(pk=trade_in.payout.pk).exists()
 
 
+def _store_credit(build):
+    import re
+
+    from django.contrib.auth.models import User
+    from django.core import mail
+
+    from workflows import actions
+
+    trade_in = build(State.RECEIVED, payout_method="store_credit")
+    credit = actions.payout_issue_store_credit(
+        payout=trade_in.payout, actor=User.objects.get(username="manager")
+    )
+    from workflows.tasks import run_due_side_effects
+
+    run_due_side_effects()
+    [code] = re.findall(r"SC-[A-Z2-9]{10}", mail.outbox[-1].body)
+    return credit, code
+
+
+def see_whole_store_credit_code(client, build):
+    credit, code = _store_credit(build)
+    pages = [
+        client.get(reverse("admin:workflows_storecredit_changelist")),
+        client.get(reverse("admin:workflows_storecredit_change", args=[credit.pk])),
+        client.get(reverse("admin:workflows_payout_change", args=[credit.payout.pk])),
+        client.get(reverse("admin:workflows_tradein_change", args=[credit.payout.trade_in.pk])),
+        client.get(reverse("admin:workflows_sideeffect_changelist")),
+    ]
+    return any(code in r.content.decode(errors="replace") for r in pages)
+
+
+def see_store_credit_last4(client, build):
+    _credit, code = _store_credit(build)
+    page = client.get(reverse("admin:workflows_storecredit_changelist"))
+    return page.status_code == 200 and f"SC-…{code[-4:]}" in page.content.decode()
+
+
+def find_store_credit_by_code(client, build):
+    credit, code = _store_credit(build)
+    page = client.get(reverse("admin:workflows_storecredit_changelist"), {"q": code.lower()})
+    return page.status_code == 200 and page.context["cl"].result_count == 1
+
+
+def _request_change(build):
+    from django.contrib.auth.models import User
+
+    from workflows import actions
+
+    trade_in = build(State.RECEIVED)
+    return trade_in, actions.payout_details_change_request(
+        trade_in=trade_in,
+        actor=User.objects.get(username="staff"),
+        changes={"buyer_email": "new@example.com"},
+        reason="Buyer called",
+    )
+
+
+def request_payout_details_change(client, build):
+    trade_in = build(State.RECEIVED)
+    workflow(
+        client,
+        trade_in,
+        "request_details_change",
+        buyer_name=trade_in.buyer_name,
+        buyer_email="new@example.com",
+        payout_method=trade_in.payout_method,
+        address_line1=trade_in.address_line1,
+        city=trade_in.city,
+        postcode=trade_in.postcode,
+        country=trade_in.country,
+        reason="Buyer called",
+    )
+    return trade_in.detail_changes.exists()
+
+
+def approve_payout_details_change(client, build):
+    trade_in, change = _request_change(build)
+    workflow(client, trade_in, "approve_change", change=change.pk)
+    return refresh(trade_in).buyer_email == "new@example.com"
+
+
+def reject_payout_details_change(client, build):
+    trade_in, change = _request_change(build)
+    workflow(client, trade_in, "reject_change", change=change.pk, note="Not them")
+    return refresh(change).status == "rejected"
+
+
+def edit_email_after_acceptance(client, build):
+    trade_in = build(State.RECEIVED)
+    data = {
+        name: getattr(trade_in, name)
+        for name in ("buyer_name", "buyer_phone", "fulfilment", "address_line1", "address_line2")
+    }
+    data.update(city=trade_in.city, region=trade_in.region, postcode=trade_in.postcode)
+    data.update(country=trade_in.country, buyer_email="thief@example.com")
+    for prefix in ("quotes", "events"):
+        data.update({f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"})
+    client.post(reverse("admin:workflows_tradein_change", args=[trade_in.pk]), data)
+    return refresh(trade_in).buyer_email == "thief@example.com"
+
+
+def edit_payout_method(client, build):
+    trade_in = build(State.RECEIVED)
+    client.post(
+        reverse("admin:workflows_payout_change", args=[trade_in.payout.pk]),
+        {"method": "store_credit", "amount": "1.00"},
+    )
+    payout = refresh(trade_in.payout)
+    return payout.method == "store_credit" or payout.amount == 1
+
+
 MATRIX = {
     "dashboard": (page("/dashboard/"), EVERYONE),
     "queue": (page("/dashboard/trade-ins/"), EVERYONE),
@@ -237,6 +348,18 @@ MATRIX = {
     "change a blocked IMEI": (change_blocked_imei, MANAGERS),
     "delete a blocked IMEI": (delete_blocked_imei, MANAGERS),
     "blocklist audit": (page("admin:workflows_blockedimeichange_changelist"), EVERYONE),
+    "store credits: see a whole code": (see_whole_store_credit_code, set()),
+    "store credits: see the last 4": (see_store_credit_last4, MANAGERS),
+    "store credits: find by whole code": (find_store_credit_by_code, MANAGERS),
+    "payout details: request a change": (request_payout_details_change, EVERYONE),
+    "payout details: approve another's request": (approve_payout_details_change, MANAGERS),
+    "payout details: reject another's request": (reject_payout_details_change, MANAGERS),
+    "payout details: edit the email after acceptance": (edit_email_after_acceptance, set()),
+    "payout details: edit a payout's method or amount": (edit_payout_method, set()),
+    "payout detail changes list": (
+        page("admin:workflows_payoutdetailchange_changelist"),
+        EVERYONE,
+    ),
     "delete a trade-in": (delete_trade_in, set()),
     "delete a payout": (delete_payout, set()),
 }

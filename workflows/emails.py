@@ -151,6 +151,17 @@ def payout_details_changed(trade_in: TradeIn, change: PayoutDetailChange) -> str
     )
 
 
+def email_changed(trade_in: TradeIn, *, old_email: str, new_email: str) -> str:
+    return _send(
+        "payout_details_changed",
+        to=old_email,
+        trade_in=trade_in,
+        subject="Your contact email was changed",
+        change=None,
+        lines=[("Email", old_email, new_email)],
+    )
+
+
 def staff_new_submission(trade_in: TradeIn) -> str:
     admin_url = absolute(reverse("admin:workflows_tradein_change", args=[trade_in.pk]))
     return _send(

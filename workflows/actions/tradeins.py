@@ -466,12 +466,23 @@ def trade_in_update_details(*, trade_in: TradeIn, actor: Actor, changes: dict[st
     for name, value in changed.items():
         setattr(trade_in, name, value)
     trade_in.save(update_fields=[*changed, "updated_at"])
-    record_event(
+    event = record_event(
         trade_in,
         kind=EventKind.DETAILS_CHANGED,
         actor=actor,
         note=describe_changes({n: {"old": before[n], "new": v} for n, v in changed.items()}),
     )
+    if "buyer_email" in changed:
+        # Every later email (the offer, the payout setup) goes to the new address: the buyer
+        # hears of it at the one they gave us.
+        schedule(
+            SideEffectKind.SEND_EMAIL,
+            key=f"email:email-changed:{event.pk}",
+            trade_in=trade_in,
+            template="email_changed",
+            old_email=before["buyer_email"],
+            new_email=changed["buyer_email"],
+        )
     return trade_in
 
 

@@ -70,6 +70,11 @@ EMAILS: dict[str, Callable[[SideEffect], str]] = {
     "payout_sent": lambda effect: emails.payout_sent(effect.trade_in),
     "stripe_onboarding": lambda effect: emails.stripe_onboarding(effect.trade_in),
     "store_credit": _store_credit_email,
+    "email_changed": lambda effect: emails.email_changed(
+        effect.trade_in,
+        old_email=effect.payload["old_email"],
+        new_email=effect.payload["new_email"],
+    ),
     "payout_details_changed": lambda effect: emails.payout_details_changed(
         effect.trade_in, PayoutDetailChange.objects.get(pk=effect.payload["change_id"])
     ),
