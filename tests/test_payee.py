@@ -126,3 +126,12 @@ def test_a_tampered_setup_link_is_refused(make_trade_in, manager, drain):
     [setup] = setup_links(trade_in.buyer_email)
     assert Client().get(setup[:-4] + "abc/").status_code == 404
     assert refresh(trade_in.payout).payee_account is None
+
+
+def test_the_confirmation_link_does_not_spell_out_the_email(client, product):
+    """The confirmation page opens from its link (the status token) for whoever holds it,
+    e.g. a forwarded email or the old mailbox after an approved change of address."""
+    response = buyer_post(client, product, buyer_email="ada.lovelace@example.com")
+    page = client.get(response["Location"]).content.decode()
+    assert "ada.lovelace@example.com" not in page
+    assert "ad…@example.com" in page

@@ -22,3 +22,11 @@ def money(amount: Decimal | str | None) -> str:
 @register.simple_tag
 def site_name() -> str:
     return settings.SITE_NAME
+
+
+@register.filter
+def masked_email(email: str) -> str:
+    """ad…@example.com: enough for the buyer to recognise, not to read off a forwarded link
+    (the confirmation and status pages open from a link, not a login)."""
+    local, _at, domain = str(email).partition("@")
+    return f"{local[:2]}…@{domain}" if domain else "…"
