@@ -2,6 +2,7 @@
 the timeline and schedules its side effects to run after commit."""
 
 from workflows.actions._common import BUYER, SYSTEM
+from workflows.actions.outbox import side_effect_retry
 from workflows.actions.payouts import (
     payout_issue_store_credit,
     payout_settle_check,
@@ -47,6 +48,7 @@ __all__ = [
     "payout_stripe_refused",
     "return_case_resolve",
     "shipping_label_retry",
+    "side_effect_retry",
     "stripe_account_update",
     "stripe_event_apply",
     "trade_in_accept",
