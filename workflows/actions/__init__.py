@@ -13,6 +13,7 @@ from workflows.actions.stripe import (
     payout_send_stripe,
     payout_settle_stripe,
     payout_stripe_refused,
+    stripe_account_check_request,
     stripe_account_update,
     stripe_event_apply,
 )
@@ -49,6 +50,7 @@ __all__ = [
     "return_case_resolve",
     "shipping_label_retry",
     "side_effect_retry",
+    "stripe_account_check_request",
     "stripe_account_update",
     "stripe_event_apply",
     "trade_in_accept",

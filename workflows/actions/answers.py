@@ -103,24 +103,24 @@ def shipping_label_record(
             trade_in=trade_in,
         )
         return label
+    _schedule_label_email(trade_in)
+    return label
+
+
+def _schedule_label_email(trade_in: TradeIn) -> None:
+    # One key per trade-in: however often it is scheduled, the buyer gets it once.
     schedule(
         SideEffectKind.SEND_EMAIL,
         key=f"email:accepted:{trade_in.pk}",
         trade_in=trade_in,
         template="accepted_label",
     )
-    return label
 
 
 @transaction.atomic(durable=True)
 def shipping_label_email(*, trade_in: TradeIn) -> None:
     """A label bought by an earlier attempt whose email was not scheduled: schedule it."""
-    schedule(
-        SideEffectKind.SEND_EMAIL,
-        key=f"email:accepted:{trade_in.pk}",
-        trade_in=trade_in,
-        template="accepted_label",
-    )
+    _schedule_label_email(trade_in)
 
 
 @transaction.atomic(durable=True)

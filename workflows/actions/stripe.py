@@ -37,7 +37,9 @@ from workflows.models import (
     State,
     StripeAccount,
     StripeEvent,
+    TradeIn,
 )
+from workflows.predicates import payout_settleable
 from workflows.selectors import stripe_account_for
 
 
@@ -109,7 +111,7 @@ def _payout_settle_stripe(payout: Payout, *, transfer_id: str, account_id: str) 
     trade_in = payout.trade_in
     if payout.status == PayoutStatus.SETTLED and payout.settlement_reference == transfer_id:
         return payout  # the webhook and the answer both told us
-    if not can_proceed(payout.settle) or trade_in.state != State.RECEIVED:
+    if not payout_settleable(payout):
         # Money left for a payout that was declined meanwhile: a person must reverse it.
         record_event(
             trade_in,
@@ -223,6 +225,22 @@ def stripe_onboarding_record(
             template="stripe_onboarding",
         )
     return account
+
+
+@transaction.atomic(durable=True)
+def stripe_account_check_request(*, trade_in: TradeIn) -> SideEffect | None:
+    """The buyer came back from Stripe's onboarding: ask Stripe (after commit, in a task;
+    never while the buyer's page waits) whether their account can now be paid. Stripe's
+    webhook says the same; whichever comes first records it."""
+    account = stripe_account_for(trade_in.buyer_email)
+    if account is None or account.payouts_enabled:
+        return None
+    return schedule(
+        SideEffectKind.CHECK_STRIPE_ACCOUNT,
+        key=f"check-stripe-account:{account.pk}:{timezone.now():%Y%m%d%H%M%S%f}",
+        trade_in=trade_in,
+        account_id=account.account_id,
+    )
 
 
 @transaction.atomic(durable=True)

@@ -27,7 +27,6 @@ from workflows.models import (
     Event,
     EventKind,
     Grade,
-    ImeiCheckStatus,
     Payout,
     Product,
     Quote,
@@ -38,7 +37,7 @@ from workflows.models import (
     Unit,
     UnitStatus,
 )
-from workflows.predicates import wants_pickup
+from workflows.predicates import imei_check_finished, red_flag_override_needed, wants_pickup
 
 MAX_OFFER = Decimal("100000")
 
@@ -125,10 +124,10 @@ def trade_in_quote(
         raise InvalidInput(_("A quote is valid for 1 to 90 days."))
 
     check = trade_in.latest_imei_check()
-    if check is None or check.status == ImeiCheckStatus.PENDING:
+    if not imei_check_finished(check):
         raise TransitionRefused(_("Wait for the IMEI check to finish before sending a quote."))
     override_reason = override_reason.strip()
-    if check.status != ImeiCheckStatus.CLEAN:
+    if red_flag_override_needed(check):
         problem = ", ".join(check.red_flags) or _("check inconclusive (%s)") % check.status
         if not override_reason:
             raise TransitionRefused(

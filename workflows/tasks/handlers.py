@@ -265,6 +265,17 @@ def _give_up_stripe_transfer(effect: SideEffect, error: str) -> None:
     )
 
 
+def _handle_check_stripe_account(effect: SideEffect) -> str:
+    state = payments.get_provider().retrieve_account(effect.payload["account_id"])
+    stripe_actions.stripe_account_update(
+        account_id=state.account_id,
+        payouts_enabled=state.payouts_enabled,
+        details_submitted=state.details_submitted,
+    )
+    enabled = "enabled" if state.payouts_enabled else "not enabled yet"
+    return f"Stripe account {state.account_id}: payouts {enabled}"
+
+
 HANDLERS: dict[str, Callable[[SideEffect], str]] = {
     SideEffectKind.SEND_EMAIL: _handle_email,
     SideEffectKind.CHECK_IMEI: _handle_imei_check,
@@ -272,6 +283,7 @@ HANDLERS: dict[str, Callable[[SideEffect], str]] = {
     SideEffectKind.VOID_LABEL: _handle_void_label,
     SideEffectKind.SEND_STRIPE_SETUP: _handle_stripe_onboarding,
     SideEffectKind.MAKE_STRIPE_TRANSFER: _handle_stripe_transfer,
+    SideEffectKind.CHECK_STRIPE_ACCOUNT: _handle_check_stripe_account,
 }
 # What to record when a side effect will not be tried again.
 GIVE_UP: dict[str, Callable[[SideEffect, str], None]] = {
