@@ -2,6 +2,11 @@
 the timeline and schedules its side effects to run after commit."""
 
 from workflows.actions._common import BUYER, SYSTEM
+from workflows.actions.corrections import (
+    shipping_label_retry,
+    trade_in_update_details,
+    unit_regrade,
+)
 from workflows.actions.outbox import side_effect_retry
 from workflows.actions.payouts import (
     payout_issue_store_credit,
@@ -23,7 +28,6 @@ from workflows.actions.submission import (
     trade_in_submit,
 )
 from workflows.actions.tradeins import (
-    shipping_label_retry,
     trade_in_accept,
     trade_in_cancel,
     trade_in_decline,
@@ -32,8 +36,6 @@ from workflows.actions.tradeins import (
     trade_in_quote,
     trade_in_receive,
     trade_in_reroute,
-    trade_in_update_details,
-    unit_regrade,
 )
 
 __all__ = [
