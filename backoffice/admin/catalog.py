@@ -11,10 +11,11 @@ from unfold.admin import ModelAdmin, TabularInline
 from unfold.contrib.import_export.forms import ExportForm, ImportForm
 from unfold.decorators import display
 
-from backoffice.admin.base import ReadOnlyInline, call_action
+from backoffice.admin.base import ReadOnlyInline, SavesThroughAnAction, call_action
 from backoffice.resources import ConditionDeductionResource, ProductPriceResource
 from workflows import actions
-from workflows.actions import normalize_imei, unit_regrade
+from workflows.actions import unit_regrade
+from workflows.parsers import normalize_imei
 from workflows.errors import DomainError
 from workflows.models import (
     BlockedImei,
@@ -90,7 +91,7 @@ class ProductAdmin(PriceListAdmin):
 
 
 @admin.register(Unit)
-class UnitAdmin(ModelAdmin):
+class UnitAdmin(SavesThroughAnAction):
     list_display = ["imei", "product", "status_label", "grade", "trade_in", "created_at"]
     list_filter = ["status", "grade", "product__device_model__make"]
     search_fields = ["=imei", "trade_in__reference"]
@@ -176,7 +177,7 @@ class BlockedImeiForm(forms.ModelForm):
 
 
 @admin.register(BlockedImei)
-class BlockedImeiAdmin(ModelAdmin):
+class BlockedImeiAdmin(SavesThroughAnAction, ModelAdmin):
     """Staff add entries; only managers change or remove them. Every write is an action that
     leaves a `BlockedImeiChange` row (the permissions are checked there too)."""
 
@@ -204,6 +205,10 @@ class BlockedImeiAdmin(ModelAdmin):
         except DomainError as exc:  # e.g. added by somebody else a moment ago
             messages.error(request, exc.message)
             obj.pk = obj.pk or BlockedImei.objects.filter(imei=data["imei"]).values("pk")[0]["pk"]
+
+    def delete_view(self, request: HttpRequest, object_id: str, extra_context=None):
+        # Like the change form (SavesThroughAnAction): the action is the transaction.
+        return self._delete_view(request, object_id, extra_context)
 
     def delete_model(self, request: HttpRequest, obj: BlockedImei) -> None:
         actions.blocked_imei_remove(entry=obj, actor=request.user)

@@ -15,6 +15,6 @@ def resync_roles(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("backoffice", "0001_roles"),
-        ("workflows", "0013_money_payout_details_and_payee"),
+        ("workflows", "0014_money_payout_details_and_payee"),
     ]
     operations = [migrations.RunPython(resync_roles, migrations.RunPython.noop)]

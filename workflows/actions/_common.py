@@ -6,18 +6,14 @@ import logging
 import threading
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 
-from workflows.errors import TransitionRefused
 from workflows.models import Event, EventKind, SideEffect, SideEffectKind, TradeIn
+from workflows.permissions import BUYER, SYSTEM, Actor, Operation, authorize
 
 log = logging.getLogger("workflows")
 
-BUYER = "buyer"
-SYSTEM = "system"
-# A staff member, or BUYER / SYSTEM when nobody logged in acted.
-Actor = AbstractBaseUser | str
+__all__ = ["BUYER", "SYSTEM", "Actor", "Operation", "authorize", "record_event", "schedule"]
 
 
 def record_event(
@@ -107,10 +103,3 @@ def lock_trade_in(trade_in: TradeIn) -> TradeIn:
     serialized on this lock, and the second one sees the state the first one left.
     """
     return TradeIn.objects.select_for_update().get(pk=trade_in.pk)
-
-
-def require_permission(actor: Actor, permission: str, message: str) -> None:
-    """Refuse unless a signed-in staff member with this permission acts (buyers and the
-    system never hold one). Checked inside the action, so a direct call is refused too."""
-    if isinstance(actor, str) or not actor.has_perm(permission):
-        raise TransitionRefused(message)

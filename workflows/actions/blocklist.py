@@ -10,10 +10,10 @@ from __future__ import annotations
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from workflows.actions._common import Actor, record_event, require_permission
-from workflows.actions.submission import normalize_imei
+from workflows.actions._common import Actor, Operation, authorize, record_event
 from workflows.errors import InvalidInput
 from workflows.models import OPEN_STATES, BlockedImei, BlockedImeiChange, EventKind, TradeIn
+from workflows.parsers import normalize_imei
 
 TIMELINE = {
     BlockedImeiChange.Kind.ADDED: EventKind.BLOCKLIST_ADDED,
@@ -48,11 +48,9 @@ def _clean(reason: str, note: str) -> tuple[str, str]:
     return reason, note
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def blocked_imei_add(*, actor: Actor, imei: str, reason: str, note: str = "") -> BlockedImei:
-    require_permission(
-        actor, "workflows.add_blockedimei", _("You cannot add IMEIs to the blocklist.")
-    )
+    authorize(actor, Operation.BLOCKLIST_ADD)
     imei = normalize_imei(imei)
     reason, note = _clean(reason, note)
     try:
@@ -64,14 +62,12 @@ def blocked_imei_add(*, actor: Actor, imei: str, reason: str, note: str = "") ->
     return entry
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def blocked_imei_change(
     *, entry: BlockedImei, actor: Actor, reason: str, note: str = ""
 ) -> BlockedImei:
     """A manager changes why an IMEI is blocked (its IMEI stays: remove it and add another)."""
-    require_permission(
-        actor, "workflows.change_blockedimei", _("Only a manager can change blocklist entries.")
-    )
+    authorize(actor, Operation.BLOCKLIST_CHANGE)
     entry = BlockedImei.objects.select_for_update().get(pk=entry.pk)
     reason, note = _clean(reason, note)
     before = _snapshot(entry)
@@ -83,13 +79,11 @@ def blocked_imei_change(
     return entry
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def blocked_imei_remove(*, entry: BlockedImei, actor: Actor, reason: str = "") -> None:
     """A manager takes an IMEI off the blocklist. Trade-ins it flagged stay flagged until a
     manager overrides each one with a written reason."""
-    require_permission(
-        actor, "workflows.delete_blockedimei", _("Only a manager can remove blocklist entries.")
-    )
+    authorize(actor, Operation.BLOCKLIST_REMOVE)
     entry = BlockedImei.objects.select_for_update().filter(pk=entry.pk).first()
     if entry is None:
         return  # removed by somebody else a moment ago

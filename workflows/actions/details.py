@@ -16,9 +16,10 @@ from django.utils.translation import gettext as _
 
 from workflows.actions._common import (
     Actor,
+    Operation,
+    authorize,
     lock_trade_in,
     record_event,
-    require_permission,
     schedule,
 )
 from workflows.errors import InvalidInput, TransitionRefused
@@ -87,12 +88,12 @@ def describe_changes(changes: dict[str, dict[str, str]]) -> str:
     )
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def payout_details_change_request(
     *, trade_in: TradeIn, actor: Actor, changes: dict[str, str], reason: str
 ) -> PayoutDetailChange:
     """Staff ask to change an accepted trade-in's payout details; nothing changes yet."""
-    require_permission(actor, "workflows.change_tradein", _("You cannot change a buyer's details."))
+    authorize(actor, Operation.REQUEST_DETAILS_CHANGE)
     unknown = set(changes) - set(PAYOUT_DETAILS)
     if unknown:
         raise InvalidInput(
@@ -149,17 +150,13 @@ def _lock_pending(change: PayoutDetailChange) -> tuple[PayoutDetailChange, Trade
     return change, trade_in
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def payout_details_change_approve(
     *, change: PayoutDetailChange, actor: Actor, note: str = ""
 ) -> PayoutDetailChange:
     """A manager who did not ask for it applies the change; the buyer hears of it at the
     email address they had before."""
-    require_permission(
-        actor,
-        "workflows.approve_payoutdetailchange",
-        _("Only a manager can approve a change of payout details."),
-    )
+    authorize(actor, Operation.DECIDE_DETAILS_CHANGE)
     change, trade_in = _lock_pending(change)
     if change.requested_by_id == actor.pk:
         raise TransitionRefused(
@@ -228,15 +225,11 @@ def _apply_to_payout(payout: Payout, change: PayoutDetailChange) -> None:
         payout.save(update_fields=fields)
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def payout_details_change_reject(
     *, change: PayoutDetailChange, actor: Actor, note: str
 ) -> PayoutDetailChange:
-    require_permission(
-        actor,
-        "workflows.approve_payoutdetailchange",
-        _("Only a manager can reject a change of payout details."),
-    )
+    authorize(actor, Operation.DECIDE_DETAILS_CHANGE)
     note = note.strip()
     if not note:
         raise InvalidInput(_("Say why the change is rejected."))

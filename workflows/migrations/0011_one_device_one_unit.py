@@ -24,7 +24,7 @@ def refuse_existing_duplicates(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("workflows", "0009_typed_vocabulary"),
+        ("workflows", "0010_stripe_account_check"),
     ]
 
     operations = [
