@@ -15,7 +15,6 @@ from backoffice.admin.base import ReadOnlyInline, SavesThroughAnAction, call_act
 from backoffice.resources import ConditionDeductionResource, ProductPriceResource
 from workflows import actions
 from workflows.actions import unit_regrade
-from workflows.parsers import normalize_imei
 from workflows.errors import DomainError
 from workflows.models import (
     BlockedImei,
@@ -27,6 +26,7 @@ from workflows.models import (
     Unit,
     UnitStatus,
 )
+from workflows.parsers import normalize_imei
 
 
 @admin.register(Make)
