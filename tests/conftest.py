@@ -12,6 +12,7 @@ from django.db.models import Sum
 from backoffice.roles import sync_roles
 from tests.factories import ProductFactory, load_deductions, valid_imei
 from workflows import actions
+from workflows.inspection import checklist_as_disclosed
 from workflows.models import (
     STOCKED_STATUSES,
     BlockedImei,
@@ -19,7 +20,9 @@ from workflows.models import (
     PayoutStatus,
     Product,
     Quote,
+    RevisedOfferStatus,
     State,
+    StoreCredit,
     TradeIn,
     Unit,
 )
@@ -134,11 +137,40 @@ def make_trade_in(db, product, drain, staff, manager):
         if state == State.CANCELLED:
             actions.trade_in_cancel(trade_in=trade_in, actor=staff, reason="Never arrived")
             return refresh(trade_in)
-        actions.trade_in_receive(trade_in=trade_in, actor=staff, grade="B")
+        if state in (State.REOFFERED, State.RETURNED):
+            actions.trade_in_intake(
+                trade_in=trade_in,
+                actor=staff,
+                checklist={**checklist_as_disclosed(trade_in), "screen": "cracked"},
+                outcome="revise",
+                grade="C",
+                amount="200.00",
+                notes="Cracked glass, top left",
+            )
+            drain()
+            if state == State.RETURNED:
+                offer = trade_in.revised_offers.get()
+                actions.revised_offer_decline(offer=offer)
+                drain()
+            return refresh(trade_in)
+        actions.trade_in_intake(
+            trade_in=trade_in,
+            actor=staff,
+            checklist=checklist_as_disclosed(trade_in),
+            outcome="grade",
+            grade="B",
+        )
         if state == State.RECEIVED:
             return refresh(trade_in)
-        if state == State.REROUTED:
-            actions.trade_in_reroute(trade_in=trade_in, actor=staff, reason="Cracked back glass")
+        if state in (State.REROUTED, State.RECYCLED):
+            case = actions.trade_in_reroute(
+                trade_in=trade_in, actor=staff, reason="Cracked back glass"
+            )
+            if state == State.RECYCLED:
+                actions.return_case_resolve(
+                    case=case, actor=staff, resolution="recycled", note="Buyer agreed"
+                )
+            drain()
             return refresh(trade_in)
         if state == State.CLOSED:
             from datetime import date
@@ -163,9 +195,16 @@ def links_in_last_mail(to: str | None = None) -> list[str]:
     return re.findall(r"https?://\S+", messages[-1].body)
 
 
+def accepted_amount(trade_in: TradeIn) -> Decimal:
+    """What the buyer agreed to be paid: an accepted revised offer, else the latest quote."""
+    revised = trade_in.revised_offers.filter(status=RevisedOfferStatus.ACCEPTED).first()
+    return revised.amount if revised else trade_in.latest_quote().amount
+
+
 def assert_books_balance() -> None:
-    """Stock, units and payouts add up: every stocked unit is counted once, every accepted
-    trade-in owes exactly its accepted quote, and nothing that left stock is still owed."""
+    """Stock, units, payouts and store credit add up: every stocked unit is counted once,
+    every accepted trade-in owes exactly what the buyer agreed, nothing that left stock is
+    still owed, and every store credit's balance is its amount less its redemptions."""
     for product in Product.objects.all():
         stocked = Unit.objects.filter(product=product, status__in=STOCKED_STATUSES).count()
         assert product.stock == stocked, f"{product}: stock {product.stock} != {stocked} units"
@@ -177,14 +216,37 @@ def assert_books_balance() -> None:
             State.CLOSED,
             State.CANCELLED,
             State.REROUTED,
+            State.REOFFERED,
+            State.RETURNED,
+            State.RECYCLED,
         )
         assert has_payout == ever_accepted, trade_in
         assert Unit.objects.filter(trade_in=trade_in).exists() == ever_accepted, trade_in
+        if trade_in.state in (State.RECEIVED, State.CLOSED):
+            assert trade_in.payout.amount == accepted_amount(trade_in), trade_in
+        if trade_in.state in (State.RETURNED, State.RECYCLED, State.CANCELLED):
+            assert not trade_in.unit.is_stocked, trade_in
     owed = Payout.objects.filter(status__in=[PayoutStatus.PENDING, PayoutStatus.FAILED])
     for payout in owed:
-        assert payout.trade_in.state in (State.ACCEPTED, State.RECEIVED), payout
+        assert payout.trade_in.state in (State.ACCEPTED, State.RECEIVED, State.REOFFERED), payout
     settled = Payout.objects.filter(status=PayoutStatus.SETTLED).aggregate(s=Sum("amount"))["s"]
     accepted_offers = sum(
-        (t.latest_quote().amount for t in TradeIn.objects.filter(state=State.CLOSED)), Decimal(0)
+        (accepted_amount(t) for t in TradeIn.objects.filter(state=State.CLOSED)), Decimal(0)
     )
     assert (settled or Decimal(0)) == accepted_offers
+    for credit in StoreCredit.objects.all():
+        spent = credit.redemptions.aggregate(s=Sum("amount"))["s"] or Decimal(0)
+        assert credit.balance == credit.amount - spent >= 0, credit
+        assert credit.amount == credit.payout.amount, credit
+
+
+def intake_data(trade_in: TradeIn, *, outcome: str = "grade", grade: str = "B", **found) -> dict:
+    """The intake bench's POST: the checklist as disclosed (overridden by `found`), an outcome."""
+    checklist = {**checklist_as_disclosed(trade_in), **found}
+    return {
+        "trade_in": trade_in.pk,
+        "outcome": outcome,
+        "grade": grade,
+        "notes": "",
+        **{f"check_{key}": value for key, value in checklist.items()},
+    }

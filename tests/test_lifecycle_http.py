@@ -11,7 +11,13 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.conftest import PASSWORD, assert_books_balance, links_in_last_mail, refresh
+from tests.conftest import (
+    PASSWORD,
+    assert_books_balance,
+    intake_data,
+    links_in_last_mail,
+    refresh,
+)
 from tests.factories import valid_imei
 from workflows.models import (
     BlockedImei,
@@ -135,19 +141,14 @@ def test_it_runs_the_happy_path_end_to_end(client, product, staff, manager, drai
     assert trade_in.reference in found.content.decode()
     received = desk.post(
         reverse("admin:intake_bench"),
-        {
-            "trade_in": trade_in.pk,
-            "grade": "B",
-            "as_found": ["powers_on", "activation_lock_off"],
-            "notes": "",
-        },
+        intake_data(trade_in),
         follow=True,
     )
     assert "received, grade B" in received.content.decode()
     trade_in = refresh(trade_in)
     assert trade_in.state == State.RECEIVED
     unit.refresh_from_db()
-    assert (unit.status, unit.grade, unit.as_found["powers_on"]) == (UnitStatus.GRADED, "B", True)
+    assert (unit.status, unit.grade, unit.as_found["powers_on"]) == (UnitStatus.GRADED, "B", "yes")
 
     # The manager settles the check payout, which closes the trade-in.
     office = staff_client(manager)

@@ -19,7 +19,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from workflows import emails
-from workflows.actions import SYSTEM, trade_in_cancel, trade_in_expire
+from workflows.actions import SYSTEM, revised_offer_lapse, trade_in_cancel, trade_in_expire
 from workflows.actions import stripe as stripe_actions
 from workflows.actions._common import record_event, schedule
 from workflows.errors import DomainError
@@ -28,11 +28,14 @@ from workflows.integrations import payments
 from workflows.integrations import shipping as shipping_integration
 from workflows.integrations.http import IntegrationError, ProviderRefused, TemporaryError
 from workflows.models import (
+    Direction,
     ImeiCheck,
     ImeiCheckStatus,
     Payout,
     PayoutStatus,
     Quote,
+    RevisedOffer,
+    RevisedOfferStatus,
     ShippingLabel,
     SideEffect,
     SideEffectStatus,
@@ -66,6 +69,12 @@ def _handle_email(effect: SideEffect) -> str:
     elif template == "store_credit":
         credit = StoreCredit.objects.get(pk=effect.payload["store_credit_id"])
         subject = emails.store_credit(trade_in, credit)
+    elif template in ("revised_offer", "revised_offer_accepted"):
+        offer = RevisedOffer.objects.get(pk=effect.payload["revised_offer_id"])
+        subject = getattr(emails, template)(trade_in, offer)
+    elif template == "return_label":
+        label = trade_in.labels.filter(direction=Direction.TO_BUYER, voided_at__isnull=True).first()
+        subject = emails.return_label(trade_in, label)
     else:
         subject = getattr(emails, template)(trade_in)
     return f"Email sent: {subject}"
@@ -188,6 +197,41 @@ def _handle_shipping_label(effect: SideEffect) -> str:
     )
 
 
+def _handle_return_label(effect: SideEffect) -> str:
+    """The label that sends a device back to its buyer (shop to buyer), then the email."""
+    trade_in = effect.trade_in
+    label = trade_in.labels.filter(direction=Direction.TO_BUYER, voided_at__isnull=True).first()
+    if label is None:
+        provider = shipping_integration.get_provider()
+        made = provider.create_label(
+            trade_in,
+            idempotency_key=effect.key.replace(":", "-"),
+            is_retry=effect.attempts > 1,
+            to_buyer=True,
+        )
+        label = ShippingLabel.objects.create(
+            trade_in=trade_in,
+            direction=Direction.TO_BUYER,
+            provider=provider.name,
+            label_id=made.label_id,
+            tracking_number=made.tracking_number,
+            carrier=made.carrier,
+            pdf=made.pdf,
+            is_sample=provider.is_demo,
+        )
+    with transaction.atomic():
+        schedule(
+            "email",
+            key=f"email:return-label:{trade_in.pk}",
+            trade_in=trade_in,
+            template="return_label",
+        )
+    return (
+        f"Return label {label.label_id} created ({label.provider}), "
+        f"tracking {label.tracking_number}"
+    )
+
+
 def _label_provider(label: ShippingLabel) -> shipping_integration.ShippingProvider:
     if label.is_sample:
         return shipping_integration.SampleShippingProvider()
@@ -295,6 +339,7 @@ HANDLERS: dict[str, Callable[[SideEffect], str]] = {
     "email": _handle_email,
     "imei_check": _handle_imei_check,
     "shipping_label": _handle_shipping_label,
+    "return_label": _handle_return_label,
     "void_label": _handle_void_label,
     "stripe_onboarding": _handle_stripe_onboarding,
     "stripe_transfer": _handle_stripe_transfer,
@@ -405,6 +450,21 @@ def expire_lapsed_quotes() -> int:
                 count += 1
             except DomainError:  # answered by the buyer a moment ago
                 pass
+    return count
+
+
+def apply_revised_offer_defaults() -> int:
+    """Revised offers nobody answered in time get the shop's default (return or accept)."""
+    count = 0
+    lapsed = RevisedOffer.objects.filter(
+        status=RevisedOfferStatus.SENT, respond_by__lte=timezone.now()
+    )
+    for offer in lapsed.select_related("trade_in"):
+        try:
+            revised_offer_lapse(offer=offer)
+            count += 1
+        except DomainError:  # answered by the buyer a moment ago
+            pass
     return count
 
 

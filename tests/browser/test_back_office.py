@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 
 from tests.browser.conftest import login, screenshot
+from workflows.inspection import checklist_as_disclosed
 from tests.conftest import refresh
 from workflows.models import Payout, State
 
@@ -42,7 +43,9 @@ def test_it_receives_a_device_by_typing_the_imei_and_enter(desktop, make_trade_i
     scan.type(trade_in.imei)  # a keyboard-wedge scanner types, then sends Enter
     scan.press("Enter")
     desktop.wait_for_selector("#intake-match")
-    desktop.check("input[name=as_found][value=powers_on]")
+    for key, value in checklist_as_disclosed(trade_in).items():
+        desktop.check(f"input[name=check_{key}][value={value}]")
+    desktop.check("input[name=outcome][value=grade]")
     desktop.check("input[name=grade][value=B]")
     screenshot(desktop, "staff-intake-match")
     desktop.click("button:has-text('Receive device')")

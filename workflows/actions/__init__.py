@@ -2,12 +2,21 @@
 the timeline and schedules its side effects to run after commit."""
 
 from workflows.actions._common import BUYER, SYSTEM
+from workflows.actions.inspection import (
+    return_case_reject,
+    return_case_resolve,
+    revised_offer_accept,
+    revised_offer_decline,
+    revised_offer_lapse,
+    revised_offer_send,
+    trade_in_intake,
+)
 from workflows.actions.payouts import (
     payout_issue_store_credit,
     payout_settle_check,
-    return_case_reject,
-    return_case_resolve,
 )
+from workflows.actions.store_credit import store_credit_redeem, store_credit_void
+from workflows.actions.units import unit_change_status
 from workflows.actions.stripe import (
     payout_send_stripe,
     payout_settle_stripe,
@@ -29,7 +38,6 @@ from workflows.actions.tradeins import (
     trade_in_decline,
     trade_in_expire,
     trade_in_quote,
-    trade_in_receive,
     trade_in_reroute,
     trade_in_update_details,
     unit_regrade,
@@ -58,7 +66,14 @@ __all__ = [
     "trade_in_decline",
     "trade_in_expire",
     "trade_in_quote",
-    "trade_in_receive",
+    "trade_in_intake",
+    "revised_offer_accept",
+    "revised_offer_decline",
+    "revised_offer_lapse",
+    "revised_offer_send",
+    "store_credit_redeem",
+    "store_credit_void",
+    "unit_change_status",
     "trade_in_reroute",
     "trade_in_submit",
     "trade_in_update_details",

@@ -1,4 +1,4 @@
-"""Settling what we owe, and closing return cases."""
+"""Settling what we owe."""
 
 from __future__ import annotations
 
@@ -15,8 +15,6 @@ from workflows.errors import InvalidInput, TransitionRefused
 from workflows.models import (
     Payout,
     PayoutMethod,
-    Resolution,
-    ReturnCase,
     State,
     StoreCredit,
 )
@@ -97,39 +95,3 @@ def payout_issue_store_credit(*, payout: Payout, actor: Actor) -> StoreCredit:
         store_credit_id=credit.pk,
     )
     return credit
-
-
-@transaction.atomic
-def return_case_resolve(
-    *, case: ReturnCase, actor: Actor, resolution: str, note: str = ""
-) -> ReturnCase:
-    case = ReturnCase.objects.select_for_update().select_related("trade_in").get(pk=case.pk)
-    if resolution not in Resolution.values:
-        raise InvalidInput(_("Choose how the return was resolved."))
-    if not can_proceed(case.resolve):
-        raise TransitionRefused(_("This return case is %s.") % case.get_status_display().lower())
-    case.resolve()
-    case.resolution = resolution
-    case.resolution_note = note.strip()
-    case.save()
-    record_event(
-        case.trade_in,
-        kind="return_resolved",
-        actor=actor,
-        note=f"{case.get_resolution_display()}" + (f": {note}" if note else ""),
-    )
-    return case
-
-
-@transaction.atomic
-def return_case_reject(*, case: ReturnCase, actor: Actor, note: str) -> ReturnCase:
-    case = ReturnCase.objects.select_for_update().select_related("trade_in").get(pk=case.pk)
-    if not note.strip():
-        raise InvalidInput(_("Say why the return case is rejected."))
-    if not can_proceed(case.reject):
-        raise TransitionRefused(_("This return case is %s.") % case.get_status_display().lower())
-    case.reject()
-    case.resolution_note = note.strip()
-    case.save()
-    record_event(case.trade_in, kind="return_rejected", actor=actor, note=note)
-    return case

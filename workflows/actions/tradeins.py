@@ -265,33 +265,6 @@ def trade_in_cancel(*, trade_in: TradeIn, actor: Actor, reason: str) -> TradeIn:
 
 
 @transaction.atomic
-def trade_in_receive(
-    *,
-    trade_in: TradeIn,
-    actor: Actor,
-    grade: str,
-    as_found: dict[str, bool | str] | None = None,
-    notes: str = "",
-) -> TradeIn:
-    """The device is on the intake bench: link the unit and grade it."""
-    trade_in = lock_trade_in(trade_in)
-    _refuse_unless(trade_in, "receive")
-    if grade not in Grade.values:
-        raise InvalidInput(_("Choose a grade."))
-    unit = Unit.objects.select_for_update().get(trade_in=trade_in)
-    unit.grade = grade
-    unit.status = UnitStatus.GRADED
-    unit.as_found = as_found or {}
-    unit.intake_notes = notes.strip()
-    unit.graded_at = timezone.now()
-    unit.save()
-    _transition(
-        trade_in, "receive", actor=actor, note=f"grade {grade}" + (f": {notes}" if notes else "")
-    )
-    return trade_in
-
-
-@transaction.atomic
 def trade_in_reroute(*, trade_in: TradeIn, actor: Actor, reason: str) -> ReturnCase:
     """Damaged beyond what was disclosed: open a return case, decline the payout, unstock."""
     trade_in = lock_trade_in(trade_in)

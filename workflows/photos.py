@@ -1,0 +1,45 @@
+"""Intake photos: what an upload must be before it is stored."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.utils.translation import gettext as _
+from PIL import Image, UnidentifiedImageError
+
+from workflows.errors import InvalidInput
+
+FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+MAX_PHOTOS = 8
+
+
+def check_photos(photos: Sequence[UploadedFile]) -> list[tuple[UploadedFile, str]]:
+    """Each upload is a JPEG, PNG or WebP image within the size limit; returns (file, type).
+
+    The type comes from the file's content, never from the name or the browser's word, since
+    the buyer's page serves it back with that type.
+    """
+    photos = [p for p in photos if p]
+    if len(photos) > MAX_PHOTOS:
+        raise InvalidInput(_("Attach at most %d photos.") % MAX_PHOTOS)
+    checked = []
+    for photo in photos:
+        if photo.size > settings.INSPECTION_PHOTO_MAX_BYTES:
+            raise InvalidInput(
+                _("%(name)s is larger than %(mb)s MB.")
+                % {"name": photo.name, "mb": settings.INSPECTION_PHOTO_MAX_BYTES // 2**20}
+            )
+        try:
+            photo.seek(0)
+            with Image.open(photo) as image:
+                image_format = image.format
+                image.verify()
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+            raise InvalidInput(_("%s is not a photo (JPEG, PNG or WebP).") % photo.name) from None
+        if image_format not in FORMATS:
+            raise InvalidInput(_("%s is not a photo (JPEG, PNG or WebP).") % photo.name)
+        photo.seek(0)
+        checked.append((photo, FORMATS[image_format]))
+    return checked
