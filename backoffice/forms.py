@@ -230,15 +230,6 @@ class RejectReturnForm(forms.Form):
     )
 
 
-UNIT_OPERATIONS = [
-    ("list", _("List for sale")),
-    ("unlist", _("Take off sale")),
-    ("sell", _("Sold")),
-    ("recycle", _("Recycled")),
-    ("parts", _("Used for parts")),
-]
-
-
 class StoreCreditRedeemForm(forms.Form):
     code = forms.CharField(
         label=_("Store-credit code"),

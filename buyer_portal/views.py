@@ -28,12 +28,14 @@ from workflows.links import (
     absolute,
     quote_from_token,
     quote_token,
+    revised_offer_token,
     status_token,
     trade_in_from_status_token,
 )
 from workflows.models import (
     QUESTIONS,
     DeviceModel,
+    Direction,
     Make,
     Payout,
     PayoutMethod,
@@ -298,9 +300,19 @@ JOURNEY_STEP = {
     State.CANCELLED: 2,
     State.RECEIVED: 3,
     State.REROUTED: 3,
+    State.REOFFERED: 3,
+    State.RETURNED: 3,
+    State.RECYCLED: 3,
     State.CLOSED: 5,
 }
-STOPPED = {State.DECLINED, State.EXPIRED, State.CANCELLED, State.REROUTED}
+STOPPED = {
+    State.DECLINED,
+    State.EXPIRED,
+    State.CANCELLED,
+    State.REROUTED,
+    State.RETURNED,
+    State.RECYCLED,
+}
 
 
 def status(request: HttpRequest, token: str) -> HttpResponse:
@@ -321,9 +333,12 @@ def status(request: HttpRequest, token: str) -> HttpResponse:
             "trade_in": trade_in,
             "quote": quote,
             "quote_token": quote_token(quote) if quote and trade_in.state == State.QUOTED else "",
+            **_after_inspection(trade_in),
             "journey": journey,
             "pickup": actions.wants_pickup(trade_in),
-            "has_label": trade_in.labels.filter(voided_at__isnull=True).exists(),
+            "has_label": trade_in.labels.filter(
+                direction=Direction.TO_SHOP, voided_at__isnull=True
+            ).exists(),
             "status_token": token,
             "shop_address": settings.SHOP_ADDRESS,
             "shop_hours": settings.SHOP_HOURS,
@@ -331,11 +346,28 @@ def status(request: HttpRequest, token: str) -> HttpResponse:
     )
 
 
+def _after_inspection(trade_in: TradeIn) -> dict:
+    """A revised offer to answer, or the way the device comes back."""
+    if trade_in.state not in (State.REOFFERED, State.RETURNED, State.RECEIVED, State.CLOSED):
+        return {}
+    offer = trade_in.revised_offers.first()
+    return {
+        "revised_offer": offer,
+        "revised_offer_token": revised_offer_token(offer)
+        if offer and trade_in.state == State.REOFFERED
+        else "",
+        "return_label": trade_in.labels.filter(
+            direction=Direction.TO_BUYER, voided_at__isnull=True
+        ).first(),
+    }
+
+
 def label_pdf(request: HttpRequest, token: str) -> HttpResponse:
     trade_in, invalid = _trade_in_or_invalid(request, token)
     if invalid:
         return invalid
-    label = trade_in.labels.filter(voided_at__isnull=True).first()
+    # The buyer's own label to us; a return label is the shop's to print.
+    label = trade_in.labels.filter(direction=Direction.TO_SHOP, voided_at__isnull=True).first()
     if label is None:
         raise Http404(_("No shipping label yet."))
     response = HttpResponse(bytes(label.pdf), content_type="application/pdf")

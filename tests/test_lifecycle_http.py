@@ -294,12 +294,7 @@ def test_it_reroutes_a_damaged_device_from_the_intake_bench(make_trade_in, produ
     desk = staff_client(staff)
     response = desk.post(
         reverse("admin:intake_bench"),
-        {
-            "trade_in": trade_in.pk,
-            "grade": "D",
-            "damaged": "on",
-            "notes": "Back glass shattered",
-        },
+        {**intake_data(trade_in, outcome="reroute", grade="D"), "notes": "Back glass shattered"},
         follow=True,
     )
     assert "rerouted to Returns" in response.content.decode()

@@ -11,7 +11,7 @@ from datetime import date
 import pytest
 from django.urls import reverse
 
-from tests.conftest import refresh
+from tests.conftest import intake_data, refresh
 from tests.test_lifecycle_http import staff_client, workflow
 from workflows.models import (
     BlockedImei,
@@ -76,7 +76,7 @@ def transition(step, state, expected):
 
 def receive(client, build):
     trade_in = build(State.ACCEPTED)
-    client.post(reverse("admin:intake_bench"), {"trade_in": trade_in.pk, "grade": "A"})
+    client.post(reverse("admin:intake_bench"), intake_data(trade_in, grade="A"))
     return refresh(trade_in).state == State.RECEIVED
 
 

@@ -15,8 +15,8 @@ from django.db import connection, connections
 
 from tests.conftest import assert_books_balance, refresh, submission
 from workflows import actions
-from workflows.inspection import checklist_as_disclosed
 from workflows.errors import DomainError
+from workflows.inspection import checklist_as_disclosed
 from workflows.models import Event, Payout, PayoutStatus, Quote, State, TradeIn, Unit
 
 pytestmark = [

@@ -8,8 +8,8 @@ import pytest
 
 from tests.conftest import assert_books_balance, refresh
 from workflows import actions
-from workflows.inspection import checklist_as_disclosed
 from workflows.errors import DomainError, TransitionRefused
+from workflows.inspection import checklist_as_disclosed
 from workflows.models import Event, Quote, ReturnCase, RevisedOffer, State, Unit
 
 ALL_STATES = list(State.values)

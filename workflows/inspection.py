@@ -139,7 +139,10 @@ def check_grade(found: dict[str, str], grade: str) -> None:
     blockers = sellable_blockers(found)
     if blockers and grade in SELLABLE_GRADES:
         raise InvalidInput(
-            _("This device cannot be graded sellable: %s. Grade it D in a revised offer, or send it back.")
+            _(
+                "This device cannot be graded sellable: %s. Grade it D in a revised offer, "
+                "or send it back."
+            )
             % " and ".join(blockers)
         )
 

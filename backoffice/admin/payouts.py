@@ -14,12 +14,26 @@ from unfold.contrib.filters.admin import RangeDateFilter
 from unfold.contrib.import_export.forms import ExportForm
 from unfold.decorators import display
 
-from backoffice.admin.base import NoDeleteAdmin, PanelAdmin, call_action, form_errors
-from backoffice.forms import CheckSettleForm, ReasonForm, ResolveReturnForm
+from backoffice.admin.base import (
+    NoDeleteAdmin,
+    PanelAdmin,
+    ReadOnlyInline,
+    call_action,
+    form_errors,
+)
+from backoffice.forms import (
+    CheckSettleForm,
+    ReasonForm,
+    RejectReturnForm,
+    ResolveReturnForm,
+    RevisedOfferForm,
+)
 from backoffice.resources import PayoutResource
 from workflows import actions
+from workflows.inspection import compare
 from workflows.integrations import payments
 from workflows.models import (
+    Direction,
     Payout,
     PayoutMethod,
     PayoutStatus,
@@ -27,6 +41,7 @@ from workflows.models import (
     ReturnStatus,
     State,
     StoreCredit,
+    StoreCreditRedemption,
     StripeAccount,
     StripeEvent,
 )
@@ -177,14 +192,61 @@ class PayoutAdmin(PanelAdmin, NoDeleteAdmin, ExportActionModelAdmin):
             )
 
 
+class RedemptionInline(ReadOnlyInline):
+    model = StoreCreditRedemption
+    fields = ["created_at", "amount", "balance_after", "redeemed_by", "note"]
+    readonly_fields = fields
+    verbose_name_plural = _("Redemptions")
+
+
 @admin.register(StoreCredit)
-class StoreCreditAdmin(NoDeleteAdmin):
-    list_display = ["code", "amount", "balance", "currency", "email", "created_at"]
+class StoreCreditAdmin(PanelAdmin, NoDeleteAdmin):
+    list_display = ["code", "amount", "balance", "currency", "email", "voided_at", "created_at"]
     search_fields = ["=code", "email"]
-    readonly_fields = ["code", "payout", "amount", "balance", "currency", "email", "created_at"]
+    readonly_fields = [
+        "code",
+        "payout",
+        "amount",
+        "balance",
+        "currency",
+        "email",
+        "created_at",
+        "voided_at",
+        "void_reason",
+        "voided_by",
+    ]
+    fields = readonly_fields
+    inlines = [RedemptionInline]
+    change_form_outer_before_template = "backoffice/store_credit_panel.html"
+    panel_url = "void"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False  # balances move only by redeeming at the counter
+
+    def panel_context(self, request: HttpRequest, credit: StoreCredit) -> dict:
+        return {
+            "credit": credit,
+            "can_void": not credit.is_void and request.user.has_perm("workflows.settle_payout"),
+            "can_redeem": request.user.has_perm("workflows.redeem_storecredit"),
+            "void_form": ReasonForm(),
+        }
+
+    def panel_post(self, request: HttpRequest, credit: StoreCredit, step: str) -> None:
+        form = ReasonForm(request.POST)
+        if form.is_valid():
+            call_action(
+                request,
+                actions.store_credit_void,
+                credit=credit,
+                actor=request.user,
+                reason=form.cleaned_data["reason"],
+                success=_("Store credit voided."),
+            )
+        else:
+            form_errors(request, form)
 
 
 @admin.register(ReturnCase)
@@ -210,6 +272,9 @@ class ReturnCaseAdmin(PanelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # opened by rerouting a trade-in
 
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False  # a record, not a form: the panel's actions change it (no Save button)
+
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
 
@@ -228,12 +293,24 @@ class ReturnCaseAdmin(PanelAdmin):
     panel_url = "close"
 
     def panel_context(self, request: HttpRequest, case: ReturnCase) -> dict:
+        trade_in = case.trade_in
+        can_act = (
+            case.status == ReturnStatus.OPEN
+            and trade_in.state == State.REROUTED
+            and request.user.has_perm("workflows.change_returncase")
+        )
         return {
             "case": case,
-            "can_resolve": case.status == ReturnStatus.OPEN
-            and request.user.has_perm("workflows.change_returncase"),
+            "trade_in": trade_in,
+            "can_resolve": can_act,
+            "can_revise": can_act and request.user.has_perm("workflows.receive_tradein"),
+            "waiting_for_buyer": trade_in.state == State.REOFFERED,
             "resolve_form": ResolveReturnForm(),
-            "reject_form": ReasonForm(),
+            "reject_form": RejectReturnForm(),
+            "revised_offer_form": RevisedOfferForm(initial={"grade": "D"}),
+            "rows": compare(trade_in, case.unit.as_found),
+            "photos": trade_in.photos.all(),
+            "return_label": trade_in.labels.filter(direction=Direction.TO_BUYER).first(),
         }
 
     def panel_post(self, request: HttpRequest, case: ReturnCase, step: str) -> None:
@@ -254,7 +331,7 @@ class ReturnCaseAdmin(PanelAdmin):
             else:
                 form_errors(request, form)
         elif step == "reject":
-            form = ReasonForm(request.POST)
+            form = RejectReturnForm(request.POST)
             if form.is_valid():
                 call_action(
                     request,
@@ -262,7 +339,21 @@ class ReturnCaseAdmin(PanelAdmin):
                     case=case,
                     actor=request.user,
                     note=form.cleaned_data["reason"],
-                    success=_("Return case rejected."),
+                    grade=form.cleaned_data["grade"],
+                    success=_("Return case rejected: the device is back in stock, payout owed."),
+                )
+            else:
+                form_errors(request, form)
+        elif step == "revise":
+            form = RevisedOfferForm(request.POST, request.FILES)
+            if form.is_valid():
+                call_action(
+                    request,
+                    actions.revised_offer_send,
+                    trade_in=case.trade_in,
+                    actor=request.user,
+                    success=_("Revised offer emailed to the buyer; their answer closes the case."),
+                    **form.cleaned_data,
                 )
             else:
                 form_errors(request, form)

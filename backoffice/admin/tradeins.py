@@ -18,15 +18,19 @@ from backoffice.admin.base import (
     form_errors,
 )
 from backoffice.display import choice_label
-from backoffice.forms import LabelAddressForm, QuoteForm, ReasonForm
+from backoffice.forms import LabelAddressForm, QuoteForm, ReasonForm, RevisedOfferForm
 from backoffice.paginator import EstimatedCountPaginator
 from workflows import actions
+from workflows.inspection import compare
 from workflows.models import (
+    ARCHIVED_STATES,
     BlockedImei,
+    Direction,
     Event,
     ImeiCheckStatus,
     Make,
     Quote,
+    RevisedOffer,
     SideEffect,
     SideEffectStatus,
     State,
@@ -43,6 +47,9 @@ STATE_COLOURS = {
     State.EXPIRED: "danger",
     State.CANCELLED: "danger",
     State.REROUTED: "danger",
+    State.REOFFERED: "warning",
+    State.RETURNED: "danger",
+    State.RECYCLED: "danger",
 }
 CHECK_COLOURS = {
     ImeiCheckStatus.PENDING: "info",
@@ -73,6 +80,46 @@ class EventInline(ReadOnlyInline):
     @admin.display(description=_("Who"))
     def who(self, event: Event) -> str:
         return event.who
+
+
+class RevisedOfferInline(ReadOnlyInline):
+    model = RevisedOffer
+    fields = [
+        "created_at",
+        "amount",
+        "original_amount",
+        "grade",
+        "status",
+        "answered_by",
+        "respond_by",
+        "sent_by",
+    ]
+    readonly_fields = fields
+    verbose_name_plural = _("Revised offers")
+
+
+class ArchiveFilter(admin.SimpleListFilter):
+    """The queue shows work in progress; finished trade-ins (declined, expired, cancelled,
+    returned, recycled, closed) are in the Archive, each with its decline reason."""
+
+    title = _("view")
+    parameter_name = "view"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin):
+        return [("archive", _("Archive")), ("all", _("Everything"))]
+
+    def choices(self, changelist):
+        for choice in super().choices(changelist):
+            if choice["display"] == _("All"):  # no value: the queue itself
+                choice["display"] = _("Queue")
+            yield choice
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[TradeIn]) -> QuerySet[TradeIn]:
+        if self.value() == "archive":
+            return queryset.filter(state__in=ARCHIVED_STATES)
+        if self.value() == "all" or "state__exact" in request.GET:
+            return queryset  # a state picked by hand is shown wherever it lives
+        return queryset.exclude(state__in=ARCHIVED_STATES)
 
 
 class RedFlagFilter(admin.SimpleListFilter):
@@ -118,6 +165,7 @@ class TradeInAdmin(PanelAdmin, NoDeleteAdmin):
     ]
     list_display_links = ["reference"]
     list_filter = [
+        ArchiveFilter,
         "state",
         RedFlagFilter,
         MakeFilter,
@@ -133,7 +181,7 @@ class TradeInAdmin(PanelAdmin, NoDeleteAdmin):
     # and a cheap count at scale.
     change_list_template = "backoffice/tradein_changelist.html"
     paginator = EstimatedCountPaginator
-    inlines = [QuoteInline, EventInline]
+    inlines = [QuoteInline, RevisedOfferInline, EventInline]
     change_form_outer_before_template = "backoffice/tradein_workflow.html"
     readonly_fields = [
         "reference",
@@ -253,6 +301,10 @@ class TradeInAdmin(PanelAdmin, NoDeleteAdmin):
             "allowed": allowed,
             "quote_form": quote_form,
             "reason_form": ReasonForm(),
+            "revised_offer_form": RevisedOfferForm(initial={"grade": "C"})
+            if "send_revised_offer" in allowed
+            else None,
+            **self.inspection_context(trade_in),
             "can_rerun_check": request.user.has_perm("workflows.quote_tradein")
             and trade_in.state in (State.SUBMITTED, State.QUOTED, State.DECLINED, State.EXPIRED),
             **self.shipping_context(request, trade_in),
@@ -264,6 +316,18 @@ class TradeInAdmin(PanelAdmin, NoDeleteAdmin):
             if request.user.has_perm("workflows.add_blockedimei")
             and not BlockedImei.objects.filter(imei=trade_in.imei).exists()
             else "",
+        }
+
+    def inspection_context(self, trade_in: TradeIn) -> dict:
+        """The as-found checklist beside the disclosure, the photos, the latest revised offer."""
+        unit = getattr(trade_in, "unit", None)
+        if unit is None or not unit.as_found:
+            return {}
+        return {
+            "as_found_rows": compare(trade_in, unit.as_found),
+            "photos": trade_in.photos.all(),
+            "revised_offer": trade_in.revised_offers.first(),
+            "return_label": trade_in.labels.filter(direction=Direction.TO_BUYER).first(),
         }
 
     def save_model(self, request: HttpRequest, obj: TradeIn, form, change: bool) -> None:
@@ -345,6 +409,19 @@ class TradeInAdmin(PanelAdmin, NoDeleteAdmin):
                     note=form.cleaned_data["note"],
                     override_reason=form.cleaned_data.get("override_reason") or "",
                     success=_("Quote sent to the buyer."),
+                )
+            else:
+                form_errors(request, form)
+        elif step == "revise" and "send_revised_offer" in allowed:
+            form = RevisedOfferForm(request.POST, request.FILES)
+            if form.is_valid():
+                call_action(
+                    request,
+                    actions.revised_offer_send,
+                    trade_in=trade_in,
+                    actor=user,
+                    success=_("Revised offer emailed to the buyer."),
+                    **form.cleaned_data,
                 )
             else:
                 form_errors(request, form)

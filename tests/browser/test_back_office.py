@@ -10,8 +10,8 @@ from decimal import Decimal
 import pytest
 
 from tests.browser.conftest import login, screenshot
-from workflows.inspection import checklist_as_disclosed
 from tests.conftest import refresh
+from workflows.inspection import checklist_as_disclosed
 from workflows.models import Payout, State
 
 pytestmark = pytest.mark.django_db(transaction=True)

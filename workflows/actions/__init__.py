@@ -15,8 +15,7 @@ from workflows.actions.payouts import (
     payout_issue_store_credit,
     payout_settle_check,
 )
-from workflows.actions.store_credit import store_credit_redeem, store_credit_void
-from workflows.actions.units import unit_change_status
+from workflows.actions.store_credit import normalize_code, store_credit_redeem, store_credit_void
 from workflows.actions.stripe import (
     payout_send_stripe,
     payout_settle_stripe,
@@ -43,6 +42,7 @@ from workflows.actions.tradeins import (
     unit_regrade,
     wants_pickup,
 )
+from workflows.actions.units import unit_change_status
 
 __all__ = [
     "BUYER",
@@ -71,6 +71,7 @@ __all__ = [
     "revised_offer_decline",
     "revised_offer_lapse",
     "revised_offer_send",
+    "normalize_code",
     "store_credit_redeem",
     "store_credit_void",
     "unit_change_status",

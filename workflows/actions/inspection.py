@@ -148,7 +148,8 @@ def _send_revised_offer(
     unit = lock_unit(trade_in.unit)
     if unit.status not in (UnitStatus.RECEIVED, UnitStatus.GRADED, UnitStatus.RETURNS):
         raise TransitionRefused(
-            _("The unit is %s: it is no longer ours to re-price.") % unit.get_status_display().lower()
+            _("The unit is %s: it is no longer ours to re-price.")
+            % unit.get_status_display().lower()
         )
     check_grade(unit.as_found, grade)
     diffs = differences(trade_in, unit.as_found)
@@ -231,9 +232,11 @@ def _lock_offer(offer: RevisedOffer) -> tuple[TradeIn, RevisedOffer]:
 
 
 def _close_return_case(trade_in: TradeIn, resolution: str, note: str) -> None:
-    case = ReturnCase.objects.select_for_update().filter(
-        trade_in=trade_in, status=ReturnStatus.OPEN
-    ).first()
+    case = (
+        ReturnCase.objects.select_for_update()
+        .filter(trade_in=trade_in, status=ReturnStatus.OPEN)
+        .first()
+    )
     if case is not None:
         case.resolve()
         case.resolution = resolution
@@ -379,7 +382,9 @@ def return_case_resolve(
         case.save()
         _transition(trade_in, "recycle", actor=actor, kind="recycled", note=note)
     else:
-        raise InvalidInput(_("Choose how the return was resolved: returned to the buyer or recycled."))
+        raise InvalidInput(
+            _("Choose how the return was resolved: returned to the buyer or recycled.")
+        )
     case.refresh_from_db()
     record_event(
         trade_in,

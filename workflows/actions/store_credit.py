@@ -87,8 +87,8 @@ def store_credit_void(*, credit: StoreCredit, actor: Actor, reason: str) -> Stor
     reason = reason.strip()
     if not reason:
         raise InvalidInput(_("Say why the store credit is voided."))
-    credit = StoreCredit.objects.select_for_update().select_related("payout__trade_in").get(
-        pk=credit.pk
+    credit = (
+        StoreCredit.objects.select_for_update().select_related("payout__trade_in").get(pk=credit.pk)
     )
     if credit.is_void:
         raise TransitionRefused(_("Store credit %s is already void.") % credit.code)

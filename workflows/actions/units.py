@@ -86,7 +86,6 @@ def available_operations(unit: Unit, user: object) -> list[tuple[str, str]]:
     return [
         (name, label)
         for name, (transition, label) in OPERATIONS.items()
-        if can_proceed(getattr(unit, transition)) and has_transition_perm(
-            getattr(unit, transition), user
-        )
+        if can_proceed(getattr(unit, transition))
+        and has_transition_perm(getattr(unit, transition), user)
     ]

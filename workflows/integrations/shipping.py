@@ -210,9 +210,7 @@ class ShipEngineProvider:
             existing = self._find_label(idempotency_key)
             if existing is not None:
                 return existing
-        request = self.label_request(
-            trade_in, idempotency_key=idempotency_key, to_buyer=to_buyer
-        )
+        request = self.label_request(trade_in, idempotency_key=idempotency_key, to_buyer=to_buyer)
         body = self._call("POST", "/v1/labels", json=request)
         return self._label(body)
 
@@ -341,7 +339,10 @@ def _sample_pdf(trade_in: TradeIn, tracking: str, *, to_buyer: bool = False) -> 
     pdf.ln(4)
     buyer = [trade_in.buyer_name, *trade_in.address_lines]
     shop = [settings.SITE_NAME, settings.SHOP_ADDRESS]
-    for heading, lines in [("FROM", shop if to_buyer else buyer), ("TO", buyer if to_buyer else shop)]:
+    for heading, lines in [
+        ("FROM", shop if to_buyer else buyer),
+        ("TO", buyer if to_buyer else shop),
+    ]:
         pdf.set_font("Helvetica", "B", 10)
         pdf.cell(0, 6, heading, new_x="LMARGIN", new_y="NEXT")
         pdf.set_font("Helvetica", "", 10)

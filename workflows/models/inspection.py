@@ -70,8 +70,6 @@ class RevisedOffer(FSMModelMixin, models.Model):
     def send_back(self) -> None:
         self.responded_at = timezone.now()
 
-    @transition(
-        field=status, source=RevisedOfferStatus.SENT, target=RevisedOfferStatus.SUPERSEDED
-    )
+    @transition(field=status, source=RevisedOfferStatus.SENT, target=RevisedOfferStatus.SUPERSEDED)
     def supersede(self) -> None:
         pass

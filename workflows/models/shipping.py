@@ -17,7 +17,9 @@ class ShippingLabel(models.Model):
     )
     provider = models.CharField(max_length=40)
     # The buyer's prepaid label to us, or the label that sends a device back to the buyer.
-    direction = models.CharField(max_length=10, choices=Direction.choices, default=Direction.TO_SHOP)
+    direction = models.CharField(
+        max_length=10, choices=Direction.choices, default=Direction.TO_SHOP
+    )
     label_id = models.CharField(max_length=80)
     tracking_number = models.CharField(max_length=80, blank=True)
     carrier = models.CharField(max_length=40, blank=True)
