@@ -10,7 +10,7 @@ from tests.conftest import assert_books_balance, refresh
 from workflows import actions
 from workflows.errors import DomainError, TransitionRefused
 from workflows.inspection import checklist_as_disclosed
-from workflows.models import Event, Quote, ReturnCase, RevisedOffer, State, Unit
+from workflows.models import Event, EventKind, Quote, ReturnCase, RevisedOffer, State, Unit
 
 ALL_STATES = list(State.values)
 
@@ -35,19 +35,19 @@ TABLE = {
     "recycle": ([State.REROUTED], State.RECYCLED),
 }
 EVENT_KIND = {
-    "quote": ("quoted", "counter_quoted"),
-    "accept": ("accept",),
-    "decline": ("decline",),
-    "expire": ("expire",),
-    "cancel": ("cancel",),
-    "receive": ("receive",),
-    "reroute": ("reroute",),
-    "close": ("close",),
-    "send_revised_offer": ("revised_offer_sent",),
-    "accept_revised_offer": ("revised_offer_accepted",),
-    "return_to_buyer": ("returned_to_buyer",),
-    "reinstate": ("return_rejected",),
-    "recycle": ("recycled",),
+    "quote": (EventKind.QUOTED, EventKind.COUNTER_QUOTED),
+    "accept": (EventKind.ACCEPTED,),
+    "decline": (EventKind.DECLINED,),
+    "expire": (EventKind.EXPIRED,),
+    "cancel": (EventKind.CANCELLED,),
+    "receive": (EventKind.RECEIVED,),
+    "reroute": (EventKind.REROUTED,),
+    "close": (EventKind.CLOSED,),
+    "send_revised_offer": (EventKind.REVISED_OFFER_SENT,),
+    "accept_revised_offer": (EventKind.REVISED_OFFER_ACCEPTED,),
+    "return_to_buyer": (EventKind.RETURNED_TO_BUYER,),
+    "reinstate": (EventKind.RETURN_REJECTED,),
+    "recycle": (EventKind.RECYCLED,),
 }
 
 

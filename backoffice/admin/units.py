@@ -10,7 +10,7 @@ from unfold.decorators import action, display
 
 from backoffice.admin.base import PanelAdmin, call_action
 from workflows import actions
-from workflows.actions.units import OPERATIONS, available_operations
+from workflows.actions.units import OPERATIONS, UNIT_EVENT, available_operations
 from workflows.errors import DomainError
 from workflows.inspection import compare
 from workflows.models import Event, Unit, UnitStatus
@@ -107,7 +107,7 @@ class UnitAdmin(PanelAdmin):
     def panel_context(self, request: HttpRequest, unit: Unit) -> dict:
         trade_in = unit.trade_in
         history = (
-            Event.objects.filter(trade_in=trade_in, kind__startswith="unit_")
+            Event.objects.filter(trade_in=trade_in, kind__in=UNIT_EVENT.values())
             .select_related("actor")
             .order_by("created_at", "pk")
             if trade_in

@@ -28,6 +28,7 @@ from workflows.errors import InvalidInput, TransitionRefused
 from workflows.inspection import check_grade, differences, parse_checklist, sellable_blockers
 from workflows.models import (
     Answer,
+    EventKind,
     InspectionPhoto,
     Payout,
     PayoutStatus,
@@ -36,6 +37,7 @@ from workflows.models import (
     ReturnStatus,
     RevisedOffer,
     RevisedOfferStatus,
+    SideEffectKind,
     State,
     TradeIn,
     UnitStatus,
@@ -181,12 +183,12 @@ def _send_revised_offer(
         trade_in,
         "send_revised_offer",
         actor=actor,
-        kind="revised_offer_sent",
+        kind=EventKind.REVISED_OFFER_SENT,
         note=f"{value} {offer.currency} (was {original}): "
         + "; ".join(f"{d['label']}: {d['found']}" for d in diffs),
     )
     schedule(
-        "email",
+        SideEffectKind.SEND_EMAIL,
         key=f"email:revised-offer:{offer.pk}",
         trade_in=trade_in,
         template="revised_offer",
@@ -266,12 +268,12 @@ def _accept(trade_in: TradeIn, offer: RevisedOffer, actor: Actor, answered_by: s
         trade_in,
         "accept_revised_offer",
         actor=actor,
-        kind="revised_offer_accepted",
+        kind=EventKind.REVISED_OFFER_ACCEPTED,
         note=f"{offer.amount} {offer.currency}, grade {offer.grade}"
         + (" (the shop's default: no answer in time)" if answered_by == Answer.DEFAULT else ""),
     )
     schedule(
-        "email",
+        SideEffectKind.SEND_EMAIL,
         key=f"email:revised-offer-accepted:{offer.pk}",
         trade_in=trade_in,
         template="revised_offer_accepted",
@@ -301,16 +303,20 @@ def _return_device(trade_in: TradeIn, *, actor: Actor, note: str) -> TradeIn:
         payout.failure_reason = note
         payout.save()
     _close_return_case(trade_in, Resolution.RETURNED, note)
-    _transition(trade_in, "return_to_buyer", actor=actor, kind="returned_to_buyer", note=note)
+    _transition(
+        trade_in, "return_to_buyer", actor=actor, kind=EventKind.RETURNED_TO_BUYER, note=note
+    )
     if wants_pickup(trade_in):
         schedule(
-            "email",
+            SideEffectKind.SEND_EMAIL,
             key=f"email:return-pickup:{trade_in.pk}",
             trade_in=trade_in,
             template="return_pickup",
         )
     else:
-        schedule("return_label", key=f"return-label:{trade_in.pk}", trade_in=trade_in)
+        schedule(
+            SideEffectKind.CREATE_RETURN_LABEL, key=f"return-label:{trade_in.pk}", trade_in=trade_in
+        )
     return trade_in
 
 
@@ -380,7 +386,7 @@ def return_case_resolve(
         case.resolve()
         case.resolution, case.resolution_note = resolution, note
         case.save()
-        _transition(trade_in, "recycle", actor=actor, kind="recycled", note=note)
+        _transition(trade_in, "recycle", actor=actor, kind=EventKind.RECYCLED, note=note)
     else:
         raise InvalidInput(
             _("Choose how the return was resolved: returned to the buyer or recycled.")
@@ -388,7 +394,7 @@ def return_case_resolve(
     case.refresh_from_db()
     record_event(
         trade_in,
-        kind="return_resolved",
+        kind=EventKind.RETURN_RESOLVED,
         actor=actor,
         note=case.get_resolution_display() + (f": {note}" if note else ""),
     )
@@ -413,5 +419,5 @@ def return_case_reject(*, case: ReturnCase, actor: Actor, note: str, grade: str)
     case.reject()
     case.resolution_note = note
     case.save()
-    _transition(trade_in, "reinstate", actor=actor, kind="return_rejected", note=note)
+    _transition(trade_in, "reinstate", actor=actor, kind=EventKind.RETURN_REJECTED, note=note)
     return case

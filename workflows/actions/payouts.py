@@ -13,8 +13,10 @@ from workflows.actions._common import Actor, lock_trade_in, record_event, schedu
 from workflows.actions.tradeins import trade_in_close
 from workflows.errors import InvalidInput, TransitionRefused
 from workflows.models import (
+    EventKind,
     Payout,
     PayoutMethod,
+    SideEffectKind,
     State,
     StoreCredit,
 )
@@ -45,7 +47,7 @@ def _settle(payout: Payout, actor: Actor, reference: str) -> Payout:
     payout.save()
     record_event(
         payout.trade_in,
-        kind="payout_settled",
+        kind=EventKind.PAYOUT_SETTLED,
         actor=actor,
         note=f"{payout.amount} {payout.currency} by {payout.get_method_display()}: {reference}",
     )
@@ -63,7 +65,7 @@ def payout_settle_check(
         raise InvalidInput(_("Enter the check number."))
     payout = _settle(payout, actor, f"check {check_number} dated {check_date:%Y-%m-%d}")
     schedule(
-        "email",
+        SideEffectKind.SEND_EMAIL,
         key=f"email:payout-sent:{payout.pk}",
         trade_in=payout.trade_in,
         template="payout_sent",
@@ -88,7 +90,7 @@ def payout_issue_store_credit(*, payout: Payout, actor: Actor) -> StoreCredit:
     )
     _settle(payout, actor, code)
     schedule(
-        "email",
+        SideEffectKind.SEND_EMAIL,
         key=f"email:store-credit:{payout.pk}",
         trade_in=payout.trade_in,
         template="store_credit",

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from workflows.actions._common import Actor, record_event
 from workflows.errors import InvalidInput, TransitionRefused
-from workflows.models import StoreCredit, StoreCreditRedemption
+from workflows.models import EventKind, StoreCredit, StoreCreditRedemption
 
 
 def normalize_code(raw: str) -> str:
@@ -71,7 +71,7 @@ def store_credit_redeem(
     )
     record_event(
         credit.payout.trade_in,
-        kind="store_credit_redeemed",
+        kind=EventKind.STORE_CREDIT_REDEEMED,
         actor=actor,
         note=f"{value} {credit.currency} of {code} redeemed; {credit.balance} left"
         + (f" ({note})" if note else ""),
@@ -96,7 +96,7 @@ def store_credit_void(*, credit: StoreCredit, actor: Actor, reason: str) -> Stor
     credit.save(update_fields=["voided_at", "void_reason", "voided_by"])
     record_event(
         credit.payout.trade_in,
-        kind="store_credit_voided",
+        kind=EventKind.STORE_CREDIT_VOIDED,
         actor=actor,
         note=f"{credit.code} voided with {credit.balance} {credit.currency} unspent: {reason}",
     )

@@ -16,7 +16,7 @@ from django_fsm import can_proceed, has_transition_perm
 from workflows.actions._common import Actor, record_event
 from workflows.actions.tradeins import _change_stock
 from workflows.errors import TransitionRefused
-from workflows.models import Event, Unit
+from workflows.models import Event, EventKind, Unit
 
 # The operations staff run from a unit's page and in bulk from the units list:
 # name -> (Unit transition, what the timeline and the messages call it).
@@ -26,6 +26,18 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     "sell": ("sell", gettext_lazy("sold")),
     "recycle": ("recycle", gettext_lazy("recycled")),
     "parts": ("use_for_parts", gettext_lazy("used for parts")),
+}
+
+
+# The timeline row each Unit transition writes.
+UNIT_EVENT = {
+    "list_for_sale": EventKind.UNIT_LISTED,
+    "unlist": EventKind.UNIT_UNLISTED,
+    "sell": EventKind.UNIT_SOLD,
+    "recycle": EventKind.UNIT_RECYCLED,
+    "use_for_parts": EventKind.UNIT_USED_FOR_PARTS,
+    "return_to_buyer": EventKind.UNIT_RETURNED,
+    "restock": EventKind.UNIT_RESTOCKED,
 }
 
 
@@ -59,7 +71,7 @@ def move_unit(unit: Unit, transition: str, *, actor: Actor, note: str = "") -> E
         return None
     return record_event(
         unit.trade_in,
-        kind=f"unit_{transition}",
+        kind=UNIT_EVENT[transition],
         actor=actor,
         from_state=before,
         to_state=unit.status,

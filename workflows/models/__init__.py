@@ -36,6 +36,7 @@ from workflows.models.tradeins import (
     State,
     TradeIn,
 )
+from workflows.models.vocabulary import OUTCOME, EventKind, SideEffectKind
 
 __all__ = [
     "ARCHIVED_STATES",
@@ -49,6 +50,7 @@ __all__ = [
     "StoreCreditRedemption",
     "unit_can_list",
     "unit_can_sell",
+    "OUTCOME",
     "QUESTIONS",
     "STOCKED_STATUSES",
     "Accessories",
@@ -58,6 +60,7 @@ __all__ = [
     "ConditionDeduction",
     "DeviceModel",
     "Event",
+    "EventKind",
     "Fulfilment",
     "Grade",
     "ImeiCheck",
@@ -74,6 +77,7 @@ __all__ = [
     "Screen",
     "ShippingLabel",
     "SideEffect",
+    "SideEffectKind",
     "SideEffectStatus",
     "StoreCredit",
     "StripeAccount",

@@ -27,7 +27,7 @@ def remove_schedule(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("workflows", "0008_trade_in_labels"),
+        ("workflows", "0009_typed_vocabulary"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -302,5 +302,16 @@ class Migration(migrations.Migration):
             model_name="tradein",
             index=models.Index(fields=["queue_rank", "created_at", "id"], name="tradein_queue_idx"),
         ),
+        migrations.AlterField(
+            model_name='event',
+            name='kind',
+            field=models.CharField(choices=[('submitted', 'Submitted'), ('quoted', 'Quoted'), ('counter_quoted', 'Counter-quoted'), ('accepted', 'Accepted'), ('declined', 'Declined'), ('expired', 'Expired'), ('cancelled', 'Cancelled'), ('received', 'Received'), ('rerouted', 'Rerouted to returns'), ('closed', 'Closed'), ('red_flag_overridden', 'Red flag overridden'), ('details_changed', 'Details changed'), ('regraded', 'Regraded'), ('label_requested_again', 'Label requested again'), ('imei_check_requested', 'IMEI check requested'), ('side_effect_retried', 'Side effect retried'), ('payout_requested', 'Payout requested'), ('payout_settled', 'Payout settled'), ('payout_failed', 'Payout failed'), ('payout_reversed', 'Payout reversed'), ('bank_payout_reported', 'Bank payout reported'), ('stripe_onboarded', 'Stripe onboarded'), ('return_resolved', 'Return resolved'), ('return_rejected', 'Return rejected'), ('revised_offer_sent', 'Revised offer sent'), ('revised_offer_accepted', 'Revised offer accepted'), ('returned_to_buyer', 'Returned to buyer'), ('recycled', 'Recycled'), ('unit_listed', 'Unit listed for sale'), ('unit_unlisted', 'Unit taken off sale'), ('unit_sold', 'Unit sold'), ('unit_recycled', 'Unit recycled'), ('unit_used_for_parts', 'Unit used for parts'), ('unit_returned', 'Unit returned to buyer'), ('unit_restocked', 'Unit back in stock'), ('store_credit_redeemed', 'Store credit redeemed'), ('store_credit_voided', 'Store credit voided'), ('email_sent', 'Email sent'), ('imei_checked', 'IMEI checked'), ('label_created', 'Label created'), ('return_label_created', 'Return label created'), ('label_voided', 'Label voided'), ('stripe_setup_sent', 'Stripe setup sent'), ('stripe_transfer_made', 'Stripe transfer made'), ('tracking_updated', 'Tracking updated')], max_length=40),
+        ),
+        migrations.AlterField(
+            model_name='sideeffect',
+            name='kind',
+            field=models.CharField(choices=[('send_email', 'Send email'), ('check_imei', 'Check IMEI'), ('create_label', 'Create shipping label'), ('create_return_label', 'Create return label (shop to buyer)'), ('void_label', 'Void shipping label'), ('send_stripe_setup', 'Send Stripe setup link'), ('make_stripe_transfer', 'Make Stripe transfer')], max_length=40),
+        ),
+    
         migrations.RunPython(create_schedule, remove_schedule),
     ]
