@@ -212,10 +212,6 @@ def test_it_sends_a_revised_offer_and_the_buyer_accepts_it(
     assert again.status_code == 410 and "already answered" in again.content.decode()
     assert snapshot() == before
 
-    # The trade-in proceeds to payout at the revised amount.
-
-    from workflows.models import User  # noqa: F401  (settled by a manager below)
-
     assert_books_balance()
 
 
