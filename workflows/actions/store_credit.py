@@ -45,7 +45,7 @@ def store_credit_redeem(
     value = _amount(amount)
     note = note.strip()[:200]
     credit = (
-        StoreCredit.objects.select_for_update()
+        StoreCredit.objects.select_for_update(of=("self",))
         .select_related("payout__trade_in")
         .filter(code=code)
         .first()
@@ -88,7 +88,9 @@ def store_credit_void(*, credit: StoreCredit, actor: Actor, reason: str) -> Stor
     if not reason:
         raise InvalidInput(_("Say why the store credit is voided."))
     credit = (
-        StoreCredit.objects.select_for_update().select_related("payout__trade_in").get(pk=credit.pk)
+        StoreCredit.objects.select_for_update(of=("self",))
+        .select_related("payout__trade_in")
+        .get(pk=credit.pk)
     )
     if credit.is_void:
         raise TransitionRefused(_("Store credit %s is already void.") % credit.code)

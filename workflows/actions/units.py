@@ -42,7 +42,9 @@ UNIT_EVENT = {
 
 
 def lock_unit(unit: Unit) -> Unit:
-    return Unit.objects.select_for_update().select_related("trade_in").get(pk=unit.pk)
+    # Only the unit's row: its trade-in is locked first by the callers that change it.
+    locked = Unit.objects.select_for_update(of=("self",)).select_related("trade_in")
+    return locked.get(pk=unit.pk)
 
 
 def move_unit(unit: Unit, transition: str, *, actor: Actor, note: str = "") -> Event | None:
