@@ -1,6 +1,7 @@
 from django.urls import path
 
-from buyer_portal import revised_offers, views
+from buyer_portal import views
+from buyer_portal.views import revised_offers
 
 app_name = "buyer_portal"
 urlpatterns = [

@@ -1,34 +1,32 @@
 from __future__ import annotations
 
-import re
 import uuid
-from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Group, User
-from django.core import mail
-from django.db.models import Sum
 
 from backoffice.roles import sync_roles
-from tests.factories import ProductFactory, load_deductions, valid_imei
+from tests.factories import ProductFactory, load_deductions
+
+# Re-exported: test modules used to import these from here.
+from tests.helpers import (  # noqa: F401
+    PASSWORD,
+    assert_books_balance,
+    intake_data,
+    links_in_last_mail,
+    refresh,
+    submission,
+)
 from workflows import actions
 from workflows.inspection import checklist_as_disclosed
 from workflows.models import (
-    STOCKED_STATUSES,
     BlockedImei,
-    Payout,
-    PayoutStatus,
     Product,
     Quote,
-    RevisedOfferStatus,
     State,
-    StoreCredit,
     TradeIn,
-    Unit,
 )
 from workflows.tasks import run_due_side_effects
-
-PASSWORD = "tradein-demo"
 
 
 def _user(username: str, group: str) -> User:
@@ -78,28 +76,6 @@ def drain():
         return total
 
     return run
-
-
-def submission(product: Product, /, **overrides) -> actions.Submission:
-    fields = dict(
-        product=product,
-        screen="scratched",
-        body="like_new",
-        battery="good",
-        accessories="box",
-        imei=valid_imei(),
-        buyer_name="Ada Buyer",
-        buyer_email="ada@example.com",
-        buyer_phone="555-0100",
-        fulfilment="ship",
-        address_line1="1 Main St",
-        city="Chicago",
-        region="IL",
-        postcode="60601",
-        payout_method="check",
-    )
-    fields.update(overrides)
-    return actions.Submission(**fields)
 
 
 @pytest.fixture
@@ -182,71 +158,3 @@ def make_trade_in(db, product, drain, staff, manager):
         raise ValueError(state)
 
     return build
-
-
-def refresh(obj):
-    obj.refresh_from_db()
-    return obj
-
-
-def links_in_last_mail(to: str | None = None) -> list[str]:
-    messages = [m for m in mail.outbox if to is None or to in m.to]
-    assert messages, "no email was sent"
-    return re.findall(r"https?://\S+", messages[-1].body)
-
-
-def accepted_amount(trade_in: TradeIn) -> Decimal:
-    """What the buyer agreed to be paid: an accepted revised offer, else the latest quote."""
-    revised = trade_in.revised_offers.filter(status=RevisedOfferStatus.ACCEPTED).first()
-    return revised.amount if revised else trade_in.latest_quote().amount
-
-
-def assert_books_balance() -> None:
-    """Stock, units, payouts and store credit add up: every stocked unit is counted once,
-    every accepted trade-in owes exactly what the buyer agreed, nothing that left stock is
-    still owed, and every store credit's balance is its amount less its redemptions."""
-    for product in Product.objects.all():
-        stocked = Unit.objects.filter(product=product, status__in=STOCKED_STATUSES).count()
-        assert product.stock == stocked, f"{product}: stock {product.stock} != {stocked} units"
-    for trade_in in TradeIn.objects.all():
-        has_payout = Payout.objects.filter(trade_in=trade_in).exists()
-        ever_accepted = trade_in.state in (
-            State.ACCEPTED,
-            State.RECEIVED,
-            State.CLOSED,
-            State.CANCELLED,
-            State.REROUTED,
-            State.REOFFERED,
-            State.RETURNED,
-            State.RECYCLED,
-        )
-        assert has_payout == ever_accepted, trade_in
-        assert Unit.objects.filter(trade_in=trade_in).exists() == ever_accepted, trade_in
-        if trade_in.state in (State.RECEIVED, State.CLOSED):
-            assert trade_in.payout.amount == accepted_amount(trade_in), trade_in
-        if trade_in.state in (State.RETURNED, State.RECYCLED, State.CANCELLED):
-            assert not trade_in.unit.is_stocked, trade_in
-    owed = Payout.objects.filter(status__in=[PayoutStatus.PENDING, PayoutStatus.FAILED])
-    for payout in owed:
-        assert payout.trade_in.state in (State.ACCEPTED, State.RECEIVED, State.REOFFERED), payout
-    settled = Payout.objects.filter(status=PayoutStatus.SETTLED).aggregate(s=Sum("amount"))["s"]
-    accepted_offers = sum(
-        (accepted_amount(t) for t in TradeIn.objects.filter(state=State.CLOSED)), Decimal(0)
-    )
-    assert (settled or Decimal(0)) == accepted_offers
-    for credit in StoreCredit.objects.all():
-        spent = credit.redemptions.aggregate(s=Sum("amount"))["s"] or Decimal(0)
-        assert credit.balance == credit.amount - spent >= 0, credit
-        assert credit.amount == credit.payout.amount, credit
-
-
-def intake_data(trade_in: TradeIn, *, outcome: str = "grade", grade: str = "B", **found) -> dict:
-    """The intake bench's POST: the checklist as disclosed (overridden by `found`), an outcome."""
-    checklist = {**checklist_as_disclosed(trade_in), **found}
-    return {
-        "trade_in": trade_in.pk,
-        "outcome": outcome,
-        "grade": grade,
-        "notes": "",
-        **{f"check_{key}": value for key, value in checklist.items()},
-    }

@@ -66,6 +66,17 @@ def quote_from_token(token: str) -> Quote:
     return quote
 
 
+def trade_in_of_quote_token(token: str) -> TradeIn | None:
+    """The trade-in behind a genuine offer link the buyer can no longer use (answered,
+    replaced, lapsed), to point them at its status page; None for a forged link."""
+    try:
+        pk = _unsign(token, QUOTE_SALT, "q")
+    except LinkInvalid:
+        return None
+    quote = Quote.objects.select_related("trade_in").filter(pk=pk).first()
+    return quote.trade_in if quote else None
+
+
 def check_quote_actionable(quote: Quote) -> None:
     trade_in = quote.trade_in
     if trade_in.latest_quote().pk != quote.pk:
@@ -104,6 +115,15 @@ def revised_offer_from_token(token: str, *, actionable: bool = True) -> RevisedO
     if actionable:
         check_revised_offer_actionable(offer)
     return offer
+
+
+def trade_in_of_revised_offer_token(token: str) -> TradeIn | None:
+    """The trade-in behind a genuine revised-offer link the buyer can no longer use, to point
+    them at its status page; None for a forged link."""
+    try:
+        return revised_offer_from_token(token, actionable=False).trade_in
+    except LinkInvalid:
+        return None
 
 
 def check_revised_offer_actionable(offer: RevisedOffer) -> None:

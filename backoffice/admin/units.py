@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from unfold.decorators import action, display
 
-from backoffice.admin.base import PanelAdmin, call_action
+from backoffice.admin.base import PanelAdmin, SavesThroughAnAction, call_action
 from workflows import actions
 from workflows.actions.units import OPERATIONS, UNIT_EVENT, available_operations
 from workflows.errors import DomainError
@@ -55,7 +55,7 @@ def _bulk(request: HttpRequest, queryset: QuerySet[Unit], operation: str) -> Non
 
 
 @admin.register(Unit)
-class UnitAdmin(PanelAdmin):
+class UnitAdmin(SavesThroughAnAction, PanelAdmin):
     list_display = ["imei", "product", "status_label", "grade", "trade_in", "created_at"]
     list_filter = ["status", "grade", "product__device_model__make"]
     search_fields = ["=imei", "trade_in__reference"]

@@ -26,21 +26,18 @@ from workflows.actions.stripe import (
 from workflows.actions.submission import (
     Submission,
     imei_check_rerun,
-    normalize_imei,
     trade_in_submit,
 )
 from workflows.actions.tradeins import (
     shipping_label_retry,
     trade_in_accept,
     trade_in_cancel,
-    trade_in_close,
     trade_in_decline,
     trade_in_expire,
     trade_in_quote,
     trade_in_reroute,
     trade_in_update_details,
     unit_regrade,
-    wants_pickup,
 )
 from workflows.actions.units import unit_change_status
 
@@ -49,7 +46,6 @@ __all__ = [
     "SYSTEM",
     "Submission",
     "imei_check_rerun",
-    "normalize_imei",
     "payout_issue_store_credit",
     "payout_settle_check",
     "return_case_reject",
@@ -62,11 +58,10 @@ __all__ = [
     "stripe_event_apply",
     "trade_in_accept",
     "trade_in_cancel",
-    "trade_in_close",
     "trade_in_decline",
     "trade_in_expire",
-    "trade_in_quote",
     "trade_in_intake",
+    "trade_in_quote",
     "revised_offer_accept",
     "revised_offer_decline",
     "revised_offer_lapse",
@@ -79,5 +74,4 @@ __all__ = [
     "trade_in_submit",
     "trade_in_update_details",
     "unit_regrade",
-    "wants_pickup",
 ]

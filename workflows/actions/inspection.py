@@ -14,14 +14,22 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
-from workflows.actions._common import BUYER, SYSTEM, Actor, lock_trade_in, record_event, schedule
+from workflows.actions._common import (
+    BUYER,
+    SYSTEM,
+    Actor,
+    Operation,
+    authorize,
+    lock_trade_in,
+    record_event,
+    schedule,
+)
 from workflows.actions.tradeins import (
     _parse_amount,
     _refuse_unless,
     _required,
+    _reroute,
     _transition,
-    trade_in_reroute,
-    wants_pickup,
 )
 from workflows.actions.units import lock_unit, move_unit
 from workflows.errors import InvalidInput, TransitionRefused
@@ -43,14 +51,10 @@ from workflows.models import (
     UnitStatus,
 )
 from workflows.photos import check_photos
+from workflows.predicates import wants_pickup
 
 GRADE, REVISE, REROUTE = "grade", "revise", "reroute"
 OUTCOMES = (GRADE, REVISE, REROUTE)
-
-
-def _authorize(actor: Actor) -> None:
-    if isinstance(actor, str) or not actor.has_perm("workflows.receive_tradein"):
-        raise TransitionRefused(_("Only intake staff can do that."))
 
 
 def _save_photos(trade_in: TradeIn, photos: Sequence[UploadedFile], actor: Actor) -> int:
@@ -64,7 +68,7 @@ def _save_photos(trade_in: TradeIn, photos: Sequence[UploadedFile], actor: Actor
     return len(photos)
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def trade_in_intake(
     *,
     trade_in: TradeIn,
@@ -78,7 +82,11 @@ def trade_in_intake(
 ) -> TradeIn:
     """The device is on the bench. Every checklist item is answered, then one outcome:
     grade it at the accepted offer, send a revised offer, or reroute it to Returns."""
-    _authorize(actor)
+    authorize(actor, Operation.RECEIVE)
+    if outcome == REVISE:
+        authorize(actor, Operation.SEND_REVISED_OFFER)
+    elif outcome == REROUTE:
+        authorize(actor, Operation.REROUTE)
     found = parse_checklist(checklist)
     if outcome not in OUTCOMES:
         raise InvalidInput(_("Choose what happens to the device."))
@@ -115,8 +123,7 @@ def trade_in_intake(
     if outcome == REVISE:
         _send_revised_offer(trade_in, actor=actor, amount=amount, grade=grade, note=notes)
     elif outcome == REROUTE:
-        # The public action nests as a savepoint here (it locks the same rows again).
-        trade_in_reroute(trade_in=trade_in, actor=actor, reason=notes)
+        _reroute(trade_in, actor, notes)
     return trade_in
 
 
@@ -197,7 +204,7 @@ def _send_revised_offer(
     return offer
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def revised_offer_send(
     *,
     trade_in: TradeIn,
@@ -209,7 +216,7 @@ def revised_offer_send(
 ) -> RevisedOffer:
     """A revised offer after intake: from the trade-in page (received), a return case
     (rerouted), or a newer revision of one the buyer has not answered."""
-    _authorize(actor)
+    authorize(actor, Operation.SEND_REVISED_OFFER)
     checked_photos = check_photos(photos)
     trade_in = lock_trade_in(trade_in)
     offer = _send_revised_offer(trade_in, actor=actor, amount=amount, grade=grade, note=note)
@@ -282,10 +289,11 @@ def _accept(trade_in: TradeIn, offer: RevisedOffer, actor: Actor, answered_by: s
     return trade_in
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def revised_offer_accept(*, offer: RevisedOffer, actor: Actor = BUYER) -> TradeIn:
     """The buyer accepts: the payout becomes the new amount, the unit is graded, the trade-in
     proceeds to payout."""
+    authorize(actor, Operation.ANSWER_REVISED_OFFER)
     trade_in, offer = _lock_offer(offer)
     blockers = revised_offer_accept_blockers(offer)
     if blockers:
@@ -320,9 +328,10 @@ def _return_device(trade_in: TradeIn, *, actor: Actor, note: str) -> TradeIn:
     return trade_in
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def revised_offer_decline(*, offer: RevisedOffer, actor: Actor = BUYER) -> TradeIn:
     """The buyer asks for the device back."""
+    authorize(actor, Operation.ANSWER_REVISED_OFFER)
     trade_in, offer = _lock_offer(offer)
     offer.send_back()
     offer.answered_by = Answer.BUYER
@@ -330,9 +339,10 @@ def revised_offer_decline(*, offer: RevisedOffer, actor: Actor = BUYER) -> Trade
     return _return_device(trade_in, actor=actor, note=_("The buyer asked for the device back."))
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def revised_offer_lapse(*, offer: RevisedOffer) -> TradeIn:
     """No answer in time: the shop's configured default (REVISED_OFFER_DEFAULT)."""
+    authorize(SYSTEM, Operation.APPLY_REVISED_OFFER_DEFAULT)
     trade_in = lock_trade_in(offer.trade_in)
     offer = RevisedOffer.objects.select_for_update().get(pk=offer.pk)
     offer.trade_in = trade_in
@@ -353,8 +363,7 @@ def revised_offer_lapse(*, offer: RevisedOffer) -> TradeIn:
 
 # --- return cases -------------------------------------------------------------------------------
 def _lock_case(case: ReturnCase, actor: Actor) -> tuple[TradeIn, ReturnCase]:
-    if isinstance(actor, str) or not actor.has_perm("workflows.change_returncase"):
-        raise TransitionRefused(_("You cannot close return cases."))
+    authorize(actor, Operation.CLOSE_RETURN)
     trade_in = lock_trade_in(case.trade_in)
     case = ReturnCase.objects.select_for_update().get(pk=case.pk)
     case.trade_in = trade_in
@@ -370,7 +379,7 @@ def _lock_case(case: ReturnCase, actor: Actor) -> tuple[TradeIn, ReturnCase]:
     return trade_in, case
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def return_case_resolve(
     *, case: ReturnCase, actor: Actor, resolution: str, note: str = ""
 ) -> ReturnCase:
@@ -401,7 +410,7 @@ def return_case_resolve(
     return case
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def return_case_reject(*, case: ReturnCase, actor: Actor, note: str, grade: str) -> ReturnCase:
     """The device was as disclosed after all: it goes back into stock at the grade given, the
     original payout is owed again and the trade-in proceeds to payout."""

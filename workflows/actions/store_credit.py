@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from workflows.actions._common import Actor, record_event
+from workflows.actions._common import Actor, Operation, authorize, record_event
 from workflows.errors import InvalidInput, TransitionRefused
 from workflows.models import EventKind, StoreCredit, StoreCreditRedemption
 
@@ -30,7 +30,7 @@ def _amount(raw: Decimal | str | None) -> Decimal | None:
     return value
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def store_credit_redeem(
     *, code: str, actor: Actor, amount: Decimal | str | None = None, note: str = ""
 ) -> StoreCreditRedemption:
@@ -39,8 +39,7 @@ def store_credit_redeem(
     The credit row is locked first: two counters redeeming the same code at once take turns,
     and the second sees the balance the first left, so it can never go below zero.
     """
-    if isinstance(actor, str) or not actor.has_perm("workflows.redeem_storecredit"):
-        raise TransitionRefused(_("You cannot redeem store credit."))
+    authorize(actor, Operation.REDEEM_STORE_CREDIT)
     code = normalize_code(code)
     value = _amount(amount)
     note = note.strip()[:200]
@@ -79,11 +78,10 @@ def store_credit_redeem(
     return redemption
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def store_credit_void(*, credit: StoreCredit, actor: Actor, reason: str) -> StoreCredit:
     """A manager voids a code (issued in error, reported stolen): it can no longer be spent."""
-    if isinstance(actor, str) or not actor.has_perm("workflows.settle_payout"):
-        raise TransitionRefused(_("Only a manager can void store credit."))
+    authorize(actor, Operation.VOID_STORE_CREDIT)
     reason = reason.strip()
     if not reason:
         raise InvalidInput(_("Say why the store credit is voided."))

@@ -13,10 +13,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_fsm import can_proceed, has_transition_perm
 
-from workflows.actions._common import Actor, record_event
+from workflows.actions._common import Actor, Operation, authorize, record_event
 from workflows.actions.tradeins import _change_stock
 from workflows.errors import TransitionRefused
 from workflows.models import Event, EventKind, Unit
+from workflows.permissions import allowed
 
 # The operations staff run from a unit's page and in bulk from the units list:
 # name -> (Unit transition, what the timeline and the messages call it).
@@ -81,13 +82,12 @@ def move_unit(unit: Unit, transition: str, *, actor: Actor, note: str = "") -> E
     )
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def unit_change_status(*, unit: Unit, actor: Actor, operation: str, note: str = "") -> Unit:
     """List, unlist, sell, recycle or part out one unit (staff with the unit permission)."""
     if operation not in OPERATIONS:
         raise TransitionRefused(_("Unknown operation on a unit: %s.") % operation)
-    if isinstance(actor, str) or not actor.has_perm("workflows.change_unit"):
-        raise TransitionRefused(_("You cannot change units."))
+    authorize(actor, Operation.MOVE_UNIT)
     unit = lock_unit(unit)
     move_unit(unit, OPERATIONS[operation][0], actor=actor, note=note.strip())
     return unit
@@ -95,7 +95,7 @@ def unit_change_status(*, unit: Unit, actor: Actor, operation: str, note: str = 
 
 def available_operations(unit: Unit, user: object) -> list[tuple[str, str]]:
     """The operations the unit's page offers: the FSM's answer, never restated."""
-    if not getattr(user, "has_perm", lambda _p: False)("workflows.change_unit"):
+    if not allowed(user, Operation.MOVE_UNIT):
         return []
     return [
         (name, label)

@@ -12,9 +12,14 @@ from django.views.decorators.http import require_POST
 from workflows import actions
 from workflows.errors import DomainError, LinkInvalid
 from workflows.inspection import compare
-from workflows.links import revised_offer_from_token, status_token
+from workflows.links import (
+    revised_offer_from_token,
+    status_token,
+    trade_in_of_revised_offer_token,
+)
 from workflows.models import RevisedOffer
 from workflows.photos import photo_response
+from workflows.predicates import wants_pickup
 
 
 def _invalid(request: HttpRequest, exc: LinkInvalid) -> HttpResponse:
@@ -22,14 +27,7 @@ def _invalid(request: HttpRequest, exc: LinkInvalid) -> HttpResponse:
     genuine (superseded, answered or lapsed)."""
     trade_in = None
     if exc.reason != "tampered":
-        offer = None
-        try:
-            offer = revised_offer_from_token(
-                request.resolver_match.kwargs["token"], actionable=False
-            )
-        except LinkInvalid:
-            pass
-        trade_in = offer.trade_in if offer else None
+        trade_in = trade_in_of_revised_offer_token(request.resolver_match.kwargs["token"])
     return render(
         request,
         "buyer_portal/link_invalid.html",
@@ -51,9 +49,9 @@ def _page(request: HttpRequest, offer: RevisedOffer, token: str) -> HttpResponse
             "offer": offer,
             "trade_in": trade_in,
             "token": token,
-            "rows": [r for r in compare(trade_in, trade_in.unit.as_found)],
+            "rows": compare(trade_in, trade_in.unit.as_found),
             "photos": list(trade_in.photos.all()),
-            "pickup": actions.wants_pickup(trade_in),
+            "pickup": wants_pickup(trade_in),
             "shop_address": settings.SHOP_ADDRESS,
             "default_is_accept": settings.REVISED_OFFER_DEFAULT == "accept",
         },
