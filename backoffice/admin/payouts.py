@@ -19,7 +19,7 @@ from backoffice.admin.base import (
     PanelAdmin,
     ReadOnlyInline,
     call_action,
-    form_errors,
+    call_action_with_form,
 )
 from backoffice.forms import (
     CheckSettleForm,
@@ -45,6 +45,14 @@ from workflows.models import (
     StripeAccount,
     StripeEvent,
 )
+from workflows.permissions import Operation
+from workflows.permissions import allowed as may
+from workflows.predicates import (
+    payout_settleable,
+    payout_waiting_for_device,
+    return_case_decidable,
+)
+from workflows.selectors import stripe_account_for
 
 PAYOUT_COLOURS = {
     PayoutStatus.PENDING: "warning",
@@ -137,14 +145,11 @@ class PayoutAdmin(PanelAdmin, NoDeleteAdmin, ExportActionModelAdmin):
     panel_url = "settle"
 
     def panel_context(self, request: HttpRequest, payout: Payout) -> dict:
-        settleable = request.user.has_perm("workflows.settle_payout") and payout.status in (
-            PayoutStatus.PENDING,
-            PayoutStatus.FAILED,
-        )
+        may_settle = may(request.user, Operation.SETTLE_PAYOUT)
         return {
             "payout": payout,
-            "settleable": settleable and payout.trade_in.state == State.RECEIVED,
-            "waiting_for_device": settleable and payout.trade_in.state == State.ACCEPTED,
+            "settleable": may_settle and payout_settleable(payout),
+            "waiting_for_device": may_settle and payout_waiting_for_device(payout),
             "check_form": CheckSettleForm() if payout.method == PayoutMethod.CHECK else None,
             **self.stripe_context(payout),
         }
@@ -152,43 +157,34 @@ class PayoutAdmin(PanelAdmin, NoDeleteAdmin, ExportActionModelAdmin):
     def stripe_context(self, payout: Payout) -> dict:
         if payout.method != PayoutMethod.STRIPE:
             return {}
-        provider = payments.get_provider()
         return {
-            "stripe_account": StripeAccount.objects.filter(
-                provider=provider.name, email__iexact=payout.trade_in.buyer_email
-            ).first(),
-            "stripe_demo": provider.is_demo,
+            "stripe_account": stripe_account_for(payout.trade_in.buyer_email),
+            "stripe_demo": payments.get_provider().is_demo,
         }
 
     def panel_post(self, request: HttpRequest, payout: Payout, step: str) -> None:
+        common = {"payout": payout, "actor": request.user}
         if payout.method == PayoutMethod.CHECK:
-            form = CheckSettleForm(request.POST)
-            if form.is_valid():
-                call_action(
-                    request,
-                    actions.payout_settle_check,
-                    payout=payout,
-                    actor=request.user,
-                    success=_("Check payout recorded."),
-                    **form.cleaned_data,
-                )
-            else:
-                form_errors(request, form)
+            call_action_with_form(
+                request,
+                CheckSettleForm(request.POST),
+                actions.payout_settle_check,
+                success=_("Check payout recorded."),
+                **common,
+            )
         elif payout.method == PayoutMethod.STORE_CREDIT:
             call_action(
                 request,
                 actions.payout_issue_store_credit,
-                payout=payout,
-                actor=request.user,
                 success=_("Store credit issued and emailed."),
+                **common,
             )
         else:
             call_action(
                 request,
                 actions.payout_send_stripe,
-                payout=payout,
-                actor=request.user,
                 success=_("Stripe payout requested; its progress shows on the timeline."),
+                **common,
             )
 
 
@@ -229,24 +225,20 @@ class StoreCreditAdmin(PanelAdmin, NoDeleteAdmin):
     def panel_context(self, request: HttpRequest, credit: StoreCredit) -> dict:
         return {
             "credit": credit,
-            "can_void": not credit.is_void and request.user.has_perm("workflows.settle_payout"),
-            "can_redeem": request.user.has_perm("workflows.redeem_storecredit"),
+            "can_void": not credit.is_void and may(request.user, Operation.VOID_STORE_CREDIT),
+            "can_redeem": may(request.user, Operation.REDEEM_STORE_CREDIT),
             "void_form": ReasonForm(),
         }
 
     def panel_post(self, request: HttpRequest, credit: StoreCredit, step: str) -> None:
-        form = ReasonForm(request.POST)
-        if form.is_valid():
-            call_action(
-                request,
-                actions.store_credit_void,
-                credit=credit,
-                actor=request.user,
-                reason=form.cleaned_data["reason"],
-                success=_("Store credit voided."),
-            )
-        else:
-            form_errors(request, form)
+        call_action_with_form(
+            request,
+            ReasonForm(request.POST),
+            actions.store_credit_void,
+            success=_("Store credit voided."),
+            credit=credit,
+            actor=request.user,
+        )
 
 
 @admin.register(ReturnCase)
@@ -294,16 +286,12 @@ class ReturnCaseAdmin(PanelAdmin):
 
     def panel_context(self, request: HttpRequest, case: ReturnCase) -> dict:
         trade_in = case.trade_in
-        can_act = (
-            case.status == ReturnStatus.OPEN
-            and trade_in.state == State.REROUTED
-            and request.user.has_perm("workflows.change_returncase")
-        )
+        can_act = may(request.user, Operation.CLOSE_RETURN) and return_case_decidable(case)
         return {
             "case": case,
             "trade_in": trade_in,
             "can_resolve": can_act,
-            "can_revise": can_act and request.user.has_perm("workflows.receive_tradein"),
+            "can_revise": can_act and may(request.user, Operation.SEND_REVISED_OFFER),
             "waiting_for_buyer": trade_in.state == State.REOFFERED,
             "resolve_form": ResolveReturnForm(),
             "reject_form": RejectReturnForm(),
@@ -314,49 +302,33 @@ class ReturnCaseAdmin(PanelAdmin):
         }
 
     def panel_post(self, request: HttpRequest, case: ReturnCase, step: str) -> None:
-        if not request.user.has_perm("workflows.change_returncase"):
-            self.message_user(request, _("You cannot close return cases."), level="error")
-            return
+        common = {"case": case, "actor": request.user}
         if step == "resolve":
-            form = ResolveReturnForm(request.POST)
-            if form.is_valid():
-                call_action(
-                    request,
-                    actions.return_case_resolve,
-                    case=case,
-                    actor=request.user,
-                    success=_("Return case resolved."),
-                    **form.cleaned_data,
-                )
-            else:
-                form_errors(request, form)
+            call_action_with_form(
+                request,
+                ResolveReturnForm(request.POST),
+                actions.return_case_resolve,
+                success=_("Return case resolved."),
+                **common,
+            )
         elif step == "reject":
-            form = RejectReturnForm(request.POST)
-            if form.is_valid():
-                call_action(
-                    request,
-                    actions.return_case_reject,
-                    case=case,
-                    actor=request.user,
-                    note=form.cleaned_data["reason"],
-                    grade=form.cleaned_data["grade"],
-                    success=_("Return case rejected: the device is back in stock, payout owed."),
-                )
-            else:
-                form_errors(request, form)
+            call_action_with_form(
+                request,
+                RejectReturnForm(request.POST),
+                actions.return_case_reject,
+                success=_("Return case rejected: the device is back in stock, payout owed."),
+                arguments=lambda data: {"note": data["reason"], "grade": data["grade"]},
+                **common,
+            )
         elif step == "revise":
-            form = RevisedOfferForm(request.POST, request.FILES)
-            if form.is_valid():
-                call_action(
-                    request,
-                    actions.revised_offer_send,
-                    trade_in=case.trade_in,
-                    actor=request.user,
-                    success=_("Revised offer emailed to the buyer; their answer closes the case."),
-                    **form.cleaned_data,
-                )
-            else:
-                form_errors(request, form)
+            call_action_with_form(
+                request,
+                RevisedOfferForm(request.POST, request.FILES),
+                actions.revised_offer_send,
+                success=_("Revised offer emailed to the buyer; their answer closes the case."),
+                trade_in=case.trade_in,
+                actor=request.user,
+            )
 
 
 class ManagersOnly:

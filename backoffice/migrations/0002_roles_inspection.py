@@ -16,6 +16,6 @@ def sync(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("backoffice", "0001_roles"),
-        ("workflows", "0010_inspection_revised_offers_unit_life"),
+        ("workflows", "0011_inspection_revised_offers_unit_life"),
     ]
     operations = [migrations.RunPython(sync, migrations.RunPython.noop)]

@@ -2,6 +2,11 @@
 the timeline and schedules its side effects to run after commit."""
 
 from workflows.actions._common import BUYER, SYSTEM
+from workflows.actions.corrections import (
+    shipping_label_retry,
+    trade_in_update_details,
+    unit_regrade,
+)
 from workflows.actions.inspection import (
     return_case_reject,
     return_case_resolve,
@@ -11,6 +16,7 @@ from workflows.actions.inspection import (
     revised_offer_send,
     trade_in_intake,
 )
+from workflows.actions.outbox import side_effect_retry
 from workflows.actions.payouts import (
     payout_issue_store_credit,
     payout_settle_check,
@@ -20,6 +26,7 @@ from workflows.actions.stripe import (
     payout_send_stripe,
     payout_settle_stripe,
     payout_stripe_refused,
+    stripe_account_check_request,
     stripe_account_update,
     stripe_event_apply,
 )
@@ -29,15 +36,12 @@ from workflows.actions.submission import (
     trade_in_submit,
 )
 from workflows.actions.tradeins import (
-    shipping_label_retry,
     trade_in_accept,
     trade_in_cancel,
     trade_in_decline,
     trade_in_expire,
     trade_in_quote,
     trade_in_reroute,
-    trade_in_update_details,
-    unit_regrade,
 )
 from workflows.actions.units import unit_change_status
 
@@ -54,6 +58,8 @@ __all__ = [
     "payout_stripe_refused",
     "return_case_resolve",
     "shipping_label_retry",
+    "side_effect_retry",
+    "stripe_account_check_request",
     "stripe_account_update",
     "stripe_event_apply",
     "trade_in_accept",

@@ -36,6 +36,7 @@ from workflows.errors import InvalidInput, TransitionRefused
 from workflows.inspection import check_grade, differences, parse_checklist, sellable_blockers
 from workflows.models import (
     Answer,
+    Direction,
     EventKind,
     InspectionPhoto,
     Payout,
@@ -45,13 +46,14 @@ from workflows.models import (
     ReturnStatus,
     RevisedOffer,
     RevisedOfferStatus,
+    ShippingLabel,
     SideEffectKind,
     State,
     TradeIn,
     UnitStatus,
 )
 from workflows.photos import check_photos
-from workflows.predicates import wants_pickup
+from workflows.predicates import return_case_closable, return_case_decidable, wants_pickup
 
 GRADE, REVISE, REROUTE = "grade", "revise", "reroute"
 OUTCOMES = (GRADE, REVISE, REROUTE)
@@ -367,9 +369,9 @@ def _lock_case(case: ReturnCase, actor: Actor) -> tuple[TradeIn, ReturnCase]:
     trade_in = lock_trade_in(case.trade_in)
     case = ReturnCase.objects.select_for_update().get(pk=case.pk)
     case.trade_in = trade_in
-    if not can_proceed(case.resolve):
+    if not return_case_closable(case):
         raise TransitionRefused(_("This return case is %s.") % case.get_status_display().lower())
-    if trade_in.state != State.REROUTED:
+    if not return_case_decidable(case):
         raise TransitionRefused(
             _("A revised offer is waiting for the buyer's answer; it closes this case.")
             if trade_in.state == State.REOFFERED
@@ -430,3 +432,35 @@ def return_case_reject(*, case: ReturnCase, actor: Actor, note: str, grade: str)
     case.save()
     _transition(trade_in, "reinstate", actor=actor, kind=EventKind.RETURN_REJECTED, note=note)
     return case
+
+
+@transaction.atomic(durable=True)
+def return_label_record(
+    *,
+    trade_in: TradeIn,
+    provider_name: str,
+    is_sample: bool,
+    label_id: str,
+    tracking_number: str,
+    carrier: str,
+    pdf: bytes,
+) -> ShippingLabel:
+    """The carrier sold us the label that sends the device back: keep it, tell the buyer."""
+    trade_in = lock_trade_in(trade_in)
+    label = ShippingLabel.objects.create(
+        trade_in=trade_in,
+        direction=Direction.TO_BUYER,
+        provider=provider_name,
+        label_id=label_id,
+        tracking_number=tracking_number,
+        carrier=carrier,
+        pdf=pdf,
+        is_sample=is_sample,
+    )
+    schedule(
+        SideEffectKind.SEND_EMAIL,
+        key=f"email:return-label:{trade_in.pk}",
+        trade_in=trade_in,
+        template="return_label",
+    )
+    return label

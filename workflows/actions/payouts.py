@@ -24,9 +24,9 @@ from workflows.models import (
     Payout,
     PayoutMethod,
     SideEffectKind,
-    State,
     StoreCredit,
 )
+from workflows.predicates import payout_settleable
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
 
@@ -39,9 +39,9 @@ def _lock_for_settling(payout: Payout, actor: Actor, method: str) -> Payout:
     payout = Payout.objects.select_for_update().select_related("trade_in").get(pk=payout.pk)
     if payout.method != method:
         raise InvalidInput(_("This payout is paid by %s.") % payout.get_method_display())
-    if not can_proceed(payout.settle):
+    if not can_proceed(payout.settle, check_conditions=False):
         raise TransitionRefused(_("This payout is %s.") % payout.get_status_display().lower())
-    if payout.trade_in.state != State.RECEIVED:
+    if not payout_settleable(payout):
         raise TransitionRefused(_("A payout can be settled only after the device was received."))
     return payout
 
