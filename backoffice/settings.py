@@ -56,6 +56,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "backoffice.middleware.RejectNulMiddleware",
     "django.middleware.gzip.GZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -241,14 +242,29 @@ SECURE_PROXY_SSL_HEADER = (
 )
 X_FRAME_OPTIONS = "DENY"
 
+# Every line goes through backoffice.redaction: signed buyer links, IMEIs, email addresses and
+# search terms never reach a log. django.request logs every 500 with its traceback (Django's
+# own handlers for it print only with DEBUG on); django.server is runserver's request log.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "formatters": {
+        "plain": {
+            "()": "backoffice.redaction.RedactingFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        }
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "loggers": {
-        name: {"handlers": ["console"], "level": os.getenv("LOG_LEVEL", "INFO")}
-        for name in ("workflows", "backoffice", "buyer_portal")
+        **{
+            name: {"handlers": ["console"], "level": os.getenv("LOG_LEVEL", "INFO")}
+            for name in ("workflows", "backoffice", "buyer_portal")
+        },
+        **{
+            name: {"handlers": ["console"], "level": "WARNING", "propagate": False}
+            for name in ("django.request", "django.security")
+        },
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }
 
