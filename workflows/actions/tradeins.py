@@ -30,6 +30,7 @@ from workflows.models import (
     Unit,
     UnitStatus,
 )
+from workflows.text import clean_text
 
 MAX_OFFER = Decimal("100000")
 
@@ -127,7 +128,7 @@ def trade_in_quote(
     check = trade_in.latest_imei_check()
     if check is None or check.status == ImeiCheckStatus.PENDING:
         raise TransitionRefused(_("Wait for the IMEI check to finish before sending a quote."))
-    override_reason = override_reason.strip()
+    override_reason = clean_text(override_reason)
     if check.status != ImeiCheckStatus.CLEAN:
         problem = ", ".join(check.red_flags) or _("check inconclusive (%s)") % check.status
         if not override_reason:
@@ -156,7 +157,7 @@ def trade_in_quote(
         amount=value,
         currency=settings.CURRENCY,
         valid_until=timezone.now() + timedelta(days=valid_days),
-        note=note.strip(),
+        note=clean_text(note),
         sent_by=actor,
     )
     _transition(
@@ -265,7 +266,7 @@ def _unstock(trade_in: TradeIn, unit_status: str) -> tuple[Unit, Payout]:
 
 
 def _required(text: str, message: str) -> str:
-    text = text.strip()
+    text = clean_text(text)
     if not text:
         raise InvalidInput(message)
     return text
@@ -310,7 +311,7 @@ def trade_in_receive(
     unit.grade = grade
     unit.status = UnitStatus.GRADED
     unit.as_found = as_found or {}
-    unit.intake_notes = notes.strip()
+    unit.intake_notes = clean_text(notes)
     unit.graded_at = timezone.now()
     unit.save()
     _transition(
@@ -369,6 +370,7 @@ def trade_in_update_details(*, trade_in: TradeIn, actor: Actor, changes: dict[st
             _("These fields cannot be changed here: %s") % ", ".join(sorted(unknown))
         )
     trade_in = lock_trade_in(trade_in)
+    changes = {k: clean_text(v) for k, v in changes.items()}
     changed = {k: v for k, v in changes.items() if getattr(trade_in, k) != v}
     if not changed:
         return trade_in
@@ -393,7 +395,7 @@ def unit_regrade(*, unit: Unit, actor: Actor, grade: str, notes: str) -> Unit:
     if grade not in Grade.values:
         raise InvalidInput(_("Choose a grade."))
     before = unit.grade
-    unit.grade, unit.intake_notes = grade, notes.strip()
+    unit.grade, unit.intake_notes = grade, clean_text(notes)
     unit.save(update_fields=["grade", "intake_notes"])
     if unit.trade_in_id and (before != grade or notes):
         record_event(
@@ -411,7 +413,7 @@ def shipping_label_retry(*, trade_in: TradeIn, actor: Actor, address: dict[str, 
     if trade_in.labels.filter(voided_at__isnull=True).exists():
         raise TransitionRefused(_("This trade-in already has a shipping label."))
     cleaned = {
-        name: str(address.get(name, getattr(trade_in, name))).strip() for name in ADDRESS_FIELDS
+        name: clean_text(address.get(name, getattr(trade_in, name))) for name in ADDRESS_FIELDS
     }
     if not (cleaned["address_line1"] and cleaned["city"] and cleaned["postcode"]):
         raise InvalidInput(_("A label needs the street, the city and the postcode."))
