@@ -7,6 +7,7 @@ the offline providers. Production sets the variables documented in README.md.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -48,6 +49,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_q",
     "import_export",
+    "axes",
     "workflows",
     "backoffice",
     "buyer_portal",
@@ -65,6 +67,13 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a lockout into backoffice.signin.login_locked_out.
+    "axes.middleware.AxesMiddleware",
+]
+# django-axes checks the lockout before any password is tested.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "backoffice.urls"
@@ -224,9 +233,22 @@ RATELIMIT_USE_CACHE = "shared"
 BUYER_SUBMIT_RATE = os.getenv("BUYER_SUBMIT_RATE", "10/m")
 # Behind a proxy the client address is in a header, e.g. HTTP_X_REAL_IP (set by your proxy).
 RATELIMIT_IP_META_KEY = os.getenv("RATELIMIT_IP_META_KEY") or None
-# Failed dashboard sign-ins allowed before the login form refuses for the rest of the period.
+# Dashboard sign-in (backoffice.signin): django-axes counts failures per username and client
+# address together; after LOGIN_FAILURE_LIMIT of them that pair waits LOGIN_COOLOFF_MINUTES.
+# A successful sign-in clears the count. `manage.py axes_reset_username NAME` lifts a lockout.
+LOGIN_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", 5)
+LOGIN_COOLOFF_MINUTES = envint("LOGIN_COOLOFF_MINUTES", 15)
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_CALLABLE = "backoffice.signin.login_username"
+AXES_CLIENT_IP_CALLABLE = "backoffice.signin.login_client_ip"
+AXES_LOCKOUT_CALLABLE = "backoffice.signin.login_locked_out"
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ADMIN = False  # its plain admin pages do not fit Unfold; use the command above
+AXES_SENSITIVE_PARAMETERS = ["password"]
+# And any one address, whatever usernames it tries (a coarse django-ratelimit count).
 LOGIN_FAILURES_PER_IP = os.getenv("LOGIN_FAILURES_PER_IP", "20/15m")
-LOGIN_FAILURES_PER_USER = os.getenv("LOGIN_FAILURES_PER_USER", "5/15m")
 # A cache that answers nothing must not stop buyers from submitting.
 RATELIMIT_FAIL_OPEN = True
 
