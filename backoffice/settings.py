@@ -47,10 +47,10 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "workflows",  # before django_q: its qcluster command replaces django-q2's (graceful stop)
     "django_q",
     "import_export",
     "axes",
-    "workflows",
     "backoffice",
     "buyer_portal",
 ]
@@ -142,7 +142,8 @@ DEFAULT_FROM_EMAIL = os.getenv("DEFAULT_FROM_EMAIL", "trade-ins@demo-shop.exampl
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_HOST = os.getenv("EMAIL_HOST", "")
 if EMAIL_HOST:
-    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    # Django's SMTP backend, waiting EMAIL_DATA_TIMEOUT for the server to accept a message.
+    EMAIL_BACKEND = "workflows.mail.SMTPBackend"
     EMAIL_PORT = envint("EMAIL_PORT", 587)
     EMAIL_HOST_USER = os.getenv("EMAIL_HOST_USER", "")
     EMAIL_HOST_PASSWORD = os.getenv("EMAIL_HOST_PASSWORD", "")
@@ -152,6 +153,10 @@ else:
     # Demo: every mail is written to var/mail/ so the links in it can be opened by hand.
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = VAR_DIR / "mail"
+# How long the SMTP server may take to accept a message once it has it all (workflows.mail).
+EMAIL_DATA_TIMEOUT = envint("EMAIL_DATA_TIMEOUT", 60)
+# Where buyers' answers to our emails go.
+SHOP_REPLY_TO = os.getenv("SHOP_REPLY_TO", DEFAULT_FROM_EMAIL)
 # Optional address that also gets a mail for each new submission.
 STAFF_NOTIFY_EMAIL = os.getenv("STAFF_NOTIFY_EMAIL", "")
 
@@ -201,8 +206,12 @@ SIDE_EFFECT_BACKOFF = [30, 60, 300, 900, 3600, 3 * 3600, 6 * 3600, 12 * 3600]
 Q_CLUSTER = {
     "name": "tradeins",
     "workers": envint("Q_WORKERS", 2),
-    "timeout": 120,
-    "retry": 180,
+    # A task may run this long before django-q2 kills it. It must outlast one side effect's
+    # slowest outside call (EMAIL_TIMEOUT + EMAIL_DATA_TIMEOUT for a mail), and the outbox
+    # lease (workflows.tasks.outbox.LEASE) must outlast it, or a second worker could send the
+    # same mail while the first still waits for the server. `manage.py check` verifies both.
+    "timeout": envint("Q_TIMEOUT", 240),
+    "retry": envint("Q_TIMEOUT", 240) + 60,
     "max_attempts": 1,  # retries are ours: see workflows.models.SideEffect
     "catch_up": False,
     "save_limit": 1000,
