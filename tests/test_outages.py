@@ -26,14 +26,13 @@ from django_q.models import OrmQ
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from tests.conftest import assert_books_balance, refresh
+from tests.helpers import assert_books_balance, buyer_post, refresh, staff_client, workflow
 
 # The loopback SMTP and Stripe servers of the integration tests are fixtures here too.
 from tests.integrations.conftest import Inbox, make_due, smtp, stripe_server  # noqa: F401
 from tests.integrations.test_imei_service import answer
 from tests.integrations.test_shipengine import PDF, label_body
 from tests.integrations.test_stripe_payouts import stripe_event, webhook
-from tests.test_lifecycle_http import buyer_post, staff_client, workflow
 from workflows.models import (
     OUTCOME,
     Event,
@@ -51,6 +50,7 @@ from workflows.models import (
     Unit,
     UnitStatus,
 )
+from workflows.tasks import run_side_effect
 
 TIMEOUT = 0.4  # every client's timeout in these tests
 SLOW = 0.8  # a slow service answers after this long: past every client's timeout
@@ -512,6 +512,8 @@ def test_it_keeps_a_stripe_payout_asked_for_while_stripe_is_down_and_pays_exactl
     assert client.get(setup)["Location"] == f"{stripe.url}/setup/{account.account_id}"
     stripe.finish_onboarding(account.account_id)
     assert client.get(setup.rstrip("/") + "/done/").status_code == 302
+    # Stripe is asked after the page answered (a task), not while the buyer waited.
+    assert run_side_effect(effect(trade_in, SideEffectKind.CHECK_STRIPE_ACCOUNT).pk)
     assert refresh(account).payouts_enabled
     stripe.down()
     run_sweep(drain)

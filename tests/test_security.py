@@ -14,8 +14,7 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
-from tests.conftest import submission
-from tests.test_lifecycle_http import buyer_post, form_url, staff_client
+from tests.helpers import buyer_post, form_url, staff_client, submission
 from workflows import actions
 from workflows.links import quote_token, status_token
 from workflows.models import State, TradeIn
@@ -47,6 +46,22 @@ def test_check_deploy_is_clean_under_the_documented_production_settings():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize("name", ["DEBUG", "SECURE_COOKIES"])
+def test_it_refuses_to_start_with_a_boolean_setting_it_cannot_read(name):
+    env = {**os.environ, name: "ture", "DJANGO_SETTINGS_MODULE": "backoffice.settings"}
+    env.pop("DATABASE_URL", None)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert f"{name}='ture' is not a boolean" in result.stderr
 
 
 def test_every_post_needs_a_csrf_token(make_trade_in, staff):

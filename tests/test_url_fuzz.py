@@ -16,7 +16,7 @@ from django.apps import apps
 from django.test import Client
 from django.urls import get_resolver
 
-from tests.test_lifecycle_http import staff_client
+from tests.helpers import staff_client
 from workflows.links import quote_token, status_token
 from workflows.models import State
 

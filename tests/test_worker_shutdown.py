@@ -23,7 +23,8 @@ from tests.integrations.conftest import Inbox, free_port
 ROOT = Path(__file__).resolve().parent.parent
 SEED = """
 import uuid
-from tests.conftest import load_deductions, submission
+from tests.factories import load_deductions
+from tests.helpers import submission
 from tests.factories import ProductFactory
 from workflows import actions
 load_deductions()

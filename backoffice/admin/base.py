@@ -51,6 +51,21 @@ class NoDeleteAdmin(ModelAdmin):
         return actions
 
 
+class SavesThroughAnAction(ModelAdmin):
+    """An admin whose save_model calls one action. Django runs the change form in a
+    transaction of its own; the action is that transaction here (actions are durable: no
+    caller wraps them), and a refused action leaves nothing half-saved either way."""
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict | None = None,
+    ) -> HttpResponse:
+        return self._changeform_view(request, object_id, form_url, extra_context)
+
+
 def call_action(
     request: HttpRequest, action: Callable[..., T], *, success: str, **kwargs
 ) -> T | None:
@@ -62,6 +77,23 @@ def call_action(
         return None
     messages.success(request, success)
     return result
+
+
+def call_action_with_form(
+    request: HttpRequest,
+    form: forms.Form,
+    action: Callable[..., T],
+    *,
+    success: str,
+    arguments: Callable[[dict], dict] = dict,
+    **kwargs,
+) -> T | None:
+    """A panel button: a valid form calls the action with its data (`arguments` renames
+    fields where the form and the action differ); an invalid one shows its errors."""
+    if not form.is_valid():
+        form_errors(request, form)
+        return None
+    return call_action(request, action, success=success, **kwargs, **arguments(form.cleaned_data))
 
 
 def form_errors(request: HttpRequest, form: forms.Form) -> None:

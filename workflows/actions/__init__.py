@@ -2,6 +2,12 @@
 the timeline and schedules its side effects to run after commit."""
 
 from workflows.actions._common import BUYER, SYSTEM
+from workflows.actions.corrections import (
+    shipping_label_retry,
+    trade_in_update_details,
+    unit_regrade,
+)
+from workflows.actions.outbox import side_effect_retry
 from workflows.actions.payouts import (
     payout_issue_store_credit,
     payout_settle_check,
@@ -12,28 +18,24 @@ from workflows.actions.stripe import (
     payout_send_stripe,
     payout_settle_stripe,
     payout_stripe_refused,
+    stripe_account_check_request,
     stripe_account_update,
     stripe_event_apply,
 )
 from workflows.actions.submission import (
     Submission,
     imei_check_rerun,
-    normalize_imei,
     trade_in_submit,
 )
 from workflows.actions.tradeins import (
-    shipping_label_retry,
     trade_in_accept,
     trade_in_cancel,
-    trade_in_close,
     trade_in_decline,
     trade_in_expire,
+    trade_in_intake,
     trade_in_quote,
     trade_in_receive,
     trade_in_reroute,
-    trade_in_update_details,
-    unit_regrade,
-    wants_pickup,
 )
 
 __all__ = [
@@ -41,7 +43,6 @@ __all__ = [
     "SYSTEM",
     "Submission",
     "imei_check_rerun",
-    "normalize_imei",
     "payout_issue_store_credit",
     "payout_settle_check",
     "return_case_reject",
@@ -50,18 +51,19 @@ __all__ = [
     "payout_stripe_refused",
     "return_case_resolve",
     "shipping_label_retry",
+    "side_effect_retry",
+    "stripe_account_check_request",
     "stripe_account_update",
     "stripe_event_apply",
     "trade_in_accept",
     "trade_in_cancel",
-    "trade_in_close",
     "trade_in_decline",
     "trade_in_expire",
+    "trade_in_intake",
     "trade_in_quote",
     "trade_in_receive",
     "trade_in_reroute",
     "trade_in_submit",
     "trade_in_update_details",
     "unit_regrade",
-    "wants_pickup",
 ]
