@@ -65,9 +65,8 @@ class IntakeScanForm(forms.Form):
         max_length=40,
         widget=UnfoldAdminTextInputWidget(
             attrs={
-                # The next scan replaces whatever is in the field.
+                # Selected on focus by intake.js: the next scan replaces what is there.
                 "autofocus": True,
-                "onfocus": "this.select()",
                 "inputmode": "numeric",
                 "autocomplete": "off",
                 "placeholder": "15 digits, then Enter",
