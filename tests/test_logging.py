@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import io
 import logging
 import os
@@ -51,7 +52,8 @@ def test_it_logs_every_500_with_its_traceback_and_without_personal_data(
     def broken(*args, **kwargs):
         raise RuntimeError(f"template blew up for {EMAIL} / {IMEI} / {token}")
 
-    monkeypatch.setattr("buyer_portal.views.render", broken)
+    # The status page's module (buyer_portal.views re-exports the view under the same name).
+    monkeypatch.setattr(importlib.import_module("buyer_portal.views.status"), "render", broken)
     client = Client(raise_request_exception=False)
     response = client.get(f"/trade-in/status/{token}/?q={EMAIL}&imei={IMEI}")
     assert response.status_code == 500
