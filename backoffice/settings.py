@@ -326,7 +326,14 @@ LOGGING = {
         },
         **{
             name: {"handlers": ["console"], "level": "WARNING", "propagate": False}
-            for name in ("django.request", "django.security")
+            # django-axes logs the usernames tried (sometimes an email); django-q2 a failed
+            # task's error: both redacted like the rest.
+            for name in ("django.request", "django.security", "axes")
+        },
+        "django-q": {
+            "handlers": ["console"],
+            "level": os.getenv("Q_LOG_LEVEL", "WARNING"),
+            "propagate": False,
         },
         "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },

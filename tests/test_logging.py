@@ -147,3 +147,14 @@ def test_the_access_log_of_make_run_redacts_links_imeis_and_searches(tmp_path):
     assert "/dashboard/intake/?imei=[redacted]" in text
     for secret in (status, offer, status.split(":")[-1], offer.split(":")[-1], EMAIL, IMEI):
         assert secret not in text
+
+
+@pytest.mark.parametrize(
+    "name", ["django.request", "django.security", "django-q", "axes", "workflows", "backoffice"]
+)
+def test_every_logger_that_can_see_personal_data_writes_through_the_redaction(name):
+    from backoffice.redaction import RedactingFormatter
+
+    logger = logging.getLogger(name)
+    ours = [h for h in logger.handlers if type(h) is logging.StreamHandler]
+    assert ours and all(isinstance(h.formatter, RedactingFormatter) for h in ours)
