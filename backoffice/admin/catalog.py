@@ -8,7 +8,7 @@ from import_export.formats.base_formats import CSV, XLSX
 from unfold.admin import ModelAdmin, TabularInline
 from unfold.contrib.import_export.forms import ExportForm, ImportForm
 
-from backoffice.admin.base import ReadOnlyInline
+from backoffice.admin.base import FilteredExportAdmin, ReadOnlyInline
 from backoffice.resources import ConditionDeductionResource, ProductPriceResource
 from workflows.models import (
     BlockedImei,
@@ -55,7 +55,7 @@ class UnitInline(ReadOnlyInline):
         )
 
 
-class PriceListAdmin(ModelAdmin, ImportExportModelAdmin):
+class PriceListAdmin(FilteredExportAdmin, ImportExportModelAdmin):
     """Managers own prices: they edit them here or import a CSV, with preview and errors."""
 
     import_form_class = ImportForm

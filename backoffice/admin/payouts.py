@@ -15,6 +15,7 @@ from unfold.contrib.import_export.forms import ExportForm
 from unfold.decorators import display
 
 from backoffice.admin.base import (
+    FilteredExportAdmin,
     NoDeleteAdmin,
     PanelAdmin,
     ReadOnlyInline,
@@ -64,7 +65,7 @@ PAYOUT_COLOURS = {
 
 
 @admin.register(Payout)
-class PayoutAdmin(PanelAdmin, NoDeleteAdmin, ExportActionModelAdmin):
+class PayoutAdmin(PanelAdmin, NoDeleteAdmin, FilteredExportAdmin, ExportActionModelAdmin):
     """Managers settle here, and export the selected or filtered payouts for accounting."""
 
     resource_classes = [PayoutResource]

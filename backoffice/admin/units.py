@@ -95,8 +95,9 @@ class UnitAdmin(SavesThroughAnAction, PanelAdmin):
             actions.unit_regrade,
             unit=obj,
             actor=request.user,
-            grade=form.cleaned_data["grade"],
-            notes=form.cleaned_data["intake_notes"],
+            # Read-only (not graded) fields are not in the form: the action then says why.
+            grade=form.cleaned_data.get("grade", obj.grade),
+            notes=form.cleaned_data.get("intake_notes", obj.intake_notes),
             success=_("Grade saved."),
         )
 

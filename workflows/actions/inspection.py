@@ -52,6 +52,7 @@ from workflows.models import (
     TradeIn,
     UnitStatus,
 )
+from workflows.parsers import clean_text
 from workflows.photos import check_photos
 from workflows.predicates import return_case_closable, return_case_decidable, wants_pickup
 
@@ -95,7 +96,7 @@ def trade_in_intake(
     checked_photos = check_photos(photos)
     trade_in = lock_trade_in(trade_in)
     _refuse_unless(trade_in, "receive")
-    notes = notes.strip()
+    notes = clean_text(notes)
     if outcome == GRADE:
         check_grade(found, grade)
         if sellable_blockers(found):  # A-C were refused above; D at the full offer is too
@@ -164,7 +165,7 @@ def _send_revised_offer(
         )
     check_grade(unit.as_found, grade)
     diffs = differences(trade_in, unit.as_found)
-    if not diffs and not note.strip():
+    if not diffs and not clean_text(note):
         # Found after grading (a battery that fails under load): the note says what differs.
         raise InvalidInput(
             _(
@@ -184,7 +185,7 @@ def _send_revised_offer(
         currency=settings.CURRENCY,
         grade=grade,
         differences=diffs,
-        note=note.strip(),
+        note=clean_text(note),
         respond_by=timezone.now() + timedelta(days=settings.REVISED_OFFER_DAYS),
         sent_by=actor,
     )
@@ -388,7 +389,7 @@ def return_case_resolve(
     """Returned to the buyer (label or pickup, buyer told) or recycled. A revised offer is
     not picked here: it is sent (revised_offer_send) and the buyer's answer closes the case."""
     trade_in, case = _lock_case(case, actor)
-    note = note.strip()
+    note = clean_text(note)
     if resolution == Resolution.RETURNED:
         _return_device(trade_in, actor=actor, note=note or _("Returned to the buyer."))
     elif resolution == Resolution.RECYCLED:
@@ -416,7 +417,7 @@ def return_case_resolve(
 def return_case_reject(*, case: ReturnCase, actor: Actor, note: str, grade: str) -> ReturnCase:
     """The device was as disclosed after all: it goes back into stock at the grade given, the
     original payout is owed again and the trade-in proceeds to payout."""
-    note = _required(note, _("Say why the return case is rejected."))
+    note = _required(clean_text(note), _("Say why the return case is rejected."))
     trade_in, case = _lock_case(case, actor)
     unit = lock_unit(trade_in.unit)
     check_grade(unit.as_found, grade)

@@ -26,6 +26,7 @@ from workflows.models import (
     SideEffectKind,
     StoreCredit,
 )
+from workflows.parsers import clean_text
 from workflows.predicates import payout_settleable
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
@@ -66,7 +67,7 @@ def payout_settle_check(
     *, payout: Payout, actor: Actor, check_number: str, check_date: date
 ) -> Payout:
     payout = _lock_for_settling(payout, actor, PayoutMethod.CHECK)
-    check_number = check_number.strip()
+    check_number = clean_text(check_number)
     if not check_number:
         raise InvalidInput(_("Enter the check number."))
     payout = _settle(payout, actor, f"check {check_number} dated {check_date:%Y-%m-%d}")

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from workflows.actions._common import Actor, Operation, authorize, record_event
 from workflows.errors import InvalidInput, TransitionRefused
 from workflows.models import EventKind, StoreCredit, StoreCreditRedemption
+from workflows.parsers import clean_text
 
 
 def normalize_code(raw: str) -> str:
@@ -42,7 +43,7 @@ def store_credit_redeem(
     authorize(actor, Operation.REDEEM_STORE_CREDIT)
     code = normalize_code(code)
     value = _amount(amount)
-    note = note.strip()[:200]
+    note = clean_text(note)[:200]
     credit = (
         StoreCredit.objects.select_for_update(of=("self",))
         .select_related("payout__trade_in")
@@ -82,7 +83,7 @@ def store_credit_redeem(
 def store_credit_void(*, credit: StoreCredit, actor: Actor, reason: str) -> StoreCredit:
     """A manager voids a code (issued in error, reported stolen): it can no longer be spent."""
     authorize(actor, Operation.VOID_STORE_CREDIT)
-    reason = reason.strip()
+    reason = clean_text(reason)
     if not reason:
         raise InvalidInput(_("Say why the store credit is voided."))
     credit = (

@@ -17,6 +17,7 @@ from workflows.actions._common import Actor, Operation, authorize, record_event
 from workflows.actions.tradeins import _change_stock
 from workflows.errors import TransitionRefused
 from workflows.models import Event, EventKind, Unit
+from workflows.parsers import clean_text
 from workflows.permissions import allowed
 
 # The operations staff run from a unit's page and in bulk from the units list:
@@ -89,7 +90,7 @@ def unit_change_status(*, unit: Unit, actor: Actor, operation: str, note: str = 
         raise TransitionRefused(_("Unknown operation on a unit: %s.") % operation)
     authorize(actor, Operation.MOVE_UNIT)
     unit = lock_unit(unit)
-    move_unit(unit, OPERATIONS[operation][0], actor=actor, note=note.strip())
+    move_unit(unit, OPERATIONS[operation][0], actor=actor, note=clean_text(note))
     return unit
 
 

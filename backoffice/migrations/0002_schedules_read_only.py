@@ -2,8 +2,9 @@ from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
 
-def sync(apps, schema_editor):
-    # The roles gain the revised-offer, inspection-photo and store-credit permissions.
+def resync_roles(apps, schema_editor):
+    # The Admin role no longer has django_q.change_schedule: editing a schedule's function
+    # ran arbitrary code as the server's user. Permissions are made first, as in 0001.
     for app_config in apps.get_app_configs():
         app_config.models_module = True
         create_permissions(app_config, verbosity=0)
@@ -16,6 +17,6 @@ def sync(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("backoffice", "0001_roles"),
-        ("workflows", "0011_inspection_revised_offers_unit_life"),
+        ("workflows", "0008_trade_in_labels"),
     ]
-    operations = [migrations.RunPython(sync, migrations.RunPython.noop)]
+    operations = [migrations.RunPython(resync_roles, migrations.RunPython.noop)]
