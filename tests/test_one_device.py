@@ -15,6 +15,7 @@ from django.urls import reverse
 
 from tests.conftest import assert_books_balance, refresh, submission
 from tests.factories import ProductFactory, valid_imei
+from tests.helpers import intake_data
 from tests.test_lifecycle_http import quote_link, staff_client, workflow
 from workflows import actions
 from workflows.errors import TransitionRefused
@@ -193,6 +194,7 @@ def test_receiving_by_reference_needs_the_scanned_imei_or_a_managers_note(
     page = bench.get(reverse("admin:intake_bench"), {"ref": trade_in.reference}).content.decode()
     assert 'id="intake-match"' in page and 'name="scanned_imei"' in page
     url = reverse("admin:intake_bench")
+    unscanned = {**intake_data(trade_in, grade="A"), "scanned_imei": ""}
 
     # Nothing scanned, another device's IMEI, or a staff member's note: refused, no change.
     for data in (
@@ -201,7 +203,7 @@ def test_receiving_by_reference_needs_the_scanned_imei_or_a_managers_note(
         {"imei_note": "Label unreadable"},
         {"scanned_imei": "12345"},
     ):
-        page = bench.post(url, {"trade_in": trade_in.pk, "grade": "A", **data}, follow=True)
+        page = bench.post(url, {**unscanned, **data}, follow=True)
         text = page.content.decode()
         assert "IMEI" in text and "received, grade" not in text, data
         assert refresh(trade_in).state == State.ACCEPTED
@@ -211,7 +213,7 @@ def test_receiving_by_reference_needs_the_scanned_imei_or_a_managers_note(
     office = staff_client(manager)
     page = office.post(
         url,
-        {"trade_in": trade_in.pk, "grade": "A", "imei_note": "IMEI sticker torn; serial matches"},
+        {**unscanned, "imei_note": "IMEI sticker torn; serial matches"},
         follow=True,
     )
     assert "received, grade A" in page.content.decode()
@@ -225,7 +227,7 @@ def test_receiving_with_the_matching_scan_needs_no_manager(make_trade_in, staff)
     spaced = f"{trade_in.imei[:5]} {trade_in.imei[5:]}"
     page = staff_client(staff).post(
         reverse("admin:intake_bench"),
-        {"trade_in": trade_in.pk, "grade": "B", "scanned_imei": spaced},
+        {**intake_data(trade_in, grade="B"), "scanned_imei": spaced},
         follow=True,
     )
     assert "received, grade B" in page.content.decode()

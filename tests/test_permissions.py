@@ -11,7 +11,7 @@ from datetime import date
 import pytest
 from django.urls import reverse
 
-from tests.helpers import refresh, staff_client, workflow
+from tests.helpers import intake_data, refresh, staff_client, workflow
 from workflows.models import (
     BlockedImei,
     PayoutStatus,
@@ -75,10 +75,7 @@ def transition(step, state, expected):
 
 def receive(client, build):
     trade_in = build(State.ACCEPTED)
-    client.post(
-        reverse("admin:intake_bench"),
-        {"trade_in": trade_in.pk, "scanned_imei": trade_in.imei, "grade": "A"},
-    )
+    client.post(reverse("admin:intake_bench"), intake_data(trade_in, grade="A"))
     return refresh(trade_in).state == State.RECEIVED
 
 
@@ -235,6 +232,22 @@ def find_store_credit_by_code(client, build):
     return page.status_code == 200 and page.context["cl"].result_count == 1
 
 
+def redeem_store_credit(client, build):
+    credit, code = _store_credit(build)
+    page = client.post(
+        reverse("admin:store_credit_counter"), {"code": code, "amount": "1.00"}, follow=True
+    )
+    # The clerk typed the whole code; the page answers with its last 4 only.
+    assert code not in page.content.decode()
+    return refresh(credit).balance == credit.amount - 1
+
+
+def void_store_credit(client, build):
+    credit, _code = _store_credit(build)
+    client.post(reverse("admin:workflows_storecredit_void", args=[credit.pk]), {"reason": "Lost"})
+    return refresh(credit).is_void
+
+
 def _request_change(build):
     from django.contrib.auth.models import User
 
@@ -303,6 +316,69 @@ def edit_payout_method(client, build):
     return payout.method == "store_credit" or payout.amount == 1
 
 
+def edit_schedule_func(client, build):
+    from django_q.models import Schedule
+
+    schedule = Schedule.objects.order_by("pk").first()
+    url = reverse("admin:django_q_schedule_change", args=[schedule.pk])
+    form = client.get(url)
+    client.post(
+        url,
+        {
+            "name": schedule.name,
+            "func": "subprocess.getoutput",
+            "args": "'touch /tmp/pwned'",
+            "schedule_type": schedule.schedule_type,
+            "minutes": schedule.minutes or 1,
+            "repeats": -1,
+            "next_run_0": "2030-01-01",
+            "next_run_1": "00:00:00",
+        },
+    )
+    changed = Schedule.objects.get(pk=schedule.pk).func != schedule.func
+    # No role even gets a form with an editable func field.
+    return changed or b'name="func"' in form.content
+
+
+def add_schedule(client, build):
+    from django_q.models import Schedule
+
+    before = Schedule.objects.count()
+    client.post(
+        reverse("admin:django_q_schedule_add"),
+        {"name": "x", "func": "subprocess.getoutput", "args": "'id'", "schedule_type": "O"},
+    )
+    return Schedule.objects.count() != before
+
+
+def delete_schedule(client, build):
+    from django_q.models import Schedule
+
+    schedule = Schedule.objects.order_by("pk").first()
+    client.post(reverse("admin:django_q_schedule_delete", args=[schedule.pk]), {"post": "yes"})
+    return not Schedule.objects.filter(pk=schedule.pk).exists()
+
+
+def resubmit_failed_task(client, build):
+    from django_q.models import Failure, OrmQ
+
+    failure = Failure.objects.create(
+        id="f" * 32,
+        name="failed-task",
+        func="subprocess.getoutput",
+        args=("id",),
+        started="2026-01-01T00:00:00Z",
+        stopped="2026-01-01T00:00:01Z",
+        success=False,
+    )
+    queued = OrmQ.objects.count()
+    client.post(
+        reverse("admin:django_q_failure_changelist"),
+        {"action": "resubmit_task", "_selected_action": [failure.pk]},
+    )
+    return OrmQ.objects.count() != queued or not Failure.objects.filter(pk=failure.pk).exists()
+
+
 MATRIX = {
     "dashboard": (page("/dashboard/"), EVERYONE),
     "queue": (page("/dashboard/trade-ins/"), EVERYONE),
@@ -330,6 +406,11 @@ MATRIX = {
     "users": (page("admin:auth_user_changelist"), {ADMIN}),
     "groups": (page("admin:auth_group_changelist"), {ADMIN}),
     "task schedules": (page("admin:django_q_schedule_changelist"), {ADMIN}),
+    "failed tasks": (page("admin:django_q_failure_changelist"), {ADMIN}),
+    "edit a schedule's function": (edit_schedule_func, set()),
+    "add a schedule": (add_schedule, set()),
+    "delete a schedule": (delete_schedule, set()),
+    "resubmit a failed task": (resubmit_failed_task, set()),
     "quote": (quote, EVERYONE),
     "override a red flag": (override_red_flag, MANAGERS),
     "decline": (transition("decline", State.SUBMITTED, State.DECLINED), EVERYONE),
@@ -350,6 +431,8 @@ MATRIX = {
     "store credits: see a whole code": (see_whole_store_credit_code, set()),
     "store credits: see the last 4": (see_store_credit_last4, MANAGERS),
     "store credits: find by whole code": (find_store_credit_by_code, MANAGERS),
+    "store credits: redeem at the counter": (redeem_store_credit, EVERYONE),
+    "store credits: void": (void_store_credit, MANAGERS),
     "payout details: request a change": (request_payout_details_change, EVERYONE),
     "payout details: approve another's request": (approve_payout_details_change, MANAGERS),
     "payout details: reject another's request": (reject_payout_details_change, MANAGERS),
@@ -370,3 +453,13 @@ def test_it_allows_each_role_exactly_its_operations(operation, role, make_trade_
     user = request.getfixturevalue({STAFF: "staff", MANAGER: "manager", ADMIN: "admin_user"}[role])
     check, allowed_roles = MATRIX[operation]
     assert check(staff_client(user), make_trade_in) == (role in allowed_roles)
+
+
+def test_it_keeps_schedules_read_only_even_for_a_superuser(make_trade_in, db):
+    from django.contrib.auth.models import User
+
+    root = User.objects.create_superuser("root", "root@example.com", "tradein-demo")
+    client = staff_client(root)
+    assert client.get(reverse("admin:django_q_schedule_changelist")).status_code == 200
+    for check in (edit_schedule_func, add_schedule, delete_schedule, resubmit_failed_task):
+        assert check(client, make_trade_in) is False, check.__name__

@@ -16,20 +16,33 @@ from workflows.models import (
     ImeiCheckStatus,
     TradeIn,
     Unit,
+    UnitStatus,
 )
+
+# A unit in one of these is gone for good: it no longer holds its IMEI.
+LEFT_US = [
+    UnitStatus.SOLD,
+    UnitStatus.RETURNED,
+    UnitStatus.RECYCLED,
+    UnitStatus.PARTS,
+    UnitStatus.VOID,
+]
 
 
 def duplicate_holder(trade_in: TradeIn) -> str:
     """Who else holds this IMEI: another trade-in with a unit in stock, an earlier open
-    trade-in, or a stocked unit of no trade-in. "" when nobody does.
+    trade-in whose device has not left us for good, or a stocked unit of no trade-in. ""
+    when nobody does.
 
     "Earlier" is by id, so of two submissions racing each other exactly the later one is
-    flagged, whichever check runs first.
+    flagged, whichever check runs first. A unit that was sold, returned, recycled or used for
+    parts frees the IMEI even while its trade-in still waits for its payout.
     """
+    earlier_open = Q(state__in=OPEN_STATES, pk__lt=trade_in.pk) & ~Q(unit__status__in=LEFT_US)
     other = (
         TradeIn.objects.filter(imei=trade_in.imei)
         .exclude(pk=trade_in.pk)
-        .filter(Q(unit__status__in=STOCKED_STATUSES) | Q(state__in=OPEN_STATES, pk__lt=trade_in.pk))
+        .filter(Q(unit__status__in=STOCKED_STATUSES) | earlier_open)
         .order_by("pk")
         .values_list("reference", flat=True)
         .first()

@@ -35,6 +35,7 @@ from workflows.models import (
     SideEffectStatus,
     TradeIn,
 )
+from workflows.parsers import clean_text
 
 # What decides who gets the money and where it goes (a check is mailed to the address).
 PAYOUT_DETAILS = (
@@ -53,10 +54,11 @@ REQUIRED = {"buyer_name", "buyer_email", "payout_method", "country"}
 
 def clean_detail(name: str, value: Any) -> str:
     """One buyer detail as it will be stored; InvalidInput with a clear message if it cannot."""
-    text = str(value if value is not None else "").strip()
+    text = str(value if value is not None else "")
     label = name.replace("_", " ")
     if "\x00" in text:
         raise InvalidInput(_("The %s contains a character we cannot store.") % label)
+    text = clean_text(text)  # no bidi overrides or zero-width characters in names and addresses
     field = TradeIn._meta.get_field(name)
     if field.max_length and len(text) > field.max_length:
         raise InvalidInput(

@@ -27,7 +27,6 @@ from workflows.models import (
     STOCKED_STATUSES,
     Event,
     EventKind,
-    Grade,
     Payout,
     Product,
     Quote,
@@ -37,7 +36,7 @@ from workflows.models import (
     Unit,
     UnitStatus,
 )
-from workflows.parsers import normalize_imei
+from workflows.parsers import clean_text, normalize_imei
 from workflows.predicates import imei_check_finished, wants_pickup
 from workflows.redflags import red_flags
 
@@ -128,7 +127,7 @@ def trade_in_quote(
     check = trade_in.latest_imei_check()
     if not imei_check_finished(check):
         raise TransitionRefused(_("Wait for the IMEI check to finish before sending a quote."))
-    override_reason = override_reason.strip()
+    override_reason = clean_text(override_reason)
     flags = red_flags(trade_in)  # the check's, a duplicate IMEI, and any an earlier check raised
     if flags:
         problem = ", ".join(flags)
@@ -157,7 +156,7 @@ def trade_in_quote(
         amount=value,
         currency=settings.CURRENCY,
         valid_until=timezone.now() + timedelta(days=valid_days),
-        note=note.strip(),
+        note=clean_text(note),
         sent_by=actor,
     )
     _transition(
@@ -295,7 +294,7 @@ def _unstock(trade_in: TradeIn, unit_status: str) -> tuple[Unit, Payout]:
 
 
 def _required(text: str, message: str) -> str:
-    text = text.strip()
+    text = clean_text(text)
     if not text:
         raise InvalidInput(message)
     return text
@@ -320,55 +319,6 @@ def trade_in_cancel(*, trade_in: TradeIn, actor: Actor, reason: str) -> TradeIn:
         trade_in=trade_in,
         template="cancelled",
     )
-    return trade_in
-
-
-def _receive(
-    trade_in: TradeIn,
-    actor: Actor,
-    grade: str,
-    as_found: dict[str, bool | str],
-    notes: str,
-    scanned_imei: str,
-    imei_note: str,
-) -> TradeIn:
-    """Receive a locked trade-in; the calling action holds the transaction.
-
-    `scanned_imei` is what the bench read off the device; it must be this trade-in's, or else
-    (unreadable, or another device in the box) a manager receives it with `imei_note`.
-    """
-    _refuse_unless(trade_in, "receive")
-    if grade not in Grade.values:
-        raise InvalidInput(_("Choose a grade."))
-    imei_problem = _scanned_imei_problem(trade_in, scanned_imei)
-    imei_note = imei_note.strip()
-    if imei_problem:
-        if not imei_note:
-            raise InvalidInput(
-                _(
-                    "%(problem)s Scan the device's own IMEI; if it cannot be read, a manager "
-                    "receives it with a note."
-                )
-                % {"problem": imei_problem}
-            )
-        authorize(actor, Operation.RECEIVE_UNMATCHED)
-    unit = Unit.objects.select_for_update().get(trade_in=trade_in)
-    unit.grade = grade
-    unit.status = UnitStatus.GRADED
-    unit.as_found = as_found
-    unit.intake_notes = notes.strip()
-    unit.graded_at = timezone.now()
-    unit.save()
-    _transition(
-        trade_in, "receive", actor=actor, note=f"grade {grade}" + (f": {notes}" if notes else "")
-    )
-    if imei_problem:
-        record_event(
-            trade_in,
-            kind=EventKind.IMEI_NOT_MATCHED,
-            actor=actor,
-            note=f"{imei_problem} {imei_note}",
-        )
     return trade_in
 
 
@@ -409,54 +359,10 @@ def _reroute(trade_in: TradeIn, actor: Actor, reason: str) -> ReturnCase:
 
 
 @transaction.atomic(durable=True)
-def trade_in_receive(
-    *,
-    trade_in: TradeIn,
-    actor: Actor,
-    grade: str,
-    scanned_imei: str,
-    imei_note: str = "",
-    as_found: dict[str, bool | str] | None = None,
-    notes: str = "",
-) -> TradeIn:
-    """The device is on the intake bench: link the unit and grade it."""
-    authorize(actor, Operation.RECEIVE)
-    return _receive(
-        lock_trade_in(trade_in), actor, grade, as_found or {}, notes, scanned_imei, imei_note
-    )
-
-
-@transaction.atomic(durable=True)
 def trade_in_reroute(*, trade_in: TradeIn, actor: Actor, reason: str) -> ReturnCase:
     """Damaged beyond what was disclosed: open a return case, decline the payout, unstock."""
     authorize(actor, Operation.REROUTE)
     return _reroute(lock_trade_in(trade_in), actor, reason)
-
-
-@transaction.atomic(durable=True)
-def trade_in_intake(
-    *,
-    trade_in: TradeIn,
-    actor: Actor,
-    grade: str,
-    scanned_imei: str,
-    imei_note: str = "",
-    as_found: dict[str, bool | str] | None = None,
-    notes: str = "",
-    damaged: bool = False,
-) -> TradeIn:
-    """The intake bench's one button: receive and grade the device, and when it is damaged
-    beyond what was disclosed, reroute it to Returns in the same transaction (the notes are
-    the reason). Either both happen or neither."""
-    authorize(actor, Operation.RECEIVE)
-    if damaged:
-        authorize(actor, Operation.REROUTE)
-    trade_in = _receive(
-        lock_trade_in(trade_in), actor, grade, as_found or {}, notes, scanned_imei, imei_note
-    )
-    if damaged:
-        _reroute(trade_in, actor, notes)
-    return trade_in
 
 
 def _trade_in_close(*, trade_in: TradeIn, actor: Actor) -> TradeIn:

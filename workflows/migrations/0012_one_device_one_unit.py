@@ -9,7 +9,7 @@ def refuse_existing_duplicates(apps, schema_editor):
     one is real. Say which IMEIs they are instead of failing on the constraint."""
     Unit = apps.get_model("workflows", "Unit")
     twice = list(
-        Unit.objects.filter(status__in=["received", "graded"])
+        Unit.objects.filter(status__in=["received", "graded", "listed"])
         .values("imei")
         .annotate(n=Count("pk"))
         .filter(n__gt=1)
@@ -24,7 +24,7 @@ def refuse_existing_duplicates(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("workflows", "0010_stripe_account_check"),
+        ("workflows", "0011_inspection_revised_offers_unit_life"),
     ]
 
     operations = [
@@ -37,7 +37,7 @@ class Migration(migrations.Migration):
         migrations.AddConstraint(
             model_name="unit",
             constraint=models.UniqueConstraint(
-                condition=models.Q(("status__in", ["received", "graded"])),
+                condition=models.Q(("status__in", ["received", "graded", "listed"])),
                 fields=("imei",),
                 name="unit_imei_stocked_once",
                 violation_error_message="A unit with this IMEI is already in stock.",
