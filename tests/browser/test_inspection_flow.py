@@ -139,7 +139,9 @@ def staff_pages(make_trade_in, staff, manager) -> dict[str, str]:
     make_trade_in(State.DECLINED)
     credit_trade_in = make_trade_in(State.RECEIVED, payout_method="store_credit")
     credit = actions.payout_issue_store_credit(payout=credit_trade_in.payout, actor=manager)
-    actions.store_credit_redeem(code=credit.code_for_buyer(), actor=staff, amount="45.50", note="till 2")
+    actions.store_credit_redeem(
+        code=credit.code_for_buyer(), actor=staff, amount="45.50", note="till 2"
+    )
     return {
         "intake-bench": f"/dashboard/intake/?imei={accepted.imei}",
         "return-case": f"/dashboard/returns/{rerouted.return_case.pk}/change/",
