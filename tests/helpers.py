@@ -120,7 +120,7 @@ def staff_client(user) -> Client:
 
     client = Client()
     # django-axes checks every authenticate() against the request it came with (a bare one
-    # here, from 127.0.0.1's "unknown" address); sign-in throttling is tested through the form.
+    # here, without an address); sign-in throttling is tested through the form.
     assert client.login(request=HttpRequest(), username=user.username, password=PASSWORD)
     return client
 
