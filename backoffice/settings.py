@@ -278,7 +278,7 @@ AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
 AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_COOLOFF_MINUTES)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_CALLABLE = "backoffice.signin.login_username"
-AXES_CLIENT_IP_CALLABLE = "backoffice.signin.login_client_ip"
+AXES_CLIENT_IP_CALLABLE = "backoffice.signin.axes_client_ip"
 AXES_LOCKOUT_CALLABLE = "backoffice.signin.login_locked_out"
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLE_ADMIN = False  # its plain admin pages do not fit Unfold; use the command above

@@ -39,6 +39,14 @@ def login_client_ip(request: HttpRequest) -> str | None:
     return request.META.get(settings.RATELIMIT_IP_META_KEY or "REMOTE_ADDR") or None
 
 
+def axes_client_ip(request: HttpRequest) -> str | None:
+    """The address axes records, or None when the request has none (Django's own login()
+    after a successful sign-in passes a bare request): on PostgreSQL axes keeps addresses in
+    an inet column, which refuses a placeholder like "unknown"."""
+    address = login_client_ip(request)
+    return None if address == "unknown" else address
+
+
 def login_locked_out(request: HttpRequest, response: HttpResponse | None, credentials=None):
     """axes' lockout answer: the sign-in page itself, with the form's message, as 429."""
     if response is None:
