@@ -23,13 +23,13 @@ from django.test import TestCase
 from django.urls import reverse
 from django.utils import timezone
 from django_q.models import OrmQ
-from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from tests.conftest import assert_books_balance, refresh
 
 # The loopback SMTP and Stripe servers of the integration tests are fixtures here too.
 from tests.integrations.conftest import Inbox, make_due, smtp, stripe_server  # noqa: F401
+from tests.integrations.loopback import ImeiCheckServer, ShipEngineServer, SpecServer
 from tests.integrations.test_imei_service import answer
 from tests.integrations.test_shipengine import PDF, label_body
 from tests.integrations.test_stripe_payouts import stripe_event, webhook
@@ -53,8 +53,9 @@ TIMEOUT = 0.4  # every client's timeout in these tests
 SLOW = 0.8  # a slow service answers after this long: past every client's timeout
 
 
-class Loopback(HTTPServer):
-    """pytest-httpserver that can go down (connection refused) and come back on its port."""
+class Loopback(SpecServer):
+    """pytest-httpserver that can go down (connection refused) and come back on its port, and
+    refuses, like the real service, a request its published spec does not allow."""
 
     def __init__(self) -> None:
         super().__init__(host="127.0.0.1", port=0, threaded=True)
@@ -95,10 +96,13 @@ def loopback(cls: type[Loopback]):
     finally:
         if server.is_running():
             server.down()
+    server.assert_nothing_refused()
 
 
 class ImeiService(Loopback):
     """Answers `POST /v1/checks` like imeicheck.net and counts the checks run per IMEI."""
+
+    check = ImeiCheckServer.check
 
     def __init__(self) -> None:
         super().__init__()
@@ -118,6 +122,9 @@ class ImeiService(Loopback):
 class ShipEngine(Loopback):
     """Answers like ShipEngine: buys labels, finds a shipment by `external_shipment_id`, lists
     its labels, serves the PDFs; counts `POST /v1/labels` per external_shipment_id."""
+
+    check = ShipEngineServer.check
+    validates_addresses = ShipEngineServer.validates_addresses
 
     def __init__(self) -> None:
         super().__init__()
@@ -154,6 +161,7 @@ class ShipEngine(Loopback):
             return self.answer({"labels": found, "total": len(found), "page": 1, "pages": 1})
 
         api = {"headers": {"API-Key": "TEST_shipengine_key"}}
+        self.validates_addresses()
         self.expect_request("/v1/labels", method="POST", **api).respond_with_handler(buy)
         self.expect_request("/v1/labels", method="GET", **api).respond_with_handler(labels)
         self.expect_request(
@@ -625,7 +633,13 @@ def test_it_runs_the_whole_lifecycle_while_everything_is_slow_and_does_nothing_t
     stripe.finish_onboarding(account.account_id)
     slow()
     with person():
-        ready = webhook(stripe_event("account.updated", stripe.accounts[account.account_id]))
+        ready = webhook(
+            stripe_event(
+                "account.updated",
+                stripe.accounts[account.account_id],
+                account=account.account_id,
+            )
+        )
     assert ready.status_code == 200 and refresh(account).payouts_enabled
     fails_then_recovers("stripe_transfer")
     make_due()

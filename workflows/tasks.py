@@ -161,6 +161,7 @@ def _handle_shipping_label(effect: SideEffect) -> str:
     if trade_in.state != State.ACCEPTED:
         return f"No label needed: trade-in is {trade_in.get_state_display().lower()}"
     label = trade_in.labels.filter(voided_at__isnull=True).first()
+    note = ""
     if label is None:
         provider = shipping_integration.get_provider()
         made = provider.create_label(
@@ -175,6 +176,8 @@ def _handle_shipping_label(effect: SideEffect) -> str:
             pdf=made.pdf,
             is_sample=provider.is_demo,
         )
+        # e.g. the address ShipEngine corrected: staff see what the label says.
+        note = f". {made.note}" if made.note else ""
     with transaction.atomic():
         schedule(
             "email",
@@ -184,7 +187,7 @@ def _handle_shipping_label(effect: SideEffect) -> str:
         )
     return (
         f"Shipping label {label.label_id} created ({label.provider}), "
-        f"tracking {label.tracking_number}"
+        f"tracking {label.tracking_number}{note}"
     )
 
 
@@ -431,7 +434,8 @@ def poll_tracking(limit: int = 500) -> int:
         ShippingLabel.objects.filter(
             provider=provider.name, voided_at__isnull=True, trade_in__state=State.ACCEPTED
         )
-        .exclude(tracking_status="DE")  # delivered: the intake bench takes it from here
+        # Delivered (DE), or to a collection point (SP): the intake bench takes it from here.
+        .exclude(tracking_status__in=shipping_integration.FINAL_TRACKING)
         # Never-polled labels first, then the longest unasked: each parcel gets its turn.
         .select_related("trade_in")
         .order_by(F("tracking_updated_at").asc(nulls_first=True), "pk")[:limit]
