@@ -15,7 +15,15 @@ from tests.integrations.provider_spec import shipengine_example
 from tests.test_lifecycle_http import staff_client, workflow
 from workflows import actions
 from workflows.errors import InvalidInput
-from workflows.models import Event, ShippingLabel, SideEffect, SideEffectStatus, State
+from workflows.models import (
+    Event,
+    EventKind,
+    ShippingLabel,
+    SideEffect,
+    SideEffectKind,
+    SideEffectStatus,
+    State,
+)
 from workflows.tasks import poll_tracking
 
 PDF = b"%PDF-1.4\n% a carrier's label\n"
@@ -126,9 +134,9 @@ def test_a_refused_address_shows_the_carriers_reason_and_staff_fix_it_and_retry(
     )
     trade_in = make_trade_in(State.ACCEPTED, postcode="00000")
 
-    effect = SideEffect.objects.get(kind="shipping_label", trade_in=trade_in)
+    effect = SideEffect.objects.get(kind=SideEffectKind.CREATE_LABEL, trade_in=trade_in)
     assert effect.status == SideEffectStatus.FAILED  # the same address would be refused again
-    failure = Event.objects.get(trade_in=trade_in, kind="shipping_label", is_failure=True)
+    failure = Event.objects.get(trade_in=trade_in, kind=EventKind.LABEL_CREATED, is_failure=True)
     assert "Invalid postal code 00000 for Chicago, IL" in failure.note
     assert not [m for m in mail.outbox if "shipping label" in m.subject]
     client = staff_client(staff)
@@ -157,7 +165,10 @@ def test_a_refused_address_shows_the_carriers_reason_and_staff_fix_it_and_retry(
     assert ShippingLabel.objects.filter(trade_in=trade_in).count() == 1
     assert len([m for m in mail.outbox if "shipping label" in m.subject]) == 1
     assert Event.objects.filter(
-        trade_in=trade_in, kind="label_retry", actor=staff, note__contains="corrected postcode"
+        trade_in=trade_in,
+        kind=EventKind.LABEL_REQUESTED_AGAIN,
+        actor=staff,
+        note__contains="corrected postcode",
     ).exists()
 
 
@@ -179,7 +190,9 @@ def test_retrying_the_label_with_a_bad_address_changes_nothing(shipengine, make_
     with pytest.raises(InvalidInput, match="two-letter"):
         actions.shipping_label_retry(trade_in=trade_in, actor=staff, address={"country": "USA"})
     assert refresh(trade_in).country == "US"
-    assert SideEffect.objects.filter(kind="shipping_label", trade_in=trade_in).count() == 1
+    assert (
+        SideEffect.objects.filter(kind=SideEffectKind.CREATE_LABEL, trade_in=trade_in).count() == 1
+    )
 
 
 def test_a_server_error_is_retried_and_the_retry_buys_one_label(shipengine, make_trade_in, drain):
@@ -254,7 +267,7 @@ def test_garbage_buys_nothing_we_store_and_is_retried(shipengine, make_trade_in,
     trade_in = make_trade_in(State.ACCEPTED)
 
     assert not ShippingLabel.objects.filter(trade_in=trade_in).exists()
-    effect = SideEffect.objects.get(kind="shipping_label", trade_in=trade_in)
+    effect = SideEffect.objects.get(kind=SideEffectKind.CREATE_LABEL, trade_in=trade_in)
     assert effect.status == SideEffectStatus.PENDING and effect.attempts == 1
     assert Event.objects.filter(trade_in=trade_in, is_failure=True).count() == 1
 
@@ -271,7 +284,7 @@ def test_cancelling_voids_the_label_at_the_carrier(shipengine, make_trade_in, st
 
     assert ShippingLabel.objects.get(trade_in=trade_in).voided_at is not None
     assert Event.objects.filter(
-        trade_in=trade_in, kind="void_label", note="Shipping label voided: se-392157963"
+        trade_in=trade_in, kind=EventKind.LABEL_VOIDED, note="Shipping label voided: se-392157963"
     ).exists()
 
 
@@ -286,9 +299,9 @@ def test_a_refused_void_is_shown_and_the_label_stays(shipengine, make_trade_in, 
     drain()
 
     assert ShippingLabel.objects.get(trade_in=trade_in).voided_at is None
-    failure = Event.objects.get(trade_in=trade_in, kind="void_label", is_failure=True)
+    failure = Event.objects.get(trade_in=trade_in, kind=EventKind.LABEL_VOIDED, is_failure=True)
     assert "Label already used" in failure.note
-    assert SideEffect.objects.get(kind="void_label").status == SideEffectStatus.FAILED
+    assert SideEffect.objects.get(kind=SideEffectKind.VOID_LABEL).status == SideEffectStatus.FAILED
 
 
 def track(server, code: str, description: str, event: str = "") -> None:
@@ -322,7 +335,9 @@ def test_tracking_is_polled_and_each_change_goes_on_the_timeline(shipengine, mak
     assert poll_tracking() == 1
     assert poll_tracking() == 0  # nothing new: no new timeline row
     notes = list(
-        Event.objects.filter(trade_in=trade_in, kind="tracking").values_list("note", flat=True)
+        Event.objects.filter(trade_in=trade_in, kind=EventKind.TRACKING_UPDATED).values_list(
+            "note", flat=True
+        )
     )
     assert notes == [
         "Tracking 9405511899223197428490: In Transit: Arrived at USPS Regional "
@@ -335,7 +350,12 @@ def test_tracking_is_polled_and_each_change_goes_on_the_timeline(shipengine, mak
     )
     poll_tracking()
     poll_tracking()
-    assert Event.objects.filter(trade_in=trade_in, kind="tracking", is_failure=True).count() == 1
+    assert (
+        Event.objects.filter(
+            trade_in=trade_in, kind=EventKind.TRACKING_UPDATED, is_failure=True
+        ).count()
+        == 1
+    )
     assert "HTTP 502" in ShippingLabel.objects.get(trade_in=trade_in).tracking_error
 
     track(shipengine, "DE", "Delivered", "Delivered, In/At Mailbox")
@@ -446,7 +466,7 @@ def test_labels_that_cannot_be_bought_fail_check_integrations_and_say_what_to_se
 
     # A label asked for meanwhile fails with the same words, and nothing is bought.
     trade_in = make_trade_in(State.ACCEPTED)
-    failure = Event.objects.get(trade_in=trade_in, kind="shipping_label", is_failure=True)
+    failure = Event.objects.get(trade_in=trade_in, kind=EventKind.LABEL_CREATED, is_failure=True)
     assert "set SHIPENGINE_CARRIER_ID" in failure.note
     assert label_posts(shipengine) == 0
 
@@ -480,7 +500,7 @@ def test_the_address_shipengine_corrects_goes_on_the_label_and_staff_see_it(
     )
     ship_from = bodies[0]["shipment"]["ship_from"]
     assert (ship_from["address_line1"], ship_from["postal_code"]) == ("1 MAIN ST", "60601-1234")
-    done = Event.objects.get(trade_in=trade_in, kind="shipping_label", is_failure=False)
+    done = Event.objects.get(trade_in=trade_in, kind=EventKind.LABEL_CREATED, is_failure=False)
     assert "ShipEngine corrected the buyer's address to: 1 MAIN ST" in done.note
     assert "60601-1234" in done.note
 
@@ -490,9 +510,9 @@ def test_an_address_shipengine_cannot_validate_is_refused_with_its_words(shipeng
     shipengine.validates_addresses(status="error")
     trade_in = make_trade_in(State.ACCEPTED)
 
-    effect = SideEffect.objects.get(kind="shipping_label", trade_in=trade_in)
+    effect = SideEffect.objects.get(kind=SideEffectKind.CREATE_LABEL, trade_in=trade_in)
     assert effect.status == SideEffectStatus.FAILED
-    failure = Event.objects.get(trade_in=trade_in, kind="shipping_label", is_failure=True)
+    failure = Event.objects.get(trade_in=trade_in, kind=EventKind.LABEL_CREATED, is_failure=True)
     assert "could not validate the buyer's address: Address not found" in failure.note
     assert label_posts(shipengine) == 0
 
@@ -500,7 +520,7 @@ def test_an_address_shipengine_cannot_validate_is_refused_with_its_words(shipeng
 def test_an_address_shipengine_would_refuse_is_refused_before_any_call(shipengine, make_trade_in):
     trade_in = make_trade_in(State.ACCEPTED, region="Illinois", postcode="6060")
 
-    failure = Event.objects.get(trade_in=trade_in, kind="shipping_label", is_failure=True)
+    failure = Event.objects.get(trade_in=trade_in, kind=EventKind.LABEL_CREATED, is_failure=True)
     assert "the state 'Illinois' is not a USPS state code" in failure.note
     assert "the ZIP code '6060' is not 5 digits" in failure.note
     assert not shipengine.arrivals
@@ -529,7 +549,7 @@ def test_a_parcel_at_a_collection_point_ends_polling_and_the_newest_event_is_sho
     )
 
     assert poll_tracking() == 1
-    note = Event.objects.get(trade_in=trade_in, kind="tracking").note
+    note = Event.objects.get(trade_in=trade_in, kind=EventKind.TRACKING_UPDATED).note
     assert "Available for pickup at a Parcel Locker" in note
     assert ShippingLabel.objects.get(trade_in=trade_in).tracking_status == "SP"
     asked = len(shipengine.arrivals)

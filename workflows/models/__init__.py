@@ -24,9 +24,11 @@ from workflows.models.tradeins import (
     State,
     TradeIn,
 )
+from workflows.models.vocabulary import OUTCOME, EventKind, SideEffectKind
 
 __all__ = [
     "OPEN_STATES",
+    "OUTCOME",
     "QUESTIONS",
     "STOCKED_STATUSES",
     "Accessories",
@@ -36,6 +38,7 @@ __all__ = [
     "ConditionDeduction",
     "DeviceModel",
     "Event",
+    "EventKind",
     "Fulfilment",
     "Grade",
     "ImeiCheck",
@@ -52,6 +55,7 @@ __all__ = [
     "Screen",
     "ShippingLabel",
     "SideEffect",
+    "SideEffectKind",
     "SideEffectStatus",
     "StoreCredit",
     "StripeAccount",
