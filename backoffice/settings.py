@@ -160,7 +160,9 @@ LOCAL_PICKUP_POSTCODES = envlist("LOCAL_PICKUP_POSTCODES", "62701,62702,62703")
 # Each is live when its key is set; workflows/integrations/ has one module per system.
 IMEI_CHECK_URL = os.getenv("IMEI_CHECK_URL", "")
 IMEI_CHECK_API_KEY = os.getenv("IMEI_CHECK_API_KEY", "")
-IMEI_CHECK_SERVICE_ID = os.getenv("IMEI_CHECK_SERVICE_ID", "1")
+# Empty: the service's brand-independent GSMA blacklist check, picked from GET /v1/services.
+# (imeicheck.net's service 1, the old default, is "Apple Basic Info": Apple devices only.)
+IMEI_CHECK_SERVICE_ID = os.getenv("IMEI_CHECK_SERVICE_ID", "")
 IMEI_CHECK_TIMEOUT = float(os.getenv("IMEI_CHECK_TIMEOUT", "10"))
 # A paid check's result is reused for the same IMEI for this long (a staff re-run never is).
 IMEI_CHECK_CACHE_SECONDS = envint("IMEI_CHECK_CACHE_SECONDS", 24 * 3600)

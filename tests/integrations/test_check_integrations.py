@@ -37,6 +37,9 @@ def test_it_tries_each_configured_credential(imei_service, shipengine, stripe_se
     imei_service.expect_request(
         "/v1/account", headers={"Authorization": "Bearer imei-key"}
     ).respond_with_json({"id": 7, "balance": "12.50"})
+    imei_service.expect_request("/v1/services").respond_with_json(
+        [{"id": 12, "title": "Mock service with only successful results", "price": "0.00"}]
+    )
     shipengine.expect_request(
         "/v1/carriers", headers={"API-Key": "TEST_shipengine_key"}
     ).respond_with_json(carriers_answer({"carrier_id": "se-123"}))

@@ -63,12 +63,18 @@ def probe(integration: Integration) -> tuple[bool, str]:
         return True, f"offline demo provider ({integration.demo_note})"
     try:
         if integration.system == "IMEI check":
-            account = imei.get_provider().account()
+            checker = imei.get_provider()
+            assert isinstance(checker, imei.HttpImeiProvider)
+            account = checker.account()
             balance = account.get("balance")
-            return True, "key accepted" + (f"; balance {balance}" if balance is not None else "")
+            said = "key accepted" + (f"; balance {balance}" if balance is not None else "")
+            try:
+                return True, f"{said}; {checker.service_readiness()}"
+            except ProviderRefused as exc:
+                return False, f"{said}, but {exc}"
         if integration.system == "Shipping labels":
             provider = shipping.get_provider()
-            assert isinstance(provider, shipping.ShipEngineProvider)
+            assert isinstance(provider, shipping.ShipEngineProvider)  # not a demo: the live one
             try:
                 # Labels can be bought only with one carrier account that offers the service.
                 return True, f"key accepted; {provider.label_readiness()}"

@@ -112,13 +112,22 @@ def _handle_imei_check(effect: SideEffect) -> str:
     )
     provider = imei_integration.get_provider()
     cached = None
-    if provider.cacheable and not effect.payload.get("force"):
+    # The shop's own blocklist is asked first, whichever provider: an entry added a minute
+    # ago wins over a cached (or a paid) "clean".
+    blocked = imei_integration.blocklist_result(check.imei, provider.name)
+    if blocked is None and provider.cacheable and not effect.payload.get("force"):
         cached = _cached_imei_result(check, provider.name)
-    if cached is not None:
+    if blocked is not None:
+        result = blocked
+    elif cached is not None:
         result = imei_integration.ImeiResult(**{f: getattr(cached, f) for f in RESULT_FIELDS})
     else:
         try:
-            result = provider.check(check.imei, resume_id=effect.payload.get("resume_id", ""))
+            result = provider.check(
+                check.imei,
+                resume_id=effect.payload.get("resume_id", ""),
+                make=check.trade_in.product.device_model.make.name,
+            )
         except imei_integration.StillProcessing as exc:
             # Ask for this check's answer next time instead of paying for a new check.
             effect.payload["resume_id"] = exc.check_id
