@@ -25,7 +25,6 @@ from workflows.models import (
 )
 from workflows.pricing import suggested_offer
 
-
 # What buyers paste around the digits: spaces (NFKC makes a no-break space one), dashes of
 # every kind, and dots.
 _IMEI_SEPARATORS = set(" -.\u2010\u2011\u2012\u2013\u2014\u2015\u2212")
