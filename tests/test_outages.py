@@ -25,7 +25,7 @@ from django.utils import timezone
 from django_q.models import OrmQ
 from werkzeug import Request, Response
 
-from tests.conftest import assert_books_balance, refresh
+from tests.helpers import assert_books_balance, buyer_post, refresh, staff_client, workflow
 
 # The loopback SMTP and Stripe servers of the integration tests are fixtures here too.
 from tests.integrations.conftest import Inbox, make_due, smtp, stripe_server  # noqa: F401
@@ -33,7 +33,6 @@ from tests.integrations.loopback import ImeiCheckServer, ShipEngineServer, SpecS
 from tests.integrations.test_imei_service import answer
 from tests.integrations.test_shipengine import PDF, label_body
 from tests.integrations.test_stripe_payouts import stripe_event, webhook
-from tests.test_lifecycle_http import buyer_post, staff_client, workflow
 from workflows.models import (
     OUTCOME,
     Event,

@@ -26,7 +26,7 @@ from django.db import connection
 from django_q.brokers import get_broker
 from werkzeug import Request, Response
 
-from tests.conftest import refresh, submission
+from tests.helpers import refresh, submission
 from tests.integrations.conftest import (  # noqa: F401
     CONNECT_WEBHOOK_SECRET,
     WEBHOOK_SECRET,

@@ -1,16 +1,20 @@
 from __future__ import annotations
 
-import re
-import unicodedata
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
-from stdnum import imei as stdnum_imei
-from stdnum import luhn
 
-from workflows.actions._common import BUYER, Actor, lock_trade_in, record_event, schedule
+from workflows.actions._common import (
+    BUYER,
+    Actor,
+    Operation,
+    authorize,
+    lock_trade_in,
+    record_event,
+    schedule,
+)
 from workflows.errors import InvalidInput, TransitionRefused
 from workflows.models import (
     QUESTIONS,
@@ -23,54 +27,8 @@ from workflows.models import (
     State,
     TradeIn,
 )
+from workflows.parsers import normalize_imei
 from workflows.pricing import suggested_offer
-
-# What buyers paste around the digits: spaces (NFKC makes a no-break space one), dashes of
-# every kind, and dots.
-_IMEI_SEPARATORS = set(" -.\u2010\u2011\u2012\u2013\u2014\u2015\u2212")
-_IMEI_LABEL = re.compile(r"^imei\s*(sv)?\s*(no\.?|number)?\s*[:#]?\s*", re.IGNORECASE)
-
-
-def normalize_imei(value: str) -> str:
-    """The 15 digits of an IMEI, from what buyers copy from a phone or its box; InvalidInput
-    saying what is wrong otherwise. The same rules are in portal.js (typing and scanning).
-
-    Accepted: spaces, dashes and dots anywhere; full-width digits and other scripts' digits
-    (Arabic-Indic ...), read after NFKC; a leading "IMEI:" label; the IMEI/SVN form Samsung's
-    *#06# shows (`356303485329443/01`); the 16-digit IMEISV (its first 14 digits are the IMEI
-    without check digit); the 14 digits without check digit (the check digit is computed).
-    Refused with its name: an MEID (14 hexadecimal characters, or 18 decimal digits), the
-    identifier of CDMA-only phones."""
-    text = _IMEI_LABEL.sub("", unicodedata.normalize("NFKC", str(value)).strip())
-    compact = "".join(
-        str(unicodedata.decimal(ch)) if ch.isdecimal() else ch
-        for ch in text
-        if ch not in _IMEI_SEPARATORS
-    )
-    with_svn = re.fullmatch(r"(\d{15})/\d{2}", compact)
-    if with_svn:
-        compact = with_svn.group(1)
-    if (
-        re.fullmatch(r"[0-9A-Fa-f]{14}", compact)
-        and not compact.isdigit()
-        or (compact.isdigit() and len(compact) == 18)
-    ):
-        raise InvalidInput(
-            _(
-                "This is an MEID, the number of a CDMA phone, not an IMEI. Please enter "
-                "the 15-digit IMEI (dial *#06# or see Settings → About)."
-            )
-        )
-    if not compact.isdigit():
-        raise InvalidInput(_("An IMEI has only digits."))
-    if len(compact) in (14, 16):
-        # Without check digit, or the IMEISV (14 digits + a 2-digit software version).
-        compact = compact[:14] + luhn.calc_check_digit(compact[:14])
-    if len(compact) != 15:
-        raise InvalidInput(_("An IMEI has exactly 15 digits."))
-    if not stdnum_imei.is_valid(compact):
-        raise InvalidInput(_("This IMEI's last digit does not match; please check for typos."))
-    return compact
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -115,6 +73,7 @@ def _validate(sub: Submission) -> str:
     return normalize_imei(sub.imei)
 
 
+@transaction.atomic(durable=True)
 def trade_in_submit(*, submission: Submission, submission_key: str) -> TradeIn:
     """Create a trade-in from the buyer form. The same key twice (a double tap) gives one row."""
     imei = _validate(submission)
@@ -171,9 +130,10 @@ def _schedule_imei_check(trade_in: TradeIn, *, force: bool = False) -> ImeiCheck
     return check
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def imei_check_rerun(*, trade_in: TradeIn, actor: Actor) -> ImeiCheck:
     """Staff asks for a fresh IMEI check (e.g. after the service was down)."""
+    authorize(actor, Operation.RERUN_IMEI_CHECK)
     trade_in = lock_trade_in(trade_in)
     if trade_in.state not in (State.SUBMITTED, State.QUOTED, State.DECLINED, State.EXPIRED):
         raise TransitionRefused(
