@@ -8,8 +8,6 @@ from django import forms
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django_ratelimit.core import is_ratelimited
-from unfold.forms import AuthenticationForm
 from unfold.widgets import (
     UnfoldAdminCheckboxSelectMultipleWidget,
     UnfoldAdminDecimalFieldWidget,
@@ -67,9 +65,8 @@ class IntakeScanForm(forms.Form):
         max_length=40,
         widget=UnfoldAdminTextInputWidget(
             attrs={
-                # The next scan replaces whatever is in the field.
+                # Selected on focus by intake.js: the next scan replaces what is there.
                 "autofocus": True,
-                "onfocus": "this.select()",
                 "inputmode": "numeric",
                 "autocomplete": "off",
                 "placeholder": "15 digits, then Enter",
@@ -176,48 +173,3 @@ class LabelAddressForm(forms.Form):
     buyer_phone = forms.CharField(
         label=_("Buyer's phone"), max_length=30, required=False, widget=UnfoldAdminTextInputWidget
     )
-
-
-class ThrottledLoginForm(AuthenticationForm):
-    """The dashboard login, refused for a while after repeated failures.
-
-    Failures are counted per client address and per username (so guessing one account from
-    many addresses is slowed too). A refused attempt never reaches the password check.
-    """
-
-    LIMITS = [
-        ("login-ip", "ip", lambda: settings.LOGIN_FAILURES_PER_IP),
-        (
-            "login-user",
-            lambda group, request: request.POST.get("username", "").strip().lower(),
-            lambda: settings.LOGIN_FAILURES_PER_USER,
-        ),
-    ]
-
-    def _limited(self, *, increment: bool) -> bool:
-        return any(
-            [
-                is_ratelimited(
-                    self.request,
-                    group=group,
-                    key=key,
-                    rate=rate(),
-                    method="POST",
-                    increment=increment,
-                )
-                for group, key, rate in self.LIMITS
-            ]
-        )
-
-    def clean(self) -> dict:
-        if self.request is not None and self._limited(increment=False):
-            raise forms.ValidationError(
-                _("Too many failed sign-ins. Wait a few minutes, then try again."),
-                code="throttled",
-            )
-        try:
-            return super().clean()
-        except forms.ValidationError:
-            if self.request is not None:
-                self._limited(increment=True)
-            raise

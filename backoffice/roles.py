@@ -60,8 +60,8 @@ ADMIN = [
         f"workflows.delete_{model}"
         for model in ("product", "devicemodel", "make", "conditiondeduction")
     ],
+    # Read-only: backoffice.admin.system refuses every change to schedules and tasks anyway.
     "django_q.view_schedule",
-    "django_q.change_schedule",
     "django_q.view_failure",
     "django_q.view_success",
 ]

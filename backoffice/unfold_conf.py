@@ -25,7 +25,7 @@ UNFOLD = {
     "SITE_URL": "/",
     "SITE_SYMBOL": "smartphone",
     "SHOW_HISTORY": False,
-    "LOGIN": {"form": "backoffice.forms.ThrottledLoginForm"},
+    "LOGIN": {"form": "backoffice.signin.ThrottledLoginForm"},
     "STYLES": [lambda request: static("backoffice/backoffice.css")],
     "SHOW_VIEW_ON_SITE": False,
     "DASHBOARD_CALLBACK": "backoffice.dashboard.dashboard_callback",

@@ -116,8 +116,12 @@ def buyer_post(client: Client, product, /, **overrides):
 
 
 def staff_client(user) -> Client:
+    from django.http import HttpRequest
+
     client = Client()
-    assert client.login(username=user.username, password=PASSWORD)
+    # django-axes checks every authenticate() against the request it came with (a bare one
+    # here, from 127.0.0.1's "unknown" address); sign-in throttling is tested through the form.
+    assert client.login(request=HttpRequest(), username=user.username, password=PASSWORD)
     return client
 
 

@@ -3,7 +3,12 @@ in templates/workflows/emails/. They are called by the side-effect task, never d
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -13,6 +18,27 @@ from django.urls import reverse
 from workflows.integrations.payments import get_provider
 from workflows.links import absolute, quote_url, status_token, status_url
 from workflows.models import Quote, ShippingLabel, StoreCredit, TradeIn
+
+# The outbox row this email is sent for (set by the side-effect handler around the send).
+_outbox_key: ContextVar[str | None] = ContextVar("outbox_key", default=None)
+
+
+@contextmanager
+def for_outbox_row(key: str) -> Iterator[None]:
+    """Emails sent inside get the Message-ID of this outbox row: the same on every retry."""
+    token = _outbox_key.set(key)
+    try:
+        yield
+    finally:
+        _outbox_key.reset(token)
+
+
+def message_id(key: str) -> str:
+    """A stable Message-ID for one outbox row: a retry of a send that may have gone through
+    carries the same id, so mail servers and mail programs can drop the second copy."""
+    digest = hashlib.sha256(key.encode()).hexdigest()[:32]
+    domain = urlsplit(settings.SITE_URL).hostname or "localhost"
+    return f"<tradein.{digest}@{domain}>"
 
 
 def _send(template: str, *, to: str, subject: str, trade_in: TradeIn, **extra: Any) -> str:
@@ -27,8 +53,14 @@ def _send(template: str, *, to: str, subject: str, trade_in: TradeIn, **extra: A
     }
     text = render_to_string(f"workflows/emails/{template}.txt", context)
     html = render_to_string(f"workflows/emails/{template}.html", context)
+    key = _outbox_key.get()
     message = EmailMultiAlternatives(
-        subject=f"{subject} ({trade_in.reference})", body=text, to=[to]
+        subject=f"{subject} ({trade_in.reference})",
+        body=text,
+        to=[to],
+        # Answers reach the shop, whatever address the mail is sent from.
+        reply_to=[settings.SHOP_REPLY_TO],
+        headers={"Message-ID": message_id(key)} if key else {},
     )
     message.attach_alternative(html, "text/html")
     message.send()

@@ -10,7 +10,12 @@ from unfold.admin import ModelAdmin, TabularInline
 from unfold.contrib.import_export.forms import ExportForm, ImportForm
 from unfold.decorators import display
 
-from backoffice.admin.base import ReadOnlyInline, SavesThroughAnAction, call_action
+from backoffice.admin.base import (
+    FilteredExportAdmin,
+    ReadOnlyInline,
+    SavesThroughAnAction,
+    call_action,
+)
 from backoffice.resources import ConditionDeductionResource, ProductPriceResource
 from workflows.actions import unit_regrade
 from workflows.models import (
@@ -58,7 +63,7 @@ class UnitInline(ReadOnlyInline):
         )
 
 
-class PriceListAdmin(ModelAdmin, ImportExportModelAdmin):
+class PriceListAdmin(FilteredExportAdmin, ImportExportModelAdmin):
     """Managers own prices: they edit them here or import a CSV, with preview and errors."""
 
     import_form_class = ImportForm
@@ -127,8 +132,9 @@ class UnitAdmin(SavesThroughAnAction):
             unit_regrade,
             unit=obj,
             actor=request.user,
-            grade=form.cleaned_data["grade"],
-            notes=form.cleaned_data["intake_notes"],
+            # Read-only (not graded yet) fields are not in the form: the action then says why.
+            grade=form.cleaned_data.get("grade", obj.grade),
+            notes=form.cleaned_data.get("intake_notes", obj.intake_notes),
             success=_("Grade saved."),
         )
 

@@ -14,7 +14,13 @@ from unfold.contrib.filters.admin import RangeDateFilter
 from unfold.contrib.import_export.forms import ExportForm
 from unfold.decorators import display
 
-from backoffice.admin.base import NoDeleteAdmin, PanelAdmin, call_action, call_action_with_form
+from backoffice.admin.base import (
+    FilteredExportAdmin,
+    NoDeleteAdmin,
+    PanelAdmin,
+    call_action,
+    call_action_with_form,
+)
 from backoffice.forms import CheckSettleForm, ReasonForm, ResolveReturnForm
 from backoffice.resources import PayoutResource
 from workflows import actions
@@ -48,7 +54,7 @@ PAYOUT_COLOURS = {
 
 
 @admin.register(Payout)
-class PayoutAdmin(PanelAdmin, NoDeleteAdmin, ExportActionModelAdmin):
+class PayoutAdmin(PanelAdmin, NoDeleteAdmin, FilteredExportAdmin, ExportActionModelAdmin):
     """Managers settle here, and export the selected or filtered payouts for accounting."""
 
     resource_classes = [PayoutResource]

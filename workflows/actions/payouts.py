@@ -28,6 +28,7 @@ from workflows.models import (
     SideEffectKind,
     StoreCredit,
 )
+from workflows.parsers import clean_text
 from workflows.predicates import payout_settleable, return_case_closable
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
@@ -68,7 +69,7 @@ def payout_settle_check(
     *, payout: Payout, actor: Actor, check_number: str, check_date: date
 ) -> Payout:
     payout = _lock_for_settling(payout, actor, PayoutMethod.CHECK)
-    check_number = check_number.strip()
+    check_number = clean_text(check_number)
     if not check_number:
         raise InvalidInput(_("Enter the check number."))
     payout = _settle(payout, actor, f"check {check_number} dated {check_date:%Y-%m-%d}")
@@ -119,7 +120,7 @@ def return_case_resolve(
         raise TransitionRefused(_("This return case is %s.") % case.get_status_display().lower())
     case.resolve()
     case.resolution = resolution
-    case.resolution_note = note.strip()
+    case.resolution_note = clean_text(note)
     case.save()
     record_event(
         case.trade_in,
@@ -134,12 +135,12 @@ def return_case_resolve(
 def return_case_reject(*, case: ReturnCase, actor: Actor, note: str) -> ReturnCase:
     authorize(actor, Operation.CLOSE_RETURN)
     case = ReturnCase.objects.select_for_update().select_related("trade_in").get(pk=case.pk)
-    if not note.strip():
+    if not clean_text(note):
         raise InvalidInput(_("Say why the return case is rejected."))
     if not return_case_closable(case):
         raise TransitionRefused(_("This return case is %s.") % case.get_status_display().lower())
     case.reject()
-    case.resolution_note = note.strip()
+    case.resolution_note = clean_text(note)
     case.save()
     record_event(case.trade_in, kind=EventKind.RETURN_REJECTED, actor=actor, note=note)
     return case

@@ -36,6 +36,7 @@ from workflows.models import (
     Unit,
     UnitStatus,
 )
+from workflows.parsers import clean_text
 from workflows.predicates import imei_check_finished, red_flag_override_needed, wants_pickup
 
 MAX_OFFER = Decimal("100000")
@@ -125,7 +126,7 @@ def trade_in_quote(
     check = trade_in.latest_imei_check()
     if not imei_check_finished(check):
         raise TransitionRefused(_("Wait for the IMEI check to finish before sending a quote."))
-    override_reason = override_reason.strip()
+    override_reason = clean_text(override_reason)
     if red_flag_override_needed(check):
         problem = ", ".join(check.red_flags) or _("check inconclusive (%s)") % check.status
         if not override_reason:
@@ -153,7 +154,7 @@ def trade_in_quote(
         amount=value,
         currency=settings.CURRENCY,
         valid_until=timezone.now() + timedelta(days=valid_days),
-        note=note.strip(),
+        note=clean_text(note),
         sent_by=actor,
     )
     _transition(
@@ -266,7 +267,7 @@ def _unstock(trade_in: TradeIn, unit_status: str) -> tuple[Unit, Payout]:
 
 
 def _required(text: str, message: str) -> str:
-    text = text.strip()
+    text = clean_text(text)
     if not text:
         raise InvalidInput(message)
     return text
@@ -305,7 +306,7 @@ def _receive(
     unit.grade = grade
     unit.status = UnitStatus.GRADED
     unit.as_found = as_found
-    unit.intake_notes = notes.strip()
+    unit.intake_notes = clean_text(notes)
     unit.graded_at = timezone.now()
     unit.save()
     _transition(

@@ -79,7 +79,8 @@ EMAILS: dict[str, Callable[[SideEffect], str]] = {
 
 
 def _handle_email(effect: SideEffect) -> str:
-    subject = EMAILS[effect.payload["template"]](effect)
+    with emails.for_outbox_row(effect.key):
+        subject = EMAILS[effect.payload["template"]](effect)
     return f"Email sent: {subject}"
 
 
