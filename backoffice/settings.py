@@ -186,6 +186,17 @@ SHOP_ADDRESS = os.getenv("SHOP_ADDRESS", "12 Market Street, Springfield, 62701")
 SHOP_HOURS = os.getenv("SHOP_HOURS", "Mon-Sat 10:00-18:00")
 # Buyers in these postcodes are offered local drop-off instead of a shipping label.
 LOCAL_PICKUP_POSTCODES = envlist("LOCAL_PICKUP_POSTCODES", "62701,62702,62703")
+# A revised offer after inspection: days the buyer has to answer, and what happens without an
+# answer ("return": the device goes back to them; "accept": the revised amount is paid).
+REVISED_OFFER_DAYS = envint("REVISED_OFFER_DAYS", 7)
+REVISED_OFFER_DEFAULT = os.getenv("REVISED_OFFER_DEFAULT", "return")
+if REVISED_OFFER_DEFAULT not in ("return", "accept"):
+    raise ImproperlyConfigured("REVISED_OFFER_DEFAULT is 'return' or 'accept'.")
+# Intake photos: Django's default storage (files under MEDIA_ROOT unless STORAGES says
+# otherwise). Never served from MEDIA_URL: staff and signed buyer links read them via views.
+MEDIA_ROOT = Path(os.getenv("MEDIA_ROOT", BASE_DIR / "var" / "media"))
+MEDIA_URL = "/media/"
+INSPECTION_PHOTO_MAX_BYTES = envint("INSPECTION_PHOTO_MAX_BYTES", 10 * 2**20)
 
 # --- Outside systems (offline demo providers unless configured) --------------------------------
 # Each is live when its key is set; workflows/integrations/ has one module per system.

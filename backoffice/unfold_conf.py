@@ -82,6 +82,12 @@ UNFOLD = {
                         "admin:workflows_returncase_changelist",
                         "workflows.view_returncase",
                     ),
+                    _item(
+                        _("Store credit counter"),
+                        "redeem",
+                        "admin:store_credit_counter",
+                        "workflows.redeem_storecredit",
+                    ),
                 ],
             },
             {

@@ -104,8 +104,7 @@ def test_the_intake_receive_never_fails_and_never_half_writes(
     with rolled_back():
         before = counts()
         data = {"trade_in": trade_in_id, "grade": grade, "notes": notes}
-        if damaged:
-            data["damaged"] = "on"
+        data["outcome"] = "reroute" if damaged else "grade"
         response = bench.post(reverse("admin:intake_bench"), data)
         assert response.status_code == expected(302, *data.values())
         assert counts() == before  # no accepted trade-in matches: nothing may change

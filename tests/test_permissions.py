@@ -11,7 +11,7 @@ from datetime import date
 import pytest
 from django.urls import reverse
 
-from tests.helpers import refresh, staff_client, workflow
+from tests.helpers import intake_data, refresh, staff_client, workflow
 from workflows.models import (
     BlockedImei,
     PayoutStatus,
@@ -75,7 +75,7 @@ def transition(step, state, expected):
 
 def receive(client, build):
     trade_in = build(State.ACCEPTED)
-    client.post(reverse("admin:intake_bench"), {"trade_in": trade_in.pk, "grade": "A"})
+    client.post(reverse("admin:intake_bench"), intake_data(trade_in, grade="A"))
     return refresh(trade_in).state == State.RECEIVED
 
 

@@ -16,8 +16,15 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from workflows.integrations.payments import get_provider
-from workflows.links import absolute, quote_url, status_token, status_url
-from workflows.models import Quote, ShippingLabel, StoreCredit, TradeIn
+from workflows.links import (
+    absolute,
+    quote_url,
+    revised_offer_token,
+    revised_offer_url,
+    status_token,
+    status_url,
+)
+from workflows.models import Quote, RevisedOffer, ShippingLabel, StoreCredit, TradeIn
 
 # The outbox row this email is sent for (set by the side-effect handler around the send).
 _outbox_key: ContextVar[str | None] = ContextVar("outbox_key", default=None)
@@ -131,6 +138,53 @@ def rerouted(trade_in: TradeIn) -> str:
         to=trade_in.buyer_email,
         trade_in=trade_in,
         subject="About the device you sent us",
+    )
+
+
+def revised_offer(trade_in: TradeIn, offer: RevisedOffer) -> str:
+    token = revised_offer_token(offer)
+    photo_urls = [
+        absolute(reverse("buyer_portal:revised_offer_photo", args=[token, photo.pk]))
+        for photo in trade_in.photos.all()
+    ]
+    return _send(
+        "revised_offer",
+        to=trade_in.buyer_email,
+        trade_in=trade_in,
+        subject="We checked your device: a revised offer",
+        offer=offer,
+        offer_url=revised_offer_url(offer),
+        photo_urls=photo_urls,
+        default_is_accept=settings.REVISED_OFFER_DEFAULT == "accept",
+    )
+
+
+def revised_offer_accepted(trade_in: TradeIn, offer: RevisedOffer) -> str:
+    return _send(
+        "revised_offer_accepted",
+        to=trade_in.buyer_email,
+        trade_in=trade_in,
+        subject="Revised offer accepted",
+        offer=offer,
+    )
+
+
+def return_label(trade_in: TradeIn, label: ShippingLabel) -> str:
+    return _send(
+        "return_label",
+        to=trade_in.buyer_email,
+        trade_in=trade_in,
+        subject="Your device is on its way back",
+        label=label,
+    )
+
+
+def return_pickup(trade_in: TradeIn) -> str:
+    return _send(
+        "return_pickup",
+        to=trade_in.buyer_email,
+        trade_in=trade_in,
+        subject="Your device is ready to collect",
     )
 
 

@@ -26,7 +26,6 @@ from workflows.errors import InvalidInput, TransitionRefused
 from workflows.models import (
     Event,
     EventKind,
-    Grade,
     Payout,
     Product,
     Quote,
@@ -295,26 +294,6 @@ def trade_in_cancel(*, trade_in: TradeIn, actor: Actor, reason: str) -> TradeIn:
     return trade_in
 
 
-def _receive(
-    trade_in: TradeIn, actor: Actor, grade: str, as_found: dict[str, bool | str], notes: str
-) -> TradeIn:
-    """Receive a locked trade-in; the calling action holds the transaction."""
-    _refuse_unless(trade_in, "receive")
-    if grade not in Grade.values:
-        raise InvalidInput(_("Choose a grade."))
-    unit = Unit.objects.select_for_update().get(trade_in=trade_in)
-    unit.grade = grade
-    unit.status = UnitStatus.GRADED
-    unit.as_found = as_found
-    unit.intake_notes = clean_text(notes)
-    unit.graded_at = timezone.now()
-    unit.save()
-    _transition(
-        trade_in, "receive", actor=actor, note=f"grade {grade}" + (f": {notes}" if notes else "")
-    )
-    return trade_in
-
-
 def _reroute(trade_in: TradeIn, actor: Actor, reason: str) -> ReturnCase:
     """Reroute a locked trade-in; the calling action holds the transaction."""
     _refuse_unless(trade_in, "reroute")
@@ -335,46 +314,10 @@ def _reroute(trade_in: TradeIn, actor: Actor, reason: str) -> ReturnCase:
 
 
 @transaction.atomic(durable=True)
-def trade_in_receive(
-    *,
-    trade_in: TradeIn,
-    actor: Actor,
-    grade: str,
-    as_found: dict[str, bool | str] | None = None,
-    notes: str = "",
-) -> TradeIn:
-    """The device is on the intake bench: link the unit and grade it."""
-    authorize(actor, Operation.RECEIVE)
-    return _receive(lock_trade_in(trade_in), actor, grade, as_found or {}, notes)
-
-
-@transaction.atomic(durable=True)
 def trade_in_reroute(*, trade_in: TradeIn, actor: Actor, reason: str) -> ReturnCase:
     """Damaged beyond what was disclosed: open a return case, decline the payout, unstock."""
     authorize(actor, Operation.REROUTE)
     return _reroute(lock_trade_in(trade_in), actor, reason)
-
-
-@transaction.atomic(durable=True)
-def trade_in_intake(
-    *,
-    trade_in: TradeIn,
-    actor: Actor,
-    grade: str,
-    as_found: dict[str, bool | str] | None = None,
-    notes: str = "",
-    damaged: bool = False,
-) -> TradeIn:
-    """The intake bench's one button: receive and grade the device, and when it is damaged
-    beyond what was disclosed, reroute it to Returns in the same transaction (the notes are
-    the reason). Either both happen or neither."""
-    authorize(actor, Operation.RECEIVE)
-    if damaged:
-        authorize(actor, Operation.REROUTE)
-    trade_in = _receive(lock_trade_in(trade_in), actor, grade, as_found or {}, notes)
-    if damaged:
-        _reroute(trade_in, actor, notes)
-    return trade_in
 
 
 def _trade_in_close(*, trade_in: TradeIn, actor: Actor) -> TradeIn:
