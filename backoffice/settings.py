@@ -202,7 +202,9 @@ INSPECTION_PHOTO_MAX_BYTES = envint("INSPECTION_PHOTO_MAX_BYTES", 10 * 2**20)
 # Each is live when its key is set; workflows/integrations/ has one module per system.
 IMEI_CHECK_URL = os.getenv("IMEI_CHECK_URL", "")
 IMEI_CHECK_API_KEY = os.getenv("IMEI_CHECK_API_KEY", "")
-IMEI_CHECK_SERVICE_ID = os.getenv("IMEI_CHECK_SERVICE_ID", "1")
+# Empty: the service's brand-independent GSMA blacklist check, picked from GET /v1/services.
+# (imeicheck.net's service 1, the old default, is "Apple Basic Info": Apple devices only.)
+IMEI_CHECK_SERVICE_ID = os.getenv("IMEI_CHECK_SERVICE_ID", "")
 IMEI_CHECK_TIMEOUT = float(os.getenv("IMEI_CHECK_TIMEOUT", "10"))
 # A paid check's result is reused for the same IMEI for this long (a staff re-run never is).
 IMEI_CHECK_CACHE_SECONDS = envint("IMEI_CHECK_CACHE_SECONDS", 24 * 3600)
@@ -221,10 +223,15 @@ WAREHOUSE_STATE = os.getenv("WAREHOUSE_STATE", "IL")
 WAREHOUSE_POSTCODE = os.getenv("WAREHOUSE_POSTCODE", "62701")
 WAREHOUSE_COUNTRY = os.getenv("WAREHOUSE_COUNTRY", "US")
 STRIPE_SECRET_KEY = os.getenv("STRIPE_SECRET_KEY", "")
+# Two webhook endpoints, two signing secrets: the platform's own events (transfer.*) and the
+# Connect endpoint's events of connected accounts (account.updated, payout.*). See README.
 STRIPE_WEBHOOK_SECRET = os.getenv("STRIPE_WEBHOOK_SECRET", "")
+STRIPE_CONNECT_WEBHOOK_SECRET = os.getenv("STRIPE_CONNECT_WEBHOOK_SECRET", "")
 STRIPE_API_BASE = os.getenv("STRIPE_API_BASE", "")  # empty: Stripe's own
 STRIPE_TIMEOUT = float(os.getenv("STRIPE_TIMEOUT", "20"))
 STRIPE_CONNECT_COUNTRY = os.getenv("STRIPE_CONNECT_COUNTRY", "US")
+# The platform account's country: a buyer's account elsewhere gets the recipient agreement.
+STRIPE_PLATFORM_COUNTRY = os.getenv("STRIPE_PLATFORM_COUNTRY", "US")
 # How often a failed side effect is retried, and how long to wait before each try (seconds).
 SIDE_EFFECT_MAX_ATTEMPTS = envint("SIDE_EFFECT_MAX_ATTEMPTS", 8)
 SIDE_EFFECT_BACKOFF = [30, 60, 300, 900, 3600, 3 * 3600, 6 * 3600, 12 * 3600]

@@ -124,13 +124,22 @@ def _handle_imei_check(effect: SideEffect) -> str:
     )
     provider = imei_integration.get_provider()
     cached = None
-    if provider.cacheable and not effect.payload.get("force"):
+    # The shop's own blocklist is asked first, whichever provider: an entry added a minute
+    # ago wins over a cached (or a paid) "clean".
+    blocked = imei_integration.blocklist_result(check.imei, provider.name)
+    if blocked is None and provider.cacheable and not effect.payload.get("force"):
         cached = _cached_imei_result(check, provider.name)
-    if cached is not None:
+    if blocked is not None:
+        result = blocked
+    elif cached is not None:
         result = imei_integration.ImeiResult(**{f: getattr(cached, f) for f in RESULT_FIELDS})
     else:
         try:
-            result = provider.check(check.imei, resume_id=effect.payload.get("resume_id", ""))
+            result = provider.check(
+                check.imei,
+                resume_id=effect.payload.get("resume_id", ""),
+                make=check.trade_in.product.device_model.make.name,
+            )
         except imei_integration.StillProcessing as exc:
             # Ask for this check's answer next time instead of paying for a new check.
             side_effect_remember(effect=effect, resume_id=exc.check_id)
@@ -164,6 +173,7 @@ def _handle_shipping_label(effect: SideEffect) -> str:
     if trade_in.state != State.ACCEPTED:
         return f"No label needed: trade-in is {trade_in.get_state_display().lower()}"
     label = trade_in.labels.filter(voided_at__isnull=True).first()
+    note = ""
     if label is None:
         provider = shipping_integration.get_provider()
         made = provider.create_label(
@@ -178,11 +188,13 @@ def _handle_shipping_label(effect: SideEffect) -> str:
             carrier=made.carrier,
             pdf=made.pdf,
         )
+        # e.g. the address ShipEngine corrected: staff see what the label says.
+        note = f". {made.note}" if made.note else ""
     else:
         shipping_label_email(trade_in=trade_in)
     return (
         f"Shipping label {label.label_id} created ({label.provider}), "
-        f"tracking {label.tracking_number}"
+        f"tracking {label.tracking_number}{note}"
     )
 
 
