@@ -18,9 +18,11 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django_ratelimit.core import is_ratelimited
 
+from buyer_portal.compliance import DeclarationForm, declaration_context
 from buyer_portal.forms import ADDRESS_NEEDED, TradeInForm
 from workflows import actions
-from workflows.errors import DomainError, LinkInvalid
+from workflows.compliance import identity_missing
+from workflows.errors import DomainError, InvalidInput, LinkInvalid
 from workflows.integrations import payments
 from workflows.integrations.http import IntegrationError
 from workflows.links import (
@@ -324,6 +326,8 @@ def status(request: HttpRequest, token: str) -> HttpResponse:
             "journey": journey,
             "pickup": actions.wants_pickup(trade_in),
             "has_label": trade_in.labels.filter(voided_at__isnull=True).exists(),
+            "identity_needed": identity_missing(trade_in, "payout")
+            and trade_in.state in (State.ACCEPTED, State.RECEIVED),
             "status_token": token,
             "shop_address": settings.SHOP_ADDRESS,
             "shop_hours": settings.SHOP_HOURS,
@@ -356,6 +360,7 @@ def _quote_page(
             "pickup": actions.wants_pickup(quote.trade_in),
             "reasons": DECLINE_REASONS,
             "shop_address": settings.SHOP_ADDRESS,
+            **declaration_context(extra.pop("declaration_form", None)),
             **extra,
         },
         status=status,
@@ -375,9 +380,20 @@ def quote(request: HttpRequest, token: str) -> HttpResponse:
 def quote_accept(request: HttpRequest, token: str) -> HttpResponse:
     try:
         quote = quote_from_token(token)
-        trade_in = actions.trade_in_accept(quote=quote)
     except LinkInvalid as exc:
         return _link_invalid(request, exc, token)
+    # The buyer's declaration of ownership and age (buyer_portal.compliance): a missing tick or
+    # an under-age date of birth shows the offer again with the reason; nothing is accepted.
+    form = DeclarationForm(request.POST)
+    if not form.is_valid():
+        return _quote_page(request, quote, token, status=400, declaration_form=form)
+    try:
+        trade_in = actions.trade_in_accept(quote=quote, declaration=form.declaration(request))
+    except LinkInvalid as exc:
+        return _link_invalid(request, exc, token)
+    except InvalidInput as exc:
+        form.add_error(None, exc.message)
+        return _quote_page(request, quote, token, status=400, declaration_form=form)
     except DomainError as exc:
         return _link_invalid(request, LinkInvalid(exc.message, reason="used"), token)
     return redirect("buyer_portal:status", token=status_token(trade_in))

@@ -127,7 +127,7 @@ def make_trade_in(db, product, drain, staff, manager):
             Quote.objects.filter(pk=quote.pk).update(valid_until=quote.created_at)
             actions.trade_in_expire(trade_in=trade_in)
             return refresh(trade_in)
-        actions.trade_in_accept(quote=quote)
+        actions.trade_in_accept(quote=quote, declaration=declared())
         drain()
         if state == State.ACCEPTED:
             return refresh(trade_in)
@@ -150,6 +150,22 @@ def make_trade_in(db, product, drain, staff, manager):
         raise ValueError(state)
 
     return build
+
+
+def declared(**overrides) -> actions.DeclarationInput:
+    """The buyer's declaration as the offer page sends it (ticked, the configured wording)."""
+    from workflows.compliance import declaration_text
+
+    fields = dict(confirmed=True, wording=declaration_text(), ip="127.0.0.1")
+    fields.update(overrides)
+    return actions.DeclarationInput(**fields)
+
+
+def declaration_post(**extra: str) -> dict[str, str]:
+    """The accept form's declaration fields, ticked."""
+    from workflows.compliance import declaration_fingerprint
+
+    return {"declare": "on", "wording": declaration_fingerprint(), **extra}
 
 
 def refresh(obj):

@@ -11,7 +11,13 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.conftest import PASSWORD, assert_books_balance, links_in_last_mail, refresh
+from tests.conftest import (
+    PASSWORD,
+    assert_books_balance,
+    declaration_post,
+    links_in_last_mail,
+    refresh,
+)
 from tests.factories import valid_imei
 from workflows.models import (
     BlockedImei,
@@ -109,7 +115,7 @@ def test_it_runs_the_happy_path_end_to_end(client, product, staff, manager, drai
     shown = client.get(link)
     assert shown.status_code == 200 and "$420" in shown.content.decode()
     assert refresh(trade_in).state == State.QUOTED
-    accepted = client.post(link + "accept/")
+    accepted = client.post(link + "accept/", declaration_post())
     assert accepted.status_code == 302
     drain()
     trade_in = refresh(trade_in)
@@ -201,10 +207,10 @@ def test_it_declines_from_the_link_and_counter_quotes(client, product, staff, dr
     second_link = quote_link(trade_in)
     assert second_link != first_link
     assert client.post(first_link + "accept/").status_code == 410  # superseded
-    client.post(second_link + "accept/")
+    client.post(second_link + "accept/", declaration_post())
     assert refresh(trade_in).state == State.ACCEPTED
     assert trade_in.payout.amount == Decimal("340.00")
-    assert client.post(second_link + "accept/").status_code == 410  # used
+    assert client.post(second_link + "accept/", declaration_post()).status_code == 410  # used
     assert_books_balance()
 
 

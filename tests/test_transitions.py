@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from tests.conftest import assert_books_balance, refresh
+from tests.conftest import assert_books_balance, declared, refresh
 from workflows import actions
 from workflows.errors import DomainError
 from workflows.models import Event, Quote, State
@@ -49,7 +49,7 @@ def perform(transition: str, trade_in, staff, manager):
                 valid_until=trade_in.created_at.replace(year=2100),
                 sent_by=staff,
             )
-        return actions.trade_in_accept(quote=quote)
+        return actions.trade_in_accept(quote=quote, declaration=declared())
     if transition == "decline":
         return actions.trade_in_decline(trade_in=trade_in, actor=staff, reason="Too damaged")
     if transition == "expire":

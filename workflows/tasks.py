@@ -18,7 +18,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from workflows import emails
+from workflows import compliance_tasks, emails
 from workflows.actions import SYSTEM, trade_in_cancel, trade_in_expire
 from workflows.actions import stripe as stripe_actions
 from workflows.actions._common import record_event, schedule
@@ -292,6 +292,7 @@ def _give_up_stripe_transfer(effect: SideEffect, error: str) -> None:
 
 
 HANDLERS: dict[str, Callable[[SideEffect], str]] = {
+    "police_report": compliance_tasks.handle_police_report,
     "email": _handle_email,
     "imei_check": _handle_imei_check,
     "shipping_label": _handle_shipping_label,
@@ -301,6 +302,7 @@ HANDLERS: dict[str, Callable[[SideEffect], str]] = {
 }
 # What to record when a side effect will not be tried again.
 GIVE_UP: dict[str, Callable[[SideEffect, str], None]] = {
+    "police_report": compliance_tasks.give_up_police_report,
     "imei_check": _give_up_imei_check,
     "stripe_transfer": _give_up_stripe_transfer,
 }

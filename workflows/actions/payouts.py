@@ -11,6 +11,7 @@ from django_fsm import can_proceed
 
 from workflows.actions._common import Actor, lock_trade_in, record_event, schedule
 from workflows.actions.tradeins import trade_in_close
+from workflows.compliance import identity_missing
 from workflows.errors import InvalidInput, TransitionRefused
 from workflows.models import (
     Payout,
@@ -37,6 +38,8 @@ def _lock_for_settling(payout: Payout, actor: Actor, method: str) -> Payout:
         raise TransitionRefused(_("This payout is %s.") % payout.get_status_display().lower())
     if payout.trade_in.state != State.RECEIVED:
         raise TransitionRefused(_("A payout can be settled only after the device was received."))
+    if missing := identity_missing(payout.trade_in, "payout"):
+        raise TransitionRefused(missing)
     return payout
 
 

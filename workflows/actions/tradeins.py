@@ -13,6 +13,8 @@ from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
 from workflows.actions._common import BUYER, SYSTEM, Actor, lock_trade_in, record_event, schedule
+from workflows.actions.compliance import DeclarationInput, record_declaration
+from workflows.compliance import identity_missing
 from workflows.errors import InvalidInput, TransitionRefused
 from workflows.models import (
     Event,
@@ -159,8 +161,14 @@ def trade_in_quote(
 
 
 @transaction.atomic
-def trade_in_accept(*, quote: Quote, actor: Actor = BUYER) -> TradeIn:
-    """The buyer accepts: stock +1, a received unit with the IMEI, a pending payout."""
+def trade_in_accept(
+    *, quote: Quote, actor: Actor = BUYER, declaration: DeclarationInput | None = None
+) -> TradeIn:
+    """The buyer accepts: stock +1, a received unit with the IMEI, a pending payout.
+
+    Where the shop's settings require it, only with the buyer's declaration of ownership and
+    age (workflows.actions.compliance), stored with the acceptance.
+    """
     from workflows.links import check_quote_actionable
 
     trade_in = lock_trade_in(quote.trade_in)
@@ -168,6 +176,7 @@ def trade_in_accept(*, quote: Quote, actor: Actor = BUYER) -> TradeIn:
     quote.trade_in = trade_in
     check_quote_actionable(quote)  # raises LinkInvalid: superseded, used or lapsed
     _refuse_unless(trade_in, "accept")
+    record_declaration(trade_in, quote, declaration, actor)
 
     _change_stock(trade_in.product_id, +1)
     Unit.objects.create(
@@ -185,6 +194,13 @@ def trade_in_accept(*, quote: Quote, actor: Actor = BUYER) -> TradeIn:
     quote.responded_at = timezone.now()
     quote.save(update_fields=["responded_at"])
     _transition(trade_in, "accept", actor=actor, note=f"{quote.amount} {quote.currency}")
+    # The purchase receipt (workflows.receipts) goes to the buyer with the acceptance.
+    schedule(
+        "email",
+        key=f"email:receipt:{trade_in.pk}:{quote.pk}",
+        trade_in=trade_in,
+        template="purchase_receipt",
+    )
     if wants_pickup(trade_in):
         schedule(
             "email",
@@ -276,6 +292,8 @@ def trade_in_receive(
     """The device is on the intake bench: link the unit and grade it."""
     trade_in = lock_trade_in(trade_in)
     _refuse_unless(trade_in, "receive")
+    if missing := identity_missing(trade_in, "dropoff"):
+        raise TransitionRefused(missing)
     if grade not in Grade.values:
         raise InvalidInput(_("Choose a grade."))
     unit = Unit.objects.select_for_update().get(trade_in=trade_in)

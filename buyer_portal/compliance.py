@@ -1,0 +1,170 @@
+"""The buyer's side of the second-hand dealer rules: the declaration on the offer page and the
+signed photo-ID page. Thin: a form parses, one action acts (workflows.actions.compliance)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django import forms
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from workflows import actions, compliance
+from workflows.errors import DomainError, LinkInvalid
+from workflows.links import trade_in_from_status_token
+from workflows.models import IdType, State
+
+
+class _DateInput(forms.DateInput):
+    input_type = "date"
+
+
+def _date_field(label, help_text: str = "", required: bool = True) -> forms.DateField:
+    return forms.DateField(
+        label=label,
+        required=required,
+        help_text=help_text,
+        widget=_DateInput(format="%Y-%m-%d"),
+        error_messages={
+            "required": _("Enter the date."),
+            "invalid": _("Enter a date like 1990-04-23."),
+        },
+    )
+
+
+# --- the declaration, on the offer page ---------------------------------------------------------
+class DeclarationForm(forms.Form):
+    declare = forms.BooleanField(
+        required=False, error_messages={"required": gettext_lazy("Please tick to confirm.")}
+    )
+    wording = forms.CharField(widget=forms.HiddenInput, required=False)
+    birth_date = _date_field(gettext_lazy("Your date of birth"), required=False)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["declare"].label = compliance.declaration_text()
+        self.fields["declare"].required = settings.DECLARATION_REQUIRED
+        if not settings.DECLARATION_ASKS_BIRTH_DATE:
+            del self.fields["birth_date"]
+        else:
+            self.fields["birth_date"].required = True
+        self.fields["wording"].initial = compliance.declaration_fingerprint()
+
+    def clean_wording(self) -> str:
+        # The page showed the wording whose fingerprint it sent back; if the shop changed the
+        # setting meanwhile, the buyer has not seen what we would store.
+        if self.cleaned_data["wording"] != compliance.declaration_fingerprint():
+            raise forms.ValidationError(
+                _("The declaration's wording has changed since the page opened: read it again.")
+            )
+        return compliance.declaration_text()
+
+    def clean_birth_date(self) -> date | None:
+        value = self.cleaned_data.get("birth_date")
+        problem = compliance.birth_date_problem(value, required=True)
+        if problem:
+            raise forms.ValidationError(_(problem))
+        return value
+
+    def declaration(self, request: HttpRequest) -> actions.DeclarationInput:
+        data = self.cleaned_data
+        return actions.DeclarationInput(
+            confirmed=bool(data.get("declare")),
+            wording=data.get("wording") or compliance.declaration_text(),
+            birth_date=data.get("birth_date"),
+            ip=request.META.get("REMOTE_ADDR") or None,
+            user_agent=request.META.get("HTTP_USER_AGENT", ""),
+        )
+
+
+def declaration_context(form: DeclarationForm | None = None) -> dict:
+    """What the offer page needs to show the declaration (nothing when it is switched off)."""
+    if not (settings.DECLARATION_REQUIRED or settings.DECLARATION_ASKS_BIRTH_DATE):
+        return {"declaration_form": None}
+    return {"declaration_form": form or DeclarationForm()}
+
+
+# --- the signed photo-ID page -------------------------------------------------------------------
+class IdentityForm(forms.Form):
+    id_type = forms.ChoiceField(
+        label=gettext_lazy("Type of photo ID"),
+        choices=IdType.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": gettext_lazy("Please choose one.")},
+    )
+    id_number = forms.CharField(
+        label=gettext_lazy("ID number"),
+        max_length=40,
+        help_text=gettext_lazy("As printed on the ID. Stored encrypted."),
+        error_messages={"required": gettext_lazy("Enter the ID number.")},
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters"}),
+    )
+    issuer = forms.CharField(
+        label=gettext_lazy("Issued by (state or country)"),
+        max_length=80,
+        error_messages={"required": gettext_lazy("Enter the state or country that issued it.")},
+    )
+    birth_date = _date_field(gettext_lazy("Date of birth"))
+    expires_on = _date_field(gettext_lazy("Expiry date"))
+    signature = forms.CharField(
+        label=gettext_lazy("Sign: type your full name"),
+        max_length=120,
+        help_text=gettext_lazy("By signing you confirm these details are true and yours."),
+        error_messages={"required": gettext_lazy("Type your full name to sign.")},
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+
+    def identity(self) -> actions.IdentityInput:
+        return actions.IdentityInput(**self.cleaned_data)
+
+
+def identity_page(request: HttpRequest, token: str) -> HttpResponse:
+    """From the link in the receipt email or the status page: the buyer gives their photo ID."""
+    from buyer_portal.views import _link_invalid
+
+    try:
+        trade_in = trade_in_from_status_token(token)
+    except LinkInvalid as exc:
+        return _link_invalid(request, exc)
+    needed = compliance.identity_required_before("payout") and trade_in.state in (
+        State.ACCEPTED,
+        State.RECEIVED,
+    )
+    recorded = compliance.identity_of(trade_in)
+    form = IdentityForm(request.POST or None) if needed and recorded is None else None
+    error = ""
+    status = 200
+    if request.method == "POST":
+        if form is None:
+            status, error = 409, _("There is nothing to fill in here now.")
+        elif form.is_valid():
+            try:
+                actions.seller_identity_record(
+                    trade_in=trade_in,
+                    actor=actions.BUYER,
+                    data=form.identity(),
+                    ip=request.META.get("REMOTE_ADDR") or None,
+                )
+            except DomainError as exc:
+                error, status = exc.message, 400
+            else:
+                return redirect("buyer_portal:identity", token=token)
+        else:
+            status = 400
+    return render(
+        request,
+        "buyer_portal/identity.html",
+        {
+            "trade_in": trade_in,
+            "form": form,
+            "recorded": recorded,
+            "needed": needed,
+            "error": error,
+            "status_token": token,
+            "min_age": settings.SELLER_MIN_AGE,
+        },
+        status=status,
+    )
