@@ -22,9 +22,13 @@ class BackofficeSite(UnfoldAdminSite):
     index_title = "Dashboard"
 
     def extra_urls(self) -> list:
+        from backoffice import compliance
         from backoffice.views import intake_bench
 
-        return [path("intake/", self.admin_view(intake_bench), name="intake_bench")]
+        return [
+            path("intake/", self.admin_view(intake_bench), name="intake_bench"),
+            *compliance.urls(self),
+        ]
 
     def get_urls(self) -> list:
         urls = super().get_urls()

@@ -56,7 +56,10 @@ class DeclarationForm(forms.Form):
     def clean_wording(self) -> str:
         # The page showed the wording whose fingerprint it sent back; if the shop changed the
         # setting meanwhile, the buyer has not seen what we would store.
-        if self.cleaned_data["wording"] != compliance.declaration_fingerprint():
+        sent = self.cleaned_data["wording"]
+        if not sent and not settings.DECLARATION_REQUIRED:
+            return ""  # the page showed no declaration
+        if sent != compliance.declaration_fingerprint():
             raise forms.ValidationError(
                 _("The declaration's wording has changed since the page opened: read it again.")
             )

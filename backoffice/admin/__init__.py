@@ -1,3 +1,10 @@
 """Every model in the Unfold admin at /dashboard/. Registration happens on import."""
 
-from backoffice.admin import accounts, catalog, payouts, system, tradeins  # noqa: F401
+from backoffice.admin import (  # noqa: F401
+    accounts,
+    catalog,
+    compliance,
+    payouts,
+    system,
+    tradeins,
+)

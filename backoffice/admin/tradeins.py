@@ -245,7 +245,11 @@ class TradeInAdmin(PanelAdmin, NoDeleteAdmin):
             )
             if not (needs_override and can_override):
                 del quote_form.fields["override_reason"]
+        # Imported here: backoffice.compliance uses the admin helpers this package defines.
+        from backoffice.compliance import compliance_context
+
         return {
+            **compliance_context(request, trade_in),
             "trade_in": trade_in,
             "check": check,
             "needs_override": needs_override,
