@@ -26,12 +26,14 @@ from workflows.links import quote_token, status_token
 from workflows.models import (
     Declaration,
     Event,
+    EventKind,
     IdNumberAccess,
     Payout,
     PoliceReport,
     PoliceReportStatus,
     SellerIdentity,
     SideEffect,
+    SideEffectKind,
     SideEffectStatus,
     State,
     TradeIn,
@@ -91,7 +93,7 @@ def test_it_accepts_only_with_the_declaration_and_stores_what_was_shown(client, 
     assert declaration.ip == "203.0.113.9"
     assert declaration.quote == trade_in.latest_quote()
     assert abs(declaration.made_at - timezone.now()) < timedelta(minutes=1)
-    assert events(trade_in, "declaration")
+    assert events(trade_in, EventKind.DECLARED)
 
 
 def test_the_accept_action_refuses_without_a_declaration_even_called_directly(make_trade_in):
@@ -364,7 +366,7 @@ def test_the_number_is_masked_to_staff_and_each_unmasked_view_is_audited(
     assert "no-store" in shown["Cache-Control"]
     access = IdNumberAccess.objects.get()
     assert access.actor == manager and access.purpose == "Detective Ruiz asked, case 24-118"
-    assert events(trade_in, "id_number_viewed")[0].actor == manager
+    assert events(trade_in, EventKind.ID_NUMBER_VIEWED)[0].actor == manager
     audit = office.get(reverse("admin:workflows_idnumberaccess_changelist")).content.decode()
     assert "Detective Ruiz asked" in audit
 
@@ -434,7 +436,7 @@ def test_a_manager_releases_a_hold_early_only_with_a_police_reference(
     unit = Unit.objects.get(trade_in=trade_in)
     assert not compliance.unit_on_hold(unit)
     assert unit.hold_release.released_by == manager
-    event = events(trade_in, "hold_released")[0]
+    event = events(trade_in, EventKind.HOLD_RELEASED)[0]
     assert "MCPD 24-0931" in event.note and event.actor == manager
     with pytest.raises(TransitionRefused, match="not on hold"):
         actions.unit_hold_release(unit=unit, actor=manager, police_reference="again")
@@ -500,7 +502,7 @@ def test_the_report_is_written_to_the_folder_and_its_rows_match_the_database(
     for t in (first, second):
         t = refresh(t)
         assert t.reported_at is not None and t.police_report == report
-        assert events(t, "police_reported")
+        assert events(t, EventKind.REPORTED_TO_POLICE)
     assert IdNumberAccess.objects.filter(actor_label="system").count() == 2
     assert send_police_reports() == 0  # nothing new
 
@@ -566,7 +568,7 @@ def test_the_endpoint_failing_or_answering_garbage_is_retried_and_visible(
     send_police_reports()
     drain()
     report = PoliceReport.objects.get()
-    effect = SideEffect.objects.get(kind="police_report")
+    effect = SideEffect.objects.get(kind=SideEffectKind.DELIVER_POLICE_REPORT)
     assert effect.status == SideEffectStatus.PENDING and "HTTP 500" in effect.last_error
     assert "HTTP 500" in refresh(report).last_error
     assert refresh(trade_in).reported_at is None
@@ -605,7 +607,10 @@ def test_an_endpoint_that_never_recovers_is_marked_failed(
     drain()
     report = PoliceReport.objects.get()
     assert report.status == PoliceReportStatus.FAILED and "HTTP 503" in report.last_error
-    assert SideEffect.objects.get(kind="police_report").status == SideEffectStatus.FAILED
+    assert (
+        SideEffect.objects.get(kind=SideEffectKind.DELIVER_POLICE_REPORT).status
+        == SideEffectStatus.FAILED
+    )
 
 
 def test_the_daily_csv_export_matches_the_database_and_is_for_managers(
@@ -698,7 +703,7 @@ def test_the_retention_task_anonymises_old_records_and_keeps_the_money(
     assert identity.masked_number == "(erased)"
     payout = Payout.objects.get(trade_in=old)
     assert payout.amount == old.offer_amount and payout.status == "settled"
-    assert old.imei and events(old, "anonymised")
+    assert old.imei and events(old, EventKind.ANONYMISED)
     assert refresh(declined).anonymised_at is not None
     assert refresh(recent).anonymised_at is None and refresh(recent).buyer_name == "Ada Buyer"
     assert anonymise_expired_records() == 0
@@ -737,7 +742,7 @@ def test_a_manager_erases_a_buyer_only_where_the_law_allows(
     assert "was erased" in erase(declined)
     declined = refresh(declined)
     assert declined.anonymised_at and declined.buyer_name == "anonymised"
-    event = events(declined, "anonymised")[0]
+    event = events(declined, EventKind.ANONYMISED)[0]
     assert event.actor == manager and "Email of 3 May" in event.note
     assert "already erased" in erase(declined)
 

@@ -17,6 +17,7 @@ from workflows.actions._common import BUYER, SYSTEM, Actor, lock_trade_in, recor
 from workflows.errors import InvalidInput, TransitionRefused
 from workflows.models import (
     Declaration,
+    EventKind,
     HoldRelease,
     IdCapturedVia,
     IdNumberAccess,
@@ -25,6 +26,7 @@ from workflows.models import (
     PoliceReportStatus,
     Quote,
     SellerIdentity,
+    SideEffectKind,
     State,
     StoreCredit,
     TradeIn,
@@ -84,7 +86,7 @@ def record_declaration(
     )
     record_event(
         trade_in,
-        kind="declaration",
+        kind=EventKind.DECLARED,
         actor=actor,
         note=_("The seller declared ownership and lawful age: “%s”") % declaration.wording,
     )
@@ -168,7 +170,7 @@ def seller_identity_record(
     identity, created = SellerIdentity.objects.update_or_create(trade_in=trade_in, defaults=values)
     record_event(
         trade_in,
-        kind="identity_recorded",
+        kind=EventKind.IDENTITY_RECORDED,
         actor=actor,
         note=(_("Seller's ID recorded: %s") if created else _("Seller's ID corrected: %s"))
         % f"{identity.get_id_type_display()} {identity.masked_number}, {issuer}",
@@ -190,7 +192,7 @@ def seller_identity_reveal(*, identity: SellerIdentity, actor: Actor, purpose: s
     IdNumberAccess.objects.create(identity=identity, actor=actor, purpose=purpose[:200])
     record_event(
         identity.trade_in,
-        kind="id_number_viewed",
+        kind=EventKind.ID_NUMBER_VIEWED,
         actor=actor,
         note=_("Whole ID number shown: %s") % purpose[:200],
     )
@@ -222,7 +224,7 @@ def unit_hold_release(*, unit: Unit, actor: Actor, police_reference: str) -> Hol
     if trade_in is not None:
         record_event(
             trade_in,
-            kind="hold_released",
+            kind=EventKind.HOLD_RELEASED,
             actor=actor,
             note=_("Released from the police hold early, police reference %s") % police_reference,
         )
@@ -252,7 +254,12 @@ def police_report_create() -> PoliceReport | None:
         rows=len(due),
     )
     TradeIn.objects.filter(pk__in=[t.pk for t in due]).update(police_report=report)
-    schedule("police_report", key=f"police-report:{report.pk}", trade_in=None, report_id=report.pk)
+    schedule(
+        SideEffectKind.DELIVER_POLICE_REPORT,
+        key=f"police-report:{report.pk}",
+        trade_in=None,
+        report_id=report.pk,
+    )
     return report
 
 
@@ -275,7 +282,7 @@ def police_report_delivered(*, report: PoliceReport, sha256: str) -> PoliceRepor
         trade_in.save(update_fields=["reported_at", "updated_at"])
         record_event(
             trade_in,
-            kind="police_reported",
+            kind=EventKind.REPORTED_TO_POLICE,
             actor=SYSTEM,
             note=_("Purchase reported to the police in %s") % report.filename,
         )
@@ -313,7 +320,7 @@ def _anonymise(trade_in: TradeIn, *, actor: Actor, note: str) -> TradeIn:
     Declaration.objects.filter(trade_in=trade_in).update(birth_date=None, ip=None, user_agent="")
     # The store credit stays (it is money owed); only the address it was sent to goes.
     StoreCredit.objects.filter(payout__trade_in=trade_in).update(email=trade_in.buyer_email)
-    record_event(trade_in, kind="anonymised", actor=actor, note=note)
+    record_event(trade_in, kind=EventKind.ANONYMISED, actor=actor, note=note)
     return trade_in
 
 

@@ -18,6 +18,7 @@ from workflows.compliance import identity_missing
 from workflows.errors import InvalidInput, TransitionRefused
 from workflows.models import (
     Event,
+    EventKind,
     Fulfilment,
     Grade,
     ImeiCheckStatus,
@@ -25,6 +26,7 @@ from workflows.models import (
     Product,
     Quote,
     ReturnCase,
+    SideEffectKind,
     State,
     TradeIn,
     Unit,
@@ -42,8 +44,21 @@ def _refuse_unless(trade_in: TradeIn, transition: str) -> None:
         )
 
 
+# The timeline row each transition writes.
+TRANSITION_EVENT = {
+    "quote": EventKind.QUOTED,
+    "accept": EventKind.ACCEPTED,
+    "decline": EventKind.DECLINED,
+    "expire": EventKind.EXPIRED,
+    "cancel": EventKind.CANCELLED,
+    "receive": EventKind.RECEIVED,
+    "reroute": EventKind.REROUTED,
+    "close": EventKind.CLOSED,
+}
+
+
 def _transition(
-    trade_in: TradeIn, name: str, *, actor: Actor, kind: str = "", note: str = ""
+    trade_in: TradeIn, name: str, *, actor: Actor, kind: EventKind | None = None, note: str = ""
 ) -> Event:
     """Run a django-fsm transition, save, and put it on the timeline."""
     _refuse_unless(trade_in, name)
@@ -52,7 +67,7 @@ def _transition(
     trade_in.save()
     return record_event(
         trade_in,
-        kind=kind or name,
+        kind=kind or TRANSITION_EVENT[name],
         actor=actor,
         from_state=before,
         to_state=trade_in.state,
@@ -130,7 +145,10 @@ def trade_in_quote(
         trade_in.red_flag_override_reason = override_reason
         trade_in.red_flag_override_by = actor
         record_event(
-            trade_in, kind="red_flag_override", actor=actor, note=f"{problem}: {override_reason}"
+            trade_in,
+            kind=EventKind.RED_FLAG_OVERRIDDEN,
+            actor=actor,
+            note=f"{problem}: {override_reason}",
         )
 
     is_counter = trade_in.quotes.exists()
@@ -147,11 +165,11 @@ def trade_in_quote(
         trade_in,
         "quote",
         actor=actor,
-        kind="counter_quoted" if is_counter else "quoted",
+        kind=EventKind.COUNTER_QUOTED if is_counter else EventKind.QUOTED,
         note=f"{value} {settings.CURRENCY}, valid {valid_days} days",
     )
     schedule(
-        "email",
+        SideEffectKind.SEND_EMAIL,
         key=f"email:quote:{quote.pk}",
         trade_in=trade_in,
         template="counter_quote" if is_counter else "quote",
@@ -196,20 +214,20 @@ def trade_in_accept(
     _transition(trade_in, "accept", actor=actor, note=f"{quote.amount} {quote.currency}")
     # The purchase receipt (workflows.receipts) goes to the buyer with the acceptance.
     schedule(
-        "email",
+        SideEffectKind.SEND_EMAIL,
         key=f"email:receipt:{trade_in.pk}:{quote.pk}",
         trade_in=trade_in,
         template="purchase_receipt",
     )
     if wants_pickup(trade_in):
         schedule(
-            "email",
+            SideEffectKind.SEND_EMAIL,
             key=f"email:accepted:{trade_in.pk}",
             trade_in=trade_in,
             template="accepted_pickup",
         )
     else:
-        schedule("shipping_label", key=f"label:{trade_in.pk}", trade_in=trade_in)
+        schedule(SideEffectKind.CREATE_LABEL, key=f"label:{trade_in.pk}", trade_in=trade_in)
     return trade_in
 
 
@@ -231,7 +249,12 @@ def trade_in_decline(
     _refuse_unless(trade_in, "decline")
     trade_in.decline_reason = reason
     event = _transition(trade_in, "decline", actor=actor, note=reason)
-    schedule("email", key=f"email:declined:{event.pk}", trade_in=trade_in, template="declined")
+    schedule(
+        SideEffectKind.SEND_EMAIL,
+        key=f"email:declined:{event.pk}",
+        trade_in=trade_in,
+        template="declined",
+    )
     return trade_in
 
 
@@ -275,8 +298,13 @@ def trade_in_cancel(*, trade_in: TradeIn, actor: Actor, reason: str) -> TradeIn:
     payout.save()
     _transition(trade_in, "cancel", actor=actor, note=reason)
     if trade_in.labels.filter(voided_at__isnull=True).exists():
-        schedule("void_label", key=f"void-label:{trade_in.pk}", trade_in=trade_in)
-    schedule("email", key=f"email:cancelled:{trade_in.pk}", trade_in=trade_in, template="cancelled")
+        schedule(SideEffectKind.VOID_LABEL, key=f"void-label:{trade_in.pk}", trade_in=trade_in)
+    schedule(
+        SideEffectKind.SEND_EMAIL,
+        key=f"email:cancelled:{trade_in.pk}",
+        trade_in=trade_in,
+        template="cancelled",
+    )
     return trade_in
 
 
@@ -321,7 +349,12 @@ def trade_in_reroute(*, trade_in: TradeIn, actor: Actor, reason: str) -> ReturnC
     payout.save()
     case = ReturnCase.objects.create(trade_in=trade_in, unit=unit, reason=reason, opened_by=actor)
     _transition(trade_in, "reroute", actor=actor, note=reason)
-    schedule("email", key=f"email:rerouted:{trade_in.pk}", trade_in=trade_in, template="rerouted")
+    schedule(
+        SideEffectKind.SEND_EMAIL,
+        key=f"email:rerouted:{trade_in.pk}",
+        trade_in=trade_in,
+        template="rerouted",
+    )
     return case
 
 
@@ -362,7 +395,7 @@ def trade_in_update_details(*, trade_in: TradeIn, actor: Actor, changes: dict[st
     trade_in.save(update_fields=[*changed, "updated_at"])
     record_event(
         trade_in,
-        kind="details_changed",
+        kind=EventKind.DETAILS_CHANGED,
         actor=actor,
         note="Changed " + ", ".join(name.replace("_", " ") for name in changed),
     )
@@ -381,7 +414,9 @@ def unit_regrade(*, unit: Unit, actor: Actor, grade: str, notes: str) -> Unit:
     unit.grade, unit.intake_notes = grade, notes.strip()
     unit.save(update_fields=["grade", "intake_notes"])
     if unit.trade_in_id and (before != grade or notes):
-        record_event(unit.trade_in, kind="regraded", actor=actor, note=f"grade {before} → {grade}")
+        record_event(
+            unit.trade_in, kind=EventKind.REGRADED, actor=actor, note=f"grade {before} → {grade}"
+        )
     return unit
 
 
@@ -407,9 +442,9 @@ def shipping_label_retry(*, trade_in: TradeIn, actor: Actor, address: dict[str, 
     trade_in.save()
     event = record_event(
         trade_in,
-        kind="label_retry",
+        kind=EventKind.LABEL_REQUESTED_AGAIN,
         actor=actor,
         note=_("Label requested again") + (f"; corrected {', '.join(changed)}" if changed else ""),
     )
-    schedule("shipping_label", key=f"label:{trade_in.pk}:{event.pk}", trade_in=trade_in)
+    schedule(SideEffectKind.CREATE_LABEL, key=f"label:{trade_in.pk}:{event.pk}", trade_in=trade_in)
     return trade_in

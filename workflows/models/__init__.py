@@ -34,9 +34,11 @@ from workflows.models.tradeins import (
     State,
     TradeIn,
 )
+from workflows.models.vocabulary import OUTCOME, EventKind, SideEffectKind
 
 __all__ = [
     "OPEN_STATES",
+    "OUTCOME",
     "QUESTIONS",
     "STOCKED_STATUSES",
     "Accessories",
@@ -54,6 +56,7 @@ __all__ = [
     "SellerIdentity",
     "DeviceModel",
     "Event",
+    "EventKind",
     "Fulfilment",
     "Grade",
     "ImeiCheck",
@@ -70,6 +73,7 @@ __all__ = [
     "Screen",
     "ShippingLabel",
     "SideEffect",
+    "SideEffectKind",
     "SideEffectStatus",
     "StoreCredit",
     "StripeAccount",

@@ -1,32 +1,26 @@
-"""django-q2 tasks: the side effects the actions scheduled, and the periodic sweeps.
+"""The outbox handlers: each does one kind of work and returns a note for the timeline.
 
-Every side effect is an outbox row (workflows.models.SideEffect). A task claims the row,
-does the outside work, and records success or failure on the trade-in's timeline. A failure
-is retried with backoff by the sweep; nothing the person did is rolled back.
+A handler raises to fail: TemporaryError (and anything unexpected) is retried with backoff,
+ProviderRefused is not (see workflows.integrations.http).
 """
 
 from __future__ import annotations
 
 import hashlib
-import logging
-import math
 from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from workflows import compliance_tasks, emails
-from workflows.actions import SYSTEM, trade_in_cancel, trade_in_expire
 from workflows.actions import stripe as stripe_actions
-from workflows.actions._common import record_event, schedule
-from workflows.errors import DomainError
+from workflows.actions._common import schedule
 from workflows.integrations import imei as imei_integration
 from workflows.integrations import payments
 from workflows.integrations import shipping as shipping_integration
-from workflows.integrations.http import IntegrationError, ProviderRefused, TemporaryError
+from workflows.integrations.http import ProviderRefused
 from workflows.models import (
     ImeiCheck,
     ImeiCheckStatus,
@@ -35,39 +29,52 @@ from workflows.models import (
     Quote,
     ShippingLabel,
     SideEffect,
-    SideEffectStatus,
+    SideEffectKind,
     State,
     StoreCredit,
     StripeAccount,
     TradeIn,
 )
 
-log = logging.getLogger("workflows")
-
 # Stripe keeps an idempotency key for 24 hours; we stop trusting it a little earlier.
 IDEMPOTENCY_WINDOW = timedelta(hours=20)
-# A claimed row is not picked up by anybody else for this long (a crashed worker's row
-# becomes due again after it).
-LEASE = timedelta(minutes=5)
 
 
-# --- handlers: each does one kind of work and returns a note for the timeline -------------------
-# A handler raises to fail: TemporaryError (and anything unexpected) is retried with backoff,
-# ProviderRefused is not (see workflows.integrations.http).
+def _quote_email(effect: SideEffect, *, counter: bool) -> str:
+    quote = Quote.objects.get(pk=effect.payload["quote_id"])
+    return emails.quote(effect.trade_in, quote, counter=counter)
+
+
+def _accepted_label_email(effect: SideEffect) -> str:
+    label = effect.trade_in.labels.filter(voided_at__isnull=True).first()
+    return emails.accepted_label(effect.trade_in, label)
+
+
+def _store_credit_email(effect: SideEffect) -> str:
+    credit = StoreCredit.objects.get(pk=effect.payload["store_credit_id"])
+    return emails.store_credit(effect.trade_in, credit)
+
+
+# The payload's "template" names one of these; anything else is a bug and fails loudly.
+EMAILS: dict[str, Callable[[SideEffect], str]] = {
+    "received": lambda effect: emails.received(effect.trade_in),
+    "staff_new_submission": lambda effect: emails.staff_new_submission(effect.trade_in),
+    "quote": lambda effect: _quote_email(effect, counter=False),
+    "counter_quote": lambda effect: _quote_email(effect, counter=True),
+    "accepted_label": _accepted_label_email,
+    "accepted_pickup": lambda effect: emails.accepted_pickup(effect.trade_in),
+    "declined": lambda effect: emails.declined(effect.trade_in),
+    "cancelled": lambda effect: emails.cancelled(effect.trade_in),
+    "rerouted": lambda effect: emails.rerouted(effect.trade_in),
+    "payout_sent": lambda effect: emails.payout_sent(effect.trade_in),
+    "stripe_onboarding": lambda effect: emails.stripe_onboarding(effect.trade_in),
+    "store_credit": _store_credit_email,
+    "purchase_receipt": lambda effect: emails.purchase_receipt(effect.trade_in),
+}
+
+
 def _handle_email(effect: SideEffect) -> str:
-    trade_in = effect.trade_in
-    template = effect.payload["template"]
-    if template in ("quote", "counter_quote"):
-        quote = Quote.objects.get(pk=effect.payload["quote_id"])
-        subject = emails.quote(trade_in, quote, counter=template == "counter_quote")
-    elif template == "accepted_label":
-        label = trade_in.labels.filter(voided_at__isnull=True).first()
-        subject = emails.accepted_label(trade_in, label)
-    elif template == "store_credit":
-        credit = StoreCredit.objects.get(pk=effect.payload["store_credit_id"])
-        subject = emails.store_credit(trade_in, credit)
-    else:
-        subject = getattr(emails, template)(trade_in)
+    subject = EMAILS[effect.payload["template"]](effect)
     return f"Email sent: {subject}"
 
 
@@ -177,7 +184,7 @@ def _handle_shipping_label(effect: SideEffect) -> str:
         )
     with transaction.atomic():
         schedule(
-            "email",
+            SideEffectKind.SEND_EMAIL,
             key=f"email:accepted:{trade_in.pk}",
             trade_in=trade_in,
             template="accepted_label",
@@ -235,7 +242,7 @@ def _handle_stripe_onboarding(effect: SideEffect) -> str:
         return f"Stripe account {account.account_id} is ready; transfer scheduled"
     with transaction.atomic():
         schedule(
-            "email",
+            SideEffectKind.SEND_EMAIL,
             key=f"email:stripe-onboarding:{effect.pk}",
             trade_in=trade_in,
             template="stripe_onboarding",
@@ -292,201 +299,17 @@ def _give_up_stripe_transfer(effect: SideEffect, error: str) -> None:
 
 
 HANDLERS: dict[str, Callable[[SideEffect], str]] = {
-    "police_report": compliance_tasks.handle_police_report,
-    "email": _handle_email,
-    "imei_check": _handle_imei_check,
-    "shipping_label": _handle_shipping_label,
-    "void_label": _handle_void_label,
-    "stripe_onboarding": _handle_stripe_onboarding,
-    "stripe_transfer": _handle_stripe_transfer,
+    SideEffectKind.SEND_EMAIL: _handle_email,
+    SideEffectKind.CHECK_IMEI: _handle_imei_check,
+    SideEffectKind.CREATE_LABEL: _handle_shipping_label,
+    SideEffectKind.VOID_LABEL: _handle_void_label,
+    SideEffectKind.SEND_STRIPE_SETUP: _handle_stripe_onboarding,
+    SideEffectKind.MAKE_STRIPE_TRANSFER: _handle_stripe_transfer,
+    SideEffectKind.DELIVER_POLICE_REPORT: compliance_tasks.handle_police_report,
 }
 # What to record when a side effect will not be tried again.
 GIVE_UP: dict[str, Callable[[SideEffect, str], None]] = {
-    "police_report": compliance_tasks.give_up_police_report,
-    "imei_check": _give_up_imei_check,
-    "stripe_transfer": _give_up_stripe_transfer,
+    SideEffectKind.CHECK_IMEI: _give_up_imei_check,
+    SideEffectKind.MAKE_STRIPE_TRANSFER: _give_up_stripe_transfer,
+    SideEffectKind.DELIVER_POLICE_REPORT: compliance_tasks.give_up_police_report,
 }
-
-
-def _describe(effect: SideEffect) -> str:
-    template = effect.payload.get("template")
-    return f"{effect.kind} ({template})" if template else effect.kind
-
-
-def run_side_effects(side_effect_ids: list[int]) -> list[str]:
-    """The task an action's commit queues: its outbox rows, in the order they were written."""
-    return [run_side_effect(pk) for pk in side_effect_ids]
-
-
-def run_side_effect(side_effect_id: int) -> str:
-    """Claim one due outbox row and do its work once. Safe to call twice at once."""
-    now = timezone.now()
-    claimed = SideEffect.objects.filter(
-        pk=side_effect_id, status=SideEffectStatus.PENDING, next_attempt_at__lte=now
-    ).update(next_attempt_at=now + LEASE, attempts=F("attempts") + 1)
-    if not claimed:
-        return "not due"
-    effect = SideEffect.objects.select_related("trade_in").get(pk=side_effect_id)
-    try:
-        note = HANDLERS[effect.kind](effect)
-    except Exception as exc:  # any failure of an outside system: record it and retry later
-        return _record_failure(effect, exc)
-    effect.status = SideEffectStatus.DONE
-    effect.done_at = timezone.now()
-    effect.last_error = ""
-    effect.save(update_fields=["status", "done_at", "last_error"])
-    if effect.trade_in_id:
-        record_event(effect.trade_in, kind=effect.kind, actor=SYSTEM, note=note)
-    return note
-
-
-def _record_failure(effect: SideEffect, exc: Exception) -> str:
-    error = f"{exc}" if isinstance(exc, IntegrationError) else f"{type(exc).__name__}: {exc}"
-    error = error[:2000]
-    backoff = settings.SIDE_EFFECT_BACKOFF
-    refused = isinstance(exc, ProviderRefused)
-    if refused or effect.attempts >= settings.SIDE_EFFECT_MAX_ATTEMPTS:
-        effect.status = SideEffectStatus.FAILED
-        outcome = (
-            "not retried: the service refused; fix the cause, then retry"
-            if refused
-            else "gave up; retry it from the side effects list"
-        )
-    else:
-        delay = backoff[min(effect.attempts - 1, len(backoff) - 1)]
-        retry_after = getattr(exc, "retry_after", None)
-        if retry_after:  # the service said when: never sooner
-            delay = max(delay, math.ceil(retry_after))
-        effect.next_attempt_at = timezone.now() + timedelta(seconds=delay)
-        outcome = f"retrying in {delay} s"
-    effect.last_error = error
-    effect.save(update_fields=["status", "next_attempt_at", "last_error"])
-    # The key and a short reason without personal data (no addresses, no emails) for the log.
-    log.warning(
-        "side effect %s failed (attempt %s): %s; %s",
-        effect.key,
-        effect.attempts,
-        getattr(exc, "safe", type(exc).__name__),
-        outcome,
-    )
-    if effect.trade_in_id:
-        record_event(
-            effect.trade_in,
-            kind=effect.kind,
-            actor=SYSTEM,
-            is_failure=True,
-            note=f"{_describe(effect)} failed (attempt {effect.attempts}): {error}; {outcome}",
-        )
-    if effect.status == SideEffectStatus.FAILED and effect.kind in GIVE_UP:
-        GIVE_UP[effect.kind](effect, error)
-    return f"failed: {error}"
-
-
-# --- periodic sweeps (scheduled by migration 0002) --------------------------------------------
-def run_due_side_effects(limit: int = 200) -> int:
-    """Run pending outbox rows whose time has come: retries, and any whose enqueue was lost."""
-    due = list(
-        SideEffect.objects.filter(
-            status=SideEffectStatus.PENDING, next_attempt_at__lte=timezone.now()
-        )
-        .order_by("next_attempt_at")
-        .values_list("pk", flat=True)[:limit]
-    )
-    for pk in due:
-        run_side_effect(pk)
-    return len(due)
-
-
-def expire_lapsed_quotes() -> int:
-    count = 0
-    for trade_in in TradeIn.objects.filter(state=State.QUOTED):
-        quote = trade_in.latest_quote()
-        if quote and quote.is_lapsed:
-            try:
-                trade_in_expire(trade_in=trade_in)
-                count += 1
-            except DomainError:  # answered by the buyer a moment ago
-                pass
-    return count
-
-
-def cancel_unarrived_devices() -> int:
-    cutoff = timezone.now() - timedelta(days=settings.ARRIVAL_WINDOW_DAYS)
-    count = 0
-    for trade_in in TradeIn.objects.filter(state=State.ACCEPTED, accepted_at__lt=cutoff):
-        try:
-            trade_in_cancel(
-                trade_in=trade_in,
-                actor=SYSTEM,
-                reason=f"Device did not arrive within {settings.ARRIVAL_WINDOW_DAYS} days",
-            )
-            count += 1
-        except DomainError:  # received at the bench a moment ago
-            pass
-    return count
-
-
-def poll_tracking(limit: int = 500) -> int:
-    """Ask the carrier where each parcel on its way to us is; changes go on the timeline."""
-    provider = shipping_integration.get_provider()
-    labels = (
-        ShippingLabel.objects.filter(
-            provider=provider.name, voided_at__isnull=True, trade_in__state=State.ACCEPTED
-        )
-        .exclude(tracking_status="DE")  # delivered: the intake bench takes it from here
-        # Never-polled labels first, then the longest unasked: each parcel gets its turn.
-        .select_related("trade_in")
-        .order_by(F("tracking_updated_at").asc(nulls_first=True), "pk")[:limit]
-    )
-    changed = 0
-    for label in labels:
-        try:
-            tracking = provider.track(label.label_id)
-        except IntegrationError as exc:
-            log.warning("tracking %s failed: %s", label.label_id, exc.safe)
-            # Asked, if not answered: the next poll starts with the parcels after this one.
-            label.tracking_updated_at = timezone.now()
-            update = ["tracking_updated_at"]
-            if str(exc) != label.tracking_error:  # one timeline row per new problem, not per poll
-                label.tracking_error = str(exc)[:2000]
-                update.append("tracking_error")
-                record_event(
-                    label.trade_in,
-                    kind="tracking",
-                    actor=SYSTEM,
-                    is_failure=True,
-                    note=f"Tracking {label.tracking_number} could not be read: {exc}",
-                )
-            label.save(update_fields=update)
-            if isinstance(exc, TemporaryError):
-                # The carrier is down or slow: waiting out its timeout for every parcel would
-                # run past the task's time limit. The next hourly poll tries again.
-                break
-            continue
-        if tracking is None:
-            continue
-        news = (tracking.status_code, tracking.description) != (
-            label.tracking_status,
-            label.tracking_detail,
-        )
-        label.tracking_status, label.tracking_detail = tracking.status_code, tracking.description
-        label.tracking_error = ""
-        label.tracking_updated_at = timezone.now()
-        label.save(
-            update_fields=[
-                "tracking_status",
-                "tracking_detail",
-                "tracking_error",
-                "tracking_updated_at",
-            ]
-        )
-        if news:
-            changed += 1
-            record_event(
-                label.trade_in,
-                kind="tracking",
-                actor=SYSTEM,
-                is_failure=tracking.status_code == "EX",
-                note=f"Tracking {label.tracking_number}: {tracking.description}",
-            )
-    return changed
