@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
 from unfold.decorators import display
@@ -58,7 +59,7 @@ class PoliceReportAdmin(ReadOnlyAdmin):
 
         extra_context = {
             **(extra_context or {}),
-            "daily_form": DailyExportForm(),
+            "daily_form": DailyExportForm(initial={"day": timezone.localdate()}),
             "can_export": request.user.has_perm("workflows.view_id_number"),
         }
         return super().changelist_view(request, extra_context)

@@ -227,7 +227,10 @@ class Command(BaseCommand):
             actions.trade_in_accept(
                 quote=quote,
                 declaration=actions.DeclarationInput(
-                    confirmed=True, wording=declaration_text(), ip="127.0.0.1"
+                    confirmed=True,
+                    wording=declaration_text(),
+                    ip="127.0.0.1",
+                    birth_date=date(1990, 4, 23),
                 ),
             )
         if STAGES.index(stage) >= STAGES.index("received"):
