@@ -1,5 +1,5 @@
-"""The buyer's side of the second-hand dealer rules: the declaration on the offer page and the
-signed photo-ID page. Thin: a form parses, one action acts (workflows.actions.compliance)."""
+"""The buyer's forms for the second-hand dealer rules: the declaration on the offer page and the
+signed photo-ID page (buyer_portal.views.identity)."""
 
 from __future__ import annotations
 
@@ -7,15 +7,12 @@ from datetime import date
 
 from django import forms
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from workflows import actions, compliance
-from workflows.errors import DomainError, LinkInvalid
-from workflows.links import trade_in_from_status_token
-from workflows.models import IdType, State
+from workflows.models import IdType
 
 
 class _DateInput(forms.DateInput):
@@ -122,52 +119,3 @@ class IdentityForm(forms.Form):
 
     def identity(self) -> actions.IdentityInput:
         return actions.IdentityInput(**self.cleaned_data)
-
-
-def identity_page(request: HttpRequest, token: str) -> HttpResponse:
-    """From the link in the receipt email or the status page: the buyer gives their photo ID."""
-    from buyer_portal.views import _link_invalid
-
-    try:
-        trade_in = trade_in_from_status_token(token)
-    except LinkInvalid as exc:
-        return _link_invalid(request, exc)
-    needed = compliance.identity_required_before("payout") and trade_in.state in (
-        State.ACCEPTED,
-        State.RECEIVED,
-    )
-    recorded = compliance.identity_of(trade_in)
-    form = IdentityForm(request.POST or None) if needed and recorded is None else None
-    error = ""
-    status = 200
-    if request.method == "POST":
-        if form is None:
-            status, error = 409, _("There is nothing to fill in here now.")
-        elif form.is_valid():
-            try:
-                actions.seller_identity_record(
-                    trade_in=trade_in,
-                    actor=actions.BUYER,
-                    data=form.identity(),
-                    ip=request.META.get("REMOTE_ADDR") or None,
-                )
-            except DomainError as exc:
-                error, status = exc.message, 400
-            else:
-                return redirect("buyer_portal:identity", token=token)
-        else:
-            status = 400
-    return render(
-        request,
-        "buyer_portal/identity.html",
-        {
-            "trade_in": trade_in,
-            "form": form,
-            "recorded": recorded,
-            "needed": needed,
-            "error": error,
-            "status_token": token,
-            "min_age": settings.SELLER_MIN_AGE,
-        },
-        status=status,
-    )

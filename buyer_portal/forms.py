@@ -7,7 +7,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from buyer_portal.templatetags.buyer import money
-from workflows.actions import Submission, normalize_imei
+from workflows.actions import Submission
 from workflows.errors import InvalidInput
 from workflows.models import (
     Accessories,
@@ -19,6 +19,7 @@ from workflows.models import (
     Product,
     Screen,
 )
+from workflows.parsers import normalize_imei
 
 ADDRESS_NEEDED = _("Needed for the shipping label.")
 CHOOSE_ONE = {

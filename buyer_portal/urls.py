@@ -1,6 +1,6 @@
 from django.urls import path
 
-from buyer_portal import compliance, views
+from buyer_portal import views
 
 app_name = "buyer_portal"
 urlpatterns = [
@@ -9,7 +9,7 @@ urlpatterns = [
     path("trade-in/thanks/<str:token>/", views.confirmation, name="confirmation"),
     path("trade-in/status/<str:token>/", views.status, name="status"),
     path("trade-in/label/<str:token>/", views.label_pdf, name="label"),
-    path("trade-in/identity/<str:token>/", compliance.identity_page, name="identity"),
+    path("trade-in/identity/<str:token>/", views.identity_page, name="identity"),
     path("trade-in/offer/<str:token>/", views.quote, name="quote"),
     path("trade-in/offer/<str:token>/accept/", views.quote_accept, name="quote_accept"),
     path("trade-in/offer/<str:token>/decline/", views.quote_decline, name="quote_decline"),

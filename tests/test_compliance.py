@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from werkzeug import Response
 
-from tests.conftest import PASSWORD, declaration_post, declared, refresh
+from tests.helpers import PASSWORD, declaration_post, declared, refresh
 from workflows import actions, compliance, crypto
 from workflows.compliance_tasks import anonymise_expired_records, send_police_reports
 from workflows.errors import InvalidInput, TransitionRefused

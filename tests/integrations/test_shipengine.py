@@ -9,9 +9,8 @@ import pytest
 from django.core import mail
 from werkzeug import Response
 
-from tests.conftest import links_in_last_mail, refresh
+from tests.helpers import links_in_last_mail, refresh, staff_client, workflow
 from tests.integrations.conftest import make_due
-from tests.test_lifecycle_http import staff_client, workflow
 from workflows import actions
 from workflows.errors import InvalidInput
 from workflows.models import (

@@ -30,22 +30,20 @@ from workflows.actions.stripe import (
 from workflows.actions.submission import (
     Submission,
     imei_check_rerun,
-    normalize_imei,
     trade_in_submit,
 )
 from workflows.actions.tradeins import (
     shipping_label_retry,
     trade_in_accept,
     trade_in_cancel,
-    trade_in_close,
     trade_in_decline,
     trade_in_expire,
+    trade_in_intake,
     trade_in_quote,
     trade_in_receive,
     trade_in_reroute,
     trade_in_update_details,
     unit_regrade,
-    wants_pickup,
 )
 
 __all__ = [
@@ -63,7 +61,6 @@ __all__ = [
     "unit_hold_release",
     "Submission",
     "imei_check_rerun",
-    "normalize_imei",
     "payout_issue_store_credit",
     "payout_settle_check",
     "return_case_reject",
@@ -76,14 +73,13 @@ __all__ = [
     "stripe_event_apply",
     "trade_in_accept",
     "trade_in_cancel",
-    "trade_in_close",
     "trade_in_decline",
     "trade_in_expire",
+    "trade_in_intake",
     "trade_in_quote",
     "trade_in_receive",
     "trade_in_reroute",
     "trade_in_submit",
     "trade_in_update_details",
     "unit_regrade",
-    "wants_pickup",
 ]

@@ -13,7 +13,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from workflows import compliance, crypto
-from workflows.actions._common import BUYER, SYSTEM, Actor, lock_trade_in, record_event, schedule
+from workflows.actions._common import (
+    BUYER,
+    SYSTEM,
+    Actor,
+    Operation,
+    authorize,
+    lock_trade_in,
+    record_event,
+    schedule,
+)
 from workflows.errors import InvalidInput, TransitionRefused
 from workflows.models import (
     Declaration,
@@ -134,15 +143,14 @@ def _clean_identity(data: IdentityInput, *, by_buyer: bool) -> tuple[str, str]:
     return number, issuer
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def seller_identity_record(
     *, trade_in: TradeIn, actor: Actor, data: IdentityInput, ip: str | None = None
 ) -> SellerIdentity:
     """Record the seller's photo ID: by staff at the counter, or by the buyer on the signed
     page (actor BUYER). The number is stored only encrypted."""
+    authorize(actor, Operation.RECORD_IDENTITY)
     by_buyer = actor == BUYER
-    if not by_buyer and (isinstance(actor, str) or not actor.has_perm("workflows.change_tradein")):
-        raise TransitionRefused(_("Only staff can record a seller's ID."))
     trade_in = lock_trade_in(trade_in)
     if trade_in.state not in (State.ACCEPTED, State.RECEIVED):
         raise TransitionRefused(
@@ -178,11 +186,10 @@ def seller_identity_record(
     return identity
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def seller_identity_reveal(*, identity: SellerIdentity, actor: Actor, purpose: str) -> str:
     """The unmasked ID number, for a manager; every call is on the audit trail."""
-    if isinstance(actor, str) or not actor.has_perm("workflows.view_id_number"):
-        raise TransitionRefused(_("Only a manager can see a whole ID number."))
+    authorize(actor, Operation.REVEAL_ID_NUMBER)
     purpose = purpose.strip()
     if not purpose:
         raise InvalidInput(_("Say why you need to see the whole ID number."))
@@ -206,11 +213,10 @@ def refuse_if_on_hold(unit: Unit) -> None:
         raise TransitionRefused(compliance.hold_message(unit))
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def unit_hold_release(*, unit: Unit, actor: Actor, police_reference: str) -> HoldRelease:
     """A manager ends the hold early, on the police's word (their reference is required)."""
-    if isinstance(actor, str) or not actor.has_perm("workflows.add_holdrelease"):
-        raise TransitionRefused(_("Only a manager can release a unit from the police hold."))
+    authorize(actor, Operation.RELEASE_HOLD)
     police_reference = police_reference.strip()
     if not police_reference:
         raise InvalidInput(_("Enter the police reference that allows the early release."))
@@ -238,9 +244,10 @@ def _report_destination() -> str:
     return settings.POLICE_REPORT_URL
 
 
-@transaction.atomic
-def police_report_create() -> PoliceReport | None:
+@transaction.atomic(durable=True)
+def police_report_create(*, actor: Actor = SYSTEM) -> PoliceReport | None:
     """Put every received, unreported purchase into one report and schedule its delivery."""
+    authorize(actor, Operation.REPORT_TO_POLICE)
     if settings.POLICE_REPORT == "off":
         return None
     # Locked so two workers running the schedule at once do not put a purchase in two reports.
@@ -263,7 +270,7 @@ def police_report_create() -> PoliceReport | None:
     return report
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def police_report_delivered(*, report: PoliceReport, sha256: str) -> PoliceReport:
     """The police (folder or endpoint) has the file: stamp each purchase "reported at"."""
     report = PoliceReport.objects.select_for_update().get(pk=report.pk)
@@ -324,9 +331,10 @@ def _anonymise(trade_in: TradeIn, *, actor: Actor, note: str) -> TradeIn:
     return trade_in
 
 
-@transaction.atomic
-def trade_in_anonymise_expired(*, trade_in: TradeIn) -> TradeIn:
+@transaction.atomic(durable=True)
+def trade_in_anonymise_expired(*, trade_in: TradeIn, actor: Actor = SYSTEM) -> TradeIn:
     """The scheduled retention task: the record's retention period is over."""
+    authorize(actor, Operation.ANONYMISE_EXPIRED)
     trade_in = lock_trade_in(trade_in)
     if trade_in.anonymised_at or trade_in.state in (State.SUBMITTED, State.QUOTED, State.ACCEPTED):
         raise TransitionRefused(_("%s is open or already anonymised.") % trade_in)
@@ -340,11 +348,10 @@ def trade_in_anonymise_expired(*, trade_in: TradeIn) -> TradeIn:
     )
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def buyer_erase(*, trade_in: TradeIn, actor: Actor, reason: str) -> TradeIn:
     """A manager erases the buyer's personal data on their request, where the law allows."""
-    if isinstance(actor, str) or not actor.has_perm("workflows.erase_buyer"):
-        raise TransitionRefused(_("Only a manager can erase a buyer's personal data."))
+    authorize(actor, Operation.ERASE_BUYER)
     reason = reason.strip()
     if not reason:
         raise InvalidInput(_("Say who asked for the erasure and how (e.g. email of 3 May)."))

@@ -12,14 +12,22 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
-from workflows.actions._common import BUYER, SYSTEM, Actor, lock_trade_in, record_event, schedule
+from workflows.actions._common import (
+    BUYER,
+    SYSTEM,
+    Actor,
+    Operation,
+    authorize,
+    lock_trade_in,
+    record_event,
+    schedule,
+)
 from workflows.actions.compliance import DeclarationInput, record_declaration
 from workflows.compliance import identity_missing
 from workflows.errors import InvalidInput, TransitionRefused
 from workflows.models import (
     Event,
     EventKind,
-    Fulfilment,
     Grade,
     ImeiCheckStatus,
     Payout,
@@ -32,6 +40,7 @@ from workflows.models import (
     Unit,
     UnitStatus,
 )
+from workflows.predicates import wants_pickup
 
 MAX_OFFER = Decimal("100000")
 
@@ -97,15 +106,7 @@ def _parse_amount(amount: Decimal | str) -> Decimal:
     return value
 
 
-def wants_pickup(trade_in: TradeIn) -> bool:
-    """Local buyers get drop-off instructions instead of a shipping label."""
-    postcode = trade_in.postcode.strip().upper()
-    return trade_in.fulfilment == Fulfilment.PICKUP or postcode in {
-        p.upper() for p in settings.LOCAL_PICKUP_POSTCODES
-    }
-
-
-@transaction.atomic
+@transaction.atomic(durable=True)
 def trade_in_quote(
     *,
     trade_in: TradeIn,
@@ -117,8 +118,7 @@ def trade_in_quote(
 ) -> Quote:
     """Send an offer (or a counter-offer). The IMEI must have been checked and be clean,
     unless a manager overrides the red flag with a written reason."""
-    if isinstance(actor, str):
-        raise TransitionRefused(_("Only staff can send a quote."))
+    authorize(actor, Operation.QUOTE)
     trade_in = lock_trade_in(trade_in)
     _refuse_unless(trade_in, "quote")
     value = _parse_amount(amount)
@@ -140,8 +140,7 @@ def trade_in_quote(
                 )
                 % problem
             )
-        if isinstance(actor, str) or not actor.has_perm("workflows.override_red_flag"):
-            raise TransitionRefused(_("Only a manager can override a red flag."))
+        authorize(actor, Operation.OVERRIDE_RED_FLAG)
         trade_in.red_flag_override_reason = override_reason
         trade_in.red_flag_override_by = actor
         record_event(
@@ -178,7 +177,7 @@ def trade_in_quote(
     return quote
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def trade_in_accept(
     *, quote: Quote, actor: Actor = BUYER, declaration: DeclarationInput | None = None
 ) -> TradeIn:
@@ -189,6 +188,7 @@ def trade_in_accept(
     """
     from workflows.links import check_quote_actionable
 
+    authorize(actor, Operation.ACCEPT)
     trade_in = lock_trade_in(quote.trade_in)
     quote = Quote.objects.get(pk=quote.pk)
     quote.trade_in = trade_in
@@ -231,13 +231,16 @@ def trade_in_accept(
     return trade_in
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def trade_in_decline(
     *, trade_in: TradeIn, actor: Actor, reason: str, quote: Quote | None = None
 ) -> TradeIn:
     """Buyer (from the quote link, passing the quote) or staff declines. No stock changes."""
     from workflows.links import check_quote_actionable
 
+    authorize(actor, Operation.DECLINE)
+    if actor == BUYER and quote is None:
+        raise TransitionRefused(_("A buyer declines from the offer's link."))
     trade_in = lock_trade_in(trade_in)
     if quote is not None:
         quote = Quote.objects.get(pk=quote.pk)
@@ -258,7 +261,7 @@ def trade_in_decline(
     return trade_in
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def trade_in_expire(*, trade_in: TradeIn) -> TradeIn:
     trade_in = lock_trade_in(trade_in)
     quote = trade_in.latest_quote()
@@ -287,9 +290,10 @@ def _required(text: str, message: str) -> str:
     return text
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def trade_in_cancel(*, trade_in: TradeIn, actor: Actor, reason: str) -> TradeIn:
     """The device never arrived: take it back out of stock, void the unit and the payout."""
+    authorize(actor, Operation.CANCEL)
     trade_in = lock_trade_in(trade_in)
     _refuse_unless(trade_in, "cancel")
     reason = _required(reason, _("Please give a reason for cancelling."))
@@ -308,17 +312,10 @@ def trade_in_cancel(*, trade_in: TradeIn, actor: Actor, reason: str) -> TradeIn:
     return trade_in
 
 
-@transaction.atomic
-def trade_in_receive(
-    *,
-    trade_in: TradeIn,
-    actor: Actor,
-    grade: str,
-    as_found: dict[str, bool | str] | None = None,
-    notes: str = "",
+def _receive(
+    trade_in: TradeIn, actor: Actor, grade: str, as_found: dict[str, bool | str], notes: str
 ) -> TradeIn:
-    """The device is on the intake bench: link the unit and grade it."""
-    trade_in = lock_trade_in(trade_in)
+    """Receive a locked trade-in; the calling action holds the transaction."""
     _refuse_unless(trade_in, "receive")
     if missing := identity_missing(trade_in, "dropoff"):
         raise TransitionRefused(missing)
@@ -327,7 +324,7 @@ def trade_in_receive(
     unit = Unit.objects.select_for_update().get(trade_in=trade_in)
     unit.grade = grade
     unit.status = UnitStatus.GRADED
-    unit.as_found = as_found or {}
+    unit.as_found = as_found
     unit.intake_notes = notes.strip()
     unit.graded_at = timezone.now()
     unit.save()
@@ -337,10 +334,8 @@ def trade_in_receive(
     return trade_in
 
 
-@transaction.atomic
-def trade_in_reroute(*, trade_in: TradeIn, actor: Actor, reason: str) -> ReturnCase:
-    """Damaged beyond what was disclosed: open a return case, decline the payout, unstock."""
-    trade_in = lock_trade_in(trade_in)
+def _reroute(trade_in: TradeIn, actor: Actor, reason: str) -> ReturnCase:
+    """Reroute a locked trade-in; the calling action holds the transaction."""
     _refuse_unless(trade_in, "reroute")
     reason = _required(reason, _("Describe the damage that was not disclosed."))
     unit, payout = _unstock(trade_in, UnitStatus.RETURNS)
@@ -358,8 +353,51 @@ def trade_in_reroute(*, trade_in: TradeIn, actor: Actor, reason: str) -> ReturnC
     return case
 
 
-def trade_in_close(*, trade_in: TradeIn, actor: Actor) -> TradeIn:
-    """Called when the payout is settled; the caller holds the transaction and the lock."""
+@transaction.atomic(durable=True)
+def trade_in_receive(
+    *,
+    trade_in: TradeIn,
+    actor: Actor,
+    grade: str,
+    as_found: dict[str, bool | str] | None = None,
+    notes: str = "",
+) -> TradeIn:
+    """The device is on the intake bench: link the unit and grade it."""
+    authorize(actor, Operation.RECEIVE)
+    return _receive(lock_trade_in(trade_in), actor, grade, as_found or {}, notes)
+
+
+@transaction.atomic(durable=True)
+def trade_in_reroute(*, trade_in: TradeIn, actor: Actor, reason: str) -> ReturnCase:
+    """Damaged beyond what was disclosed: open a return case, decline the payout, unstock."""
+    authorize(actor, Operation.REROUTE)
+    return _reroute(lock_trade_in(trade_in), actor, reason)
+
+
+@transaction.atomic(durable=True)
+def trade_in_intake(
+    *,
+    trade_in: TradeIn,
+    actor: Actor,
+    grade: str,
+    as_found: dict[str, bool | str] | None = None,
+    notes: str = "",
+    damaged: bool = False,
+) -> TradeIn:
+    """The intake bench's one button: receive and grade the device, and when it is damaged
+    beyond what was disclosed, reroute it to Returns in the same transaction (the notes are
+    the reason). Either both happen or neither."""
+    authorize(actor, Operation.RECEIVE)
+    if damaged:
+        authorize(actor, Operation.REROUTE)
+    trade_in = _receive(lock_trade_in(trade_in), actor, grade, as_found or {}, notes)
+    if damaged:
+        _reroute(trade_in, actor, notes)
+    return trade_in
+
+
+def _trade_in_close(*, trade_in: TradeIn, actor: Actor) -> TradeIn:
+    """Part of settling the payout: the settling action holds the transaction and the lock."""
     _transition(trade_in, "close", actor=actor, note="payout settled")
     return trade_in
 
@@ -378,9 +416,10 @@ ADDRESS_FIELDS = (
 EDITABLE_DETAILS = ("buyer_name", "buyer_email", "fulfilment", *ADDRESS_FIELDS)
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def trade_in_update_details(*, trade_in: TradeIn, actor: Actor, changes: dict[str, str]) -> TradeIn:
     """Staff correct the buyer's contact or address; the timeline says what changed."""
+    authorize(actor, Operation.UPDATE_DETAILS)
     unknown = set(changes) - set(EDITABLE_DETAILS)
     if unknown:
         raise InvalidInput(
@@ -402,9 +441,10 @@ def trade_in_update_details(*, trade_in: TradeIn, actor: Actor, changes: dict[st
     return trade_in
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def unit_regrade(*, unit: Unit, actor: Actor, grade: str, notes: str) -> Unit:
     """Change a received unit's grade after intake (a second look on the bench)."""
+    authorize(actor, Operation.REGRADE)
     unit = Unit.objects.select_for_update().get(pk=unit.pk)
     if unit.status != UnitStatus.GRADED:
         raise TransitionRefused(_("Only a graded unit in stock can be re-graded."))
@@ -420,9 +460,10 @@ def unit_regrade(*, unit: Unit, actor: Actor, grade: str, notes: str) -> Unit:
     return unit
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def shipping_label_retry(*, trade_in: TradeIn, actor: Actor, address: dict[str, str]) -> TradeIn:
     """The carrier refused the label (often the address): staff correct it and try again."""
+    authorize(actor, Operation.RETRY_LABEL)
     trade_in = lock_trade_in(trade_in)
     if trade_in.state != State.ACCEPTED or wants_pickup(trade_in):
         raise TransitionRefused(_("Only an accepted trade-in that ships needs a label."))
