@@ -507,6 +507,22 @@ def test_the_report_is_written_to_the_folder_and_its_rows_match_the_database(
     assert send_police_reports() == 0  # nothing new
 
 
+def test_without_an_id_the_report_has_the_declared_birth_date(
+    make_trade_in, staff, drain, settings, tmp_path
+):
+    _report_settings(settings, tmp_path)
+    settings.DECLARATION_ASKS_BIRTH_DATE = True
+    trade_in = make_trade_in(State.QUOTED)
+    born = date(1985, 7, 14)
+    actions.trade_in_accept(quote=trade_in.latest_quote(), declaration=declared(birth_date=born))
+    actions.trade_in_receive(trade_in=trade_in, actor=staff, grade="A")
+    send_police_reports()
+    drain()
+    (row,) = csv.DictReader(io.StringIO(next(tmp_path.glob("*.csv")).read_text()))
+    assert row["date_of_birth"] == "1985-07-14" and row["id_number"] == "" and row["grade"] == "A"
+    assert not IdNumberAccess.objects.exists()  # no ID number was read
+
+
 def test_no_report_is_made_when_reporting_is_off(make_trade_in, staff, drain, settings):
     settings.POLICE_REPORT = "off"
     _received_with_id(make_trade_in, staff)

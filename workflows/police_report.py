@@ -58,9 +58,11 @@ def _safe(value: object) -> str:
 
 
 def purchases(queryset: QuerySet[TradeIn]) -> QuerySet[TradeIn]:
-    return queryset.select_related(
-        "product__device_model__make", "payout", "unit", "seller_identity"
-    ).order_by("received_at", "pk")
+    return (
+        queryset.select_related("product__device_model__make", "payout", "unit", "seller_identity")
+        .prefetch_related("declarations")
+        .order_by("received_at", "pk")
+    )
 
 
 def day_purchases(day: date) -> QuerySet[TradeIn]:
@@ -90,6 +92,9 @@ def rows(trade_ins: Iterable[TradeIn], *, actor: Actor, purpose: str) -> list[li
             )
         payout = getattr(t, "payout", None)
         unit = getattr(t, "unit", None)
+        # The ID's date of birth, else the one declared with the offer (where it is asked).
+        born = identity.birth_date if identity else None
+        born = born or next((d.birth_date for d in t.declarations.all() if d.birth_date), None)
         model = t.product.device_model
         out.append(
             [
@@ -109,7 +114,7 @@ def rows(trade_ins: Iterable[TradeIn], *, actor: Actor, purpose: str) -> list[li
                     number,
                     identity.issuer if identity else "",
                     identity.expires_on.isoformat() if identity and identity.expires_on else "",
-                    identity.birth_date.isoformat() if identity and identity.birth_date else "",
+                    born.isoformat() if born else "",
                     model.make.name,
                     model.name,
                     t.product.storage_gb,
