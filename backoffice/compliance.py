@@ -242,19 +242,21 @@ def police_daily_export(request: HttpRequest) -> HttpResponse:
 
 
 def urls(site: admin.AdminSite) -> list:
+    # Under compliance/: the friendly trade-ins/ prefix is the trade-in admin's own, whose
+    # <object_id>/ pattern would take trade-ins/<id>/receipt/ first.
     return [
         path(
-            "trade-ins/<int:trade_in_id>/receipt/",
+            "compliance/trade-ins/<int:trade_in_id>/receipt/",
             site.admin_view(purchase_receipt),
             name="purchase_receipt",
         ),
         path(
-            "trade-ins/<int:trade_in_id>/compliance/<str:step>/",
+            "compliance/trade-ins/<int:trade_in_id>/<str:step>/",
             site.admin_view(compliance_post),
             name="tradein_compliance",
         ),
         path(
-            "police-reports/daily.csv",
+            "compliance/police-reports/daily.csv",
             site.admin_view(police_daily_export),
             name="police_daily_export",
         ),

@@ -17,8 +17,22 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.getenv("VAR_DIR", BASE_DIR / "var"))
 
 
+TRUE_WORDS = ("1", "true", "yes", "on")
+FALSE_WORDS = ("0", "false", "no", "off")
+
+
 def envbool(name: str, default: str) -> bool:
-    return os.getenv(name, default).lower() in ("1", "true", "yes", "on")
+    """A boolean setting, read strictly: a typo (DEBUG=ture) stops the start-up with a clear
+    message instead of quietly meaning False."""
+    value = os.getenv(name, default).strip().lower()
+    if value in TRUE_WORDS:
+        return True
+    if value in FALSE_WORDS:
+        return False
+    raise ImproperlyConfigured(
+        f"{name}={os.getenv(name)!r} is not a boolean: use one of "
+        f"{', '.join(TRUE_WORDS)} or {', '.join(FALSE_WORDS)}."
+    )
 
 
 def envint(name: str, default: int) -> int:
@@ -170,12 +184,6 @@ def _strict(name: str, default: str, parse, expected: str):
         raise ImproperlyConfigured(f"{name}={raw!r}: expected {expected}.") from None
 
 
-def _strict_bool(raw: str) -> bool:
-    words = {"1": True, "true": True, "yes": True, "on": True}
-    words |= {"0": False, "false": False, "no": False, "off": False}
-    return words[raw.lower()] if raw.lower() in words else _raise()
-
-
 def _non_negative(raw: str) -> int:
     value = int(raw)
     return value if value >= 0 else _raise()
@@ -195,7 +203,7 @@ def _raise():
 
 
 # The buyer confirms this, word for word, when accepting an offer (stored with each acceptance).
-DECLARATION_REQUIRED = _strict("DECLARATION_REQUIRED", "true", _strict_bool, "true or false")
+DECLARATION_REQUIRED = envbool("DECLARATION_REQUIRED", "true")
 SELLER_MIN_AGE = _strict("SELLER_MIN_AGE", "18", _positive, "an age in years, like 18")
 DECLARATION_TEXT = os.getenv(
     "DECLARATION_TEXT",
@@ -203,9 +211,7 @@ DECLARATION_TEXT = os.getenv(
     "that it is not stolen, and that I am at least {min_age} years old.",
 )
 # Ask the buyer's date of birth with the declaration (an under-age date refuses the purchase).
-DECLARATION_ASKS_BIRTH_DATE = _strict(
-    "DECLARATION_ASKS_BIRTH_DATE", "false", _strict_bool, "true or false"
-)
+DECLARATION_ASKS_BIRTH_DATE = envbool("DECLARATION_ASKS_BIRTH_DATE", "false")
 # Seller identity: off, "dropoff" (before the device is received) or "payout" (before paying).
 SELLER_ID_REQUIRED = _strict(
     "SELLER_ID_REQUIRED", "off", _one_of("off", "dropoff", "payout"), "off, dropoff or payout"

@@ -769,7 +769,7 @@ def test_a_manager_erases_a_buyer_only_where_the_law_allows(
     [
         ("HOLD_DAYS", "-1", "HOLD_DAYS='-1': expected a number of days"),
         ("SELLER_ID_REQUIRED", "sometimes", "expected off, dropoff or payout"),
-        ("DECLARATION_REQUIRED", "maybe", "expected true or false"),
+        ("DECLARATION_REQUIRED", "maybe", "DECLARATION_REQUIRED='maybe' is not a boolean"),
         ("POLICE_REPORT", "http", "POLICE_REPORT=http needs POLICE_REPORT_URL"),
         ("ID_ENCRYPTION_KEYS", "not-a-key", "must be a Fernet key"),
         ("RETENTION_DAYS", "0", "expected a number of days"),

@@ -16,7 +16,7 @@ from backoffice.admin.base import (
     ReadOnlyInline,
     SavesThroughAnAction,
     call_action,
-    form_errors,
+    call_action_with_form,
 )
 from backoffice.display import choice_label
 from backoffice.forms import LabelAddressForm, QuoteForm, ReasonForm
@@ -34,7 +34,14 @@ from workflows.models import (
     State,
     TradeIn,
 )
-from workflows.predicates import wants_pickup
+from workflows.permissions import Operation
+from workflows.permissions import allowed as may
+from workflows.predicates import (
+    imei_check_rerun_allowed,
+    payout_settleable,
+    red_flag_override_needed,
+    wants_pickup,
+)
 
 STATE_COLOURS = {
     State.SUBMITTED: "info",
@@ -234,23 +241,22 @@ class TradeInAdmin(SavesThroughAnAction, PanelAdmin, NoDeleteAdmin):
     panel_url = "workflow"
 
     def panel_context(self, request: HttpRequest, trade_in: TradeIn) -> dict:
-        allowed = {t.name for t in trade_in.get_available_user_state_transitions(request.user)}
+        user = request.user
+        allowed = {t.name for t in trade_in.get_available_user_state_transitions(user)}
         check = trade_in.latest_imei_check()
-        needs_override = check is not None and check.status not in (
-            ImeiCheckStatus.CLEAN,
-            ImeiCheckStatus.PENDING,
-        )
-        can_override = request.user.has_perm("workflows.override_red_flag")
+        needs_override = red_flag_override_needed(check)
+        can_override = may(user, Operation.OVERRIDE_RED_FLAG)
         quote_form = None
         if "quote" in allowed and not (needs_override and not can_override):
             quote_form = QuoteForm(
                 initial={"amount": trade_in.offer_amount or trade_in.suggested_offer}
             )
-            if not (needs_override and can_override):
+            if not needs_override:
                 del quote_form.fields["override_reason"]
         # Imported here: backoffice.compliance uses the admin helpers this package defines.
         from backoffice.compliance import compliance_context
 
+        payout = getattr(trade_in, "payout", None)
         return {
             **compliance_context(request, trade_in),
             "trade_in": trade_in,
@@ -260,15 +266,17 @@ class TradeInAdmin(SavesThroughAnAction, PanelAdmin, NoDeleteAdmin):
             "allowed": allowed,
             "quote_form": quote_form,
             "reason_form": ReasonForm(),
-            "can_rerun_check": request.user.has_perm("workflows.quote_tradein")
-            and trade_in.state in (State.SUBMITTED, State.QUOTED, State.DECLINED, State.EXPIRED),
+            "can_rerun_check": may(user, Operation.RERUN_IMEI_CHECK)
+            and imei_check_rerun_allowed(trade_in),
             **self.shipping_context(request, trade_in),
             "intake_url": reverse("admin:intake_bench") + f"?imei={trade_in.imei}",
-            "settle_url": reverse("admin:workflows_payout_change", args=[trade_in.payout.pk])
-            if trade_in.state == State.RECEIVED and request.user.has_perm("workflows.settle_payout")
+            "settle_url": reverse("admin:workflows_payout_change", args=[payout.pk])
+            if payout is not None
+            and may(user, Operation.SETTLE_PAYOUT)
+            and payout_settleable(payout)
             else "",
             "blocklist_url": reverse("admin:workflows_blockedimei_add") + f"?imei={trade_in.imei}"
-            if request.user.has_perm("workflows.add_blockedimei")
+            if user.has_perm("workflows.add_blockedimei")
             and not BlockedImei.objects.filter(imei=trade_in.imei).exists()
             else "",
         }
@@ -298,7 +306,7 @@ class TradeInAdmin(SavesThroughAnAction, PanelAdmin, NoDeleteAdmin):
             if waiting
             else None
         )
-        can_fix = problem is not None and request.user.has_perm("workflows.change_tradein")
+        can_fix = problem is not None and may(request.user, Operation.RETRY_LABEL)
         return {
             "label": label,
             "label_waiting": waiting,
@@ -311,63 +319,53 @@ class TradeInAdmin(SavesThroughAnAction, PanelAdmin, NoDeleteAdmin):
         }
 
     def panel_post(self, request: HttpRequest, trade_in: TradeIn, step: str) -> None:
-        """The workflow panel's buttons: one form, one action, one message."""
+        """The workflow panel's buttons: one form, one action, one message. The actions
+        check who may and when; a transition the state machine does not offer is refused."""
         allowed = {t.name for t in trade_in.get_available_user_state_transitions(request.user)}
-        user = request.user
-        if step == "rerun_check" and user.has_perm("workflows.quote_tradein"):
+        common = {"trade_in": trade_in, "actor": request.user}
+        if step == "rerun_check":
             call_action(
                 request,
                 actions.imei_check_rerun,
-                trade_in=trade_in,
-                actor=user,
                 success=_("IMEI check requested again."),
+                **common,
             )
-        elif step == "retry_label" and user.has_perm("workflows.change_tradein"):
-            form = LabelAddressForm(request.POST)
-            if form.is_valid():
-                call_action(
-                    request,
-                    actions.shipping_label_retry,
-                    trade_in=trade_in,
-                    actor=user,
-                    address=form.cleaned_data,
-                    success=_("Address saved; the label is requested again."),
-                )
-            else:
-                form_errors(request, form)
+        elif step == "retry_label":
+            call_action_with_form(
+                request,
+                LabelAddressForm(request.POST),
+                actions.shipping_label_retry,
+                success=_("Address saved; the label is requested again."),
+                arguments=lambda data: {"address": data},
+                **common,
+            )
         elif step == "quote" and "quote" in allowed:
-            form = QuoteForm(request.POST)
-            if form.is_valid():
-                call_action(
-                    request,
-                    actions.trade_in_quote,
-                    trade_in=trade_in,
-                    actor=user,
-                    amount=form.cleaned_data["amount"],
-                    valid_days=form.cleaned_data["valid_days"],
-                    note=form.cleaned_data["note"],
-                    override_reason=form.cleaned_data.get("override_reason") or "",
-                    success=_("Quote sent to the buyer."),
-                )
-            else:
-                form_errors(request, form)
-        elif step in ("decline", "cancel", "reroute") and step in allowed:
-            form = ReasonForm(request.POST)
-            if form.is_valid():
-                action = {
-                    "decline": actions.trade_in_decline,
-                    "cancel": actions.trade_in_cancel,
-                    "reroute": actions.trade_in_reroute,
-                }[step]
-                call_action(
-                    request,
-                    action,
-                    trade_in=trade_in,
-                    actor=user,
-                    reason=form.cleaned_data["reason"],
-                    success=_("Done: %(step)s.") % {"step": step},
-                )
-            else:
-                form_errors(request, form)
+            call_action_with_form(
+                request,
+                QuoteForm(request.POST),
+                actions.trade_in_quote,
+                success=_("Quote sent to the buyer."),
+                arguments=lambda data: {
+                    **data,
+                    "override_reason": data.get("override_reason") or "",
+                },
+                **common,
+            )
+        elif step in REASONED_STEPS and step in allowed:
+            call_action_with_form(
+                request,
+                ReasonForm(request.POST),
+                REASONED_STEPS[step],
+                success=_("Done: %(step)s.") % {"step": step},
+                **common,
+            )
         else:
             self.message_user(request, _("You cannot do that to this trade-in now."), level="error")
+
+
+# The panel's buttons that take a written reason, and the action each one calls.
+REASONED_STEPS = {
+    "decline": actions.trade_in_decline,
+    "cancel": actions.trade_in_cancel,
+    "reroute": actions.trade_in_reroute,
+}

@@ -14,6 +14,12 @@ from workflows.actions.compliance import (
     trade_in_anonymise_expired,
     unit_hold_release,
 )
+from workflows.actions.corrections import (
+    shipping_label_retry,
+    trade_in_update_details,
+    unit_regrade,
+)
+from workflows.actions.outbox import side_effect_retry
 from workflows.actions.payouts import (
     payout_issue_store_credit,
     payout_settle_check,
@@ -24,6 +30,7 @@ from workflows.actions.stripe import (
     payout_send_stripe,
     payout_settle_stripe,
     payout_stripe_refused,
+    stripe_account_check_request,
     stripe_account_update,
     stripe_event_apply,
 )
@@ -33,7 +40,6 @@ from workflows.actions.submission import (
     trade_in_submit,
 )
 from workflows.actions.tradeins import (
-    shipping_label_retry,
     trade_in_accept,
     trade_in_cancel,
     trade_in_decline,
@@ -42,8 +48,6 @@ from workflows.actions.tradeins import (
     trade_in_quote,
     trade_in_receive,
     trade_in_reroute,
-    trade_in_update_details,
-    unit_regrade,
 )
 
 __all__ = [
@@ -69,6 +73,8 @@ __all__ = [
     "payout_stripe_refused",
     "return_case_resolve",
     "shipping_label_retry",
+    "side_effect_retry",
+    "stripe_account_check_request",
     "stripe_account_update",
     "stripe_event_apply",
     "trade_in_accept",

@@ -47,6 +47,7 @@ class EventKind(models.TextChoices):
     LABEL_VOIDED = "label_voided", _("Label voided")
     STRIPE_SETUP_SENT = "stripe_setup_sent", _("Stripe setup sent")
     STRIPE_TRANSFER_MADE = "stripe_transfer_made", _("Stripe transfer made")
+    STRIPE_ACCOUNT_CHECKED = "stripe_account_checked", _("Stripe account checked")
     TRACKING_UPDATED = "tracking_updated", _("Tracking updated")
     # second-hand dealer records (workflows.actions.compliance)
     DECLARED = "declared", _("Seller declared ownership and age")
@@ -64,6 +65,7 @@ class SideEffectKind(models.TextChoices):
     VOID_LABEL = "void_label", _("Void shipping label")
     SEND_STRIPE_SETUP = "send_stripe_setup", _("Send Stripe setup link")
     MAKE_STRIPE_TRANSFER = "make_stripe_transfer", _("Make Stripe transfer")
+    CHECK_STRIPE_ACCOUNT = "check_stripe_account", _("Check Stripe account")
     DELIVER_POLICE_REPORT = "deliver_police_report", _("Deliver police report")
 
 
@@ -75,5 +77,6 @@ OUTCOME: dict[str, EventKind] = {
     SideEffectKind.VOID_LABEL: EventKind.LABEL_VOIDED,
     SideEffectKind.SEND_STRIPE_SETUP: EventKind.STRIPE_SETUP_SENT,
     SideEffectKind.MAKE_STRIPE_TRANSFER: EventKind.STRIPE_TRANSFER_MADE,
+    SideEffectKind.CHECK_STRIPE_ACCOUNT: EventKind.STRIPE_ACCOUNT_CHECKED,
     SideEffectKind.DELIVER_POLICE_REPORT: EventKind.REPORTED_TO_POLICE,
 }
