@@ -22,10 +22,21 @@ class BackofficeSite(UnfoldAdminSite):
 
     def extra_urls(self) -> list:
         from backoffice import compliance
+        from backoffice.counter import inspection_photo, store_credit_counter
         from backoffice.views import intake_bench
 
         return [
             path("intake/", self.admin_view(intake_bench), name="intake_bench"),
+            path(
+                "store-credit/counter/",
+                self.admin_view(store_credit_counter),
+                name="store_credit_counter",
+            ),
+            path(
+                "inspection-photos/<int:pk>/",
+                self.admin_view(inspection_photo),
+                name="inspection_photo",
+            ),
             *compliance.urls(self),
         ]
 

@@ -18,10 +18,11 @@ from django.urls import reverse
 from django.utils import timezone
 from werkzeug import Response
 
-from tests.helpers import PASSWORD, declaration_post, declared, refresh
+from tests.helpers import declaration_post, declared, intake_data, refresh, staff_client
 from workflows import actions, compliance, crypto
 from workflows.compliance_tasks import anonymise_expired_records, send_police_reports
 from workflows.errors import InvalidInput, TransitionRefused
+from workflows.inspection import checklist_as_disclosed
 from workflows.links import quote_token, status_token
 from workflows.models import (
     Declaration,
@@ -44,9 +45,7 @@ ID_NUMBER = "S530-4412-9876"
 
 
 def login(user) -> Client:
-    client = Client()
-    assert client.login(username=user.username, password=PASSWORD)
-    return client
+    return staff_client(user)
 
 
 def an_id(**overrides) -> actions.IdentityInput:
@@ -61,6 +60,16 @@ def an_id(**overrides) -> actions.IdentityInput:
     )
     fields.update(overrides)
     return actions.IdentityInput(**fields)
+
+
+def intake(trade_in: TradeIn, actor, grade: str) -> TradeIn:
+    return actions.trade_in_intake(
+        trade_in=trade_in,
+        actor=actor,
+        checklist=checklist_as_disclosed(trade_in),
+        outcome="grade",
+        grade=grade,
+    )
 
 
 def accept_url(trade_in: TradeIn) -> str:
@@ -263,7 +272,7 @@ def test_at_drop_off_the_device_is_not_received_without_the_id(make_trade_in, st
     trade_in = make_trade_in(State.ACCEPTED)
     bench = login(staff)
     response = bench.post(
-        reverse("admin:intake_bench"), {"trade_in": trade_in.pk, "grade": "A"}, follow=True
+        reverse("admin:intake_bench"), intake_data(trade_in, grade="A"), follow=True
     )
     assert "photo ID is required" in response.content.decode()
     assert refresh(trade_in).state == State.ACCEPTED
@@ -283,7 +292,7 @@ def test_at_drop_off_the_device_is_not_received_without_the_id(make_trade_in, st
     assert "Seller&#x27;s ID recorded." in recorded.content.decode()
     identity = SellerIdentity.objects.get(trade_in=trade_in)
     assert identity.captured_by == staff and identity.captured_via == "counter"
-    bench.post(reverse("admin:intake_bench"), {"trade_in": trade_in.pk, "grade": "A"})
+    bench.post(reverse("admin:intake_bench"), intake_data(trade_in, grade="A"))
     assert refresh(trade_in).state == State.RECEIVED
 
 
@@ -401,6 +410,22 @@ def test_a_unit_on_hold_cannot_be_listed_or_sold_until_the_date(make_trade_in, s
     actions.refuse_if_on_hold(unit)
 
 
+def test_the_unit_actions_refuse_to_list_or_sell_a_unit_on_hold_even_called_directly(
+    make_trade_in, staff, settings
+):
+    settings.HOLD_DAYS = 21
+    settings.POLICE_REPORT = "off"
+    trade_in = make_trade_in(State.RECEIVED)
+    unit = Unit.objects.get(trade_in=trade_in)
+    for operation in ("list", "sell"):
+        with pytest.raises(TransitionRefused, match="police hold"):
+            actions.unit_change_status(unit=unit, actor=staff, operation=operation)
+    assert Unit.objects.get(pk=unit.pk).status == unit.status
+    _age_purchase(trade_in, 21)
+    actions.unit_change_status(unit=unit, actor=staff, operation="list")
+    assert Unit.objects.get(pk=unit.pk).status != unit.status
+
+
 def test_the_hold_counts_from_the_police_report(make_trade_in, settings, tmp_path):
     settings.HOLD_DAYS = 10
     settings.POLICE_REPORT = "folder"
@@ -452,7 +477,7 @@ def _report_settings(settings, tmp_path, mode: str = "folder") -> None:
 def _received_with_id(make_trade_in, staff, **overrides) -> TradeIn:
     trade_in = make_trade_in(State.ACCEPTED, **overrides)
     actions.seller_identity_record(trade_in=trade_in, actor=staff, data=an_id())
-    actions.trade_in_receive(trade_in=trade_in, actor=staff, grade="B")
+    intake(trade_in, staff, "B")
     return refresh(trade_in)
 
 
@@ -515,7 +540,7 @@ def test_without_an_id_the_report_has_the_declared_birth_date(
     trade_in = make_trade_in(State.QUOTED)
     born = date(1985, 7, 14)
     actions.trade_in_accept(quote=trade_in.latest_quote(), declaration=declared(birth_date=born))
-    actions.trade_in_receive(trade_in=trade_in, actor=staff, grade="A")
+    intake(trade_in, staff, "A")
     send_police_reports()
     drain()
     (row,) = csv.DictReader(io.StringIO(next(tmp_path.glob("*.csv")).read_text()))

@@ -30,6 +30,7 @@ from tests.helpers import (
     assert_books_balance,
     buyer_post,
     declaration_post,
+    intake_data,
     refresh,
     staff_client,
     workflow,
@@ -312,12 +313,7 @@ def send_quote(desk, trade_in: TradeIn, amount: str = "420.00"):
 def receive_at_bench(desk, trade_in: TradeIn) -> None:
     response = desk.post(
         reverse("admin:intake_bench"),
-        {
-            "trade_in": trade_in.pk,
-            "grade": "B",
-            "as_found": ["powers_on", "activation_lock_off"],
-            "notes": "",
-        },
+        intake_data(trade_in),
         follow=True,
     )
     assert "received, grade B" in response.content.decode()

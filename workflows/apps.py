@@ -7,4 +7,4 @@ class WorkflowsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from workflows import checks  # noqa: F401  (registers the deploy check)
+        from workflows import checks  # noqa: F401 (registers the system checks)

@@ -1,4 +1,4 @@
-"""Scheduled compliance work (django-q2, scheduled by migration 0012): the police report and
+"""Scheduled compliance work (django-q2, scheduled by migration 0013): the police report and
 the retention sweep. Each talks to the outside (if at all) and then calls an action."""
 
 from __future__ import annotations

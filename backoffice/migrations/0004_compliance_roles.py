@@ -8,5 +8,8 @@ create_roles = importlib.import_module("backoffice.migrations.0001_roles").creat
 
 
 class Migration(migrations.Migration):
-    dependencies = [("backoffice", "0001_roles"), ("workflows", "0012_compliance_schedules")]
+    dependencies = [
+        ("backoffice", "0003_roles_inspection"),
+        ("workflows", "0013_compliance_schedules"),
+    ]
     operations = [migrations.RunPython(create_roles, migrations.RunPython.noop)]

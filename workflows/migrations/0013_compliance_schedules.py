@@ -23,5 +23,5 @@ def remove_schedules(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("workflows", "0011_compliance")]
+    dependencies = [("workflows", "0012_compliance")]
     operations = [migrations.RunPython(create_schedules, remove_schedules)]
