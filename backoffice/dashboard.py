@@ -8,6 +8,7 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
 
+from backoffice.compliance import late_report_card
 from workflows.integrations.status import configured
 from workflows.models import State, TradeIn
 from workflows.selectors import dashboard_stats
@@ -68,6 +69,7 @@ def dashboard_callback(request: HttpRequest, context: dict) -> dict:
                 ),
                 ("Acceptance rate, 30 days", "–" if rate is None else f"{rate:.0%}", ""),
                 ("Median time to quote", _duration(stats.median_time_to_quote), ""),
+                *filter(None, [late_report_card()]),
             ],
             "chart": json.dumps(
                 {

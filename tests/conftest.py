@@ -13,6 +13,7 @@ from tests.factories import ProductFactory, load_deductions
 from tests.helpers import (  # noqa: F401
     PASSWORD,
     assert_books_balance,
+    declared,
     intake_data,
     links_in_last_mail,
     refresh,
@@ -110,7 +111,7 @@ def make_trade_in(db, product, drain, staff, manager):
             Quote.objects.filter(pk=quote.pk).update(valid_until=quote.created_at)
             actions.trade_in_expire(trade_in=trade_in)
             return refresh(trade_in)
-        actions.trade_in_accept(quote=quote)
+        actions.trade_in_accept(quote=quote, declaration=declared())
         drain()
         if state == State.ACCEPTED:
             return refresh(trade_in)

@@ -28,6 +28,7 @@ from werkzeug import Request, Response
 from tests.helpers import (
     assert_books_balance,
     buyer_post,
+    declaration_post,
     intake_data,
     refresh,
     staff_client,
@@ -357,7 +358,8 @@ def to_received(client, product, staff, drain, mailbox, **overrides) -> TradeIn:
     desk = staff_client(staff)
     send_quote(desk, trade_in)
     drain()
-    assert client.post(mailbox.links("/trade-in/offer/")[0] + "accept/").status_code == 302
+    offer = mailbox.links("/trade-in/offer/")[0]
+    assert client.post(offer + "accept/", declaration_post()).status_code == 302
     drain()
     receive_at_bench(desk, trade_in)
     return refresh(trade_in)
@@ -451,7 +453,7 @@ def test_it_keeps_an_acceptance_made_while_shipengine_is_slow_or_down_and_buys_o
     run_sweep(drain)
     link = mailbox.links("/trade-in/offer/")[0]
     with person_request(imei, shipengine, mailbox=mailbox, stripe=stripe):
-        assert client.post(link + "accept/").status_code == 302
+        assert client.post(link + "accept/", declaration_post()).status_code == 302
 
     # The acceptance is committed in full: stock +1, the unit, what we owe.
     trade_in = refresh(trade_in)
@@ -648,7 +650,8 @@ def test_it_runs_the_whole_lifecycle_while_everything_is_slow_and_does_nothing_t
     # The buyer accepts.
     slow()
     with person():
-        assert client.post(mailbox.links("/trade-in/offer/")[0] + "accept/").status_code == 302
+        offer = mailbox.links("/trade-in/offer/")[0]
+        assert client.post(offer + "accept/", declaration_post()).status_code == 302
     assert refresh(trade_in).state == State.ACCEPTED
     fails_then_recovers(SideEffectKind.CREATE_LABEL)
     assert shipengine.bought == Counter({f"label-{trade_in.pk}": 1})
@@ -693,7 +696,7 @@ def test_it_runs_the_whole_lifecycle_while_everything_is_slow_and_does_nothing_t
     assert stripe.transfers_for(payout.idempotency_key) == 1 and len(stripe.transfers) == 1
     assert mailbox.count("Your payment is on its way", trade_in) == 1
     # Each email went out once; every side effect is done; the books balance.
-    assert len(mailbox.subjects()) == len(set(mailbox.subjects())) == 5
+    assert len(mailbox.subjects()) == len(set(mailbox.subjects())) == 6  # with the purchase receipt
     assert not SideEffect.objects.exclude(status=SideEffectStatus.DONE).exists()
     for side_effect in SideEffect.objects.all():
         assert successes(trade_in, side_effect.kind) >= 1

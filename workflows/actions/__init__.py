@@ -2,6 +2,18 @@
 the timeline and schedules its side effects to run after commit."""
 
 from workflows.actions._common import BUYER, SYSTEM
+from workflows.actions.compliance import (
+    DeclarationInput,
+    IdentityInput,
+    buyer_erase,
+    police_report_create,
+    police_report_delivered,
+    refuse_if_on_hold,
+    seller_identity_record,
+    seller_identity_reveal,
+    trade_in_anonymise_expired,
+    unit_hold_release,
+)
 from workflows.actions.corrections import (
     shipping_label_retry,
     trade_in_update_details,
@@ -48,6 +60,16 @@ from workflows.actions.units import unit_change_status
 __all__ = [
     "BUYER",
     "SYSTEM",
+    "DeclarationInput",
+    "IdentityInput",
+    "buyer_erase",
+    "police_report_create",
+    "police_report_delivered",
+    "refuse_if_on_hold",
+    "seller_identity_record",
+    "seller_identity_reveal",
+    "trade_in_anonymise_expired",
+    "unit_hold_release",
     "Submission",
     "imei_check_rerun",
     "payout_issue_store_credit",

@@ -13,7 +13,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from workflows import emails
+from workflows import compliance_tasks, emails
 from workflows.actions import stripe as stripe_actions
 from workflows.actions.answers import (
     RESULT_FIELDS,
@@ -90,6 +90,7 @@ EMAILS: dict[str, Callable[[SideEffect], str]] = {
     "payout_sent": lambda effect: emails.payout_sent(effect.trade_in),
     "stripe_onboarding": lambda effect: emails.stripe_onboarding(effect.trade_in),
     "store_credit": _store_credit_email,
+    "purchase_receipt": lambda effect: emails.purchase_receipt(effect.trade_in),
     "revised_offer": _revised_offer_email,
     "revised_offer_accepted": _revised_offer_email,
     "return_label": _return_label_email,
@@ -345,9 +346,11 @@ HANDLERS: dict[str, Callable[[SideEffect], str]] = {
     SideEffectKind.SEND_STRIPE_SETUP: _handle_stripe_onboarding,
     SideEffectKind.MAKE_STRIPE_TRANSFER: _handle_stripe_transfer,
     SideEffectKind.CHECK_STRIPE_ACCOUNT: _handle_check_stripe_account,
+    SideEffectKind.DELIVER_POLICE_REPORT: compliance_tasks.handle_police_report,
 }
 # What to record when a side effect will not be tried again.
 GIVE_UP: dict[str, Callable[[SideEffect, str], None]] = {
     SideEffectKind.CHECK_IMEI: _give_up_imei_check,
     SideEffectKind.MAKE_STRIPE_TRANSFER: _give_up_stripe_transfer,
+    SideEffectKind.DELIVER_POLICE_REPORT: compliance_tasks.give_up_police_report,
 }
