@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 from django.contrib.auth.models import Group, User
 
-from tests.helpers import refresh
+from tests.helpers import declared, refresh
 from workflows import actions
 from workflows.errors import TransitionRefused
 from workflows.inspection import checklist_as_disclosed
@@ -55,7 +55,9 @@ CASES = {
     "send_revised_offer": (State.RECEIVED, "nobody", lambda t, a: actions.revised_offer_send(
         trade_in=t, actor=a, amount="100", grade="C", note="Battery")),
     "accept_revised_offer_by_staff": (State.REOFFERED, "staff_only",
-        lambda t, a: actions.revised_offer_accept(offer=t.revised_offers.get(), actor=a)),
+        lambda t, a: actions.revised_offer_accept(
+            offer=t.revised_offers.get(), actor=a, declaration=declared()
+        )),
     "return_revised_offer_by_staff": (State.REOFFERED, "staff_only",
         lambda t, a: actions.revised_offer_decline(offer=t.revised_offers.get(), actor=a)),
     "move_unit": (State.RECEIVED, "nobody", lambda t, a: actions.unit_change_status(

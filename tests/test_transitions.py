@@ -131,7 +131,9 @@ def perform(transition: str, trade_in, staff, manager):
             trade_in=trade_in, actor=staff, amount="150", grade="C", note="Battery at 70%"
         )
     if transition == "accept_revised_offer":
-        return actions.revised_offer_accept(offer=revised_offer(trade_in, staff))
+        return actions.revised_offer_accept(
+            offer=revised_offer(trade_in, staff), declaration=declared()
+        )
     if transition == "return_to_buyer" and trade_in.state == State.REROUTED:
         return actions.return_case_resolve(
             case=return_case(trade_in, staff), actor=staff, resolution="returned"

@@ -24,6 +24,7 @@ from workflows.actions._common import (
     record_event,
     schedule,
 )
+from workflows.actions.compliance import DeclarationInput, record_declaration
 from workflows.actions.tradeins import (
     _parse_amount,
     _refuse_unless,
@@ -296,14 +297,18 @@ def _accept(trade_in: TradeIn, offer: RevisedOffer, actor: Actor, answered_by: s
 
 
 @transaction.atomic(durable=True)
-def revised_offer_accept(*, offer: RevisedOffer, actor: Actor = BUYER) -> TradeIn:
+def revised_offer_accept(
+    *, offer: RevisedOffer, actor: Actor = BUYER, declaration: DeclarationInput | None = None
+) -> TradeIn:
     """The buyer accepts: the payout becomes the new amount, the unit is graded, the trade-in
-    proceeds to payout."""
+    proceeds to payout. Where the shop's settings require it, only with the buyer's declaration
+    of ownership and lawful age (stored like the one given on the first offer)."""
     authorize(actor, Operation.ANSWER_REVISED_OFFER)
     trade_in, offer = _lock_offer(offer)
     blockers = revised_offer_accept_blockers(offer)
     if blockers:
         raise TransitionRefused(" ".join(blockers))
+    record_declaration(trade_in, None, declaration, actor)
     return _accept(trade_in, offer, actor, Answer.BUYER)
 
 
