@@ -19,6 +19,7 @@ from unfold.widgets import (
     UnfoldAdminSingleDateWidget,
     UnfoldAdminTextareaWidget,
     UnfoldAdminTextInputWidget,
+    UnfoldBooleanSwitchWidget,
 )
 
 from workflows.models import Grade, Resolution
@@ -55,6 +56,17 @@ class QuoteForm(forms.Form):
         max_length=1000,
         widget=_textarea(),
     )
+    confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, confirm_reason: str = "", **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if confirm_reason:
+            # The quote action asked for a second yes: the person ticks it, knowing why.
+            self.fields["confirmed"] = forms.BooleanField(
+                label=_("Yes, send this offer. %(reason)s") % {"reason": confirm_reason},
+                required=True,
+                widget=UnfoldBooleanSwitchWidget,
+            )
 
 
 class ReasonForm(forms.Form):

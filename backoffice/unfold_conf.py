@@ -113,6 +113,12 @@ UNFOLD = {
                         "workflows.view_conditiondeduction",
                     ),
                     _item(
+                        _("Quoting policy"),
+                        "bolt",
+                        "admin:workflows_quotepolicy_changelist",
+                        "workflows.view_quotepolicy",
+                    ),
+                    _item(
                         _("IMEI blocklist"),
                         "block",
                         "admin:workflows_blockedimei_changelist",

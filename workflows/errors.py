@@ -19,6 +19,10 @@ class InvalidInput(DomainError):
     pass
 
 
+class NeedsConfirmation(DomainError):
+    """Allowed, but only once the person confirms (an offer far above the price list)."""
+
+
 class LinkInvalid(DomainError):
     """A buyer link that was tampered with, superseded, used or expired."""
 

@@ -19,7 +19,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from workflows import emails
-from workflows.actions import SYSTEM, trade_in_cancel, trade_in_expire
+from workflows.actions import SYSTEM, trade_in_auto_quote, trade_in_cancel, trade_in_expire
 from workflows.actions import stripe as stripe_actions
 from workflows.actions._common import record_event, schedule
 from workflows.errors import DomainError
@@ -306,6 +306,20 @@ GIVE_UP: dict[str, Callable[[SideEffect, str], None]] = {
 }
 
 
+def _after_imei_check(effect: SideEffect) -> None:
+    # A clean check may be all a submission needs: the manager's quoting policy decides.
+    check = ImeiCheck.objects.get(pk=effect.payload["check_id"])
+    latest = effect.trade_in.latest_imei_check()
+    if latest is not None and latest.pk == check.pk:
+        trade_in_auto_quote(trade_in=effect.trade_in)
+
+
+# What follows a success, after it is on the timeline.
+AFTER: dict[str, Callable[[SideEffect], None]] = {
+    "imei_check": _after_imei_check,
+}
+
+
 def _describe(effect: SideEffect) -> str:
     template = effect.payload.get("template")
     return f"{effect.kind} ({template})" if template else effect.kind
@@ -335,6 +349,8 @@ def run_side_effect(side_effect_id: int) -> str:
     effect.save(update_fields=["status", "done_at", "last_error"])
     if effect.trade_in_id:
         record_event(effect.trade_in, kind=effect.kind, actor=SYSTEM, note=note)
+    if effect.kind in AFTER:
+        AFTER[effect.kind](effect)
     return note
 
 

@@ -1,3 +1,3 @@
 """Every model in the Unfold admin at /dashboard/. Registration happens on import."""
 
-from backoffice.admin import accounts, catalog, payouts, system, tradeins  # noqa: F401
+from backoffice.admin import accounts, catalog, payouts, quoting, system, tradeins  # noqa: F401

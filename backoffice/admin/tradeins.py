@@ -1,14 +1,15 @@
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from unfold.contrib.filters.admin import RangeDateFilter
-from unfold.decorators import display
+from unfold.decorators import action, display
 
 from backoffice.admin.base import (
     NoDeleteAdmin,
@@ -21,6 +22,7 @@ from backoffice.display import choice_label
 from backoffice.forms import LabelAddressForm, QuoteForm, ReasonForm
 from backoffice.paginator import EstimatedCountPaginator
 from workflows import actions
+from workflows.errors import DomainError, NeedsConfirmation
 from workflows.models import (
     BlockedImei,
     Event,
@@ -108,8 +110,10 @@ class TradeInAdmin(PanelAdmin, NoDeleteAdmin):
     list_display = [
         "reference",
         "age",
+        "buyer_name",
         "device",
         "condition",
+        "accessories",
         "imei_badge",
         "state_label",
         "suggested_offer",
@@ -134,7 +138,10 @@ class TradeInAdmin(PanelAdmin, NoDeleteAdmin):
     change_list_template = "backoffice/tradein_changelist.html"
     paginator = EstimatedCountPaginator
     inlines = [QuoteInline, EventInline]
+    actions = ["quote_at_suggested"]
+    actions_on_top = True
     change_form_outer_before_template = "backoffice/tradein_workflow.html"
+    change_form_template = "backoffice/tradein_change_form.html"
     readonly_fields = [
         "reference",
         "state",
@@ -227,6 +234,40 @@ class TradeInAdmin(PanelAdmin, NoDeleteAdmin):
     def state_label(self, obj: TradeIn) -> tuple[str, str]:
         return obj.state, choice_label(obj, "state")
 
+    # --- bulk work from the queue -----------------------------------------------------------------
+    @action(description=_("Quote at the suggested offer"), permissions=["quote"])
+    def quote_at_suggested(self, request: HttpRequest, queryset: QuerySet[TradeIn]) -> None:
+        """Each selected submission goes through the quote action on its own: one refused row
+        (a red flag, no price, already quoted) says why and does not stop the others."""
+        sent = 0
+        for trade_in in queryset.order_by("created_at"):
+            if trade_in.suggested_offer is None:
+                messages.error(
+                    request, _("%(ref)s: no suggested offer to quote.") % {"ref": trade_in}
+                )
+                continue
+            try:
+                actions.trade_in_quote(
+                    trade_in=trade_in, actor=request.user, amount=trade_in.suggested_offer
+                )
+            except DomainError as exc:
+                messages.error(request, f"{trade_in}: {exc.message}")
+            else:
+                sent += 1
+        if sent:
+            messages.success(
+                request,
+                ngettext(
+                    "%(n)d quote sent at the suggested offer.",
+                    "%(n)d quotes sent at the suggested offer.",
+                    sent,
+                )
+                % {"n": sent},
+            )
+
+    def has_quote_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("workflows.quote_tradein")
+
     # --- the workflow panel above the form -------------------------------------------------------
     panel_url = "workflow"
 
@@ -239,9 +280,14 @@ class TradeInAdmin(PanelAdmin, NoDeleteAdmin):
         )
         can_override = request.user.has_perm("workflows.override_red_flag")
         quote_form = None
+        # An offer that waits for "yes, send it" (or was refused) comes back as typed.
+        pending = request.session.pop(self._pending_key(trade_in), None)
         if "quote" in allowed and not (needs_override and not can_override):
             quote_form = QuoteForm(
-                initial={"amount": trade_in.offer_amount or trade_in.suggested_offer}
+                initial=pending["data"]
+                if pending
+                else {"amount": trade_in.offer_amount or trade_in.suggested_offer},
+                confirm_reason=pending["confirm"] if pending else "",
             )
             if not (needs_override and can_override):
                 del quote_form.fields["override_reason"]
@@ -252,6 +298,7 @@ class TradeInAdmin(PanelAdmin, NoDeleteAdmin):
             "can_override": can_override,
             "allowed": allowed,
             "quote_form": quote_form,
+            "suggested_offer": trade_in.suggested_offer,
             "reason_form": ReasonForm(),
             "can_rerun_check": request.user.has_perm("workflows.quote_tradein")
             and trade_in.state in (State.SUBMITTED, State.QUOTED, State.DECLINED, State.EXPIRED),
@@ -269,6 +316,10 @@ class TradeInAdmin(PanelAdmin, NoDeleteAdmin):
     def save_model(self, request: HttpRequest, obj: TradeIn, form, change: bool) -> None:
         """Edits go through the action, so the timeline records who changed what."""
         changes = {name: form.cleaned_data[name] for name in form.changed_data}
+        if not changes:
+            # Say plainly that nothing happened: no "saved" for a click that changed nothing.
+            self.message_user(request, _("Nothing to save: the buyer details are unchanged."))
+            return
         call_action(
             request,
             actions.trade_in_update_details,
@@ -277,6 +328,11 @@ class TradeInAdmin(PanelAdmin, NoDeleteAdmin):
             changes=changes,
             success=_("Buyer details saved."),
         )
+
+    def message_user(self, request: HttpRequest, message, *args, **kwargs) -> None:
+        # save_model has already said what the action did; not Django's generic "changed".
+        if "was changed successfully" not in str(message):
+            super().message_user(request, message, *args, **kwargs)
 
     def shipping_context(self, request: HttpRequest, trade_in: TradeIn) -> dict:
         """The label, its tracking, and why the carrier refused it if it did."""
@@ -333,21 +389,7 @@ class TradeInAdmin(PanelAdmin, NoDeleteAdmin):
             else:
                 form_errors(request, form)
         elif step == "quote" and "quote" in allowed:
-            form = QuoteForm(request.POST)
-            if form.is_valid():
-                call_action(
-                    request,
-                    actions.trade_in_quote,
-                    trade_in=trade_in,
-                    actor=user,
-                    amount=form.cleaned_data["amount"],
-                    valid_days=form.cleaned_data["valid_days"],
-                    note=form.cleaned_data["note"],
-                    override_reason=form.cleaned_data.get("override_reason") or "",
-                    success=_("Quote sent to the buyer."),
-                )
-            else:
-                form_errors(request, form)
+            self._post_quote(request, trade_in)
         elif step in ("decline", "cancel", "reroute") and step in allowed:
             form = ReasonForm(request.POST)
             if form.is_valid():
@@ -368,3 +410,40 @@ class TradeInAdmin(PanelAdmin, NoDeleteAdmin):
                 form_errors(request, form)
         else:
             self.message_user(request, _("You cannot do that to this trade-in now."), level="error")
+
+    @staticmethod
+    def _pending_key(trade_in: TradeIn) -> str:
+        return f"quote-pending-{trade_in.pk}"
+
+    def _post_quote(self, request: HttpRequest, trade_in: TradeIn) -> None:
+        form = QuoteForm(request.POST)
+        if not form.is_valid():
+            form_errors(request, form)
+            return
+        data = form.cleaned_data
+        try:
+            actions.trade_in_quote(
+                trade_in=trade_in,
+                actor=request.user,
+                amount=data["amount"],
+                valid_days=data["valid_days"],
+                note=data["note"],
+                override_reason=data.get("override_reason") or "",
+                confirmed=data["confirmed"],
+            )
+        except DomainError as exc:
+            # Nothing was sent; the offer stays in the form as typed, and an offer far above
+            # the price list comes back with a "yes, send it" box to tick.
+            level = messages.WARNING if isinstance(exc, NeedsConfirmation) else messages.ERROR
+            messages.add_message(request, level, exc.message)
+            request.session[self._pending_key(trade_in)] = {
+                "data": {
+                    "amount": str(data["amount"]),
+                    "valid_days": data["valid_days"],
+                    "note": data["note"],
+                    "override_reason": data.get("override_reason") or "",
+                },
+                "confirm": exc.message if isinstance(exc, NeedsConfirmation) else "",
+            }
+            return
+        messages.success(request, _("Quote sent to the buyer."))

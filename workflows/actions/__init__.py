@@ -1,13 +1,14 @@
 """The only code that changes state. Each function is atomic, locks what it changes, writes
 the timeline and schedules its side effects to run after commit."""
 
-from workflows.actions._common import BUYER, SYSTEM
+from workflows.actions._common import AUTO_QUOTE, BUYER, SYSTEM
 from workflows.actions.payouts import (
     payout_issue_store_credit,
     payout_settle_check,
     return_case_reject,
     return_case_resolve,
 )
+from workflows.actions.policy import quote_policy_update
 from workflows.actions.stripe import (
     payout_send_stripe,
     payout_settle_stripe,
@@ -24,6 +25,7 @@ from workflows.actions.submission import (
 from workflows.actions.tradeins import (
     shipping_label_retry,
     trade_in_accept,
+    trade_in_auto_quote,
     trade_in_cancel,
     trade_in_close,
     trade_in_decline,
@@ -37,6 +39,7 @@ from workflows.actions.tradeins import (
 )
 
 __all__ = [
+    "AUTO_QUOTE",
     "BUYER",
     "SYSTEM",
     "Submission",
@@ -45,6 +48,7 @@ __all__ = [
     "payout_issue_store_credit",
     "payout_settle_check",
     "return_case_reject",
+    "quote_policy_update",
     "payout_send_stripe",
     "payout_settle_stripe",
     "payout_stripe_refused",
@@ -53,6 +57,7 @@ __all__ = [
     "stripe_account_update",
     "stripe_event_apply",
     "trade_in_accept",
+    "trade_in_auto_quote",
     "trade_in_cancel",
     "trade_in_close",
     "trade_in_decline",

@@ -15,6 +15,8 @@ log = logging.getLogger("workflows")
 
 BUYER = "buyer"
 SYSTEM = "system"
+# The manager-set quoting policy, when it quotes a clean submission by itself.
+AUTO_QUOTE = "auto-quote policy"
 # A staff member, or BUYER / SYSTEM when nobody logged in acted.
 Actor = AbstractBaseUser | str
 

@@ -12,8 +12,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
-from workflows.actions._common import BUYER, SYSTEM, Actor, lock_trade_in, record_event, schedule
-from workflows.errors import InvalidInput, TransitionRefused
+from workflows.actions._common import (
+    AUTO_QUOTE,
+    BUYER,
+    SYSTEM,
+    Actor,
+    lock_trade_in,
+    record_event,
+    schedule,
+)
+from workflows.errors import InvalidInput, NeedsConfirmation, TransitionRefused
 from workflows.models import (
     Event,
     Fulfilment,
@@ -22,6 +30,7 @@ from workflows.models import (
     Payout,
     Product,
     Quote,
+    QuotePolicy,
     ReturnCase,
     State,
     TradeIn,
@@ -97,12 +106,38 @@ def trade_in_quote(
     valid_days: int | None = None,
     note: str = "",
     override_reason: str = "",
+    confirmed: bool = False,
 ) -> Quote:
     """Send an offer (or a counter-offer). The IMEI must have been checked and be clean,
-    unless a manager overrides the red flag with a written reason."""
+    unless a manager overrides the red flag with a written reason. An offer far above the
+    suggested one needs `confirmed`, and above the manager threshold a manager too."""
     if isinstance(actor, str):
         raise TransitionRefused(_("Only staff can send a quote."))
-    trade_in = lock_trade_in(trade_in)
+    return _quote(
+        trade_in=lock_trade_in(trade_in),
+        actor=actor,
+        amount=amount,
+        valid_days=valid_days,
+        note=note,
+        override_reason=override_reason,
+        confirmed=confirmed,
+    )
+
+
+def _quote(
+    *,
+    trade_in: TradeIn,
+    actor: Actor,
+    amount: Decimal | str,
+    valid_days: int | None = None,
+    note: str = "",
+    override_reason: str = "",
+    confirmed: bool = False,
+) -> Quote:
+    """The quote itself, for a trade-in the caller has locked. `actor` is a staff member or
+    AUTO_QUOTE (the policy, which `trade_in_auto_quote` has asked first)."""
+    from workflows.quoting import OfferLimit, offer_check, red_flags
+
     _refuse_unless(trade_in, "quote")
     value = _parse_amount(amount)
     valid_days = settings.QUOTE_VALID_DAYS if valid_days is None else int(valid_days)
@@ -113,8 +148,9 @@ def trade_in_quote(
     if check is None or check.status == ImeiCheckStatus.PENDING:
         raise TransitionRefused(_("Wait for the IMEI check to finish before sending a quote."))
     override_reason = override_reason.strip()
-    if check.status != ImeiCheckStatus.CLEAN:
-        problem = ", ".join(check.red_flags) or _("check inconclusive (%s)") % check.status
+    flags = red_flags(trade_in, check)
+    if flags:
+        problem = ", ".join(flags)
         if not override_reason:
             raise TransitionRefused(
                 _(
@@ -131,6 +167,18 @@ def trade_in_quote(
             trade_in, kind="red_flag_override", actor=actor, note=f"{problem}: {override_reason}"
         )
 
+    limit = offer_check(value, trade_in.suggested_offer, QuotePolicy.current())
+    if limit.limit == OfferLimit.MANAGER and (
+        isinstance(actor, str) or not actor.has_perm("workflows.quote_over_limit")
+    ):
+        raise TransitionRefused(
+            _("Only a manager can send this offer: %(reason)s") % {"reason": limit.reason}
+        )
+    if limit.limit != OfferLimit.OK and not confirmed:
+        raise NeedsConfirmation(
+            _("Please confirm this offer: %(reason)s") % {"reason": limit.reason}
+        )
+
     is_counter = trade_in.quotes.exists()
     trade_in.offer_amount = value
     quote = Quote.objects.create(
@@ -139,14 +187,18 @@ def trade_in_quote(
         currency=settings.CURRENCY,
         valid_until=timezone.now() + timedelta(days=valid_days),
         note=note.strip(),
-        sent_by=actor,
+        sent_by=None if isinstance(actor, str) else actor,
+        auto_quoted=actor == AUTO_QUOTE,
     )
+    details = f"{value} {settings.CURRENCY}, valid {valid_days} days"
+    if limit.limit != OfferLimit.OK:
+        details += f"; confirmed above the usual range ({limit.reason})"
     _transition(
         trade_in,
         "quote",
         actor=actor,
         kind="counter_quoted" if is_counter else "quoted",
-        note=f"{value} {settings.CURRENCY}, valid {valid_days} days",
+        note=details,
     )
     schedule(
         "email",
@@ -156,6 +208,27 @@ def trade_in_quote(
         quote_id=quote.pk,
     )
     return quote
+
+
+@transaction.atomic
+def trade_in_auto_quote(*, trade_in: TradeIn) -> Quote | None:
+    """Quote a clean submission at its suggested offer when the quoting policy allows it.
+
+    Called when an IMEI check finishes. Anything the policy does not cover is left for staff
+    (None); the timeline names the policy as the one who quoted.
+    """
+    from workflows.quoting import auto_quote_blocker
+
+    trade_in = lock_trade_in(trade_in)
+    policy = QuotePolicy.current()
+    if trade_in.state != State.SUBMITTED or not policy.auto_quote:
+        return None
+    blocker = auto_quote_blocker(trade_in, trade_in.latest_imei_check(), policy)
+    if blocker:
+        # Say on the timeline why this one waits for a person.
+        record_event(trade_in, kind="auto_quote_skipped", actor=AUTO_QUOTE, note=blocker)
+        return None
+    return _quote(trade_in=trade_in, actor=AUTO_QUOTE, amount=trade_in.suggested_offer)
 
 
 @transaction.atomic
