@@ -153,8 +153,12 @@ QUOTE_VALID_DAYS = envint("QUOTE_VALID_DAYS", 7)
 ARRIVAL_WINDOW_DAYS = envint("ARRIVAL_WINDOW_DAYS", 14)
 SHOP_ADDRESS = os.getenv("SHOP_ADDRESS", "12 Market Street, Springfield, 62701")
 SHOP_HOURS = os.getenv("SHOP_HOURS", "Mon-Sat 10:00-18:00")
-# Buyers in these postcodes are offered local drop-off instead of a shipping label.
+# Buyers in these postcodes who choose shipping are asked whether they would rather drop the
+# device off (their choice stands either way).
 LOCAL_PICKUP_POSTCODES = envlist("LOCAL_PICKUP_POSTCODES", "62701,62702,62703")
+# The countries the buyer form ships from (ISO codes; labels need one), the first the default.
+SHIP_COUNTRIES = envlist("SHIP_COUNTRIES", os.getenv("DEFAULT_COUNTRY", "US"))
+DEFAULT_COUNTRY = os.getenv("DEFAULT_COUNTRY", SHIP_COUNTRIES[0])
 
 # --- Outside systems (offline demo providers unless configured) --------------------------------
 # Each is live when its key is set; workflows/integrations/ has one module per system.

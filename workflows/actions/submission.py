@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from stdnum import imei as stdnum_imei
 
 from workflows.actions._common import BUYER, Actor, lock_trade_in, record_event, schedule
+from workflows.addresses import normalize_postcode, normalize_region
 from workflows.errors import InvalidInput, TransitionRefused
 from workflows.models import (
     QUESTIONS,
@@ -52,6 +53,7 @@ class Submission:
     city: str = ""
     region: str = ""
     postcode: str = ""
+    country: str = ""  # ISO code; empty means settings.DEFAULT_COUNTRY
     payout_method: str
 
     def answers(self) -> dict[str, str]:
@@ -77,6 +79,19 @@ def _validate(sub: Submission) -> str:
     return normalize_imei(sub.imei)
 
 
+def _address(sub: Submission) -> dict[str, str]:
+    """The address as a label needs it: a known country, a USPS state code for the US and a
+    postcode of the right shape. Drop-off needs no address, but what was given is kept."""
+    country = (sub.country or settings.DEFAULT_COUNTRY).strip().upper()
+    if country not in settings.SHIP_COUNTRIES:
+        raise InvalidInput(_("We cannot send a label to that country."))
+    fields = {"country": country}
+    if sub.fulfilment == Fulfilment.SHIP:
+        fields["postcode"] = normalize_postcode(country, sub.postcode)
+        fields["region"] = normalize_region(country, sub.region)
+    return fields
+
+
 def trade_in_submit(*, submission: Submission, submission_key: str) -> TradeIn:
     """Create a trade-in from the buyer form. The same key twice (a double tap) gives one row."""
     imei = _validate(submission)
@@ -87,6 +102,7 @@ def trade_in_submit(*, submission: Submission, submission_key: str) -> TradeIn:
         for name in Submission.__dataclass_fields__
     }
     fields["imei"] = imei
+    fields.update(_address(submission))
     try:
         with transaction.atomic():
             trade_in = TradeIn.objects.create(

@@ -1,0 +1,92 @@
+"""Addresses a carrier accepts: USPS state codes, ZIP shapes, and the offline ZIP table.
+
+The ZIP table comes from the `zipcodes` package (pinned in pyproject.toml): the data ships
+inside the package, so looking a ZIP up never leaves the machine.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from workflows.errors import InvalidInput
+
+# USPS two-letter codes (USPS Publication 28, Appendix B): the states, DC, the territories
+# and the military "states" a label can be addressed to.
+US_STATES: list[tuple[str, str]] = [
+    ("AL", "Alabama"), ("AK", "Alaska"), ("AZ", "Arizona"), ("AR", "Arkansas"),
+    ("CA", "California"), ("CO", "Colorado"), ("CT", "Connecticut"), ("DE", "Delaware"),
+    ("DC", "District of Columbia"), ("FL", "Florida"), ("GA", "Georgia"), ("HI", "Hawaii"),
+    ("ID", "Idaho"), ("IL", "Illinois"), ("IN", "Indiana"), ("IA", "Iowa"), ("KS", "Kansas"),
+    ("KY", "Kentucky"), ("LA", "Louisiana"), ("ME", "Maine"), ("MD", "Maryland"),
+    ("MA", "Massachusetts"), ("MI", "Michigan"), ("MN", "Minnesota"), ("MS", "Mississippi"),
+    ("MO", "Missouri"), ("MT", "Montana"), ("NE", "Nebraska"), ("NV", "Nevada"),
+    ("NH", "New Hampshire"), ("NJ", "New Jersey"), ("NM", "New Mexico"), ("NY", "New York"),
+    ("NC", "North Carolina"), ("ND", "North Dakota"), ("OH", "Ohio"), ("OK", "Oklahoma"),
+    ("OR", "Oregon"), ("PA", "Pennsylvania"), ("RI", "Rhode Island"), ("SC", "South Carolina"),
+    ("SD", "South Dakota"), ("TN", "Tennessee"), ("TX", "Texas"), ("UT", "Utah"),
+    ("VT", "Vermont"), ("VA", "Virginia"), ("WA", "Washington"), ("WV", "West Virginia"),
+    ("WI", "Wisconsin"), ("WY", "Wyoming"), ("AS", "American Samoa"), ("GU", "Guam"),
+    ("MP", "Northern Mariana Islands"), ("PR", "Puerto Rico"), ("VI", "U.S. Virgin Islands"),
+    ("AA", "Armed Forces Americas"), ("AE", "Armed Forces Europe"),
+    ("AP", "Armed Forces Pacific"),
+]  # fmt: skip
+US_STATE_CODES = frozenset(code for code, _name in US_STATES)
+
+COUNTRY_NAMES = {"US": gettext_lazy("United States"), "CA": gettext_lazy("Canada")}
+
+_US_ZIP = re.compile(r"^\d{5}(-\d{4})?$")
+_OTHER_POSTCODE = re.compile(r"^[A-Z0-9][A-Z0-9 -]{1,9}$")
+
+
+def country_choices() -> list[tuple[str, str]]:
+    return [(code, str(COUNTRY_NAMES.get(code, code))) for code in settings.SHIP_COUNTRIES]
+
+
+def normalize_postcode(country: str, postcode: str) -> str:
+    """The postcode as the carrier wants it; InvalidInput when it has the wrong shape."""
+    text = " ".join(postcode.upper().split())
+    if country == "US":
+        digits = text.replace(" ", "")
+        if re.fullmatch(r"\d{9}", digits):
+            digits = f"{digits[:5]}-{digits[5:]}"
+        if not _US_ZIP.match(digits):
+            raise InvalidInput(_("A ZIP code has 5 digits, like 62704 (or ZIP+4: 62704-1234)."))
+        return digits
+    if not _OTHER_POSTCODE.match(text):
+        raise InvalidInput(_("Please enter the postcode as it appears on your mail."))
+    return text
+
+
+def normalize_region(country: str, region: str) -> str:
+    """A US state must be one of the USPS codes; elsewhere the region is free text."""
+    text = region.strip()
+    if country == "US":
+        code = text.upper()
+        if code not in US_STATE_CODES:
+            raise InvalidInput(_("Please choose your state."))
+        return code
+    return text
+
+
+@cache
+def _zip_table() -> dict[str, tuple[str, str]]:
+    import zipcodes
+
+    return {
+        row["zip_code"]: (row["city"], row["state"])
+        for row in zipcodes.list_all()
+        if row.get("active", True) and row["zip_code_type"] != "MILITARY"
+    }
+
+
+def lookup_zip(postcode: str) -> tuple[str, str] | None:
+    """City and USPS state code for a US ZIP (5 digits or ZIP+4), from the offline table."""
+    five = postcode.strip()[:5]
+    if not re.fullmatch(r"\d{5}", five):
+        return None
+    return _zip_table().get(five)
