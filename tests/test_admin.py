@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from tests.conftest import refresh
 from tests.test_lifecycle_http import staff_client, workflow
-from workflows.models import State
+from workflows.models import EventKind, State
 
 
 def detail(client, trade_in) -> str:
@@ -189,7 +189,7 @@ def test_staff_edits_land_on_the_timeline_with_their_actor(make_trade_in, staff)
     assert "Buyer details saved" in response.content.decode()
     trade_in = refresh(trade_in)
     assert (trade_in.address_line1, trade_in.postcode) == ("2 Second Ave", "60602")
-    event = Event.objects.get(trade_in=trade_in, kind="details_changed")
+    event = Event.objects.get(trade_in=trade_in, kind=EventKind.DETAILS_CHANGED)
     assert event.actor == staff and "address line1" in event.note and "postcode" in event.note
 
 
@@ -203,7 +203,7 @@ def test_a_regrade_lands_on_the_timeline(make_trade_in, staff):
         {"grade": "C", "intake_notes": "Scuff on the frame"},
     )
     assert refresh(trade_in.unit).grade == "C"
-    assert Event.objects.get(trade_in=trade_in, kind="regraded").actor == staff
+    assert Event.objects.get(trade_in=trade_in, kind=EventKind.REGRADED).actor == staff
 
 
 @pytest.mark.parametrize("term", ["\x00", "TI\x00", "%00"])

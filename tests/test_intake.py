@@ -8,7 +8,7 @@ from django.urls import reverse
 from tests.conftest import refresh
 from tests.factories import valid_imei
 from tests.test_lifecycle_http import staff_client
-from workflows.models import Event, State
+from workflows.models import Event, EventKind, State
 
 
 @pytest.fixture
@@ -68,7 +68,7 @@ def test_receiving_twice_is_refused(bench, make_trade_in):
     bench.post(reverse("admin:intake_bench"), data)
     again = bench.post(reverse("admin:intake_bench"), data, follow=True).content.decode()
     assert "Cannot receive" in again
-    assert Event.objects.filter(trade_in=trade_in, kind="receive").count() == 1
+    assert Event.objects.filter(trade_in=trade_in, kind=EventKind.RECEIVED).count() == 1
 
 
 def test_a_reference_search_finds_the_trade_in(bench, make_trade_in):

@@ -16,6 +16,7 @@ from tests.factories import valid_imei
 from workflows.models import (
     BlockedImei,
     Event,
+    EventKind,
     Payout,
     PayoutStatus,
     Quote,
@@ -161,14 +162,14 @@ def test_it_runs_the_happy_path_end_to_end(client, product, staff, manager, drai
     assert refresh(trade_in).state == State.CLOSED
     kinds = list(Event.objects.filter(trade_in=trade_in).values_list("kind", flat=True))
     for kind in (
-        "submitted",
-        "imei_check",
-        "quoted",
-        "accept",
-        "shipping_label",
-        "receive",
-        "payout_settled",
-        "close",
+        EventKind.SUBMITTED,
+        EventKind.IMEI_CHECKED,
+        EventKind.QUOTED,
+        EventKind.ACCEPTED,
+        EventKind.LABEL_CREATED,
+        EventKind.RECEIVED,
+        EventKind.PAYOUT_SETTLED,
+        EventKind.CLOSED,
     ):
         assert kind in kinds
     assert_books_balance()
@@ -243,7 +244,7 @@ def test_it_refuses_a_red_flag_until_a_manager_overrides(client, product, staff,
     trade_in = refresh(trade_in)
     assert trade_in.state == State.QUOTED
     assert trade_in.red_flag_override_by == manager
-    override = Event.objects.get(trade_in=trade_in, kind="red_flag_override")
+    override = Event.objects.get(trade_in=trade_in, kind=EventKind.RED_FLAG_OVERRIDDEN)
     assert override.actor == manager and "paid off" in override.note
 
 
@@ -284,7 +285,9 @@ def test_it_expires_lapsed_quotes_and_cancels_devices_that_never_came(
     assert late.payout.status == PayoutStatus.VOID
     drain()
     assert late.labels.get().voided_at is not None
-    assert Event.objects.filter(trade_in=late, kind="cancel", actor_label="system").exists()
+    assert Event.objects.filter(
+        trade_in=late, kind=EventKind.CANCELLED, actor_label="system"
+    ).exists()
     assert_books_balance()
 
 

@@ -35,12 +35,15 @@ from tests.integrations.test_shipengine import PDF, label_body
 from tests.integrations.test_stripe_payouts import stripe_event, webhook
 from tests.test_lifecycle_http import buyer_post, staff_client, workflow
 from workflows.models import (
+    OUTCOME,
     Event,
+    EventKind,
     ImeiCheckStatus,
     Payout,
     PayoutStatus,
     ShippingLabel,
     SideEffect,
+    SideEffectKind,
     SideEffectStatus,
     State,
     StripeAccount,
@@ -263,19 +266,19 @@ def run_sweep(drain) -> int:
     return drain()
 
 
-def failures(trade_in: TradeIn, kind: str) -> list[str]:
+def failures(trade_in: TradeIn, kind: SideEffectKind) -> list[str]:
     return list(
-        Event.objects.filter(trade_in=trade_in, kind=kind, is_failure=True)
+        Event.objects.filter(trade_in=trade_in, kind=OUTCOME[kind], is_failure=True)
         .order_by("pk")
         .values_list("note", flat=True)
     )
 
 
-def successes(trade_in: TradeIn, kind: str) -> int:
-    return Event.objects.filter(trade_in=trade_in, kind=kind, is_failure=False).count()
+def successes(trade_in: TradeIn, kind: SideEffectKind) -> int:
+    return Event.objects.filter(trade_in=trade_in, kind=OUTCOME[kind], is_failure=False).count()
 
 
-def effect(trade_in: TradeIn, kind: str, **payload) -> SideEffect:
+def effect(trade_in: TradeIn, kind: SideEffectKind, **payload) -> SideEffect:
     return SideEffect.objects.get(
         trade_in=trade_in, kind=kind, **{f"payload__{k}": v for k, v in payload.items()}
     )
@@ -342,16 +345,21 @@ def test_it_keeps_a_submission_made_while_the_imei_service_and_smtp_are_down_and
 
     trade_in = refresh(trade_in)
     assert trade_in.state == State.SUBMITTED and trade_in.reference
-    assert Event.objects.filter(trade_in=trade_in, kind="submitted", to_state="submitted").exists()
+    assert Event.objects.filter(
+        trade_in=trade_in, kind=EventKind.SUBMITTED, to_state="submitted"
+    ).exists()
 
     run_sweep(drain)
-    check, received = effect(trade_in, "imei_check"), effect(trade_in, "email", template="received")
+    check, received = (
+        effect(trade_in, SideEffectKind.CHECK_IMEI),
+        effect(trade_in, SideEffectKind.SEND_EMAIL, template="received"),
+    )
     assert_waiting(check, attempts=1)
     assert_waiting(received, attempts=1)
-    [imei_failure] = failures(trade_in, "imei_check")
+    [imei_failure] = failures(trade_in, SideEffectKind.CHECK_IMEI)
     assert "IMEI service could not be reached" in imei_failure
     assert "retrying in 30 s" in imei_failure
-    [mail_failure] = failures(trade_in, "email")
+    [mail_failure] = failures(trade_in, SideEffectKind.SEND_EMAIL)
     assert "email (received) failed (attempt 1)" in mail_failure
     assert "ConnectionRefusedError" in mail_failure
     # Staff see both failures on the trade-in's timeline.
@@ -381,8 +389,15 @@ def test_it_keeps_a_submission_made_while_the_imei_service_and_smtp_are_down_and
     trade_in = refresh(trade_in)
     assert trade_in.imei_status == ImeiCheckStatus.CLEAN
     assert trade_in.latest_imei_check().provider == "imei-service"
-    assert successes(trade_in, "imei_check") == 1 and successes(trade_in, "email") == 1
-    assert len(failures(trade_in, "imei_check")) == len(failures(trade_in, "email")) == 1
+    assert (
+        successes(trade_in, SideEffectKind.CHECK_IMEI) == 1
+        and successes(trade_in, SideEffectKind.SEND_EMAIL) == 1
+    )
+    assert (
+        len(failures(trade_in, SideEffectKind.CHECK_IMEI))
+        == len(failures(trade_in, SideEffectKind.SEND_EMAIL))
+        == 1
+    )
 
     # The lifecycle goes on: a quote is now allowed and reaches the buyer once.
     assert "Quote sent" in send_quote(staff_client(staff), trade_in).content.decode()
@@ -421,9 +436,9 @@ def test_it_keeps_an_acceptance_made_while_shipengine_is_slow_or_down_and_buys_o
 
     # ShipEngine is too slow: it buys the label, and we stop waiting for the answer.
     run_sweep(drain)
-    label = effect(trade_in, "shipping_label")
+    label = effect(trade_in, SideEffectKind.CREATE_LABEL)
     assert_waiting(label, attempts=1)
-    [too_slow] = failures(trade_in, "shipping_label")
+    [too_slow] = failures(trade_in, SideEffectKind.CREATE_LABEL)
     assert f"ShipEngine did not answer within {TIMEOUT:g} s" in too_slow
     key = f"label-{trade_in.pk}"
     assert shipengine.bought[key] == 1 and not ShippingLabel.objects.exists()
@@ -435,7 +450,7 @@ def test_it_keeps_an_acceptance_made_while_shipengine_is_slow_or_down_and_buys_o
     make_due()
     run_sweep(drain)
     assert_waiting(label, attempts=2)
-    assert "ShipEngine could not be reached" in failures(trade_in, "shipping_label")[1]
+    assert "ShipEngine could not be reached" in failures(trade_in, SideEffectKind.CREATE_LABEL)[1]
     assert not ShippingLabel.objects.exists()
 
     # Recovered: the retry finds the label that was bought instead of buying a second one.
@@ -449,8 +464,8 @@ def test_it_keeps_an_acceptance_made_while_shipengine_is_slow_or_down_and_buys_o
     stored = ShippingLabel.objects.get(trade_in=trade_in)
     assert stored.label_id == shipengine.labels[key]["label_id"] and bytes(stored.pdf) == PDF
     assert refresh(label).status == SideEffectStatus.DONE
-    assert successes(trade_in, "shipping_label") == 1
-    assert len(failures(trade_in, "shipping_label")) == 2
+    assert successes(trade_in, SideEffectKind.CREATE_LABEL) == 1
+    assert len(failures(trade_in, SideEffectKind.CREATE_LABEL)) == 2
     assert mailbox.count("Offer accepted: your shipping label", trade_in) == 1
     assert mailbox.count("Your trade-in offer", trade_in) == 1
     pdf = client.get(mailbox.links("/trade-in/label/")[0])
@@ -474,12 +489,14 @@ def test_it_keeps_a_stripe_payout_asked_for_while_stripe_is_down_and_pays_exactl
         assert "Stripe payout requested" in pay(office, payout)
     payout = refresh(payout)
     assert payout.status == PayoutStatus.PENDING and payout.transfer_requested_at
-    assert Event.objects.filter(trade_in=trade_in, kind="payout_requested", actor=manager).exists()
+    assert Event.objects.filter(
+        trade_in=trade_in, kind=EventKind.PAYOUT_REQUESTED, actor=manager
+    ).exists()
 
     run_sweep(drain)
-    onboarding = effect(trade_in, "stripe_onboarding")
+    onboarding = effect(trade_in, SideEffectKind.SEND_STRIPE_SETUP)
     assert_waiting(onboarding, attempts=1)
-    assert "Stripe did not answer" in failures(trade_in, "stripe_onboarding")[0]
+    assert "Stripe did not answer" in failures(trade_in, SideEffectKind.SEND_STRIPE_SETUP)[0]
     assert not StripeAccount.objects.exists()
     assert refresh(payout).status == PayoutStatus.PENDING
 
@@ -498,13 +515,16 @@ def test_it_keeps_a_stripe_payout_asked_for_while_stripe_is_down_and_pays_exactl
     assert refresh(account).payouts_enabled
     stripe.down()
     run_sweep(drain)
-    transfer = effect(trade_in, "stripe_transfer")
+    transfer = effect(trade_in, SideEffectKind.MAKE_STRIPE_TRANSFER)
     assert_waiting(transfer, attempts=1)
     payout = refresh(payout)
     assert payout.status == PayoutStatus.PENDING
     assert "Stripe did not answer" in payout.failure_reason
     assert "same idempotency key" in payout.failure_reason
-    assert "stripe_transfer failed (attempt 1)" in failures(trade_in, "stripe_transfer")[0]
+    assert (
+        "make_stripe_transfer failed (attempt 1)"
+        in failures(trade_in, SideEffectKind.MAKE_STRIPE_TRANSFER)[0]
+    )
     # The manager sees why on the payout.
     shown = office.get(reverse("admin:workflows_payout_change", args=[payout.pk])).content.decode()
     assert "Stripe did not answer" in shown
@@ -518,7 +538,7 @@ def test_it_keeps_a_stripe_payout_asked_for_while_stripe_is_down_and_pays_exactl
     assert stripe.transfers_for(key) == 1 and stripe.trouble == []
     assert_waiting(transfer, attempts=2)
     assert refresh(payout).status == PayoutStatus.PENDING
-    assert "did not answer" in failures(trade_in, "stripe_transfer")[1]
+    assert "did not answer" in failures(trade_in, SideEffectKind.MAKE_STRIPE_TRANSFER)[1]
 
     # Recovered: the retry uses the same key and Stripe replays its first answer.
     make_due()
@@ -533,7 +553,7 @@ def test_it_keeps_a_stripe_payout_asked_for_while_stripe_is_down_and_pays_exactl
     assert payout.settlement_reference == next(iter(stripe.transfers))
     assert len(stripe.accounts) == 1
     assert mailbox.count("Your payment is on its way", trade_in) == 1
-    assert successes(trade_in, "stripe_transfer") == 1
+    assert successes(trade_in, SideEffectKind.MAKE_STRIPE_TRANSFER) == 1
     assert not SideEffect.objects.exclude(status=SideEffectStatus.DONE).exists()
     assert_books_balance()
 
@@ -560,7 +580,7 @@ def test_it_runs_the_whole_lifecycle_while_everything_is_slow_and_does_nothing_t
             )
             assert page.status_code == 200
 
-    def fails_then_recovers(kind: str, **payload) -> None:
+    def fails_then_recovers(kind: SideEffectKind, **payload) -> None:
         """Slow: the sweep gives up on the answer and the failure shows; back to normal: done."""
         run_sweep(drain)
         side_effect = effect(trade_in, kind, **payload)
@@ -576,11 +596,11 @@ def test_it_runs_the_whole_lifecycle_while_everything_is_slow_and_does_nothing_t
     with person():
         trade_in = submit(client, product, payout_method="stripe")
     run_sweep(drain)
-    [too_slow] = failures(trade_in, "imei_check")
+    [too_slow] = failures(trade_in, SideEffectKind.CHECK_IMEI)
     assert f"IMEI service did not answer within {TIMEOUT:g} s" in too_slow
-    assert "timed out" in failures(trade_in, "email")[0]
-    assert_waiting(effect(trade_in, "email", template="received"), attempts=1)
-    fails_then_recovers("imei_check")
+    assert "timed out" in failures(trade_in, SideEffectKind.SEND_EMAIL)[0]
+    assert_waiting(effect(trade_in, SideEffectKind.SEND_EMAIL, template="received"), attempts=1)
+    fails_then_recovers(SideEffectKind.CHECK_IMEI)
     assert refresh(trade_in).imei_status == ImeiCheckStatus.CLEAN
     # The slow check was run (and its answer lost); the retry after recovery is the only other.
     assert imei.checks[trade_in.imei] == 2
@@ -591,7 +611,7 @@ def test_it_runs_the_whole_lifecycle_while_everything_is_slow_and_does_nothing_t
     desk = staff_client(staff)
     with person():
         assert "Quote sent" in send_quote(desk, trade_in).content.decode()
-    fails_then_recovers("email", template="quote")
+    fails_then_recovers(SideEffectKind.SEND_EMAIL, template="quote")
     assert mailbox.count("Your trade-in offer", trade_in) == 1
 
     # The buyer accepts.
@@ -599,7 +619,7 @@ def test_it_runs_the_whole_lifecycle_while_everything_is_slow_and_does_nothing_t
     with person():
         assert client.post(mailbox.links("/trade-in/offer/")[0] + "accept/").status_code == 302
     assert refresh(trade_in).state == State.ACCEPTED
-    fails_then_recovers("shipping_label")
+    fails_then_recovers(SideEffectKind.CREATE_LABEL)
     assert shipengine.bought == Counter({f"label-{trade_in.pk}": 1})
     assert ShippingLabel.objects.filter(trade_in=trade_in).count() == 1
     assert mailbox.count("Offer accepted: your shipping label", trade_in) == 1
@@ -614,7 +634,7 @@ def test_it_runs_the_whole_lifecycle_while_everything_is_slow_and_does_nothing_t
     office = staff_client(manager)
     with person():
         assert "Stripe payout requested" in pay(office, refresh(trade_in).payout)
-    fails_then_recovers("stripe_onboarding")
+    fails_then_recovers(SideEffectKind.SEND_STRIPE_SETUP)
     [account] = StripeAccount.objects.all()
     assert len(stripe.accounts) == 1
     slow()
@@ -627,7 +647,7 @@ def test_it_runs_the_whole_lifecycle_while_everything_is_slow_and_does_nothing_t
     with person():
         ready = webhook(stripe_event("account.updated", stripe.accounts[account.account_id]))
     assert ready.status_code == 200 and refresh(account).payouts_enabled
-    fails_then_recovers("stripe_transfer")
+    fails_then_recovers(SideEffectKind.MAKE_STRIPE_TRANSFER)
     make_due()
     assert run_sweep(drain) == 0
 

@@ -16,7 +16,7 @@ from django.db import connection, connections
 from tests.conftest import assert_books_balance, refresh, submission
 from workflows import actions
 from workflows.errors import DomainError
-from workflows.models import Event, Payout, PayoutStatus, Quote, State, TradeIn, Unit
+from workflows.models import Event, EventKind, Payout, PayoutStatus, Quote, State, TradeIn, Unit
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -68,7 +68,7 @@ def test_it_accepts_a_quote_once_when_twenty_buyers_click_at_once(make_trade_in,
     assert product.stock == 1
     assert Unit.objects.filter(trade_in=trade_in).count() == 1
     assert Payout.objects.filter(trade_in=trade_in).count() == 1
-    assert Event.objects.filter(trade_in=trade_in, kind="accept").count() == 1
+    assert Event.objects.filter(trade_in=trade_in, kind=EventKind.ACCEPTED).count() == 1
     assert_books_balance()
 
 
@@ -76,7 +76,7 @@ def test_it_receives_an_imei_once_at_two_benches(make_trade_in, staff):
     trade_in = make_trade_in(State.ACCEPTED)
     receive = lambda: actions.trade_in_receive(trade_in=trade_in, actor=staff, grade="A")  # noqa: E731
     assert outcomes(race(receive, receive)) == (1, 1)
-    assert Event.objects.filter(trade_in=trade_in, kind="receive").count() == 1
+    assert Event.objects.filter(trade_in=trade_in, kind=EventKind.RECEIVED).count() == 1
     assert refresh(trade_in).state == State.RECEIVED
 
 
@@ -120,7 +120,7 @@ def test_two_managers_settling_one_payout_settle_it_once(make_trade_in, manager)
     assert outcomes(results) == (1, 1)
     payout.refresh_from_db()
     assert payout.status == PayoutStatus.SETTLED
-    assert Event.objects.filter(trade_in=trade_in, kind="payout_settled").count() == 1
+    assert Event.objects.filter(trade_in=trade_in, kind=EventKind.PAYOUT_SETTLED).count() == 1
     assert refresh(trade_in).state == State.CLOSED
 
 

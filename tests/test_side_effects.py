@@ -13,7 +13,15 @@ from django.utils import timezone
 from tests.conftest import submission
 from workflows import actions
 from workflows.actions._common import schedule
-from workflows.models import Event, SideEffect, SideEffectStatus, State, TradeIn
+from workflows.models import (
+    Event,
+    EventKind,
+    SideEffect,
+    SideEffectKind,
+    SideEffectStatus,
+    State,
+    TradeIn,
+)
 from workflows.tasks import run_due_side_effects, run_side_effect
 
 
@@ -38,10 +46,10 @@ def test_an_smtp_outage_loses_nothing_and_mails_once_it_is_back(product, setting
     trade_in.refresh_from_db()
     assert trade_in.state == State.SUBMITTED  # the buyer's submission stands
     assert trade_in.imei_status == "clean"  # the IMEI check did not depend on mail
-    effect = SideEffect.objects.get(kind="email")
+    effect = SideEffect.objects.get(kind=SideEffectKind.SEND_EMAIL)
     assert effect.status == SideEffectStatus.PENDING and effect.attempts == 1
     assert effect.next_attempt_at > timezone.now()
-    failure = Event.objects.get(trade_in=trade_in, kind="email", is_failure=True)
+    failure = Event.objects.get(trade_in=trade_in, kind=EventKind.EMAIL_SENT, is_failure=True)
     assert "failed (attempt 1)" in failure.note and "retrying in 30 s" in failure.note
     assert run_due_side_effects() == 0  # not due yet: backoff
 
@@ -53,7 +61,10 @@ def test_an_smtp_outage_loses_nothing_and_mails_once_it_is_back(product, setting
     assert len(mail.outbox) == 1
     effect.refresh_from_db()
     assert effect.status == SideEffectStatus.DONE and effect.attempts == 2
-    assert Event.objects.filter(trade_in=trade_in, kind="email", is_failure=False).count() == 1
+    assert (
+        Event.objects.filter(trade_in=trade_in, kind=EventKind.EMAIL_SENT, is_failure=False).count()
+        == 1
+    )
 
 
 def test_it_gives_up_after_the_last_attempt_and_says_so(product, settings):
@@ -64,17 +75,21 @@ def test_it_gives_up_after_the_last_attempt_and_says_so(product, settings):
     run_due_side_effects()
     make_due()
     run_due_side_effects()
-    effect = SideEffect.objects.get(kind="email")
+    effect = SideEffect.objects.get(kind=SideEffectKind.SEND_EMAIL)
     assert effect.status == SideEffectStatus.FAILED
     assert Event.objects.filter(
-        trade_in=trade_in, kind="email", is_failure=True, note__contains="gave up"
+        trade_in=trade_in, kind=EventKind.EMAIL_SENT, is_failure=True, note__contains="gave up"
     ).exists()
 
 
 def test_the_same_work_is_scheduled_and_done_once(product):
     trade_in = actions.trade_in_submit(submission=submission(product), submission_key="k3")
-    first = schedule("email", key="email:once", trade_in=trade_in, template="received")
-    again = schedule("email", key="email:once", trade_in=trade_in, template="received")
+    first = schedule(
+        SideEffectKind.SEND_EMAIL, key="email:once", trade_in=trade_in, template="received"
+    )
+    again = schedule(
+        SideEffectKind.SEND_EMAIL, key="email:once", trade_in=trade_in, template="received"
+    )
     assert first.pk == again.pk
     run_side_effect(first.pk)
     assert run_side_effect(first.pk) == "not due"

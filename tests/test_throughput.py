@@ -68,7 +68,7 @@ def test_it_lets_a_manager_turn_it_on_in_the_admin_and_refuses_staff(
     assert event.who == actions.AUTO_QUOTE
     # ... after the check that made it possible, on the timeline.
     kinds = list(trade_in.events.values_list("kind", flat=True))
-    assert kinds.index("imei_check") < kinds.index("quoted")
+    assert kinds.index("imei_checked") < kinds.index("quoted")
 
 
 def test_it_refuses_a_policy_that_makes_no_sense(manager):

@@ -9,7 +9,7 @@ import pytest
 from tests.conftest import assert_books_balance, refresh
 from workflows import actions
 from workflows.errors import DomainError
-from workflows.models import Event, Quote, State
+from workflows.models import Event, EventKind, Quote, State
 
 ALL_STATES = list(State.values)
 
@@ -25,14 +25,14 @@ TABLE = {
     "close": ([State.RECEIVED], State.CLOSED),
 }
 EVENT_KIND = {
-    "quote": ("quoted", "counter_quoted"),
-    "accept": ("accept",),
-    "decline": ("decline",),
-    "expire": ("expire",),
-    "cancel": ("cancel",),
-    "receive": ("receive",),
-    "reroute": ("reroute",),
-    "close": ("close",),
+    "quote": (EventKind.QUOTED, EventKind.COUNTER_QUOTED),
+    "accept": (EventKind.ACCEPTED,),
+    "decline": (EventKind.DECLINED,),
+    "expire": (EventKind.EXPIRED,),
+    "cancel": (EventKind.CANCELLED,),
+    "receive": (EventKind.RECEIVED,),
+    "reroute": (EventKind.REROUTED,),
+    "close": (EventKind.CLOSED,),
 }
 
 

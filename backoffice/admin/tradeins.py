@@ -30,6 +30,7 @@ from workflows.models import (
     Make,
     Quote,
     SideEffect,
+    SideEffectKind,
     SideEffectStatus,
     State,
     TradeIn,
@@ -344,7 +345,7 @@ class TradeInAdmin(PanelAdmin, NoDeleteAdmin):
         )
         problem = (
             SideEffect.objects.filter(
-                trade_in=trade_in, kind="shipping_label", status=SideEffectStatus.FAILED
+                trade_in=trade_in, kind=SideEffectKind.CREATE_LABEL, status=SideEffectStatus.FAILED
             )
             .order_by("-created_at")
             .first()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from tests.conftest import refresh
 from tests.integrations.conftest import Inbox, make_due
 from workflows import actions
-from workflows.models import Event, SideEffect, SideEffectStatus, State
+from workflows.models import Event, EventKind, SideEffect, SideEffectKind, SideEffectStatus, State
 
 
 def test_an_smtp_outage_loses_nothing_and_the_mail_goes_out_once_smtp_is_back(
@@ -13,10 +13,10 @@ def test_an_smtp_outage_loses_nothing_and_the_mail_goes_out_once_smtp_is_back(
 ):
     trade_in = make_trade_in(State.SUBMITTED)  # nothing listens on the SMTP port yet
 
-    effect = SideEffect.objects.get(kind="email", trade_in=trade_in)
+    effect = SideEffect.objects.get(kind=SideEffectKind.SEND_EMAIL, trade_in=trade_in)
     assert (effect.status, effect.attempts) == (SideEffectStatus.PENDING, 1)
     assert refresh(trade_in).state == State.SUBMITTED and trade_in.imei_status == "clean"
-    failure = Event.objects.get(trade_in=trade_in, kind="email", is_failure=True)
+    failure = Event.objects.get(trade_in=trade_in, kind=EventKind.EMAIL_SENT, is_failure=True)
     assert "ConnectionRefusedError" in failure.note and "retrying in 30 s" in failure.note
 
     inbox = smtp.start(Inbox())
@@ -31,7 +31,7 @@ def test_an_smtp_outage_loses_nothing_and_the_mail_goes_out_once_smtp_is_back(
     assert (
         Event.objects.filter(
             trade_in=trade_in,
-            kind="email",
+            kind=EventKind.EMAIL_SENT,
             is_failure=False,
             note="Email sent: We received your trade-in request",
         ).count()
@@ -82,7 +82,7 @@ def test_every_buyer_email_goes_through_smtp_and_onto_the_timeline(
             assert f"{subject} ({trade_in.reference})" in inbox.subjects(), subject
             assert (
                 Event.objects.filter(
-                    trade_in=trade_in, kind="email", note=f"Email sent: {subject}"
+                    trade_in=trade_in, kind=EventKind.EMAIL_SENT, note=f"Email sent: {subject}"
                 ).count()
                 == 1
             ), subject

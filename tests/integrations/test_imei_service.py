@@ -18,7 +18,15 @@ from tests.test_lifecycle_http import staff_client, workflow
 from workflows import actions
 from workflows.errors import TransitionRefused
 from workflows.integrations.imei import model_mismatch
-from workflows.models import Event, ImeiCheckStatus, SideEffect, SideEffectStatus, State
+from workflows.models import (
+    Event,
+    EventKind,
+    ImeiCheckStatus,
+    SideEffect,
+    SideEffectKind,
+    SideEffectStatus,
+    State,
+)
 
 
 def answer(imei: str, status: str = "successful", **properties) -> dict:
@@ -75,7 +83,9 @@ def test_it_records_a_clean_check_as_the_service_reports_it(
     assert check.reported_model == reported and not trade_in.model_mismatch
     assert check.raw["id"] == "OOhKtrYIPUOesu9Z"
     assert Event.objects.filter(
-        trade_in=trade_in, kind="imei_check", note__startswith="IMEI check (imei-service): Clean"
+        trade_in=trade_in,
+        kind=EventKind.IMEI_CHECKED,
+        note__startswith="IMEI check (imei-service): Clean",
     ).exists()
     actions.trade_in_quote(trade_in=trade_in, actor=staff, amount="250")  # a clean check quotes
 
@@ -177,9 +187,9 @@ def test_a_refusal_shows_the_services_reason_and_is_not_retried(imei_service, ma
     check = trade_in.latest_imei_check()
     assert trade_in.imei_status == check.status == ImeiCheckStatus.ERROR
     assert "Device ID is not valid for this service" in check.detail
-    effect = SideEffect.objects.get(kind="imei_check", trade_in=trade_in)
+    effect = SideEffect.objects.get(kind=SideEffectKind.CHECK_IMEI, trade_in=trade_in)
     assert (effect.status, effect.attempts) == (SideEffectStatus.FAILED, 1)
-    failure = Event.objects.get(trade_in=trade_in, kind="imei_check", is_failure=True)
+    failure = Event.objects.get(trade_in=trade_in, kind=EventKind.IMEI_CHECKED, is_failure=True)
     assert "HTTP 422" in failure.note and "not retried" in failure.note
     make_due()
     from workflows.tasks import run_due_side_effects
@@ -271,7 +281,7 @@ def test_a_429_waits_as_long_as_the_service_asks(imei_service, make_trade_in):
 
     trade_in = make_trade_in(State.SUBMITTED, imei=imei)
 
-    effect = SideEffect.objects.get(kind="imei_check", trade_in=trade_in)
+    effect = SideEffect.objects.get(kind=SideEffectKind.CHECK_IMEI, trade_in=trade_in)
     assert effect.status == SideEffectStatus.PENDING
     assert effect.next_attempt_at >= before + timedelta(seconds=600)  # not the usual 30 s
     assert "retrying in 600 s" in Event.objects.get(trade_in=trade_in, is_failure=True).note
@@ -305,7 +315,7 @@ def test_results_are_cached_per_imei_and_a_staff_rerun_asks_again(
     second = make_trade_in(State.SUBMITTED, imei=imei)
     assert posts(imei_service) == 1
     assert second.imei_status == ImeiCheckStatus.CLEAN
-    assert "cached result" in Event.objects.get(trade_in=second, kind="imei_check").note
+    assert "cached result" in Event.objects.get(trade_in=second, kind=EventKind.IMEI_CHECKED).note
 
     response = workflow(staff_client(staff), first, "rerun_check")
     assert "IMEI check requested again" in response.content.decode()

@@ -14,7 +14,15 @@ from tests.integrations.conftest import make_due
 from tests.test_lifecycle_http import staff_client, workflow
 from workflows import actions
 from workflows.errors import InvalidInput
-from workflows.models import Event, ShippingLabel, SideEffect, SideEffectStatus, State
+from workflows.models import (
+    Event,
+    EventKind,
+    ShippingLabel,
+    SideEffect,
+    SideEffectKind,
+    SideEffectStatus,
+    State,
+)
 from workflows.tasks import poll_tracking
 
 PDF = b"%PDF-1.4\n% a carrier's label\n"
@@ -116,9 +124,9 @@ def test_a_refused_address_shows_the_carriers_reason_and_staff_fix_it_and_retry(
     )
     trade_in = make_trade_in(State.ACCEPTED, postcode="00000")
 
-    effect = SideEffect.objects.get(kind="shipping_label", trade_in=trade_in)
+    effect = SideEffect.objects.get(kind=SideEffectKind.CREATE_LABEL, trade_in=trade_in)
     assert effect.status == SideEffectStatus.FAILED  # the same address would be refused again
-    failure = Event.objects.get(trade_in=trade_in, kind="shipping_label", is_failure=True)
+    failure = Event.objects.get(trade_in=trade_in, kind=EventKind.LABEL_CREATED, is_failure=True)
     assert "Invalid postal code 00000 for Chicago, IL" in failure.note
     assert not [m for m in mail.outbox if "shipping label" in m.subject]
     client = staff_client(staff)
@@ -147,7 +155,10 @@ def test_a_refused_address_shows_the_carriers_reason_and_staff_fix_it_and_retry(
     assert ShippingLabel.objects.filter(trade_in=trade_in).count() == 1
     assert len([m for m in mail.outbox if "shipping label" in m.subject]) == 1
     assert Event.objects.filter(
-        trade_in=trade_in, kind="label_retry", actor=staff, note__contains="corrected postcode"
+        trade_in=trade_in,
+        kind=EventKind.LABEL_REQUESTED_AGAIN,
+        actor=staff,
+        note__contains="corrected postcode",
     ).exists()
 
 
@@ -169,7 +180,9 @@ def test_retrying_the_label_with_a_bad_address_changes_nothing(shipengine, make_
     with pytest.raises(InvalidInput, match="two-letter"):
         actions.shipping_label_retry(trade_in=trade_in, actor=staff, address={"country": "USA"})
     assert refresh(trade_in).country == "US"
-    assert SideEffect.objects.filter(kind="shipping_label", trade_in=trade_in).count() == 1
+    assert (
+        SideEffect.objects.filter(kind=SideEffectKind.CREATE_LABEL, trade_in=trade_in).count() == 1
+    )
 
 
 def test_a_server_error_is_retried_and_the_retry_buys_one_label(shipengine, make_trade_in, drain):
@@ -244,7 +257,7 @@ def test_garbage_buys_nothing_we_store_and_is_retried(shipengine, make_trade_in,
     trade_in = make_trade_in(State.ACCEPTED)
 
     assert not ShippingLabel.objects.filter(trade_in=trade_in).exists()
-    effect = SideEffect.objects.get(kind="shipping_label", trade_in=trade_in)
+    effect = SideEffect.objects.get(kind=SideEffectKind.CREATE_LABEL, trade_in=trade_in)
     assert effect.status == SideEffectStatus.PENDING and effect.attempts == 1
     assert Event.objects.filter(trade_in=trade_in, is_failure=True).count() == 1
 
@@ -261,7 +274,7 @@ def test_cancelling_voids_the_label_at_the_carrier(shipengine, make_trade_in, st
 
     assert ShippingLabel.objects.get(trade_in=trade_in).voided_at is not None
     assert Event.objects.filter(
-        trade_in=trade_in, kind="void_label", note="Shipping label voided: se-392157963"
+        trade_in=trade_in, kind=EventKind.LABEL_VOIDED, note="Shipping label voided: se-392157963"
     ).exists()
 
 
@@ -276,9 +289,9 @@ def test_a_refused_void_is_shown_and_the_label_stays(shipengine, make_trade_in, 
     drain()
 
     assert ShippingLabel.objects.get(trade_in=trade_in).voided_at is None
-    failure = Event.objects.get(trade_in=trade_in, kind="void_label", is_failure=True)
+    failure = Event.objects.get(trade_in=trade_in, kind=EventKind.LABEL_VOIDED, is_failure=True)
     assert "Label already used" in failure.note
-    assert SideEffect.objects.get(kind="void_label").status == SideEffectStatus.FAILED
+    assert SideEffect.objects.get(kind=SideEffectKind.VOID_LABEL).status == SideEffectStatus.FAILED
 
 
 def track(server, code: str, description: str, event: str = "") -> None:
@@ -312,7 +325,9 @@ def test_tracking_is_polled_and_each_change_goes_on_the_timeline(shipengine, mak
     assert poll_tracking() == 1
     assert poll_tracking() == 0  # nothing new: no new timeline row
     notes = list(
-        Event.objects.filter(trade_in=trade_in, kind="tracking").values_list("note", flat=True)
+        Event.objects.filter(trade_in=trade_in, kind=EventKind.TRACKING_UPDATED).values_list(
+            "note", flat=True
+        )
     )
     assert notes == [
         "Tracking 9405511899223197428490: In Transit: Arrived at USPS Regional "
@@ -325,7 +340,12 @@ def test_tracking_is_polled_and_each_change_goes_on_the_timeline(shipengine, mak
     )
     poll_tracking()
     poll_tracking()
-    assert Event.objects.filter(trade_in=trade_in, kind="tracking", is_failure=True).count() == 1
+    assert (
+        Event.objects.filter(
+            trade_in=trade_in, kind=EventKind.TRACKING_UPDATED, is_failure=True
+        ).count()
+        == 1
+    )
     assert "HTTP 502" in ShippingLabel.objects.get(trade_in=trade_in).tracking_error
 
     track(shipengine, "DE", "Delivered", "Delivered, In/At Mailbox")

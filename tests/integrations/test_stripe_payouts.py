@@ -21,8 +21,10 @@ from workflows import actions
 from workflows.errors import TransitionRefused
 from workflows.models import (
     Event,
+    EventKind,
     PayoutStatus,
     SideEffect,
+    SideEffectKind,
     SideEffectStatus,
     State,
     StripeAccount,
@@ -115,7 +117,7 @@ def test_it_onboards_the_buyer_then_pays_when_stripe_says_the_account_is_ready(
     assert transfer["metadata"]["payout_id"] == str(payout.pk)
     assert stripe_server.transfers_for(f"payout-{payout.pk}") == 1
     assert mail.outbox[-1].subject.startswith("Your payment is on its way")
-    assert Event.objects.filter(trade_in=trade_in, kind="stripe_onboarded").exists()
+    assert Event.objects.filter(trade_in=trade_in, kind=EventKind.STRIPE_ONBOARDED).exists()
     assert_books_balance()
 
 
@@ -162,7 +164,9 @@ def test_a_dropped_answer_and_the_retry_pay_the_buyer_exactly_once(
     assert payout.status == PayoutStatus.PENDING  # ...but we could not know
     assert "did not answer" in payout.failure_reason
     assert "same idempotency key" in payout.failure_reason
-    assert Event.objects.filter(trade_in=trade_in, kind="stripe_transfer", is_failure=True).exists()
+    assert Event.objects.filter(
+        trade_in=trade_in, kind=EventKind.STRIPE_TRANSFER_MADE, is_failure=True
+    ).exists()
 
     make_due()
     drain()
@@ -198,7 +202,10 @@ def test_the_webhook_settles_a_lost_answer_and_the_retry_then_pays_nothing(
     drain()
 
     assert len([p for m, p, k in stripe_server.requests if p == "/v1/transfers"]) == 1
-    assert SideEffect.objects.get(kind="stripe_transfer").status == SideEffectStatus.DONE
+    assert (
+        SideEffect.objects.get(kind=SideEffectKind.MAKE_STRIPE_TRANSFER).status
+        == SideEffectStatus.DONE
+    )
     assert refresh(trade_in.payout).settlement_reference == transfer["id"]
 
 
@@ -216,7 +223,7 @@ def test_an_old_retry_asks_stripe_first_because_idempotency_keys_expire(
     )
     drain()
     stripe_server.saved.clear()  # a day later Stripe has forgotten the key
-    effect = SideEffect.objects.get(kind="stripe_transfer")
+    effect = SideEffect.objects.get(kind=SideEffectKind.MAKE_STRIPE_TRANSFER)
     SideEffect.objects.filter(pk=effect.pk).update(created_at=effect.created_at - timedelta(days=1))
     make_due()
     drain()
@@ -236,9 +243,15 @@ def test_a_refused_transfer_fails_with_stripes_reason_and_a_retry_uses_a_new_key
     assert payout.status == PayoutStatus.FAILED
     assert "transfers capability" in payout.failure_reason
     assert "insufficient_capabilities" in payout.failure_reason
-    assert SideEffect.objects.get(kind="stripe_transfer").status == SideEffectStatus.FAILED
+    assert (
+        SideEffect.objects.get(kind=SideEffectKind.MAKE_STRIPE_TRANSFER).status
+        == SideEffectStatus.FAILED
+    )
     assert Event.objects.filter(
-        trade_in=trade_in, kind="payout_failed", is_failure=True, to_state=PayoutStatus.FAILED
+        trade_in=trade_in,
+        kind=EventKind.PAYOUT_FAILED,
+        is_failure=True,
+        to_state=PayoutStatus.FAILED,
     ).exists()
     assert (
         "Try the Stripe transfer again"
@@ -313,7 +326,9 @@ def test_only_a_manager_pays_and_only_after_the_device_arrived(
         actions.payout_send_stripe(payout=received.payout, actor=staff)
     assert (
         not stripe_server.requests
-        and not SideEffect.objects.filter(kind__startswith="stripe").exists()
+        and not SideEffect.objects.filter(
+            kind__in=[SideEffectKind.SEND_STRIPE_SETUP, SideEffectKind.MAKE_STRIPE_TRANSFER]
+        ).exists()
     )
 
 
@@ -387,7 +402,7 @@ def test_a_reversed_transfer_and_the_buyers_bank_show_on_the_payout(
     assert (payout.status, payout.provider_status) == (PayoutStatus.SETTLED, "failed")
     assert Event.objects.filter(
         trade_in=trade_in,
-        kind="payout_bank",
+        kind=EventKind.BANK_PAYOUT_REPORTED,
         is_failure=True,
         note__contains="bank account has been closed",
     ).exists()
@@ -400,7 +415,7 @@ def test_a_reversed_transfer_and_the_buyers_bank_show_on_the_payout(
     payout = refresh(payout)
     assert (payout.status, payout.provider_status) == (PayoutStatus.REVERSED, "reversed")
     assert Event.objects.filter(
-        trade_in=trade_in, kind="payout_reversed", is_failure=True, note__contains="300"
+        trade_in=trade_in, kind=EventKind.PAYOUT_REVERSED, is_failure=True, note__contains="300"
     ).exists()
 
 

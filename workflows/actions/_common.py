@@ -9,7 +9,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 
-from workflows.models import Event, SideEffect, TradeIn
+from workflows.models import Event, EventKind, SideEffect, SideEffectKind, TradeIn
 
 log = logging.getLogger("workflows")
 
@@ -24,7 +24,7 @@ Actor = AbstractBaseUser | str
 def record_event(
     trade_in: TradeIn,
     *,
-    kind: str,
+    kind: EventKind,
     actor: Actor,
     from_state: str = "",
     to_state: str = "",
@@ -44,7 +44,9 @@ def record_event(
     )
 
 
-def schedule(kind: str, *, key: str, trade_in: TradeIn | None, **payload: Any) -> SideEffect:
+def schedule(
+    kind: SideEffectKind, *, key: str, trade_in: TradeIn | None, **payload: Any
+) -> SideEffect:
     """Write an outbox row in the current transaction and run it once that commits.
 
     The key is deterministic per operation, so scheduling the same work twice does it once.

@@ -13,10 +13,12 @@ from workflows.actions._common import Actor, lock_trade_in, record_event, schedu
 from workflows.actions.tradeins import trade_in_close
 from workflows.errors import InvalidInput, TransitionRefused
 from workflows.models import (
+    EventKind,
     Payout,
     PayoutMethod,
     Resolution,
     ReturnCase,
+    SideEffectKind,
     State,
     StoreCredit,
 )
@@ -47,7 +49,7 @@ def _settle(payout: Payout, actor: Actor, reference: str) -> Payout:
     payout.save()
     record_event(
         payout.trade_in,
-        kind="payout_settled",
+        kind=EventKind.PAYOUT_SETTLED,
         actor=actor,
         note=f"{payout.amount} {payout.currency} by {payout.get_method_display()}: {reference}",
     )
@@ -65,7 +67,7 @@ def payout_settle_check(
         raise InvalidInput(_("Enter the check number."))
     payout = _settle(payout, actor, f"check {check_number} dated {check_date:%Y-%m-%d}")
     schedule(
-        "email",
+        SideEffectKind.SEND_EMAIL,
         key=f"email:payout-sent:{payout.pk}",
         trade_in=payout.trade_in,
         template="payout_sent",
@@ -90,7 +92,7 @@ def payout_issue_store_credit(*, payout: Payout, actor: Actor) -> StoreCredit:
     )
     _settle(payout, actor, code)
     schedule(
-        "email",
+        SideEffectKind.SEND_EMAIL,
         key=f"email:store-credit:{payout.pk}",
         trade_in=payout.trade_in,
         template="store_credit",
@@ -114,7 +116,7 @@ def return_case_resolve(
     case.save()
     record_event(
         case.trade_in,
-        kind="return_resolved",
+        kind=EventKind.RETURN_RESOLVED,
         actor=actor,
         note=f"{case.get_resolution_display()}" + (f": {note}" if note else ""),
     )
@@ -131,5 +133,5 @@ def return_case_reject(*, case: ReturnCase, actor: Actor, note: str) -> ReturnCa
     case.reject()
     case.resolution_note = note.strip()
     case.save()
-    record_event(case.trade_in, kind="return_rejected", actor=actor, note=note)
+    record_event(case.trade_in, kind=EventKind.RETURN_REJECTED, actor=actor, note=note)
     return case

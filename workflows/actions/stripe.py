@@ -27,10 +27,12 @@ from workflows.actions.payouts import _lock_for_settling, _settle
 from workflows.errors import TransitionRefused
 from workflows.integrations import payments
 from workflows.models import (
+    EventKind,
     Payout,
     PayoutMethod,
     PayoutStatus,
     SideEffect,
+    SideEffectKind,
     SideEffectStatus,
     State,
     StripeAccount,
@@ -53,7 +55,7 @@ def ready_account(email: str) -> StripeAccount | None:
 
 def schedule_transfer(payout: Payout, *, again: bool = False) -> SideEffect:
     effect = schedule(
-        "stripe_transfer",
+        SideEffectKind.MAKE_STRIPE_TRANSFER,
         key=f"stripe-transfer:{payout.pk}:{payout.attempt}",
         trade_in=payout.trade_in,
         payout_id=payout.pk,
@@ -89,18 +91,18 @@ def payout_send_stripe(*, payout: Payout, actor: Actor) -> Payout:
     else:
         event = record_event(
             trade_in,
-            kind="payout_requested",
+            kind=EventKind.PAYOUT_REQUESTED,
             actor=actor,
             note=_("Waiting for the buyer to set up Stripe payouts"),
         )
         schedule(
-            "stripe_onboarding",
+            SideEffectKind.SEND_STRIPE_SETUP,
             key=f"stripe-onboarding:{payout.pk}:{event.pk}",
             trade_in=trade_in,
             payout_id=payout.pk,
         )
         return payout
-    record_event(trade_in, kind="payout_requested", actor=actor, note=note)
+    record_event(trade_in, kind=EventKind.PAYOUT_REQUESTED, actor=actor, note=note)
     return payout
 
 
@@ -116,7 +118,7 @@ def payout_settle_stripe(*, payout: Payout, transfer_id: str, account_id: str) -
         # Money left for a payout that was declined meanwhile: a person must reverse it.
         record_event(
             trade_in,
-            kind="payout_settled",
+            kind=EventKind.PAYOUT_SETTLED,
             actor=SYSTEM,
             is_failure=True,
             note=_(
@@ -130,7 +132,10 @@ def payout_settle_stripe(*, payout: Payout, transfer_id: str, account_id: str) -
     payout.provider_status = "transfer_created"
     payout = _settle(payout, SYSTEM, transfer_id)
     schedule(
-        "email", key=f"email:payout-sent:{payout.pk}", trade_in=trade_in, template="payout_sent"
+        SideEffectKind.SEND_EMAIL,
+        key=f"email:payout-sent:{payout.pk}",
+        trade_in=trade_in,
+        template="payout_sent",
     )
     return payout
 
@@ -146,7 +151,7 @@ def payout_stripe_refused(*, payout: Payout, reason: str) -> Payout:
         payout.save()
         record_event(
             payout.trade_in,
-            kind="payout_failed",
+            kind=EventKind.PAYOUT_FAILED,
             actor=SYSTEM,
             is_failure=True,
             from_state=PayoutStatus.PENDING,
@@ -183,7 +188,7 @@ def stripe_account_update(
         for payout in waiting:
             record_event(
                 payout.trade_in,
-                kind="stripe_onboarded",
+                kind=EventKind.STRIPE_ONBOARDED,
                 actor=SYSTEM,
                 note=_("The buyer finished Stripe onboarding (%s)") % account_id,
             )
@@ -223,7 +228,7 @@ def _on_transfer_created(event: dict[str, Any], obj: dict[str, Any]) -> str:
         # A second transfer for one payout: the buyer was paid twice. Say it loudly.
         record_event(
             payout.trade_in,
-            kind="payout_settled",
+            kind=EventKind.PAYOUT_SETTLED,
             actor=SYSTEM,
             is_failure=True,
             note=_(
@@ -264,7 +269,7 @@ def _on_transfer_reversed(event: dict[str, Any], obj: dict[str, Any]) -> str:
     divisor = 1 if payout.currency.lower() in payments.ZERO_DECIMAL else 100
     record_event(
         payout.trade_in,
-        kind="payout_reversed",
+        kind=EventKind.PAYOUT_REVERSED,
         actor=SYSTEM,
         is_failure=True,
         note=_(
@@ -300,7 +305,7 @@ def _on_connected_payout(event: dict[str, Any], obj: dict[str, Any]) -> str:
         payout.save(update_fields=["provider_status"])
         record_event(
             payout.trade_in,
-            kind="payout_bank",
+            kind=EventKind.BANK_PAYOUT_REPORTED,
             actor=SYSTEM,
             is_failure=not paid,
             note=_("Stripe paid the money out to the buyer's bank.")

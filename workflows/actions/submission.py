@@ -12,10 +12,12 @@ from workflows.addresses import normalize_postcode, normalize_region
 from workflows.errors import InvalidInput, TransitionRefused
 from workflows.models import (
     QUESTIONS,
+    EventKind,
     Fulfilment,
     ImeiCheck,
     PayoutMethod,
     Product,
+    SideEffectKind,
     State,
     TradeIn,
 )
@@ -112,14 +114,17 @@ def trade_in_submit(*, submission: Submission, submission_key: str) -> TradeIn:
             )
             trade_in.reference = f"TI-{trade_in.pk:06d}"
             trade_in.save(update_fields=["reference"])
-            record_event(trade_in, kind="submitted", actor=BUYER, to_state=State.SUBMITTED)
+            record_event(trade_in, kind=EventKind.SUBMITTED, actor=BUYER, to_state=State.SUBMITTED)
             _schedule_imei_check(trade_in)
             schedule(
-                "email", key=f"email:received:{trade_in.pk}", trade_in=trade_in, template="received"
+                SideEffectKind.SEND_EMAIL,
+                key=f"email:received:{trade_in.pk}",
+                trade_in=trade_in,
+                template="received",
             )
             if settings.STAFF_NOTIFY_EMAIL:
                 schedule(
-                    "email",
+                    SideEffectKind.SEND_EMAIL,
                     key=f"email:staff-new:{trade_in.pk}",
                     trade_in=trade_in,
                     template="staff_new_submission",
@@ -137,7 +142,7 @@ def _schedule_imei_check(trade_in: TradeIn, *, force: bool = False) -> ImeiCheck
     if trade_in.imei_status != check.status:  # a re-run: the queue shows "pending" again
         TradeIn.objects.filter(pk=trade_in.pk).update(imei_status=check.status)
     schedule(
-        "imei_check",
+        SideEffectKind.CHECK_IMEI,
         key=f"imei-check:{check.pk}",
         trade_in=trade_in,
         check_id=check.pk,
@@ -155,5 +160,7 @@ def imei_check_rerun(*, trade_in: TradeIn, actor: Actor) -> ImeiCheck:
             _("The IMEI check can only be re-run before the offer is accepted.")
         )
     check = _schedule_imei_check(trade_in, force=True)
-    record_event(trade_in, kind="imei_check_requested", actor=actor, note="Re-run requested")
+    record_event(
+        trade_in, kind=EventKind.IMEI_CHECK_REQUESTED, actor=actor, note="Re-run requested"
+    )
     return check

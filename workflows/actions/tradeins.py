@@ -24,6 +24,7 @@ from workflows.actions._common import (
 from workflows.errors import InvalidInput, NeedsConfirmation, TransitionRefused
 from workflows.models import (
     Event,
+    EventKind,
     Fulfilment,
     Grade,
     ImeiCheckStatus,
@@ -32,6 +33,7 @@ from workflows.models import (
     Quote,
     QuotePolicy,
     ReturnCase,
+    SideEffectKind,
     State,
     TradeIn,
     Unit,
@@ -49,8 +51,21 @@ def _refuse_unless(trade_in: TradeIn, transition: str) -> None:
         )
 
 
+# The timeline row each transition writes.
+TRANSITION_EVENT = {
+    "quote": EventKind.QUOTED,
+    "accept": EventKind.ACCEPTED,
+    "decline": EventKind.DECLINED,
+    "expire": EventKind.EXPIRED,
+    "cancel": EventKind.CANCELLED,
+    "receive": EventKind.RECEIVED,
+    "reroute": EventKind.REROUTED,
+    "close": EventKind.CLOSED,
+}
+
+
 def _transition(
-    trade_in: TradeIn, name: str, *, actor: Actor, kind: str = "", note: str = ""
+    trade_in: TradeIn, name: str, *, actor: Actor, kind: EventKind | None = None, note: str = ""
 ) -> Event:
     """Run a django-fsm transition, save, and put it on the timeline."""
     _refuse_unless(trade_in, name)
@@ -59,7 +74,7 @@ def _transition(
     trade_in.save()
     return record_event(
         trade_in,
-        kind=kind or name,
+        kind=kind or TRANSITION_EVENT[name],
         actor=actor,
         from_state=before,
         to_state=trade_in.state,
@@ -166,7 +181,10 @@ def _quote(
         trade_in.red_flag_override_reason = override_reason
         trade_in.red_flag_override_by = actor
         record_event(
-            trade_in, kind="red_flag_override", actor=actor, note=f"{problem}: {override_reason}"
+            trade_in,
+            kind=EventKind.RED_FLAG_OVERRIDDEN,
+            actor=actor,
+            note=f"{problem}: {override_reason}",
         )
 
     limit = offer_check(value, trade_in.suggested_offer, QuotePolicy.current())
@@ -199,11 +217,11 @@ def _quote(
         trade_in,
         "quote",
         actor=actor,
-        kind="counter_quoted" if is_counter else "quoted",
+        kind=EventKind.COUNTER_QUOTED if is_counter else EventKind.QUOTED,
         note=details,
     )
     schedule(
-        "email",
+        SideEffectKind.SEND_EMAIL,
         key=f"email:quote:{quote.pk}",
         trade_in=trade_in,
         template="counter_quote" if is_counter else "quote",
@@ -228,7 +246,7 @@ def trade_in_auto_quote(*, trade_in: TradeIn) -> Quote | None:
     blocker = auto_quote_blocker(trade_in, trade_in.latest_imei_check(), policy)
     if blocker:
         # Say on the timeline why this one waits for a person.
-        record_event(trade_in, kind="auto_quote_skipped", actor=AUTO_QUOTE, note=blocker)
+        record_event(trade_in, kind=EventKind.AUTO_QUOTE_SKIPPED, actor=AUTO_QUOTE, note=blocker)
         return None
     return _quote(trade_in=trade_in, actor=AUTO_QUOTE, amount=trade_in.suggested_offer)
 
@@ -262,13 +280,13 @@ def trade_in_accept(*, quote: Quote, actor: Actor = BUYER) -> TradeIn:
     _transition(trade_in, "accept", actor=actor, note=f"{quote.amount} {quote.currency}")
     if wants_pickup(trade_in):
         schedule(
-            "email",
+            SideEffectKind.SEND_EMAIL,
             key=f"email:accepted:{trade_in.pk}",
             trade_in=trade_in,
             template="accepted_pickup",
         )
     else:
-        schedule("shipping_label", key=f"label:{trade_in.pk}", trade_in=trade_in)
+        schedule(SideEffectKind.CREATE_LABEL, key=f"label:{trade_in.pk}", trade_in=trade_in)
     return trade_in
 
 
@@ -290,7 +308,12 @@ def trade_in_decline(
     _refuse_unless(trade_in, "decline")
     trade_in.decline_reason = reason
     event = _transition(trade_in, "decline", actor=actor, note=reason)
-    schedule("email", key=f"email:declined:{event.pk}", trade_in=trade_in, template="declined")
+    schedule(
+        SideEffectKind.SEND_EMAIL,
+        key=f"email:declined:{event.pk}",
+        trade_in=trade_in,
+        template="declined",
+    )
     return trade_in
 
 
@@ -334,8 +357,13 @@ def trade_in_cancel(*, trade_in: TradeIn, actor: Actor, reason: str) -> TradeIn:
     payout.save()
     _transition(trade_in, "cancel", actor=actor, note=reason)
     if trade_in.labels.filter(voided_at__isnull=True).exists():
-        schedule("void_label", key=f"void-label:{trade_in.pk}", trade_in=trade_in)
-    schedule("email", key=f"email:cancelled:{trade_in.pk}", trade_in=trade_in, template="cancelled")
+        schedule(SideEffectKind.VOID_LABEL, key=f"void-label:{trade_in.pk}", trade_in=trade_in)
+    schedule(
+        SideEffectKind.SEND_EMAIL,
+        key=f"email:cancelled:{trade_in.pk}",
+        trade_in=trade_in,
+        template="cancelled",
+    )
     return trade_in
 
 
@@ -378,7 +406,12 @@ def trade_in_reroute(*, trade_in: TradeIn, actor: Actor, reason: str) -> ReturnC
     payout.save()
     case = ReturnCase.objects.create(trade_in=trade_in, unit=unit, reason=reason, opened_by=actor)
     _transition(trade_in, "reroute", actor=actor, note=reason)
-    schedule("email", key=f"email:rerouted:{trade_in.pk}", trade_in=trade_in, template="rerouted")
+    schedule(
+        SideEffectKind.SEND_EMAIL,
+        key=f"email:rerouted:{trade_in.pk}",
+        trade_in=trade_in,
+        template="rerouted",
+    )
     return case
 
 
@@ -419,7 +452,7 @@ def trade_in_update_details(*, trade_in: TradeIn, actor: Actor, changes: dict[st
     trade_in.save(update_fields=[*changed, "updated_at"])
     record_event(
         trade_in,
-        kind="details_changed",
+        kind=EventKind.DETAILS_CHANGED,
         actor=actor,
         note="Changed " + ", ".join(name.replace("_", " ") for name in changed),
     )
@@ -438,7 +471,9 @@ def unit_regrade(*, unit: Unit, actor: Actor, grade: str, notes: str) -> Unit:
     unit.grade, unit.intake_notes = grade, notes.strip()
     unit.save(update_fields=["grade", "intake_notes"])
     if unit.trade_in_id and (before != grade or notes):
-        record_event(unit.trade_in, kind="regraded", actor=actor, note=f"grade {before} → {grade}")
+        record_event(
+            unit.trade_in, kind=EventKind.REGRADED, actor=actor, note=f"grade {before} → {grade}"
+        )
     return unit
 
 
@@ -464,9 +499,9 @@ def shipping_label_retry(*, trade_in: TradeIn, actor: Actor, address: dict[str, 
     trade_in.save()
     event = record_event(
         trade_in,
-        kind="label_retry",
+        kind=EventKind.LABEL_REQUESTED_AGAIN,
         actor=actor,
         note=_("Label requested again") + (f"; corrected {', '.join(changed)}" if changed else ""),
     )
-    schedule("shipping_label", key=f"label:{trade_in.pk}:{event.pk}", trade_in=trade_in)
+    schedule(SideEffectKind.CREATE_LABEL, key=f"label:{trade_in.pk}:{event.pk}", trade_in=trade_in)
     return trade_in

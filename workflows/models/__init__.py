@@ -25,9 +25,11 @@ from workflows.models.tradeins import (
     State,
     TradeIn,
 )
+from workflows.models.vocabulary import OUTCOME, EventKind, SideEffectKind
 
 __all__ = [
     "OPEN_STATES",
+    "OUTCOME",
     "QUESTIONS",
     "STOCKED_STATUSES",
     "Accessories",
@@ -37,6 +39,7 @@ __all__ = [
     "ConditionDeduction",
     "DeviceModel",
     "Event",
+    "EventKind",
     "Fulfilment",
     "Grade",
     "ImeiCheck",
@@ -54,6 +57,7 @@ __all__ = [
     "Screen",
     "ShippingLabel",
     "SideEffect",
+    "SideEffectKind",
     "SideEffectStatus",
     "StoreCredit",
     "StripeAccount",

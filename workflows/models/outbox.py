@@ -4,6 +4,7 @@ from django.db import models
 from django.utils import timezone
 
 from workflows.models.tradeins import TradeIn
+from workflows.models.vocabulary import SideEffectKind
 
 
 class SideEffectStatus(models.TextChoices):
@@ -21,7 +22,7 @@ class SideEffect(models.Model):
     """
 
     key = models.CharField(max_length=120, unique=True)
-    kind = models.CharField(max_length=40)
+    kind = models.CharField(max_length=40, choices=SideEffectKind.choices)
     trade_in = models.ForeignKey(
         TradeIn,
         verbose_name="trade-in",

@@ -9,6 +9,7 @@ from django_fsm import FSMField, FSMModelMixin, transition
 
 from workflows.models.catalog import Product
 from workflows.models.conditions import Accessories, Battery, Body, Screen
+from workflows.models.vocabulary import EventKind
 
 
 class State(models.TextChoices):
@@ -311,7 +312,7 @@ class Event(models.Model):
     )
     # "buyer" or "system" when no staff member acted.
     actor_label = models.CharField(max_length=40, blank=True)
-    kind = models.CharField(max_length=40)
+    kind = models.CharField(max_length=40, choices=EventKind.choices)
     from_state = models.CharField(max_length=20, blank=True)
     to_state = models.CharField(max_length=20, blank=True)
     note = models.TextField(blank=True)

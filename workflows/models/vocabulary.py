@@ -1,0 +1,74 @@
+"""The typed vocabulary of the timeline and the outbox.
+
+Event kinds say what happened, in the past tense. Side-effect kinds say what is to be done,
+in the imperative. A side effect's outcome goes on the timeline as the event its kind maps to
+(`OUTCOME`); a failed attempt is that same event with `is_failure` set.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class EventKind(models.TextChoices):
+    # the trade-in's transitions
+    SUBMITTED = "submitted", _("Submitted")
+    QUOTED = "quoted", _("Quoted")
+    COUNTER_QUOTED = "counter_quoted", _("Counter-quoted")
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")
+    EXPIRED = "expired", _("Expired")
+    CANCELLED = "cancelled", _("Cancelled")
+    RECEIVED = "received", _("Received")
+    REROUTED = "rerouted", _("Rerouted to returns")
+    CLOSED = "closed", _("Closed")
+    # staff doing something that is not a transition
+    RED_FLAG_OVERRIDDEN = "red_flag_overridden", _("Red flag overridden")
+    DETAILS_CHANGED = "details_changed", _("Details changed")
+    REGRADED = "regraded", _("Regraded")
+    LABEL_REQUESTED_AGAIN = "label_requested_again", _("Label requested again")
+    IMEI_CHECK_REQUESTED = "imei_check_requested", _("IMEI check requested")
+    SIDE_EFFECT_RETRIED = "side_effect_retried", _("Side effect retried")
+    NOTE_ADDED = "note_added", _("Note added")
+    EMAIL_RESENT = "email_resent", _("Email re-sent")
+    # the manager's quoting policy
+    AUTO_QUOTE_SKIPPED = "auto_quote_skipped", _("Left for staff by the auto-quote policy")
+    # money
+    PAYOUT_REQUESTED = "payout_requested", _("Payout requested")
+    PAYOUT_SETTLED = "payout_settled", _("Payout settled")
+    PAYOUT_FAILED = "payout_failed", _("Payout failed")
+    PAYOUT_REVERSED = "payout_reversed", _("Payout reversed")
+    BANK_PAYOUT_REPORTED = "bank_payout_reported", _("Bank payout reported")
+    STRIPE_ONBOARDED = "stripe_onboarded", _("Stripe onboarded")
+    # returns
+    RETURN_RESOLVED = "return_resolved", _("Return resolved")
+    RETURN_REJECTED = "return_rejected", _("Return rejected")
+    # outside systems reporting back (the outcomes of side effects, and tracking polls)
+    EMAIL_SENT = "email_sent", _("Email sent")
+    IMEI_CHECKED = "imei_checked", _("IMEI checked")
+    LABEL_CREATED = "label_created", _("Label created")
+    LABEL_VOIDED = "label_voided", _("Label voided")
+    STRIPE_SETUP_SENT = "stripe_setup_sent", _("Stripe setup sent")
+    STRIPE_TRANSFER_MADE = "stripe_transfer_made", _("Stripe transfer made")
+    TRACKING_UPDATED = "tracking_updated", _("Tracking updated")
+
+
+class SideEffectKind(models.TextChoices):
+    SEND_EMAIL = "send_email", _("Send email")
+    CHECK_IMEI = "check_imei", _("Check IMEI")
+    CREATE_LABEL = "create_label", _("Create shipping label")
+    VOID_LABEL = "void_label", _("Void shipping label")
+    SEND_STRIPE_SETUP = "send_stripe_setup", _("Send Stripe setup link")
+    MAKE_STRIPE_TRANSFER = "make_stripe_transfer", _("Make Stripe transfer")
+
+
+# The timeline row a side effect's outcome is recorded as.
+OUTCOME: dict[str, EventKind] = {
+    SideEffectKind.SEND_EMAIL: EventKind.EMAIL_SENT,
+    SideEffectKind.CHECK_IMEI: EventKind.IMEI_CHECKED,
+    SideEffectKind.CREATE_LABEL: EventKind.LABEL_CREATED,
+    SideEffectKind.VOID_LABEL: EventKind.LABEL_VOIDED,
+    SideEffectKind.SEND_STRIPE_SETUP: EventKind.STRIPE_SETUP_SENT,
+    SideEffectKind.MAKE_STRIPE_TRANSFER: EventKind.STRIPE_TRANSFER_MADE,
+}

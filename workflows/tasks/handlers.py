@@ -1,0 +1,312 @@
+"""The outbox handlers: each does one kind of work and returns a note for the timeline.
+
+A handler raises to fail: TemporaryError (and anything unexpected) is retried with backoff,
+ProviderRefused is not (see workflows.integrations.http).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from workflows import emails
+from workflows.actions import stripe as stripe_actions
+from workflows.actions._common import schedule
+from workflows.integrations import imei as imei_integration
+from workflows.integrations import payments
+from workflows.integrations import shipping as shipping_integration
+from workflows.integrations.http import ProviderRefused
+from workflows.models import (
+    ImeiCheck,
+    ImeiCheckStatus,
+    Payout,
+    PayoutStatus,
+    Quote,
+    ShippingLabel,
+    SideEffect,
+    SideEffectKind,
+    State,
+    StoreCredit,
+    StripeAccount,
+    TradeIn,
+)
+
+# Stripe keeps an idempotency key for 24 hours; we stop trusting it a little earlier.
+IDEMPOTENCY_WINDOW = timedelta(hours=20)
+
+
+def _quote_email(effect: SideEffect, *, counter: bool) -> str:
+    quote = Quote.objects.get(pk=effect.payload["quote_id"])
+    return emails.quote(effect.trade_in, quote, counter=counter)
+
+
+def _accepted_label_email(effect: SideEffect) -> str:
+    label = effect.trade_in.labels.filter(voided_at__isnull=True).first()
+    return emails.accepted_label(effect.trade_in, label)
+
+
+def _store_credit_email(effect: SideEffect) -> str:
+    credit = StoreCredit.objects.get(pk=effect.payload["store_credit_id"])
+    return emails.store_credit(effect.trade_in, credit)
+
+
+# The payload's "template" names one of these; anything else is a bug and fails loudly.
+EMAILS: dict[str, Callable[[SideEffect], str]] = {
+    "received": lambda effect: emails.received(effect.trade_in),
+    "staff_new_submission": lambda effect: emails.staff_new_submission(effect.trade_in),
+    "quote": lambda effect: _quote_email(effect, counter=False),
+    "counter_quote": lambda effect: _quote_email(effect, counter=True),
+    "accepted_label": _accepted_label_email,
+    "accepted_pickup": lambda effect: emails.accepted_pickup(effect.trade_in),
+    "declined": lambda effect: emails.declined(effect.trade_in),
+    "cancelled": lambda effect: emails.cancelled(effect.trade_in),
+    "rerouted": lambda effect: emails.rerouted(effect.trade_in),
+    "payout_sent": lambda effect: emails.payout_sent(effect.trade_in),
+    "stripe_onboarding": lambda effect: emails.stripe_onboarding(effect.trade_in),
+    "store_credit": _store_credit_email,
+}
+
+
+def _handle_email(effect: SideEffect) -> str:
+    subject = EMAILS[effect.payload["template"]](effect)
+    return f"Email sent: {subject}"
+
+
+def _cached_imei_result(check: ImeiCheck, provider_name: str) -> ImeiCheck | None:
+    since = timezone.now() - timedelta(seconds=settings.IMEI_CHECK_CACHE_SECONDS)
+    return (
+        ImeiCheck.objects.filter(
+            imei=check.imei,
+            provider=provider_name,
+            checked_at__gte=since,
+            status__in=[ImeiCheckStatus.CLEAN, ImeiCheckStatus.FLAGGED, ImeiCheckStatus.UNKNOWN],
+        )
+        .exclude(pk=check.pk)
+        .order_by("-checked_at")
+        .first()
+    )
+
+
+RESULT_FIELDS = (
+    "status",
+    "blacklisted",
+    "lost_stolen",
+    "finance_locked",
+    "carrier",
+    "sim_lock",
+    "activation_lock",
+    "reported_model",
+    "detail",
+    "raw",
+)
+
+
+def _handle_imei_check(effect: SideEffect) -> str:
+    check = ImeiCheck.objects.select_related("trade_in__product__device_model__make").get(
+        pk=effect.payload["check_id"]
+    )
+    provider = imei_integration.get_provider()
+    cached = None
+    if provider.cacheable and not effect.payload.get("force"):
+        cached = _cached_imei_result(check, provider.name)
+    if cached is not None:
+        result = imei_integration.ImeiResult(**{f: getattr(cached, f) for f in RESULT_FIELDS})
+    else:
+        try:
+            result = provider.check(check.imei, resume_id=effect.payload.get("resume_id", ""))
+        except imei_integration.StillProcessing as exc:
+            # Ask for this check's answer next time instead of paying for a new check.
+            effect.payload["resume_id"] = exc.check_id
+            effect.save(update_fields=["payload"])
+            raise
+    if result.status == ImeiCheckStatus.ERROR:
+        raise RuntimeError(result.detail or "IMEI check failed")
+    for name in RESULT_FIELDS:
+        setattr(check, name, getattr(result, name))
+    check.model_mismatch = imei_integration.model_mismatch(
+        check.trade_in.product.device_model, result.reported_model
+    )
+    check.provider = provider.name
+    check.checked_at = timezone.now()
+    check.save()
+    TradeIn.objects.filter(pk=check.trade_in_id).update(
+        imei_status=check.status, model_mismatch=check.model_mismatch
+    )
+    flags = ", ".join(check.red_flags)
+    note = f"IMEI check ({provider.name}): {check.get_status_display()}" + (
+        f" - {flags}" if flags else ""
+    )
+    if check.model_mismatch:
+        note += (
+            f". MODEL MISMATCH: the buyer chose {check.trade_in.product.device_model}, "
+            f"the service reports {result.reported_model}"
+        )
+    if cached is not None:
+        note += f" (cached result of {cached.checked_at:%Y-%m-%d %H:%M})"
+    return note
+
+
+def _give_up_imei_check(effect: SideEffect, error: str) -> None:
+    # The check is over without an answer: say so instead of leaving it "pending" forever.
+    ImeiCheck.objects.filter(pk=effect.payload["check_id"]).update(
+        status=ImeiCheckStatus.ERROR, detail=error[:2000], checked_at=timezone.now()
+    )
+    if effect.trade_in_id:
+        latest = effect.trade_in.latest_imei_check()
+        if latest is not None and latest.pk == effect.payload["check_id"]:
+            TradeIn.objects.filter(pk=effect.trade_in_id).update(imei_status=ImeiCheckStatus.ERROR)
+
+
+def _handle_shipping_label(effect: SideEffect) -> str:
+    trade_in = effect.trade_in
+    if trade_in.state != State.ACCEPTED:
+        return f"No label needed: trade-in is {trade_in.get_state_display().lower()}"
+    label = trade_in.labels.filter(voided_at__isnull=True).first()
+    if label is None:
+        provider = shipping_integration.get_provider()
+        made = provider.create_label(
+            trade_in, idempotency_key=effect.key.replace(":", "-"), is_retry=effect.attempts > 1
+        )
+        label = ShippingLabel.objects.create(
+            trade_in=trade_in,
+            provider=provider.name,
+            label_id=made.label_id,
+            tracking_number=made.tracking_number,
+            carrier=made.carrier,
+            pdf=made.pdf,
+            is_sample=provider.is_demo,
+        )
+    with transaction.atomic():
+        schedule(
+            SideEffectKind.SEND_EMAIL,
+            key=f"email:accepted:{trade_in.pk}",
+            trade_in=trade_in,
+            template="accepted_label",
+        )
+    return (
+        f"Shipping label {label.label_id} created ({label.provider}), "
+        f"tracking {label.tracking_number}"
+    )
+
+
+def _label_provider(label: ShippingLabel) -> shipping_integration.ShippingProvider:
+    if label.is_sample:
+        return shipping_integration.SampleShippingProvider()
+    provider = shipping_integration.get_provider()
+    if provider.name != label.provider:
+        raise ProviderRefused(
+            f"Label {label.label_id} was made by {label.provider}, which is "
+            f"not configured now: void it there by hand."
+        )
+    return provider
+
+
+def _handle_void_label(effect: SideEffect) -> str:
+    voided = []
+    for label in effect.trade_in.labels.filter(voided_at__isnull=True):
+        _label_provider(label).void_label(label.label_id)
+        label.voided_at = timezone.now()
+        label.save(update_fields=["voided_at"])
+        voided.append(label.label_id)
+    return f"Shipping label voided: {', '.join(voided) or 'none'}"
+
+
+def _handle_stripe_onboarding(effect: SideEffect) -> str:
+    """Give the buyer a Stripe connected account and email them the link to set it up."""
+    payout = Payout.objects.select_related("trade_in").get(pk=effect.payload["payout_id"])
+    trade_in = payout.trade_in
+    if payout.status != PayoutStatus.PENDING:
+        return f"No Stripe setup needed: payout is {payout.get_status_display().lower()}"
+    provider = payments.get_provider()
+    email = trade_in.buyer_email.lower()
+    account = StripeAccount.objects.filter(provider=provider.name, email=email).first()
+    if account is None:
+        account_id = provider.create_account(
+            email=email,
+            country=settings.STRIPE_CONNECT_COUNTRY,
+            # One key per buyer: two payouts to the same buyer at once make one account.
+            idempotency_key=f"account-{hashlib.sha256(email.encode()).hexdigest()[:32]}",
+        )
+        account, _created = StripeAccount.objects.get_or_create(
+            provider=provider.name, email=email, defaults={"account_id": account_id}
+        )
+    if account.payouts_enabled:  # finished onboarding meanwhile
+        with transaction.atomic():
+            stripe_actions.schedule_transfer(payout)
+        return f"Stripe account {account.account_id} is ready; transfer scheduled"
+    with transaction.atomic():
+        schedule(
+            SideEffectKind.SEND_EMAIL,
+            key=f"email:stripe-onboarding:{effect.pk}",
+            trade_in=trade_in,
+            template="stripe_onboarding",
+        )
+    return f"Stripe account {account.account_id} created; setup link emailed to the buyer"
+
+
+def _handle_stripe_transfer(effect: SideEffect) -> str:
+    payout = Payout.objects.select_related("trade_in").get(pk=effect.payload["payout_id"])
+    if payout.status != PayoutStatus.PENDING or payout.attempt != effect.payload["attempt"]:
+        return f"No transfer: payout is {payout.get_status_display().lower()}"
+    account = stripe_actions.ready_account(payout.trade_in.buyer_email)
+    if account is None:
+        raise ProviderRefused("The buyer's Stripe account cannot receive payouts yet.")
+    provider = payments.get_provider()
+    group = f"payout-{payout.pk}"
+    try:
+        transfer_id = None
+        if timezone.now() - effect.created_at > IDEMPOTENCY_WINDOW:
+            # Stripe forgets an idempotency key after 24 hours; then only the list can tell
+            # whether an earlier try got through.
+            transfer_id = provider.find_transfer(transfer_group=group)
+        transfer_id = transfer_id or provider.transfer(
+            account_id=account.account_id,
+            amount=payout.amount,
+            currency=payout.currency,
+            idempotency_key=payout.idempotency_key,
+            transfer_group=group,
+            metadata={"payout_id": str(payout.pk), "trade_in": payout.trade_in.reference or ""},
+        )
+    except ProviderRefused as exc:
+        stripe_actions.payout_stripe_refused(payout=payout, reason=str(exc))
+        raise
+    except Exception as exc:
+        # No answer: the payout stays pending, with the reason, until a retry gets one.
+        Payout.objects.filter(pk=payout.pk, status=PayoutStatus.PENDING).update(
+            failure_reason=f"{exc}; retrying with the same idempotency key"
+        )
+        raise
+    stripe_actions.payout_settle_stripe(
+        payout=payout, transfer_id=transfer_id, account_id=account.account_id
+    )
+    return (
+        f"Stripe transfer {transfer_id}: {payout.amount} {payout.currency} to "
+        f"{account.account_id} ({provider.name})"
+    )
+
+
+def _give_up_stripe_transfer(effect: SideEffect, error: str) -> None:
+    Payout.objects.filter(pk=effect.payload["payout_id"], status=PayoutStatus.PENDING).update(
+        failure_reason=f"{error}. Gave up retrying: send it again from the payout; the same "
+        f"idempotency key is used, so the buyer cannot be paid twice."
+    )
+
+
+HANDLERS: dict[str, Callable[[SideEffect], str]] = {
+    SideEffectKind.SEND_EMAIL: _handle_email,
+    SideEffectKind.CHECK_IMEI: _handle_imei_check,
+    SideEffectKind.CREATE_LABEL: _handle_shipping_label,
+    SideEffectKind.VOID_LABEL: _handle_void_label,
+    SideEffectKind.SEND_STRIPE_SETUP: _handle_stripe_onboarding,
+    SideEffectKind.MAKE_STRIPE_TRANSFER: _handle_stripe_transfer,
+}
+# What to record when a side effect will not be tried again.
+GIVE_UP: dict[str, Callable[[SideEffect, str], None]] = {
+    SideEffectKind.CHECK_IMEI: _give_up_imei_check,
+    SideEffectKind.MAKE_STRIPE_TRANSFER: _give_up_stripe_transfer,
+}

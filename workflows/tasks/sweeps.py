@@ -1,0 +1,115 @@
+"""The periodic sweeps (scheduled by migrations 0002 and 0007): lapsed quotes, devices that
+never arrived, and parcel tracking."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import F
+from django.utils import timezone
+
+from workflows.actions import SYSTEM, trade_in_cancel, trade_in_expire
+from workflows.actions._common import record_event
+from workflows.errors import DomainError
+from workflows.integrations import shipping as shipping_integration
+from workflows.integrations.http import IntegrationError, TemporaryError
+from workflows.models import EventKind, ShippingLabel, State, TradeIn
+
+log = logging.getLogger("workflows")
+
+
+def expire_lapsed_quotes() -> int:
+    count = 0
+    for trade_in in TradeIn.objects.filter(state=State.QUOTED):
+        quote = trade_in.latest_quote()
+        if quote and quote.is_lapsed:
+            try:
+                trade_in_expire(trade_in=trade_in)
+                count += 1
+            except DomainError:  # answered by the buyer a moment ago
+                pass
+    return count
+
+
+def cancel_unarrived_devices() -> int:
+    cutoff = timezone.now() - timedelta(days=settings.ARRIVAL_WINDOW_DAYS)
+    count = 0
+    for trade_in in TradeIn.objects.filter(state=State.ACCEPTED, accepted_at__lt=cutoff):
+        try:
+            trade_in_cancel(
+                trade_in=trade_in,
+                actor=SYSTEM,
+                reason=f"Device did not arrive within {settings.ARRIVAL_WINDOW_DAYS} days",
+            )
+            count += 1
+        except DomainError:  # received at the bench a moment ago
+            pass
+    return count
+
+
+def poll_tracking(limit: int = 500) -> int:
+    """Ask the carrier where each parcel on its way to us is; changes go on the timeline."""
+    provider = shipping_integration.get_provider()
+    labels = (
+        ShippingLabel.objects.filter(
+            provider=provider.name, voided_at__isnull=True, trade_in__state=State.ACCEPTED
+        )
+        .exclude(tracking_status="DE")  # delivered: the intake bench takes it from here
+        # Never-polled labels first, then the longest unasked: each parcel gets its turn.
+        .select_related("trade_in")
+        .order_by(F("tracking_updated_at").asc(nulls_first=True), "pk")[:limit]
+    )
+    changed = 0
+    for label in labels:
+        try:
+            tracking = provider.track(label.label_id)
+        except IntegrationError as exc:
+            log.warning("tracking %s failed: %s", label.label_id, exc.safe)
+            # Asked, if not answered: the next poll starts with the parcels after this one.
+            label.tracking_updated_at = timezone.now()
+            update = ["tracking_updated_at"]
+            if str(exc) != label.tracking_error:  # one timeline row per new problem, not per poll
+                label.tracking_error = str(exc)[:2000]
+                update.append("tracking_error")
+                record_event(
+                    label.trade_in,
+                    kind=EventKind.TRACKING_UPDATED,
+                    actor=SYSTEM,
+                    is_failure=True,
+                    note=f"Tracking {label.tracking_number} could not be read: {exc}",
+                )
+            label.save(update_fields=update)
+            if isinstance(exc, TemporaryError):
+                # The carrier is down or slow: waiting out its timeout for every parcel would
+                # run past the task's time limit. The next hourly poll tries again.
+                break
+            continue
+        if tracking is None:
+            continue
+        news = (tracking.status_code, tracking.description) != (
+            label.tracking_status,
+            label.tracking_detail,
+        )
+        label.tracking_status, label.tracking_detail = tracking.status_code, tracking.description
+        label.tracking_error = ""
+        label.tracking_updated_at = timezone.now()
+        label.save(
+            update_fields=[
+                "tracking_status",
+                "tracking_detail",
+                "tracking_error",
+                "tracking_updated_at",
+            ]
+        )
+        if news:
+            changed += 1
+            record_event(
+                label.trade_in,
+                kind=EventKind.TRACKING_UPDATED,
+                actor=SYSTEM,
+                is_failure=tracking.status_code == "EX",
+                note=f"Tracking {label.tracking_number}: {tracking.description}",
+            )
+    return changed
