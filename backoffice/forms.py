@@ -69,6 +69,16 @@ class QuoteForm(forms.Form):
             )
 
 
+class NoteForm(forms.Form):
+    note = forms.CharField(
+        label=_("Internal note (staff only)"), max_length=2000, widget=_textarea(2)
+    )
+
+
+class ResendForm(forms.Form):
+    email = forms.IntegerField(widget=forms.HiddenInput)
+
+
 class ReasonForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=1000, widget=_textarea())
 

@@ -238,3 +238,65 @@ def test_the_buyer_details_save_says_what_it_saves_and_never_claims_an_offer(mak
     assert refresh(trade_in).state == State.SUBMITTED
     assert not Event.objects.filter(trade_in=trade_in, kind="details_changed").exists()
     assert TradeIn.objects.get(pk=trade_in.pk).offer_amount is None
+
+
+# --- what a counter needs --------------------------------------------------------------------
+def test_staff_add_an_internal_note_to_the_timeline(make_trade_in, staff):
+    trade_in = make_trade_in(State.SUBMITTED)
+    client = staff_client(staff)
+    page = workflow(client, trade_in, "note", note="Buyer called: box is dented").content.decode()
+    assert "Note added to the timeline." in page and "Buyer called: box is dented" in page
+    event = trade_in.events.get(kind="note_added")
+    assert (event.actor, event.note) == (staff, "Buyer called: box is dented")
+    page = workflow(client, trade_in, "note", note="   ").content.decode()
+    assert trade_in.events.filter(kind="note_added").count() == 1
+
+
+def test_staff_resend_a_buyer_email_through_the_outbox(make_trade_in, staff, drain):
+    from django.core import mail
+
+    trade_in = make_trade_in(State.QUOTED)
+    client = staff_client(staff)
+    page = client.get(reverse("admin:workflows_tradein_change", args=[trade_in.pk]))
+    page = page.content.decode()
+    assert "Emails to the buyer" in page and "Re-send" in page
+    quote_email = trade_in.side_effects.get(payload__template="quote")
+    sent_before = len(mail.outbox)
+
+    page = workflow(client, trade_in, "resend", email=quote_email.pk).content.decode()
+    assert "The email is on its way again." in page
+    drain()
+    assert len(mail.outbox) == sent_before + 1
+    assert mail.outbox[-1].subject == mail.outbox[sent_before - 1].subject
+    assert mail.outbox[-1].subject.startswith("Your trade-in offer")
+    assert trade_in.events.filter(kind="email_resent", actor=staff).exists()
+    # Draining again sends nothing more: one row, one email.
+    drain()
+    assert len(mail.outbox) == sent_before + 1
+
+
+def test_it_refuses_to_resend_an_email_of_another_trade_in(make_trade_in, staff):
+    mine, other = make_trade_in(State.QUOTED), make_trade_in(State.QUOTED)
+    email = other.side_effects.filter(payload__template="quote").get()
+    with pytest.raises(Exception, match="cannot be re-sent"):
+        actions.email_resend(trade_in=mine, actor=staff, side_effect_id=email.pk)
+
+
+def test_staff_open_the_shipping_label_pdf(make_trade_in, staff, client):
+    trade_in = make_trade_in(State.ACCEPTED)
+    staff_page = staff_client(staff)
+    page = staff_page.get(reverse("admin:workflows_tradein_change", args=[trade_in.pk]))
+    url = reverse("admin:workflows_tradein_label", args=[trade_in.pk])
+    assert url in page.content.decode()
+    response = staff_page.get(url)
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert bytes(response.content).startswith(b"%PDF")
+    assert client.get(url).status_code == 302  # not signed in: to the login page
+
+
+def test_the_payout_page_says_settling_is_a_managers_job(make_trade_in, staff):
+    trade_in = make_trade_in(State.RECEIVED)
+    page = staff_client(staff).get(
+        reverse("admin:workflows_payout_change", args=[trade_in.payout.pk])
+    )
+    assert "Settling a payout is a manager's job" in page.content.decode()

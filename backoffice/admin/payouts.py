@@ -130,6 +130,9 @@ class PayoutAdmin(PanelAdmin, NoDeleteAdmin, ExportActionModelAdmin):
             "payout": payout,
             "settleable": settleable and payout.trade_in.state == State.RECEIVED,
             "waiting_for_device": settleable and payout.trade_in.state == State.ACCEPTED,
+            # Staff see why there is no button, instead of an empty card.
+            "manager_only": not request.user.has_perm("workflows.settle_payout")
+            and payout.status in (PayoutStatus.PENDING, PayoutStatus.FAILED),
             "check_form": CheckSettleForm() if payout.method == PayoutMethod.CHECK else None,
             **self.stripe_context(payout),
         }

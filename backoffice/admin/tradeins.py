@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest
-from django.urls import reverse
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
@@ -19,9 +21,10 @@ from backoffice.admin.base import (
     form_errors,
 )
 from backoffice.display import choice_label
-from backoffice.forms import LabelAddressForm, QuoteForm, ReasonForm
+from backoffice.forms import LabelAddressForm, NoteForm, QuoteForm, ReasonForm, ResendForm
 from backoffice.paginator import EstimatedCountPaginator
 from workflows import actions
+from workflows.actions.counter import resendable_emails
 from workflows.errors import DomainError, NeedsConfirmation
 from workflows.models import (
     BlockedImei,
@@ -235,6 +238,26 @@ class TradeInAdmin(PanelAdmin, NoDeleteAdmin):
     def state_label(self, obj: TradeIn) -> tuple[str, str]:
         return obj.state, choice_label(obj, "state")
 
+    # --- the label at the counter ---------------------------------------------------------------
+    def get_urls(self) -> list:
+        view = self.admin_site.admin_view(self.label_view)
+        return [
+            path("<path:object_id>/label.pdf", view, name="workflows_tradein_label"),
+            *super().get_urls(),
+        ]
+
+    def label_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """The shipping label's PDF, to open and print at the counter."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        trade_in = get_object_or_404(TradeIn, pk=object_id)
+        label = trade_in.labels.filter(voided_at__isnull=True).first()
+        if label is None:
+            raise Http404(_("No shipping label for this trade-in."))
+        response = HttpResponse(bytes(label.pdf), content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="label-{trade_in.reference}.pdf"'
+        return response
+
     # --- bulk work from the queue -----------------------------------------------------------------
     @action(description=_("Quote at the suggested offer"), permissions=["quote"])
     def quote_at_suggested(self, request: HttpRequest, queryset: QuerySet[TradeIn]) -> None:
@@ -301,6 +324,13 @@ class TradeInAdmin(PanelAdmin, NoDeleteAdmin):
             "quote_form": quote_form,
             "suggested_offer": trade_in.suggested_offer,
             "reason_form": ReasonForm(),
+            "note_form": NoteForm() if request.user.has_perm("workflows.change_tradein") else None,
+            "emails": [
+                (email, email.payload.get("template", "email").replace("_", " ").capitalize())
+                for email in resendable_emails(trade_in)
+            ]
+            if request.user.has_perm("workflows.change_tradein")
+            else [],
             "can_rerun_check": request.user.has_perm("workflows.quote_tradein")
             and trade_in.state in (State.SUBMITTED, State.QUOTED, State.DECLINED, State.EXPIRED),
             **self.shipping_context(request, trade_in),
@@ -391,6 +421,32 @@ class TradeInAdmin(PanelAdmin, NoDeleteAdmin):
                 form_errors(request, form)
         elif step == "quote" and "quote" in allowed:
             self._post_quote(request, trade_in)
+        elif step == "note" and user.has_perm("workflows.change_tradein"):
+            form = NoteForm(request.POST)
+            if form.is_valid():
+                call_action(
+                    request,
+                    actions.trade_in_add_note,
+                    trade_in=trade_in,
+                    actor=user,
+                    note=form.cleaned_data["note"],
+                    success=_("Note added to the timeline."),
+                )
+            else:
+                form_errors(request, form)
+        elif step == "resend" and user.has_perm("workflows.change_tradein"):
+            form = ResendForm(request.POST)
+            if form.is_valid():
+                call_action(
+                    request,
+                    actions.email_resend,
+                    trade_in=trade_in,
+                    actor=user,
+                    side_effect_id=form.cleaned_data["email"],
+                    success=_("The email is on its way again."),
+                )
+            else:
+                form_errors(request, form)
         elif step in ("decline", "cancel", "reroute") and step in allowed:
             form = ReasonForm(request.POST)
             if form.is_valid():

@@ -2,6 +2,7 @@
 the timeline and schedules its side effects to run after commit."""
 
 from workflows.actions._common import AUTO_QUOTE, BUYER, SYSTEM
+from workflows.actions.counter import email_resend, trade_in_add_note
 from workflows.actions.payouts import (
     payout_issue_store_credit,
     payout_settle_check,
@@ -43,6 +44,7 @@ __all__ = [
     "BUYER",
     "SYSTEM",
     "Submission",
+    "email_resend",
     "imei_check_rerun",
     "normalize_imei",
     "payout_issue_store_credit",
@@ -57,6 +59,7 @@ __all__ = [
     "stripe_account_update",
     "stripe_event_apply",
     "trade_in_accept",
+    "trade_in_add_note",
     "trade_in_auto_quote",
     "trade_in_cancel",
     "trade_in_close",
