@@ -114,15 +114,22 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Serve what `collectstatic` wrote: hashed names cached for a year, gzip beside each file
+# (whitenoise picks it per request). `make run` and production do; tests and a bare
+# `runserver` read the source folders instead, uncompressed and uncached.
+SERVE_COLLECTED_STATIC = envbool("SERVE_COLLECTED_STATIC", str(not DEBUG))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
-        "BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"
-        if not DEBUG
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if SERVE_COLLECTED_STATIC
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
-WHITENOISE_USE_FINDERS = True
+WHITENOISE_USE_FINDERS = not SERVE_COLLECTED_STATIC
+WHITENOISE_AUTOREFRESH = not SERVE_COLLECTED_STATIC
+# /favicon.ico and other files browsers ask for at the root.
+WHITENOISE_ROOT = BASE_DIR / "public"
 
 LOGIN_URL = "admin:login"
 LOGIN_REDIRECT_URL = "admin:index"
@@ -249,10 +256,15 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {"one_line_4xx": {"()": "backoffice.logs.OneLineClientErrors"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "loggers": {
-        name: {"handlers": ["console"], "level": os.getenv("LOG_LEVEL", "INFO")}
-        for name in ("workflows", "backoffice", "buyer_portal")
+        **{
+            name: {"handlers": ["console"], "level": os.getenv("LOG_LEVEL", "INFO")}
+            for name in ("workflows", "backoffice", "buyer_portal")
+        },
+        # A 403 (or 404) is expected traffic: one line each, not a traceback. 500s keep theirs.
+        "django.request": {"filters": ["one_line_4xx"]},
     },
 }
 

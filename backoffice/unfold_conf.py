@@ -27,6 +27,13 @@ UNFOLD = {
     "SHOW_HISTORY": False,
     "LOGIN": {"form": "backoffice.forms.ThrottledLoginForm"},
     "STYLES": [lambda request: static("backoffice/backoffice.css")],
+    "SITE_FAVICONS": [
+        {
+            "rel": "icon",
+            "type": "image/svg+xml",
+            "href": lambda request: static("backoffice/favicon.svg"),
+        }
+    ],
     "SHOW_VIEW_ON_SITE": False,
     "DASHBOARD_CALLBACK": "backoffice.dashboard.dashboard_callback",
     "ENVIRONMENT": "backoffice.dashboard.environment_callback",
