@@ -63,7 +63,7 @@ class QuoteForm(forms.Form):
         if confirm_reason:
             # The quote action asked for a second yes: the person ticks it, knowing why.
             self.fields["confirmed"] = forms.BooleanField(
-                label=_("Yes, send this offer. %(reason)s") % {"reason": confirm_reason},
+                label=_("Yes, send it: %(reason)s") % {"reason": confirm_reason},
                 required=True,
                 widget=UnfoldBooleanSwitchWidget,
             )

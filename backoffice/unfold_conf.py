@@ -89,6 +89,12 @@ UNFOLD = {
                         "admin:workflows_returncase_changelist",
                         "workflows.view_returncase",
                     ),
+                    _item(
+                        _("Quoting policy"),
+                        "bolt",
+                        "admin:workflows_quotepolicy_changelist",
+                        "workflows.view_quotepolicy",
+                    ),
                 ],
             },
             {
@@ -118,12 +124,6 @@ UNFOLD = {
                         "percent",
                         "admin:workflows_conditiondeduction_changelist",
                         "workflows.view_conditiondeduction",
-                    ),
-                    _item(
-                        _("Quoting policy"),
-                        "bolt",
-                        "admin:workflows_quotepolicy_changelist",
-                        "workflows.view_quotepolicy",
                     ),
                     _item(
                         _("IMEI blocklist"),

@@ -29,6 +29,7 @@ from workflows.errors import DomainError, NeedsConfirmation
 from workflows.models import (
     BlockedImei,
     Event,
+    Fulfilment,
     ImeiCheckStatus,
     Make,
     Quote,
@@ -61,7 +62,16 @@ CHECK_COLOURS = {
 
 class QuoteInline(ReadOnlyInline):
     model = Quote
-    fields = ["created_at", "amount", "currency", "valid_until", "note", "sent_by", "responded_at"]
+    fields = [
+        "created_at",
+        "amount",
+        "currency",
+        "valid_until",
+        "note",
+        "sent_by",
+        "auto_quoted",
+        "responded_at",
+    ]
     readonly_fields = fields
     verbose_name_plural = _("Quote history")
 
@@ -114,7 +124,7 @@ class TradeInAdmin(PanelAdmin, NoDeleteAdmin):
     list_display = [
         "reference",
         "age",
-        "buyer_name",
+        "buyer",
         "device",
         "condition",
         "accessories",
@@ -122,7 +132,7 @@ class TradeInAdmin(PanelAdmin, NoDeleteAdmin):
         "state_label",
         "suggested_offer",
         "offer_amount",
-        "fulfilment",
+        "ships",
     ]
     list_display_links = ["reference"]
     list_filter = [
@@ -217,6 +227,14 @@ class TradeInAdmin(PanelAdmin, NoDeleteAdmin):
     @display(description=_("Age"), ordering="created_at")
     def age(self, obj: TradeIn) -> str:
         return timesince(obj.created_at, timezone.now()).split(",")[0]
+
+    @display(description=_("Buyer"), ordering="buyer_name")
+    def buyer(self, obj: TradeIn) -> str:
+        return obj.buyer_name
+
+    @display(description=_("Sends by"), ordering="fulfilment")
+    def ships(self, obj: TradeIn) -> str:
+        return _("Drop-off") if obj.fulfilment == Fulfilment.PICKUP else _("Label")
 
     @display(description=_("Device"), ordering="product__device_model__name")
     def device(self, obj: TradeIn) -> str:
@@ -500,7 +518,7 @@ class TradeInAdmin(PanelAdmin, NoDeleteAdmin):
                     "note": data["note"],
                     "override_reason": data.get("override_reason") or "",
                 },
-                "confirm": exc.message if isinstance(exc, NeedsConfirmation) else "",
+                "confirm": exc.reason if isinstance(exc, NeedsConfirmation) else "",
             }
             return
         messages.success(request, _("Quote sent to the buyer."))

@@ -196,7 +196,8 @@ def _quote(
         )
     if limit.limit != OfferLimit.OK and not confirmed:
         raise NeedsConfirmation(
-            _("Please confirm this offer: %(reason)s") % {"reason": limit.reason}
+            _("Please confirm this offer: %(reason)s") % {"reason": limit.reason},
+            reason=limit.reason,
         )
 
     is_counter = trade_in.quotes.exists()
