@@ -80,8 +80,8 @@ bench: install-test
 	@command -v wrk >/dev/null 2>&1 || [ "$$(id -u)" != "0" ] || \
 	  apt-get install -y -qq wrk >/dev/null 2>&1 || \
 	  (apt-get update -qq && apt-get install -y -qq wrk >/dev/null)
-	$(BIN)/python manage.py bench $(BENCH_ARGS)
-	$(BIN)/python manage.py bench_buyer
+	$(BIN)/python -m bench $(BENCH_ARGS)
+	$(BIN)/python -m bench buyer
 
 lint: install-test
 	$(BIN)/ruff check .

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -70,18 +69,14 @@ def _receive(request: HttpRequest) -> HttpResponse:
         return back
     data = form.cleaned_data
     try:
-        with transaction.atomic():
-            trade_in = actions.trade_in_receive(
-                trade_in=trade_in,
-                actor=request.user,
-                grade=data["grade"],
-                as_found=form.as_found_dict(),
-                notes=data["notes"],
-            )
-            if data["damaged"]:
-                actions.trade_in_reroute(
-                    trade_in=trade_in, actor=request.user, reason=data["notes"]
-                )
+        trade_in = actions.trade_in_intake(
+            trade_in=trade_in,
+            actor=request.user,
+            grade=data["grade"],
+            as_found=form.as_found_dict(),
+            notes=data["notes"],
+            damaged=data["damaged"],
+        )
     except DomainError as exc:
         messages.error(request, exc.message)
         return back

@@ -8,8 +8,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from buyer_portal.templatetags.buyer import money
-from workflows.actions import Submission, normalize_imei
-from workflows.actions.tradeins import near_shop
+from workflows.actions import Submission
 from workflows.addresses import US_STATES, country_choices, normalize_postcode, normalize_region
 from workflows.errors import InvalidInput
 from workflows.models import (
@@ -22,6 +21,8 @@ from workflows.models import (
     Product,
     Screen,
 )
+from workflows.parsers import normalize_imei
+from workflows.predicates import near_shop
 
 ADDRESS_NEEDED = _("Needed for the shipping label.")
 CHOOSE_ONE = {

@@ -1,31 +1,30 @@
 from __future__ import annotations
 
-import re
 import uuid
-from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Group, User
-from django.core import mail
-from django.db.models import Sum
 
 from backoffice.roles import sync_roles
-from tests.factories import ProductFactory, load_deductions, valid_imei
+from tests.factories import ProductFactory, load_deductions
+
+# Re-exported: test modules used to import these from here.
+from tests.helpers import (  # noqa: F401
+    PASSWORD,
+    assert_books_balance,
+    links_in_last_mail,
+    refresh,
+    submission,
+)
 from workflows import actions
 from workflows.models import (
-    STOCKED_STATUSES,
     BlockedImei,
-    Payout,
-    PayoutStatus,
     Product,
     Quote,
     State,
     TradeIn,
-    Unit,
 )
 from workflows.tasks import run_due_side_effects
-
-PASSWORD = "tradein-demo"
 
 
 def _user(username: str, group: str) -> User:
@@ -75,28 +74,6 @@ def drain():
         return total
 
     return run
-
-
-def submission(product: Product, /, **overrides) -> actions.Submission:
-    fields = dict(
-        product=product,
-        screen="scratched",
-        body="like_new",
-        battery="good",
-        accessories="box",
-        imei=valid_imei(),
-        buyer_name="Ada Buyer",
-        buyer_email="ada@example.com",
-        buyer_phone="555-0100",
-        fulfilment="ship",
-        address_line1="1 Main St",
-        city="Chicago",
-        region="IL",
-        postcode="60601",
-        payout_method="check",
-    )
-    fields.update(overrides)
-    return actions.Submission(**fields)
 
 
 @pytest.fixture
@@ -150,41 +127,3 @@ def make_trade_in(db, product, drain, staff, manager):
         raise ValueError(state)
 
     return build
-
-
-def refresh(obj):
-    obj.refresh_from_db()
-    return obj
-
-
-def links_in_last_mail(to: str | None = None) -> list[str]:
-    messages = [m for m in mail.outbox if to is None or to in m.to]
-    assert messages, "no email was sent"
-    return re.findall(r"https?://\S+", messages[-1].body)
-
-
-def assert_books_balance() -> None:
-    """Stock, units and payouts add up: every stocked unit is counted once, every accepted
-    trade-in owes exactly its accepted quote, and nothing that left stock is still owed."""
-    for product in Product.objects.all():
-        stocked = Unit.objects.filter(product=product, status__in=STOCKED_STATUSES).count()
-        assert product.stock == stocked, f"{product}: stock {product.stock} != {stocked} units"
-    for trade_in in TradeIn.objects.all():
-        has_payout = Payout.objects.filter(trade_in=trade_in).exists()
-        ever_accepted = trade_in.state in (
-            State.ACCEPTED,
-            State.RECEIVED,
-            State.CLOSED,
-            State.CANCELLED,
-            State.REROUTED,
-        )
-        assert has_payout == ever_accepted, trade_in
-        assert Unit.objects.filter(trade_in=trade_in).exists() == ever_accepted, trade_in
-    owed = Payout.objects.filter(status__in=[PayoutStatus.PENDING, PayoutStatus.FAILED])
-    for payout in owed:
-        assert payout.trade_in.state in (State.ACCEPTED, State.RECEIVED), payout
-    settled = Payout.objects.filter(status=PayoutStatus.SETTLED).aggregate(s=Sum("amount"))["s"]
-    accepted_offers = sum(
-        (t.latest_quote().amount for t in TradeIn.objects.filter(state=State.CLOSED)), Decimal(0)
-    )
-    assert (settled or Decimal(0)) == accepted_offers

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from tests.conftest import refresh
-from tests.test_lifecycle_http import staff_client, workflow
+from tests.helpers import refresh, staff_client, workflow
 from workflows.models import EventKind, State
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.conf import settings
 
-from tests.test_lifecycle_http import buyer_post, form_url
+from tests.helpers import buyer_post, form_url
 from workflows.models import Fulfilment, TradeIn
 
 
@@ -90,7 +90,7 @@ def test_the_zip_lookup_answers_from_the_offline_table(client):
 def test_the_submit_action_applies_the_same_rules(product, overrides, message):
     import uuid
 
-    from tests.conftest import submission
+    from tests.helpers import submission
     from workflows import actions
     from workflows.errors import InvalidInput
 

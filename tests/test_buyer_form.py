@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.factories import DeviceModelFactory, ProductFactory, valid_imei
-from tests.test_lifecycle_http import buyer_post, form_url
+from tests.helpers import buyer_post, form_url
 from workflows.links import trade_in_from_status_token
 from workflows.models import Event, SideEffect, TradeIn
 

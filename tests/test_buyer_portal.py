@@ -14,9 +14,8 @@ from django.core.cache.backends.db import DatabaseCache
 from django.db import connection
 from django.test import Client
 
-from tests.conftest import refresh
 from tests.factories import DeviceModelFactory, ProductFactory, valid_imei
-from tests.test_lifecycle_http import buyer_post, form_url
+from tests.helpers import buyer_post, form_url, refresh
 from workflows import actions
 from workflows.links import quote_token, status_token
 from workflows.models import State, TradeIn

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from tests.test_lifecycle_http import staff_client
+from tests.helpers import staff_client
 from workflows.models import Quote, State, TradeIn
 from workflows.selectors import dashboard_stats
 

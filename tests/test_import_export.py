@@ -11,7 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from tests.test_lifecycle_http import staff_client
+from tests.helpers import staff_client
 from workflows.models import ConditionDeduction, Payout, Product, State
 
 HEADER = [

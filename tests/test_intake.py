@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from tests.conftest import refresh
 from tests.factories import valid_imei
-from tests.test_lifecycle_http import staff_client
+from tests.helpers import refresh, staff_client
 from workflows.models import Event, EventKind, State
 
 

@@ -7,12 +7,20 @@ from decimal import Decimal
 
 import pytest
 from django.core import mail
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.conftest import PASSWORD, assert_books_balance, links_in_last_mail, refresh
 from tests.factories import valid_imei
+from tests.helpers import (  # noqa: F401  (buyer_post & co. were imported from here)
+    assert_books_balance,
+    buyer_post,
+    form_url,
+    links_in_last_mail,
+    refresh,
+    staff_client,
+    submit_and_check,
+    workflow,
+)
 from workflows.models import (
     BlockedImei,
     Event,
@@ -27,56 +35,6 @@ from workflows.models import (
     UnitStatus,
 )
 from workflows.tasks import cancel_unarrived_devices, expire_lapsed_quotes
-
-
-def form_url(product) -> str:
-    dm = product.device_model
-    return f"/trade-in/?make={dm.make.slug}&model={dm.slug}"
-
-
-def buyer_post(client: Client, product, /, **overrides):
-    data = {
-        "product": product.pk,
-        "screen": "scratched",
-        "body": "like_new",
-        "battery": "good",
-        "accessories": "box",
-        "imei": valid_imei(),
-        "buyer_name": "Ada Buyer",
-        "buyer_email": "ada@example.com",
-        "buyer_phone": "555 0100",
-        "fulfilment": "ship",
-        "address_line1": "1 Main St",
-        "city": "Chicago",
-        "region": "IL",
-        "postcode": "60601",
-        "payout_method": "check",
-        "submission_key": overrides.pop("submission_key", "k-" + valid_imei()),
-        "website": "",
-    }
-    data.update(overrides)
-    return client.post(form_url(product), data)
-
-
-def staff_client(user) -> Client:
-    client = Client()
-    assert client.login(username=user.username, password=PASSWORD)
-    return client
-
-
-def workflow(client: Client, trade_in: TradeIn, step: str, **data):
-    url = reverse("admin:workflows_tradein_workflow", args=[trade_in.pk, step])
-    return client.post(url, data, follow=True)
-
-
-def submit_and_check(client, product, drain, **overrides) -> TradeIn:
-    response = buyer_post(client, product, **overrides)
-    assert response.status_code == 302, response.content.decode()[:2000]
-    confirmation = client.get(response["Location"])
-    trade_in = TradeIn.objects.latest("pk")
-    assert trade_in.reference in confirmation.content.decode()
-    drain()
-    return refresh(trade_in)
 
 
 def quote_link(trade_in: TradeIn) -> str:

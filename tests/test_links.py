@@ -7,7 +7,7 @@ from datetime import timedelta
 from django.core import signing
 from django.utils import timezone
 
-from tests.conftest import refresh
+from tests.helpers import refresh
 from workflows import actions
 from workflows.links import quote_token, status_token
 from workflows.models import Quote, State

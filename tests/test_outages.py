@@ -26,14 +26,13 @@ from django_q.models import OrmQ
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from tests.conftest import assert_books_balance, refresh
+from tests.helpers import assert_books_balance, buyer_post, refresh, staff_client, workflow
 
 # The loopback SMTP and Stripe servers of the integration tests are fixtures here too.
 from tests.integrations.conftest import Inbox, make_due, smtp, stripe_server  # noqa: F401
 from tests.integrations.test_imei_service import answer
 from tests.integrations.test_shipengine import PDF, label_body
 from tests.integrations.test_stripe_payouts import stripe_event, webhook
-from tests.test_lifecycle_http import buyer_post, staff_client, workflow
 from workflows.models import (
     OUTCOME,
     Event,

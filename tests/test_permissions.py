@@ -11,8 +11,7 @@ from datetime import date
 import pytest
 from django.urls import reverse
 
-from tests.conftest import refresh
-from tests.test_lifecycle_http import staff_client, workflow
+from tests.helpers import refresh, staff_client, workflow
 from workflows.models import (
     BlockedImei,
     PayoutStatus,

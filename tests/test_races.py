@@ -13,7 +13,7 @@ from datetime import date
 import pytest
 from django.db import connection, connections
 
-from tests.conftest import assert_books_balance, refresh, submission
+from tests.helpers import assert_books_balance, refresh, submission
 from workflows import actions
 from workflows.errors import DomainError
 from workflows.models import Event, EventKind, Payout, PayoutStatus, Quote, State, TradeIn, Unit

@@ -13,8 +13,7 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
-from tests.conftest import submission
-from tests.test_lifecycle_http import buyer_post, form_url, staff_client
+from tests.helpers import buyer_post, form_url, staff_client, submission
 from workflows import actions
 from workflows.links import quote_token, status_token
 from workflows.models import State, TradeIn

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth import authenticate
 from django.core.management import call_command
 
-from tests.conftest import assert_books_balance
+from tests.helpers import assert_books_balance
 from workflows.models import Product, State, TradeIn
 
 

@@ -10,7 +10,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from tests.conftest import submission
+from tests.helpers import submission
 from workflows import actions
 from workflows.actions._common import schedule
 from workflows.models import (
@@ -113,25 +113,22 @@ def test_after_commit_the_worker_runs_the_side_effects(product, monkeypatch):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_rolled_back_action_schedules_nothing(product, monkeypatch):
-    from django.db import transaction
     from django_q.conf import Conf
 
+    from workflows.actions import submission as submission_action
+
     monkeypatch.setattr(Conf, "SYNC", True)
-    with pytest.raises(RuntimeError), transaction.atomic():
+    scheduled, real_schedule = [], submission_action.schedule
+
+    def schedule_then_fail(*args, **kwargs):
+        # The IMEI check is scheduled (its after-commit hook registered), then the action fails.
+        if scheduled:
+            raise RuntimeError("the action failed after scheduling")
+        scheduled.append(real_schedule(*args, **kwargs))
+
+    monkeypatch.setattr(submission_action, "schedule", schedule_then_fail)
+    with pytest.raises(RuntimeError):
         actions.trade_in_submit(submission=submission(product), submission_key=uuid.uuid4().hex)
-        raise RuntimeError("the request failed after the action")
+    assert scheduled
     assert not TradeIn.objects.exists() and not SideEffect.objects.exists()
     assert mail.outbox == []
-
-
-def test_the_rerun_check_uses_the_blocklist_as_it_is_now(make_trade_in, staff, drain):
-    from workflows.models import BlockedImei
-
-    trade_in = make_trade_in(State.SUBMITTED)
-    assert trade_in.imei_status == "clean"
-    BlockedImei.objects.create(imei=trade_in.imei, reason=BlockedImei.Reason.LOST_STOLEN)
-    actions.imei_check_rerun(trade_in=trade_in, actor=staff)
-    drain()
-    trade_in.refresh_from_db()
-    assert trade_in.imei_status == "flagged"
-    assert trade_in.latest_imei_check().lost_stolen

@@ -9,7 +9,7 @@ import re
 from django.core.management import call_command
 from django.test import Client, override_settings
 
-from tests.test_lifecycle_http import staff_client
+from tests.helpers import staff_client
 
 
 def test_collected_static_files_are_compressed_and_cached(tmp_path, product):

@@ -7,11 +7,10 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from tests.conftest import refresh
 from tests.factories import valid_imei
+from tests.helpers import refresh, staff_client, submit_and_check, workflow
 from tests.integrations.conftest import imei_service  # noqa: F401 (a fixture)
 from tests.integrations.test_imei_service import answer, expect_check
-from tests.test_lifecycle_http import staff_client, submit_and_check, workflow
 from workflows import actions
 from workflows.errors import NeedsConfirmation, TransitionRefused
 from workflows.models import Event, Quote, QuotePolicy, State, TradeIn

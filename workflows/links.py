@@ -65,6 +65,17 @@ def quote_from_token(token: str) -> Quote:
     return quote
 
 
+def trade_in_of_quote_token(token: str) -> TradeIn | None:
+    """The trade-in behind a genuine offer link the buyer can no longer use (answered,
+    replaced, lapsed), to point them at its status page; None for a forged link."""
+    try:
+        pk = _unsign(token, QUOTE_SALT, "q")
+    except LinkInvalid:
+        return None
+    quote = Quote.objects.select_related("trade_in").filter(pk=pk).first()
+    return quote.trade_in if quote else None
+
+
 def check_quote_actionable(quote: Quote) -> None:
     trade_in = quote.trade_in
     if trade_in.latest_quote().pk != quote.pk:

@@ -11,9 +11,9 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from workflows.actions import normalize_imei
 from workflows.errors import InvalidInput
 from workflows.models import Payout, PayoutStatus, Quote, State, TradeIn
+from workflows.parsers import normalize_imei
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,21 @@ class NoDeleteAdmin(ModelAdmin):
         return actions
 
 
+class SavesThroughAnAction(ModelAdmin):
+    """An admin whose save_model calls one action. Django runs the change form in a
+    transaction of its own; the action is that transaction here (actions are durable: no
+    caller wraps them), and a refused action leaves nothing half-saved either way."""
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict | None = None,
+    ) -> HttpResponse:
+        return self._changeform_view(request, object_id, form_url, extra_context)
+
+
 def call_action(
     request: HttpRequest, action: Callable[..., T], *, success: str, **kwargs
 ) -> T | None:

@@ -10,7 +10,7 @@ from unfold.admin import ModelAdmin, TabularInline
 from unfold.contrib.import_export.forms import ExportForm, ImportForm
 from unfold.decorators import display
 
-from backoffice.admin.base import ReadOnlyInline, call_action
+from backoffice.admin.base import ReadOnlyInline, SavesThroughAnAction, call_action
 from backoffice.resources import ConditionDeductionResource, ProductPriceResource
 from workflows.actions import unit_regrade
 from workflows.models import (
@@ -86,7 +86,7 @@ class ProductAdmin(PriceListAdmin):
 
 
 @admin.register(Unit)
-class UnitAdmin(ModelAdmin):
+class UnitAdmin(SavesThroughAnAction):
     list_display = ["imei", "product", "status_label", "grade", "trade_in", "created_at"]
     list_filter = ["status", "grade", "product__device_model__make"]
     search_fields = ["=imei", "trade_in__reference"]

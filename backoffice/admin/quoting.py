@@ -8,14 +8,14 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
 
-from backoffice.admin.base import call_action
+from backoffice.admin.base import SavesThroughAnAction, call_action
 from workflows.actions import quote_policy_update
 from workflows.actions.policy import POLICY_FIELDS
 from workflows.models import QuotePolicy
 
 
 @admin.register(QuotePolicy)
-class QuotePolicyAdmin(ModelAdmin):
+class QuotePolicyAdmin(SavesThroughAnAction, ModelAdmin):
     fieldsets = [
         (_("Auto-quote"), {"fields": ["auto_quote", "auto_quote_cap"]}),
         (

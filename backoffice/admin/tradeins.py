@@ -17,6 +17,7 @@ from backoffice.admin.base import (
     NoDeleteAdmin,
     PanelAdmin,
     ReadOnlyInline,
+    SavesThroughAnAction,
     call_action,
     form_errors,
 )
@@ -39,6 +40,7 @@ from workflows.models import (
     State,
     TradeIn,
 )
+from workflows.predicates import wants_pickup
 
 STATE_COLOURS = {
     State.SUBMITTED: "info",
@@ -120,7 +122,7 @@ class MakeFilter(admin.SimpleListFilter):
 
 
 @admin.register(TradeIn)
-class TradeInAdmin(PanelAdmin, NoDeleteAdmin):
+class TradeInAdmin(SavesThroughAnAction, PanelAdmin, NoDeleteAdmin):
     list_display = [
         "reference",
         "age",
@@ -386,11 +388,7 @@ class TradeInAdmin(PanelAdmin, NoDeleteAdmin):
     def shipping_context(self, request: HttpRequest, trade_in: TradeIn) -> dict:
         """The label, its tracking, and why the carrier refused it if it did."""
         label = trade_in.labels.filter(voided_at__isnull=True).first()
-        waiting = (
-            trade_in.state == State.ACCEPTED
-            and label is None
-            and not actions.wants_pickup(trade_in)
-        )
+        waiting = trade_in.state == State.ACCEPTED and label is None and not wants_pickup(trade_in)
         problem = (
             SideEffect.objects.filter(
                 trade_in=trade_in, kind=SideEffectKind.CREATE_LABEL, status=SideEffectStatus.FAILED

@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 
 from tests.browser.conftest import login, screenshot
-from tests.conftest import refresh
+from tests.helpers import refresh
 from workflows.models import Payout, State
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -10,8 +10,8 @@ from django.core import mail
 
 from tests.browser.checks import assert_page_is_good
 from tests.browser.conftest import login, screenshot
-from tests.conftest import refresh
 from tests.factories import valid_imei
+from tests.helpers import refresh
 from workflows.models import Quote, QuotePolicy, State, TradeIn
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -7,8 +7,8 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
+from tests.helpers import staff_client
 from tests.integrations.conftest import Inbox
-from tests.test_lifecycle_http import staff_client
 
 
 def run() -> str:

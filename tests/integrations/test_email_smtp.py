@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.conftest import refresh
+from tests.helpers import refresh
 from tests.integrations.conftest import Inbox, make_due
 from workflows import actions
 from workflows.models import Event, EventKind, SideEffect, SideEffectKind, SideEffectStatus, State

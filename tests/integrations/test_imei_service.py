@@ -11,10 +11,9 @@ import pytest
 from django.utils import timezone
 from werkzeug import Response
 
-from tests.conftest import refresh
 from tests.factories import DeviceModelFactory, valid_imei
+from tests.helpers import refresh, staff_client, workflow
 from tests.integrations.conftest import make_due
-from tests.test_lifecycle_http import staff_client, workflow
 from workflows import actions
 from workflows.errors import TransitionRefused
 from workflows.integrations.imei import model_mismatch

@@ -9,9 +9,8 @@ import pytest
 from django.core import mail
 from werkzeug import Response
 
-from tests.conftest import links_in_last_mail, refresh
+from tests.helpers import links_in_last_mail, refresh, staff_client, workflow
 from tests.integrations.conftest import make_due
-from tests.test_lifecycle_http import staff_client, workflow
 from workflows import actions
 from workflows.errors import InvalidInput
 from workflows.models import (
@@ -357,8 +356,9 @@ def test_tracking_is_polled_and_each_change_goes_on_the_timeline(shipengine, mak
     assert len(shipengine.log) == requests_before  # delivered: the intake bench takes over
 
 
-def test_a_local_buyer_gets_drop_off_instructions_and_no_label(shipengine, make_trade_in):
-    trade_in = make_trade_in(State.ACCEPTED, postcode="62702")
+def test_a_buyer_who_drops_off_gets_instructions_and_no_label(shipengine, make_trade_in):
+    # Drop-off is the buyer's choice (a local ZIP alone no longer decides it: the form asks).
+    trade_in = make_trade_in(State.ACCEPTED, fulfilment="pickup", postcode="62702")
 
     assert not shipengine.log and not ShippingLabel.objects.filter(trade_in=trade_in).exists()
     message = mail.outbox[-1]

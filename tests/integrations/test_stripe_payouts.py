@@ -13,10 +13,9 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
-from tests.conftest import assert_books_balance, links_in_last_mail, refresh
+from tests.helpers import assert_books_balance, links_in_last_mail, refresh, staff_client
 from tests.integrations.conftest import WEBHOOK_SECRET, make_due
 from tests.integrations.fake_stripe import signed
-from tests.test_lifecycle_http import staff_client
 from workflows import actions
 from workflows.errors import TransitionRefused
 from workflows.models import (

@@ -20,7 +20,6 @@ from workflows.actions.stripe import (
 from workflows.actions.submission import (
     Submission,
     imei_check_rerun,
-    normalize_imei,
     trade_in_submit,
 )
 from workflows.actions.tradeins import (
@@ -28,15 +27,14 @@ from workflows.actions.tradeins import (
     trade_in_accept,
     trade_in_auto_quote,
     trade_in_cancel,
-    trade_in_close,
     trade_in_decline,
     trade_in_expire,
+    trade_in_intake,
     trade_in_quote,
     trade_in_receive,
     trade_in_reroute,
     trade_in_update_details,
     unit_regrade,
-    wants_pickup,
 )
 
 __all__ = [
@@ -46,7 +44,6 @@ __all__ = [
     "Submission",
     "email_resend",
     "imei_check_rerun",
-    "normalize_imei",
     "payout_issue_store_credit",
     "payout_settle_check",
     "return_case_reject",
@@ -62,14 +59,13 @@ __all__ = [
     "trade_in_add_note",
     "trade_in_auto_quote",
     "trade_in_cancel",
-    "trade_in_close",
     "trade_in_decline",
     "trade_in_expire",
+    "trade_in_intake",
     "trade_in_quote",
     "trade_in_receive",
     "trade_in_reroute",
     "trade_in_submit",
     "trade_in_update_details",
     "unit_regrade",
-    "wants_pickup",
 ]

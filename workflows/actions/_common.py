@@ -6,19 +6,23 @@ import logging
 import threading
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 
 from workflows.models import Event, EventKind, SideEffect, SideEffectKind, TradeIn
+from workflows.permissions import AUTO_QUOTE, BUYER, SYSTEM, Actor, Operation, authorize
 
 log = logging.getLogger("workflows")
 
-BUYER = "buyer"
-SYSTEM = "system"
-# The manager-set quoting policy, when it quotes a clean submission by itself.
-AUTO_QUOTE = "auto-quote policy"
-# A staff member, or BUYER / SYSTEM when nobody logged in acted.
-Actor = AbstractBaseUser | str
+__all__ = [
+    "AUTO_QUOTE",
+    "BUYER",
+    "SYSTEM",
+    "Actor",
+    "Operation",
+    "authorize",
+    "record_event",
+    "schedule",
+]
 
 
 def record_event(

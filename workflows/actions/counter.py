@@ -6,18 +6,17 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from workflows.actions._common import lock_trade_in, record_event, schedule
-from workflows.errors import InvalidInput, TransitionRefused
+from workflows.actions._common import Operation, authorize, lock_trade_in, record_event, schedule
+from workflows.errors import InvalidInput
 from workflows.models import EventKind, SideEffect, SideEffectKind, SideEffectStatus, TradeIn
 
 NOTE_MAX = 2000
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def trade_in_add_note(*, trade_in: TradeIn, actor: AbstractBaseUser, note: str) -> TradeIn:
     """An internal note on the timeline (never shown to the buyer)."""
-    if not actor.has_perm("workflows.change_tradein"):
-        raise TransitionRefused(_("You cannot add notes to trade-ins."))
+    authorize(actor, Operation.ADD_NOTE)
     note = note.strip()
     if not note:
         raise InvalidInput(_("Write the note first."))
@@ -41,15 +40,14 @@ def resendable_emails(trade_in: TradeIn) -> list[SideEffect]:
     ]
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def email_resend(*, trade_in: TradeIn, actor: AbstractBaseUser, side_effect_id: int) -> SideEffect:
     """Send one of the buyer's emails again, through the outbox like the first time.
 
     The copy is a new outbox row with its own key (so it is sent once, however often the
     worker runs) and the same template and payload as the original.
     """
-    if not actor.has_perm("workflows.change_tradein"):
-        raise TransitionRefused(_("You cannot re-send emails."))
+    authorize(actor, Operation.RESEND_EMAIL)
     trade_in = lock_trade_in(trade_in)
     original = next((e for e in resendable_emails(trade_in) if e.pk == side_effect_id), None)
     if original is None:

@@ -9,8 +9,15 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
-from workflows.actions._common import Actor, lock_trade_in, record_event, schedule
-from workflows.actions.tradeins import trade_in_close
+from workflows.actions._common import (
+    Actor,
+    Operation,
+    authorize,
+    lock_trade_in,
+    record_event,
+    schedule,
+)
+from workflows.actions.tradeins import _trade_in_close
 from workflows.errors import InvalidInput, TransitionRefused
 from workflows.models import (
     EventKind,
@@ -27,8 +34,7 @@ CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
 
 
 def _lock_for_settling(payout: Payout, actor: Actor, method: str) -> Payout:
-    if isinstance(actor, str) or not actor.has_perm("workflows.settle_payout"):
-        raise TransitionRefused(_("Only a manager can settle payouts."))
+    authorize(actor, Operation.SETTLE_PAYOUT)
     # Lock order everywhere: trade-in first, then its payout. Two managers settling the same
     # payout at once: the second waits here and then sees it settled.
     lock_trade_in(payout.trade_in)
@@ -53,11 +59,11 @@ def _settle(payout: Payout, actor: Actor, reference: str) -> Payout:
         actor=actor,
         note=f"{payout.amount} {payout.currency} by {payout.get_method_display()}: {reference}",
     )
-    trade_in_close(trade_in=payout.trade_in, actor=actor)
+    _trade_in_close(trade_in=payout.trade_in, actor=actor)
     return payout
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def payout_settle_check(
     *, payout: Payout, actor: Actor, check_number: str, check_date: date
 ) -> Payout:
@@ -75,7 +81,7 @@ def payout_settle_check(
     return payout
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def payout_issue_store_credit(*, payout: Payout, actor: Actor) -> StoreCredit:
     payout = _lock_for_settling(payout, actor, PayoutMethod.STORE_CREDIT)
     while True:
@@ -101,10 +107,11 @@ def payout_issue_store_credit(*, payout: Payout, actor: Actor) -> StoreCredit:
     return credit
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def return_case_resolve(
     *, case: ReturnCase, actor: Actor, resolution: str, note: str = ""
 ) -> ReturnCase:
+    authorize(actor, Operation.CLOSE_RETURN)
     case = ReturnCase.objects.select_for_update().select_related("trade_in").get(pk=case.pk)
     if resolution not in Resolution.values:
         raise InvalidInput(_("Choose how the return was resolved."))
@@ -123,8 +130,9 @@ def return_case_resolve(
     return case
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def return_case_reject(*, case: ReturnCase, actor: Actor, note: str) -> ReturnCase:
+    authorize(actor, Operation.CLOSE_RETURN)
     case = ReturnCase.objects.select_for_update().select_related("trade_in").get(pk=case.pk)
     if not note.strip():
         raise InvalidInput(_("Say why the return case is rejected."))

@@ -10,17 +10,17 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from workflows.errors import InvalidInput, TransitionRefused
+from workflows.actions._common import Operation, authorize
+from workflows.errors import InvalidInput
 from workflows.models import QuotePolicy
 
 POLICY_FIELDS = ("auto_quote", "auto_quote_cap", "confirm_ratio", "manager_ratio", "manager_amount")
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def quote_policy_update(*, actor: AbstractBaseUser, changes: dict[str, Any]) -> QuotePolicy:
     """A manager changes the quoting policy; the row remembers who and when."""
-    if not actor.has_perm("workflows.change_quotepolicy"):
-        raise TransitionRefused(_("Only a manager can change the quoting policy."))
+    authorize(actor, Operation.CHANGE_QUOTE_POLICY)
     unknown = set(changes) - set(POLICY_FIELDS)
     if unknown:
         raise InvalidInput(_("Unknown policy fields: %s") % ", ".join(sorted(unknown)))

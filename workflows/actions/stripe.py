@@ -71,7 +71,7 @@ def schedule_transfer(payout: Payout, *, again: bool = False) -> SideEffect:
     return effect
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def payout_send_stripe(*, payout: Payout, actor: Actor) -> Payout:
     """A manager pays a received device by Stripe: now if the buyer's Stripe account is ready,
     else once the buyer finishes Stripe's onboarding from the link we email them."""
@@ -106,9 +106,13 @@ def payout_send_stripe(*, payout: Payout, actor: Actor) -> Payout:
     return payout
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def payout_settle_stripe(*, payout: Payout, transfer_id: str, account_id: str) -> Payout:
     """Stripe made the transfer (its answer, or its webhook if the answer was lost)."""
+    return _payout_settle_stripe(payout, transfer_id=transfer_id, account_id=account_id)
+
+
+def _payout_settle_stripe(payout: Payout, *, transfer_id: str, account_id: str) -> Payout:
     # The transfer's answer and Stripe's webhook may both settle at once: one waits here.
     payout = _lock(payout)
     trade_in = payout.trade_in
@@ -140,7 +144,7 @@ def payout_settle_stripe(*, payout: Payout, transfer_id: str, account_id: str) -
     return payout
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def payout_stripe_refused(*, payout: Payout, reason: str) -> Payout:
     """Stripe said no (no transfer was made): the payout fails, and a manager may try again."""
     # A manager pressing "pay" again at this moment must see the payout failed, or pending.
@@ -161,12 +165,20 @@ def payout_stripe_refused(*, payout: Payout, reason: str) -> Payout:
     return payout
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def stripe_account_update(
     *, account_id: str, payouts_enabled: bool, details_submitted: bool
 ) -> StripeAccount | None:
     """Record what Stripe says of a connected account. When it can first be paid, the
     payouts a manager already asked for go out."""
+    return _stripe_account_update(
+        account_id=account_id, payouts_enabled=payouts_enabled, details_submitted=details_submitted
+    )
+
+
+def _stripe_account_update(
+    *, account_id: str, payouts_enabled: bool, details_submitted: bool
+) -> StripeAccount | None:
     # Stripe's redirect and its webhook may both report the same change at once.
     account = StripeAccount.objects.select_for_update().filter(account_id=account_id).first()
     if account is None:
@@ -198,7 +210,7 @@ def stripe_account_update(
 
 # --- webhooks ------------------------------------------------------------------------------------
 def _on_account_updated(event: dict[str, Any], obj: dict[str, Any]) -> str:
-    account = stripe_account_update(
+    account = _stripe_account_update(
         account_id=str(obj.get("id", "")),
         payouts_enabled=bool(obj.get("payouts_enabled")),
         details_submitted=bool(obj.get("details_submitted")),
@@ -242,8 +254,8 @@ def _on_transfer_created(event: dict[str, Any], obj: dict[str, Any]) -> str:
         return f"payout {payout.pk} already settled"
     if payout.status != PayoutStatus.PENDING:
         return f"ignored: payout {payout.pk} is {payout.status}"
-    payout_settle_stripe(
-        payout=payout, transfer_id=str(obj.get("id")), account_id=str(obj.get("destination") or "")
+    _payout_settle_stripe(
+        payout, transfer_id=str(obj.get("id")), account_id=str(obj.get("destination") or "")
     )
     return f"payout {payout.pk} settled by the webhook"
 
@@ -328,7 +340,7 @@ WEBHOOK_HANDLERS = {
 }
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def stripe_event_apply(*, event: dict[str, Any]) -> str:
     """Apply one verified Stripe event, once. Returns what it did, for the log."""
     try:

@@ -5,9 +5,16 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
-from stdnum import imei as stdnum_imei
 
-from workflows.actions._common import BUYER, Actor, lock_trade_in, record_event, schedule
+from workflows.actions._common import (
+    BUYER,
+    Actor,
+    Operation,
+    authorize,
+    lock_trade_in,
+    record_event,
+    schedule,
+)
 from workflows.addresses import normalize_postcode, normalize_region
 from workflows.errors import InvalidInput, TransitionRefused
 from workflows.models import (
@@ -21,21 +28,8 @@ from workflows.models import (
     State,
     TradeIn,
 )
+from workflows.parsers import normalize_imei
 from workflows.pricing import suggested_offer
-
-
-def normalize_imei(value: str) -> str:
-    """The 15 digits of an IMEI typed with spaces or dashes, or scanned; InvalidInput unless
-    it has exactly 15 digits and a valid check digit."""
-    text = str(value).strip()
-    if any(not (ch.isascii() and ch.isdigit()) and ch not in " -" for ch in text):
-        raise InvalidInput(_("An IMEI has only digits."))
-    digits = text.replace(" ", "").replace("-", "")
-    if len(digits) != 15:
-        raise InvalidInput(_("An IMEI has exactly 15 digits."))
-    if not stdnum_imei.is_valid(digits):
-        raise InvalidInput(_("This IMEI's last digit does not match; please check for typos."))
-    return digits
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -94,6 +88,7 @@ def _address(sub: Submission) -> dict[str, str]:
     return fields
 
 
+@transaction.atomic(durable=True)
 def trade_in_submit(*, submission: Submission, submission_key: str) -> TradeIn:
     """Create a trade-in from the buyer form. The same key twice (a double tap) gives one row."""
     imei = _validate(submission)
@@ -151,9 +146,10 @@ def _schedule_imei_check(trade_in: TradeIn, *, force: bool = False) -> ImeiCheck
     return check
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def imei_check_rerun(*, trade_in: TradeIn, actor: Actor) -> ImeiCheck:
     """Staff asks for a fresh IMEI check (e.g. after the service was down)."""
+    authorize(actor, Operation.RERUN_IMEI_CHECK)
     trade_in = lock_trade_in(trade_in)
     if trade_in.state not in (State.SUBMITTED, State.QUOTED, State.DECLINED, State.EXPIRED):
         raise TransitionRefused(

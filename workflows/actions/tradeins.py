@@ -17,6 +17,8 @@ from workflows.actions._common import (
     BUYER,
     SYSTEM,
     Actor,
+    Operation,
+    authorize,
     lock_trade_in,
     record_event,
     schedule,
@@ -25,7 +27,6 @@ from workflows.errors import InvalidInput, NeedsConfirmation, TransitionRefused
 from workflows.models import (
     Event,
     EventKind,
-    Fulfilment,
     Grade,
     ImeiCheckStatus,
     Payout,
@@ -39,6 +40,8 @@ from workflows.models import (
     Unit,
     UnitStatus,
 )
+from workflows.permissions import allowed
+from workflows.predicates import wants_pickup
 
 MAX_OFFER = Decimal("100000")
 
@@ -104,17 +107,7 @@ def _parse_amount(amount: Decimal | str) -> Decimal:
     return value
 
 
-def wants_pickup(trade_in: TradeIn) -> bool:
-    """The buyer chose drop-off. A local postcode never decides it for them: the form asks."""
-    return trade_in.fulfilment == Fulfilment.PICKUP
-
-
-def near_shop(postcode: str) -> bool:
-    """A postcode close enough to the shop that the form offers drop-off instead of a label."""
-    return postcode.strip().upper()[:5] in {p.upper() for p in settings.LOCAL_PICKUP_POSTCODES}
-
-
-@transaction.atomic
+@transaction.atomic(durable=True)
 def trade_in_quote(
     *,
     trade_in: TradeIn,
@@ -128,8 +121,7 @@ def trade_in_quote(
     """Send an offer (or a counter-offer). The IMEI must have been checked and be clean,
     unless a manager overrides the red flag with a written reason. An offer far above the
     suggested one needs `confirmed`, and above the manager threshold a manager too."""
-    if isinstance(actor, str):
-        raise TransitionRefused(_("Only staff can send a quote."))
+    authorize(actor, Operation.QUOTE)
     return _quote(
         trade_in=lock_trade_in(trade_in),
         actor=actor,
@@ -176,8 +168,7 @@ def _quote(
                 )
                 % problem
             )
-        if isinstance(actor, str) or not actor.has_perm("workflows.override_red_flag"):
-            raise TransitionRefused(_("Only a manager can override a red flag."))
+        authorize(actor, Operation.OVERRIDE_RED_FLAG)
         trade_in.red_flag_override_reason = override_reason
         trade_in.red_flag_override_by = actor
         record_event(
@@ -188,9 +179,7 @@ def _quote(
         )
 
     limit = offer_check(value, trade_in.suggested_offer, QuotePolicy.current())
-    if limit.limit == OfferLimit.MANAGER and (
-        isinstance(actor, str) or not actor.has_perm("workflows.quote_over_limit")
-    ):
+    if limit.limit == OfferLimit.MANAGER and not allowed(actor, Operation.QUOTE_OVER_LIMIT):
         raise TransitionRefused(
             _("Only a manager can send this offer: %(reason)s") % {"reason": limit.reason}
         )
@@ -231,7 +220,7 @@ def _quote(
     return quote
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def trade_in_auto_quote(*, trade_in: TradeIn) -> Quote | None:
     """Quote a clean submission at its suggested offer when the quoting policy allows it.
 
@@ -240,6 +229,7 @@ def trade_in_auto_quote(*, trade_in: TradeIn) -> Quote | None:
     """
     from workflows.quoting import auto_quote_blocker
 
+    authorize(AUTO_QUOTE, Operation.AUTO_QUOTE)
     trade_in = lock_trade_in(trade_in)
     policy = QuotePolicy.current()
     if trade_in.state != State.SUBMITTED or not policy.auto_quote:
@@ -252,11 +242,12 @@ def trade_in_auto_quote(*, trade_in: TradeIn) -> Quote | None:
     return _quote(trade_in=trade_in, actor=AUTO_QUOTE, amount=trade_in.suggested_offer)
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def trade_in_accept(*, quote: Quote, actor: Actor = BUYER) -> TradeIn:
     """The buyer accepts: stock +1, a received unit with the IMEI, a pending payout."""
     from workflows.links import check_quote_actionable
 
+    authorize(actor, Operation.ACCEPT)
     trade_in = lock_trade_in(quote.trade_in)
     quote = Quote.objects.get(pk=quote.pk)
     quote.trade_in = trade_in
@@ -291,13 +282,16 @@ def trade_in_accept(*, quote: Quote, actor: Actor = BUYER) -> TradeIn:
     return trade_in
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def trade_in_decline(
     *, trade_in: TradeIn, actor: Actor, reason: str, quote: Quote | None = None
 ) -> TradeIn:
     """Buyer (from the quote link, passing the quote) or staff declines. No stock changes."""
     from workflows.links import check_quote_actionable
 
+    authorize(actor, Operation.DECLINE)
+    if actor == BUYER and quote is None:
+        raise TransitionRefused(_("A buyer declines from the offer's link."))
     trade_in = lock_trade_in(trade_in)
     if quote is not None:
         quote = Quote.objects.get(pk=quote.pk)
@@ -318,7 +312,7 @@ def trade_in_decline(
     return trade_in
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def trade_in_expire(*, trade_in: TradeIn) -> TradeIn:
     trade_in = lock_trade_in(trade_in)
     quote = trade_in.latest_quote()
@@ -347,9 +341,10 @@ def _required(text: str, message: str) -> str:
     return text
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def trade_in_cancel(*, trade_in: TradeIn, actor: Actor, reason: str) -> TradeIn:
     """The device never arrived: take it back out of stock, void the unit and the payout."""
+    authorize(actor, Operation.CANCEL)
     trade_in = lock_trade_in(trade_in)
     _refuse_unless(trade_in, "cancel")
     reason = _required(reason, _("Please give a reason for cancelling."))
@@ -368,24 +363,17 @@ def trade_in_cancel(*, trade_in: TradeIn, actor: Actor, reason: str) -> TradeIn:
     return trade_in
 
 
-@transaction.atomic
-def trade_in_receive(
-    *,
-    trade_in: TradeIn,
-    actor: Actor,
-    grade: str,
-    as_found: dict[str, bool | str] | None = None,
-    notes: str = "",
+def _receive(
+    trade_in: TradeIn, actor: Actor, grade: str, as_found: dict[str, bool | str], notes: str
 ) -> TradeIn:
-    """The device is on the intake bench: link the unit and grade it."""
-    trade_in = lock_trade_in(trade_in)
+    """Receive a locked trade-in; the calling action holds the transaction."""
     _refuse_unless(trade_in, "receive")
     if grade not in Grade.values:
         raise InvalidInput(_("Choose a grade."))
     unit = Unit.objects.select_for_update().get(trade_in=trade_in)
     unit.grade = grade
     unit.status = UnitStatus.GRADED
-    unit.as_found = as_found or {}
+    unit.as_found = as_found
     unit.intake_notes = notes.strip()
     unit.graded_at = timezone.now()
     unit.save()
@@ -395,10 +383,8 @@ def trade_in_receive(
     return trade_in
 
 
-@transaction.atomic
-def trade_in_reroute(*, trade_in: TradeIn, actor: Actor, reason: str) -> ReturnCase:
-    """Damaged beyond what was disclosed: open a return case, decline the payout, unstock."""
-    trade_in = lock_trade_in(trade_in)
+def _reroute(trade_in: TradeIn, actor: Actor, reason: str) -> ReturnCase:
+    """Reroute a locked trade-in; the calling action holds the transaction."""
     _refuse_unless(trade_in, "reroute")
     reason = _required(reason, _("Describe the damage that was not disclosed."))
     unit, payout = _unstock(trade_in, UnitStatus.RETURNS)
@@ -416,8 +402,51 @@ def trade_in_reroute(*, trade_in: TradeIn, actor: Actor, reason: str) -> ReturnC
     return case
 
 
-def trade_in_close(*, trade_in: TradeIn, actor: Actor) -> TradeIn:
-    """Called when the payout is settled; the caller holds the transaction and the lock."""
+@transaction.atomic(durable=True)
+def trade_in_receive(
+    *,
+    trade_in: TradeIn,
+    actor: Actor,
+    grade: str,
+    as_found: dict[str, bool | str] | None = None,
+    notes: str = "",
+) -> TradeIn:
+    """The device is on the intake bench: link the unit and grade it."""
+    authorize(actor, Operation.RECEIVE)
+    return _receive(lock_trade_in(trade_in), actor, grade, as_found or {}, notes)
+
+
+@transaction.atomic(durable=True)
+def trade_in_reroute(*, trade_in: TradeIn, actor: Actor, reason: str) -> ReturnCase:
+    """Damaged beyond what was disclosed: open a return case, decline the payout, unstock."""
+    authorize(actor, Operation.REROUTE)
+    return _reroute(lock_trade_in(trade_in), actor, reason)
+
+
+@transaction.atomic(durable=True)
+def trade_in_intake(
+    *,
+    trade_in: TradeIn,
+    actor: Actor,
+    grade: str,
+    as_found: dict[str, bool | str] | None = None,
+    notes: str = "",
+    damaged: bool = False,
+) -> TradeIn:
+    """The intake bench's one button: receive and grade the device, and when it is damaged
+    beyond what was disclosed, reroute it to Returns in the same transaction (the notes are
+    the reason). Either both happen or neither."""
+    authorize(actor, Operation.RECEIVE)
+    if damaged:
+        authorize(actor, Operation.REROUTE)
+    trade_in = _receive(lock_trade_in(trade_in), actor, grade, as_found or {}, notes)
+    if damaged:
+        _reroute(trade_in, actor, notes)
+    return trade_in
+
+
+def _trade_in_close(*, trade_in: TradeIn, actor: Actor) -> TradeIn:
+    """Part of settling the payout: the settling action holds the transaction and the lock."""
     _transition(trade_in, "close", actor=actor, note="payout settled")
     return trade_in
 
@@ -436,9 +465,10 @@ ADDRESS_FIELDS = (
 EDITABLE_DETAILS = ("buyer_name", "buyer_email", "fulfilment", *ADDRESS_FIELDS)
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def trade_in_update_details(*, trade_in: TradeIn, actor: Actor, changes: dict[str, str]) -> TradeIn:
     """Staff correct the buyer's contact or address; the timeline says what changed."""
+    authorize(actor, Operation.UPDATE_DETAILS)
     unknown = set(changes) - set(EDITABLE_DETAILS)
     if unknown:
         raise InvalidInput(
@@ -460,9 +490,10 @@ def trade_in_update_details(*, trade_in: TradeIn, actor: Actor, changes: dict[st
     return trade_in
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def unit_regrade(*, unit: Unit, actor: Actor, grade: str, notes: str) -> Unit:
     """Change a received unit's grade after intake (a second look on the bench)."""
+    authorize(actor, Operation.REGRADE)
     unit = Unit.objects.select_for_update().get(pk=unit.pk)
     if unit.status != UnitStatus.GRADED:
         raise TransitionRefused(_("Only a graded unit in stock can be re-graded."))
@@ -478,9 +509,10 @@ def unit_regrade(*, unit: Unit, actor: Actor, grade: str, notes: str) -> Unit:
     return unit
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def shipping_label_retry(*, trade_in: TradeIn, actor: Actor, address: dict[str, str]) -> TradeIn:
     """The carrier refused the label (often the address): staff correct it and try again."""
+    authorize(actor, Operation.RETRY_LABEL)
     trade_in = lock_trade_in(trade_in)
     if trade_in.state != State.ACCEPTED or wants_pickup(trade_in):
         raise TransitionRefused(_("Only an accepted trade-in that ships needs a label."))

@@ -28,12 +28,12 @@ from django.db import connection
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 
-from backoffice.benchdata import bench_user, imei_for, seed_trade_ins, throwaway_database, vacuum
 from backoffice.resources import PayoutResource
 from backoffice.views import intake_bench
+from bench.data import bench_user, imei_for, seed_trade_ins, throwaway_database, vacuum
 from workflows.models import Payout, Product, State, TradeIn, Unit
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[1]
 SECTIONS = ["queue", "export", "intake", "submissions"]
 
 
@@ -282,7 +282,7 @@ class Command(BaseCommand):
                 "-c8",
                 f"-d{duration}s",
                 "-s",
-                str(Path(__file__).with_name("bench_submit.lua")),
+                str(Path(__file__).with_name("submit.lua")),
                 base,
             ],
             env=env,

@@ -1,4 +1,4 @@
--- wrk script for `manage.py bench`: each request is a new buyer submission with its own
+-- wrk script for `python -m bench` (bench/backoffice.py): each request is a new buyer submission with its own
 -- valid IMEI and submission key. BODY holds the rest of the form; TOKEN the CSRF secret.
 local counter = 0
 

@@ -1,0 +1,33 @@
+"""`python -m bench [options]`: the back-office numbers (bench/backoffice.py);
+`python -m bench buyer [options]`: the buyer's pages in Chromium (bench/buyer.py).
+`--help` after either lists its options."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def main(argv: list[str]) -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backoffice.settings")
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    if argv[:1] == ["buyer"]:
+        from bench.buyer import Command
+
+        name, argv = "bench buyer", argv[1:]
+    else:
+        from bench.backoffice import Command
+
+        name = "bench"
+    command = Command()
+    if "--help" in argv or "-h" in argv:
+        command.print_help("python -m", name)
+        return
+    call_command(command, *argv)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

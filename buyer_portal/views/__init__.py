@@ -1,0 +1,23 @@
+"""The buyer's pages, by job: the form (submission), the offer link (offers), the status
+page and label (status), and payout setup (payout_setup)."""
+
+from __future__ import annotations
+
+from buyer_portal.views.offers import quote, quote_accept, quote_decline
+from buyer_portal.views.payout_setup import payout_setup, payout_setup_demo, payout_setup_done
+from buyer_portal.views.status import label_pdf, status
+from buyer_portal.views.submission import confirmation, storefront, trade_in_form
+
+__all__ = [
+    "confirmation",
+    "label_pdf",
+    "payout_setup",
+    "payout_setup_demo",
+    "payout_setup_done",
+    "quote",
+    "quote_accept",
+    "quote_decline",
+    "status",
+    "storefront",
+    "trade_in_form",
+]

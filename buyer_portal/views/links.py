@@ -1,0 +1,35 @@
+"""What every emailed link's page shares: reading the token, and the page for a bad one."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from workflows.errors import LinkInvalid
+from workflows.links import (
+    status_token,
+    trade_in_from_status_token,
+    trade_in_of_quote_token,
+)
+
+
+def trade_in_or_invalid(request: HttpRequest, token: str):
+    try:
+        return trade_in_from_status_token(token), None
+    except LinkInvalid as exc:
+        return None, link_invalid(request, exc)
+
+
+def link_invalid(request: HttpRequest, exc: LinkInvalid, token: str = "") -> HttpResponse:
+    status = 404 if exc.reason == "tampered" else 410
+    trade_in = trade_in_of_quote_token(token) if token and exc.reason != "tampered" else None
+    return render(
+        request,
+        "buyer_portal/link_invalid.html",
+        {
+            "message": exc.message,
+            "reason": exc.reason,
+            "status_token": status_token(trade_in) if trade_in else "",
+        },
+        status=status,
+    )

@@ -1,0 +1,107 @@
+"""The offer link: see the quote (GET), accept or decline it (POST only: mail scanners
+prefetch GETs)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from buyer_portal.views.links import link_invalid
+from workflows import actions
+from workflows.errors import DomainError, LinkInvalid
+from workflows.links import (
+    quote_from_token,
+    status_token,
+)
+from workflows.models import (
+    Quote,
+)
+from workflows.predicates import wants_pickup
+
+DECLINE_REASONS = [
+    gettext_lazy("The offer is too low"),
+    gettext_lazy("I decided to keep my device"),
+    gettext_lazy("I sold it somewhere else"),
+    gettext_lazy("Other"),
+]
+
+
+def _quote_page(
+    request: HttpRequest, quote: Quote, token: str, *, status: int = 200, **extra
+) -> HttpResponse:
+    return render(
+        request,
+        "buyer_portal/quote.html",
+        {
+            "quote": quote,
+            "trade_in": quote.trade_in,
+            "token": token,
+            "pickup": wants_pickup(quote.trade_in),
+            "reasons": DECLINE_REASONS,
+            "shop_address": settings.SHOP_ADDRESS,
+            **extra,
+        },
+        status=status,
+    )
+
+
+def quote(request: HttpRequest, token: str) -> HttpResponse:
+    """GET only shows the offer: mail scanners prefetch links, so nothing here changes state."""
+    try:
+        quote = quote_from_token(token)
+    except LinkInvalid as exc:
+        return link_invalid(request, exc, token)
+    return _quote_page(request, quote, token)
+
+
+@require_POST
+def quote_accept(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        quote = quote_from_token(token)
+        trade_in = actions.trade_in_accept(quote=quote)
+    except LinkInvalid as exc:
+        return link_invalid(request, exc, token)
+    except DomainError as exc:
+        return link_invalid(request, LinkInvalid(exc.message, reason="used"), token)
+    return redirect("buyer_portal:status", token=status_token(trade_in))
+
+
+@require_POST
+def quote_decline(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        quote = quote_from_token(token)
+    except LinkInvalid as exc:
+        return link_invalid(request, exc, token)
+    reason = request.POST.get("reason", "").strip()
+    detail = request.POST.get("detail", "").strip()
+    error = ""
+    if reason not in [str(r) for r in DECLINE_REASONS]:
+        error = _("Please choose a reason.")
+    elif len(detail) > 1000:
+        error = _("Please keep this under 1000 characters.")
+    if error:
+        return _quote_page(
+            request,
+            quote,
+            token,
+            status=400,
+            decline_error=error,
+            reason=reason,
+            detail=detail[:1000],
+        )
+    try:
+        trade_in = actions.trade_in_decline(
+            trade_in=quote.trade_in,
+            quote=quote,
+            actor=actions.BUYER,
+            reason=f"{reason}: {detail}" if detail else reason,
+        )
+    except LinkInvalid as exc:
+        return link_invalid(request, exc, token)
+    except DomainError as exc:
+        return link_invalid(request, LinkInvalid(exc.message, reason="used"), token)
+    return redirect("buyer_portal:status", token=status_token(trade_in))

@@ -1,0 +1,79 @@
+"""The buyer's status page (from any of our emails) and their shipping label."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from buyer_portal.views.links import trade_in_or_invalid
+from workflows.links import (
+    quote_token,
+)
+from workflows.models import (
+    State,
+)
+from workflows.predicates import wants_pickup
+
+# The buyer's journey, in their words; each trade-in state sits at one of these steps.
+JOURNEY = [
+    gettext_lazy("Request sent"),
+    gettext_lazy("Offer"),
+    gettext_lazy("Send the device"),
+    gettext_lazy("We check it"),
+    gettext_lazy("Paid"),
+]
+JOURNEY_STEP = {
+    State.SUBMITTED: 1,
+    State.QUOTED: 1,
+    State.DECLINED: 1,
+    State.EXPIRED: 1,
+    State.ACCEPTED: 2,
+    State.CANCELLED: 2,
+    State.RECEIVED: 3,
+    State.REROUTED: 3,
+    State.CLOSED: 5,
+}
+STOPPED = {State.DECLINED, State.EXPIRED, State.CANCELLED, State.REROUTED}
+
+
+def status(request: HttpRequest, token: str) -> HttpResponse:
+    trade_in, invalid = trade_in_or_invalid(request, token)
+    if invalid:
+        return invalid
+    quote = trade_in.latest_quote()
+    current = JOURNEY_STEP[trade_in.state]
+    here = "stopped" if trade_in.state in STOPPED else "current"
+    journey = [
+        {"label": label, "state": "done" if i < current else here if i == current else "todo"}
+        for i, label in enumerate(JOURNEY)
+    ]
+    return render(
+        request,
+        "buyer_portal/status.html",
+        {
+            "trade_in": trade_in,
+            "quote": quote,
+            "quote_token": quote_token(quote) if quote and trade_in.state == State.QUOTED else "",
+            "journey": journey,
+            "pickup": wants_pickup(trade_in),
+            "has_label": trade_in.labels.filter(voided_at__isnull=True).exists(),
+            "status_token": token,
+            "shop_address": settings.SHOP_ADDRESS,
+            "shop_hours": settings.SHOP_HOURS,
+        },
+    )
+
+
+def label_pdf(request: HttpRequest, token: str) -> HttpResponse:
+    trade_in, invalid = trade_in_or_invalid(request, token)
+    if invalid:
+        return invalid
+    label = trade_in.labels.filter(voided_at__isnull=True).first()
+    if label is None:
+        raise Http404(_("No shipping label yet."))
+    response = HttpResponse(bytes(label.pdf), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="label-{trade_in.reference}.pdf"'
+    return response

@@ -1,0 +1,122 @@
+"""Who may do what: one table, asked inside every action (and by the UI to show a button).
+
+Staff act through their permissions (the roles in backoffice/roles.py grant them); the buyer
+and the scheduled tasks act without a login, as the BUYER / SYSTEM labels, and only for the
+operations this table lets them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.utils.translation import gettext_lazy as _
+
+from workflows.errors import TransitionRefused
+
+BUYER = "buyer"
+SYSTEM = "system"
+# The manager-set quoting policy, when it quotes a clean submission by itself.
+AUTO_QUOTE = "auto-quote policy"
+# A staff member, or BUYER / SYSTEM when nobody logged in acted.
+Actor = AbstractBaseUser | str
+
+
+class Operation(StrEnum):
+    SUBMIT = "submit"
+    QUOTE = "quote"
+    OVERRIDE_RED_FLAG = "override_red_flag"
+    ACCEPT = "accept"
+    DECLINE = "decline"
+    EXPIRE = "expire"
+    CANCEL = "cancel"
+    RECEIVE = "receive"
+    REROUTE = "reroute"
+    UPDATE_DETAILS = "update_details"
+    RETRY_LABEL = "retry_label"
+    RERUN_IMEI_CHECK = "rerun_imei_check"
+    RECORD_OUTSIDE_ANSWER = "record_outside_answer"
+    REGRADE = "regrade"
+    SETTLE_PAYOUT = "settle_payout"
+    CLOSE_RETURN = "close_return"
+    RETRY_SIDE_EFFECT = "retry_side_effect"
+    AUTO_QUOTE = "auto_quote"
+    QUOTE_OVER_LIMIT = "quote_over_limit"
+    CHANGE_QUOTE_POLICY = "change_quote_policy"
+    ADD_NOTE = "add_note"
+    RESEND_EMAIL = "resend_email"
+
+
+@dataclass(frozen=True)
+class Rule:
+    permission: str | None  # a staff member needs this; None: no staff member may
+    refusal: str
+    also: frozenset[str] = field(default_factory=frozenset)  # BUYER / SYSTEM allowed too
+
+
+RULES: dict[Operation, Rule] = {
+    Operation.SUBMIT: Rule(None, _("Only a buyer submits a trade-in."), frozenset({BUYER})),
+    Operation.QUOTE: Rule("workflows.quote_tradein", _("Only staff can send a quote.")),
+    Operation.OVERRIDE_RED_FLAG: Rule(
+        "workflows.override_red_flag", _("Only a manager can override a red flag.")
+    ),
+    Operation.ACCEPT: Rule(
+        None, _("Only the buyer accepts an offer, from its link."), frozenset({BUYER})
+    ),
+    Operation.DECLINE: Rule(
+        "workflows.change_tradein", _("You cannot decline trade-ins."), frozenset({BUYER})
+    ),
+    Operation.EXPIRE: Rule(None, _("Quotes expire by themselves."), frozenset({SYSTEM})),
+    Operation.CANCEL: Rule(
+        "workflows.change_tradein", _("You cannot cancel trade-ins."), frozenset({SYSTEM})
+    ),
+    Operation.RECEIVE: Rule("workflows.receive_tradein", _("You cannot receive devices.")),
+    Operation.REROUTE: Rule("workflows.receive_tradein", _("You cannot reroute devices.")),
+    Operation.UPDATE_DETAILS: Rule(
+        "workflows.change_tradein", _("You cannot change a trade-in's details.")
+    ),
+    Operation.RETRY_LABEL: Rule(
+        "workflows.change_tradein", _("You cannot request shipping labels.")
+    ),
+    Operation.RERUN_IMEI_CHECK: Rule(
+        "workflows.quote_tradein", _("You cannot re-run IMEI checks.")
+    ),
+    Operation.RECORD_OUTSIDE_ANSWER: Rule(
+        None, _("Only the outside systems report their answers."), frozenset({SYSTEM})
+    ),
+    Operation.REGRADE: Rule("workflows.change_unit", _("You cannot grade units.")),
+    Operation.SETTLE_PAYOUT: Rule(
+        "workflows.settle_payout", _("Only a manager can settle payouts.")
+    ),
+    Operation.CLOSE_RETURN: Rule(
+        "workflows.change_returncase", _("You cannot close return cases.")
+    ),
+    Operation.RETRY_SIDE_EFFECT: Rule(
+        "workflows.change_sideeffect", _("You cannot retry side effects.")
+    ),
+    Operation.AUTO_QUOTE: Rule(
+        None, _("Only the quoting policy quotes by itself."), frozenset({AUTO_QUOTE})
+    ),
+    Operation.QUOTE_OVER_LIMIT: Rule(
+        "workflows.quote_over_limit", _("Only a manager can send this offer.")
+    ),
+    Operation.CHANGE_QUOTE_POLICY: Rule(
+        "workflows.change_quotepolicy", _("Only a manager can change the quoting policy.")
+    ),
+    Operation.ADD_NOTE: Rule("workflows.change_tradein", _("You cannot add notes to trade-ins.")),
+    Operation.RESEND_EMAIL: Rule("workflows.change_tradein", _("You cannot re-send emails.")),
+}
+
+
+def allowed(actor: Actor, operation: Operation) -> bool:
+    rule = RULES[operation]
+    if isinstance(actor, str):
+        return actor in rule.also
+    return bool(rule.permission) and actor.has_perm(rule.permission)
+
+
+def authorize(actor: Actor, operation: Operation) -> None:
+    """Raise TransitionRefused unless this actor may do this operation."""
+    if not allowed(actor, operation):
+        raise TransitionRefused(str(RULES[operation].refusal))
