@@ -44,11 +44,13 @@ def test_the_policy_quotes_a_clean_submission_with_no_click_and_leaves_a_red_fla
     assert "RED FLAG" in queue and "Ada Buyer" in queue
     screenshot(desktop, "1440-queue-after-auto-quote")
     desktop.click(f"text={clean.reference}")
+    desktop.wait_for_url(f"**/trade-ins/{clean.pk}/change/")
     timeline = desktop.inner_text("body")
     assert "auto-quote policy" in timeline
     screenshot(desktop, "1440-auto-quoted-detail")
     desktop.goto("/dashboard/")
     desktop.click(f"text={flagged.reference}")
+    desktop.wait_for_url(f"**/trade-ins/{flagged.pk}/change/")
     assert "red flag: blacklisted" in desktop.inner_text("body")
 
 
