@@ -82,6 +82,7 @@ bench: install-test
 	  (apt-get update -qq && apt-get install -y -qq wrk >/dev/null)
 	$(BIN)/python -m bench $(BENCH_ARGS)
 	$(BIN)/python -m bench buyer
+	$(BIN)/python -m bench staff
 
 lint: install-test
 	$(BIN)/ruff check .
