@@ -7,7 +7,7 @@ inside the package, so looking a ZIP up never leaves the machine.
 from __future__ import annotations
 
 import re
-from functools import cache
+import threading
 
 from django.conf import settings
 from django.utils.translation import gettext as _
@@ -73,20 +73,29 @@ def normalize_region(country: str, region: str) -> str:
     return text
 
 
-@cache
-def _zip_table() -> dict[str, tuple[str, str]]:
-    import zipcodes
-
-    return {
-        row["zip_code"]: (row["city"], row["state"])
-        for row in zipcodes.list_all()
-        if row.get("active", True) and row["zip_code_type"] != "MILITARY"
-    }
-
-
 def lookup_zip(postcode: str) -> tuple[str, str] | None:
     """City and USPS state code for a US ZIP (5 digits or ZIP+4), from the offline table."""
+    import zipcodes
+
     five = postcode.strip()[:5]
     if not re.fullmatch(r"\d{5}", five):
         return None
-    return _zip_table().get(five)
+    # The package answers from its compiled table; building all 42k rows as Python dicts
+    # instead (list_all) took seconds on a busy machine.
+    for row in zipcodes.matching(five):
+        if row.get("active", True):
+            return row["city"], row["state"]
+    return None
+
+
+_warming: threading.Thread | None = None
+
+
+def warm_zip_table() -> None:
+    """Load the ZIP table in the background (its first lookup parses the whole table, a few
+    hundred ms, seconds on a busy machine): the form page calls this, so the table is ready
+    by the time the buyer reaches the address."""
+    global _warming
+    if _warming is None:
+        _warming = threading.Thread(target=lookup_zip, args=("00501",), daemon=True)
+        _warming.start()

@@ -17,6 +17,7 @@ from django_ratelimit.core import is_ratelimited
 from buyer_portal.forms import ADDRESS_NEEDED, TradeInForm
 from buyer_portal.views.links import trade_in_or_invalid
 from workflows import actions
+from workflows.addresses import warm_zip_table
 from workflows.errors import DomainError
 from workflows.links import (
     status_token,
@@ -79,6 +80,7 @@ def trade_in_form(request: HttpRequest) -> HttpResponse:
         )
 
     form = TradeInForm(request.POST or None, device_model=device_model)
+    warm_zip_table()
     page_error = ""
     status = 200
     if request.method == "POST":
