@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import functools
+
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
@@ -8,8 +10,8 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.timesince import timesince
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 from unfold.contrib.filters.admin import RangeDateFilter
 from unfold.decorators import action, display
 
@@ -119,6 +121,12 @@ class MakeFilter(admin.SimpleListFilter):
         if self.value():
             return queryset.filter(product__device_model__make__slug=self.value())
         return queryset
+
+
+@functools.cache
+def _short_fulfilment(language: str | None) -> dict[str, str]:
+    # Translated once per language, not once per row of the queue.
+    return {Fulfilment.PICKUP: str(_("Drop-off")), Fulfilment.SHIP: str(_("Label"))}
 
 
 @admin.register(TradeIn)
@@ -236,7 +244,7 @@ class TradeInAdmin(SavesThroughAnAction, PanelAdmin, NoDeleteAdmin):
 
     @display(description=_("Sends by"), ordering="fulfilment")
     def ships(self, obj: TradeIn) -> str:
-        return _("Drop-off") if obj.fulfilment == Fulfilment.PICKUP else _("Label")
+        return _short_fulfilment(get_language())[obj.fulfilment]
 
     @display(description=_("Device"), ordering="product__device_model__name")
     def device(self, obj: TradeIn) -> str:
