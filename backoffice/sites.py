@@ -1,18 +1,17 @@
 from __future__ import annotations
 
 from django.contrib.admin.apps import AdminConfig
-from django.urls import URLResolver, path
-from django.urls.resolvers import RoutePattern
+from django.urls import URLResolver, include, path
 from unfold.sites import UnfoldAdminSite
 
 # The pages staff open all day get short addresses; the URL names stay the admin's own,
 # so reverse("admin:workflows_tradein_changelist") gives /dashboard/trade-ins/.
 FRIENDLY_PREFIXES = {
-    "workflows/tradein/": "trade-ins/",
-    "workflows/payout/": "payouts/",
-    "workflows/returncase/": "returns/",
-    "workflows/product/": "products/",
-    "workflows/unit/": "units/",
+    "workflows.tradein": "trade-ins/",
+    "workflows.payout": "payouts/",
+    "workflows.returncase": "returns/",
+    "workflows.product": "products/",
+    "workflows.unit": "units/",
 }
 
 
@@ -27,11 +26,23 @@ class BackofficeSite(UnfoldAdminSite):
         return [path("intake/", self.admin_view(intake_bench), name="intake_bench")]
 
     def get_urls(self) -> list:
-        urls = super().get_urls()
-        for pattern in urls:
-            if isinstance(pattern, URLResolver) and str(pattern.pattern) in FRIENDLY_PREFIXES:
-                pattern.pattern = RoutePattern(FRIENDLY_PREFIXES[str(pattern.pattern)])
-        return urls
+        """The admin's URLs, with the friendly models under their short prefixes (and not
+        also under the admin's <app>/<model>/ ones)."""
+        friendly = {
+            model: FRIENDLY_PREFIXES[model._meta.label_lower]
+            for model in self._registry
+            if model._meta.label_lower in FRIENDLY_PREFIXES
+        }
+        default_prefixes = {f"{m._meta.app_label}/{m._meta.model_name}/" for m in friendly}
+        short = [
+            path(prefix, include(self._registry[model].urls)) for model, prefix in friendly.items()
+        ]
+        rest = [
+            pattern
+            for pattern in super().get_urls()
+            if not (isinstance(pattern, URLResolver) and str(pattern.pattern) in default_prefixes)
+        ]
+        return short + rest
 
 
 class BackofficeAdminConfig(AdminConfig):

@@ -234,3 +234,35 @@ class TradeInForm(forms.Form):
     def submission(self) -> Submission:
         data = self.cleaned_data
         return Submission(**{name: data[name] for name in Submission.__dataclass_fields__})
+
+
+DECLINE_REASONS = [
+    _("The offer is too low"),
+    _("I decided to keep my device"),
+    _("I sold it somewhere else"),
+    _("Other"),
+]
+
+
+class DeclineForm(forms.Form):
+    """The buyer declines an offer from its link: one of our reasons, and a few words."""
+
+    reason = forms.ChoiceField(
+        choices=[(str(r), r) for r in DECLINE_REASONS],
+        error_messages={
+            "required": _("Please choose a reason."),
+            "invalid_choice": _("Please choose a reason."),
+        },
+    )
+    detail = forms.CharField(
+        required=False,
+        max_length=1000,
+        error_messages={"max_length": _("Please keep this under 1000 characters.")},
+    )
+
+    def first_error(self) -> str:
+        return next(iter(self.errors.values()))[0]
+
+    def reason_text(self) -> str:
+        reason, detail = self.cleaned_data["reason"], self.cleaned_data["detail"].strip()
+        return f"{reason}: {detail}" if detail else reason

@@ -174,7 +174,7 @@ def test_the_queue_query_count_does_not_grow_with_the_rows(make_trade_in, staff)
 
 
 def test_staff_edits_land_on_the_timeline_with_their_actor(make_trade_in, staff):
-    from workflows.actions.tradeins import EDITABLE_DETAILS
+    from workflows.actions.corrections import EDITABLE_DETAILS
     from workflows.models import Event
 
     trade_in = make_trade_in(State.ACCEPTED)

@@ -50,6 +50,7 @@ from workflows.models import (
     Unit,
     UnitStatus,
 )
+from workflows.tasks import run_side_effect
 
 TIMEOUT = 0.4  # every client's timeout in these tests
 SLOW = 0.8  # a slow service answers after this long: past every client's timeout
@@ -511,6 +512,8 @@ def test_it_keeps_a_stripe_payout_asked_for_while_stripe_is_down_and_pays_exactl
     assert client.get(setup)["Location"] == f"{stripe.url}/setup/{account.account_id}"
     stripe.finish_onboarding(account.account_id)
     assert client.get(setup.rstrip("/") + "/done/").status_code == 302
+    # Stripe is asked after the page answered (a task), not while the buyer waited.
+    assert run_side_effect(effect(trade_in, SideEffectKind.CHECK_STRIPE_ACCOUNT).pk)
     assert refresh(account).payouts_enabled
     stripe.down()
     run_sweep(drain)

@@ -47,6 +47,22 @@ def test_check_deploy_is_clean_under_the_documented_production_settings():
     assert "no issues" in result.stdout
 
 
+@pytest.mark.parametrize("name", ["DEBUG", "SECURE_COOKIES"])
+def test_it_refuses_to_start_with_a_boolean_setting_it_cannot_read(name):
+    env = {**os.environ, name: "ture", "DJANGO_SETTINGS_MODULE": "backoffice.settings"}
+    env.pop("DATABASE_URL", None)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert f"{name}='ture' is not a boolean" in result.stderr
+
+
 def test_every_post_needs_a_csrf_token(make_trade_in, staff):
     quoted = make_trade_in(State.QUOTED)
     accepted = make_trade_in(State.ACCEPTED)

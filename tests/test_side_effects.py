@@ -132,3 +132,39 @@ def test_a_rolled_back_action_schedules_nothing(product, monkeypatch):
     assert scheduled
     assert not TradeIn.objects.exists() and not SideEffect.objects.exists()
     assert mail.outbox == []
+
+
+def test_an_older_imei_check_answering_late_does_not_hide_a_newer_red_flag(product, staff):
+    from tests.helpers import refresh
+    from workflows.models import BlockedImei, ImeiCheckStatus
+
+    trade_in = actions.trade_in_submit(submission=submission(product), submission_key="late-1")
+    first = trade_in.latest_imei_check()
+    # The first check is slow; meanwhile the IMEI is reported stolen and staff re-run it.
+    blocked = BlockedImei.objects.create(imei=trade_in.imei, reason=BlockedImei.Reason.LOST_STOLEN)
+    second = actions.imei_check_rerun(trade_in=trade_in, actor=staff)
+    run_side_effect(SideEffect.objects.get(payload__check_id=second.pk).pk)
+    assert refresh(trade_in).imei_status == ImeiCheckStatus.FLAGGED
+    # The first check answers last, with what it saw before the report: clean.
+    blocked.delete()
+    run_side_effect(SideEffect.objects.get(payload__check_id=first.pk).pk)
+    assert refresh(first).status == ImeiCheckStatus.CLEAN
+    # The queue still shows what the latest check says.
+    assert refresh(trade_in).imei_status == ImeiCheckStatus.FLAGGED
+    assert refresh(trade_in).latest_imei_check().pk == second.pk
+
+
+def test_no_label_is_bought_for_a_trade_in_cancelled_before_the_label_task_ran(
+    make_trade_in, staff, drain
+):
+    from workflows.models import ShippingLabel
+
+    trade_in = make_trade_in(State.QUOTED)
+    actions.trade_in_accept(quote=trade_in.latest_quote())
+    # The device will not come after all: cancelled before the label task got its turn.
+    actions.trade_in_cancel(trade_in=trade_in, actor=staff, reason="Buyer changed their mind")
+    drain()
+    assert not ShippingLabel.objects.filter(trade_in=trade_in).exists()
+    assert Event.objects.filter(
+        trade_in=trade_in, note="No label needed: trade-in is cancelled"
+    ).exists()

@@ -65,9 +65,8 @@ def test_it_lets_a_manager_turn_it_on_in_the_admin_and_refuses_staff(
     assert quote.auto_quoted and quote.sent_by is None
     event = trade_in.events.get(kind="quoted")
     assert event.who == actions.AUTO_QUOTE
-    # ... after the check that made it possible, on the timeline.
-    kinds = list(trade_in.events.values_list("kind", flat=True))
-    assert kinds.index("imei_checked") < kinds.index("quoted")
+    # ... by the action that recorded the clean check, right when it answered.
+    assert quote.created_at >= trade_in.latest_imei_check().checked_at
 
 
 def test_it_refuses_a_policy_that_makes_no_sense(manager):

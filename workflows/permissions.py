@@ -24,19 +24,16 @@ Actor = AbstractBaseUser | str
 
 
 class Operation(StrEnum):
-    SUBMIT = "submit"
     QUOTE = "quote"
     OVERRIDE_RED_FLAG = "override_red_flag"
     ACCEPT = "accept"
     DECLINE = "decline"
-    EXPIRE = "expire"
     CANCEL = "cancel"
     RECEIVE = "receive"
     REROUTE = "reroute"
     UPDATE_DETAILS = "update_details"
     RETRY_LABEL = "retry_label"
     RERUN_IMEI_CHECK = "rerun_imei_check"
-    RECORD_OUTSIDE_ANSWER = "record_outside_answer"
     REGRADE = "regrade"
     SETTLE_PAYOUT = "settle_payout"
     CLOSE_RETURN = "close_return"
@@ -56,7 +53,6 @@ class Rule:
 
 
 RULES: dict[Operation, Rule] = {
-    Operation.SUBMIT: Rule(None, _("Only a buyer submits a trade-in."), frozenset({BUYER})),
     Operation.QUOTE: Rule("workflows.quote_tradein", _("Only staff can send a quote.")),
     Operation.OVERRIDE_RED_FLAG: Rule(
         "workflows.override_red_flag", _("Only a manager can override a red flag.")
@@ -67,7 +63,6 @@ RULES: dict[Operation, Rule] = {
     Operation.DECLINE: Rule(
         "workflows.change_tradein", _("You cannot decline trade-ins."), frozenset({BUYER})
     ),
-    Operation.EXPIRE: Rule(None, _("Quotes expire by themselves."), frozenset({SYSTEM})),
     Operation.CANCEL: Rule(
         "workflows.change_tradein", _("You cannot cancel trade-ins."), frozenset({SYSTEM})
     ),
@@ -81,9 +76,6 @@ RULES: dict[Operation, Rule] = {
     ),
     Operation.RERUN_IMEI_CHECK: Rule(
         "workflows.quote_tradein", _("You cannot re-run IMEI checks.")
-    ),
-    Operation.RECORD_OUTSIDE_ANSWER: Rule(
-        None, _("Only the outside systems report their answers."), frozenset({SYSTEM})
     ),
     Operation.REGRADE: Rule("workflows.change_unit", _("You cannot grade units.")),
     Operation.SETTLE_PAYOUT: Rule(

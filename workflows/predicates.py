@@ -4,8 +4,17 @@ not hold; the staff pages ask the same functions to decide which buttons to show
 from __future__ import annotations
 
 from django.conf import settings
+from django_fsm import can_proceed
 
-from workflows.models import Fulfilment, TradeIn
+from workflows.models import (
+    Fulfilment,
+    ImeiCheck,
+    ImeiCheckStatus,
+    Payout,
+    ReturnCase,
+    State,
+    TradeIn,
+)
 
 
 def wants_pickup(trade_in: TradeIn) -> bool:
@@ -16,3 +25,39 @@ def wants_pickup(trade_in: TradeIn) -> bool:
 def near_shop(postcode: str) -> bool:
     """A postcode close enough to the shop that the form offers drop-off instead of a label."""
     return postcode.strip().upper()[:5] in {p.upper() for p in settings.LOCAL_PICKUP_POSTCODES}
+
+
+def imei_check_finished(check: ImeiCheck | None) -> bool:
+    """A quote waits for the IMEI check's answer."""
+    return check is not None and check.status != ImeiCheckStatus.PENDING
+
+
+def red_flag_override_needed(check: ImeiCheck | None) -> bool:
+    """A finished check that is not clean (a red flag, or no clear answer): only a manager
+    may quote it, with a written reason."""
+    return imei_check_finished(check) and check.status != ImeiCheckStatus.CLEAN
+
+
+# Before the offer is accepted the IMEI check can be asked again; after, it no longer matters.
+RERUN_STATES = (State.SUBMITTED, State.QUOTED, State.DECLINED, State.EXPIRED)
+
+
+def imei_check_rerun_allowed(trade_in: TradeIn) -> bool:
+    return trade_in.state in RERUN_STATES
+
+
+def payout_settleable(payout: Payout) -> bool:
+    """Pending or failed, and the device was received (Payout.settle's source and condition)."""
+    return can_proceed(payout.settle)
+
+
+def payout_waiting_for_device(payout: Payout) -> bool:
+    """Would be settleable, but the device has not arrived yet."""
+    return (
+        can_proceed(payout.settle, check_conditions=False)
+        and payout.trade_in.state == State.ACCEPTED
+    )
+
+
+def return_case_closable(case: ReturnCase) -> bool:
+    return can_proceed(case.resolve)

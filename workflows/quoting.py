@@ -8,7 +8,8 @@ from enum import StrEnum
 
 from django.utils.translation import gettext as _
 
-from workflows.models import ImeiCheck, ImeiCheckStatus, QuotePolicy, TradeIn
+from workflows.models import ImeiCheck, QuotePolicy, TradeIn
+from workflows.predicates import imei_check_finished, red_flag_override_needed
 
 
 class OfferLimit(StrEnum):
@@ -55,19 +56,17 @@ def offer_check(amount: Decimal, suggested: Decimal | None, policy: QuotePolicy)
 
 
 def red_flags(trade_in: TradeIn, check: ImeiCheck | None) -> list[str]:
-    """What only a manager may quote past (the quote action's override rule)."""
-    if check is None or check.status == ImeiCheckStatus.PENDING:
+    """What only a manager may quote past, named (the rule: red_flag_override_needed)."""
+    if not red_flag_override_needed(check):
         return []
-    if check.status != ImeiCheckStatus.CLEAN:
-        return check.red_flags or [_("check inconclusive (%s)") % check.status]
-    return []
+    return check.red_flags or [_("check inconclusive (%s)") % check.status]
 
 
 def auto_quote_blocker(trade_in: TradeIn, check: ImeiCheck | None, policy: QuotePolicy) -> str:
     """Why the auto-quote policy leaves this submission to staff ("" when it may quote)."""
     if not policy.auto_quote:
         return _("the auto-quote policy is off")
-    if check is None or check.status == ImeiCheckStatus.PENDING:
+    if not imei_check_finished(check):
         return _("the IMEI check has not finished")
     flags = red_flags(trade_in, check)
     if flags:

@@ -12,7 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from workflows.errors import InvalidInput
-from workflows.models import Payout, PayoutStatus, Quote, State, TradeIn
+from workflows.integrations import payments
+from workflows.models import Payout, PayoutStatus, Quote, State, StripeAccount, TradeIn
 from workflows.parsers import normalize_imei
 
 
@@ -189,3 +190,14 @@ def _percentile(sorted_values: list[timedelta], percent: int) -> timedelta | Non
 
 def _hours(delta: timedelta | None) -> float | None:
     return None if delta is None else round(delta.total_seconds() / 3600, 1)
+
+
+def stripe_account_for(email: str, *, ready: bool = False) -> StripeAccount | None:
+    """The buyer's connected account at the configured Stripe provider (demo or live);
+    `ready`: only if it can receive payouts."""
+    accounts = StripeAccount.objects.filter(
+        provider=payments.get_provider().name, email__iexact=email
+    )
+    if ready:
+        accounts = accounts.filter(payouts_enabled=True)
+    return accounts.first()

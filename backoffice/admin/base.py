@@ -71,6 +71,23 @@ def call_action(
     return result
 
 
+def call_action_with_form(
+    request: HttpRequest,
+    form: forms.Form,
+    action: Callable[..., T],
+    *,
+    success: str,
+    arguments: Callable[[dict], dict] = dict,
+    **kwargs,
+) -> T | None:
+    """A panel button: a valid form calls the action with its data (`arguments` renames
+    fields where the form and the action differ); an invalid one shows its errors."""
+    if not form.is_valid():
+        form_errors(request, form)
+        return None
+    return call_action(request, action, success=success, **kwargs, **arguments(form.cleaned_data))
+
+
 def form_errors(request: HttpRequest, form: forms.Form) -> None:
     """Show a bound form's errors as messages (the panels redirect back to the page)."""
     for field, errors in form.errors.items():

@@ -14,7 +14,7 @@ from unfold.contrib.filters.admin import RangeDateFilter
 from unfold.contrib.import_export.forms import ExportForm
 from unfold.decorators import display
 
-from backoffice.admin.base import NoDeleteAdmin, PanelAdmin, call_action, form_errors
+from backoffice.admin.base import NoDeleteAdmin, PanelAdmin, call_action, call_action_with_form
 from backoffice.forms import CheckSettleForm, ReasonForm, ResolveReturnForm
 from backoffice.resources import PayoutResource
 from workflows import actions
@@ -25,11 +25,18 @@ from workflows.models import (
     PayoutStatus,
     ReturnCase,
     ReturnStatus,
-    State,
     StoreCredit,
     StripeAccount,
     StripeEvent,
 )
+from workflows.permissions import Operation
+from workflows.permissions import allowed as may
+from workflows.predicates import (
+    payout_settleable,
+    payout_waiting_for_device,
+    return_case_closable,
+)
+from workflows.selectors import stripe_account_for
 
 PAYOUT_COLOURS = {
     PayoutStatus.PENDING: "warning",
@@ -122,16 +129,13 @@ class PayoutAdmin(PanelAdmin, NoDeleteAdmin, ExportActionModelAdmin):
     panel_url = "settle"
 
     def panel_context(self, request: HttpRequest, payout: Payout) -> dict:
-        settleable = request.user.has_perm("workflows.settle_payout") and payout.status in (
-            PayoutStatus.PENDING,
-            PayoutStatus.FAILED,
-        )
+        may_settle = may(request.user, Operation.SETTLE_PAYOUT)
         return {
             "payout": payout,
-            "settleable": settleable and payout.trade_in.state == State.RECEIVED,
-            "waiting_for_device": settleable and payout.trade_in.state == State.ACCEPTED,
+            "settleable": may_settle and payout_settleable(payout),
+            "waiting_for_device": may_settle and payout_waiting_for_device(payout),
             # Staff see why there is no button, instead of an empty card.
-            "manager_only": not request.user.has_perm("workflows.settle_payout")
+            "manager_only": not may_settle
             and payout.status in (PayoutStatus.PENDING, PayoutStatus.FAILED),
             "check_form": CheckSettleForm() if payout.method == PayoutMethod.CHECK else None,
             **self.stripe_context(payout),
@@ -140,43 +144,34 @@ class PayoutAdmin(PanelAdmin, NoDeleteAdmin, ExportActionModelAdmin):
     def stripe_context(self, payout: Payout) -> dict:
         if payout.method != PayoutMethod.STRIPE:
             return {}
-        provider = payments.get_provider()
         return {
-            "stripe_account": StripeAccount.objects.filter(
-                provider=provider.name, email__iexact=payout.trade_in.buyer_email
-            ).first(),
-            "stripe_demo": provider.is_demo,
+            "stripe_account": stripe_account_for(payout.trade_in.buyer_email),
+            "stripe_demo": payments.get_provider().is_demo,
         }
 
     def panel_post(self, request: HttpRequest, payout: Payout, step: str) -> None:
+        common = {"payout": payout, "actor": request.user}
         if payout.method == PayoutMethod.CHECK:
-            form = CheckSettleForm(request.POST)
-            if form.is_valid():
-                call_action(
-                    request,
-                    actions.payout_settle_check,
-                    payout=payout,
-                    actor=request.user,
-                    success=_("Check payout recorded."),
-                    **form.cleaned_data,
-                )
-            else:
-                form_errors(request, form)
+            call_action_with_form(
+                request,
+                CheckSettleForm(request.POST),
+                actions.payout_settle_check,
+                success=_("Check payout recorded."),
+                **common,
+            )
         elif payout.method == PayoutMethod.STORE_CREDIT:
             call_action(
                 request,
                 actions.payout_issue_store_credit,
-                payout=payout,
-                actor=request.user,
                 success=_("Store credit issued and emailed."),
+                **common,
             )
         else:
             call_action(
                 request,
                 actions.payout_send_stripe,
-                payout=payout,
-                actor=request.user,
                 success=_("Stripe payout requested; its progress shows on the timeline."),
+                **common,
             )
 
 
@@ -233,42 +228,30 @@ class ReturnCaseAdmin(PanelAdmin):
     def panel_context(self, request: HttpRequest, case: ReturnCase) -> dict:
         return {
             "case": case,
-            "can_resolve": case.status == ReturnStatus.OPEN
-            and request.user.has_perm("workflows.change_returncase"),
+            "can_resolve": may(request.user, Operation.CLOSE_RETURN) and return_case_closable(case),
             "resolve_form": ResolveReturnForm(),
             "reject_form": ReasonForm(),
         }
 
     def panel_post(self, request: HttpRequest, case: ReturnCase, step: str) -> None:
-        if not request.user.has_perm("workflows.change_returncase"):
-            self.message_user(request, _("You cannot close return cases."), level="error")
-            return
+        common = {"case": case, "actor": request.user}
         if step == "resolve":
-            form = ResolveReturnForm(request.POST)
-            if form.is_valid():
-                call_action(
-                    request,
-                    actions.return_case_resolve,
-                    case=case,
-                    actor=request.user,
-                    success=_("Return case resolved."),
-                    **form.cleaned_data,
-                )
-            else:
-                form_errors(request, form)
+            call_action_with_form(
+                request,
+                ResolveReturnForm(request.POST),
+                actions.return_case_resolve,
+                success=_("Return case resolved."),
+                **common,
+            )
         elif step == "reject":
-            form = ReasonForm(request.POST)
-            if form.is_valid():
-                call_action(
-                    request,
-                    actions.return_case_reject,
-                    case=case,
-                    actor=request.user,
-                    note=form.cleaned_data["reason"],
-                    success=_("Return case rejected."),
-                )
-            else:
-                form_errors(request, form)
+            call_action_with_form(
+                request,
+                ReasonForm(request.POST),
+                actions.return_case_reject,
+                success=_("Return case rejected."),
+                arguments=lambda data: {"note": data["reason"]},
+                **common,
+            )
 
 
 class ManagersOnly:

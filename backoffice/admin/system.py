@@ -3,12 +3,12 @@ from __future__ import annotations
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
 
-from workflows.actions._common import enqueue
+from workflows import actions
+from workflows.errors import DomainError
 from workflows.models import ImeiCheck, ShippingLabel, SideEffect, SideEffectStatus
 
 
@@ -65,12 +65,11 @@ class SideEffectAdmin(ModelAdmin):
     def retry_now(
         self, request: HttpRequest, queryset: QuerySet[SideEffect]
     ) -> HttpResponse | None:
-        ids = list(queryset.exclude(status=SideEffectStatus.DONE).values_list("pk", flat=True))
-        SideEffect.objects.filter(pk__in=ids).update(
-            status=SideEffectStatus.PENDING, next_attempt_at=timezone.now()
-        )
-        if ids:
-            enqueue(*ids)
+        try:
+            ids = actions.side_effect_retry(effects=queryset, actor=request.user)
+        except DomainError as exc:
+            self.message_user(request, exc.message, level="error")
+            return None
         self.message_user(request, _("%d side effects queued again.") % len(ids))
         return None
 

@@ -21,6 +21,7 @@ from backoffice.admin.base import (
     ReadOnlyInline,
     SavesThroughAnAction,
     call_action,
+    call_action_with_form,
     form_errors,
 )
 from backoffice.display import choice_label
@@ -42,7 +43,14 @@ from workflows.models import (
     State,
     TradeIn,
 )
-from workflows.predicates import wants_pickup
+from workflows.permissions import Operation
+from workflows.permissions import allowed as may
+from workflows.predicates import (
+    imei_check_rerun_allowed,
+    payout_settleable,
+    red_flag_override_needed,
+    wants_pickup,
+)
 
 STATE_COLOURS = {
     State.SUBMITTED: "info",
@@ -324,13 +332,11 @@ class TradeInAdmin(SavesThroughAnAction, PanelAdmin, NoDeleteAdmin):
     panel_url = "workflow"
 
     def panel_context(self, request: HttpRequest, trade_in: TradeIn) -> dict:
-        allowed = {t.name for t in trade_in.get_available_user_state_transitions(request.user)}
+        user = request.user
+        allowed = {t.name for t in trade_in.get_available_user_state_transitions(user)}
         check = trade_in.latest_imei_check()
-        needs_override = check is not None and check.status not in (
-            ImeiCheckStatus.CLEAN,
-            ImeiCheckStatus.PENDING,
-        )
-        can_override = request.user.has_perm("workflows.override_red_flag")
+        needs_override = red_flag_override_needed(check)
+        can_override = may(user, Operation.OVERRIDE_RED_FLAG)
         quote_form = None
         # An offer that waits for "yes, send it" (or was refused) comes back as typed.
         pending = request.session.pop(self._pending_key(trade_in), None)
@@ -341,8 +347,9 @@ class TradeInAdmin(SavesThroughAnAction, PanelAdmin, NoDeleteAdmin):
                 else {"amount": trade_in.offer_amount or trade_in.suggested_offer},
                 confirm_reason=pending["confirm"] if pending else "",
             )
-            if not (needs_override and can_override):
+            if not needs_override:
                 del quote_form.fields["override_reason"]
+        payout = getattr(trade_in, "payout", None)
         return {
             "trade_in": trade_in,
             "check": check,
@@ -352,22 +359,24 @@ class TradeInAdmin(SavesThroughAnAction, PanelAdmin, NoDeleteAdmin):
             "quote_form": quote_form,
             "suggested_offer": trade_in.suggested_offer,
             "reason_form": ReasonForm(),
-            "note_form": NoteForm() if request.user.has_perm("workflows.change_tradein") else None,
+            "note_form": NoteForm() if may(user, Operation.ADD_NOTE) else None,
             "emails": [
                 (email, email.payload.get("template", "email").replace("_", " ").capitalize())
                 for email in resendable_emails(trade_in)
             ]
-            if request.user.has_perm("workflows.change_tradein")
+            if may(user, Operation.RESEND_EMAIL)
             else [],
-            "can_rerun_check": request.user.has_perm("workflows.quote_tradein")
-            and trade_in.state in (State.SUBMITTED, State.QUOTED, State.DECLINED, State.EXPIRED),
+            "can_rerun_check": may(user, Operation.RERUN_IMEI_CHECK)
+            and imei_check_rerun_allowed(trade_in),
             **self.shipping_context(request, trade_in),
             "intake_url": reverse("admin:intake_bench") + f"?imei={trade_in.imei}",
-            "settle_url": reverse("admin:workflows_payout_change", args=[trade_in.payout.pk])
-            if trade_in.state == State.RECEIVED and request.user.has_perm("workflows.settle_payout")
+            "settle_url": reverse("admin:workflows_payout_change", args=[payout.pk])
+            if payout is not None
+            and may(user, Operation.SETTLE_PAYOUT)
+            and payout_settleable(payout)
             else "",
             "blocklist_url": reverse("admin:workflows_blockedimei_add") + f"?imei={trade_in.imei}"
-            if request.user.has_perm("workflows.add_blockedimei")
+            if user.has_perm("workflows.add_blockedimei")
             and not BlockedImei.objects.filter(imei=trade_in.imei).exists()
             else "",
         }
@@ -406,7 +415,7 @@ class TradeInAdmin(SavesThroughAnAction, PanelAdmin, NoDeleteAdmin):
             if waiting
             else None
         )
-        can_fix = problem is not None and request.user.has_perm("workflows.change_tradein")
+        can_fix = problem is not None and may(request.user, Operation.RETRY_LABEL)
         return {
             "label": label,
             "label_waiting": waiting,
@@ -419,76 +428,53 @@ class TradeInAdmin(SavesThroughAnAction, PanelAdmin, NoDeleteAdmin):
         }
 
     def panel_post(self, request: HttpRequest, trade_in: TradeIn, step: str) -> None:
-        """The workflow panel's buttons: one form, one action, one message."""
+        """The workflow panel's buttons: one form, one action, one message. The actions
+        check who may and when; a transition the state machine does not offer is refused."""
         allowed = {t.name for t in trade_in.get_available_user_state_transitions(request.user)}
-        user = request.user
-        if step == "rerun_check" and user.has_perm("workflows.quote_tradein"):
+        common = {"trade_in": trade_in, "actor": request.user}
+        if step == "rerun_check":
             call_action(
                 request,
                 actions.imei_check_rerun,
-                trade_in=trade_in,
-                actor=user,
                 success=_("IMEI check requested again."),
+                **common,
             )
-        elif step == "retry_label" and user.has_perm("workflows.change_tradein"):
-            form = LabelAddressForm(request.POST)
-            if form.is_valid():
-                call_action(
-                    request,
-                    actions.shipping_label_retry,
-                    trade_in=trade_in,
-                    actor=user,
-                    address=form.cleaned_data,
-                    success=_("Address saved; the label is requested again."),
-                )
-            else:
-                form_errors(request, form)
+        elif step == "retry_label":
+            call_action_with_form(
+                request,
+                LabelAddressForm(request.POST),
+                actions.shipping_label_retry,
+                success=_("Address saved; the label is requested again."),
+                arguments=lambda data: {"address": data},
+                **common,
+            )
         elif step == "quote" and "quote" in allowed:
             self._post_quote(request, trade_in)
-        elif step == "note" and user.has_perm("workflows.change_tradein"):
-            form = NoteForm(request.POST)
-            if form.is_valid():
-                call_action(
-                    request,
-                    actions.trade_in_add_note,
-                    trade_in=trade_in,
-                    actor=user,
-                    note=form.cleaned_data["note"],
-                    success=_("Note added to the timeline."),
-                )
-            else:
-                form_errors(request, form)
-        elif step == "resend" and user.has_perm("workflows.change_tradein"):
-            form = ResendForm(request.POST)
-            if form.is_valid():
-                call_action(
-                    request,
-                    actions.email_resend,
-                    trade_in=trade_in,
-                    actor=user,
-                    side_effect_id=form.cleaned_data["email"],
-                    success=_("The email is on its way again."),
-                )
-            else:
-                form_errors(request, form)
-        elif step in ("decline", "cancel", "reroute") and step in allowed:
-            form = ReasonForm(request.POST)
-            if form.is_valid():
-                action = {
-                    "decline": actions.trade_in_decline,
-                    "cancel": actions.trade_in_cancel,
-                    "reroute": actions.trade_in_reroute,
-                }[step]
-                call_action(
-                    request,
-                    action,
-                    trade_in=trade_in,
-                    actor=user,
-                    reason=form.cleaned_data["reason"],
-                    success=_("Done: %(step)s.") % {"step": step},
-                )
-            else:
-                form_errors(request, form)
+        elif step == "note":
+            call_action_with_form(
+                request,
+                NoteForm(request.POST),
+                actions.trade_in_add_note,
+                success=_("Note added to the timeline."),
+                **common,
+            )
+        elif step == "resend":
+            call_action_with_form(
+                request,
+                ResendForm(request.POST),
+                actions.email_resend,
+                success=_("The email is on its way again."),
+                arguments=lambda data: {"side_effect_id": data["email"]},
+                **common,
+            )
+        elif step in REASONED_STEPS and step in allowed:
+            call_action_with_form(
+                request,
+                ReasonForm(request.POST),
+                REASONED_STEPS[step],
+                success=_("Done: %(step)s.") % {"step": step},
+                **common,
+            )
         else:
             self.message_user(request, _("You cannot do that to this trade-in now."), level="error")
 
@@ -528,3 +514,11 @@ class TradeInAdmin(SavesThroughAnAction, PanelAdmin, NoDeleteAdmin):
             }
             return
         messages.success(request, _("Quote sent to the buyer."))
+
+
+# The panel's buttons that take a written reason, and the action each one calls.
+REASONED_STEPS = {
+    "decline": actions.trade_in_decline,
+    "cancel": actions.trade_in_cancel,
+    "reroute": actions.trade_in_reroute,
+}

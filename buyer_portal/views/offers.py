@@ -6,10 +6,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from buyer_portal.forms import DECLINE_REASONS, DeclineForm
 from buyer_portal.views.links import link_invalid
 from workflows import actions
 from workflows.errors import DomainError, LinkInvalid
@@ -21,13 +20,6 @@ from workflows.models import (
     Quote,
 )
 from workflows.predicates import wants_pickup
-
-DECLINE_REASONS = [
-    gettext_lazy("The offer is too low"),
-    gettext_lazy("I decided to keep my device"),
-    gettext_lazy("I sold it somewhere else"),
-    gettext_lazy("Other"),
-]
 
 
 def _quote_page(
@@ -76,29 +68,23 @@ def quote_decline(request: HttpRequest, token: str) -> HttpResponse:
         quote = quote_from_token(token)
     except LinkInvalid as exc:
         return link_invalid(request, exc, token)
-    reason = request.POST.get("reason", "").strip()
-    detail = request.POST.get("detail", "").strip()
-    error = ""
-    if reason not in [str(r) for r in DECLINE_REASONS]:
-        error = _("Please choose a reason.")
-    elif len(detail) > 1000:
-        error = _("Please keep this under 1000 characters.")
-    if error:
+    form = DeclineForm(request.POST)
+    if not form.is_valid():
         return _quote_page(
             request,
             quote,
             token,
             status=400,
-            decline_error=error,
-            reason=reason,
-            detail=detail[:1000],
+            decline_error=form.first_error(),
+            reason=request.POST.get("reason", "").strip(),
+            detail=request.POST.get("detail", "").strip()[:1000],
         )
     try:
         trade_in = actions.trade_in_decline(
             trade_in=quote.trade_in,
             quote=quote,
             actor=actions.BUYER,
-            reason=f"{reason}: {detail}" if detail else reason,
+            reason=form.reason_text(),
         )
     except LinkInvalid as exc:
         return link_invalid(request, exc, token)

@@ -20,9 +20,9 @@ from workflows.models import (
     Payout,
     PayoutMethod,
     PayoutStatus,
-    StripeAccount,
     TradeIn,
 )
+from workflows.selectors import stripe_account_for
 
 log = logging.getLogger("buyer_portal")
 
@@ -68,9 +68,7 @@ def payout_setup(request: HttpRequest, token: str) -> HttpResponse:
     if payout is None or payout.status not in (PayoutStatus.PENDING, PayoutStatus.FAILED):
         return redirect("buyer_portal:status", token=token)
     provider = payments.get_provider()
-    account = StripeAccount.objects.filter(
-        provider=provider.name, email__iexact=trade_in.buyer_email
-    ).first()
+    account = stripe_account_for(trade_in.buyer_email)
     if account is None:
         return _setup_page(
             request,
@@ -99,25 +97,13 @@ def payout_setup(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def payout_setup_done(request: HttpRequest, token: str) -> HttpResponse:
-    """Stripe's return_url. Stripe's webhook says the same; whichever comes first records it."""
+    """Stripe's return_url. Stripe is asked whether the account can be paid after this page
+    answers (a task), not while the buyer waits; its webhook may well tell us first."""
     trade_in, invalid = trade_in_or_invalid(request, token)
     if invalid:
         return invalid
-    provider = payments.get_provider()
-    account = StripeAccount.objects.filter(
-        provider=provider.name, email__iexact=trade_in.buyer_email
-    ).first()
-    if account is not None and not provider.is_demo:
-        try:
-            state = provider.retrieve_account(account.account_id)
-        except IntegrationError as exc:
-            log.warning("payout setup check for %s failed: %s", trade_in.reference, exc.safe)
-        else:
-            actions.stripe_account_update(
-                account_id=state.account_id,
-                payouts_enabled=state.payouts_enabled,
-                details_submitted=state.details_submitted,
-            )
+    if not payments.get_provider().is_demo:
+        actions.stripe_account_check_request(trade_in=trade_in)
     return redirect("buyer_portal:status", token=token)
 
 
@@ -127,9 +113,7 @@ def payout_setup_demo(request: HttpRequest, token: str) -> HttpResponse:
     if invalid:
         return invalid
     provider = payments.get_provider()
-    account = StripeAccount.objects.filter(
-        provider=provider.name, email__iexact=trade_in.buyer_email
-    ).first()
+    account = stripe_account_for(trade_in.buyer_email)
     if not provider.is_demo or account is None:
         raise Http404
     if request.method == "POST":

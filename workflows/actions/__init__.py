@@ -2,7 +2,13 @@
 the timeline and schedules its side effects to run after commit."""
 
 from workflows.actions._common import AUTO_QUOTE, BUYER, SYSTEM
+from workflows.actions.corrections import (
+    shipping_label_retry,
+    trade_in_update_details,
+    unit_regrade,
+)
 from workflows.actions.counter import email_resend, trade_in_add_note
+from workflows.actions.outbox import side_effect_retry
 from workflows.actions.payouts import (
     payout_issue_store_credit,
     payout_settle_check,
@@ -14,6 +20,7 @@ from workflows.actions.stripe import (
     payout_send_stripe,
     payout_settle_stripe,
     payout_stripe_refused,
+    stripe_account_check_request,
     stripe_account_update,
     stripe_event_apply,
 )
@@ -23,9 +30,7 @@ from workflows.actions.submission import (
     trade_in_submit,
 )
 from workflows.actions.tradeins import (
-    shipping_label_retry,
     trade_in_accept,
-    trade_in_auto_quote,
     trade_in_cancel,
     trade_in_decline,
     trade_in_expire,
@@ -33,8 +38,6 @@ from workflows.actions.tradeins import (
     trade_in_quote,
     trade_in_receive,
     trade_in_reroute,
-    trade_in_update_details,
-    unit_regrade,
 )
 
 __all__ = [
@@ -53,11 +56,12 @@ __all__ = [
     "payout_stripe_refused",
     "return_case_resolve",
     "shipping_label_retry",
+    "side_effect_retry",
+    "stripe_account_check_request",
     "stripe_account_update",
     "stripe_event_apply",
     "trade_in_accept",
     "trade_in_add_note",
-    "trade_in_auto_quote",
     "trade_in_cancel",
     "trade_in_decline",
     "trade_in_expire",

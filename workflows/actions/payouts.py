@@ -26,9 +26,9 @@ from workflows.models import (
     Resolution,
     ReturnCase,
     SideEffectKind,
-    State,
     StoreCredit,
 )
+from workflows.predicates import payout_settleable, return_case_closable
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
 
@@ -41,9 +41,9 @@ def _lock_for_settling(payout: Payout, actor: Actor, method: str) -> Payout:
     payout = Payout.objects.select_for_update().select_related("trade_in").get(pk=payout.pk)
     if payout.method != method:
         raise InvalidInput(_("This payout is paid by %s.") % payout.get_method_display())
-    if not can_proceed(payout.settle):
+    if not can_proceed(payout.settle, check_conditions=False):
         raise TransitionRefused(_("This payout is %s.") % payout.get_status_display().lower())
-    if payout.trade_in.state != State.RECEIVED:
+    if not payout_settleable(payout):
         raise TransitionRefused(_("A payout can be settled only after the device was received."))
     return payout
 
@@ -115,7 +115,7 @@ def return_case_resolve(
     case = ReturnCase.objects.select_for_update().select_related("trade_in").get(pk=case.pk)
     if resolution not in Resolution.values:
         raise InvalidInput(_("Choose how the return was resolved."))
-    if not can_proceed(case.resolve):
+    if not return_case_closable(case):
         raise TransitionRefused(_("This return case is %s.") % case.get_status_display().lower())
     case.resolve()
     case.resolution = resolution
@@ -136,7 +136,7 @@ def return_case_reject(*, case: ReturnCase, actor: Actor, note: str) -> ReturnCa
     case = ReturnCase.objects.select_for_update().select_related("trade_in").get(pk=case.pk)
     if not note.strip():
         raise InvalidInput(_("Say why the return case is rejected."))
-    if not can_proceed(case.reject):
+    if not return_case_closable(case):
         raise TransitionRefused(_("This return case is %s.") % case.get_status_display().lower())
     case.reject()
     case.resolution_note = note.strip()

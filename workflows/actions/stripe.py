@@ -2,7 +2,8 @@
 
 A manager asks to pay (`payout_send_stripe`); the money moves in a side effect after commit
 (workflows.tasks), which reports back through `payout_settle_stripe` or `payout_stripe_refused`.
-Stripe's webhooks arrive through `stripe_event_apply`.
+Stripe's webhooks arrive through `stripe_event_apply`. (About 400 lines: the webhook handlers
+stay beside the payout actions they drive, so one file tells the whole Stripe story.)
 """
 
 from __future__ import annotations
@@ -20,9 +21,9 @@ from workflows.actions._common import (
     Actor,
     lock_trade_in,
     record_event,
-    run_after_commit,
     schedule,
 )
+from workflows.actions.outbox import _requeue
 from workflows.actions.payouts import _lock_for_settling, _settle
 from workflows.errors import TransitionRefused
 from workflows.integrations import payments
@@ -37,7 +38,10 @@ from workflows.models import (
     State,
     StripeAccount,
     StripeEvent,
+    TradeIn,
 )
+from workflows.predicates import payout_settleable
+from workflows.selectors import stripe_account_for
 
 
 def _lock(payout: Payout) -> Payout:
@@ -46,14 +50,7 @@ def _lock(payout: Payout) -> Payout:
     return Payout.objects.select_for_update().select_related("trade_in").get(pk=payout.pk)
 
 
-def ready_account(email: str) -> StripeAccount | None:
-    """The buyer's connected account at the configured provider, if they can be paid."""
-    return StripeAccount.objects.filter(
-        provider=payments.get_provider().name, email__iexact=email, payouts_enabled=True
-    ).first()
-
-
-def schedule_transfer(payout: Payout, *, again: bool = False) -> SideEffect:
+def _schedule_transfer(payout: Payout, *, again: bool = False) -> SideEffect:
     effect = schedule(
         SideEffectKind.MAKE_STRIPE_TRANSFER,
         key=f"stripe-transfer:{payout.pk}:{payout.attempt}",
@@ -64,10 +61,7 @@ def schedule_transfer(payout: Payout, *, again: bool = False) -> SideEffect:
     if again and effect.status == SideEffectStatus.FAILED:
         # It gave up after Stripe did not answer. The same key is reused, so Stripe replays a
         # transfer that did go through instead of making a second one.
-        SideEffect.objects.filter(pk=effect.pk).update(
-            status=SideEffectStatus.PENDING, next_attempt_at=timezone.now()
-        )
-        run_after_commit(effect.pk)
+        _requeue([effect])
     return effect
 
 
@@ -82,8 +76,8 @@ def payout_send_stripe(*, payout: Payout, actor: Actor) -> Payout:
         payout.attempt += 1  # Stripe refused the last key's transfer; it made none
     payout.transfer_requested_at = timezone.now()
     payout.save()
-    if ready_account(trade_in.buyer_email):
-        schedule_transfer(payout, again=True)
+    if stripe_account_for(trade_in.buyer_email, ready=True):
+        _schedule_transfer(payout, again=True)
         note = _("Stripe transfer of %(amount)s %(currency)s requested") % {
             "amount": payout.amount,
             "currency": payout.currency,
@@ -118,7 +112,7 @@ def _payout_settle_stripe(payout: Payout, *, transfer_id: str, account_id: str) 
     trade_in = payout.trade_in
     if payout.status == PayoutStatus.SETTLED and payout.settlement_reference == transfer_id:
         return payout  # the webhook and the answer both told us
-    if not can_proceed(payout.settle) or trade_in.state != State.RECEIVED:
+    if not payout_settleable(payout):
         # Money left for a payout that was declined meanwhile: a person must reverse it.
         record_event(
             trade_in,
@@ -204,8 +198,61 @@ def _stripe_account_update(
                 actor=SYSTEM,
                 note=_("The buyer finished Stripe onboarding (%s)") % account_id,
             )
-            schedule_transfer(payout)
+            _schedule_transfer(payout)
     return account
+
+
+@transaction.atomic(durable=True)
+def stripe_onboarding_record(
+    *, payout: Payout, email: str, account_id: str, email_key: str
+) -> StripeAccount:
+    """The buyer has a connected account (made just now, or before): if it can be paid, the
+    transfer is scheduled; else the buyer gets the setup link by email (key: once per try)."""
+    payout = _lock(payout)
+    account, _created = StripeAccount.objects.get_or_create(
+        provider=payments.get_provider().name,
+        email=email.lower(),
+        defaults={"account_id": account_id},
+    )
+    if payout.status != PayoutStatus.PENDING:
+        return account  # declined or paid meanwhile: nothing to send
+    if account.payouts_enabled:  # finished onboarding meanwhile
+        _schedule_transfer(payout)
+    else:
+        schedule(
+            SideEffectKind.SEND_EMAIL,
+            key=email_key,
+            trade_in=payout.trade_in,
+            template="stripe_onboarding",
+        )
+    return account
+
+
+@transaction.atomic(durable=True)
+def stripe_account_check_request(*, trade_in: TradeIn) -> SideEffect | None:
+    """The buyer came back from Stripe's onboarding: ask Stripe (after commit, in a task;
+    never while the buyer's page waits) whether their account can now be paid. Stripe's
+    webhook says the same; whichever comes first records it."""
+    account = stripe_account_for(trade_in.buyer_email)
+    if account is None or account.payouts_enabled:
+        return None
+    return schedule(
+        SideEffectKind.CHECK_STRIPE_ACCOUNT,
+        key=f"check-stripe-account:{account.pk}:{timezone.now():%Y%m%d%H%M%S%f}",
+        trade_in=trade_in,
+        account_id=account.account_id,
+    )
+
+
+@transaction.atomic(durable=True)
+def payout_transfer_unanswered(*, payout: Payout, reason: str) -> Payout:
+    """Stripe did not answer a transfer: the payout stays pending, with the reason shown to
+    the manager, until a retry (with the same idempotency key) gets an answer."""
+    payout = _lock(payout)
+    if payout.status == PayoutStatus.PENDING:
+        payout.failure_reason = reason[:2000]
+        payout.save(update_fields=["failure_reason"])
+    return payout
 
 
 # --- webhooks ------------------------------------------------------------------------------------

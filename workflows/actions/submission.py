@@ -29,6 +29,7 @@ from workflows.models import (
     TradeIn,
 )
 from workflows.parsers import normalize_imei
+from workflows.predicates import imei_check_rerun_allowed
 from workflows.pricing import suggested_offer
 
 
@@ -151,7 +152,7 @@ def imei_check_rerun(*, trade_in: TradeIn, actor: Actor) -> ImeiCheck:
     """Staff asks for a fresh IMEI check (e.g. after the service was down)."""
     authorize(actor, Operation.RERUN_IMEI_CHECK)
     trade_in = lock_trade_in(trade_in)
-    if trade_in.state not in (State.SUBMITTED, State.QUOTED, State.DECLINED, State.EXPIRED):
+    if not imei_check_rerun_allowed(trade_in):
         raise TransitionRefused(
             _("The IMEI check can only be re-run before the offer is accepted.")
         )

@@ -28,7 +28,6 @@ from workflows.models import (
     Event,
     EventKind,
     Grade,
-    ImeiCheckStatus,
     Payout,
     Product,
     Quote,
@@ -41,7 +40,7 @@ from workflows.models import (
     UnitStatus,
 )
 from workflows.permissions import allowed
-from workflows.predicates import wants_pickup
+from workflows.predicates import imei_check_finished, wants_pickup
 
 MAX_OFFER = Decimal("100000")
 
@@ -144,7 +143,7 @@ def _quote(
     confirmed: bool = False,
 ) -> Quote:
     """The quote itself, for a trade-in the caller has locked. `actor` is a staff member or
-    AUTO_QUOTE (the policy, which `trade_in_auto_quote` has asked first)."""
+    AUTO_QUOTE (the policy, which `_auto_quote` has asked first)."""
     from workflows.quoting import OfferLimit, offer_check, red_flags
 
     _refuse_unless(trade_in, "quote")
@@ -154,7 +153,7 @@ def _quote(
         raise InvalidInput(_("A quote is valid for 1 to 90 days."))
 
     check = trade_in.latest_imei_check()
-    if check is None or check.status == ImeiCheckStatus.PENDING:
+    if not imei_check_finished(check):
         raise TransitionRefused(_("Wait for the IMEI check to finish before sending a quote."))
     override_reason = override_reason.strip()
     flags = red_flags(trade_in, check)
@@ -220,17 +219,16 @@ def _quote(
     return quote
 
 
-@transaction.atomic(durable=True)
-def trade_in_auto_quote(*, trade_in: TradeIn) -> Quote | None:
+def _auto_quote(trade_in: TradeIn) -> Quote | None:
     """Quote a clean submission at its suggested offer when the quoting policy allows it.
 
-    Called when an IMEI check finishes. Anything the policy does not cover is left for staff
-    (None); the timeline names the policy as the one who quoted.
+    Called by imei_check_record (which holds the trade-in's lock) when the latest check has
+    its answer. Anything the policy does not cover is left for staff (None, and the timeline
+    says why); the timeline names the policy as the one who quoted.
     """
     from workflows.quoting import auto_quote_blocker
 
     authorize(AUTO_QUOTE, Operation.AUTO_QUOTE)
-    trade_in = lock_trade_in(trade_in)
     policy = QuotePolicy.current()
     if trade_in.state != State.SUBMITTED or not policy.auto_quote:
         return None
@@ -448,93 +446,4 @@ def trade_in_intake(
 def _trade_in_close(*, trade_in: TradeIn, actor: Actor) -> TradeIn:
     """Part of settling the payout: the settling action holds the transaction and the lock."""
     _transition(trade_in, "close", actor=actor, note="payout settled")
-    return trade_in
-
-
-# What a shipping label needs to reach the buyer (shipping_label_retry corrects these).
-ADDRESS_FIELDS = (
-    "address_line1",
-    "address_line2",
-    "city",
-    "region",
-    "postcode",
-    "country",
-    "buyer_phone",
-)
-# Buyer details staff may correct (a typo in the address before the label is made).
-EDITABLE_DETAILS = ("buyer_name", "buyer_email", "fulfilment", *ADDRESS_FIELDS)
-
-
-@transaction.atomic(durable=True)
-def trade_in_update_details(*, trade_in: TradeIn, actor: Actor, changes: dict[str, str]) -> TradeIn:
-    """Staff correct the buyer's contact or address; the timeline says what changed."""
-    authorize(actor, Operation.UPDATE_DETAILS)
-    unknown = set(changes) - set(EDITABLE_DETAILS)
-    if unknown:
-        raise InvalidInput(
-            _("These fields cannot be changed here: %s") % ", ".join(sorted(unknown))
-        )
-    trade_in = lock_trade_in(trade_in)
-    changed = {k: v for k, v in changes.items() if getattr(trade_in, k) != v}
-    if not changed:
-        return trade_in
-    for name, value in changed.items():
-        setattr(trade_in, name, value)
-    trade_in.save(update_fields=[*changed, "updated_at"])
-    record_event(
-        trade_in,
-        kind=EventKind.DETAILS_CHANGED,
-        actor=actor,
-        note="Changed " + ", ".join(name.replace("_", " ") for name in changed),
-    )
-    return trade_in
-
-
-@transaction.atomic(durable=True)
-def unit_regrade(*, unit: Unit, actor: Actor, grade: str, notes: str) -> Unit:
-    """Change a received unit's grade after intake (a second look on the bench)."""
-    authorize(actor, Operation.REGRADE)
-    unit = Unit.objects.select_for_update().get(pk=unit.pk)
-    if unit.status != UnitStatus.GRADED:
-        raise TransitionRefused(_("Only a graded unit in stock can be re-graded."))
-    if grade not in Grade.values:
-        raise InvalidInput(_("Choose a grade."))
-    before = unit.grade
-    unit.grade, unit.intake_notes = grade, notes.strip()
-    unit.save(update_fields=["grade", "intake_notes"])
-    if unit.trade_in_id and (before != grade or notes):
-        record_event(
-            unit.trade_in, kind=EventKind.REGRADED, actor=actor, note=f"grade {before} → {grade}"
-        )
-    return unit
-
-
-@transaction.atomic(durable=True)
-def shipping_label_retry(*, trade_in: TradeIn, actor: Actor, address: dict[str, str]) -> TradeIn:
-    """The carrier refused the label (often the address): staff correct it and try again."""
-    authorize(actor, Operation.RETRY_LABEL)
-    trade_in = lock_trade_in(trade_in)
-    if trade_in.state != State.ACCEPTED or wants_pickup(trade_in):
-        raise TransitionRefused(_("Only an accepted trade-in that ships needs a label."))
-    if trade_in.labels.filter(voided_at__isnull=True).exists():
-        raise TransitionRefused(_("This trade-in already has a shipping label."))
-    cleaned = {
-        name: str(address.get(name, getattr(trade_in, name))).strip() for name in ADDRESS_FIELDS
-    }
-    if not (cleaned["address_line1"] and cleaned["city"] and cleaned["postcode"]):
-        raise InvalidInput(_("A label needs the street, the city and the postcode."))
-    if len(cleaned["country"]) != 2 or not cleaned["country"].isalpha():
-        raise InvalidInput(_("The country is a two-letter code, like US."))
-    cleaned["country"] = cleaned["country"].upper()
-    changed = [name for name in ADDRESS_FIELDS if cleaned[name] != getattr(trade_in, name)]
-    for name in changed:
-        setattr(trade_in, name, cleaned[name])
-    trade_in.save()
-    event = record_event(
-        trade_in,
-        kind=EventKind.LABEL_REQUESTED_AGAIN,
-        actor=actor,
-        note=_("Label requested again") + (f"; corrected {', '.join(changed)}" if changed else ""),
-    )
-    schedule(SideEffectKind.CREATE_LABEL, key=f"label:{trade_in.pk}:{event.pk}", trade_in=trade_in)
     return trade_in

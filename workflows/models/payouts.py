@@ -6,7 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
 
-from workflows.models.tradeins import PayoutMethod, TradeIn
+from workflows.models.tradeins import PayoutMethod, State, TradeIn
 
 
 class PayoutStatus(models.TextChoices):
@@ -60,6 +60,8 @@ class Payout(FSMModelMixin, models.Model):
         field=status,
         source=[PayoutStatus.PENDING, PayoutStatus.FAILED],
         target=PayoutStatus.SETTLED,
+        # Money goes out only for a device we have (and did not reroute).
+        conditions=[lambda payout: payout.trade_in.state == State.RECEIVED],
     )
     def settle(self) -> None:
         self.settled_at = timezone.now()

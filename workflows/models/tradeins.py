@@ -185,10 +185,6 @@ class TradeIn(FSMModelMixin, models.Model):
         pass
 
     # --- read helpers ----------------------------------------------------------------------------
-    @property
-    def is_open(self) -> bool:
-        return self.state in OPEN_STATES
-
     def condition_answers(self) -> list[tuple[str, str]]:
         return [
             (_("Screen"), self.get_screen_display()),
@@ -266,10 +262,6 @@ class ImeiCheck(models.Model):
 
     def __str__(self) -> str:
         return f"{self.imei}: {self.get_status_display()}"
-
-    @property
-    def is_finished(self) -> bool:
-        return self.status in (ImeiCheckStatus.CLEAN, ImeiCheckStatus.FLAGGED)
 
     @property
     def red_flags(self) -> list[str]:

@@ -51,6 +51,7 @@ class EventKind(models.TextChoices):
     LABEL_VOIDED = "label_voided", _("Label voided")
     STRIPE_SETUP_SENT = "stripe_setup_sent", _("Stripe setup sent")
     STRIPE_TRANSFER_MADE = "stripe_transfer_made", _("Stripe transfer made")
+    STRIPE_ACCOUNT_CHECKED = "stripe_account_checked", _("Stripe account checked")
     TRACKING_UPDATED = "tracking_updated", _("Tracking updated")
 
 
@@ -61,6 +62,7 @@ class SideEffectKind(models.TextChoices):
     VOID_LABEL = "void_label", _("Void shipping label")
     SEND_STRIPE_SETUP = "send_stripe_setup", _("Send Stripe setup link")
     MAKE_STRIPE_TRANSFER = "make_stripe_transfer", _("Make Stripe transfer")
+    CHECK_STRIPE_ACCOUNT = "check_stripe_account", _("Check Stripe account")
 
 
 # The timeline row a side effect's outcome is recorded as.
@@ -71,4 +73,5 @@ OUTCOME: dict[str, EventKind] = {
     SideEffectKind.VOID_LABEL: EventKind.LABEL_VOIDED,
     SideEffectKind.SEND_STRIPE_SETUP: EventKind.STRIPE_SETUP_SENT,
     SideEffectKind.MAKE_STRIPE_TRANSFER: EventKind.STRIPE_TRANSFER_MADE,
+    SideEffectKind.CHECK_STRIPE_ACCOUNT: EventKind.STRIPE_ACCOUNT_CHECKED,
 }

@@ -11,12 +11,19 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
 from workflows import emails
 from workflows.actions import stripe as stripe_actions
-from workflows.actions._common import schedule
+from workflows.actions.answers import (
+    RESULT_FIELDS,
+    imei_check_give_up,
+    imei_check_record,
+    shipping_label_email,
+    shipping_label_record,
+    shipping_label_voided,
+)
+from workflows.actions.outbox import side_effect_remember
 from workflows.integrations import imei as imei_integration
 from workflows.integrations import payments
 from workflows.integrations import shipping as shipping_integration
@@ -32,9 +39,8 @@ from workflows.models import (
     SideEffectKind,
     State,
     StoreCredit,
-    StripeAccount,
-    TradeIn,
 )
+from workflows.selectors import stripe_account_for
 
 # Stripe keeps an idempotency key for 24 hours; we stop trusting it a little earlier.
 IDEMPOTENCY_WINDOW = timedelta(hours=20)
@@ -92,20 +98,6 @@ def _cached_imei_result(check: ImeiCheck, provider_name: str) -> ImeiCheck | Non
     )
 
 
-RESULT_FIELDS = (
-    "status",
-    "blacklisted",
-    "lost_stolen",
-    "finance_locked",
-    "carrier",
-    "sim_lock",
-    "activation_lock",
-    "reported_model",
-    "detail",
-    "raw",
-)
-
-
 def _handle_imei_check(effect: SideEffect) -> str:
     check = ImeiCheck.objects.select_related("trade_in__product__device_model__make").get(
         pk=effect.payload["check_id"]
@@ -121,22 +113,11 @@ def _handle_imei_check(effect: SideEffect) -> str:
             result = provider.check(check.imei, resume_id=effect.payload.get("resume_id", ""))
         except imei_integration.StillProcessing as exc:
             # Ask for this check's answer next time instead of paying for a new check.
-            effect.payload["resume_id"] = exc.check_id
-            effect.save(update_fields=["payload"])
+            side_effect_remember(effect=effect, resume_id=exc.check_id)
             raise
     if result.status == ImeiCheckStatus.ERROR:
         raise RuntimeError(result.detail or "IMEI check failed")
-    for name in RESULT_FIELDS:
-        setattr(check, name, getattr(result, name))
-    check.model_mismatch = imei_integration.model_mismatch(
-        check.trade_in.product.device_model, result.reported_model
-    )
-    check.provider = provider.name
-    check.checked_at = timezone.now()
-    check.save()
-    TradeIn.objects.filter(pk=check.trade_in_id).update(
-        imei_status=check.status, model_mismatch=check.model_mismatch
-    )
+    check = imei_check_record(check=check, result=result, provider_name=provider.name)
     flags = ", ".join(check.red_flags)
     note = f"IMEI check ({provider.name}): {check.get_status_display()}" + (
         f" - {flags}" if flags else ""
@@ -152,18 +133,14 @@ def _handle_imei_check(effect: SideEffect) -> str:
 
 
 def _give_up_imei_check(effect: SideEffect, error: str) -> None:
-    # The check is over without an answer: say so instead of leaving it "pending" forever.
-    ImeiCheck.objects.filter(pk=effect.payload["check_id"]).update(
-        status=ImeiCheckStatus.ERROR, detail=error[:2000], checked_at=timezone.now()
-    )
-    if effect.trade_in_id:
-        latest = effect.trade_in.latest_imei_check()
-        if latest is not None and latest.pk == effect.payload["check_id"]:
-            TradeIn.objects.filter(pk=effect.trade_in_id).update(imei_status=ImeiCheckStatus.ERROR)
+    check = ImeiCheck.objects.select_related("trade_in").get(pk=effect.payload["check_id"])
+    imei_check_give_up(check=check, error=error)
 
 
 def _handle_shipping_label(effect: SideEffect) -> str:
     trade_in = effect.trade_in
+    # Cancelled (or otherwise moved on) before the label was bought: buy none. A label bought
+    # anyway would cost money and, bought after the cancel voided the others, stay unvoided.
     if trade_in.state != State.ACCEPTED:
         return f"No label needed: trade-in is {trade_in.get_state_display().lower()}"
     label = trade_in.labels.filter(voided_at__isnull=True).first()
@@ -172,22 +149,17 @@ def _handle_shipping_label(effect: SideEffect) -> str:
         made = provider.create_label(
             trade_in, idempotency_key=effect.key.replace(":", "-"), is_retry=effect.attempts > 1
         )
-        label = ShippingLabel.objects.create(
+        label = shipping_label_record(
             trade_in=trade_in,
-            provider=provider.name,
+            provider_name=provider.name,
+            is_sample=provider.is_demo,
             label_id=made.label_id,
             tracking_number=made.tracking_number,
             carrier=made.carrier,
             pdf=made.pdf,
-            is_sample=provider.is_demo,
         )
-    with transaction.atomic():
-        schedule(
-            SideEffectKind.SEND_EMAIL,
-            key=f"email:accepted:{trade_in.pk}",
-            trade_in=trade_in,
-            template="accepted_label",
-        )
+    else:
+        shipping_label_email(trade_in=trade_in)
     return (
         f"Shipping label {label.label_id} created ({label.provider}), "
         f"tracking {label.tracking_number}"
@@ -210,8 +182,7 @@ def _handle_void_label(effect: SideEffect) -> str:
     voided = []
     for label in effect.trade_in.labels.filter(voided_at__isnull=True):
         _label_provider(label).void_label(label.label_id)
-        label.voided_at = timezone.now()
-        label.save(update_fields=["voided_at"])
+        shipping_label_voided(label=label)
         voided.append(label.label_id)
     return f"Shipping label voided: {', '.join(voided) or 'none'}"
 
@@ -224,7 +195,7 @@ def _handle_stripe_onboarding(effect: SideEffect) -> str:
         return f"No Stripe setup needed: payout is {payout.get_status_display().lower()}"
     provider = payments.get_provider()
     email = trade_in.buyer_email.lower()
-    account = StripeAccount.objects.filter(provider=provider.name, email=email).first()
+    account = stripe_account_for(email)
     if account is None:
         account_id = provider.create_account(
             email=email,
@@ -232,20 +203,16 @@ def _handle_stripe_onboarding(effect: SideEffect) -> str:
             # One key per buyer: two payouts to the same buyer at once make one account.
             idempotency_key=f"account-{hashlib.sha256(email.encode()).hexdigest()[:32]}",
         )
-        account, _created = StripeAccount.objects.get_or_create(
-            provider=provider.name, email=email, defaults={"account_id": account_id}
-        )
-    if account.payouts_enabled:  # finished onboarding meanwhile
-        with transaction.atomic():
-            stripe_actions.schedule_transfer(payout)
+    else:
+        account_id = account.account_id
+    account = stripe_actions.stripe_onboarding_record(
+        payout=payout,
+        email=email,
+        account_id=account_id,
+        email_key=f"email:stripe-onboarding:{effect.pk}",
+    )
+    if account.payouts_enabled:
         return f"Stripe account {account.account_id} is ready; transfer scheduled"
-    with transaction.atomic():
-        schedule(
-            SideEffectKind.SEND_EMAIL,
-            key=f"email:stripe-onboarding:{effect.pk}",
-            trade_in=trade_in,
-            template="stripe_onboarding",
-        )
     return f"Stripe account {account.account_id} created; setup link emailed to the buyer"
 
 
@@ -253,7 +220,7 @@ def _handle_stripe_transfer(effect: SideEffect) -> str:
     payout = Payout.objects.select_related("trade_in").get(pk=effect.payload["payout_id"])
     if payout.status != PayoutStatus.PENDING or payout.attempt != effect.payload["attempt"]:
         return f"No transfer: payout is {payout.get_status_display().lower()}"
-    account = stripe_actions.ready_account(payout.trade_in.buyer_email)
+    account = stripe_account_for(payout.trade_in.buyer_email, ready=True)
     if account is None:
         raise ProviderRefused("The buyer's Stripe account cannot receive payouts yet.")
     provider = payments.get_provider()
@@ -277,8 +244,8 @@ def _handle_stripe_transfer(effect: SideEffect) -> str:
         raise
     except Exception as exc:
         # No answer: the payout stays pending, with the reason, until a retry gets one.
-        Payout.objects.filter(pk=payout.pk, status=PayoutStatus.PENDING).update(
-            failure_reason=f"{exc}; retrying with the same idempotency key"
+        stripe_actions.payout_transfer_unanswered(
+            payout=payout, reason=f"{exc}; retrying with the same idempotency key"
         )
         raise
     stripe_actions.payout_settle_stripe(
@@ -291,10 +258,22 @@ def _handle_stripe_transfer(effect: SideEffect) -> str:
 
 
 def _give_up_stripe_transfer(effect: SideEffect, error: str) -> None:
-    Payout.objects.filter(pk=effect.payload["payout_id"], status=PayoutStatus.PENDING).update(
-        failure_reason=f"{error}. Gave up retrying: send it again from the payout; the same "
-        f"idempotency key is used, so the buyer cannot be paid twice."
+    stripe_actions.payout_transfer_unanswered(
+        payout=Payout.objects.select_related("trade_in").get(pk=effect.payload["payout_id"]),
+        reason=f"{error}. Gave up retrying: send it again from the payout; the same "
+        f"idempotency key is used, so the buyer cannot be paid twice.",
     )
+
+
+def _handle_check_stripe_account(effect: SideEffect) -> str:
+    state = payments.get_provider().retrieve_account(effect.payload["account_id"])
+    stripe_actions.stripe_account_update(
+        account_id=state.account_id,
+        payouts_enabled=state.payouts_enabled,
+        details_submitted=state.details_submitted,
+    )
+    enabled = "enabled" if state.payouts_enabled else "not enabled yet"
+    return f"Stripe account {state.account_id}: payouts {enabled}"
 
 
 HANDLERS: dict[str, Callable[[SideEffect], str]] = {
@@ -304,6 +283,7 @@ HANDLERS: dict[str, Callable[[SideEffect], str]] = {
     SideEffectKind.VOID_LABEL: _handle_void_label,
     SideEffectKind.SEND_STRIPE_SETUP: _handle_stripe_onboarding,
     SideEffectKind.MAKE_STRIPE_TRANSFER: _handle_stripe_transfer,
+    SideEffectKind.CHECK_STRIPE_ACCOUNT: _handle_check_stripe_account,
 }
 # What to record when a side effect will not be tried again.
 GIVE_UP: dict[str, Callable[[SideEffect, str], None]] = {

@@ -11,11 +11,14 @@ from django.db.models import F
 from django.utils import timezone
 
 from workflows.actions import SYSTEM, trade_in_cancel, trade_in_expire
-from workflows.actions._common import record_event
+from workflows.actions.answers import (
+    shipping_label_tracking_failed,
+    shipping_label_tracking_record,
+)
 from workflows.errors import DomainError
 from workflows.integrations import shipping as shipping_integration
 from workflows.integrations.http import IntegrationError, TemporaryError
-from workflows.models import EventKind, ShippingLabel, State, TradeIn
+from workflows.models import ShippingLabel, State, TradeIn
 
 log = logging.getLogger("workflows")
 
@@ -67,20 +70,7 @@ def poll_tracking(limit: int = 500) -> int:
             tracking = provider.track(label.label_id)
         except IntegrationError as exc:
             log.warning("tracking %s failed: %s", label.label_id, exc.safe)
-            # Asked, if not answered: the next poll starts with the parcels after this one.
-            label.tracking_updated_at = timezone.now()
-            update = ["tracking_updated_at"]
-            if str(exc) != label.tracking_error:  # one timeline row per new problem, not per poll
-                label.tracking_error = str(exc)[:2000]
-                update.append("tracking_error")
-                record_event(
-                    label.trade_in,
-                    kind=EventKind.TRACKING_UPDATED,
-                    actor=SYSTEM,
-                    is_failure=True,
-                    note=f"Tracking {label.tracking_number} could not be read: {exc}",
-                )
-            label.save(update_fields=update)
+            shipping_label_tracking_failed(label=label, error=str(exc))
             if isinstance(exc, TemporaryError):
                 # The carrier is down or slow: waiting out its timeout for every parcel would
                 # run past the task's time limit. The next hourly poll tries again.
@@ -88,28 +78,8 @@ def poll_tracking(limit: int = 500) -> int:
             continue
         if tracking is None:
             continue
-        news = (tracking.status_code, tracking.description) != (
-            label.tracking_status,
-            label.tracking_detail,
-        )
-        label.tracking_status, label.tracking_detail = tracking.status_code, tracking.description
-        label.tracking_error = ""
-        label.tracking_updated_at = timezone.now()
-        label.save(
-            update_fields=[
-                "tracking_status",
-                "tracking_detail",
-                "tracking_error",
-                "tracking_updated_at",
-            ]
-        )
-        if news:
+        if shipping_label_tracking_record(
+            label=label, status_code=tracking.status_code, description=tracking.description
+        ):
             changed += 1
-            record_event(
-                label.trade_in,
-                kind=EventKind.TRACKING_UPDATED,
-                actor=SYSTEM,
-                is_failure=tracking.status_code == "EX",
-                note=f"Tracking {label.tracking_number}: {tracking.description}",
-            )
     return changed

@@ -1,0 +1,131 @@
+"""Every action checks who is acting, itself: called directly (not through the admin, which
+hides the buttons) by someone without the permission, it refuses and changes nothing."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from django.contrib.auth.models import Group, User
+
+from tests.helpers import refresh
+from workflows import actions
+from workflows.errors import TransitionRefused
+from workflows.models import Event, SideEffect, State, TradeIn
+from workflows.permissions import RULES
+
+
+@pytest.fixture
+def nobody(db) -> User:
+    """Signed in to the dashboard, but in no role."""
+    return User.objects.create_user("nobody", "nobody@shop.example", "x", is_staff=True)
+
+
+@pytest.fixture
+def staff_only(staff) -> User:
+    """Staff, but not a manager: no settling, no overriding, no outbox."""
+    assert not staff.has_perm("workflows.settle_payout")
+    return staff
+
+
+# Each: (state to build, who tries, what they try). "who" names a fixture or BUYER/SYSTEM.
+CASES = {
+    "quote": (State.SUBMITTED, "nobody", lambda t, a: actions.trade_in_quote(
+        trade_in=t, actor=a, amount="100")),
+    "quote_by_the_system": (State.SUBMITTED, actions.SYSTEM, lambda t, a: actions.trade_in_quote(
+        trade_in=t, actor=a, amount="100")),
+    "override_red_flag": ("flagged", "staff_only", lambda t, a: actions.trade_in_quote(
+        trade_in=t, actor=a, amount="100", override_reason="Trust me")),
+    "accept_by_staff": (State.QUOTED, "staff_only", lambda t, a: actions.trade_in_accept(
+        quote=t.latest_quote(), actor=a)),
+    "decline": (State.QUOTED, "nobody", lambda t, a: actions.trade_in_decline(
+        trade_in=t, actor=a, reason="No")),
+    "decline_by_a_buyer_without_the_link": (State.QUOTED, actions.BUYER,
+        lambda t, a: actions.trade_in_decline(trade_in=t, actor=a, reason="No")),
+    "cancel": (State.ACCEPTED, "nobody", lambda t, a: actions.trade_in_cancel(
+        trade_in=t, actor=a, reason="Never came")),
+    "cancel_by_the_buyer": (State.ACCEPTED, actions.BUYER, lambda t, a: actions.trade_in_cancel(
+        trade_in=t, actor=a, reason="Never came")),
+    "receive": (State.ACCEPTED, "nobody", lambda t, a: actions.trade_in_receive(
+        trade_in=t, actor=a, grade="A")),
+    "intake": (State.ACCEPTED, "nobody", lambda t, a: actions.trade_in_intake(
+        trade_in=t, actor=a, grade="A", notes="Bent", damaged=True)),
+    "reroute": (State.RECEIVED, "nobody", lambda t, a: actions.trade_in_reroute(
+        trade_in=t, actor=a, reason="Bent")),
+    "update_details": (State.SUBMITTED, "nobody", lambda t, a: actions.trade_in_update_details(
+        trade_in=t, actor=a, changes={"buyer_name": "Eve"})),
+    "regrade": (State.RECEIVED, "nobody", lambda t, a: actions.unit_regrade(
+        unit=t.unit, actor=a, grade="C", notes="")),
+    "retry_label": (State.ACCEPTED, "nobody", lambda t, a: actions.shipping_label_retry(
+        trade_in=t, actor=a, address={"postcode": "60602"})),
+    "rerun_imei_check": (State.SUBMITTED, "nobody", lambda t, a: actions.imei_check_rerun(
+        trade_in=t, actor=a)),
+    "settle_check": (State.RECEIVED, "staff_only", lambda t, a: actions.payout_settle_check(
+        payout=t.payout, actor=a, check_number="9", check_date=date.today())),
+    "issue_store_credit": (State.RECEIVED, "staff_only",
+        lambda t, a: actions.payout_issue_store_credit(payout=t.payout, actor=a)),
+    "send_stripe": (State.RECEIVED, "staff_only", lambda t, a: actions.payout_send_stripe(
+        payout=t.payout, actor=a)),
+    "resolve_return": (State.REROUTED, "nobody", lambda t, a: actions.return_case_resolve(
+        case=t.return_case, actor=a, resolution="returned")),
+    "reject_return": (State.REROUTED, "nobody", lambda t, a: actions.return_case_reject(
+        case=t.return_case, actor=a, note="No")),
+    "retry_side_effects": (State.SUBMITTED, "staff_only", lambda t, a: actions.side_effect_retry(
+        effects=SideEffect.objects.filter(trade_in=t), actor=a)),
+}  # fmt: skip
+
+
+def snapshot(trade_in: TradeIn) -> tuple:
+    trade_in = refresh(trade_in)
+    payout = getattr(trade_in, "payout", None)
+    return (
+        trade_in.state,
+        trade_in.buyer_name,
+        trade_in.postcode,
+        payout.status if payout else None,
+        Event.objects.filter(trade_in=trade_in).count(),
+        SideEffect.objects.filter(trade_in=trade_in).count(),
+        list(SideEffect.objects.filter(trade_in=trade_in).values_list("status", flat=True)),
+    )
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_it_refuses_an_action_called_directly_without_the_permission(case, make_trade_in, request):
+    state, who, attempt = CASES[case]
+    if state == "flagged":
+        trade_in = make_trade_in(State.SUBMITTED, flagged=True)
+    else:
+        payout_method = {"issue_store_credit": "store_credit", "send_stripe": "stripe"}
+        trade_in = make_trade_in(state, payout_method=payout_method.get(case, "check"))
+    actor = who if who in (actions.BUYER, actions.SYSTEM) else request.getfixturevalue(who)
+    before = snapshot(trade_in)
+    with pytest.raises(TransitionRefused) as refused:
+        attempt(refresh(trade_in), actor)
+    # Refused for who is acting (one of the permission table's answers), not for the state.
+    refusals = {str(rule.refusal) for rule in RULES.values()}
+    assert refused.value.message in refusals | {"A buyer declines from the offer's link."}
+    assert snapshot(trade_in) == before
+
+
+def test_the_same_calls_succeed_for_someone_with_the_permission(make_trade_in, staff, manager):
+    """The refusals above are about who, not about the state they were tried in."""
+    assert (
+        refresh(
+            actions.trade_in_cancel(
+                trade_in=make_trade_in(State.ACCEPTED), actor=staff, reason="Never came"
+            )
+        ).state
+        == State.CANCELLED
+    )
+    assert (
+        refresh(
+            actions.trade_in_receive(trade_in=make_trade_in(State.ACCEPTED), actor=staff, grade="A")
+        ).state
+        == State.RECEIVED
+    )
+    case = actions.trade_in_reroute(
+        trade_in=make_trade_in(State.RECEIVED), actor=staff, reason="Bent"
+    )
+    assert case.trade_in.state == State.REROUTED
+    manager.groups.add(Group.objects.get(name="Manager"))
+    actions.side_effect_retry(effects=SideEffect.objects.all(), actor=manager)

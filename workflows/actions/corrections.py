@@ -1,0 +1,107 @@
+"""Staff correcting a trade-in after the fact: the buyer's details, a unit's grade, the
+address a refused shipping label goes to."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from workflows.actions._common import (
+    Actor,
+    Operation,
+    authorize,
+    lock_trade_in,
+    record_event,
+    schedule,
+)
+from workflows.errors import InvalidInput, TransitionRefused
+from workflows.models import EventKind, Grade, SideEffectKind, State, TradeIn, Unit, UnitStatus
+from workflows.predicates import wants_pickup
+
+# What a shipping label needs to reach the buyer (shipping_label_retry corrects these).
+ADDRESS_FIELDS = (
+    "address_line1",
+    "address_line2",
+    "city",
+    "region",
+    "postcode",
+    "country",
+    "buyer_phone",
+)
+# Buyer details staff may correct (a typo in the address before the label is made).
+EDITABLE_DETAILS = ("buyer_name", "buyer_email", "fulfilment", *ADDRESS_FIELDS)
+
+
+@transaction.atomic(durable=True)
+def trade_in_update_details(*, trade_in: TradeIn, actor: Actor, changes: dict[str, str]) -> TradeIn:
+    """Staff correct the buyer's contact or address; the timeline says what changed."""
+    authorize(actor, Operation.UPDATE_DETAILS)
+    unknown = set(changes) - set(EDITABLE_DETAILS)
+    if unknown:
+        raise InvalidInput(
+            _("These fields cannot be changed here: %s") % ", ".join(sorted(unknown))
+        )
+    trade_in = lock_trade_in(trade_in)
+    changed = {k: v for k, v in changes.items() if getattr(trade_in, k) != v}
+    if not changed:
+        return trade_in
+    for name, value in changed.items():
+        setattr(trade_in, name, value)
+    trade_in.save(update_fields=[*changed, "updated_at"])
+    record_event(
+        trade_in,
+        kind=EventKind.DETAILS_CHANGED,
+        actor=actor,
+        note="Changed " + ", ".join(name.replace("_", " ") for name in changed),
+    )
+    return trade_in
+
+
+@transaction.atomic(durable=True)
+def unit_regrade(*, unit: Unit, actor: Actor, grade: str, notes: str) -> Unit:
+    """Change a received unit's grade after intake (a second look on the bench)."""
+    authorize(actor, Operation.REGRADE)
+    unit = Unit.objects.select_for_update().get(pk=unit.pk)
+    if unit.status != UnitStatus.GRADED:
+        raise TransitionRefused(_("Only a graded unit in stock can be re-graded."))
+    if grade not in Grade.values:
+        raise InvalidInput(_("Choose a grade."))
+    before = unit.grade
+    unit.grade, unit.intake_notes = grade, notes.strip()
+    unit.save(update_fields=["grade", "intake_notes"])
+    if unit.trade_in_id and (before != grade or notes):
+        record_event(
+            unit.trade_in, kind=EventKind.REGRADED, actor=actor, note=f"grade {before} → {grade}"
+        )
+    return unit
+
+
+@transaction.atomic(durable=True)
+def shipping_label_retry(*, trade_in: TradeIn, actor: Actor, address: dict[str, str]) -> TradeIn:
+    """The carrier refused the label (often the address): staff correct it and try again."""
+    authorize(actor, Operation.RETRY_LABEL)
+    trade_in = lock_trade_in(trade_in)
+    if trade_in.state != State.ACCEPTED or wants_pickup(trade_in):
+        raise TransitionRefused(_("Only an accepted trade-in that ships needs a label."))
+    if trade_in.labels.filter(voided_at__isnull=True).exists():
+        raise TransitionRefused(_("This trade-in already has a shipping label."))
+    cleaned = {
+        name: str(address.get(name, getattr(trade_in, name))).strip() for name in ADDRESS_FIELDS
+    }
+    if not (cleaned["address_line1"] and cleaned["city"] and cleaned["postcode"]):
+        raise InvalidInput(_("A label needs the street, the city and the postcode."))
+    if len(cleaned["country"]) != 2 or not cleaned["country"].isalpha():
+        raise InvalidInput(_("The country is a two-letter code, like US."))
+    cleaned["country"] = cleaned["country"].upper()
+    changed = [name for name in ADDRESS_FIELDS if cleaned[name] != getattr(trade_in, name)]
+    for name in changed:
+        setattr(trade_in, name, cleaned[name])
+    trade_in.save()
+    event = record_event(
+        trade_in,
+        kind=EventKind.LABEL_REQUESTED_AGAIN,
+        actor=actor,
+        note=_("Label requested again") + (f"; corrected {', '.join(changed)}" if changed else ""),
+    )
+    schedule(SideEffectKind.CREATE_LABEL, key=f"label:{trade_in.pk}:{event.pk}", trade_in=trade_in)
+    return trade_in
