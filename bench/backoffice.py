@@ -242,7 +242,7 @@ class Command(BaseCommand):
                 try:
                     requests.get(base + path, timeout=2)
                     break
-                except requests.ConnectionError:
+                except (requests.ConnectionError, requests.Timeout):  # still booting
                     time.sleep(0.1)
             before = TradeIn.objects.count()
             session = requests.Session()

@@ -83,7 +83,6 @@ def _requeue(effects: Iterable[SideEffect]) -> list[int]:
         SideEffect.objects.select_for_update()
         .filter(pk__in=ids)
         .exclude(status=SideEffectStatus.DONE)
-        .select_related("trade_in")
     )
     SideEffect.objects.filter(pk__in=[row.pk for row in rows]).update(
         status=SideEffectStatus.PENDING, next_attempt_at=timezone.now()
