@@ -38,6 +38,8 @@ def test_the_policy_quotes_a_clean_submission_with_no_click_and_leaves_a_red_fla
     desktop.goto("/dashboard/")
     assert "Quoted automatically, 30 days" in desktop.inner_text("body")
     desktop.click("text=Trade-ins queue")
+    desktop.wait_for_url("**/dashboard/trade-ins/")
+    desktop.wait_for_selector("#result_list tbody tr")
     rows = desktop.locator("#result_list tbody tr")
     assert rows.count() == 2
     queue = desktop.inner_text("#result_list")
