@@ -68,7 +68,7 @@ run: install
 	@set -e; export SERVE_COLLECTED_STATIC=True; \
 	$(BIN)/python manage.py qcluster & QPID=$$!; \
 	trap 'kill $$QPID 2>/dev/null' EXIT INT TERM; \
-	$(BIN)/gunicorn backoffice.wsgi --bind $(HOST):$(PORT) --workers 2 --access-logfile -
+	$(BIN)/gunicorn -c gunicorn.conf.py backoffice.wsgi --bind $(HOST):$(PORT) --workers 2
 
 test: install-test
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -8,10 +8,7 @@ from django import forms
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django_ratelimit.core import is_ratelimited
-from unfold.forms import AuthenticationForm
 from unfold.widgets import (
-    UnfoldAdminCheckboxSelectMultipleWidget,
     UnfoldAdminDecimalFieldWidget,
     UnfoldAdminIntegerFieldWidget,
     UnfoldAdminRadioSelectWidget,
@@ -22,6 +19,7 @@ from unfold.widgets import (
     UnfoldBooleanSwitchWidget,
 )
 
+from workflows.inspection import CHECKLIST
 from workflows.models import Grade, Resolution
 
 
@@ -89,9 +87,8 @@ class IntakeScanForm(forms.Form):
         max_length=40,
         widget=UnfoldAdminTextInputWidget(
             attrs={
-                # The next scan replaces whatever is in the field.
+                # Selected on focus by intake.js: the next scan replaces what is there.
                 "autofocus": True,
-                "onfocus": "this.select()",
                 "inputmode": "numeric",
                 "autocomplete": "off",
                 "placeholder": "15 digits, then Enter",
@@ -113,45 +110,108 @@ class ReferenceSearchForm(forms.Form):
         return f"{raw[:2]}-{raw[2:]}"
 
 
-AS_FOUND = [
-    ("powers_on", _("Powers on")),
-    ("activation_lock_off", _("Activation lock / Google account off")),
-    ("screen_as_disclosed", _("Screen as disclosed")),
-    ("body_as_disclosed", _("Body as disclosed")),
-    ("battery_as_disclosed", _("Battery as disclosed")),
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class PhotosField(forms.FileField):
+    """Zero or more photos; workflows.photos decides what a photo is."""
+
+    widget = MultipleFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"})
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def clean(self, data, initial=None) -> list:
+        files = data if isinstance(data, list | tuple) else [data] if data else []
+        return [super(PhotosField, self).clean(f, initial) for f in files]
+
+
+OUTCOMES = [
+    ("grade", _("As disclosed (or close enough): grade it at the accepted offer")),
+    ("revise", _("Differs from the disclosure: send the buyer a revised offer")),
+    ("reroute", _("Damaged beyond what was disclosed: reroute to Returns, decline the payout")),
 ]
 
 
-class ReceiveForm(forms.Form):
+class IntakeForm(forms.Form):
+    """The intake checklist (every item required), then one outcome."""
+
     trade_in = forms.IntegerField(widget=forms.HiddenInput)
-    as_found = forms.MultipleChoiceField(
-        label=_("As found"),
-        choices=AS_FOUND,
-        required=False,
-        widget=UnfoldAdminCheckboxSelectMultipleWidget,
+    outcome = forms.ChoiceField(
+        label=_("Outcome"), choices=OUTCOMES, widget=UnfoldAdminRadioSelectWidget
     )
     grade = forms.ChoiceField(
         label=_("Grade"),
         choices=Grade.choices,
+        required=False,
         widget=UnfoldAdminRadioSelectWidget,
     )
-    notes = forms.CharField(
-        label=_("Intake notes"), required=False, max_length=2000, widget=_textarea()
-    )
-    damaged = forms.BooleanField(
-        label=_("Damaged beyond what was disclosed: reroute to Returns, decline the payout"),
+    amount = forms.DecimalField(
+        label=_("Revised offer"),
         required=False,
+        max_digits=10,
+        decimal_places=2,
+        widget=UnfoldAdminDecimalFieldWidget(attrs={"step": "0.01", "inputmode": "decimal"}),
     )
+    notes = forms.CharField(
+        label=_("Intake notes (the buyer sees them with a revised offer)"),
+        required=False,
+        max_length=2000,
+        widget=_textarea(),
+    )
+    photos = PhotosField(label=_("Photos (optional)"))
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for item in CHECKLIST:
+            self.fields[f"check_{item.key}"] = forms.ChoiceField(
+                label=item.label,
+                choices=item.choices,
+                widget=forms.RadioSelect,
+                error_messages={"required": _("Answer this checklist item.")},
+            )
+
+    def checklist_rows(self, trade_in) -> list[tuple]:
+        """(item label, what the buyer disclosed, the bound radio field) per checklist item."""
+        from workflows.inspection import ITEMS, compare
+
+        return [
+            (row.label, row.disclosed, self[f"check_{row.key}"], ITEMS[row.key])
+            for row in compare(trade_in, {})
+        ]
+
+    def checklist(self) -> dict[str, str]:
+        return {item.key: self.cleaned_data[f"check_{item.key}"] for item in CHECKLIST}
 
     def clean(self) -> dict:
         data = super().clean()
-        if data.get("damaged") and not (data.get("notes") or "").strip():
+        if data.get("outcome") == "reroute" and not (data.get("notes") or "").strip():
             self.add_error("notes", _("Describe the damage that was not disclosed."))
+        if data.get("outcome") in ("grade", "revise") and not data.get("grade"):
+            self.add_error("grade", _("Choose a grade."))
+        if data.get("outcome") == "revise" and data.get("amount") is None:
+            self.add_error("amount", _("Enter the revised offer."))
         return data
 
-    def as_found_dict(self) -> dict[str, bool]:
-        checked = set(self.cleaned_data["as_found"])
-        return {key: key in checked for key, _label in AS_FOUND}
+
+class RevisedOfferForm(forms.Form):
+    amount = forms.DecimalField(
+        label=_("Revised offer"),
+        max_digits=10,
+        decimal_places=2,
+        widget=UnfoldAdminDecimalFieldWidget(attrs={"step": "0.01", "inputmode": "decimal"}),
+    )
+    grade = forms.ChoiceField(
+        label=_("Grade if the buyer accepts"),
+        choices=Grade.choices,
+        widget=UnfoldAdminSelectWidget,
+    )
+    note = forms.CharField(
+        label=_("Note to the buyer"), required=False, max_length=2000, widget=_textarea()
+    )
+    photos = PhotosField(label=_("Photos (optional)"))
 
 
 class CheckSettleForm(forms.Form):
@@ -164,10 +224,53 @@ class CheckSettleForm(forms.Form):
 
 
 class ResolveReturnForm(forms.Form):
+    # A revised offer is sent from its own form; the buyer's answer resolves the case.
     resolution = forms.ChoiceField(
-        label=_("Resolution"), choices=Resolution.choices, widget=UnfoldAdminSelectWidget
+        label=_("Resolution"),
+        choices=[
+            (Resolution.RETURNED, _("Send it back to the buyer (label or pickup)")),
+            (Resolution.RECYCLED, _("Recycle it (the buyer agreed)")),
+        ],
+        widget=UnfoldAdminRadioSelectWidget,
     )
-    note = forms.CharField(label=_("Note"), required=False, max_length=1000, widget=_textarea())
+    note = forms.CharField(
+        label=_("Note for the timeline"), required=False, max_length=1000, widget=_textarea()
+    )
+
+
+class RejectReturnForm(forms.Form):
+    grade = forms.ChoiceField(
+        label=_("Grade it goes back into stock with"),
+        choices=Grade.choices,
+        widget=UnfoldAdminSelectWidget,
+    )
+    reason = forms.CharField(
+        label=_("Why the device is as disclosed after all"), max_length=1000, widget=_textarea()
+    )
+
+
+class StoreCreditRedeemForm(forms.Form):
+    code = forms.CharField(
+        label=_("Store-credit code"),
+        max_length=40,
+        widget=UnfoldAdminTextInputWidget(
+            attrs={"autofocus": True, "autocomplete": "off", "placeholder": "SC-XXXXXXXXXX"}
+        ),
+    )
+    amount = forms.DecimalField(
+        label=_("Amount (empty: the whole balance)"),
+        required=False,
+        min_value=Decimal("0.01"),
+        max_digits=10,
+        decimal_places=2,
+        widget=UnfoldAdminDecimalFieldWidget(attrs={"step": "0.01", "inputmode": "decimal"}),
+    )
+    note = forms.CharField(
+        label=_("Till receipt or order number"),
+        required=False,
+        max_length=200,
+        widget=UnfoldAdminTextInputWidget,
+    )
 
 
 class LabelAddressForm(forms.Form):
@@ -198,48 +301,3 @@ class LabelAddressForm(forms.Form):
     buyer_phone = forms.CharField(
         label=_("Buyer's phone"), max_length=30, required=False, widget=UnfoldAdminTextInputWidget
     )
-
-
-class ThrottledLoginForm(AuthenticationForm):
-    """The dashboard login, refused for a while after repeated failures.
-
-    Failures are counted per client address and per username (so guessing one account from
-    many addresses is slowed too). A refused attempt never reaches the password check.
-    """
-
-    LIMITS = [
-        ("login-ip", "ip", lambda: settings.LOGIN_FAILURES_PER_IP),
-        (
-            "login-user",
-            lambda group, request: request.POST.get("username", "").strip().lower(),
-            lambda: settings.LOGIN_FAILURES_PER_USER,
-        ),
-    ]
-
-    def _limited(self, *, increment: bool) -> bool:
-        return any(
-            [
-                is_ratelimited(
-                    self.request,
-                    group=group,
-                    key=key,
-                    rate=rate(),
-                    method="POST",
-                    increment=increment,
-                )
-                for group, key, rate in self.LIMITS
-            ]
-        )
-
-    def clean(self) -> dict:
-        if self.request is not None and self._limited(increment=False):
-            raise forms.ValidationError(
-                _("Too many failed sign-ins. Wait a few minutes, then try again."),
-                code="throttled",
-            )
-        try:
-            return super().clean()
-        except forms.ValidationError:
-            if self.request is not None:
-                self._limited(increment=True)
-            raise

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Iterator
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import CharField, DateTimeField, F, Func, QuerySet
+from django.db.models import CharField, DateTimeField, F, Func, QuerySet, TextField
 from django.utils import timezone
 from import_export import fields, resources, widgets
 
@@ -17,14 +18,37 @@ from workflows.models import ConditionDeduction, Payout, Product
 # Local time, to the second: what an accountant's spreadsheet expects.
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
 
+# A cell a spreadsheet would run as a formula (or a DDE command): it starts, perhaps after
+# spaces, with = + - @ (or their full-width forms, which some Excel locales accept), or with a
+# tab or line break. Buyers type their own names, so such a text cell gets a leading apostrophe
+# (OWASP's advice): spreadsheets then show it as text. The same pattern runs in PostgreSQL for
+# the COPY export, so both paths write the same bytes.
+FORMULA_PATTERN = "^[ \u00a0]*[=+@\t\r\n\uff1d\uff0b\uff0d\uff20-]"
+_FORMULA = re.compile(FORMULA_PATTERN)
 
-class PayoutResource(resources.ModelResource):
+
+def neutralise(value: object) -> object:
+    """The value a spreadsheet shows as typed, never evaluates. Numbers and dates pass."""
+    if isinstance(value, str) and _FORMULA.match(value):
+        return "'" + value
+    return value
+
+
+class SafeExportResource(resources.ModelResource):
+    """Every export of every resource goes through export_field: text cells are neutralised."""
+
+    def export_field(self, field, instance, **kwargs):
+        return neutralise(super().export_field(field, instance, **kwargs))
+
+
+class PayoutResource(SafeExportResource):
     """One row per payout, as accounting wants it. Export only."""
 
     reference = fields.Field(attribute="trade_in__reference", column_name="reference")
     buyer = fields.Field(attribute="trade_in__buyer_name", column_name="buyer")
     email = fields.Field(attribute="trade_in__buyer_email", column_name="email")
-    amount = fields.Field(attribute="amount", column_name="amount")
+    # A number widget: in the XLSX the amounts are numbers, so a column total adds up.
+    amount = fields.Field(attribute="amount", column_name="amount", widget=widgets.DecimalWidget())
     currency = fields.Field(attribute="currency", column_name="currency")
     method = fields.Field(attribute="method", column_name="method")
     status = fields.Field(attribute="status", column_name="status")
@@ -97,11 +121,31 @@ class LocalTimestamp(Func):
         return compiler.compile(self.source_expressions[0])  # formatted in Python (_cell)
 
 
-def _column(model, path: str) -> F | LocalTimestamp:
+class FormulaSafe(Func):
+    """neutralise() in SQL, for the COPY export (the Python writer calls neutralise())."""
+
+    output_field = CharField()
+
+    def as_postgresql(self, compiler, connection, **extra):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return (
+            f"CASE WHEN {sql} ~ %s THEN '''' || {sql} ELSE {sql} END",
+            [*params, FORMULA_PATTERN, *params, *params],
+        )
+
+    def as_sql(self, compiler, connection, **extra):
+        return compiler.compile(self.source_expressions[0])
+
+
+def _column(model, path: str) -> F | Func:
     field = model._meta.get_field(path.split("__")[0])
     for part in path.split("__")[1:]:
         field = field.related_model._meta.get_field(part)
-    return LocalTimestamp(F(path)) if isinstance(field, DateTimeField) else F(path)
+    if isinstance(field, DateTimeField):
+        return LocalTimestamp(F(path))
+    if isinstance(field, CharField | TextField):
+        return FormulaSafe(F(path))
+    return F(path)
 
 
 def _copy_csv(rows: QuerySet) -> Iterator[str]:
@@ -126,10 +170,10 @@ def _cell(value: object, tz) -> object:
         return ""
     if isinstance(value, datetime):
         return value.astimezone(tz).strftime(TIMESTAMP_FORMAT)
-    return value
+    return neutralise(value)
 
 
-class ProductPriceResource(resources.ModelResource):
+class ProductPriceResource(SafeExportResource):
     """The base price list, matched by SKU. Unknown SKUs are errors, never new products."""
 
     class Meta:
@@ -147,7 +191,7 @@ class ProductPriceResource(resources.ModelResource):
         )
 
 
-class ConditionDeductionResource(resources.ModelResource):
+class ConditionDeductionResource(SafeExportResource):
     """The percentage each condition answer takes off, matched by question and answer."""
 
     class Meta:

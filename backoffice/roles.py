@@ -20,6 +20,9 @@ VIEW_ALL = [
         "conditiondeduction",
         "storecredit",
         "quotepolicy",
+        "storecreditredemption",
+        "revisedoffer",
+        "inspectionphoto",
     )
 ]
 
@@ -30,6 +33,7 @@ STAFF = [
     "workflows.receive_tradein",
     "workflows.change_unit",
     "workflows.change_returncase",
+    "workflows.redeem_storecredit",
     "workflows.add_blockedimei",
     "workflows.change_blockedimei",
 ]
@@ -63,8 +67,8 @@ ADMIN = [
         f"workflows.delete_{model}"
         for model in ("product", "devicemodel", "make", "conditiondeduction")
     ],
+    # Read-only: backoffice.admin.system refuses every change to schedules and tasks anyway.
     "django_q.view_schedule",
-    "django_q.change_schedule",
     "django_q.view_failure",
     "django_q.view_success",
 ]
@@ -74,9 +78,7 @@ ROLES: dict[str, list[str]] = {"Staff": STAFF, "Manager": MANAGER, "Admin": ADMI
 
 def sync_roles(apps=None) -> None:
     """Create the groups and give each exactly its permissions."""
-    # A migration's historical models may predate some permissions: it grants what exists
-    # then, and the later migration that adds a model syncs again (backoffice/migrations).
-    strict = apps is None
+    historical = apps is not None
     if apps is None:
         from django.apps import apps as global_apps
 
@@ -91,7 +93,9 @@ def sync_roles(apps=None) -> None:
     }
     for name, perms in ROLES.items():
         missing = [perm for perm in perms if perm not in by_name]
-        if missing and not strict:
+        # A migration runs this with the models of its time: permissions of later models are
+        # granted by the migration that adds them. At run time every permission must exist.
+        if missing and historical:
             perms = [perm for perm in perms if perm in by_name]
         elif missing:
             raise LookupError(f"Role {name} names unknown permissions: {missing}")

@@ -7,6 +7,7 @@ the offline providers. Production sets the variables documented in README.md.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -61,16 +62,19 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "workflows",  # before django_q: its qcluster command replaces django-q2's (graceful stop)
     "django_q",
     "import_export",
-    "workflows",
+    "axes",
     "backoffice",
     "buyer_portal",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "backoffice.csp.SiteCSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "backoffice.middleware.RejectNulMiddleware",
     "django.middleware.gzip.GZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -79,6 +83,13 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a lockout into backoffice.signin.login_locked_out.
+    "axes.middleware.AxesMiddleware",
+]
+# django-axes checks the lockout before any password is tested.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "backoffice.urls"
@@ -155,7 +166,8 @@ DEFAULT_FROM_EMAIL = os.getenv("DEFAULT_FROM_EMAIL", "trade-ins@demo-shop.exampl
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_HOST = os.getenv("EMAIL_HOST", "")
 if EMAIL_HOST:
-    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    # Django's SMTP backend, waiting EMAIL_DATA_TIMEOUT for the server to accept a message.
+    EMAIL_BACKEND = "workflows.mail.SMTPBackend"
     EMAIL_PORT = envint("EMAIL_PORT", 587)
     EMAIL_HOST_USER = os.getenv("EMAIL_HOST_USER", "")
     EMAIL_HOST_PASSWORD = os.getenv("EMAIL_HOST_PASSWORD", "")
@@ -165,6 +177,10 @@ else:
     # Demo: every mail is written to var/mail/ so the links in it can be opened by hand.
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = VAR_DIR / "mail"
+# How long the SMTP server may take to accept a message once it has it all (workflows.mail).
+EMAIL_DATA_TIMEOUT = envint("EMAIL_DATA_TIMEOUT", 60)
+# Where buyers' answers to our emails go.
+SHOP_REPLY_TO = os.getenv("SHOP_REPLY_TO", DEFAULT_FROM_EMAIL)
 # Optional address that also gets a mail for each new submission.
 STAFF_NOTIFY_EMAIL = os.getenv("STAFF_NOTIFY_EMAIL", "")
 
@@ -182,6 +198,17 @@ LOCAL_PICKUP_POSTCODES = envlist("LOCAL_PICKUP_POSTCODES", "62701,62702,62703")
 # The countries the buyer form ships from (ISO codes; labels need one), the first the default.
 SHIP_COUNTRIES = envlist("SHIP_COUNTRIES", os.getenv("DEFAULT_COUNTRY", "US"))
 DEFAULT_COUNTRY = os.getenv("DEFAULT_COUNTRY", SHIP_COUNTRIES[0])
+# A revised offer after inspection: days the buyer has to answer, and what happens without an
+# answer ("return": the device goes back to them; "accept": the revised amount is paid).
+REVISED_OFFER_DAYS = envint("REVISED_OFFER_DAYS", 7)
+REVISED_OFFER_DEFAULT = os.getenv("REVISED_OFFER_DEFAULT", "return")
+if REVISED_OFFER_DEFAULT not in ("return", "accept"):
+    raise ImproperlyConfigured("REVISED_OFFER_DEFAULT is 'return' or 'accept'.")
+# Intake photos: Django's default storage (files under MEDIA_ROOT unless STORAGES says
+# otherwise). Never served from MEDIA_URL: staff and signed buyer links read them via views.
+MEDIA_ROOT = Path(os.getenv("MEDIA_ROOT", BASE_DIR / "var" / "media"))
+MEDIA_URL = "/media/"
+INSPECTION_PHOTO_MAX_BYTES = envint("INSPECTION_PHOTO_MAX_BYTES", 10 * 2**20)
 
 # --- Outside systems (offline demo providers unless configured) --------------------------------
 # Each is live when its key is set; workflows/integrations/ has one module per system.
@@ -218,8 +245,12 @@ SIDE_EFFECT_BACKOFF = [30, 60, 300, 900, 3600, 3 * 3600, 6 * 3600, 12 * 3600]
 Q_CLUSTER = {
     "name": "tradeins",
     "workers": envint("Q_WORKERS", 2),
-    "timeout": 120,
-    "retry": 180,
+    # A task may run this long before django-q2 kills it. It must outlast one side effect's
+    # slowest outside call (EMAIL_TIMEOUT + EMAIL_DATA_TIMEOUT for a mail), and the outbox
+    # lease (workflows.tasks.outbox.LEASE) must outlast it, or a second worker could send the
+    # same mail while the first still waits for the server. `manage.py check` verifies both.
+    "timeout": envint("Q_TIMEOUT", 240),
+    "retry": envint("Q_TIMEOUT", 240) + 60,
     "max_attempts": 1,  # retries are ours: see workflows.models.SideEffect
     "catch_up": False,
     "save_limit": 1000,
@@ -250,9 +281,22 @@ RATELIMIT_USE_CACHE = "shared"
 BUYER_SUBMIT_RATE = os.getenv("BUYER_SUBMIT_RATE", "10/m")
 # Behind a proxy the client address is in a header, e.g. HTTP_X_REAL_IP (set by your proxy).
 RATELIMIT_IP_META_KEY = os.getenv("RATELIMIT_IP_META_KEY") or None
-# Failed dashboard sign-ins allowed before the login form refuses for the rest of the period.
+# Dashboard sign-in (backoffice.signin): django-axes counts failures per username and client
+# address together; after LOGIN_FAILURE_LIMIT of them that pair waits LOGIN_COOLOFF_MINUTES.
+# A successful sign-in clears the count. `manage.py axes_reset_username NAME` lifts a lockout.
+LOGIN_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", 5)
+LOGIN_COOLOFF_MINUTES = envint("LOGIN_COOLOFF_MINUTES", 15)
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_CALLABLE = "backoffice.signin.login_username"
+AXES_CLIENT_IP_CALLABLE = "backoffice.signin.login_client_ip"
+AXES_LOCKOUT_CALLABLE = "backoffice.signin.login_locked_out"
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ADMIN = False  # its plain admin pages do not fit Unfold; use the command above
+AXES_SENSITIVE_PARAMETERS = ["password"]
+# And any one address, whatever usernames it tries (a coarse django-ratelimit count).
 LOGIN_FAILURES_PER_IP = os.getenv("LOGIN_FAILURES_PER_IP", "20/15m")
-LOGIN_FAILURES_PER_USER = os.getenv("LOGIN_FAILURES_PER_USER", "5/15m")
 # A cache that answers nothing must not stop buyers from submitting.
 RATELIMIT_FAIL_OPEN = True
 
@@ -267,20 +311,61 @@ SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if envbool("BEHIND_TLS_PROXY", "False") else None
 )
 X_FRAME_OPTIONS = "DENY"
+# backoffice/csp.py explains each source. Browser tests load every kind of page with it and
+# fail on any violation (tests/browser/test_csp.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", "'wasm-unsafe-eval'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "worker-src": ["'self'", "blob:"],
+        "media-src": ["'self'", "blob:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
+# Every line goes through backoffice.redaction: signed buyer links, IMEIs, email addresses and
+# search terms never reach a log. django.request logs every 500 with its traceback (Django's
+# own handlers for it print only with DEBUG on); django.server is runserver's request log.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "filters": {"one_line_4xx": {"()": "backoffice.logs.OneLineClientErrors"}},
+    "formatters": {
+        "plain": {
+            "()": "backoffice.redaction.RedactingFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        }
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # An expected refusal (403, 404) is one line, not a traceback; 500s keep theirs.
+    "filters": {"one_line_4xx": {"()": "backoffice.logs.OneLineClientErrors"}},
     "loggers": {
         **{
             name: {"handlers": ["console"], "level": os.getenv("LOG_LEVEL", "INFO")}
             for name in ("workflows", "backoffice", "buyer_portal")
         },
-        # A 403 (or 404) is expected traffic: one line each, not a traceback. 500s keep theirs.
-        "django.request": {"filters": ["one_line_4xx"]},
+        **{
+            name: {
+                "handlers": ["console"],
+                "level": "WARNING",
+                "propagate": False,
+                "filters": ["one_line_4xx"],
+            }
+            # django-axes logs the usernames tried (sometimes an email); django-q2 a failed
+            # task's error: both redacted like the rest.
+            for name in ("django.request", "django.security", "axes")
+        },
+        "django-q": {
+            "handlers": ["console"],
+            "level": os.getenv("Q_LOG_LEVEL", "WARNING"),
+            "propagate": False,
+        },
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }
 

@@ -21,9 +21,22 @@ class BackofficeSite(UnfoldAdminSite):
     index_title = "Dashboard"
 
     def extra_urls(self) -> list:
+        from backoffice.counter import inspection_photo, store_credit_counter
         from backoffice.views import intake_bench
 
-        return [path("intake/", self.admin_view(intake_bench), name="intake_bench")]
+        return [
+            path("intake/", self.admin_view(intake_bench), name="intake_bench"),
+            path(
+                "store-credit/counter/",
+                self.admin_view(store_credit_counter),
+                name="store_credit_counter",
+            ),
+            path(
+                "inspection-photos/<int:pk>/",
+                self.admin_view(inspection_photo),
+                name="inspection_photo",
+            ),
+        ]
 
     def get_urls(self) -> list:
         """The admin's URLs, with the friendly models under their short prefixes (and not

@@ -25,7 +25,7 @@ UNFOLD = {
     "SITE_URL": "/",
     "SITE_SYMBOL": "smartphone",
     "SHOW_HISTORY": False,
-    "LOGIN": {"form": "backoffice.forms.ThrottledLoginForm"},
+    "LOGIN": {"form": "backoffice.signin.ThrottledLoginForm"},
     "STYLES": [lambda request: static("backoffice/backoffice.css")],
     "SITE_FAVICONS": [
         {
@@ -94,6 +94,12 @@ UNFOLD = {
                         "bolt",
                         "admin:workflows_quotepolicy_changelist",
                         "workflows.view_quotepolicy",
+                    ),
+                    _item(
+                        _("Store credit counter"),
+                        "redeem",
+                        "admin:store_credit_counter",
+                        "workflows.redeem_storecredit",
                     ),
                 ],
             },

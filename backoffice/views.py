@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from backoffice.admin.base import form_errors
-from backoffice.forms import IntakeScanForm, ReceiveForm, ReferenceSearchForm
+from backoffice.forms import IntakeForm, IntakeScanForm, ReferenceSearchForm
 from workflows import actions
 from workflows.errors import DomainError
 from workflows.models import TradeIn
@@ -40,11 +40,13 @@ def intake_bench(request: HttpRequest) -> HttpResponse:
         "title": _("Intake bench"),
         "scan_form": IntakeScanForm() if match.trade_in else scan_form,
         "match": match,
-        "receive_form": ReceiveForm(initial={"trade_in": match.trade_in.pk})
+        "receive_form": IntakeForm(initial={"trade_in": match.trade_in.pk})
         if match.trade_in
         else None,
         "ref_form": ref_form,
     }
+    if match.trade_in:
+        context["checklist_rows"] = context["receive_form"].checklist_rows(match.trade_in)
     return TemplateResponse(request, "backoffice/intake_bench.html", context)
 
 
@@ -56,10 +58,10 @@ def _match_reference(form: ReferenceSearchForm) -> IntakeMatch:
 
 def _receive(request: HttpRequest) -> HttpResponse:
     back = HttpResponseRedirect(reverse("admin:intake_bench"))
-    form = ReceiveForm(request.POST)
+    form = IntakeForm(request.POST, request.FILES)
     if not form.is_valid():
         form_errors(request, form)
-        # Back to the same match, so the grade can be picked again (if the id itself was valid).
+        # Back to the same match, so the checklist can be answered again (if the id was valid).
         pk = form.cleaned_data.get("trade_in")
         trade_in = TradeIn.objects.filter(pk=pk).first() if pk else None
         return HttpResponseRedirect(f"{back.url}?imei={trade_in.imei}") if trade_in else back
@@ -72,18 +74,26 @@ def _receive(request: HttpRequest) -> HttpResponse:
         trade_in = actions.trade_in_intake(
             trade_in=trade_in,
             actor=request.user,
+            checklist=form.checklist(),
+            outcome=data["outcome"],
             grade=data["grade"],
-            as_found=form.as_found_dict(),
             notes=data["notes"],
-            damaged=data["damaged"],
+            amount=data["amount"],
+            photos=data["photos"],
         )
     except DomainError as exc:
         messages.error(request, exc.message)
-        return back
-    if data["damaged"]:
+        return HttpResponseRedirect(f"{back.url}?imei={trade_in.imei}")
+    if data["outcome"] == "reroute":
         messages.warning(
             request,
             _("%(ref)s received and rerouted to Returns; payout declined.") % {"ref": trade_in},
+        )
+    elif data["outcome"] == "revise":
+        messages.success(
+            request,
+            _("%(ref)s received; revised offer of %(amount)s emailed to the buyer.")
+            % {"ref": trade_in, "amount": data["amount"]},
         )
     else:
         messages.success(

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from buyer_portal import views, zip_lookup
+from buyer_portal.views import revised_offers
 
 app_name = "buyer_portal"
 urlpatterns = [
@@ -13,6 +14,26 @@ urlpatterns = [
     path("trade-in/offer/<str:token>/", views.quote, name="quote"),
     path("trade-in/offer/<str:token>/accept/", views.quote_accept, name="quote_accept"),
     path("trade-in/offer/<str:token>/decline/", views.quote_decline, name="quote_decline"),
+    path(
+        "trade-in/revised-offer/<str:token>/",
+        revised_offers.revised_offer,
+        name="revised_offer",
+    ),
+    path(
+        "trade-in/revised-offer/<str:token>/accept/",
+        revised_offers.revised_offer_accept,
+        name="revised_offer_accept",
+    ),
+    path(
+        "trade-in/revised-offer/<str:token>/return/",
+        revised_offers.revised_offer_return,
+        name="revised_offer_return",
+    ),
+    path(
+        "trade-in/revised-offer/<str:token>/photos/<int:photo_id>/",
+        revised_offers.revised_offer_photo,
+        name="revised_offer_photo",
+    ),
     path("trade-in/payout-setup/<str:token>/", views.payout_setup, name="payout_setup"),
     path(
         "trade-in/payout-setup/<str:token>/done/", views.payout_setup_done, name="payout_setup_done"

@@ -12,11 +12,13 @@ from tests.factories import ProductFactory, load_deductions
 from tests.helpers import (  # noqa: F401
     PASSWORD,
     assert_books_balance,
+    intake_data,
     links_in_last_mail,
     refresh,
     submission,
 )
 from workflows import actions
+from workflows.inspection import checklist_as_disclosed
 from workflows.models import (
     BlockedImei,
     Product,
@@ -111,11 +113,40 @@ def make_trade_in(db, product, drain, staff, manager):
         if state == State.CANCELLED:
             actions.trade_in_cancel(trade_in=trade_in, actor=staff, reason="Never arrived")
             return refresh(trade_in)
-        actions.trade_in_receive(trade_in=trade_in, actor=staff, grade="B")
+        if state in (State.REOFFERED, State.RETURNED):
+            actions.trade_in_intake(
+                trade_in=trade_in,
+                actor=staff,
+                checklist={**checklist_as_disclosed(trade_in), "screen": "cracked"},
+                outcome="revise",
+                grade="C",
+                amount="200.00",
+                notes="Cracked glass, top left",
+            )
+            drain()
+            if state == State.RETURNED:
+                offer = trade_in.revised_offers.get()
+                actions.revised_offer_decline(offer=offer)
+                drain()
+            return refresh(trade_in)
+        actions.trade_in_intake(
+            trade_in=trade_in,
+            actor=staff,
+            checklist=checklist_as_disclosed(trade_in),
+            outcome="grade",
+            grade="B",
+        )
         if state == State.RECEIVED:
             return refresh(trade_in)
-        if state == State.REROUTED:
-            actions.trade_in_reroute(trade_in=trade_in, actor=staff, reason="Cracked back glass")
+        if state in (State.REROUTED, State.RECYCLED):
+            case = actions.trade_in_reroute(
+                trade_in=trade_in, actor=staff, reason="Cracked back glass"
+            )
+            if state == State.RECYCLED:
+                actions.return_case_resolve(
+                    case=case, actor=staff, resolution="recycled", note="Buyer agreed"
+                )
+            drain()
             return refresh(trade_in)
         if state == State.CLOSED:
             from datetime import date

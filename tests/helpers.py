@@ -13,12 +13,15 @@ from django.urls import reverse
 
 from tests.factories import valid_imei
 from workflows import actions
+from workflows.inspection import checklist_as_disclosed
 from workflows.models import (
     STOCKED_STATUSES,
     Payout,
     PayoutStatus,
     Product,
+    RevisedOfferStatus,
     State,
+    StoreCredit,
     TradeIn,
     Unit,
 )
@@ -59,9 +62,16 @@ def links_in_last_mail(to: str | None = None) -> list[str]:
     return re.findall(r"https?://\S+", messages[-1].body)
 
 
+def accepted_amount(trade_in: TradeIn) -> Decimal:
+    """What the buyer agreed to be paid: an accepted revised offer, else the latest quote."""
+    revised = trade_in.revised_offers.filter(status=RevisedOfferStatus.ACCEPTED).first()
+    return revised.amount if revised else trade_in.latest_quote().amount
+
+
 def assert_books_balance() -> None:
-    """Stock, units and payouts add up: every stocked unit is counted once, every accepted
-    trade-in owes exactly its accepted quote, and nothing that left stock is still owed."""
+    """Stock, units, payouts and store credit add up: every stocked unit is counted once,
+    every accepted trade-in owes exactly what the buyer agreed, nothing that left stock is
+    still owed, and every store credit's balance is its amount less its redemptions."""
     for product in Product.objects.all():
         stocked = Unit.objects.filter(product=product, status__in=STOCKED_STATUSES).count()
         assert product.stock == stocked, f"{product}: stock {product.stock} != {stocked} units"
@@ -73,17 +83,40 @@ def assert_books_balance() -> None:
             State.CLOSED,
             State.CANCELLED,
             State.REROUTED,
+            State.REOFFERED,
+            State.RETURNED,
+            State.RECYCLED,
         )
         assert has_payout == ever_accepted, trade_in
         assert Unit.objects.filter(trade_in=trade_in).exists() == ever_accepted, trade_in
+        if trade_in.state in (State.RECEIVED, State.CLOSED):
+            assert trade_in.payout.amount == accepted_amount(trade_in), trade_in
+        if trade_in.state in (State.RETURNED, State.RECYCLED, State.CANCELLED):
+            assert not trade_in.unit.is_stocked, trade_in
     owed = Payout.objects.filter(status__in=[PayoutStatus.PENDING, PayoutStatus.FAILED])
     for payout in owed:
-        assert payout.trade_in.state in (State.ACCEPTED, State.RECEIVED), payout
+        assert payout.trade_in.state in (State.ACCEPTED, State.RECEIVED, State.REOFFERED), payout
     settled = Payout.objects.filter(status=PayoutStatus.SETTLED).aggregate(s=Sum("amount"))["s"]
     accepted_offers = sum(
-        (t.latest_quote().amount for t in TradeIn.objects.filter(state=State.CLOSED)), Decimal(0)
+        (accepted_amount(t) for t in TradeIn.objects.filter(state=State.CLOSED)), Decimal(0)
     )
     assert (settled or Decimal(0)) == accepted_offers
+    for credit in StoreCredit.objects.all():
+        spent = credit.redemptions.aggregate(s=Sum("amount"))["s"] or Decimal(0)
+        assert credit.balance == credit.amount - spent >= 0, credit
+        assert credit.amount == credit.payout.amount, credit
+
+
+def intake_data(trade_in: TradeIn, *, outcome: str = "grade", grade: str = "B", **found) -> dict:
+    """The intake bench's POST: the checklist as disclosed (overridden by `found`), an outcome."""
+    checklist = {**checklist_as_disclosed(trade_in), **found}
+    return {
+        "trade_in": trade_in.pk,
+        "outcome": outcome,
+        "grade": grade,
+        "notes": "",
+        **{f"check_{key}": value for key, value in checklist.items()},
+    }
 
 
 def form_url(product) -> str:
@@ -116,8 +149,12 @@ def buyer_post(client: Client, product, /, **overrides):
 
 
 def staff_client(user) -> Client:
+    from django.http import HttpRequest
+
     client = Client()
-    assert client.login(username=user.username, password=PASSWORD)
+    # django-axes checks every authenticate() against the request it came with (a bare one
+    # here, from 127.0.0.1's "unknown" address); sign-in throttling is tested through the form.
+    assert client.login(request=HttpRequest(), username=user.username, password=PASSWORD)
     return client
 
 

@@ -1,5 +1,7 @@
 """Test settings: production settings plus a fast password hasher."""
 
+import tempfile
+
 from backoffice.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = [
@@ -8,3 +10,4 @@ PASSWORD_HASHERS = [
 ]
 # Buyer links in emails point at the live test server where one runs.
 SITE_URL = "http://testserver"
+MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="tradein-media-"))  # noqa: F405

@@ -44,7 +44,7 @@ def test_the_detail_offers_only_the_transitions_allowed_now(
 def test_the_queue_lists_open_work_first_with_the_red_flag_visible(make_trade_in, staff):
     closed = make_trade_in(State.CLOSED)
     flagged = make_trade_in(State.SUBMITTED, flagged=True)
-    page = staff_client(staff).get("/dashboard/trade-ins/").content.decode()
+    page = staff_client(staff).get("/dashboard/trade-ins/", {"view": "all"}).content.decode()
     assert "RED FLAG" in page
     assert page.index(flagged.reference) < page.index(closed.reference)
 
@@ -182,7 +182,7 @@ def test_staff_edits_land_on_the_timeline_with_their_actor(make_trade_in, staff)
     url = reverse("admin:workflows_tradein_change", args=[trade_in.pk])
     data = {name: getattr(trade_in, name) for name in EDITABLE_DETAILS}
     data.update({"address_line1": "2 Second Ave", "postcode": "60602"})
-    for prefix in ("quotes", "events"):
+    for prefix in ("quotes", "revised_offers", "events"):
         data.update({f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"})
     response = client.post(url, data, follow=True)
     assert "Buyer details saved" in response.content.decode()
@@ -208,7 +208,11 @@ def test_a_regrade_lands_on_the_timeline(make_trade_in, staff):
 @pytest.mark.parametrize("term", ["\x00", "TI\x00", "%00"])
 def test_the_queue_search_survives_nul_bytes(make_trade_in, staff, term):
     make_trade_in(State.SUBMITTED)
-    assert staff_client(staff).get("/dashboard/trade-ins/", {"q": term}).status_code == 200
+    response = staff_client(staff).get("/dashboard/trade-ins/", {"q": term})
+    if "\x00" in term:  # refused for every URL with a message (backoffice.middleware)
+        assert response.status_code == 400 and b"NUL character" in response.content
+    else:
+        assert response.status_code == 200
 
 
 def test_the_queue_counts_exactly_when_filtered_or_small(make_trade_in, staff):

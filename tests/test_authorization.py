@@ -11,6 +11,7 @@ from django.contrib.auth.models import Group, User
 from tests.helpers import refresh
 from workflows import actions
 from workflows.errors import TransitionRefused
+from workflows.inspection import checklist_as_disclosed
 from workflows.models import Event, SideEffect, State, TradeIn
 from workflows.permissions import RULES
 
@@ -46,10 +47,19 @@ CASES = {
         trade_in=t, actor=a, reason="Never came")),
     "cancel_by_the_buyer": (State.ACCEPTED, actions.BUYER, lambda t, a: actions.trade_in_cancel(
         trade_in=t, actor=a, reason="Never came")),
-    "receive": (State.ACCEPTED, "nobody", lambda t, a: actions.trade_in_receive(
-        trade_in=t, actor=a, grade="A")),
+    "receive": (State.ACCEPTED, "nobody", lambda t, a: actions.trade_in_intake(
+        trade_in=t, actor=a, checklist=checklist_as_disclosed(t), outcome="grade", grade="A")),
     "intake": (State.ACCEPTED, "nobody", lambda t, a: actions.trade_in_intake(
-        trade_in=t, actor=a, grade="A", notes="Bent", damaged=True)),
+        trade_in=t, actor=a, checklist=checklist_as_disclosed(t), outcome="reroute",
+        grade="A", notes="Bent")),
+    "send_revised_offer": (State.RECEIVED, "nobody", lambda t, a: actions.revised_offer_send(
+        trade_in=t, actor=a, amount="100", grade="C", note="Battery")),
+    "accept_revised_offer_by_staff": (State.REOFFERED, "staff_only",
+        lambda t, a: actions.revised_offer_accept(offer=t.revised_offers.get(), actor=a)),
+    "return_revised_offer_by_staff": (State.REOFFERED, "staff_only",
+        lambda t, a: actions.revised_offer_decline(offer=t.revised_offers.get(), actor=a)),
+    "move_unit": (State.RECEIVED, "nobody", lambda t, a: actions.unit_change_status(
+        unit=t.unit, actor=a, operation="sell")),
     "reroute": (State.RECEIVED, "nobody", lambda t, a: actions.trade_in_reroute(
         trade_in=t, actor=a, reason="Bent")),
     "update_details": (State.SUBMITTED, "nobody", lambda t, a: actions.trade_in_update_details(
@@ -69,7 +79,7 @@ CASES = {
     "resolve_return": (State.REROUTED, "nobody", lambda t, a: actions.return_case_resolve(
         case=t.return_case, actor=a, resolution="returned")),
     "reject_return": (State.REROUTED, "nobody", lambda t, a: actions.return_case_reject(
-        case=t.return_case, actor=a, note="No")),
+        case=t.return_case, actor=a, note="No", grade="B")),
     "retry_side_effects": (State.SUBMITTED, "staff_only", lambda t, a: actions.side_effect_retry(
         effects=SideEffect.objects.filter(trade_in=t), actor=a)),
 }  # fmt: skip
@@ -117,12 +127,15 @@ def test_the_same_calls_succeed_for_someone_with_the_permission(make_trade_in, s
         ).state
         == State.CANCELLED
     )
-    assert (
-        refresh(
-            actions.trade_in_receive(trade_in=make_trade_in(State.ACCEPTED), actor=staff, grade="A")
-        ).state
-        == State.RECEIVED
+    accepted = make_trade_in(State.ACCEPTED)
+    received = actions.trade_in_intake(
+        trade_in=accepted,
+        actor=staff,
+        checklist=checklist_as_disclosed(accepted),
+        outcome="grade",
+        grade="A",
     )
+    assert refresh(received).state == State.RECEIVED
     case = actions.trade_in_reroute(
         trade_in=make_trade_in(State.RECEIVED), actor=staff, reason="Bent"
     )

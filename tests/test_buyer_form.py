@@ -107,3 +107,28 @@ def test_the_honeypot_catches_bots(client, product):
     response = buyer_post(client, product, website="http://spam.example")
     assert response.status_code == 400
     assert_nothing_saved()
+
+
+def test_it_strips_bidi_overrides_and_zero_width_characters_from_buyer_text(client, product):
+    """A name that reads as another in the queue, the emails and the export is cleaned."""
+    response = buyer_post(
+        client,
+        product,
+        buyer_name="Ada\u202e nimdA\u200b Buyer\u2066\u200d",
+        address_line1="1\u200b Main\u202d St\ufeff",
+        city="Chi\u2069cago\u200e",
+    )
+    assert response.status_code == 302
+    trade_in = TradeIn.objects.get()
+    assert (trade_in.buyer_name, trade_in.address_line1, trade_in.city) == (
+        "Ada nimdA Buyer",
+        "1 Main St",
+        "Chicago",
+    )
+
+
+def test_a_name_of_only_invisible_characters_is_no_name(client, product):
+    response = buyer_post(client, product, buyer_name="\u202e\u200b\u2066")
+    assert response.status_code == 400
+    assert "Please give your name and email." in response.content.decode()
+    assert_nothing_saved()

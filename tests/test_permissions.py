@@ -11,7 +11,7 @@ from datetime import date
 import pytest
 from django.urls import reverse
 
-from tests.helpers import refresh, staff_client, workflow
+from tests.helpers import intake_data, refresh, staff_client, workflow
 from workflows.models import (
     BlockedImei,
     PayoutStatus,
@@ -75,7 +75,7 @@ def transition(step, state, expected):
 
 def receive(client, build):
     trade_in = build(State.ACCEPTED)
-    client.post(reverse("admin:intake_bench"), {"trade_in": trade_in.pk, "grade": "A"})
+    client.post(reverse("admin:intake_bench"), intake_data(trade_in, grade="A"))
     return refresh(trade_in).state == State.RECEIVED
 
 
@@ -180,6 +180,69 @@ def delete_payout(client, build):
     return not type(trade_in.payout).objects.filter(pk=trade_in.payout.pk).exists()
 
 
+def edit_schedule_func(client, build):
+    from django_q.models import Schedule
+
+    schedule = Schedule.objects.order_by("pk").first()
+    url = reverse("admin:django_q_schedule_change", args=[schedule.pk])
+    form = client.get(url)
+    client.post(
+        url,
+        {
+            "name": schedule.name,
+            "func": "subprocess.getoutput",
+            "args": "'touch /tmp/pwned'",
+            "schedule_type": schedule.schedule_type,
+            "minutes": schedule.minutes or 1,
+            "repeats": -1,
+            "next_run_0": "2030-01-01",
+            "next_run_1": "00:00:00",
+        },
+    )
+    changed = Schedule.objects.get(pk=schedule.pk).func != schedule.func
+    # No role even gets a form with an editable func field.
+    return changed or b'name="func"' in form.content
+
+
+def add_schedule(client, build):
+    from django_q.models import Schedule
+
+    before = Schedule.objects.count()
+    client.post(
+        reverse("admin:django_q_schedule_add"),
+        {"name": "x", "func": "subprocess.getoutput", "args": "'id'", "schedule_type": "O"},
+    )
+    return Schedule.objects.count() != before
+
+
+def delete_schedule(client, build):
+    from django_q.models import Schedule
+
+    schedule = Schedule.objects.order_by("pk").first()
+    client.post(reverse("admin:django_q_schedule_delete", args=[schedule.pk]), {"post": "yes"})
+    return not Schedule.objects.filter(pk=schedule.pk).exists()
+
+
+def resubmit_failed_task(client, build):
+    from django_q.models import Failure, OrmQ
+
+    failure = Failure.objects.create(
+        id="f" * 32,
+        name="failed-task",
+        func="subprocess.getoutput",
+        args=("id",),
+        started="2026-01-01T00:00:00Z",
+        stopped="2026-01-01T00:00:01Z",
+        success=False,
+    )
+    queued = OrmQ.objects.count()
+    client.post(
+        reverse("admin:django_q_failure_changelist"),
+        {"action": "resubmit_task", "_selected_action": [failure.pk]},
+    )
+    return OrmQ.objects.count() != queued or not Failure.objects.filter(pk=failure.pk).exists()
+
+
 MATRIX = {
     "dashboard": (page("/dashboard/"), EVERYONE),
     "queue": (page("/dashboard/trade-ins/"), EVERYONE),
@@ -207,6 +270,11 @@ MATRIX = {
     "users": (page("admin:auth_user_changelist"), {ADMIN}),
     "groups": (page("admin:auth_group_changelist"), {ADMIN}),
     "task schedules": (page("admin:django_q_schedule_changelist"), {ADMIN}),
+    "failed tasks": (page("admin:django_q_failure_changelist"), {ADMIN}),
+    "edit a schedule's function": (edit_schedule_func, set()),
+    "add a schedule": (add_schedule, set()),
+    "delete a schedule": (delete_schedule, set()),
+    "resubmit a failed task": (resubmit_failed_task, set()),
     "quote": (quote, EVERYONE),
     "override a red flag": (override_red_flag, MANAGERS),
     "decline": (transition("decline", State.SUBMITTED, State.DECLINED), EVERYONE),
@@ -233,3 +301,13 @@ def test_it_allows_each_role_exactly_its_operations(operation, role, make_trade_
     user = request.getfixturevalue({STAFF: "staff", MANAGER: "manager", ADMIN: "admin_user"}[role])
     check, allowed_roles = MATRIX[operation]
     assert check(staff_client(user), make_trade_in) == (role in allowed_roles)
+
+
+def test_it_keeps_schedules_read_only_even_for_a_superuser(make_trade_in, db):
+    from django.contrib.auth.models import User
+
+    root = User.objects.create_superuser("root", "root@example.com", "tradein-demo")
+    client = staff_client(root)
+    assert client.get(reverse("admin:django_q_schedule_changelist")).status_code == 200
+    for check in (edit_schedule_func, add_schedule, delete_schedule, resubmit_failed_task):
+        assert check(client, make_trade_in) is False, check.__name__

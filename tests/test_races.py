@@ -16,6 +16,7 @@ from django.db import connection, connections
 from tests.helpers import assert_books_balance, refresh, submission
 from workflows import actions
 from workflows.errors import DomainError
+from workflows.inspection import checklist_as_disclosed
 from workflows.models import Event, EventKind, Payout, PayoutStatus, Quote, State, TradeIn, Unit
 
 pytestmark = [
@@ -74,7 +75,13 @@ def test_it_accepts_a_quote_once_when_twenty_buyers_click_at_once(make_trade_in,
 
 def test_it_receives_an_imei_once_at_two_benches(make_trade_in, staff):
     trade_in = make_trade_in(State.ACCEPTED)
-    receive = lambda: actions.trade_in_receive(trade_in=trade_in, actor=staff, grade="A")  # noqa: E731
+    receive = lambda: actions.trade_in_intake(  # noqa: E731
+        trade_in=trade_in,
+        actor=staff,
+        checklist=checklist_as_disclosed(trade_in),
+        outcome="grade",
+        grade="A",
+    )
     assert outcomes(race(receive, receive)) == (1, 1)
     assert Event.objects.filter(trade_in=trade_in, kind=EventKind.RECEIVED).count() == 1
     assert refresh(trade_in).state == State.RECEIVED

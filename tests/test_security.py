@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from django.core import mail
+from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
@@ -135,34 +136,63 @@ def test_buyers_cannot_guess_another_buyers_page(client, make_trade_in, guess):
         assert client.get(f"/trade-in/{path}/{guess}/").status_code == 404
 
 
-def test_dashboard_login_is_throttled_after_repeated_failures(staff, settings):
-    from django.core.cache import caches
+LOGIN = "/dashboard/login/?next=/dashboard/"
 
-    caches["shared"].clear()
-    settings.LOGIN_FAILURES_PER_USER = "3/15m"
+
+def sign_in(client, username: str, password: str, ip: str = "127.0.0.1"):
+    return client.post(LOGIN, {"username": username, "password": password}, REMOTE_ADDR=ip)
+
+
+def test_dashboard_login_is_throttled_after_repeated_failures(staff, settings):
+    settings.AXES_FAILURE_LIMIT = 3
     browser = Client()
-    for _ in range(4):
-        page = browser.post(
-            "/dashboard/login/?next=/dashboard/", {"username": "staff", "password": "wrong"}
-        )
-        assert "Too many failed" not in page.content.decode()
-    refused = browser.post(
-        "/dashboard/login/?next=/dashboard/", {"username": "staff", "password": "tradein-demo"}
-    )
+    for attempt in range(1, 4):
+        page = sign_in(browser, "staff", "wrong")
+        assert ("Too many failed" in page.content.decode()) == (attempt == 3)
+    refused = sign_in(browser, "staff", "tradein-demo")
+    assert refused.status_code == 429
     assert "Too many failed sign-ins" in refused.content.decode()
     assert "_auth_user_id" not in browser.session  # even the right password waits
-    other = Client()  # another account from the same address is not locked yet
     from django.contrib.auth.models import User
 
     User.objects.create_user("other", password="pw-other-123", is_staff=True)
-    ok = other.post(
-        "/dashboard/login/?next=/dashboard/", {"username": "other", "password": "pw-other-123"}
-    )
-    assert ok.status_code == 302
-    caches["shared"].clear()
+    # Another account from the same address is not locked.
+    assert sign_in(Client(), "other", "pw-other-123").status_code == 302
+    # The same account from its usual address is not locked by failures elsewhere.
+    assert sign_in(Client(), "staff", "tradein-demo", ip="10.0.0.7").status_code == 302
+    call_command("axes_reset_username", "staff", verbosity=0)
+    assert sign_in(browser, "staff", "tradein-demo").status_code == 302
+
+
+@pytest.mark.parametrize("spelling", ["ｓｔａｆｆ", "STAFF", "Staff", "ｓtaff"])
+def test_a_locked_user_stays_locked_under_another_spelling(staff, settings, spelling):
+    """Django signs `ｓｔａｆｆ` in as `staff` (NFKC): the lockout must see the same name."""
+    settings.AXES_FAILURE_LIMIT = 3
+    for _ in range(3):
+        sign_in(Client(), "staff", "wrong")
+    browser = Client()
+    refused = sign_in(browser, spelling, "tradein-demo")
+    assert "Too many failed sign-ins" in refused.content.decode()
+    assert "_auth_user_id" not in browser.session
+
+
+def test_failures_under_other_spellings_count_for_the_same_user(staff, settings):
+    settings.AXES_FAILURE_LIMIT = 3
+    for spelling in ("ｓｔａｆｆ", "Staff", "staff"):
+        sign_in(Client(), spelling, "wrong")
+    assert "Too many failed" in sign_in(Client(), "staff", "tradein-demo").content.decode()
+
+
+def test_an_attacker_elsewhere_cannot_lock_the_manager_out_of_the_shop(manager, settings):
+    settings.AXES_FAILURE_LIMIT = 5
+    for _ in range(30):
+        sign_in(Client(), "manager", "guess", ip="203.0.113.9")
+    attacker = Client()
     assert (
-        browser.post(
-            "/dashboard/login/?next=/dashboard/", {"username": "staff", "password": "tradein-demo"}
-        ).status_code
-        == 302
+        "Too many failed"
+        in sign_in(attacker, "manager", "tradein-demo", ip="203.0.113.9").content.decode()
     )
+    assert "_auth_user_id" not in attacker.session
+    shop = Client()
+    assert sign_in(shop, "manager", "tradein-demo", ip="192.0.2.10").status_code == 302
+    assert shop.get("/dashboard/").status_code == 200

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from django.contrib.auth import authenticate
 from django.core.management import call_command
+from django.test import Client
 
 from tests.helpers import assert_books_balance
 from workflows.models import Product, State, TradeIn
@@ -27,6 +27,8 @@ def test_it_seeds_the_demo_and_can_run_again(db):
         State.DECLINED,
     } <= states
     assert TradeIn.objects.filter(imei_status="flagged").exists()
-    for username in ("staff", "manager", "admin"):
-        assert authenticate(username=username, password="tradein-demo") is not None
+    for username in ("staff", "manager", "admin"):  # through the real, throttled sign-in form
+        browser = Client()
+        page = browser.post("/dashboard/login/", {"username": username, "password": "tradein-demo"})
+        assert page.status_code == 302 and browser.get("/dashboard/").status_code == 200
     assert_books_balance()

@@ -8,8 +8,9 @@ import pytest
 
 from tests.helpers import assert_books_balance, refresh
 from workflows import actions
-from workflows.errors import DomainError
-from workflows.models import Event, EventKind, Quote, State
+from workflows.errors import DomainError, TransitionRefused
+from workflows.inspection import checklist_as_disclosed
+from workflows.models import Event, EventKind, Quote, ReturnCase, RevisedOffer, State, Unit
 
 ALL_STATES = list(State.values)
 
@@ -23,6 +24,15 @@ TABLE = {
     "receive": ([State.ACCEPTED], State.RECEIVED),
     "reroute": ([State.RECEIVED], State.REROUTED),
     "close": ([State.RECEIVED], State.CLOSED),
+    # after inspection (DESIGN.md: revised offer, returns)
+    "send_revised_offer": (
+        [State.RECEIVED, State.REROUTED, State.REOFFERED],
+        State.REOFFERED,
+    ),
+    "accept_revised_offer": ([State.REOFFERED], State.RECEIVED),
+    "return_to_buyer": ([State.REOFFERED, State.REROUTED], State.RETURNED),
+    "reinstate": ([State.REROUTED], State.RECEIVED),
+    "recycle": ([State.REROUTED], State.RECYCLED),
 }
 EVENT_KIND = {
     "quote": (EventKind.QUOTED, EventKind.COUNTER_QUOTED),
@@ -33,7 +43,41 @@ EVENT_KIND = {
     "receive": (EventKind.RECEIVED,),
     "reroute": (EventKind.REROUTED,),
     "close": (EventKind.CLOSED,),
+    "send_revised_offer": (EventKind.REVISED_OFFER_SENT,),
+    "accept_revised_offer": (EventKind.REVISED_OFFER_ACCEPTED,),
+    "return_to_buyer": (EventKind.RETURNED_TO_BUYER,),
+    "reinstate": (EventKind.RETURN_REJECTED,),
+    "recycle": (EventKind.RECYCLED,),
 }
+
+
+def revised_offer(trade_in, staff) -> RevisedOffer:
+    """The trade-in's newest revised offer, or a dangling row to try the buyer's link with."""
+    offer = trade_in.revised_offers.first()
+    if offer is None:
+        offer = RevisedOffer.objects.create(
+            trade_in=trade_in,
+            amount=1,
+            original_amount=2,
+            currency="USD",
+            grade="C",
+            respond_by=trade_in.created_at.replace(year=2100),
+            sent_by=staff,
+        )
+    return offer
+
+
+def return_case(trade_in, staff) -> ReturnCase:
+    """The trade-in's return case, or (a device we hold) an open one to try the action on."""
+    case = ReturnCase.objects.filter(trade_in=trade_in).first()
+    if case is None:
+        unit = Unit.objects.filter(trade_in=trade_in).first()
+        if unit is None:  # nothing was ever received: no case can exist to act on
+            raise TransitionRefused("no device, no return case")
+        case = ReturnCase.objects.create(
+            trade_in=trade_in, unit=unit, reason="test", opened_by=staff
+        )
+    return case
 
 
 def perform(transition: str, trade_in, staff, manager):
@@ -60,7 +104,13 @@ def perform(transition: str, trade_in, staff, manager):
     if transition == "cancel":
         return actions.trade_in_cancel(trade_in=trade_in, actor=staff, reason="Never arrived")
     if transition == "receive":
-        return actions.trade_in_receive(trade_in=trade_in, actor=staff, grade="A")
+        return actions.trade_in_intake(
+            trade_in=trade_in,
+            actor=staff,
+            checklist=checklist_as_disclosed(trade_in),
+            outcome="grade",
+            grade="A",
+        )
     if transition == "reroute":
         return actions.trade_in_reroute(trade_in=trade_in, actor=staff, reason="Bent frame")
     if transition == "close":
@@ -76,6 +126,26 @@ def perform(transition: str, trade_in, staff, manager):
 
         with transaction.atomic():
             return _trade_in_close(trade_in=actions._common.lock_trade_in(trade_in), actor=staff)
+    if transition == "send_revised_offer":
+        return actions.revised_offer_send(
+            trade_in=trade_in, actor=staff, amount="150", grade="C", note="Battery at 70%"
+        )
+    if transition == "accept_revised_offer":
+        return actions.revised_offer_accept(offer=revised_offer(trade_in, staff))
+    if transition == "return_to_buyer" and trade_in.state == State.REROUTED:
+        return actions.return_case_resolve(
+            case=return_case(trade_in, staff), actor=staff, resolution="returned"
+        )
+    if transition == "return_to_buyer":
+        return actions.revised_offer_decline(offer=revised_offer(trade_in, staff))
+    if transition == "reinstate":
+        return actions.return_case_reject(
+            case=return_case(trade_in, staff), actor=staff, note="As disclosed", grade="B"
+        )
+    if transition == "recycle":
+        return actions.return_case_resolve(
+            case=return_case(trade_in, staff), actor=staff, resolution="recycled"
+        )
     raise AssertionError(transition)
 
 

@@ -3,7 +3,12 @@ in templates/workflows/emails/. They are called by the side-effect task, never d
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -11,8 +16,36 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from workflows.integrations.payments import get_provider
-from workflows.links import absolute, quote_url, status_token, status_url
-from workflows.models import Quote, ShippingLabel, StoreCredit, TradeIn
+from workflows.links import (
+    absolute,
+    quote_url,
+    revised_offer_token,
+    revised_offer_url,
+    status_token,
+    status_url,
+)
+from workflows.models import Quote, RevisedOffer, ShippingLabel, StoreCredit, TradeIn
+
+# The outbox row this email is sent for (set by the side-effect handler around the send).
+_outbox_key: ContextVar[str | None] = ContextVar("outbox_key", default=None)
+
+
+@contextmanager
+def for_outbox_row(key: str) -> Iterator[None]:
+    """Emails sent inside get the Message-ID of this outbox row: the same on every retry."""
+    token = _outbox_key.set(key)
+    try:
+        yield
+    finally:
+        _outbox_key.reset(token)
+
+
+def message_id(key: str) -> str:
+    """A stable Message-ID for one outbox row: a retry of a send that may have gone through
+    carries the same id, so mail servers and mail programs can drop the second copy."""
+    digest = hashlib.sha256(key.encode()).hexdigest()[:32]
+    domain = urlsplit(settings.SITE_URL).hostname or "localhost"
+    return f"<tradein.{digest}@{domain}>"
 
 
 def _send(template: str, *, to: str, subject: str, trade_in: TradeIn, **extra: Any) -> str:
@@ -27,8 +60,14 @@ def _send(template: str, *, to: str, subject: str, trade_in: TradeIn, **extra: A
     }
     text = render_to_string(f"workflows/emails/{template}.txt", context)
     html = render_to_string(f"workflows/emails/{template}.html", context)
+    key = _outbox_key.get()
     message = EmailMultiAlternatives(
-        subject=f"{subject} ({trade_in.reference})", body=text, to=[to]
+        subject=f"{subject} ({trade_in.reference})",
+        body=text,
+        to=[to],
+        # Answers reach the shop, whatever address the mail is sent from.
+        reply_to=[settings.SHOP_REPLY_TO],
+        headers={"Message-ID": message_id(key)} if key else {},
     )
     message.attach_alternative(html, "text/html")
     message.send()
@@ -99,6 +138,53 @@ def rerouted(trade_in: TradeIn) -> str:
         to=trade_in.buyer_email,
         trade_in=trade_in,
         subject="About the device you sent us",
+    )
+
+
+def revised_offer(trade_in: TradeIn, offer: RevisedOffer) -> str:
+    token = revised_offer_token(offer)
+    photo_urls = [
+        absolute(reverse("buyer_portal:revised_offer_photo", args=[token, photo.pk]))
+        for photo in trade_in.photos.all()
+    ]
+    return _send(
+        "revised_offer",
+        to=trade_in.buyer_email,
+        trade_in=trade_in,
+        subject="We checked your device: a revised offer",
+        offer=offer,
+        offer_url=revised_offer_url(offer),
+        photo_urls=photo_urls,
+        default_is_accept=settings.REVISED_OFFER_DEFAULT == "accept",
+    )
+
+
+def revised_offer_accepted(trade_in: TradeIn, offer: RevisedOffer) -> str:
+    return _send(
+        "revised_offer_accepted",
+        to=trade_in.buyer_email,
+        trade_in=trade_in,
+        subject="Revised offer accepted",
+        offer=offer,
+    )
+
+
+def return_label(trade_in: TradeIn, label: ShippingLabel) -> str:
+    return _send(
+        "return_label",
+        to=trade_in.buyer_email,
+        trade_in=trade_in,
+        subject="Your device is on its way back",
+        label=label,
+    )
+
+
+def return_pickup(trade_in: TradeIn) -> str:
+    return _send(
+        "return_pickup",
+        to=trade_in.buyer_email,
+        trade_in=trade_in,
+        subject="Your device is ready to collect",
     )
 
 

@@ -37,6 +37,12 @@ class Operation(StrEnum):
     REGRADE = "regrade"
     SETTLE_PAYOUT = "settle_payout"
     CLOSE_RETURN = "close_return"
+    SEND_REVISED_OFFER = "send_revised_offer"
+    ANSWER_REVISED_OFFER = "answer_revised_offer"
+    APPLY_REVISED_OFFER_DEFAULT = "apply_revised_offer_default"
+    MOVE_UNIT = "move_unit"
+    REDEEM_STORE_CREDIT = "redeem_store_credit"
+    VOID_STORE_CREDIT = "void_store_credit"
     RETRY_SIDE_EFFECT = "retry_side_effect"
     AUTO_QUOTE = "auto_quote"
     QUOTE_OVER_LIMIT = "quote_over_limit"
@@ -83,6 +89,22 @@ RULES: dict[Operation, Rule] = {
     ),
     Operation.CLOSE_RETURN: Rule(
         "workflows.change_returncase", _("You cannot close return cases.")
+    ),
+    Operation.SEND_REVISED_OFFER: Rule(
+        "workflows.receive_tradein", _("Only intake staff can send a revised offer.")
+    ),
+    Operation.ANSWER_REVISED_OFFER: Rule(
+        None, _("Only the buyer answers a revised offer, from its link."), frozenset({BUYER})
+    ),
+    Operation.APPLY_REVISED_OFFER_DEFAULT: Rule(
+        None, _("The shop's default applies by itself when nobody answers."), frozenset({SYSTEM})
+    ),
+    Operation.MOVE_UNIT: Rule("workflows.change_unit", _("You cannot change units.")),
+    Operation.REDEEM_STORE_CREDIT: Rule(
+        "workflows.redeem_storecredit", _("You cannot redeem store credit.")
+    ),
+    Operation.VOID_STORE_CREDIT: Rule(
+        "workflows.settle_payout", _("Only a manager can void store credit.")
     ),
     Operation.RETRY_SIDE_EFFECT: Rule(
         "workflows.change_sideeffect", _("You cannot retry side effects.")

@@ -61,3 +61,9 @@ def payout_waiting_for_device(payout: Payout) -> bool:
 
 def return_case_closable(case: ReturnCase) -> bool:
     return can_proceed(case.resolve)
+
+
+def return_case_decidable(case: ReturnCase) -> bool:
+    """Open, and its trade-in waits on Returns (not on the buyer's answer to a revised offer):
+    staff can resolve it, reject it or send a revised offer from it."""
+    return return_case_closable(case) and case.trade_in.state == State.REROUTED

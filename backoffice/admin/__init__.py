@@ -1,3 +1,11 @@
 """Every model in the Unfold admin at /dashboard/. Registration happens on import."""
 
-from backoffice.admin import accounts, catalog, payouts, quoting, system, tradeins  # noqa: F401
+from backoffice.admin import (  # noqa: F401
+    accounts,
+    catalog,
+    payouts,
+    quoting,
+    system,
+    tradeins,
+    units,
+)

@@ -3,16 +3,13 @@ from __future__ import annotations
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 from import_export.formats.base_formats import CSV, XLSX
 from unfold.admin import ModelAdmin, TabularInline
 from unfold.contrib.import_export.forms import ExportForm, ImportForm
-from unfold.decorators import display
 
-from backoffice.admin.base import ReadOnlyInline, SavesThroughAnAction, call_action
+from backoffice.admin.base import FilteredExportAdmin, ReadOnlyInline
 from backoffice.resources import ConditionDeductionResource, ProductPriceResource
-from workflows.actions import unit_regrade
 from workflows.models import (
     BlockedImei,
     ConditionDeduction,
@@ -58,7 +55,7 @@ class UnitInline(ReadOnlyInline):
         )
 
 
-class PriceListAdmin(ModelAdmin, ImportExportModelAdmin):
+class PriceListAdmin(FilteredExportAdmin, ImportExportModelAdmin):
     """Managers own prices: they edit them here or import a CSV, with preview and errors."""
 
     import_form_class = ImportForm
@@ -83,70 +80,6 @@ class ProductAdmin(PriceListAdmin):
     readonly_fields = ["stock"]
     inlines = [UnitInline]
     list_per_page = 50
-
-
-@admin.register(Unit)
-class UnitAdmin(SavesThroughAnAction):
-    list_display = ["imei", "product", "status_label", "grade", "trade_in", "created_at"]
-    list_filter = ["status", "grade", "product__device_model__make"]
-    search_fields = ["=imei", "trade_in__reference"]
-    list_select_related = ["product__device_model__make", "trade_in"]
-    readonly_fields = [
-        "product",
-        "imei",
-        "status",
-        "trade_in",
-        "as_found",
-        "created_at",
-        "graded_at",
-    ]
-    fields = [
-        "product",
-        "imei",
-        "status",
-        "grade",
-        "trade_in",
-        "as_found",
-        "intake_notes",
-        "created_at",
-        "graded_at",
-    ]
-    show_full_result_count = False
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False  # units are created when a buyer accepts
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Unit | None = None) -> list[str]:
-        if obj is not None and obj.status != UnitStatus.GRADED:
-            return [*self.readonly_fields, "grade", "intake_notes"]
-        return self.readonly_fields
-
-    def save_model(self, request: HttpRequest, obj: Unit, form, change: bool) -> None:
-        call_action(
-            request,
-            unit_regrade,
-            unit=obj,
-            actor=request.user,
-            grade=form.cleaned_data["grade"],
-            notes=form.cleaned_data["intake_notes"],
-            success=_("Grade saved."),
-        )
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    @display(
-        description="Status",
-        ordering="status",
-        label={
-            UnitStatus.RECEIVED: "info",
-            UnitStatus.GRADED: "success",
-            UnitStatus.RETURNS: "warning",
-            UnitStatus.VOID: "danger",
-        },
-    )
-    def status_label(self, obj: Unit) -> tuple[str, str]:
-        return obj.status, obj.get_status_display()
 
 
 @admin.register(ConditionDeduction)

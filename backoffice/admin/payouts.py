@@ -14,18 +14,35 @@ from unfold.contrib.filters.admin import RangeDateFilter
 from unfold.contrib.import_export.forms import ExportForm
 from unfold.decorators import display
 
-from backoffice.admin.base import NoDeleteAdmin, PanelAdmin, call_action, call_action_with_form
-from backoffice.forms import CheckSettleForm, ReasonForm, ResolveReturnForm
+from backoffice.admin.base import (
+    FilteredExportAdmin,
+    NoDeleteAdmin,
+    PanelAdmin,
+    ReadOnlyInline,
+    call_action,
+    call_action_with_form,
+)
+from backoffice.forms import (
+    CheckSettleForm,
+    ReasonForm,
+    RejectReturnForm,
+    ResolveReturnForm,
+    RevisedOfferForm,
+)
 from backoffice.resources import PayoutResource
 from workflows import actions
+from workflows.inspection import compare
 from workflows.integrations import payments
 from workflows.models import (
+    Direction,
     Payout,
     PayoutMethod,
     PayoutStatus,
     ReturnCase,
     ReturnStatus,
+    State,
     StoreCredit,
+    StoreCreditRedemption,
     StripeAccount,
     StripeEvent,
 )
@@ -34,7 +51,7 @@ from workflows.permissions import allowed as may
 from workflows.predicates import (
     payout_settleable,
     payout_waiting_for_device,
-    return_case_closable,
+    return_case_decidable,
 )
 from workflows.selectors import stripe_account_for
 
@@ -48,7 +65,7 @@ PAYOUT_COLOURS = {
 
 
 @admin.register(Payout)
-class PayoutAdmin(PanelAdmin, NoDeleteAdmin, ExportActionModelAdmin):
+class PayoutAdmin(PanelAdmin, NoDeleteAdmin, FilteredExportAdmin, ExportActionModelAdmin):
     """Managers settle here, and export the selected or filtered payouts for accounting."""
 
     resource_classes = [PayoutResource]
@@ -175,14 +192,57 @@ class PayoutAdmin(PanelAdmin, NoDeleteAdmin, ExportActionModelAdmin):
             )
 
 
+class RedemptionInline(ReadOnlyInline):
+    model = StoreCreditRedemption
+    fields = ["created_at", "amount", "balance_after", "redeemed_by", "note"]
+    readonly_fields = fields
+    verbose_name_plural = _("Redemptions")
+
+
 @admin.register(StoreCredit)
-class StoreCreditAdmin(NoDeleteAdmin):
-    list_display = ["code", "amount", "balance", "currency", "email", "created_at"]
+class StoreCreditAdmin(PanelAdmin, NoDeleteAdmin):
+    list_display = ["code", "amount", "balance", "currency", "email", "voided_at", "created_at"]
     search_fields = ["=code", "email"]
-    readonly_fields = ["code", "payout", "amount", "balance", "currency", "email", "created_at"]
+    readonly_fields = [
+        "code",
+        "payout",
+        "amount",
+        "balance",
+        "currency",
+        "email",
+        "created_at",
+        "voided_at",
+        "void_reason",
+        "voided_by",
+    ]
+    fields = readonly_fields
+    inlines = [RedemptionInline]
+    change_form_outer_before_template = "backoffice/store_credit_panel.html"
+    panel_url = "void"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False  # balances move only by redeeming at the counter
+
+    def panel_context(self, request: HttpRequest, credit: StoreCredit) -> dict:
+        return {
+            "credit": credit,
+            "can_void": not credit.is_void and may(request.user, Operation.VOID_STORE_CREDIT),
+            "can_redeem": may(request.user, Operation.REDEEM_STORE_CREDIT),
+            "void_form": ReasonForm(),
+        }
+
+    def panel_post(self, request: HttpRequest, credit: StoreCredit, step: str) -> None:
+        call_action_with_form(
+            request,
+            ReasonForm(request.POST),
+            actions.store_credit_void,
+            success=_("Store credit voided."),
+            credit=credit,
+            actor=request.user,
+        )
 
 
 @admin.register(ReturnCase)
@@ -208,6 +268,9 @@ class ReturnCaseAdmin(PanelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # opened by rerouting a trade-in
 
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False  # a record, not a form: the panel's actions change it (no Save button)
+
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
 
@@ -226,11 +289,20 @@ class ReturnCaseAdmin(PanelAdmin):
     panel_url = "close"
 
     def panel_context(self, request: HttpRequest, case: ReturnCase) -> dict:
+        trade_in = case.trade_in
+        can_act = may(request.user, Operation.CLOSE_RETURN) and return_case_decidable(case)
         return {
             "case": case,
-            "can_resolve": may(request.user, Operation.CLOSE_RETURN) and return_case_closable(case),
+            "trade_in": trade_in,
+            "can_resolve": can_act,
+            "can_revise": can_act and may(request.user, Operation.SEND_REVISED_OFFER),
+            "waiting_for_buyer": trade_in.state == State.REOFFERED,
             "resolve_form": ResolveReturnForm(),
-            "reject_form": ReasonForm(),
+            "reject_form": RejectReturnForm(),
+            "revised_offer_form": RevisedOfferForm(initial={"grade": "D"}),
+            "rows": compare(trade_in, case.unit.as_found),
+            "photos": trade_in.photos.all(),
+            "return_label": trade_in.labels.filter(direction=Direction.TO_BUYER).first(),
         }
 
     def panel_post(self, request: HttpRequest, case: ReturnCase, step: str) -> None:
@@ -246,11 +318,20 @@ class ReturnCaseAdmin(PanelAdmin):
         elif step == "reject":
             call_action_with_form(
                 request,
-                ReasonForm(request.POST),
+                RejectReturnForm(request.POST),
                 actions.return_case_reject,
-                success=_("Return case rejected."),
-                arguments=lambda data: {"note": data["reason"]},
+                success=_("Return case rejected: the device is back in stock, payout owed."),
+                arguments=lambda data: {"note": data["reason"], "grade": data["grade"]},
                 **common,
+            )
+        elif step == "revise":
+            call_action_with_form(
+                request,
+                RevisedOfferForm(request.POST, request.FILES),
+                actions.revised_offer_send,
+                success=_("Revised offer emailed to the buyer; their answer closes the case."),
+                trade_in=case.trade_in,
+                actor=request.user,
             )
 
 

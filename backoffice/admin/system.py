@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
+from django_q.models import Failure, OrmQ, Schedule, Success
 from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
 
@@ -133,3 +134,64 @@ class ImeiCheckAdmin(ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
+
+
+# --- django-q2's schedules and task results: read-only for everyone ------------------------------
+# A schedule's `func` is a dotted path the worker imports and calls: whoever can edit it runs
+# any Python function (subprocess.getoutput included) as the server's user. Schedules are made
+# by migrations (workflows/migrations), so nobody, superusers included, adds, edits or deletes
+# one here, and a failed task is never resubmitted from the admin (our own retries live in the
+# outbox above). Viewing stays with the Admin role.
+class ReadOnlyAdmin(ModelAdmin):
+    actions = None
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def get_readonly_fields(self, request: HttpRequest, obj: object = None) -> list[str]:
+        return [field.name for field in self.model._meta.fields]
+
+
+for _model in (Schedule, Success, Failure, OrmQ):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
+
+
+@admin.register(Schedule)
+class ScheduleAdmin(ReadOnlyAdmin):
+    list_display = ["name", "func", "schedule_type", "minutes", "repeats", "next_run"]
+    search_fields = ["name", "func"]
+
+
+@admin.register(Success)
+class SuccessAdmin(ReadOnlyAdmin):
+    list_display = ["name", "func", "started", "stopped"]
+    search_fields = ["name", "func"]
+    exclude = ["args", "kwargs", "result"]  # task arguments can carry personal data
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).filter(success=True)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: object = None) -> list[str]:
+        return [f for f in super().get_readonly_fields(request, obj) if f not in self.exclude]
+
+
+@admin.register(Failure)
+class FailureAdmin(SuccessAdmin):
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super(SuccessAdmin, self).get_queryset(request).filter(success=False)
+
+
+@admin.register(OrmQ)
+class QueuedTaskAdmin(ReadOnlyAdmin):
+    list_display = ["id", "key", "lock"]
+    exclude = ["payload"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: object = None) -> list[str]:
+        return ["key", "lock"]

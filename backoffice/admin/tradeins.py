@@ -25,18 +25,29 @@ from backoffice.admin.base import (
     form_errors,
 )
 from backoffice.display import choice_label
-from backoffice.forms import LabelAddressForm, NoteForm, QuoteForm, ReasonForm, ResendForm
+from backoffice.forms import (
+    LabelAddressForm,
+    NoteForm,
+    QuoteForm,
+    ReasonForm,
+    ResendForm,
+    RevisedOfferForm,
+)
 from backoffice.paginator import EstimatedCountPaginator
 from workflows import actions
 from workflows.actions.counter import resendable_emails
 from workflows.errors import DomainError, NeedsConfirmation
+from workflows.inspection import compare
 from workflows.models import (
+    ARCHIVED_STATES,
     BlockedImei,
+    Direction,
     Event,
     Fulfilment,
     ImeiCheckStatus,
     Make,
     Quote,
+    RevisedOffer,
     SideEffect,
     SideEffectKind,
     SideEffectStatus,
@@ -62,6 +73,9 @@ STATE_COLOURS = {
     State.EXPIRED: "danger",
     State.CANCELLED: "danger",
     State.REROUTED: "danger",
+    State.REOFFERED: "warning",
+    State.RETURNED: "danger",
+    State.RECYCLED: "danger",
 }
 CHECK_COLOURS = {
     ImeiCheckStatus.PENDING: "info",
@@ -101,6 +115,46 @@ class EventInline(ReadOnlyInline):
     @admin.display(description=_("Who"))
     def who(self, event: Event) -> str:
         return event.who
+
+
+class RevisedOfferInline(ReadOnlyInline):
+    model = RevisedOffer
+    fields = [
+        "created_at",
+        "amount",
+        "original_amount",
+        "grade",
+        "status",
+        "answered_by",
+        "respond_by",
+        "sent_by",
+    ]
+    readonly_fields = fields
+    verbose_name_plural = _("Revised offers")
+
+
+class ArchiveFilter(admin.SimpleListFilter):
+    """The queue shows work in progress; finished trade-ins (declined, expired, cancelled,
+    returned, recycled, closed) are in the Archive, each with its decline reason."""
+
+    title = _("view")
+    parameter_name = "view"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin):
+        return [("archive", _("Archive")), ("all", _("Everything"))]
+
+    def choices(self, changelist):
+        for choice in super().choices(changelist):
+            if choice["display"] == _("All"):  # no value: the queue itself
+                choice["display"] = _("Queue")
+            yield choice
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[TradeIn]) -> QuerySet[TradeIn]:
+        if self.value() == "archive":
+            return queryset.filter(state__in=ARCHIVED_STATES)
+        if self.value() == "all" or "state__exact" in request.GET:
+            return queryset  # a state picked by hand is shown wherever it lives
+        return queryset.exclude(state__in=ARCHIVED_STATES)
 
 
 class RedFlagFilter(admin.SimpleListFilter):
@@ -154,6 +208,7 @@ class TradeInAdmin(SavesThroughAnAction, PanelAdmin, NoDeleteAdmin):
     ]
     list_display_links = ["reference"]
     list_filter = [
+        ArchiveFilter,
         "state",
         RedFlagFilter,
         MakeFilter,
@@ -169,7 +224,7 @@ class TradeInAdmin(SavesThroughAnAction, PanelAdmin, NoDeleteAdmin):
     # and a cheap count at scale.
     change_list_template = "backoffice/tradein_changelist.html"
     paginator = EstimatedCountPaginator
-    inlines = [QuoteInline, EventInline]
+    inlines = [QuoteInline, RevisedOfferInline, EventInline]
     actions = ["quote_at_suggested"]
     actions_on_top = True
     change_form_outer_before_template = "backoffice/tradein_workflow.html"
@@ -366,6 +421,10 @@ class TradeInAdmin(SavesThroughAnAction, PanelAdmin, NoDeleteAdmin):
             ]
             if may(user, Operation.RESEND_EMAIL)
             else [],
+            "revised_offer_form": RevisedOfferForm(initial={"grade": "C"})
+            if "send_revised_offer" in allowed
+            else None,
+            **self.inspection_context(trade_in),
             "can_rerun_check": may(user, Operation.RERUN_IMEI_CHECK)
             and imei_check_rerun_allowed(trade_in),
             **self.shipping_context(request, trade_in),
@@ -379,6 +438,18 @@ class TradeInAdmin(SavesThroughAnAction, PanelAdmin, NoDeleteAdmin):
             if user.has_perm("workflows.add_blockedimei")
             and not BlockedImei.objects.filter(imei=trade_in.imei).exists()
             else "",
+        }
+
+    def inspection_context(self, trade_in: TradeIn) -> dict:
+        """The as-found checklist beside the disclosure, the photos, the latest revised offer."""
+        unit = getattr(trade_in, "unit", None)
+        if unit is None or not unit.as_found:
+            return {}
+        return {
+            "as_found_rows": compare(trade_in, unit.as_found),
+            "photos": trade_in.photos.all(),
+            "revised_offer": trade_in.revised_offers.first(),
+            "return_label": trade_in.labels.filter(direction=Direction.TO_BUYER).first(),
         }
 
     def save_model(self, request: HttpRequest, obj: TradeIn, form, change: bool) -> None:
@@ -465,6 +536,14 @@ class TradeInAdmin(SavesThroughAnAction, PanelAdmin, NoDeleteAdmin):
                 actions.email_resend,
                 success=_("The email is on its way again."),
                 arguments=lambda data: {"side_effect_id": data["email"]},
+                **common,
+            )
+        elif step == "revise" and "send_revised_offer" in allowed:
+            call_action_with_form(
+                request,
+                RevisedOfferForm(request.POST, request.FILES),
+                actions.revised_offer_send,
+                success=_("Revised offer emailed to the buyer."),
                 **common,
             )
         elif step in REASONED_STEPS and step in allowed:

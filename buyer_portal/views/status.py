@@ -9,12 +9,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from buyer_portal.views.links import trade_in_or_invalid
-from workflows.links import (
-    quote_token,
-)
-from workflows.models import (
-    State,
-)
+from workflows.links import quote_token, revised_offer_token
+from workflows.models import Direction, State, TradeIn
 from workflows.predicates import wants_pickup
 
 # The buyer's journey, in their words; each trade-in state sits at one of these steps.
@@ -34,9 +30,19 @@ JOURNEY_STEP = {
     State.CANCELLED: 2,
     State.RECEIVED: 3,
     State.REROUTED: 3,
+    State.REOFFERED: 3,
+    State.RETURNED: 3,
+    State.RECYCLED: 3,
     State.CLOSED: 5,
 }
-STOPPED = {State.DECLINED, State.EXPIRED, State.CANCELLED, State.REROUTED}
+STOPPED = {
+    State.DECLINED,
+    State.EXPIRED,
+    State.CANCELLED,
+    State.REROUTED,
+    State.RETURNED,
+    State.RECYCLED,
+}
 
 
 def status(request: HttpRequest, token: str) -> HttpResponse:
@@ -57,9 +63,12 @@ def status(request: HttpRequest, token: str) -> HttpResponse:
             "trade_in": trade_in,
             "quote": quote,
             "quote_token": quote_token(quote) if quote and trade_in.state == State.QUOTED else "",
+            **_after_inspection(trade_in),
             "journey": journey,
             "pickup": wants_pickup(trade_in),
-            "has_label": trade_in.labels.filter(voided_at__isnull=True).exists(),
+            "has_label": trade_in.labels.filter(
+                direction=Direction.TO_SHOP, voided_at__isnull=True
+            ).exists(),
             "status_token": token,
             "shop_address": settings.SHOP_ADDRESS,
             "shop_hours": settings.SHOP_HOURS,
@@ -67,11 +76,28 @@ def status(request: HttpRequest, token: str) -> HttpResponse:
     )
 
 
+def _after_inspection(trade_in: TradeIn) -> dict:
+    """A revised offer to answer, or the way the device comes back."""
+    if trade_in.state not in (State.REOFFERED, State.RETURNED, State.RECEIVED, State.CLOSED):
+        return {}
+    offer = trade_in.revised_offers.first()
+    return {
+        "revised_offer": offer,
+        "revised_offer_token": revised_offer_token(offer)
+        if offer and trade_in.state == State.REOFFERED
+        else "",
+        "return_label": trade_in.labels.filter(
+            direction=Direction.TO_BUYER, voided_at__isnull=True
+        ).first(),
+    }
+
+
 def label_pdf(request: HttpRequest, token: str) -> HttpResponse:
     trade_in, invalid = trade_in_or_invalid(request, token)
     if invalid:
         return invalid
-    label = trade_in.labels.filter(voided_at__isnull=True).first()
+    # The buyer's own label to us; a return label is the shop's to print.
+    label = trade_in.labels.filter(direction=Direction.TO_SHOP, voided_at__isnull=True).first()
     if label is None:
         raise Http404(_("No shipping label yet."))
     response = HttpResponse(bytes(label.pdf), content_type="application/pdf")

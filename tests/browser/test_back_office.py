@@ -11,6 +11,7 @@ import pytest
 
 from tests.browser.conftest import login, screenshot
 from tests.helpers import refresh
+from workflows.inspection import checklist_as_disclosed
 from workflows.models import Payout, State
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -42,7 +43,9 @@ def test_it_receives_a_device_by_typing_the_imei_and_enter(desktop, make_trade_i
     scan.type(trade_in.imei)  # a keyboard-wedge scanner types, then sends Enter
     scan.press("Enter")
     desktop.wait_for_selector("#intake-match")
-    desktop.check("input[name=as_found][value=powers_on]")
+    for key, value in checklist_as_disclosed(trade_in).items():
+        desktop.check(f"input[name=check_{key}][value={value}]")
+    desktop.check("input[name=outcome][value=grade]")
     desktop.check("input[name=grade][value=B]")
     screenshot(desktop, "staff-intake-match")
     desktop.click("button:has-text('Receive device')")

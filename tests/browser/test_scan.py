@@ -65,7 +65,7 @@ def test_it_fills_the_imei_from_the_camera(camera_browser, site, product):
     assert page.evaluate("'BarcodeDetector' in window") is False  # so the polyfill is what runs
 
     page.tap("#scan")
-    page.wait_for_function(f"document.getElementById('id_imei').value === '{IMEI}'")
+    page.wait_for_function(f"() => document.getElementById('id_imei').value === '{IMEI}'")
     assert page.inner_text("#scan-note") == "IMEI found and filled in."
     assert page.evaluate("document.getElementById('scanner').open") is False  # camera closed
     assert any(url.endswith("zxing_reader.wasm") for url in scanner_files)
@@ -78,7 +78,7 @@ def test_it_fills_the_imei_from_the_camera(camera_browser, site, product):
 def test_a_refused_camera_leaves_the_buyer_typing(camera_browser, site, product):
     page = phone_on_form(camera_browser, site, product, camera=False)
     page.tap("#scan")
-    page.wait_for_function("document.getElementById('scan-note').textContent !== ''")
+    page.wait_for_function("() => document.getElementById('scan-note').textContent !== ''")
     assert page.inner_text("#scan-note").startswith("The camera was not allowed.")
     assert page.evaluate("document.activeElement.id") == "id_imei"
     assert_page_is_good(page)
@@ -90,7 +90,7 @@ def test_no_camera_leaves_the_buyer_typing(phone, product):
         f"/trade-in/?make={product.device_model.make.slug}&model={product.device_model.slug}"
     )
     phone.tap("#scan")  # the shared browser has no camera at all
-    phone.wait_for_function("document.getElementById('scan-note').textContent !== ''")
+    phone.wait_for_function("() => document.getElementById('scan-note').textContent !== ''")
     assert phone.inner_text("#scan-note") == "No camera was found. Please type the IMEI."
     assert phone.evaluate("document.activeElement.id") == "id_imei"
 

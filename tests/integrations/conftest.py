@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import email
 import socket
 
@@ -62,11 +63,16 @@ def free_port() -> int:
 class Inbox:
     """An SMTP server's handler: keeps what it accepts; can say "try later" first."""
 
-    def __init__(self, refuse_first: int = 0) -> None:
+    def __init__(self, refuse_first: int = 0, delay: float = 0) -> None:
         self.messages: list[email.message.Message] = []
         self.refuse_first = refuse_first
+        self.delay = delay  # seconds between storing a message and saying so
 
     async def handle_DATA(self, server, session, envelope) -> str:
+        if self.delay:  # a slow server: the mail is stored, the answer comes late
+            self.messages.append(email.message_from_bytes(envelope.content))
+            await asyncio.sleep(self.delay)
+            return "250 Message accepted for delivery"
         if self.refuse_first:
             self.refuse_first -= 1
             return "451 4.3.0 Mail server temporarily rejected message"
@@ -80,7 +86,7 @@ class Inbox:
 @pytest.fixture
 def smtp(settings):
     """Mail goes through SMTP to 127.0.0.1:<port>; `start()` brings the server up."""
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_BACKEND = "workflows.mail.SMTPBackend"  # as production sets it
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", free_port()
     settings.EMAIL_USE_TLS, settings.EMAIL_TIMEOUT = False, 2
     controllers = []

@@ -87,3 +87,47 @@ def test_every_buyer_email_goes_through_smtp_and_onto_the_timeline(
                 == 1
             ), subject
     assert not SideEffect.objects.exclude(status=SideEffectStatus.DONE).exists()
+
+
+def test_every_email_has_its_outbox_rows_message_id_and_the_shops_reply_to(
+    smtp, make_trade_in, settings, drain
+):
+    from workflows.emails import message_id
+
+    settings.SHOP_REPLY_TO = "help@demo-shop.example"
+    inbox = smtp.start(Inbox())
+    trade_in = make_trade_in(State.CLOSED)
+    drain()
+    rows = SideEffect.objects.filter(trade_in=trade_in, kind=SideEffectKind.SEND_EMAIL)
+    assert len(inbox.messages) == rows.count() >= 4
+    ids = {m["Message-ID"] for m in inbox.messages}
+    assert ids == {message_id(row.key) for row in rows}  # one per row, from its key
+    assert all(i.endswith("@testserver>") for i in ids)  # the site's own domain
+    assert {m["Reply-To"] for m in inbox.messages} == {"help@demo-shop.example"}
+
+
+def test_a_server_slower_than_email_timeout_gets_the_mail_once(smtp, make_trade_in, drain):
+    """EMAIL_TIMEOUT is 2 s here; the server takes 3 s to accept: one copy, not three."""
+    inbox = smtp.start(Inbox(delay=3))
+    trade_in = make_trade_in(State.SUBMITTED)
+    for _ in range(2):
+        make_due()
+        drain()
+    effect = SideEffect.objects.get(trade_in=trade_in, kind=SideEffectKind.SEND_EMAIL)
+    assert (effect.status, effect.attempts, len(inbox.messages)) == ("done", 1, 1)
+
+
+def test_a_send_that_timed_out_is_retried_with_the_same_message_id(
+    smtp, make_trade_in, drain, settings
+):
+    settings.EMAIL_DATA_TIMEOUT = 1
+    inbox = smtp.start(Inbox(delay=2))  # stores the mail, answers after we gave up
+    trade_in = make_trade_in(State.SUBMITTED)
+    effect = SideEffect.objects.get(trade_in=trade_in, kind=SideEffectKind.SEND_EMAIL)
+    assert refresh(effect).status == SideEffectStatus.PENDING  # failed: timed out
+    inbox.delay = 0
+    make_due()
+    drain()
+    assert refresh(effect).status == SideEffectStatus.DONE
+    first, second = inbox.messages
+    assert first["Message-ID"] == second["Message-ID"]  # the copy can be recognised

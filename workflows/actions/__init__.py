@@ -8,14 +8,22 @@ from workflows.actions.corrections import (
     unit_regrade,
 )
 from workflows.actions.counter import email_resend, trade_in_add_note
+from workflows.actions.inspection import (
+    return_case_reject,
+    return_case_resolve,
+    revised_offer_accept,
+    revised_offer_decline,
+    revised_offer_lapse,
+    revised_offer_send,
+    trade_in_intake,
+)
 from workflows.actions.outbox import side_effect_retry
 from workflows.actions.payouts import (
     payout_issue_store_credit,
     payout_settle_check,
-    return_case_reject,
-    return_case_resolve,
 )
 from workflows.actions.policy import quote_policy_update
+from workflows.actions.store_credit import normalize_code, store_credit_redeem, store_credit_void
 from workflows.actions.stripe import (
     payout_send_stripe,
     payout_settle_stripe,
@@ -34,11 +42,10 @@ from workflows.actions.tradeins import (
     trade_in_cancel,
     trade_in_decline,
     trade_in_expire,
-    trade_in_intake,
     trade_in_quote,
-    trade_in_receive,
     trade_in_reroute,
 )
+from workflows.actions.units import unit_change_status
 
 __all__ = [
     "AUTO_QUOTE",
@@ -67,7 +74,14 @@ __all__ = [
     "trade_in_expire",
     "trade_in_intake",
     "trade_in_quote",
-    "trade_in_receive",
+    "revised_offer_accept",
+    "revised_offer_decline",
+    "revised_offer_lapse",
+    "revised_offer_send",
+    "normalize_code",
+    "store_credit_redeem",
+    "store_credit_void",
+    "unit_change_status",
     "trade_in_reroute",
     "trade_in_submit",
     "trade_in_update_details",

@@ -16,6 +16,7 @@ from workflows.actions._common import (
 )
 from workflows.errors import InvalidInput, TransitionRefused
 from workflows.models import EventKind, Grade, SideEffectKind, State, TradeIn, Unit, UnitStatus
+from workflows.parsers import clean_text
 from workflows.predicates import wants_pickup
 
 # What a shipping label needs to reach the buyer (shipping_label_retry corrects these).
@@ -42,6 +43,7 @@ def trade_in_update_details(*, trade_in: TradeIn, actor: Actor, changes: dict[st
             _("These fields cannot be changed here: %s") % ", ".join(sorted(unknown))
         )
     trade_in = lock_trade_in(trade_in)
+    changes = {k: clean_text(v) for k, v in changes.items()}
     changed = {k: v for k, v in changes.items() if getattr(trade_in, k) != v}
     if not changed:
         return trade_in
@@ -67,7 +69,7 @@ def unit_regrade(*, unit: Unit, actor: Actor, grade: str, notes: str) -> Unit:
     if grade not in Grade.values:
         raise InvalidInput(_("Choose a grade."))
     before = unit.grade
-    unit.grade, unit.intake_notes = grade, notes.strip()
+    unit.grade, unit.intake_notes = grade, clean_text(notes)
     unit.save(update_fields=["grade", "intake_notes"])
     if unit.trade_in_id and (before != grade or notes):
         record_event(
@@ -86,7 +88,7 @@ def shipping_label_retry(*, trade_in: TradeIn, actor: Actor, address: dict[str, 
     if trade_in.labels.filter(voided_at__isnull=True).exists():
         raise TransitionRefused(_("This trade-in already has a shipping label."))
     cleaned = {
-        name: str(address.get(name, getattr(trade_in, name))).strip() for name in ADDRESS_FIELDS
+        name: clean_text(address.get(name, getattr(trade_in, name))) for name in ADDRESS_FIELDS
     }
     if not (cleaned["address_line1"] and cleaned["city"] and cleaned["postcode"]):
         raise InvalidInput(_("A label needs the street, the city and the postcode."))

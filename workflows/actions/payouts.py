@@ -1,4 +1,4 @@
-"""Settling what we owe, and closing return cases."""
+"""Settling what we owe."""
 
 from __future__ import annotations
 
@@ -23,12 +23,11 @@ from workflows.models import (
     EventKind,
     Payout,
     PayoutMethod,
-    Resolution,
-    ReturnCase,
     SideEffectKind,
     StoreCredit,
 )
-from workflows.predicates import payout_settleable, return_case_closable
+from workflows.parsers import clean_text
+from workflows.predicates import payout_settleable
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
 
@@ -68,7 +67,7 @@ def payout_settle_check(
     *, payout: Payout, actor: Actor, check_number: str, check_date: date
 ) -> Payout:
     payout = _lock_for_settling(payout, actor, PayoutMethod.CHECK)
-    check_number = check_number.strip()
+    check_number = clean_text(check_number)
     if not check_number:
         raise InvalidInput(_("Enter the check number."))
     payout = _settle(payout, actor, f"check {check_number} dated {check_date:%Y-%m-%d}")
@@ -105,41 +104,3 @@ def payout_issue_store_credit(*, payout: Payout, actor: Actor) -> StoreCredit:
         store_credit_id=credit.pk,
     )
     return credit
-
-
-@transaction.atomic(durable=True)
-def return_case_resolve(
-    *, case: ReturnCase, actor: Actor, resolution: str, note: str = ""
-) -> ReturnCase:
-    authorize(actor, Operation.CLOSE_RETURN)
-    case = ReturnCase.objects.select_for_update().select_related("trade_in").get(pk=case.pk)
-    if resolution not in Resolution.values:
-        raise InvalidInput(_("Choose how the return was resolved."))
-    if not return_case_closable(case):
-        raise TransitionRefused(_("This return case is %s.") % case.get_status_display().lower())
-    case.resolve()
-    case.resolution = resolution
-    case.resolution_note = note.strip()
-    case.save()
-    record_event(
-        case.trade_in,
-        kind=EventKind.RETURN_RESOLVED,
-        actor=actor,
-        note=f"{case.get_resolution_display()}" + (f": {note}" if note else ""),
-    )
-    return case
-
-
-@transaction.atomic(durable=True)
-def return_case_reject(*, case: ReturnCase, actor: Actor, note: str) -> ReturnCase:
-    authorize(actor, Operation.CLOSE_RETURN)
-    case = ReturnCase.objects.select_for_update().select_related("trade_in").get(pk=case.pk)
-    if not note.strip():
-        raise InvalidInput(_("Say why the return case is rejected."))
-    if not return_case_closable(case):
-        raise TransitionRefused(_("This return case is %s.") % case.get_status_display().lower())
-    case.reject()
-    case.resolution_note = note.strip()
-    case.save()
-    record_event(case.trade_in, kind=EventKind.RETURN_REJECTED, actor=actor, note=note)
-    return case

@@ -28,7 +28,7 @@ from workflows.models import (
     State,
     TradeIn,
 )
-from workflows.parsers import normalize_imei
+from workflows.parsers import clean_text, normalize_imei
 from workflows.predicates import imei_check_rerun_allowed
 from workflows.pricing import suggested_offer
 
@@ -67,10 +67,10 @@ def _validate(sub: Submission) -> str:
         raise InvalidInput(_("Please choose shipping or drop-off."))
     if sub.payout_method not in PayoutMethod.values:
         raise InvalidInput(_("Please choose how you want to be paid."))
-    if not sub.buyer_name.strip() or not sub.buyer_email.strip():
+    if not clean_text(sub.buyer_name) or not clean_text(sub.buyer_email):
         raise InvalidInput(_("Please give your name and email."))
     if sub.fulfilment == Fulfilment.SHIP and not (
-        sub.address_line1.strip() and sub.city.strip() and sub.postcode.strip()
+        clean_text(sub.address_line1) and clean_text(sub.city) and clean_text(sub.postcode)
     ):
         raise InvalidInput(_("We need your address to send a shipping label."))
     return normalize_imei(sub.imei)
@@ -94,7 +94,7 @@ def trade_in_submit(*, submission: Submission, submission_key: str) -> TradeIn:
     """Create a trade-in from the buyer form. The same key twice (a double tap) gives one row."""
     imei = _validate(submission)
     fields = {
-        name: getattr(submission, name).strip()
+        name: clean_text(getattr(submission, name))
         if isinstance(getattr(submission, name), str)
         else getattr(submission, name)
         for name in Submission.__dataclass_fields__

@@ -48,7 +48,12 @@ class ShippingProvider(Protocol):
     is_demo: bool
 
     def create_label(
-        self, trade_in: TradeIn, *, idempotency_key: str, is_retry: bool = False
+        self,
+        trade_in: TradeIn,
+        *,
+        idempotency_key: str,
+        is_retry: bool = False,
+        to_buyer: bool = False,
     ) -> Label: ...
 
     def void_label(self, label_id: str) -> None: ...
@@ -61,7 +66,12 @@ class SampleShippingProvider:
     is_demo = True
 
     def create_label(
-        self, trade_in: TradeIn, *, idempotency_key: str, is_retry: bool = False
+        self,
+        trade_in: TradeIn,
+        *,
+        idempotency_key: str,
+        is_retry: bool = False,
+        to_buyer: bool = False,
     ) -> Label:
         digest = hashlib.sha256(idempotency_key.encode()).hexdigest()[:10].upper()
         tracking = f"SAMPLE{digest}"
@@ -69,7 +79,7 @@ class SampleShippingProvider:
             label_id=f"sample-{digest.lower()}",
             tracking_number=tracking,
             carrier="sample",
-            pdf=_sample_pdf(trade_in, tracking),
+            pdf=_sample_pdf(trade_in, tracking, to_buyer=to_buyer),
         )
 
     def void_label(self, label_id: str) -> None:
@@ -153,12 +163,17 @@ class ShipEngineProvider:
         )
         return json_object(response, SERVICE)
 
-    def label_request(self, trade_in: TradeIn, *, idempotency_key: str) -> dict[str, Any]:
+    def label_request(
+        self, trade_in: TradeIn, *, idempotency_key: str, to_buyer: bool = False
+    ) -> dict[str, Any]:
+        """The buyer's prepaid label to the warehouse, or (to_buyer) the label that sends
+        the device back to them, which the shop pays outright."""
+        buyer, warehouse = buyer_address(trade_in), warehouse_address()
         shipment: dict[str, Any] = {
             "service_code": self.service_code,
             "external_shipment_id": idempotency_key,
-            "ship_from": buyer_address(trade_in),
-            "ship_to": warehouse_address(),
+            "ship_from": warehouse if to_buyer else buyer,
+            "ship_to": buyer if to_buyer else warehouse,
             "packages": [
                 {
                     "weight": {"value": trade_in.product.device_model.weight_grams, "unit": "gram"},
@@ -175,7 +190,7 @@ class ShipEngineProvider:
             "label_download_type": "url",
         }
         # Carriers make return labels only inside one country.
-        if self.return_labels and trade_in.country == settings.WAREHOUSE_COUNTRY:
+        if not to_buyer and self.return_labels and trade_in.country == settings.WAREHOUSE_COUNTRY:
             body.update(
                 is_return_label=True,
                 rma_number=trade_in.reference or "",
@@ -184,15 +199,19 @@ class ShipEngineProvider:
         return body
 
     def create_label(
-        self, trade_in: TradeIn, *, idempotency_key: str, is_retry: bool = False
+        self,
+        trade_in: TradeIn,
+        *,
+        idempotency_key: str,
+        is_retry: bool = False,
+        to_buyer: bool = False,
     ) -> Label:
         if is_retry:
             existing = self._find_label(idempotency_key)
             if existing is not None:
                 return existing
-        body = self._call(
-            "POST", "/v1/labels", json=self.label_request(trade_in, idempotency_key=idempotency_key)
-        )
+        request = self.label_request(trade_in, idempotency_key=idempotency_key, to_buyer=to_buyer)
+        body = self._call("POST", "/v1/labels", json=request)
         return self._label(body)
 
     def _find_label(self, idempotency_key: str) -> Label | None:
@@ -304,7 +323,7 @@ class ShipEngineProvider:
         return self._call("GET", "/v1/carriers").get("carriers") or []
 
 
-def _sample_pdf(trade_in: TradeIn, tracking: str) -> bytes:
+def _sample_pdf(trade_in: TradeIn, tracking: str, *, to_buyer: bool = False) -> bytes:
     pdf = FPDF(unit="mm", format=(101.6, 152.4))  # a 4x6 inch label
     pdf.set_title("SAMPLE shipping label - not valid for carriage")
     pdf.set_auto_page_break(False)
@@ -318,18 +337,19 @@ def _sample_pdf(trade_in: TradeIn, tracking: str) -> bytes:
     )
     pdf.set_text_color(0, 0, 0)
     pdf.ln(4)
-    pdf.set_font("Helvetica", "B", 10)
-    pdf.cell(0, 6, "FROM", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", "", 10)
-    for line in [trade_in.buyer_name, *trade_in.address_lines]:
-        pdf.cell(0, 5, _latin1(line), new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(4)
-    pdf.set_font("Helvetica", "B", 10)
-    pdf.cell(0, 6, "TO", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", "", 10)
-    for line in [settings.SITE_NAME, settings.SHOP_ADDRESS]:
-        pdf.cell(0, 5, _latin1(line), new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(6)
+    buyer = [trade_in.buyer_name, *trade_in.address_lines]
+    shop = [settings.SITE_NAME, settings.SHOP_ADDRESS]
+    for heading, lines in [
+        ("FROM", shop if to_buyer else buyer),
+        ("TO", buyer if to_buyer else shop),
+    ]:
+        pdf.set_font("Helvetica", "B", 10)
+        pdf.cell(0, 6, heading, new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("Helvetica", "", 10)
+        for line in lines:
+            pdf.cell(0, 5, _latin1(line), new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(4)
+    pdf.ln(2)
     pdf.set_font("Helvetica", "B", 12)
     pdf.cell(0, 7, f"Ref {trade_in.reference}", new_x="LMARGIN", new_y="NEXT")
     pdf.cell(0, 7, f"Tracking {tracking}", new_x="LMARGIN", new_y="NEXT")

@@ -10,7 +10,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -19,303 +18,790 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='BlockedImei',
+            name="BlockedImei",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('imei', models.CharField(max_length=15, unique=True, verbose_name='IMEI')),
-                ('reason', models.CharField(choices=[('blacklisted', 'Blacklisted'), ('lost_stolen', 'Lost / stolen'), ('finance_locked', 'Finance-locked')], max_length=20)),
-                ('note', models.CharField(blank=True, max_length=200)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("imei", models.CharField(max_length=15, unique=True, verbose_name="IMEI")),
+                (
+                    "reason",
+                    models.CharField(
+                        choices=[
+                            ("blacklisted", "Blacklisted"),
+                            ("lost_stolen", "Lost / stolen"),
+                            ("finance_locked", "Finance-locked"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("note", models.CharField(blank=True, max_length=200)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
             options={
-                'verbose_name': 'blocked IMEI',
+                "verbose_name": "blocked IMEI",
             },
         ),
         migrations.CreateModel(
-            name='Make',
+            name="Make",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=60, unique=True)),
-                ('slug', models.SlugField(max_length=60, unique=True)),
-                ('sort_order', models.PositiveSmallIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=60, unique=True)),
+                ("slug", models.SlugField(max_length=60, unique=True)),
+                ("sort_order", models.PositiveSmallIntegerField(default=0)),
             ],
             options={
-                'ordering': ['sort_order', 'name'],
+                "ordering": ["sort_order", "name"],
             },
         ),
         migrations.CreateModel(
-            name='ConditionDeduction',
+            name="ConditionDeduction",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('question', models.CharField(choices=[('screen', 'Screen'), ('body', 'Body'), ('battery', 'Battery'), ('accessories', 'Accessories')], max_length=20)),
-                ('answer', models.CharField(max_length=20)),
-                ('percent', models.DecimalField(decimal_places=2, default=Decimal('0'), max_digits=5, validators=[django.core.validators.MinValueValidator(Decimal('0')), django.core.validators.MaxValueValidator(Decimal('100'))])),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "question",
+                    models.CharField(
+                        choices=[
+                            ("screen", "Screen"),
+                            ("body", "Body"),
+                            ("battery", "Battery"),
+                            ("accessories", "Accessories"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("answer", models.CharField(max_length=20)),
+                (
+                    "percent",
+                    models.DecimalField(
+                        decimal_places=2,
+                        default=Decimal("0"),
+                        max_digits=5,
+                        validators=[
+                            django.core.validators.MinValueValidator(Decimal("0")),
+                            django.core.validators.MaxValueValidator(Decimal("100")),
+                        ],
+                    ),
+                ),
             ],
             options={
-                'ordering': ['question', 'percent'],
-                'constraints': [models.UniqueConstraint(fields=('question', 'answer'), name='deduction_unique_answer')],
+                "ordering": ["question", "percent"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("question", "answer"), name="deduction_unique_answer"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='DeviceModel',
+            name="DeviceModel",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100)),
-                ('slug', models.SlugField(max_length=100)),
-                ('release_year', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('weight_grams', models.PositiveIntegerField(default=400)),
-                ('is_active', models.BooleanField(default=True, help_text='Offered in the buyer form.')),
-                ('make', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='device_models', to='workflows.make')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100)),
+                ("slug", models.SlugField(max_length=100)),
+                ("release_year", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("weight_grams", models.PositiveIntegerField(default=400)),
+                (
+                    "is_active",
+                    models.BooleanField(default=True, help_text="Offered in the buyer form."),
+                ),
+                (
+                    "make",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="device_models",
+                        to="workflows.make",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['make__sort_order', '-release_year', 'name'],
+                "ordering": ["make__sort_order", "-release_year", "name"],
             },
         ),
         migrations.CreateModel(
-            name='Payout',
+            name="Payout",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=10)),
-                ('currency', models.CharField(max_length=3)),
-                ('method', models.CharField(choices=[('stripe', 'Bank transfer (Stripe)'), ('check', 'Check'), ('store_credit', 'Store credit')], max_length=20)),
-                ('status', django_fsm.FSMField(choices=[('pending', 'Pending'), ('settled', 'Settled'), ('declined', 'Declined'), ('void', 'Void'), ('failed', 'Failed (retryable)')], db_index=True, default='pending', max_length=50, protected=True)),
-                ('settlement_reference', models.CharField(blank=True, max_length=120)),
-                ('failure_reason', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('settled_at', models.DateTimeField(blank=True, null=True)),
-                ('settled_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("amount", models.DecimalField(decimal_places=2, max_digits=10)),
+                ("currency", models.CharField(max_length=3)),
+                (
+                    "method",
+                    models.CharField(
+                        choices=[
+                            ("stripe", "Bank transfer (Stripe)"),
+                            ("check", "Check"),
+                            ("store_credit", "Store credit"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "status",
+                    django_fsm.FSMField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("settled", "Settled"),
+                            ("declined", "Declined"),
+                            ("void", "Void"),
+                            ("failed", "Failed (retryable)"),
+                        ],
+                        db_index=True,
+                        default="pending",
+                        max_length=50,
+                        protected=True,
+                    ),
+                ),
+                ("settlement_reference", models.CharField(blank=True, max_length=120)),
+                ("failure_reason", models.TextField(blank=True)),
+                (
+                    "created_at",
+                    models.DateTimeField(db_index=True, default=django.utils.timezone.now),
+                ),
+                ("settled_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "settled_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
-                'permissions': [('settle_payout', 'Can settle payouts'), ('export_payout', 'Can export payouts')],
+                "ordering": ["-created_at"],
+                "permissions": [
+                    ("settle_payout", "Can settle payouts"),
+                    ("export_payout", "Can export payouts"),
+                ],
             },
             bases=(django_fsm.FSMModelMixin, models.Model),
         ),
         migrations.CreateModel(
-            name='Product',
+            name="Product",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('storage_gb', models.PositiveIntegerField()),
-                ('sku', models.CharField(max_length=40, unique=True)),
-                ('stock', models.PositiveIntegerField(default=0)),
-                ('base_price', models.DecimalField(decimal_places=2, default=Decimal('0.00'), help_text='What we pay for a flawless unit, before condition deductions.', max_digits=10)),
-                ('device_model', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='products', to='workflows.devicemodel')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("storage_gb", models.PositiveIntegerField()),
+                ("sku", models.CharField(max_length=40, unique=True)),
+                ("stock", models.PositiveIntegerField(default=0)),
+                (
+                    "base_price",
+                    models.DecimalField(
+                        decimal_places=2,
+                        default=Decimal("0.00"),
+                        help_text="What we pay for a flawless unit, before condition deductions.",
+                        max_digits=10,
+                    ),
+                ),
+                (
+                    "device_model",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="products",
+                        to="workflows.devicemodel",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['device_model__make__sort_order', 'device_model__name', 'storage_gb'],
+                "ordering": ["device_model__make__sort_order", "device_model__name", "storage_gb"],
             },
         ),
         migrations.CreateModel(
-            name='StoreCredit',
+            name="StoreCredit",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=20, unique=True)),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=10)),
-                ('balance', models.DecimalField(decimal_places=2, max_digits=10)),
-                ('currency', models.CharField(max_length=3)),
-                ('email', models.EmailField(max_length=254)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('payout', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='store_credit', to='workflows.payout')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=20, unique=True)),
+                ("amount", models.DecimalField(decimal_places=2, max_digits=10)),
+                ("balance", models.DecimalField(decimal_places=2, max_digits=10)),
+                ("currency", models.CharField(max_length=3)),
+                ("email", models.EmailField(max_length=254)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "payout",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="store_credit",
+                        to="workflows.payout",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='TradeIn',
+            name="TradeIn",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reference', models.CharField(editable=False, max_length=20, null=True, unique=True)),
-                ('state', django_fsm.FSMField(choices=[('submitted', 'Submitted'), ('quoted', 'Quoted'), ('accepted', 'Accepted'), ('declined', 'Declined'), ('expired', 'Expired'), ('cancelled', 'Cancelled'), ('received', 'Received'), ('rerouted', 'Rerouted to returns'), ('closed', 'Closed')], db_index=True, default='submitted', max_length=50, protected=True)),
-                ('screen', models.CharField(choices=[('flawless', 'Flawless, no scratches'), ('scratched', 'Light scratches'), ('cracked', 'Cracked glass'), ('broken', "Display doesn't work")], max_length=20)),
-                ('body', models.CharField(choices=[('like_new', 'Like new'), ('worn', 'Light wear'), ('damaged', 'Dents, cracks or bent')], max_length=20)),
-                ('battery', models.CharField(choices=[('good', 'Good (85% or more)'), ('worn', 'Worn (below 85%)'), ('service', "Needs service / won't hold charge")], max_length=20)),
-                ('accessories', models.CharField(choices=[('complete', 'Original box and charger'), ('box', 'Box only'), ('none', 'Phone only')], max_length=20)),
-                ('imei', models.CharField(db_index=True, max_length=15, verbose_name='IMEI')),
-                ('buyer_name', models.CharField(max_length=120)),
-                ('buyer_email', models.EmailField(max_length=254)),
-                ('buyer_phone', models.CharField(blank=True, max_length=30)),
-                ('fulfilment', models.CharField(choices=[('ship', 'Ship it with a prepaid label'), ('pickup', 'Drop off / local pickup')], max_length=10)),
-                ('address_line1', models.CharField(blank=True, max_length=120)),
-                ('address_line2', models.CharField(blank=True, max_length=120)),
-                ('city', models.CharField(blank=True, max_length=80)),
-                ('region', models.CharField(blank=True, max_length=80, verbose_name='State / region')),
-                ('postcode', models.CharField(blank=True, max_length=20)),
-                ('country', models.CharField(default='US', max_length=2)),
-                ('payout_method', models.CharField(choices=[('stripe', 'Bank transfer (Stripe)'), ('check', 'Check'), ('store_credit', 'Store credit')], max_length=20)),
-                ('suggested_offer', models.DecimalField(blank=True, decimal_places=2, max_digits=10, null=True)),
-                ('imei_status', models.CharField(choices=[('pending', 'Pending'), ('clean', 'Clean'), ('flagged', 'Red flag'), ('unknown', 'Unknown'), ('error', 'Error')], default='pending', max_length=10, verbose_name='IMEI check')),
-                ('offer_amount', models.DecimalField(blank=True, decimal_places=2, max_digits=10, null=True, verbose_name='Quoted')),
-                ('decline_reason', models.TextField(blank=True)),
-                ('red_flag_override_reason', models.TextField(blank=True)),
-                ('submission_key', models.CharField(max_length=64, unique=True)),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('accepted_at', models.DateTimeField(blank=True, null=True)),
-                ('received_at', models.DateTimeField(blank=True, null=True)),
-                ('product', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='trade_ins', to='workflows.product')),
-                ('red_flag_override_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "reference",
+                    models.CharField(editable=False, max_length=20, null=True, unique=True),
+                ),
+                (
+                    "state",
+                    django_fsm.FSMField(
+                        choices=[
+                            ("submitted", "Submitted"),
+                            ("quoted", "Quoted"),
+                            ("accepted", "Accepted"),
+                            ("declined", "Declined"),
+                            ("expired", "Expired"),
+                            ("cancelled", "Cancelled"),
+                            ("received", "Received"),
+                            ("rerouted", "Rerouted to returns"),
+                            ("closed", "Closed"),
+                        ],
+                        db_index=True,
+                        default="submitted",
+                        max_length=50,
+                        protected=True,
+                    ),
+                ),
+                (
+                    "screen",
+                    models.CharField(
+                        choices=[
+                            ("flawless", "Flawless, no scratches"),
+                            ("scratched", "Light scratches"),
+                            ("cracked", "Cracked glass"),
+                            ("broken", "Display doesn't work"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "body",
+                    models.CharField(
+                        choices=[
+                            ("like_new", "Like new"),
+                            ("worn", "Light wear"),
+                            ("damaged", "Dents, cracks or bent"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "battery",
+                    models.CharField(
+                        choices=[
+                            ("good", "Good (85% or more)"),
+                            ("worn", "Worn (below 85%)"),
+                            ("service", "Needs service / won't hold charge"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "accessories",
+                    models.CharField(
+                        choices=[
+                            ("complete", "Original box and charger"),
+                            ("box", "Box only"),
+                            ("none", "Phone only"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("imei", models.CharField(db_index=True, max_length=15, verbose_name="IMEI")),
+                ("buyer_name", models.CharField(max_length=120)),
+                ("buyer_email", models.EmailField(max_length=254)),
+                ("buyer_phone", models.CharField(blank=True, max_length=30)),
+                (
+                    "fulfilment",
+                    models.CharField(
+                        choices=[
+                            ("ship", "Ship it with a prepaid label"),
+                            ("pickup", "Drop off / local pickup"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("address_line1", models.CharField(blank=True, max_length=120)),
+                ("address_line2", models.CharField(blank=True, max_length=120)),
+                ("city", models.CharField(blank=True, max_length=80)),
+                (
+                    "region",
+                    models.CharField(blank=True, max_length=80, verbose_name="State / region"),
+                ),
+                ("postcode", models.CharField(blank=True, max_length=20)),
+                ("country", models.CharField(default="US", max_length=2)),
+                (
+                    "payout_method",
+                    models.CharField(
+                        choices=[
+                            ("stripe", "Bank transfer (Stripe)"),
+                            ("check", "Check"),
+                            ("store_credit", "Store credit"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "suggested_offer",
+                    models.DecimalField(blank=True, decimal_places=2, max_digits=10, null=True),
+                ),
+                (
+                    "imei_status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("clean", "Clean"),
+                            ("flagged", "Red flag"),
+                            ("unknown", "Unknown"),
+                            ("error", "Error"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                        verbose_name="IMEI check",
+                    ),
+                ),
+                (
+                    "offer_amount",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        max_digits=10,
+                        null=True,
+                        verbose_name="Quoted",
+                    ),
+                ),
+                ("decline_reason", models.TextField(blank=True)),
+                ("red_flag_override_reason", models.TextField(blank=True)),
+                ("submission_key", models.CharField(max_length=64, unique=True)),
+                (
+                    "created_at",
+                    models.DateTimeField(db_index=True, default=django.utils.timezone.now),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("accepted_at", models.DateTimeField(blank=True, null=True)),
+                ("received_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "product",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="trade_ins",
+                        to="workflows.product",
+                    ),
+                ),
+                (
+                    "red_flag_override_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at'],
-                'permissions': [('quote_tradein', 'Can send quotes'), ('receive_tradein', 'Can receive devices at the intake bench'), ('override_red_flag', 'Can quote a red-flagged device')],
+                "ordering": ["created_at"],
+                "permissions": [
+                    ("quote_tradein", "Can send quotes"),
+                    ("receive_tradein", "Can receive devices at the intake bench"),
+                    ("override_red_flag", "Can quote a red-flagged device"),
+                ],
             },
             bases=(django_fsm.FSMModelMixin, models.Model),
         ),
         migrations.CreateModel(
-            name='SideEffect',
+            name="SideEffect",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(max_length=120, unique=True)),
-                ('kind', models.CharField(max_length=40)),
-                ('payload', models.JSONField(blank=True, default=dict)),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('done', 'Done'), ('failed', 'Gave up')], default='pending', max_length=10)),
-                ('attempts', models.PositiveIntegerField(default=0)),
-                ('last_error', models.TextField(blank=True)),
-                ('next_attempt_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('done_at', models.DateTimeField(blank=True, null=True)),
-                ('trade_in', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='side_effects', to='workflows.tradein')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.CharField(max_length=120, unique=True)),
+                ("kind", models.CharField(max_length=40)),
+                ("payload", models.JSONField(blank=True, default=dict)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("pending", "Pending"), ("done", "Done"), ("failed", "Gave up")],
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                ("attempts", models.PositiveIntegerField(default=0)),
+                ("last_error", models.TextField(blank=True)),
+                ("next_attempt_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("done_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "trade_in",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="side_effects",
+                        to="workflows.tradein",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at'],
+                "ordering": ["created_at"],
             },
         ),
         migrations.CreateModel(
-            name='ShippingLabel',
+            name="ShippingLabel",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('provider', models.CharField(max_length=40)),
-                ('label_id', models.CharField(max_length=80)),
-                ('tracking_number', models.CharField(blank=True, max_length=80)),
-                ('carrier', models.CharField(blank=True, max_length=40)),
-                ('pdf', models.BinaryField()),
-                ('is_sample', models.BooleanField(default=False)),
-                ('voided_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('trade_in', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='labels', to='workflows.tradein')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("provider", models.CharField(max_length=40)),
+                ("label_id", models.CharField(max_length=80)),
+                ("tracking_number", models.CharField(blank=True, max_length=80)),
+                ("carrier", models.CharField(blank=True, max_length=40)),
+                ("pdf", models.BinaryField()),
+                ("is_sample", models.BooleanField(default=False)),
+                ("voided_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "trade_in",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="labels",
+                        to="workflows.tradein",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='Quote',
+            name="Quote",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=10)),
-                ('currency', models.CharField(max_length=3)),
-                ('valid_until', models.DateTimeField()),
-                ('note', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('responded_at', models.DateTimeField(blank=True, null=True)),
-                ('sent_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('trade_in', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='quotes', to='workflows.tradein')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("amount", models.DecimalField(decimal_places=2, max_digits=10)),
+                ("currency", models.CharField(max_length=3)),
+                ("valid_until", models.DateTimeField()),
+                ("note", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("responded_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "sent_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "trade_in",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="quotes",
+                        to="workflows.tradein",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-pk'],
+                "ordering": ["-created_at", "-pk"],
             },
         ),
         migrations.AddField(
-            model_name='payout',
-            name='trade_in',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='payout', to='workflows.tradein'),
+            model_name="payout",
+            name="trade_in",
+            field=models.OneToOneField(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="payout",
+                to="workflows.tradein",
+            ),
         ),
         migrations.CreateModel(
-            name='ImeiCheck',
+            name="ImeiCheck",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('imei', models.CharField(max_length=15, verbose_name='IMEI')),
-                ('provider', models.CharField(blank=True, max_length=40)),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('clean', 'Clean'), ('flagged', 'Red flag'), ('unknown', 'Unknown'), ('error', 'Error')], default='pending', max_length=10)),
-                ('blacklisted', models.BooleanField(default=False)),
-                ('lost_stolen', models.BooleanField(default=False, verbose_name='Lost / stolen')),
-                ('finance_locked', models.BooleanField(default=False)),
-                ('carrier', models.CharField(blank=True, max_length=80)),
-                ('sim_lock', models.BooleanField(blank=True, null=True)),
-                ('activation_lock', models.BooleanField(blank=True, null=True)),
-                ('reported_model', models.CharField(blank=True, max_length=120)),
-                ('detail', models.TextField(blank=True)),
-                ('raw', models.JSONField(blank=True, default=dict)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('checked_at', models.DateTimeField(blank=True, null=True)),
-                ('trade_in', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='imei_checks', to='workflows.tradein')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("imei", models.CharField(max_length=15, verbose_name="IMEI")),
+                ("provider", models.CharField(blank=True, max_length=40)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("clean", "Clean"),
+                            ("flagged", "Red flag"),
+                            ("unknown", "Unknown"),
+                            ("error", "Error"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                ("blacklisted", models.BooleanField(default=False)),
+                ("lost_stolen", models.BooleanField(default=False, verbose_name="Lost / stolen")),
+                ("finance_locked", models.BooleanField(default=False)),
+                ("carrier", models.CharField(blank=True, max_length=80)),
+                ("sim_lock", models.BooleanField(blank=True, null=True)),
+                ("activation_lock", models.BooleanField(blank=True, null=True)),
+                ("reported_model", models.CharField(blank=True, max_length=120)),
+                ("detail", models.TextField(blank=True)),
+                ("raw", models.JSONField(blank=True, default=dict)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("checked_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "trade_in",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="imei_checks",
+                        to="workflows.tradein",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'IMEI check',
-                'ordering': ['-created_at', '-pk'],
+                "verbose_name": "IMEI check",
+                "ordering": ["-created_at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='Event',
+            name="Event",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('actor_label', models.CharField(blank=True, max_length=40)),
-                ('kind', models.CharField(max_length=40)),
-                ('from_state', models.CharField(blank=True, max_length=20)),
-                ('to_state', models.CharField(blank=True, max_length=20)),
-                ('note', models.TextField(blank=True)),
-                ('is_failure', models.BooleanField(default=False)),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('trade_in', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='events', to='workflows.tradein')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("actor_label", models.CharField(blank=True, max_length=40)),
+                ("kind", models.CharField(max_length=40)),
+                ("from_state", models.CharField(blank=True, max_length=20)),
+                ("to_state", models.CharField(blank=True, max_length=20)),
+                ("note", models.TextField(blank=True)),
+                ("is_failure", models.BooleanField(default=False)),
+                (
+                    "created_at",
+                    models.DateTimeField(db_index=True, default=django.utils.timezone.now),
+                ),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "trade_in",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="events",
+                        to="workflows.tradein",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at', 'pk'],
+                "ordering": ["created_at", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='Unit',
+            name="Unit",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('imei', models.CharField(db_index=True, max_length=15, verbose_name='IMEI')),
-                ('status', models.CharField(choices=[('received', 'Received (awaiting arrival or grading)'), ('graded', 'Graded, sellable'), ('returns', 'In returns'), ('void', 'Void (never arrived)')], db_index=True, max_length=10)),
-                ('grade', models.CharField(blank=True, choices=[('A', 'A: like new, no visible wear'), ('B', 'B: light wear, fully working'), ('C', 'C: visible wear or minor faults'), ('D', 'D: heavy wear or faults, parts or repair')], max_length=1)),
-                ('as_found', models.JSONField(blank=True, default=dict)),
-                ('intake_notes', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('graded_at', models.DateTimeField(blank=True, null=True)),
-                ('product', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='units', to='workflows.product')),
-                ('trade_in', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='unit', to='workflows.tradein')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("imei", models.CharField(db_index=True, max_length=15, verbose_name="IMEI")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("received", "Received (awaiting arrival or grading)"),
+                            ("graded", "Graded, sellable"),
+                            ("returns", "In returns"),
+                            ("void", "Void (never arrived)"),
+                        ],
+                        db_index=True,
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "grade",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("A", "A: like new, no visible wear"),
+                            ("B", "B: light wear, fully working"),
+                            ("C", "C: visible wear or minor faults"),
+                            ("D", "D: heavy wear or faults, parts or repair"),
+                        ],
+                        max_length=1,
+                    ),
+                ),
+                ("as_found", models.JSONField(blank=True, default=dict)),
+                ("intake_notes", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("graded_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "product",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="units",
+                        to="workflows.product",
+                    ),
+                ),
+                (
+                    "trade_in",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="unit",
+                        to="workflows.tradein",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='ReturnCase',
+            name="ReturnCase",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', django_fsm.FSMField(choices=[('open', 'Open'), ('resolved', 'Resolved'), ('rejected', 'Rejected')], default='open', max_length=50, protected=True)),
-                ('reason', models.TextField()),
-                ('resolution', models.CharField(blank=True, choices=[('returned', 'Returned to buyer'), ('revised_offer', 'Revised offer accepted'), ('recycled', 'Recycled')], max_length=20)),
-                ('resolution_note', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('closed_at', models.DateTimeField(blank=True, null=True)),
-                ('opened_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('trade_in', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='return_case', to='workflows.tradein')),
-                ('unit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='return_cases', to='workflows.unit')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    django_fsm.FSMField(
+                        choices=[
+                            ("open", "Open"),
+                            ("resolved", "Resolved"),
+                            ("rejected", "Rejected"),
+                        ],
+                        default="open",
+                        max_length=50,
+                        protected=True,
+                    ),
+                ),
+                ("reason", models.TextField()),
+                (
+                    "resolution",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("returned", "Returned to buyer"),
+                            ("revised_offer", "Revised offer accepted"),
+                            ("recycled", "Recycled"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("resolution_note", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("closed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "opened_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "trade_in",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="return_case",
+                        to="workflows.tradein",
+                    ),
+                ),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="return_cases",
+                        to="workflows.unit",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
             bases=(django_fsm.FSMModelMixin, models.Model),
         ),
         migrations.AddConstraint(
-            model_name='devicemodel',
-            constraint=models.UniqueConstraint(fields=('make', 'slug'), name='device_model_unique_slug'),
+            model_name="devicemodel",
+            constraint=models.UniqueConstraint(
+                fields=("make", "slug"), name="device_model_unique_slug"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='product',
-            constraint=models.UniqueConstraint(fields=('device_model', 'storage_gb'), name='product_unique_storage'),
+            model_name="product",
+            constraint=models.UniqueConstraint(
+                fields=("device_model", "storage_gb"), name="product_unique_storage"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='product',
-            constraint=models.CheckConstraint(condition=models.Q(('stock__gte', 0)), name='product_stock_not_negative'),
+            model_name="product",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("stock__gte", 0)), name="product_stock_not_negative"
+            ),
         ),
         migrations.AddIndex(
-            model_name='tradein',
-            index=models.Index(fields=['state', 'created_at'], name='tradein_queue_idx'),
+            model_name="tradein",
+            index=models.Index(fields=["state", "created_at"], name="tradein_queue_idx"),
         ),
         migrations.AddIndex(
-            model_name='sideeffect',
-            index=models.Index(fields=['status', 'next_attempt_at'], name='sideeffect_due_idx'),
+            model_name="sideeffect",
+            index=models.Index(fields=["status", "next_attempt_at"], name="sideeffect_due_idx"),
         ),
     ]

@@ -4,14 +4,22 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('workflows', '0002_schedules'),
+        ("workflows", "0002_schedules"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='tradein',
-            options={'ordering': ['created_at'], 'permissions': [('quote_tradein', 'Can send quotes'), ('receive_tradein', 'Can receive devices at the intake bench'), ('override_red_flag', 'Can quote a red-flagged device')], 'verbose_name': 'trade-in', 'verbose_name_plural': 'trade-ins'},
+            name="tradein",
+            options={
+                "ordering": ["created_at"],
+                "permissions": [
+                    ("quote_tradein", "Can send quotes"),
+                    ("receive_tradein", "Can receive devices at the intake bench"),
+                    ("override_red_flag", "Can quote a red-flagged device"),
+                ],
+                "verbose_name": "trade-in",
+                "verbose_name_plural": "trade-ins",
+            },
         ),
     ]

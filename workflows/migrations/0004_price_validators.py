@@ -6,15 +6,20 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('workflows', '0003_tradein_names'),
+        ("workflows", "0003_tradein_names"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='product',
-            name='base_price',
-            field=models.DecimalField(decimal_places=2, default=Decimal('0.00'), help_text='What we pay for a flawless unit, before condition deductions.', max_digits=10, validators=[django.core.validators.MinValueValidator(Decimal('0'))]),
+            model_name="product",
+            name="base_price",
+            field=models.DecimalField(
+                decimal_places=2,
+                default=Decimal("0.00"),
+                help_text="What we pay for a flawless unit, before condition deductions.",
+                max_digits=10,
+                validators=[django.core.validators.MinValueValidator(Decimal("0"))],
+            ),
         ),
     ]

@@ -5,25 +5,34 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('workflows', '0004_price_validators'),
+        ("workflows", "0004_price_validators"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RenameIndex(
-            model_name='tradein',
-            new_name='tradein_state_idx',
-            old_name='tradein_queue_idx',
+            model_name="tradein",
+            new_name="tradein_state_idx",
+            old_name="tradein_queue_idx",
         ),
         migrations.AddField(
-            model_name='tradein',
-            name='queue_rank',
-            field=models.GeneratedField(db_persist=True, expression=models.Case(models.When(state__in=['submitted', 'quoted', 'accepted', 'received'], then=models.Value(0)), default=models.Value(1)), output_field=models.SmallIntegerField()),
+            model_name="tradein",
+            name="queue_rank",
+            field=models.GeneratedField(
+                db_persist=True,
+                expression=models.Case(
+                    models.When(
+                        state__in=["submitted", "quoted", "accepted", "received"],
+                        then=models.Value(0),
+                    ),
+                    default=models.Value(1),
+                ),
+                output_field=models.SmallIntegerField(),
+            ),
         ),
         migrations.AddIndex(
-            model_name='tradein',
-            index=models.Index(fields=['queue_rank', 'created_at', 'id'], name='tradein_queue_idx'),
+            model_name="tradein",
+            index=models.Index(fields=["queue_rank", "created_at", "id"], name="tradein_queue_idx"),
         ),
     ]

@@ -6,98 +6,124 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('workflows', '0005_queue_rank'),
+        ("workflows", "0005_queue_rank"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='StripeEvent',
+            name="StripeEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('event_id', models.CharField(max_length=80, unique=True)),
-                ('type', models.CharField(max_length=80)),
-                ('account', models.CharField(blank=True, max_length=40)),
-                ('outcome', models.TextField(blank=True)),
-                ('received_at', models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("event_id", models.CharField(max_length=80, unique=True)),
+                ("type", models.CharField(max_length=80)),
+                ("account", models.CharField(blank=True, max_length=40)),
+                ("outcome", models.TextField(blank=True)),
+                ("received_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
             options={
-                'verbose_name': 'Stripe event',
-                'ordering': ['-received_at'],
+                "verbose_name": "Stripe event",
+                "ordering": ["-received_at"],
             },
         ),
         migrations.AddField(
-            model_name='imeicheck',
-            name='model_mismatch',
+            model_name="imeicheck",
+            name="model_mismatch",
             field=models.BooleanField(default=False),
         ),
         migrations.AddField(
-            model_name='payout',
-            name='attempt',
+            model_name="payout",
+            name="attempt",
             field=models.PositiveSmallIntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='payout',
-            name='provider_status',
+            model_name="payout",
+            name="provider_status",
             field=models.CharField(blank=True, max_length=20),
         ),
         migrations.AddField(
-            model_name='payout',
-            name='stripe_account',
+            model_name="payout",
+            name="stripe_account",
             field=models.CharField(blank=True, max_length=40),
         ),
         migrations.AddField(
-            model_name='payout',
-            name='transfer_requested_at',
+            model_name="payout",
+            name="transfer_requested_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='shippinglabel',
-            name='tracking_detail',
+            model_name="shippinglabel",
+            name="tracking_detail",
             field=models.CharField(blank=True, max_length=300),
         ),
         migrations.AddField(
-            model_name='shippinglabel',
-            name='tracking_error',
+            model_name="shippinglabel",
+            name="tracking_error",
             field=models.TextField(blank=True),
         ),
         migrations.AddField(
-            model_name='shippinglabel',
-            name='tracking_status',
+            model_name="shippinglabel",
+            name="tracking_status",
             field=models.CharField(blank=True, max_length=4),
         ),
         migrations.AddField(
-            model_name='shippinglabel',
-            name='tracking_updated_at',
+            model_name="shippinglabel",
+            name="tracking_updated_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='tradein',
-            name='model_mismatch',
+            model_name="tradein",
+            name="model_mismatch",
             field=models.BooleanField(default=False),
         ),
         migrations.AlterField(
-            model_name='payout',
-            name='status',
-            field=django_fsm.FSMField(choices=[('pending', 'Pending'), ('settled', 'Settled'), ('declined', 'Declined'), ('void', 'Void'), ('failed', 'Failed (retryable)'), ('reversed', 'Reversed by Stripe')], db_index=True, default='pending', max_length=50, protected=True),
+            model_name="payout",
+            name="status",
+            field=django_fsm.FSMField(
+                choices=[
+                    ("pending", "Pending"),
+                    ("settled", "Settled"),
+                    ("declined", "Declined"),
+                    ("void", "Void"),
+                    ("failed", "Failed (retryable)"),
+                    ("reversed", "Reversed by Stripe"),
+                ],
+                db_index=True,
+                default="pending",
+                max_length=50,
+                protected=True,
+            ),
         ),
         migrations.CreateModel(
-            name='StripeAccount',
+            name="StripeAccount",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('email', models.EmailField(max_length=254)),
-                ('account_id', models.CharField(max_length=40, unique=True)),
-                ('provider', models.CharField(max_length=20)),
-                ('details_submitted', models.BooleanField(default=False)),
-                ('payouts_enabled', models.BooleanField(default=False)),
-                ('onboarded_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("email", models.EmailField(max_length=254)),
+                ("account_id", models.CharField(max_length=40, unique=True)),
+                ("provider", models.CharField(max_length=20)),
+                ("details_submitted", models.BooleanField(default=False)),
+                ("payouts_enabled", models.BooleanField(default=False)),
+                ("onboarded_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'verbose_name': 'Stripe account',
-                'constraints': [models.UniqueConstraint(fields=('provider', 'email'), name='stripe_account_per_buyer')],
+                "verbose_name": "Stripe account",
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("provider", "email"), name="stripe_account_per_buyer"
+                    )
+                ],
             },
         ),
     ]

@@ -5,8 +5,12 @@ def create_schedule(apps, schema_editor):
     Schedule = apps.get_model("django_q", "Schedule")
     Schedule.objects.update_or_create(
         name="poll_tracking",
-        defaults={"func": "workflows.tasks.poll_tracking", "schedule_type": "I", "minutes": 60,
-                  "repeats": -1},
+        defaults={
+            "func": "workflows.tasks.poll_tracking",
+            "schedule_type": "I",
+            "minutes": 60,
+            "repeats": -1,
+        },
     )
 
 

@@ -5,50 +5,93 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('workflows', '0007_tracking_schedule'),
+        ("workflows", "0007_tracking_schedule"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='event',
-            name='trade_in',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='events', to='workflows.tradein', verbose_name='trade-in'),
+            model_name="event",
+            name="trade_in",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="events",
+                to="workflows.tradein",
+                verbose_name="trade-in",
+            ),
         ),
         migrations.AlterField(
-            model_name='imeicheck',
-            name='trade_in',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='imei_checks', to='workflows.tradein', verbose_name='trade-in'),
+            model_name="imeicheck",
+            name="trade_in",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="imei_checks",
+                to="workflows.tradein",
+                verbose_name="trade-in",
+            ),
         ),
         migrations.AlterField(
-            model_name='payout',
-            name='trade_in',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='payout', to='workflows.tradein', verbose_name='trade-in'),
+            model_name="payout",
+            name="trade_in",
+            field=models.OneToOneField(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="payout",
+                to="workflows.tradein",
+                verbose_name="trade-in",
+            ),
         ),
         migrations.AlterField(
-            model_name='quote',
-            name='trade_in',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='quotes', to='workflows.tradein', verbose_name='trade-in'),
+            model_name="quote",
+            name="trade_in",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="quotes",
+                to="workflows.tradein",
+                verbose_name="trade-in",
+            ),
         ),
         migrations.AlterField(
-            model_name='returncase',
-            name='trade_in',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='return_case', to='workflows.tradein', verbose_name='trade-in'),
+            model_name="returncase",
+            name="trade_in",
+            field=models.OneToOneField(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="return_case",
+                to="workflows.tradein",
+                verbose_name="trade-in",
+            ),
         ),
         migrations.AlterField(
-            model_name='shippinglabel',
-            name='trade_in',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='labels', to='workflows.tradein', verbose_name='trade-in'),
+            model_name="shippinglabel",
+            name="trade_in",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="labels",
+                to="workflows.tradein",
+                verbose_name="trade-in",
+            ),
         ),
         migrations.AlterField(
-            model_name='sideeffect',
-            name='trade_in',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='side_effects', to='workflows.tradein', verbose_name='trade-in'),
+            model_name="sideeffect",
+            name="trade_in",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="side_effects",
+                to="workflows.tradein",
+                verbose_name="trade-in",
+            ),
         ),
         migrations.AlterField(
-            model_name='unit',
-            name='trade_in',
-            field=models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='unit', to='workflows.tradein', verbose_name='trade-in'),
+            model_name="unit",
+            name="trade_in",
+            field=models.OneToOneField(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="unit",
+                to="workflows.tradein",
+                verbose_name="trade-in",
+            ),
         ),
     ]

@@ -54,21 +54,65 @@ def backwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('workflows', '0008_trade_in_labels'),
+        ("workflows", "0008_trade_in_labels"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='event',
-            name='kind',
-            field=models.CharField(choices=[('submitted', 'Submitted'), ('quoted', 'Quoted'), ('counter_quoted', 'Counter-quoted'), ('accepted', 'Accepted'), ('declined', 'Declined'), ('expired', 'Expired'), ('cancelled', 'Cancelled'), ('received', 'Received'), ('rerouted', 'Rerouted to returns'), ('closed', 'Closed'), ('red_flag_overridden', 'Red flag overridden'), ('details_changed', 'Details changed'), ('regraded', 'Regraded'), ('label_requested_again', 'Label requested again'), ('imei_check_requested', 'IMEI check requested'), ('side_effect_retried', 'Side effect retried'), ('payout_requested', 'Payout requested'), ('payout_settled', 'Payout settled'), ('payout_failed', 'Payout failed'), ('payout_reversed', 'Payout reversed'), ('bank_payout_reported', 'Bank payout reported'), ('stripe_onboarded', 'Stripe onboarded'), ('return_resolved', 'Return resolved'), ('return_rejected', 'Return rejected'), ('email_sent', 'Email sent'), ('imei_checked', 'IMEI checked'), ('label_created', 'Label created'), ('label_voided', 'Label voided'), ('stripe_setup_sent', 'Stripe setup sent'), ('stripe_transfer_made', 'Stripe transfer made'), ('tracking_updated', 'Tracking updated')], max_length=40),
+            model_name="event",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("submitted", "Submitted"),
+                    ("quoted", "Quoted"),
+                    ("counter_quoted", "Counter-quoted"),
+                    ("accepted", "Accepted"),
+                    ("declined", "Declined"),
+                    ("expired", "Expired"),
+                    ("cancelled", "Cancelled"),
+                    ("received", "Received"),
+                    ("rerouted", "Rerouted to returns"),
+                    ("closed", "Closed"),
+                    ("red_flag_overridden", "Red flag overridden"),
+                    ("details_changed", "Details changed"),
+                    ("regraded", "Regraded"),
+                    ("label_requested_again", "Label requested again"),
+                    ("imei_check_requested", "IMEI check requested"),
+                    ("side_effect_retried", "Side effect retried"),
+                    ("payout_requested", "Payout requested"),
+                    ("payout_settled", "Payout settled"),
+                    ("payout_failed", "Payout failed"),
+                    ("payout_reversed", "Payout reversed"),
+                    ("bank_payout_reported", "Bank payout reported"),
+                    ("stripe_onboarded", "Stripe onboarded"),
+                    ("return_resolved", "Return resolved"),
+                    ("return_rejected", "Return rejected"),
+                    ("email_sent", "Email sent"),
+                    ("imei_checked", "IMEI checked"),
+                    ("label_created", "Label created"),
+                    ("label_voided", "Label voided"),
+                    ("stripe_setup_sent", "Stripe setup sent"),
+                    ("stripe_transfer_made", "Stripe transfer made"),
+                    ("tracking_updated", "Tracking updated"),
+                ],
+                max_length=40,
+            ),
         ),
         migrations.AlterField(
-            model_name='sideeffect',
-            name='kind',
-            field=models.CharField(choices=[('send_email', 'Send email'), ('check_imei', 'Check IMEI'), ('create_label', 'Create shipping label'), ('void_label', 'Void shipping label'), ('send_stripe_setup', 'Send Stripe setup link'), ('make_stripe_transfer', 'Make Stripe transfer')], max_length=40),
+            model_name="sideeffect",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("send_email", "Send email"),
+                    ("check_imei", "Check IMEI"),
+                    ("create_label", "Create shipping label"),
+                    ("void_label", "Void shipping label"),
+                    ("send_stripe_setup", "Send Stripe setup link"),
+                    ("make_stripe_transfer", "Make Stripe transfer"),
+                ],
+                max_length=40,
+            ),
         ),
         migrations.RunPython(forwards, backwards),
     ]

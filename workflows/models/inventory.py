@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_fsm import FSMField, FSMModelMixin, transition
 
 from workflows.models.catalog import Product
 from workflows.models.tradeins import TradeIn
@@ -11,12 +13,18 @@ from workflows.models.tradeins import TradeIn
 class UnitStatus(models.TextChoices):
     RECEIVED = "received", _("Received (awaiting arrival or grading)")
     GRADED = "graded", _("Graded, sellable")
+    LISTED = "listed", _("Listed for sale")
+    SOLD = "sold", _("Sold")
     RETURNS = "returns", _("In returns")
+    RETURNED = "returned", _("Returned to buyer")
+    RECYCLED = "recycled", _("Recycled")
+    PARTS = "parts", _("Used for parts")
     VOID = "void", _("Void (never arrived)")
 
 
-# Units that count towards Product.stock.
-STOCKED_STATUSES = [UnitStatus.RECEIVED, UnitStatus.GRADED]
+# Units that count towards Product.stock: the one definition. Every other status is out of
+# stock and frees the unit's IMEI for a future trade-in.
+STOCKED_STATUSES = [UnitStatus.RECEIVED, UnitStatus.GRADED, UnitStatus.LISTED]
 
 
 class Grade(models.TextChoices):
@@ -26,12 +34,28 @@ class Grade(models.TextChoices):
     D = "D", _("D: heavy wear or faults, parts or repair")
 
 
-class Unit(models.Model):
+# Grades a unit can be sold as a working phone with. D is parts or repair: the only grade a
+# device that does not power on, or is activation-locked, can get.
+SELLABLE_GRADES = [Grade.A, Grade.B, Grade.C]
+
+
+def unit_can_list(unit: Unit) -> bool:
+    """The one precondition for listing a unit for sale (compliance adds its hold period here)."""
+    return unit.grade in SELLABLE_GRADES
+
+
+def unit_can_sell(unit: Unit) -> bool:
+    """The one precondition for selling a unit."""
+    return unit.grade in SELLABLE_GRADES
+
+
+class Unit(FSMModelMixin, models.Model):
     """One serialized device in inventory."""
 
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="units")
     imei = models.CharField("IMEI", max_length=15, db_index=True)
-    status = models.CharField(max_length=10, choices=UnitStatus.choices, db_index=True)
+    # Not protected: the trade-in actions still set received/graded/returns/void directly.
+    status = FSMField(max_length=10, choices=UnitStatus.choices, db_index=True)
     grade = models.CharField(max_length=1, choices=Grade.choices, blank=True)
     trade_in = models.OneToOneField(
         TradeIn,
@@ -41,13 +65,90 @@ class Unit(models.Model):
         on_delete=models.PROTECT,
         related_name="unit",
     )
+    # The intake checklist as found on the bench (workflows.inspection.CHECKLIST).
     as_found = models.JSONField(default=dict, blank=True)
     intake_notes = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     graded_at = models.DateTimeField(null=True, blank=True)
+    # When the unit last changed status after grading (listed, sold, recycled...).
+    status_changed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
         return f"{self.product} · {self.imei}"
+
+    @property
+    def is_stocked(self) -> bool:
+        return self.status in STOCKED_STATUSES
+
+    # --- a unit's life after grading; workflows.actions.units calls these ----------------------
+    @transition(
+        field=status, source=UnitStatus.GRADED, target=UnitStatus.LISTED, conditions=[unit_can_list]
+    )
+    def list_for_sale(self) -> None:
+        pass
+
+    @transition(field=status, source=UnitStatus.LISTED, target=UnitStatus.GRADED)
+    def unlist(self) -> None:
+        pass
+
+    @transition(
+        field=status,
+        source=[UnitStatus.GRADED, UnitStatus.LISTED],
+        target=UnitStatus.SOLD,
+        conditions=[unit_can_sell],
+    )
+    def sell(self) -> None:
+        pass
+
+    @transition(
+        field=status,
+        source=[UnitStatus.GRADED, UnitStatus.LISTED, UnitStatus.RETURNS],
+        target=UnitStatus.RECYCLED,
+    )
+    def recycle(self) -> None:
+        pass
+
+    @transition(
+        field=status,
+        source=[UnitStatus.GRADED, UnitStatus.LISTED, UnitStatus.RETURNS],
+        target=UnitStatus.PARTS,
+    )
+    def use_for_parts(self) -> None:
+        pass
+
+    @transition(
+        field=status,
+        source=[UnitStatus.RECEIVED, UnitStatus.GRADED, UnitStatus.RETURNS],
+        target=UnitStatus.RETURNED,
+    )
+    def return_to_buyer(self) -> None:
+        pass
+
+    @transition(field=status, source=UnitStatus.RETURNS, target=UnitStatus.GRADED)
+    def restock(self) -> None:
+        pass
+
+
+class InspectionPhoto(models.Model):
+    """A photo taken at intake. Stored with Django's storage (local files by default) and
+    served only to staff and to the buyer through a valid revised-offer link."""
+
+    trade_in = models.ForeignKey(
+        TradeIn, verbose_name="trade-in", on_delete=models.PROTECT, related_name="photos"
+    )
+    image = models.FileField(upload_to="inspection/%Y/%m/")
+    content_type = models.CharField(max_length=40)
+    taken_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = "inspection photo"
+
+    def __str__(self) -> str:
+        return f"Photo {self.pk} of {self.trade_in}"

@@ -93,6 +93,12 @@ class Payout(FSMModelMixin, models.Model):
     def reverse(self) -> None:
         pass
 
+    # A rerouted trade-in's declined payout is owed again: the buyer accepted a revised offer
+    # for it, or its return case was rejected (the device was as disclosed after all).
+    @transition(field=status, source=PayoutStatus.DECLINED, target=PayoutStatus.PENDING)
+    def reinstate(self) -> None:
+        self.failure_reason = ""
+
     @property
     def idempotency_key(self) -> str:
         """Stripe's key for this payout's transfer. A new one only after Stripe refused the
@@ -104,13 +110,53 @@ class StoreCredit(models.Model):
     code = models.CharField(max_length=20, unique=True)
     payout = models.OneToOneField(Payout, on_delete=models.PROTECT, related_name="store_credit")
     amount = models.DecimalField(max_digits=10, decimal_places=2)
+    # What is left to spend: amount minus every redemption. Changed only by the redeem action,
+    # under a row lock, and never below zero (the database refuses it too).
     balance = models.DecimalField(max_digits=10, decimal_places=2)
     currency = models.CharField(max_length=3)
     email = models.EmailField()
     created_at = models.DateTimeField(default=timezone.now)
+    voided_at = models.DateTimeField(null=True, blank=True)
+    void_reason = models.TextField(blank=True)
+    voided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        permissions = [("redeem_storecredit", "Can redeem store credit at the counter")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(balance__gte=0) & models.Q(balance__lte=models.F("amount")),
+                name="store_credit_balance_in_range",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.code
+
+    @property
+    def is_void(self) -> bool:
+        return self.voided_at is not None
+
+
+class StoreCreditRedemption(models.Model):
+    """One spend of a store credit at the counter. Never edited or deleted."""
+
+    credit = models.ForeignKey(StoreCredit, on_delete=models.PROTECT, related_name="redemptions")
+    amount = models.DecimalField(max_digits=10, decimal_places=2)
+    balance_after = models.DecimalField(max_digits=10, decimal_places=2)
+    note = models.CharField(max_length=200, blank=True)
+    redeemed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = "store-credit redemption"
+
+    def __str__(self) -> str:
+        return f"{self.amount} from {self.credit}"
 
 
 class StripeAccount(models.Model):

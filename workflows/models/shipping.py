@@ -6,11 +6,20 @@ from django.utils import timezone
 from workflows.models.tradeins import TradeIn
 
 
+class Direction(models.TextChoices):
+    TO_SHOP = "to_shop", "Buyer to shop"
+    TO_BUYER = "to_buyer", "Shop to buyer (return)"
+
+
 class ShippingLabel(models.Model):
     trade_in = models.ForeignKey(
         TradeIn, verbose_name="trade-in", on_delete=models.PROTECT, related_name="labels"
     )
     provider = models.CharField(max_length=40)
+    # The buyer's prepaid label to us, or the label that sends a device back to the buyer.
+    direction = models.CharField(
+        max_length=10, choices=Direction.choices, default=Direction.TO_SHOP
+    )
     label_id = models.CharField(max_length=80)
     tracking_number = models.CharField(max_length=80, blank=True)
     carrier = models.CharField(max_length=40, blank=True)

@@ -21,6 +21,9 @@ class State(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
     RECEIVED = "received", _("Received")
     REROUTED = "rerouted", _("Rerouted to returns")
+    REOFFERED = "reoffered", _("Revised offer sent")
+    RETURNED = "returned", _("Returned to buyer")
+    RECYCLED = "recycled", _("Recycled")
     CLOSED = "closed", _("Closed")
 
 
@@ -30,7 +33,17 @@ def _nobody(instance: object, user: object) -> bool:
 
 
 # States in which somebody still has to do something.
-OPEN_STATES = [State.SUBMITTED, State.QUOTED, State.ACCEPTED, State.RECEIVED]
+OPEN_STATES = [State.SUBMITTED, State.QUOTED, State.ACCEPTED, State.RECEIVED, State.REOFFERED]
+# Finished trade-ins: out of the queue's default view, in its Archive ("archived with the
+# decline reason"). A rerouted one stays in the queue while its return case is open.
+ARCHIVED_STATES = [
+    State.DECLINED,
+    State.EXPIRED,
+    State.CANCELLED,
+    State.RETURNED,
+    State.RECYCLED,
+    State.CLOSED,
+]
 
 
 class ImeiCheckStatus(models.TextChoices):
@@ -182,6 +195,38 @@ class TradeIn(FSMModelMixin, models.Model):
 
     @transition(field=state, source=State.RECEIVED, target=State.CLOSED, permission=_nobody)
     def close(self) -> None:
+        pass
+
+    # After inspection: a revised offer (also a newer revision of one, and from a return case),
+    # the buyer's two answers, and a return case that turned out to be no case.
+    @transition(
+        field=state,
+        source=[State.RECEIVED, State.REROUTED, State.REOFFERED],
+        target=State.REOFFERED,
+        permission="workflows.receive_tradein",
+    )
+    def send_revised_offer(self) -> None:
+        pass
+
+    @transition(field=state, source=State.REOFFERED, target=State.RECEIVED, permission=_nobody)
+    def accept_revised_offer(self) -> None:
+        pass
+
+    @transition(
+        field=state,
+        source=[State.REOFFERED, State.REROUTED],
+        target=State.RETURNED,
+        permission=_nobody,
+    )
+    def return_to_buyer(self) -> None:
+        pass
+
+    @transition(field=state, source=State.REROUTED, target=State.RECEIVED, permission=_nobody)
+    def reinstate(self) -> None:
+        pass
+
+    @transition(field=state, source=State.REROUTED, target=State.RECYCLED, permission=_nobody)
+    def recycle(self) -> None:
         pass
 
     # --- read helpers ----------------------------------------------------------------------------

@@ -44,10 +44,27 @@ class EventKind(models.TextChoices):
     # returns
     RETURN_RESOLVED = "return_resolved", _("Return resolved")
     RETURN_REJECTED = "return_rejected", _("Return rejected")
+    # after inspection: revised offers and how a trade-in ends without a payout
+    REVISED_OFFER_SENT = "revised_offer_sent", _("Revised offer sent")
+    REVISED_OFFER_ACCEPTED = "revised_offer_accepted", _("Revised offer accepted")
+    RETURNED_TO_BUYER = "returned_to_buyer", _("Returned to buyer")
+    RECYCLED = "recycled", _("Recycled")
+    # a unit's life in stock (the trade-in's timeline, from/to are the unit's statuses)
+    UNIT_LISTED = "unit_listed", _("Unit listed for sale")
+    UNIT_UNLISTED = "unit_unlisted", _("Unit taken off sale")
+    UNIT_SOLD = "unit_sold", _("Unit sold")
+    UNIT_RECYCLED = "unit_recycled", _("Unit recycled")
+    UNIT_USED_FOR_PARTS = "unit_used_for_parts", _("Unit used for parts")
+    UNIT_RETURNED = "unit_returned", _("Unit returned to buyer")
+    UNIT_RESTOCKED = "unit_restocked", _("Unit back in stock")
+    # store credit at the counter
+    STORE_CREDIT_REDEEMED = "store_credit_redeemed", _("Store credit redeemed")
+    STORE_CREDIT_VOIDED = "store_credit_voided", _("Store credit voided")
     # outside systems reporting back (the outcomes of side effects, and tracking polls)
     EMAIL_SENT = "email_sent", _("Email sent")
     IMEI_CHECKED = "imei_checked", _("IMEI checked")
     LABEL_CREATED = "label_created", _("Label created")
+    RETURN_LABEL_CREATED = "return_label_created", _("Return label created")
     LABEL_VOIDED = "label_voided", _("Label voided")
     STRIPE_SETUP_SENT = "stripe_setup_sent", _("Stripe setup sent")
     STRIPE_TRANSFER_MADE = "stripe_transfer_made", _("Stripe transfer made")
@@ -59,6 +76,7 @@ class SideEffectKind(models.TextChoices):
     SEND_EMAIL = "send_email", _("Send email")
     CHECK_IMEI = "check_imei", _("Check IMEI")
     CREATE_LABEL = "create_label", _("Create shipping label")
+    CREATE_RETURN_LABEL = "create_return_label", _("Create return label (shop to buyer)")
     VOID_LABEL = "void_label", _("Void shipping label")
     SEND_STRIPE_SETUP = "send_stripe_setup", _("Send Stripe setup link")
     MAKE_STRIPE_TRANSFER = "make_stripe_transfer", _("Make Stripe transfer")
@@ -70,6 +88,7 @@ OUTCOME: dict[str, EventKind] = {
     SideEffectKind.SEND_EMAIL: EventKind.EMAIL_SENT,
     SideEffectKind.CHECK_IMEI: EventKind.IMEI_CHECKED,
     SideEffectKind.CREATE_LABEL: EventKind.LABEL_CREATED,
+    SideEffectKind.CREATE_RETURN_LABEL: EventKind.RETURN_LABEL_CREATED,
     SideEffectKind.VOID_LABEL: EventKind.LABEL_VOIDED,
     SideEffectKind.SEND_STRIPE_SETUP: EventKind.STRIPE_SETUP_SENT,
     SideEffectKind.MAKE_STRIPE_TRANSFER: EventKind.STRIPE_TRANSFER_MADE,

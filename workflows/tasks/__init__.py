@@ -13,9 +13,15 @@ django-q2 stores task paths as text (queued tasks, and the schedules of migratio
 from __future__ import annotations
 
 from workflows.tasks.outbox import run_due_side_effects, run_side_effect, run_side_effects
-from workflows.tasks.sweeps import cancel_unarrived_devices, expire_lapsed_quotes, poll_tracking
+from workflows.tasks.sweeps import (
+    apply_revised_offer_defaults,
+    cancel_unarrived_devices,
+    expire_lapsed_quotes,
+    poll_tracking,
+)
 
 __all__ = [
+    "apply_revised_offer_defaults",
     "cancel_unarrived_devices",
     "expire_lapsed_quotes",
     "poll_tracking",

@@ -23,17 +23,20 @@ from workflows.actions.answers import (
     shipping_label_record,
     shipping_label_voided,
 )
+from workflows.actions.inspection import return_label_record
 from workflows.actions.outbox import side_effect_remember
 from workflows.integrations import imei as imei_integration
 from workflows.integrations import payments
 from workflows.integrations import shipping as shipping_integration
 from workflows.integrations.http import ProviderRefused
 from workflows.models import (
+    Direction,
     ImeiCheck,
     ImeiCheckStatus,
     Payout,
     PayoutStatus,
     Quote,
+    RevisedOffer,
     ShippingLabel,
     SideEffect,
     SideEffectKind,
@@ -52,13 +55,25 @@ def _quote_email(effect: SideEffect, *, counter: bool) -> str:
 
 
 def _accepted_label_email(effect: SideEffect) -> str:
-    label = effect.trade_in.labels.filter(voided_at__isnull=True).first()
+    label = effect.trade_in.labels.filter(
+        direction=Direction.TO_SHOP, voided_at__isnull=True
+    ).first()
     return emails.accepted_label(effect.trade_in, label)
 
 
 def _store_credit_email(effect: SideEffect) -> str:
     credit = StoreCredit.objects.get(pk=effect.payload["store_credit_id"])
     return emails.store_credit(effect.trade_in, credit)
+
+
+def _revised_offer_email(effect: SideEffect) -> str:
+    offer = RevisedOffer.objects.get(pk=effect.payload["revised_offer_id"])
+    return getattr(emails, effect.payload["template"])(effect.trade_in, offer)
+
+
+def _return_label_email(effect: SideEffect) -> str:
+    labels = effect.trade_in.labels.filter(direction=Direction.TO_BUYER, voided_at__isnull=True)
+    return emails.return_label(effect.trade_in, labels.first())
 
 
 # The payload's "template" names one of these; anything else is a bug and fails loudly.
@@ -75,11 +90,16 @@ EMAILS: dict[str, Callable[[SideEffect], str]] = {
     "payout_sent": lambda effect: emails.payout_sent(effect.trade_in),
     "stripe_onboarding": lambda effect: emails.stripe_onboarding(effect.trade_in),
     "store_credit": _store_credit_email,
+    "revised_offer": _revised_offer_email,
+    "revised_offer_accepted": _revised_offer_email,
+    "return_label": _return_label_email,
+    "return_pickup": lambda effect: emails.return_pickup(effect.trade_in),
 }
 
 
 def _handle_email(effect: SideEffect) -> str:
-    subject = EMAILS[effect.payload["template"]](effect)
+    with emails.for_outbox_row(effect.key):
+        subject = EMAILS[effect.payload["template"]](effect)
     return f"Email sent: {subject}"
 
 
@@ -162,6 +182,34 @@ def _handle_shipping_label(effect: SideEffect) -> str:
         shipping_label_email(trade_in=trade_in)
     return (
         f"Shipping label {label.label_id} created ({label.provider}), "
+        f"tracking {label.tracking_number}"
+    )
+
+
+def _handle_return_label(effect: SideEffect) -> str:
+    """The label that sends a device back to its buyer (shop to buyer); the action that
+    records it emails the buyer."""
+    trade_in = effect.trade_in
+    label = trade_in.labels.filter(direction=Direction.TO_BUYER, voided_at__isnull=True).first()
+    if label is None:
+        provider = shipping_integration.get_provider()
+        made = provider.create_label(
+            trade_in,
+            idempotency_key=effect.key.replace(":", "-"),
+            is_retry=effect.attempts > 1,
+            to_buyer=True,
+        )
+        label = return_label_record(
+            trade_in=trade_in,
+            provider_name=provider.name,
+            is_sample=provider.is_demo,
+            label_id=made.label_id,
+            tracking_number=made.tracking_number,
+            carrier=made.carrier,
+            pdf=made.pdf,
+        )
+    return (
+        f"Return label {label.label_id} created ({label.provider}), "
         f"tracking {label.tracking_number}"
     )
 
@@ -280,6 +328,7 @@ HANDLERS: dict[str, Callable[[SideEffect], str]] = {
     SideEffectKind.SEND_EMAIL: _handle_email,
     SideEffectKind.CHECK_IMEI: _handle_imei_check,
     SideEffectKind.CREATE_LABEL: _handle_shipping_label,
+    SideEffectKind.CREATE_RETURN_LABEL: _handle_return_label,
     SideEffectKind.VOID_LABEL: _handle_void_label,
     SideEffectKind.SEND_STRIPE_SETUP: _handle_stripe_onboarding,
     SideEffectKind.MAKE_STRIPE_TRANSFER: _handle_stripe_transfer,

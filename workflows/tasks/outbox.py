@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import math
+import multiprocessing
+import time
 from datetime import timedelta
 
 from django.conf import settings
@@ -17,8 +19,19 @@ from workflows.tasks.handlers import GIVE_UP, HANDLERS
 log = logging.getLogger("workflows")
 
 # A claimed row is not picked up by anybody else for this long (a crashed worker's row
-# becomes due again after it).
+# becomes due again after it). Longer than django-q2's task timeout (a check says so).
 LEASE = timedelta(minutes=5)
+
+# Set when the cluster was asked to stop (workflows' qcluster command, on SIGTERM). Made
+# before django-q2 forks its workers, so they all see it: a worker finishes the side effect
+# it is in and leaves the rest of its batch pending, for the sweep after the restart.
+STOPPING = multiprocessing.get_context("fork").Event()
+
+
+def _batch_over(started: float) -> bool:
+    """Stop a batch early when the cluster stops, or when half the task's time is gone: the
+    rest stays due for the sweep, so no batch is killed by django-q2's task timeout."""
+    return STOPPING.is_set() or time.monotonic() - started > settings.Q_CLUSTER["timeout"] / 2
 
 
 def _describe(effect: SideEffect) -> str:
@@ -28,7 +41,13 @@ def _describe(effect: SideEffect) -> str:
 
 def run_side_effects(side_effect_ids: list[int]) -> list[str]:
     """The task an action's commit queues: its outbox rows, in the order they were written."""
-    return [run_side_effect(pk) for pk in side_effect_ids]
+    started, done = time.monotonic(), []
+    for pk in side_effect_ids:
+        if _batch_over(started):
+            done.append("left for the sweep: the worker is stopping or out of time")
+            break
+        done.append(run_side_effect(pk))
+    return done
 
 
 def run_side_effect(side_effect_id: int) -> str:
@@ -94,6 +113,10 @@ def run_due_side_effects(limit: int = 200) -> int:
         .order_by("next_attempt_at")
         .values_list("pk", flat=True)[:limit]
     )
+    started, ran = time.monotonic(), 0
     for pk in due:
+        if _batch_over(started):
+            break
         run_side_effect(pk)
-    return len(due)
+        ran += 1
+    return ran

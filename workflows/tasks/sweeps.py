@@ -1,5 +1,5 @@
-"""The periodic sweeps (scheduled by migrations 0002 and 0007): lapsed quotes, devices that
-never arrived, and parcel tracking."""
+"""The periodic sweeps (scheduled by migrations 0002, 0007 and 0010): lapsed quotes, devices
+that never arrived, parcel tracking, and revised offers nobody answered."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
 
-from workflows.actions import SYSTEM, trade_in_cancel, trade_in_expire
+from workflows.actions import SYSTEM, revised_offer_lapse, trade_in_cancel, trade_in_expire
 from workflows.actions.answers import (
     shipping_label_tracking_failed,
     shipping_label_tracking_record,
@@ -18,7 +18,7 @@ from workflows.actions.answers import (
 from workflows.errors import DomainError
 from workflows.integrations import shipping as shipping_integration
 from workflows.integrations.http import IntegrationError, TemporaryError
-from workflows.models import ShippingLabel, State, TradeIn
+from workflows.models import RevisedOffer, RevisedOfferStatus, ShippingLabel, State, TradeIn
 
 log = logging.getLogger("workflows")
 
@@ -33,6 +33,21 @@ def expire_lapsed_quotes() -> int:
                 count += 1
             except DomainError:  # answered by the buyer a moment ago
                 pass
+    return count
+
+
+def apply_revised_offer_defaults() -> int:
+    """Revised offers nobody answered in time get the shop's default (return or accept)."""
+    count = 0
+    lapsed = RevisedOffer.objects.filter(
+        status=RevisedOfferStatus.SENT, respond_by__lte=timezone.now()
+    )
+    for offer in lapsed.select_related("trade_in"):
+        try:
+            revised_offer_lapse(offer=offer)
+            count += 1
+        except DomainError:  # answered by the buyer a moment ago
+            pass
     return count
 
 

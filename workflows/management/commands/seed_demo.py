@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from workflows import actions
+from workflows.inspection import checklist_as_disclosed
 from workflows.models import BlockedImei, DeviceModel, Make, Payout, TradeIn
 from workflows.tasks import run_due_side_effects
 
@@ -224,8 +225,12 @@ class Command(BaseCommand):
         if STAGES.index(stage) >= STAGES.index("accepted"):
             actions.trade_in_accept(quote=quote)
         if STAGES.index(stage) >= STAGES.index("received"):
-            actions.trade_in_receive(
-                trade_in=trade_in, actor=manager, grade="B", as_found={"powers_on": True}
+            actions.trade_in_intake(
+                trade_in=trade_in,
+                actor=manager,
+                checklist=checklist_as_disclosed(trade_in),
+                outcome="grade",
+                grade="B",
             )
         if stage == "closed":
             actions.payout_settle_check(

@@ -1,0 +1,153 @@
+"""Units in stock: each one's page (its life in stock, its as-found record) and bulk moves."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from unfold.decorators import action, display
+
+from backoffice.admin.base import PanelAdmin, SavesThroughAnAction, call_action
+from workflows import actions
+from workflows.actions.units import OPERATIONS, UNIT_EVENT, available_operations
+from workflows.errors import DomainError
+from workflows.inspection import compare
+from workflows.models import Event, Unit, UnitStatus
+
+BUTTONS = {
+    "list": _("List for sale"),
+    "unlist": _("Take off sale"),
+    "sell": _("Mark sold"),
+    "recycle": _("Recycle"),
+    "parts": _("Use for parts"),
+}
+STATUS_COLOURS = {
+    UnitStatus.RECEIVED: "info",
+    UnitStatus.GRADED: "success",
+    UnitStatus.LISTED: "primary",
+    UnitStatus.SOLD: "success",
+    UnitStatus.RETURNS: "warning",
+    UnitStatus.RETURNED: "danger",
+    UnitStatus.RECYCLED: "danger",
+    UnitStatus.PARTS: "warning",
+    UnitStatus.VOID: "danger",
+}
+
+
+def _bulk(request: HttpRequest, queryset: QuerySet[Unit], operation: str) -> None:
+    """One action per unit, each in its own transaction: a refused unit does not stop the rest."""
+    done, refused = 0, []
+    for unit in queryset.order_by("pk"):
+        try:
+            actions.unit_change_status(unit=unit, actor=request.user, operation=operation)
+            done += 1
+        except DomainError as exc:
+            refused.append(exc.message)
+    label = OPERATIONS[operation][1]
+    if done:
+        messages.success(request, _("%(n)d unit(s) %(what)s.") % {"n": done, "what": label})
+    if refused:
+        messages.error(
+            request,
+            _("%(n)d refused: %(why)s") % {"n": len(refused), "why": " ".join(refused[:5])},
+        )
+
+
+@admin.register(Unit)
+class UnitAdmin(SavesThroughAnAction, PanelAdmin):
+    list_display = ["imei", "product", "status_label", "grade", "trade_in", "created_at"]
+    list_filter = ["status", "grade", "product__device_model__make"]
+    search_fields = ["=imei", "trade_in__reference"]
+    list_select_related = ["product__device_model__make", "trade_in"]
+    readonly_fields = ["product", "imei", "status", "trade_in", "created_at", "graded_at"]
+    fields = [
+        "product",
+        "imei",
+        "status",
+        "grade",
+        "trade_in",
+        "intake_notes",
+        "created_at",
+        "graded_at",
+    ]
+    show_full_result_count = False
+    actions = ["list_selected", "sell_selected", "recycle_selected", "parts_selected"]
+    change_form_outer_before_template = "backoffice/unit_life.html"
+    panel_url = "life"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # units are created when a buyer accepts
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Unit | None = None) -> bool:
+        # Only a graded unit's grade and notes are edited (re-grading); any other unit is a
+        # record without a Save button. Its life in stock moves by the panel's buttons.
+        if obj is not None and obj.status != UnitStatus.GRADED:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def save_model(self, request: HttpRequest, obj: Unit, form, change: bool) -> None:
+        call_action(
+            request,
+            actions.unit_regrade,
+            unit=obj,
+            actor=request.user,
+            # Read-only (not graded) fields are not in the form: the action then says why.
+            grade=form.cleaned_data.get("grade", obj.grade),
+            notes=form.cleaned_data.get("intake_notes", obj.intake_notes),
+            success=_("Grade saved."),
+        )
+
+    @display(description=_("Status"), ordering="status", label=STATUS_COLOURS)
+    def status_label(self, obj: Unit) -> tuple[str, str]:
+        return obj.status, obj.get_status_display()
+
+    def panel_context(self, request: HttpRequest, unit: Unit) -> dict:
+        trade_in = unit.trade_in
+        history = (
+            Event.objects.filter(trade_in=trade_in, kind__in=UNIT_EVENT.values())
+            .select_related("actor")
+            .order_by("created_at", "pk")
+            if trade_in
+            else []
+        )
+        return {
+            "unit": unit,
+            "operations": [
+                (name, BUTTONS[name]) for name, _label in available_operations(unit, request.user)
+            ],
+            "rows": compare(trade_in, unit.as_found) if trade_in and unit.as_found else [],
+            "photos": trade_in.photos.all() if trade_in else [],
+            "history": history,
+        }
+
+    def panel_post(self, request: HttpRequest, unit: Unit, step: str) -> None:
+        call_action(
+            request,
+            actions.unit_change_status,
+            unit=unit,
+            actor=request.user,
+            operation=step,
+            note=request.POST.get("note", "")[:500],
+            success=_("Unit %(imei)s %(what)s.")
+            % {"imei": unit.imei, "what": OPERATIONS.get(step, ("", ""))[1]},
+        )
+
+    @action(description=_("List the selected units for sale"))
+    def list_selected(self, request: HttpRequest, queryset: QuerySet[Unit]) -> None:
+        _bulk(request, queryset, "list")
+
+    @action(description=_("Mark the selected units sold"))
+    def sell_selected(self, request: HttpRequest, queryset: QuerySet[Unit]) -> None:
+        _bulk(request, queryset, "sell")
+
+    @action(description=_("Mark the selected units recycled"))
+    def recycle_selected(self, request: HttpRequest, queryset: QuerySet[Unit]) -> None:
+        _bulk(request, queryset, "recycle")
+
+    @action(description=_("Mark the selected units used for parts"))
+    def parts_selected(self, request: HttpRequest, queryset: QuerySet[Unit]) -> None:
+        _bulk(request, queryset, "parts")

@@ -1,0 +1,63 @@
+"""What never reaches a log: signed buyer links, IMEIs, email addresses and staff searches.
+
+A signed offer, status or payout link works like a password for one trade-in, so a log line
+that records it hands the trade-in to whoever reads the logs. `redact()` runs over every line
+Django's loggers format (RedactingFormatter, set in settings.LOGGING) and over every atom of
+gunicorn's access log (RedactingGunicornLogger, set in gunicorn.conf.py).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from gunicorn.glogging import Logger as GunicornLogger
+
+# The path segment after /trade-in/<page>/ is a signed token on every buyer page that has one.
+_TOKEN_IN_PATH = re.compile(r"(/trade-in/(?:thanks|status|label|offer|payout-setup)/)[^/?#\s\"']+")
+# A Django-signed value anywhere else: base64 JSON ("eyJ...", "." first when compressed),
+# a colon, the signature.
+_SIGNED = re.compile(r"\.?eyJ[A-Za-z0-9_-]*(?::[A-Za-z0-9_-]+)+")
+# Query parameters whose values are personal or secret, also inside an URL-encoded
+# _changelist_filters (where "=" is %3D and "&" is %26).
+_SECRET_PARAM = re.compile(
+    r"((?:^|[?&;=\s]|%26|%3F)(?:q|imei|email|buyer_email|buyer_name|token|code|password)"
+    r"(?:=|%3D))(?:(?!%26)[^&\s\"'#])*",
+    re.IGNORECASE,
+)
+_EMAIL = re.compile(r"[\w.+-]+(?:@|%40)[\w-]+(?:\.[\w-]+)+")
+# An IMEI is 15 digits (16 with a software version); nothing else we log is that long a number.
+_IMEI = re.compile(r"(?<![\d.])\d{14,16}(?![\d.])")
+
+
+def redact(text: str) -> str:
+    text = _TOKEN_IN_PATH.sub(r"\1[token]", text)
+    text = _SIGNED.sub("[token]", text)
+    text = _SECRET_PARAM.sub(r"\1[redacted]", text)
+    text = _EMAIL.sub("[email]", text)
+    return _IMEI.sub("[imei]", text)
+
+
+class RedactingFormatter(logging.Formatter):
+    """The usual line, traceback included, with redact() applied to all of it."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
+
+
+# Request and response headers that carry credentials are never logged, even if someone
+# adds them to the access log format.
+_SECRET_HEADERS = {"{cookie}i", "{authorization}i", "{x-csrftoken}i", "{set-cookie}o"}
+
+
+class RedactingGunicornLogger(GunicornLogger):
+    """gunicorn's access log, with every atom (request line, path, query, referer) redacted."""
+
+    def atoms(self, resp, req, environ, request_time) -> dict:
+        atoms = super().atoms(resp, req, environ, request_time)
+        for key, value in atoms.items():
+            if key in _SECRET_HEADERS or key.endswith("}e"):
+                atoms[key] = "-"  # environ holds the raw query and cookies again
+            elif isinstance(value, str):
+                atoms[key] = redact(value)
+        return atoms

@@ -1,0 +1,101 @@
+"""The buyer's revised-offer pages, from the emailed link: see what we found (with photos),
+accept the revised offer, or ask for the device back. Links behave like quote links: GET
+only shows, POST acts, once, while the offer is the newest and has not lapsed."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from workflows import actions
+from workflows.errors import DomainError, LinkInvalid
+from workflows.inspection import compare
+from workflows.links import (
+    revised_offer_from_token,
+    status_token,
+    trade_in_of_revised_offer_token,
+)
+from workflows.models import RevisedOffer
+from workflows.photos import photo_response
+from workflows.predicates import wants_pickup
+
+
+def _invalid(request: HttpRequest, exc: LinkInvalid) -> HttpResponse:
+    """The same page as a spent quote link, pointing at the status page when the link is
+    genuine (superseded, answered or lapsed)."""
+    trade_in = None
+    if exc.reason != "tampered":
+        trade_in = trade_in_of_revised_offer_token(request.resolver_match.kwargs["token"])
+    return render(
+        request,
+        "buyer_portal/link_invalid.html",
+        {
+            "message": exc.message,
+            "reason": exc.reason,
+            "status_token": status_token(trade_in) if trade_in else "",
+        },
+        status=404 if exc.reason == "tampered" else 410,
+    )
+
+
+def _page(request: HttpRequest, offer: RevisedOffer, token: str) -> HttpResponse:
+    trade_in = offer.trade_in
+    return render(
+        request,
+        "buyer_portal/revised_offer.html",
+        {
+            "offer": offer,
+            "trade_in": trade_in,
+            "token": token,
+            "rows": compare(trade_in, trade_in.unit.as_found),
+            "photos": list(trade_in.photos.all()),
+            "pickup": wants_pickup(trade_in),
+            "shop_address": settings.SHOP_ADDRESS,
+            "default_is_accept": settings.REVISED_OFFER_DEFAULT == "accept",
+        },
+    )
+
+
+def revised_offer(request: HttpRequest, token: str) -> HttpResponse:
+    """GET only shows the offer: mail scanners prefetch links, so nothing here changes."""
+    try:
+        offer = revised_offer_from_token(token)
+    except LinkInvalid as exc:
+        return _invalid(request, exc)
+    return _page(request, offer, token)
+
+
+def _answer(request: HttpRequest, token: str, action) -> HttpResponse:
+    try:
+        offer = revised_offer_from_token(token)
+        trade_in = action(offer=offer)
+    except LinkInvalid as exc:
+        return _invalid(request, exc)
+    except DomainError as exc:
+        return _invalid(request, LinkInvalid(exc.message, reason="used"))
+    return redirect("buyer_portal:status", token=status_token(trade_in))
+
+
+@require_POST
+def revised_offer_accept(request: HttpRequest, token: str) -> HttpResponse:
+    return _answer(request, token, actions.revised_offer_accept)
+
+
+@require_POST
+def revised_offer_return(request: HttpRequest, token: str) -> HttpResponse:
+    return _answer(request, token, actions.revised_offer_decline)
+
+
+def revised_offer_photo(request: HttpRequest, token: str, photo_id: int) -> HttpResponse:
+    """A photo of the buyer's own device, for anyone holding a genuine link to its offer
+    (answered or not: they may look again later)."""
+    try:
+        offer = revised_offer_from_token(token, actionable=False)
+    except LinkInvalid:
+        raise Http404 from None
+    photo = offer.trade_in.photos.filter(pk=photo_id).first()
+    if photo is None:
+        raise Http404
+    return photo_response(photo)
