@@ -32,6 +32,7 @@ from django.test.utils import (
     teardown_databases,
     teardown_test_environment,
 )
+from playwright.sync_api import expect
 
 BUDGET = 14 * 1024
 ASSETS = ["buyer_portal/portal.css", "buyer_portal/portal.js"]
@@ -217,7 +218,8 @@ class Command(BaseCommand):
         type_into("#id_buyer_email", EMAIL)
         if ship:  # "Ship it" is preselected: the ZIP, then the street; city and state fill in
             type_into("#id_postcode", ZIP)
-            page.wait_for_function("document.querySelector('#id_city').value !== ''")
+            # Polled from here: the page's CSP forbids evaluating a string in it.
+            expect(page.locator("#id_city")).not_to_have_value("")
             type_into("#id_address_line1", STREET)
         else:
             tap("#f-fulfilment label:has-text('Drop off')")

@@ -6,7 +6,6 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.timesince import timesince
@@ -341,7 +340,9 @@ class TradeInAdmin(SavesThroughAnAction, PanelAdmin, NoDeleteAdmin):
         """The shipping label's PDF, to open and print at the counter."""
         if not self.has_view_permission(request):
             raise PermissionDenied
-        trade_in = get_object_or_404(TradeIn, pk=object_id)
+        trade_in = self.get_object(request, object_id)  # None for an id that is not one
+        if trade_in is None:
+            raise Http404(_("No such trade-in."))
         label = trade_in.labels.filter(voided_at__isnull=True).first()
         if label is None:
             raise Http404(_("No shipping label for this trade-in."))
