@@ -20,6 +20,9 @@ VIEW_ALL = [
         "conditiondeduction",
         "storecredit",
         "quotepolicy",
+        "declaration",
+        "selleridentity",
+        "holdrelease",
         "storecreditredemption",
         "revisedoffer",
         "inspectionphoto",
@@ -36,6 +39,8 @@ STAFF = [
     "workflows.redeem_storecredit",
     "workflows.add_blockedimei",
     "workflows.change_blockedimei",
+    # Staff record a seller's ID at the counter (seen masked); managers see it whole.
+    "workflows.add_selleridentity",
 ]
 
 MANAGER = [
@@ -49,6 +54,11 @@ MANAGER = [
     "workflows.delete_blockedimei",
     "workflows.view_sideeffect",
     "workflows.change_sideeffect",
+    "workflows.view_id_number",
+    "workflows.erase_buyer",
+    "workflows.add_holdrelease",
+    "workflows.view_policereport",
+    "workflows.view_idnumberaccess",
     *[
         f"workflows.{verb}_{model}"
         for verb in ("add", "change")

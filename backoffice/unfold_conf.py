@@ -140,6 +140,24 @@ UNFOLD = {
                 ],
             },
             {
+                "title": _("Compliance"),
+                "collapsible": True,
+                "items": [
+                    _item(
+                        _("Police reports"),
+                        "local_police",
+                        "admin:workflows_policereport_changelist",
+                        "workflows.view_policereport",
+                    ),
+                    _item(
+                        _("ID number audit trail"),
+                        "policy",
+                        "admin:workflows_idnumberaccess_changelist",
+                        "workflows.view_idnumberaccess",
+                    ),
+                ],
+            },
+            {
                 "title": _("System"),
                 "collapsible": True,
                 "items": [

@@ -11,6 +11,7 @@ urlpatterns = [
     path("trade-in/thanks/<str:token>/", views.confirmation, name="confirmation"),
     path("trade-in/status/<str:token>/", views.status, name="status"),
     path("trade-in/label/<str:token>/", views.label_pdf, name="label"),
+    path("trade-in/identity/<str:token>/", views.identity_page, name="identity"),
     path("trade-in/offer/<str:token>/", views.quote, name="quote"),
     path("trade-in/offer/<str:token>/accept/", views.quote_accept, name="quote_accept"),
     path("trade-in/offer/<str:token>/decline/", views.quote_decline, name="quote_decline"),

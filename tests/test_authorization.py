@@ -82,6 +82,20 @@ CASES = {
         case=t.return_case, actor=a, note="No", grade="B")),
     "retry_side_effects": (State.SUBMITTED, "staff_only", lambda t, a: actions.side_effect_retry(
         effects=SideEffect.objects.filter(trade_in=t), actor=a)),
+    # second-hand dealer records (workflows.actions.compliance)
+    "record_identity": (State.ACCEPTED, "nobody", lambda t, a: actions.seller_identity_record(
+        trade_in=t, actor=a, data=actions.IdentityInput("passport", "X1234567", "US",
+        date(1990, 1, 1), date(2099, 1, 1)))),
+    "record_identity_by_the_system": (State.ACCEPTED, actions.SYSTEM,
+        lambda t, a: actions.seller_identity_record(trade_in=t, actor=a, data=None)),
+    "release_hold": (State.RECEIVED, "staff_only", lambda t, a: actions.unit_hold_release(
+        unit=t.unit, actor=a, police_reference="MCPD-1")),
+    "erase_buyer": (State.DECLINED, "staff_only", lambda t, a: actions.buyer_erase(
+        trade_in=t, actor=a, reason="Asked by email")),
+    "anonymise_by_the_buyer": (State.DECLINED, actions.BUYER,
+        lambda t, a: actions.trade_in_anonymise_expired(trade_in=t, actor=a)),
+    "police_report_by_staff": (State.RECEIVED, "staff_only",
+        lambda t, a: actions.police_report_create(actor=a)),
 }  # fmt: skip
 
 

@@ -99,3 +99,28 @@ def test_the_submit_action_applies_the_same_rules(product, overrides, message):
             submission=submission(product, **overrides), submission_key=uuid.uuid4().hex
         )
     assert not TradeIn.objects.exists()
+
+
+def test_the_form_and_the_label_client_agree_on_state_and_zip(client, product):
+    # One set of rules: every state the form offers passes the label client's check before
+    # ShipEngine, every code the label client accepts is offered, and both read the ZIP alike.
+    from workflows.addresses import US_STATE_CODES
+    from workflows.integrations.shipping import address_problems
+
+    page = client.get(form_url(product)).content.decode()
+    offered = {code for code in US_STATE_CODES if f'<option value="{code}">' in page}
+    assert offered == US_STATE_CODES
+    base = {
+        "name": "Ada",
+        "address_line1": "1 Main St",
+        "city_locality": "Springfield",
+        "postal_code": "62704",
+        "country_code": "US",
+    }
+    for code in sorted(US_STATE_CODES):
+        assert address_problems({**base, "state_province": code}) == [], code
+    assert address_problems({**base, "state_province": "Illinois"})
+    for zip_code, ok in (("62704", True), ("62704-1234", True), ("6270", False)):
+        assert (
+            address_problems({**base, "state_province": "IL", "postal_code": zip_code}) == []
+        ) is ok

@@ -293,6 +293,21 @@ def test_staff_open_the_shipping_label_pdf(make_trade_in, staff, client):
     assert client.get(url).status_code == 302  # not signed in: to the login page
 
 
+def test_it_offers_the_purchase_receipt_next_to_the_label(make_trade_in, staff):
+    # Issue 13 item 4: at the counter the label and the receipt print from the same row.
+    trade_in = make_trade_in(State.ACCEPTED)
+    staff_page = staff_client(staff)
+    page = staff_page.get(reverse("admin:workflows_tradein_change", args=[trade_in.pk]))
+    html = page.content.decode()
+    label_url = reverse("admin:workflows_tradein_label", args=[trade_in.pk])
+    receipt_url = reverse("admin:purchase_receipt", args=[trade_in.pk])
+    label_row = html[html.index(label_url) :]
+    label_row = label_row[: label_row.index("</div>")]
+    assert receipt_url in label_row
+    receipt = staff_page.get(receipt_url)
+    assert receipt.status_code == 200 and bytes(receipt.content).startswith(b"%PDF")
+
+
 def test_the_payout_page_says_settling_is_a_managers_job(make_trade_in, staff):
     trade_in = make_trade_in(State.RECEIVED)
     page = staff_client(staff).get(

@@ -15,8 +15,10 @@ from django.utils.translation import gettext_lazy
 
 from workflows.errors import InvalidInput
 
-# USPS two-letter codes (USPS Publication 28, Appendix B): the states, DC, the territories
-# and the military "states" a label can be addressed to.
+# USPS two-letter codes (USPS Publication 28, Appendix B): the states, DC, the territories,
+# the military "states" and the freely associated states a label can be addressed to. The one
+# list: the buyer form offers it and the label client (workflows.integrations.shipping) checks
+# an address against it before calling ShipEngine.
 US_STATES: list[tuple[str, str]] = [
     ("AL", "Alabama"), ("AK", "Alaska"), ("AZ", "Arizona"), ("AR", "Arkansas"),
     ("CA", "California"), ("CO", "Colorado"), ("CT", "Connecticut"), ("DE", "Delaware"),
@@ -33,13 +35,15 @@ US_STATES: list[tuple[str, str]] = [
     ("WI", "Wisconsin"), ("WY", "Wyoming"), ("AS", "American Samoa"), ("GU", "Guam"),
     ("MP", "Northern Mariana Islands"), ("PR", "Puerto Rico"), ("VI", "U.S. Virgin Islands"),
     ("AA", "Armed Forces Americas"), ("AE", "Armed Forces Europe"),
-    ("AP", "Armed Forces Pacific"),
+    ("AP", "Armed Forces Pacific"), ("FM", "Federated States of Micronesia"),
+    ("MH", "Marshall Islands"), ("PW", "Palau"),
 ]  # fmt: skip
 US_STATE_CODES = frozenset(code for code, _name in US_STATES)
 
 COUNTRY_NAMES = {"US": gettext_lazy("United States"), "CA": gettext_lazy("Canada")}
 
-_US_ZIP = re.compile(r"^\d{5}(-\d{4})?$")
+# A US ZIP as ShipEngine takes it: 5 digits or ZIP+4. Shared with the label client too.
+US_ZIP = re.compile(r"^\d{5}(-\d{4})?$")
 _OTHER_POSTCODE = re.compile(r"^[A-Z0-9][A-Z0-9 -]{1,9}$")
 
 
@@ -54,7 +58,7 @@ def normalize_postcode(country: str, postcode: str) -> str:
         digits = text.replace(" ", "")
         if re.fullmatch(r"\d{9}", digits):
             digits = f"{digits[:5]}-{digits[5:]}"
-        if not _US_ZIP.match(digits):
+        if not US_ZIP.match(digits):
             raise InvalidInput(_("A ZIP code has 5 digits, like 62704 (or ZIP+4: 62704-1234)."))
         return digits
     if not _OTHER_POSTCODE.match(text):

@@ -49,6 +49,13 @@ class Operation(StrEnum):
     CHANGE_QUOTE_POLICY = "change_quote_policy"
     ADD_NOTE = "add_note"
     RESEND_EMAIL = "resend_email"
+    # second-hand dealer records (workflows.actions.compliance)
+    RECORD_IDENTITY = "record_identity"
+    REVEAL_ID_NUMBER = "reveal_id_number"
+    RELEASE_HOLD = "release_hold"
+    REPORT_TO_POLICE = "report_to_police"
+    ERASE_BUYER = "erase_buyer"
+    ANONYMISE_EXPIRED = "anonymise_expired"
 
 
 @dataclass(frozen=True)
@@ -120,6 +127,27 @@ RULES: dict[Operation, Rule] = {
     ),
     Operation.ADD_NOTE: Rule("workflows.change_tradein", _("You cannot add notes to trade-ins.")),
     Operation.RESEND_EMAIL: Rule("workflows.change_tradein", _("You cannot re-send emails.")),
+    # Staff at the counter, or the buyer on the signed page.
+    Operation.RECORD_IDENTITY: Rule(
+        "workflows.add_selleridentity",
+        _("Only staff can record a seller's ID."),
+        frozenset({BUYER}),
+    ),
+    Operation.REVEAL_ID_NUMBER: Rule(
+        "workflows.view_id_number", _("Only a manager can see a whole ID number.")
+    ),
+    Operation.RELEASE_HOLD: Rule(
+        "workflows.add_holdrelease", _("Only a manager can release a unit from the police hold.")
+    ),
+    Operation.REPORT_TO_POLICE: Rule(
+        None, _("Police reports are made by the scheduled task."), frozenset({SYSTEM})
+    ),
+    Operation.ERASE_BUYER: Rule(
+        "workflows.erase_buyer", _("Only a manager can erase a buyer's personal data.")
+    ),
+    Operation.ANONYMISE_EXPIRED: Rule(
+        None, _("Records are anonymised by the retention task."), frozenset({SYSTEM})
+    ),
 }
 
 

@@ -3,6 +3,7 @@
 from backoffice.admin import (  # noqa: F401
     accounts,
     catalog,
+    compliance,
     payouts,
     quoting,
     system,

@@ -405,8 +405,12 @@ class TradeInAdmin(SavesThroughAnAction, PanelAdmin, NoDeleteAdmin):
             )
             if not needs_override:
                 del quote_form.fields["override_reason"]
+        # Imported here: backoffice.compliance uses the admin helpers this package defines.
+        from backoffice.compliance import compliance_context
+
         payout = getattr(trade_in, "payout", None)
         return {
+            **compliance_context(request, trade_in),
             "trade_in": trade_in,
             "check": check,
             "needs_override": needs_override,

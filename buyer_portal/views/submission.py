@@ -195,6 +195,10 @@ def _form_messages(form: TradeInForm) -> dict:
         "imeiDigits": _("An IMEI has only digits."),
         "imeiLength": _("An IMEI has exactly 15 digits."),
         "imeiCheck": _("This IMEI's last digit does not match; please check for typos."),
+        "imeiMeid": _(
+            "This is an MEID, the number of a CDMA phone, not an IMEI. Please enter "
+            "the 15-digit IMEI (dial *#06# or see Settings → About)."
+        ),
         "imeiOk": _("Looks right."),
         "email": str(form.fields["buyer_email"].error_messages["invalid"]),
         "tooLong": _("Please keep this shorter."),

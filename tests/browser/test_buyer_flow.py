@@ -179,6 +179,10 @@ def test_it_accepts_and_declines_from_the_quote_link(phone, make_trade_in, drain
     assert "$300" in main and "Check" in main and "Prepaid shipping label for 1 Main St" in main
     assert_page_is_good(phone)
     screenshot(phone, "390-quote")
+    phone.click("text=Accept $300")  # without the declaration: refused, with the reason
+    assert "Please tick to confirm" in phone.inner_text("main")
+    assert TradeIn.objects.get(pk=trade_in.pk).state == State.QUOTED
+    phone.check("#id_declare")
     phone.click("text=Accept $300")
     phone.wait_for_url("**/trade-in/status/**")
     assert "Offer accepted. Now send us the device." in phone.inner_text("main")

@@ -2,6 +2,18 @@
 the timeline and schedules its side effects to run after commit."""
 
 from workflows.actions._common import AUTO_QUOTE, BUYER, SYSTEM
+from workflows.actions.compliance import (
+    DeclarationInput,
+    IdentityInput,
+    buyer_erase,
+    police_report_create,
+    police_report_delivered,
+    refuse_if_on_hold,
+    seller_identity_record,
+    seller_identity_reveal,
+    trade_in_anonymise_expired,
+    unit_hold_release,
+)
 from workflows.actions.corrections import (
     shipping_label_retry,
     trade_in_update_details,
@@ -51,6 +63,16 @@ __all__ = [
     "AUTO_QUOTE",
     "BUYER",
     "SYSTEM",
+    "DeclarationInput",
+    "IdentityInput",
+    "buyer_erase",
+    "police_report_create",
+    "police_report_delivered",
+    "refuse_if_on_hold",
+    "seller_identity_record",
+    "seller_identity_reveal",
+    "trade_in_anonymise_expired",
+    "unit_hold_release",
     "Submission",
     "email_resend",
     "imei_check_rerun",

@@ -32,6 +32,7 @@ from workflows.actions.tradeins import (
     _transition,
 )
 from workflows.actions.units import lock_unit, move_unit
+from workflows.compliance import identity_missing
 from workflows.errors import InvalidInput, TransitionRefused
 from workflows.inspection import check_grade, differences, parse_checklist, sellable_blockers
 from workflows.models import (
@@ -96,6 +97,8 @@ def trade_in_intake(
     checked_photos = check_photos(photos)
     trade_in = lock_trade_in(trade_in)
     _refuse_unless(trade_in, "receive")
+    if missing := identity_missing(trade_in, "dropoff"):
+        raise TransitionRefused(missing)
     notes = clean_text(notes)
     if outcome == GRADE:
         check_grade(found, grade)

@@ -23,6 +23,7 @@ from workflows.actions._common import (
     record_event,
     schedule,
 )
+from workflows.actions.compliance import DeclarationInput, record_declaration
 from workflows.errors import InvalidInput, NeedsConfirmation, TransitionRefused
 from workflows.models import (
     Event,
@@ -241,8 +242,14 @@ def _auto_quote(trade_in: TradeIn) -> Quote | None:
 
 
 @transaction.atomic(durable=True)
-def trade_in_accept(*, quote: Quote, actor: Actor = BUYER) -> TradeIn:
-    """The buyer accepts: stock +1, a received unit with the IMEI, a pending payout."""
+def trade_in_accept(
+    *, quote: Quote, actor: Actor = BUYER, declaration: DeclarationInput | None = None
+) -> TradeIn:
+    """The buyer accepts: stock +1, a received unit with the IMEI, a pending payout.
+
+    Where the shop's settings require it, only with the buyer's declaration of ownership and
+    age (workflows.actions.compliance), stored with the acceptance.
+    """
     from workflows.links import check_quote_actionable
 
     authorize(actor, Operation.ACCEPT)
@@ -251,6 +258,7 @@ def trade_in_accept(*, quote: Quote, actor: Actor = BUYER) -> TradeIn:
     quote.trade_in = trade_in
     check_quote_actionable(quote)  # raises LinkInvalid: superseded, used or lapsed
     _refuse_unless(trade_in, "accept")
+    record_declaration(trade_in, quote, declaration, actor)
 
     _change_stock(trade_in.product_id, +1)
     Unit.objects.create(
@@ -268,6 +276,13 @@ def trade_in_accept(*, quote: Quote, actor: Actor = BUYER) -> TradeIn:
     quote.responded_at = timezone.now()
     quote.save(update_fields=["responded_at"])
     _transition(trade_in, "accept", actor=actor, note=f"{quote.amount} {quote.currency}")
+    # The purchase receipt (workflows.receipts) goes to the buyer with the acceptance.
+    schedule(
+        SideEffectKind.SEND_EMAIL,
+        key=f"email:receipt:{trade_in.pk}:{quote.pk}",
+        trade_in=trade_in,
+        template="purchase_receipt",
+    )
     if wants_pickup(trade_in):
         schedule(
             SideEffectKind.SEND_EMAIL,

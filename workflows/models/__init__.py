@@ -1,4 +1,14 @@
 from workflows.models.catalog import DeviceModel, Make, Product
+from workflows.models.compliance import (
+    Declaration,
+    HoldRelease,
+    IdCapturedVia,
+    IdNumberAccess,
+    IdType,
+    PoliceReport,
+    PoliceReportStatus,
+    SellerIdentity,
+)
 from workflows.models.conditions import QUESTIONS, Accessories, Battery, Body, Screen
 from workflows.models.inspection import Answer, RevisedOffer, RevisedOfferStatus
 from workflows.models.inventory import (
@@ -59,6 +69,14 @@ __all__ = [
     "BlockedImei",
     "Body",
     "ConditionDeduction",
+    "Declaration",
+    "HoldRelease",
+    "IdCapturedVia",
+    "IdNumberAccess",
+    "IdType",
+    "PoliceReport",
+    "PoliceReportStatus",
+    "SellerIdentity",
     "DeviceModel",
     "Event",
     "EventKind",

@@ -73,12 +73,51 @@
     }
     return sum % 10 === 0;
   }
-  function imeiProblem(text) {
-    if (/[^0-9 -]/.test(text)) return M.imeiDigits;
-    var digits = text.replace(/[ -]/g, "");
-    if (digits.length !== 15) return M.imeiLength;
-    return luhn(digits) ? "" : M.imeiCheck;
+  function checkDigit(digits14) {
+    for (var d = 0; d < 10; d++) if (luhn(digits14 + d)) return String(d);
+    return "";
   }
+  // The first code point of each script's digits 0-9 (Arabic-Indic, Extended Arabic-Indic,
+  // NKo, Devanagari, Bengali, Gurmukhi, Gujarati, Oriya, Tamil, Telugu, Kannada, Malayalam,
+  // Sinhala, Thai, Lao, Tibetan, Myanmar, Khmer, Mongolian); NFKC reads full-width ones.
+  var ZEROS = [0x660, 0x6F0, 0x7C0, 0x966, 0x9E6, 0xA66, 0xAE6, 0xB66, 0xBE6, 0xC66, 0xCE6,
+    0xD66, 0xDE6, 0xE50, 0xED0, 0xF20, 0x1040, 0x17E0, 0x1810];
+  function asciiDigit(ch) {
+    var code = ch.charCodeAt(0);
+    for (var i = 0; i < ZEROS.length; i++) {
+      if (code >= ZEROS[i] && code <= ZEROS[i] + 9) return String(code - ZEROS[i]);
+    }
+    return ch;
+  }
+  // The same rules as workflows.actions.normalize_imei: what buyers copy from a phone or its
+  // box, as {imei, problem}. IMEI/SVN "356303485329443/01", the 16-digit IMEISV and the 14
+  // digits without check digit give the 15-digit IMEI; an MEID is named as such.
+  function imeiCompact(text) {
+    var t = String(text).normalize ? String(text).normalize("NFKC") : String(text);
+    t = t.trim().replace(/^imei\s*(sv)?\s*(no\.?|number)?\s*[:#]?\s*/i, "");
+    var compact = "";
+    for (var i = 0; i < t.length; i++) {
+      var ch = t[i];
+      if (/[ \-.\u2010-\u2015\u2212]/.test(ch)) continue;
+      compact += asciiDigit(ch);
+    }
+    return compact;
+  }
+  function normalImei(text) {
+    var compact = imeiCompact(text);
+    var svn = /^(\d{15})\/\d{2}$/.exec(compact);
+    if (svn) compact = svn[1];
+    if ((/^[0-9A-Fa-f]{14}$/.test(compact) && /[A-Fa-f]/.test(compact)) || /^\d{18}$/.test(compact)) {
+      return {imei: "", problem: M.imeiMeid};
+    }
+    if (!/^\d+$/.test(compact)) return {imei: "", problem: M.imeiDigits};
+    if (compact.length === 14 || compact.length === 16) {
+      compact = compact.slice(0, 14) + checkDigit(compact.slice(0, 14));
+    }
+    if (compact.length !== 15) return {imei: "", problem: M.imeiLength};
+    return luhn(compact) ? {imei: compact, problem: ""} : {imei: "", problem: M.imeiCheck};
+  }
+  function imeiProblem(text) { return normalImei(text).problem; }
 
   // The same rules as the server, so most mistakes are caught before a round trip.
   function problem(name) {
@@ -205,7 +244,9 @@
     if (e.target.id === "id_city" || e.target.id === "id_region") delete e.target.dataset.auto;
     if (e.target.id !== "id_imei") return;
     var text = e.target.value, note = $("scan-note");
-    if (text.replace(/[ -]/g, "").length >= 15 || /[^0-9 -]/.test(text)) {
+    // Judge it as the buyer types once it could be whole (14 digits and up) or has a letter.
+    var compact = imeiCompact(text);
+    if (compact.length >= 14 || /[^0-9\/]/.test(compact)) {
       var bad = imeiProblem(text);
       show("imei", bad);
       note.className = "note";
@@ -256,10 +297,17 @@
     });
   }
 
+  // A barcode's text: the IMEI by itself (any form normalImei reads), or within a longer
+  // text (a box label's QR code), as a run of 15 digits, an IMEI/SVN or a 16-digit IMEISV.
   function imeiIn(text) {
-    var runs = String(text).match(/\d+/g) || [];
+    var whole = normalImei(text);
+    if (whole.imei) return whole.imei;
+    var runs = String(text).match(/\d{15}\/\d{2}|\d+/g) || [];
     for (var i = 0; i < runs.length; i++) {
-      if (runs[i].length === 15 && luhn(runs[i])) return runs[i];
+      var n = runs[i].replace(/\/\d{2}$/, "").length;
+      if (n !== 15 && n !== 16) continue;
+      var found = normalImei(runs[i]);
+      if (found.imei) return found.imei;
     }
     return "";
   }
