@@ -19,6 +19,7 @@ VIEW_ALL = [
         "blockedimei",
         "conditiondeduction",
         "storecredit",
+        "quotepolicy",
         "declaration",
         "selleridentity",
         "holdrelease",
@@ -45,6 +46,8 @@ STAFF = [
 MANAGER = [
     *STAFF,
     "workflows.override_red_flag",
+    "workflows.quote_over_limit",
+    "workflows.change_quotepolicy",
     "workflows.change_payout",
     "workflows.settle_payout",
     "workflows.export_payout",

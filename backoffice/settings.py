@@ -99,7 +99,8 @@ WSGI_APPLICATION = "backoffice.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # Overrides of Unfold's own templates (apps listed before ours would win otherwise).
+        "DIRS": [BASE_DIR / "backoffice" / "overrides"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -141,15 +142,22 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Serve what `collectstatic` wrote: hashed names cached for a year, gzip beside each file
+# (whitenoise picks it per request). `make run` and production do; tests and a bare
+# `runserver` read the source folders instead, uncompressed and uncached.
+SERVE_COLLECTED_STATIC = envbool("SERVE_COLLECTED_STATIC", str(not DEBUG))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
-        "BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"
-        if not DEBUG
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if SERVE_COLLECTED_STATIC
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
-WHITENOISE_USE_FINDERS = True
+WHITENOISE_USE_FINDERS = not SERVE_COLLECTED_STATIC
+WHITENOISE_AUTOREFRESH = not SERVE_COLLECTED_STATIC
+# /favicon.ico and other files browsers ask for at the root.
+WHITENOISE_ROOT = BASE_DIR / "public"
 
 LOGIN_URL = "admin:login"
 LOGIN_REDIRECT_URL = "admin:index"
@@ -185,8 +193,12 @@ QUOTE_VALID_DAYS = envint("QUOTE_VALID_DAYS", 7)
 ARRIVAL_WINDOW_DAYS = envint("ARRIVAL_WINDOW_DAYS", 14)
 SHOP_ADDRESS = os.getenv("SHOP_ADDRESS", "12 Market Street, Springfield, 62701")
 SHOP_HOURS = os.getenv("SHOP_HOURS", "Mon-Sat 10:00-18:00")
-# Buyers in these postcodes are offered local drop-off instead of a shipping label.
+# Buyers in these postcodes who choose shipping are asked whether they would rather drop the
+# device off (their choice stands either way).
 LOCAL_PICKUP_POSTCODES = envlist("LOCAL_PICKUP_POSTCODES", "62701,62702,62703")
+# The countries the buyer form ships from (ISO codes; labels need one), the first the default.
+SHIP_COUNTRIES = envlist("SHIP_COUNTRIES", os.getenv("DEFAULT_COUNTRY", "US"))
+DEFAULT_COUNTRY = os.getenv("DEFAULT_COUNTRY", SHIP_COUNTRIES[0])
 # A revised offer after inspection: days the buyer has to answer, and what happens without an
 # answer ("return": the device goes back to them; "accept": the revised amount is paid).
 REVISED_OFFER_DAYS = envint("REVISED_OFFER_DAYS", 7)
@@ -419,13 +431,20 @@ LOGGING = {
         }
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # An expected refusal (403, 404) is one line, not a traceback; 500s keep theirs.
+    "filters": {"one_line_4xx": {"()": "backoffice.logs.OneLineClientErrors"}},
     "loggers": {
         **{
             name: {"handlers": ["console"], "level": os.getenv("LOG_LEVEL", "INFO")}
             for name in ("workflows", "backoffice", "buyer_portal")
         },
         **{
-            name: {"handlers": ["console"], "level": "WARNING", "propagate": False}
+            name: {
+                "handlers": ["console"],
+                "level": "WARNING",
+                "propagate": False,
+                "filters": ["one_line_4xx"],
+            }
             # django-axes logs the usernames tried (sometimes an email); django-q2 a failed
             # task's error: both redacted like the rest.
             for name in ("django.request", "django.security", "axes")

@@ -27,6 +27,13 @@ UNFOLD = {
     "SHOW_HISTORY": False,
     "LOGIN": {"form": "backoffice.signin.ThrottledLoginForm"},
     "STYLES": [lambda request: static("backoffice/backoffice.css")],
+    "SITE_FAVICONS": [
+        {
+            "rel": "icon",
+            "type": "image/svg+xml",
+            "href": lambda request: static("backoffice/favicon.svg"),
+        }
+    ],
     "SHOW_VIEW_ON_SITE": False,
     "DASHBOARD_CALLBACK": "backoffice.dashboard.dashboard_callback",
     "ENVIRONMENT": "backoffice.dashboard.environment_callback",
@@ -81,6 +88,12 @@ UNFOLD = {
                         "assignment_return",
                         "admin:workflows_returncase_changelist",
                         "workflows.view_returncase",
+                    ),
+                    _item(
+                        _("Quoting policy"),
+                        "bolt",
+                        "admin:workflows_quotepolicy_changelist",
+                        "workflows.view_quotepolicy",
                     ),
                     _item(
                         _("Store credit counter"),

@@ -17,6 +17,8 @@ from workflows.errors import TransitionRefused
 
 BUYER = "buyer"
 SYSTEM = "system"
+# The manager-set quoting policy, when it quotes a clean submission by itself.
+AUTO_QUOTE = "auto-quote policy"
 # A staff member, or BUYER / SYSTEM when nobody logged in acted.
 Actor = AbstractBaseUser | str
 
@@ -42,6 +44,11 @@ class Operation(StrEnum):
     REDEEM_STORE_CREDIT = "redeem_store_credit"
     VOID_STORE_CREDIT = "void_store_credit"
     RETRY_SIDE_EFFECT = "retry_side_effect"
+    AUTO_QUOTE = "auto_quote"
+    QUOTE_OVER_LIMIT = "quote_over_limit"
+    CHANGE_QUOTE_POLICY = "change_quote_policy"
+    ADD_NOTE = "add_note"
+    RESEND_EMAIL = "resend_email"
     # second-hand dealer records (workflows.actions.compliance)
     RECORD_IDENTITY = "record_identity"
     REVEAL_ID_NUMBER = "reveal_id_number"
@@ -109,6 +116,17 @@ RULES: dict[Operation, Rule] = {
     Operation.RETRY_SIDE_EFFECT: Rule(
         "workflows.change_sideeffect", _("You cannot retry side effects.")
     ),
+    Operation.AUTO_QUOTE: Rule(
+        None, _("Only the quoting policy quotes by itself."), frozenset({AUTO_QUOTE})
+    ),
+    Operation.QUOTE_OVER_LIMIT: Rule(
+        "workflows.quote_over_limit", _("Only a manager can send this offer.")
+    ),
+    Operation.CHANGE_QUOTE_POLICY: Rule(
+        "workflows.change_quotepolicy", _("Only a manager can change the quoting policy.")
+    ),
+    Operation.ADD_NOTE: Rule("workflows.change_tradein", _("You cannot add notes to trade-ins.")),
+    Operation.RESEND_EMAIL: Rule("workflows.change_tradein", _("You cannot re-send emails.")),
     # Staff at the counter, or the buyer on the signed page.
     Operation.RECORD_IDENTITY: Rule(
         "workflows.add_selleridentity",

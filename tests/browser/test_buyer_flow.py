@@ -68,7 +68,7 @@ def test_it_trades_in_from_the_storefront_footer_to_the_status_page(phone, produ
     phone.click("#submit")
     assert "Please check the highlighted answers" in phone.inner_text("#form-errors")
     assert phone.get_attribute("#form-errors", "aria-live") == "polite"
-    assert phone.locator(".has-error").count() == 12  # 9 answers + 3 lines of the address
+    assert phone.locator(".has-error").count() == 13  # 9 answers + ZIP, street, city, state
     assert phone.get_attribute("#id_imei", "aria-invalid") == "true"
     assert TradeIn.objects.count() == 0
     assert_page_is_good(phone)

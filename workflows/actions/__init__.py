@@ -1,7 +1,7 @@
 """The only code that changes state. Each function is atomic, locks what it changes, writes
 the timeline and schedules its side effects to run after commit."""
 
-from workflows.actions._common import BUYER, SYSTEM
+from workflows.actions._common import AUTO_QUOTE, BUYER, SYSTEM
 from workflows.actions.compliance import (
     DeclarationInput,
     IdentityInput,
@@ -19,6 +19,7 @@ from workflows.actions.corrections import (
     trade_in_update_details,
     unit_regrade,
 )
+from workflows.actions.counter import email_resend, trade_in_add_note
 from workflows.actions.inspection import (
     return_case_reject,
     return_case_resolve,
@@ -33,6 +34,7 @@ from workflows.actions.payouts import (
     payout_issue_store_credit,
     payout_settle_check,
 )
+from workflows.actions.policy import quote_policy_update
 from workflows.actions.store_credit import normalize_code, store_credit_redeem, store_credit_void
 from workflows.actions.stripe import (
     payout_send_stripe,
@@ -58,6 +60,7 @@ from workflows.actions.tradeins import (
 from workflows.actions.units import unit_change_status
 
 __all__ = [
+    "AUTO_QUOTE",
     "BUYER",
     "SYSTEM",
     "DeclarationInput",
@@ -71,10 +74,12 @@ __all__ = [
     "trade_in_anonymise_expired",
     "unit_hold_release",
     "Submission",
+    "email_resend",
     "imei_check_rerun",
     "payout_issue_store_credit",
     "payout_settle_check",
     "return_case_reject",
+    "quote_policy_update",
     "payout_send_stripe",
     "payout_settle_stripe",
     "payout_stripe_refused",
@@ -85,6 +90,7 @@ __all__ = [
     "stripe_account_update",
     "stripe_event_apply",
     "trade_in_accept",
+    "trade_in_add_note",
     "trade_in_cancel",
     "trade_in_decline",
     "trade_in_expire",

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from workflows.actions._common import SYSTEM, lock_trade_in, record_event, schedule
+from workflows.actions.tradeins import _auto_quote
 from workflows.integrations.imei import ImeiResult, model_mismatch
 from workflows.models import (
     EventKind,
@@ -33,15 +34,16 @@ RESULT_FIELDS = (
 )
 
 
-def _copy_if_latest(trade_in: TradeIn, check: ImeiCheck) -> None:
+def _copy_if_latest(trade_in: TradeIn, check: ImeiCheck) -> bool:
     """The queue shows a copy of the latest check's answer. An older check answering late
     (a re-run was asked meanwhile) must not overwrite what the newer one said."""
     latest = trade_in.latest_imei_check()
     if latest is None or latest.pk != check.pk:
-        return
+        return False
     trade_in.imei_status = check.status
     trade_in.model_mismatch = check.model_mismatch
     trade_in.save(update_fields=["imei_status", "model_mismatch", "updated_at"])
+    return True
 
 
 @transaction.atomic(durable=True)
@@ -56,7 +58,9 @@ def imei_check_record(*, check: ImeiCheck, result: ImeiResult, provider_name: st
     check.provider = provider_name
     check.checked_at = timezone.now()
     check.save()
-    _copy_if_latest(trade_in, check)
+    if _copy_if_latest(trade_in, check):
+        # A clean answer may be all a submission needs: the manager's quoting policy decides.
+        _auto_quote(trade_in)
     return check
 
 

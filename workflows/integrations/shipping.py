@@ -35,6 +35,7 @@ import requests
 from django.conf import settings
 from fpdf import FPDF
 
+from workflows.addresses import US_STATE_CODES, US_ZIP
 from workflows.integrations.http import BadResponse, ProviderRefused, call, json_object
 from workflows.models import TradeIn
 
@@ -50,13 +51,6 @@ class Label:
 
 # Tracking codes after which the parcel moves no more: the intake bench takes it from here.
 FINAL_TRACKING = ("DE", "SP")
-# USPS state and territory codes (ShipEngine's state_province for a US address).
-US_STATES = frozenset(
-    "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH "
-    "NJ NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY AS GU MP PR VI UM AA AE AP "
-    "FM MH PW".split()
-)
-US_ZIP = re.compile(r"^\d{5}(-\d{4})?$")
 
 
 @dataclass(frozen=True)
@@ -141,7 +135,7 @@ def address_problems(address: dict[str, str]) -> list[str]:
         found.append(f"the country {country!r} is not a two-letter ISO code")
     if country == "US":
         state = str(address.get("state_province") or "")
-        if state not in US_STATES:
+        if state not in US_STATE_CODES:
             found.append(f"the state {state!r} is not a USPS state code (such as IL)")
         postcode = str(address.get("postal_code") or "")
         if postcode and not US_ZIP.match(postcode):

@@ -30,6 +30,7 @@ from workflows.models.payouts import (
     StripeAccount,
     StripeEvent,
 )
+from workflows.models.policy import QuotePolicy
 from workflows.models.pricing import ConditionDeduction
 from workflows.models.returns import Resolution, ReturnCase, ReturnStatus
 from workflows.models.shipping import Direction, ShippingLabel
@@ -89,6 +90,7 @@ __all__ = [
     "PayoutStatus",
     "Product",
     "Quote",
+    "QuotePolicy",
     "Resolution",
     "ReturnCase",
     "ReturnStatus",

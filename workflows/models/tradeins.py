@@ -272,9 +272,11 @@ class Quote(models.Model):
     currency = models.CharField(max_length=3)
     valid_until = models.DateTimeField()
     note = models.TextField(blank=True)
+    # Empty when the auto-quote policy sent it (auto_quoted).
     sent_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    auto_quoted = models.BooleanField(_("sent by the auto-quote policy"), default=False)
     created_at = models.DateTimeField(default=timezone.now)
     responded_at = models.DateTimeField(null=True, blank=True)
 

@@ -30,6 +30,10 @@ class EventKind(models.TextChoices):
     LABEL_REQUESTED_AGAIN = "label_requested_again", _("Label requested again")
     IMEI_CHECK_REQUESTED = "imei_check_requested", _("IMEI check requested")
     SIDE_EFFECT_RETRIED = "side_effect_retried", _("Side effect retried")
+    NOTE_ADDED = "note_added", _("Note added")
+    EMAIL_RESENT = "email_resent", _("Email re-sent")
+    # the manager's quoting policy
+    AUTO_QUOTE_SKIPPED = "auto_quote_skipped", _("Left for staff by the auto-quote policy")
     # money
     PAYOUT_REQUESTED = "payout_requested", _("Payout requested")
     PAYOUT_SETTLED = "payout_settled", _("Payout settled")

@@ -124,9 +124,11 @@
     var v = value(name), el = form.elements[name];
     if (!v) {
       if (M.required[name]) return M.required[name];
+      if (name === "region" && shipping() && us()) return M.state;
       return shipping() && ["address_line1", "city", "postcode"].indexOf(name) >= 0 ? M.address : "";
     }
     if (name === "imei") return imeiProblem(v);
+    if (name === "postcode" && us() && !/^\d{5}(-?\d{4})?$/.test(v)) return M.zipShape;
     if (name === "buyer_email" && !/^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/.test(v)) return M.email;
     if (el.maxLength > 0 && v.length > el.maxLength) return M.tooLong;
     return "";
@@ -162,8 +164,8 @@
 
   function checked() {
     var names = Object.keys(M.required);
-    if (shipping()) names = names.concat(["address_line1", "city", "postcode"]);
-    return names.concat(["address_line2", "region", "buyer_phone"]);
+    if (shipping()) names = names.concat(["postcode", "address_line1", "city", "region"]);
+    return names.concat(["address_line2", "buyer_phone"]);
   }
 
   function estimate() {
@@ -180,8 +182,41 @@
     box.hidden = false;
   }
 
+  function us() { return (value("country") || "US") === "US"; }
+
+  // A local ZIP never switches "ship it" to drop-off by itself: it asks (the server asks too).
+  function nearShop() {
+    var box = $("f-ship_anyway");
+    if (!box) return;
+    var local = shipping() && (M.localZips || []).indexOf(value("postcode").slice(0, 5)) >= 0;
+    box.hidden = !local;
+  }
+
+  // ZIP first: the city and state come from the server's offline ZIP table. Only fields the
+  // buyer left empty (or that we filled before) are filled, never over what they typed.
+  var zipAsked = "";
+  function fillFromZip() {
+    var zip = value("postcode").slice(0, 5);
+    if (!us() || !/^\d{5}$/.test(zip) || zip === zipAsked) return;
+    zipAsked = zip;
+    fetch(form.dataset.zipUrl + "?zip=" + zip, {credentials: "same-origin"}).then(function (r) {
+      return r.ok ? r.json() : null;
+    }).then(function (found) {
+      if (!found || zip !== value("postcode").slice(0, 5)) return;
+      [["city", found.city], ["region", found.state]].forEach(function (pair) {
+        var el = form.elements[pair[0]];
+        if (!el.value || el.dataset.auto === "1") {
+          el.value = pair[1];
+          el.dataset.auto = "1";
+          show(pair[0], "");
+        }
+      });
+    }).catch(function () { zipAsked = ""; });
+  }
+
   function refresh() {
     $("address").hidden = !shipping();
+    nearShop();
     estimate();
   }
 
@@ -196,8 +231,17 @@
     // Judge a field once the buyer has typed and left it, or when it already shows an error.
     if (el.value || $("id_" + el.name + "_error")) show(el.name, problem(el.name));
   });
+  d.addEventListener("click", function (e) {
+    if (!form || e.target.id !== "drop-off-instead") return;
+    var pickup = form.querySelector("input[name=fulfilment][value=pickup]");
+    pickup.checked = true;
+    refresh();
+    pickup.focus();
+  });
   d.addEventListener("input", function (e) {
     if (e.target.id === "q") filter();
+    if (e.target.id === "id_postcode") { nearShop(); fillFromZip(); }
+    if (e.target.id === "id_city" || e.target.id === "id_region") delete e.target.dataset.auto;
     if (e.target.id !== "id_imei") return;
     var text = e.target.value, note = $("scan-note");
     // Judge it as the buyer types once it could be whole (14 digits and up) or has a letter.
