@@ -56,6 +56,7 @@ run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py createcachetable
 	$(BIN)/python manage.py seed_demo
+	SERVE_COLLECTED_STATIC=True $(BIN)/python manage.py collectstatic --noinput -v0
 	@echo ""
 	@echo "  Buyer storefront:  http://$(HOST):$(PORT)/"
 	@echo "  Trade-in form:     http://$(HOST):$(PORT)/trade-in/"
@@ -64,7 +65,7 @@ run: install
 	@echo "  Logins (demo only): staff / manager / admin, password tradein-demo"
 	@echo "  Emails to buyers are written to var/mail/ (open the quote link from there)."
 	@echo ""
-	@set -e; \
+	@set -e; export SERVE_COLLECTED_STATIC=True; \
 	$(BIN)/python manage.py qcluster & QPID=$$!; \
 	trap 'kill $$QPID 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/gunicorn -c gunicorn.conf.py backoffice.wsgi --bind $(HOST):$(PORT) --workers 2
@@ -81,6 +82,7 @@ bench: install-test
 	  (apt-get update -qq && apt-get install -y -qq wrk >/dev/null)
 	$(BIN)/python -m bench $(BENCH_ARGS)
 	$(BIN)/python -m bench buyer
+	$(BIN)/python -m bench staff
 
 lint: install-test
 	$(BIN)/ruff check .

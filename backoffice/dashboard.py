@@ -8,6 +8,7 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
 
+from backoffice.compliance import late_report_card
 from workflows.integrations.status import configured
 from workflows.models import State, TradeIn
 from workflows.selectors import dashboard_stats
@@ -74,25 +75,91 @@ def dashboard_callback(request: HttpRequest, context: dict) -> dict:
                 ),
                 ("Acceptance rate, 30 days", "–" if rate is None else f"{rate:.0%}", ""),
                 ("Median time to quote", _duration(stats.median_time_to_quote), ""),
+                ("90% quoted within", _duration(stats.p90_time_to_quote), ""),
+                (
+                    "Quoted automatically, 30 days",
+                    stats.auto_quoted_30d,
+                    reverse("admin:workflows_quotepolicy_changelist"),
+                ),
+                *filter(None, [late_report_card()]),
             ],
-            "chart": json.dumps(
-                {
-                    "labels": [d.strftime("%b %d") for d in stats.days],
-                    "datasets": [
-                        {
-                            "label": "Submissions",
-                            "data": stats.submissions_per_day,
-                            "backgroundColor": "#a78bfa",
-                        },
-                        {
-                            "label": "Acceptances",
-                            "data": stats.acceptances_per_day,
-                            "backgroundColor": "#22c55e",
-                        },
-                    ],
-                }
-            ),
+            "chart": json.dumps(_activity_chart(stats)),
+            "chart_options": json.dumps(CHART_OPTIONS),
+            "trend_chart": json.dumps(_trend_chart(stats)),
+            "trend_options": json.dumps(TREND_OPTIONS),
+            "chart_days": len(stats.days),
             "top_models": stats.top_models,
         }
     )
     return context
+
+
+# Unfold's Chart.js component (unfold/components/chart/*.html) takes Chart.js options as JSON:
+# a legend, a y axis with its numbers, tooltips that show every series of the day.
+CHART_OPTIONS = {
+    "maintainAspectRatio": False,
+    "interaction": {"mode": "index", "intersect": False},
+    "plugins": {"legend": {"display": True, "align": "start"}, "tooltip": {"enabled": True}},
+    "scales": {"y": {"beginAtZero": True, "ticks": {"precision": 0}}},
+}
+TREND_OPTIONS = {
+    "maintainAspectRatio": False,
+    "interaction": {"mode": "index", "intersect": False},
+    "spanGaps": True,
+    "plugins": {"legend": {"display": True, "align": "start"}, "tooltip": {"enabled": True}},
+    "scales": {
+        "y": {"beginAtZero": True, "position": "left", "title": {"display": True, "text": "hours"}},
+        "y1": {
+            "beginAtZero": True,
+            "max": 100,
+            "position": "right",
+            "grid": {"drawOnChartArea": False},
+            "title": {"display": True, "text": "% accepted"},
+        },
+    },
+}
+
+
+def _labels(stats) -> list[str]:
+    return [d.strftime("%b %d") for d in stats.days]
+
+
+def _activity_chart(stats) -> dict:
+    series = [
+        ("Submissions", stats.submissions_per_day, "var(--color-primary-400)"),
+        ("Quotes", stats.quotes_per_day, "var(--color-primary-700)"),
+        ("Acceptances", stats.acceptances_per_day, "#22c55e"),
+        ("Received", stats.receipts_per_day, "#f59e0b"),
+    ]
+    datasets = [
+        {"label": label, "data": data, "backgroundColor": colour, "maxBarThickness": 14}
+        for label, data, colour in series
+    ]
+    datasets[0].update({"displayYAxis": True, "maxTicksXLimit": 10})
+    return {"labels": _labels(stats), "datasets": datasets}
+
+
+def _trend_chart(stats) -> dict:
+    return {
+        "labels": _labels(stats),
+        "datasets": [
+            {
+                "label": "Median hours to first quote",
+                "data": stats.median_hours_to_quote_per_day,
+                "borderColor": "var(--color-primary-600)",
+                "backgroundColor": "var(--color-primary-600)",
+                "pointStyle": "circle",
+                "displayYAxis": True,
+                "maxTicksXLimit": 10,
+                "yAxisID": "y",
+            },
+            {
+                "label": "Acceptance rate (%)",
+                "data": stats.acceptance_rate_per_day,
+                "borderColor": "#22c55e",
+                "backgroundColor": "#22c55e",
+                "pointStyle": "circle",
+                "yAxisID": "y1",
+            },
+        ],
+    }

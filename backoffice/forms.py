@@ -16,6 +16,7 @@ from unfold.widgets import (
     UnfoldAdminSingleDateWidget,
     UnfoldAdminTextareaWidget,
     UnfoldAdminTextInputWidget,
+    UnfoldBooleanSwitchWidget,
 )
 
 from workflows.inspection import CHECKLIST
@@ -53,6 +54,27 @@ class QuoteForm(forms.Form):
         max_length=1000,
         widget=_textarea(),
     )
+    confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, confirm_reason: str = "", **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if confirm_reason:
+            # The quote action asked for a second yes: the person ticks it, knowing why.
+            self.fields["confirmed"] = forms.BooleanField(
+                label=_("Yes, send it: %(reason)s") % {"reason": confirm_reason},
+                required=True,
+                widget=UnfoldBooleanSwitchWidget,
+            )
+
+
+class NoteForm(forms.Form):
+    note = forms.CharField(
+        label=_("Internal note (staff only)"), max_length=2000, widget=_textarea(2)
+    )
+
+
+class ResendForm(forms.Form):
+    email = forms.IntegerField(widget=forms.HiddenInput)
 
 
 class ReasonForm(forms.Form):

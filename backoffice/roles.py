@@ -19,6 +19,10 @@ VIEW_ALL = [
         "blockedimeichange",
         "payoutdetailchange",
         "conditiondeduction",
+        "quotepolicy",
+        "declaration",
+        "selleridentity",
+        "holdrelease",
         "storecreditredemption",
         "revisedoffer",
         "inspectionphoto",
@@ -34,6 +38,8 @@ STAFF = [
     "workflows.change_returncase",
     "workflows.redeem_storecredit",
     "workflows.add_blockedimei",
+    # Staff record a seller's ID at the counter (seen masked); managers see it whole.
+    "workflows.add_selleridentity",
 ]
 
 MANAGER = [
@@ -42,6 +48,8 @@ MANAGER = [
     # Money: payouts and store credits are the managers' (README, "Demo logins").
     "workflows.view_payout",
     "workflows.view_storecredit",
+    "workflows.quote_over_limit",
+    "workflows.change_quotepolicy",
     "workflows.change_payout",
     "workflows.approve_payoutdetailchange",
     "workflows.settle_payout",
@@ -50,6 +58,11 @@ MANAGER = [
     "workflows.delete_blockedimei",
     "workflows.view_sideeffect",
     "workflows.change_sideeffect",
+    "workflows.view_id_number",
+    "workflows.erase_buyer",
+    "workflows.add_holdrelease",
+    "workflows.view_policereport",
+    "workflows.view_idnumberaccess",
     *[
         f"workflows.{verb}_{model}"
         for verb in ("add", "change")

@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -98,7 +99,8 @@ WSGI_APPLICATION = "backoffice.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # Overrides of Unfold's own templates (apps listed before ours would win otherwise).
+        "DIRS": [BASE_DIR / "backoffice" / "overrides"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -140,15 +142,22 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Serve what `collectstatic` wrote: hashed names cached for a year, gzip beside each file
+# (whitenoise picks it per request). `make run` and production do; tests and a bare
+# `runserver` read the source folders instead, uncompressed and uncached.
+SERVE_COLLECTED_STATIC = envbool("SERVE_COLLECTED_STATIC", str(not DEBUG))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
-        "BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"
-        if not DEBUG
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if SERVE_COLLECTED_STATIC
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
-WHITENOISE_USE_FINDERS = True
+WHITENOISE_USE_FINDERS = not SERVE_COLLECTED_STATIC
+WHITENOISE_AUTOREFRESH = not SERVE_COLLECTED_STATIC
+# /favicon.ico and other files browsers ask for at the root.
+WHITENOISE_ROOT = BASE_DIR / "public"
 
 LOGIN_URL = "admin:login"
 LOGIN_REDIRECT_URL = "admin:index"
@@ -184,8 +193,12 @@ QUOTE_VALID_DAYS = envint("QUOTE_VALID_DAYS", 7)
 ARRIVAL_WINDOW_DAYS = envint("ARRIVAL_WINDOW_DAYS", 14)
 SHOP_ADDRESS = os.getenv("SHOP_ADDRESS", "12 Market Street, Springfield, 62701")
 SHOP_HOURS = os.getenv("SHOP_HOURS", "Mon-Sat 10:00-18:00")
-# Buyers in these postcodes are offered local drop-off instead of a shipping label.
+# Buyers in these postcodes who choose shipping are asked whether they would rather drop the
+# device off (their choice stands either way).
 LOCAL_PICKUP_POSTCODES = envlist("LOCAL_PICKUP_POSTCODES", "62701,62702,62703")
+# The countries the buyer form ships from (ISO codes; labels need one), the first the default.
+SHIP_COUNTRIES = envlist("SHIP_COUNTRIES", os.getenv("DEFAULT_COUNTRY", "US"))
+DEFAULT_COUNTRY = os.getenv("DEFAULT_COUNTRY", SHIP_COUNTRIES[0])
 # A revised offer after inspection: days the buyer has to answer, and what happens without an
 # answer ("return": the device goes back to them; "accept": the revised amount is paid).
 REVISED_OFFER_DAYS = envint("REVISED_OFFER_DAYS", 7)
@@ -198,11 +211,94 @@ MEDIA_ROOT = Path(os.getenv("MEDIA_ROOT", BASE_DIR / "var" / "media"))
 MEDIA_URL = "/media/"
 INSPECTION_PHOTO_MAX_BYTES = envint("INSPECTION_PHOTO_MAX_BYTES", 10 * 2**20)
 
+
+# --- Compliance: second-hand dealer rules (README "Compliance"); each jurisdiction decides ------
+# Read strictly: a value that is not what the rule expects stops the start with a clear message,
+# because a typo here would quietly make the shop buy what its law forbids.
+def _strict(name: str, default: str, parse, expected: str):
+    raw = os.getenv(name, default).strip()
+    try:
+        return parse(raw)
+    except (TypeError, ValueError):
+        raise ImproperlyConfigured(f"{name}={raw!r}: expected {expected}.") from None
+
+
+def _non_negative(raw: str) -> int:
+    value = int(raw)
+    return value if value >= 0 else _raise()
+
+
+def _positive(raw: str) -> int:
+    value = int(raw)
+    return value if value > 0 else _raise()
+
+
+def _one_of(*choices: str):
+    return lambda raw: raw.lower() if raw.lower() in choices else _raise()
+
+
+def _raise():
+    raise ValueError
+
+
+# The buyer confirms this, word for word, when accepting an offer (stored with each acceptance).
+DECLARATION_REQUIRED = envbool("DECLARATION_REQUIRED", "true")
+SELLER_MIN_AGE = _strict("SELLER_MIN_AGE", "18", _positive, "an age in years, like 18")
+DECLARATION_TEXT = os.getenv(
+    "DECLARATION_TEXT",
+    "I declare that I am the lawful owner of this device, that I have the right to sell it, "
+    "that it is not stolen, and that I am at least {min_age} years old.",
+)
+# Ask the buyer's date of birth with the declaration (an under-age date refuses the purchase).
+DECLARATION_ASKS_BIRTH_DATE = envbool("DECLARATION_ASKS_BIRTH_DATE", "false")
+# Seller identity: off, "dropoff" (before the device is received) or "payout" (before paying).
+SELLER_ID_REQUIRED = _strict(
+    "SELLER_ID_REQUIRED", "off", _one_of("off", "dropoff", "payout"), "off, dropoff or payout"
+)
+# Fernet keys for ID numbers at rest, comma-separated, newest first (older ones still decrypt,
+# so keys can be rotated). The default is a DEMO key, public in this repository: production
+# must set its own: python -c "from cryptography.fernet import Fernet as F; print(F.generate_key())"
+DEMO_ID_ENCRYPTION_KEY = "ZGVtby1vbmx5LWtleS1kby1ub3QtdXNlLWluLXByb2Q="
+ID_ENCRYPTION_KEYS = envlist("ID_ENCRYPTION_KEYS", DEMO_ID_ENCRYPTION_KEY)
+for _key in ID_ENCRYPTION_KEYS:
+    try:
+        Fernet(_key)
+    except (TypeError, ValueError):
+        raise ImproperlyConfigured(
+            "ID_ENCRYPTION_KEYS: each key must be a Fernet key (32 url-safe base64-encoded bytes)."
+        ) from None
+# Days a received unit may not be listed or sold, counted from when its purchase was reported.
+HOLD_DAYS = _strict("HOLD_DAYS", "0", _non_negative, "a number of days (0 = no hold)")
+# The police report: "off", "folder" (POLICE_REPORT_DIR) or "http" (POST to POLICE_REPORT_URL).
+POLICE_REPORT = _strict(
+    "POLICE_REPORT", "off", _one_of("off", "folder", "http"), "off, folder or http"
+)
+POLICE_REPORT_DIR = Path(os.getenv("POLICE_REPORT_DIR", VAR_DIR / "police-reports"))
+POLICE_REPORT_URL = os.getenv("POLICE_REPORT_URL", "")
+POLICE_REPORT_TOKEN = os.getenv("POLICE_REPORT_TOKEN", "")  # sent as "Authorization: Bearer"
+POLICE_REPORT_TIMEOUT = _strict("POLICE_REPORT_TIMEOUT", "20", _positive, "seconds, like 20")
+# A report goes out once its oldest purchase has waited this long (0: at the next run, every
+# 15 minutes).
+POLICE_REPORT_EVERY_HOURS = _strict(
+    "POLICE_REPORT_EVERY_HOURS", "12", _non_negative, "a number of hours, like 12"
+)
+# A purchase not reported this many hours after it was received is late on the dashboard.
+POLICE_REPORT_DEADLINE_HOURS = _strict(
+    "POLICE_REPORT_DEADLINE_HOURS", "24", _positive, "a number of hours, like 24"
+)
+# Days the purchase record (buyer, identity, declaration) is kept after the purchase; then the
+# personal data is anonymised and the financial rows stay.
+RETENTION_DAYS = _strict("RETENTION_DAYS", "365", _positive, "a number of days, like 365")
+if POLICE_REPORT == "http" and not POLICE_REPORT_URL:
+    raise ImproperlyConfigured("POLICE_REPORT=http needs POLICE_REPORT_URL.")
+
 # --- Outside systems (offline demo providers unless configured) --------------------------------
 # Each is live when its key is set; workflows/integrations/ has one module per system.
 IMEI_CHECK_URL = os.getenv("IMEI_CHECK_URL", "")
 IMEI_CHECK_API_KEY = os.getenv("IMEI_CHECK_API_KEY", "")
-IMEI_CHECK_SERVICE_ID = os.getenv("IMEI_CHECK_SERVICE_ID", "1")
+# Empty: the service's brand-independent GSMA blacklist check, picked from GET /v1/services.
+# (imeicheck.net's service 1, the old default, is "Apple Basic Info": Apple devices only.)
+IMEI_CHECK_SERVICE_ID = os.getenv("IMEI_CHECK_SERVICE_ID", "")
 IMEI_CHECK_TIMEOUT = float(os.getenv("IMEI_CHECK_TIMEOUT", "10"))
 # A paid check's result is reused for the same IMEI for this long (a staff re-run never is).
 IMEI_CHECK_CACHE_SECONDS = envint("IMEI_CHECK_CACHE_SECONDS", 24 * 3600)
@@ -221,10 +317,15 @@ WAREHOUSE_STATE = os.getenv("WAREHOUSE_STATE", "IL")
 WAREHOUSE_POSTCODE = os.getenv("WAREHOUSE_POSTCODE", "62701")
 WAREHOUSE_COUNTRY = os.getenv("WAREHOUSE_COUNTRY", "US")
 STRIPE_SECRET_KEY = os.getenv("STRIPE_SECRET_KEY", "")
+# Two webhook endpoints, two signing secrets: the platform's own events (transfer.*) and the
+# Connect endpoint's events of connected accounts (account.updated, payout.*). See README.
 STRIPE_WEBHOOK_SECRET = os.getenv("STRIPE_WEBHOOK_SECRET", "")
+STRIPE_CONNECT_WEBHOOK_SECRET = os.getenv("STRIPE_CONNECT_WEBHOOK_SECRET", "")
 STRIPE_API_BASE = os.getenv("STRIPE_API_BASE", "")  # empty: Stripe's own
 STRIPE_TIMEOUT = float(os.getenv("STRIPE_TIMEOUT", "20"))
 STRIPE_CONNECT_COUNTRY = os.getenv("STRIPE_CONNECT_COUNTRY", "US")
+# The platform account's country: a buyer's account elsewhere gets the recipient agreement.
+STRIPE_PLATFORM_COUNTRY = os.getenv("STRIPE_PLATFORM_COUNTRY", "US")
 # How often a failed side effect is retried, and how long to wait before each try (seconds).
 SIDE_EFFECT_MAX_ATTEMPTS = envint("SIDE_EFFECT_MAX_ATTEMPTS", 8)
 SIDE_EFFECT_BACKOFF = [30, 60, 300, 900, 3600, 3 * 3600, 6 * 3600, 12 * 3600]
@@ -278,7 +379,7 @@ AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
 AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_COOLOFF_MINUTES)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_CALLABLE = "backoffice.signin.login_username"
-AXES_CLIENT_IP_CALLABLE = "backoffice.signin.login_client_ip"
+AXES_CLIENT_IP_CALLABLE = "backoffice.signin.axes_client_ip"
 AXES_LOCKOUT_CALLABLE = "backoffice.signin.login_locked_out"
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLE_ADMIN = False  # its plain admin pages do not fit Unfold; use the command above
@@ -330,13 +431,20 @@ LOGGING = {
         }
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # An expected refusal (403, 404) is one line, not a traceback; 500s keep theirs.
+    "filters": {"one_line_4xx": {"()": "backoffice.logs.OneLineClientErrors"}},
     "loggers": {
         **{
             name: {"handlers": ["console"], "level": os.getenv("LOG_LEVEL", "INFO")}
             for name in ("workflows", "backoffice", "buyer_portal")
         },
         **{
-            name: {"handlers": ["console"], "level": "WARNING", "propagate": False}
+            name: {
+                "handlers": ["console"],
+                "level": "WARNING",
+                "propagate": False,
+                "filters": ["one_line_4xx"],
+            }
             # django-axes logs the usernames tried (sometimes an email); django-q2 a failed
             # task's error: both redacted like the rest.
             for name in ("django.request", "django.security", "axes")

@@ -33,9 +33,18 @@ def login_username(request: HttpRequest, credentials: dict | None = None) -> str
     return unicodedata.normalize("NFKC", get_user_model().normalize_username(raw or "")).casefold()
 
 
-def login_client_ip(request: HttpRequest) -> str:
-    """The address the buyer form's rate limit uses too (a proxy's header when configured)."""
-    return request.META.get(settings.RATELIMIT_IP_META_KEY or "REMOTE_ADDR", "") or "unknown"
+def login_client_ip(request: HttpRequest) -> str | None:
+    """The address the buyer form's rate limit uses too (a proxy's header when configured);
+    None when there is none (axes stores it in an inet column on PostgreSQL)."""
+    return request.META.get(settings.RATELIMIT_IP_META_KEY or "REMOTE_ADDR") or None
+
+
+def axes_client_ip(request: HttpRequest) -> str | None:
+    """The address axes records, or None when the request has none (Django's own login()
+    after a successful sign-in passes a bare request): on PostgreSQL axes keeps addresses in
+    an inet column, which refuses a placeholder like "unknown"."""
+    address = login_client_ip(request)
+    return None if address == "unknown" else address
 
 
 def login_locked_out(request: HttpRequest, response: HttpResponse | None, credentials=None):
@@ -50,7 +59,7 @@ def _serialize_attempts(request: HttpRequest, username: str) -> None:
     """Hold a lock for this username and address until the attempt is counted (the end of
     the surrounding transaction). SQLite already runs one writing transaction at a time."""
     if connection.vendor == "postgresql":
-        key = f"signin:{username}:{login_client_ip(request)}"
+        key = f"signin:{username}:{login_client_ip(request) or ''}"
         lock_id = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big")
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [lock_id - (1 << 63)])

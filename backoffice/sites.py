@@ -21,6 +21,7 @@ class BackofficeSite(UnfoldAdminSite):
     index_title = "Dashboard"
 
     def extra_urls(self) -> list:
+        from backoffice import compliance
         from backoffice.counter import inspection_photo, store_credit_counter
         from backoffice.views import intake_bench
 
@@ -36,6 +37,7 @@ class BackofficeSite(UnfoldAdminSite):
                 self.admin_view(inspection_photo),
                 name="inspection_photo",
             ),
+            *compliance.urls(self),
         ]
 
     def get_urls(self) -> list:

@@ -27,6 +27,13 @@ UNFOLD = {
     "SHOW_HISTORY": False,
     "LOGIN": {"form": "backoffice.signin.ThrottledLoginForm"},
     "STYLES": [lambda request: static("backoffice/backoffice.css")],
+    "SITE_FAVICONS": [
+        {
+            "rel": "icon",
+            "type": "image/svg+xml",
+            "href": lambda request: static("backoffice/favicon.svg"),
+        }
+    ],
     "SHOW_VIEW_ON_SITE": False,
     "DASHBOARD_CALLBACK": "backoffice.dashboard.dashboard_callback",
     "ENVIRONMENT": "backoffice.dashboard.environment_callback",
@@ -83,6 +90,12 @@ UNFOLD = {
                         "workflows.view_returncase",
                     ),
                     _item(
+                        _("Quoting policy"),
+                        "bolt",
+                        "admin:workflows_quotepolicy_changelist",
+                        "workflows.view_quotepolicy",
+                    ),
+                    _item(
                         _("Store credit counter"),
                         "redeem",
                         "admin:store_credit_counter",
@@ -123,6 +136,24 @@ UNFOLD = {
                         "block",
                         "admin:workflows_blockedimei_changelist",
                         "workflows.view_blockedimei",
+                    ),
+                ],
+            },
+            {
+                "title": _("Compliance"),
+                "collapsible": True,
+                "items": [
+                    _item(
+                        _("Police reports"),
+                        "local_police",
+                        "admin:workflows_policereport_changelist",
+                        "workflows.view_policereport",
+                    ),
+                    _item(
+                        _("ID number audit trail"),
+                        "policy",
+                        "admin:workflows_idnumberaccess_changelist",
+                        "workflows.view_idnumberaccess",
                     ),
                 ],
             },

@@ -1,5 +1,6 @@
 """`python -m bench [options]`: the back-office numbers (bench/backoffice.py);
-`python -m bench buyer [options]`: the buyer's pages in Chromium (bench/buyer.py).
+`python -m bench buyer [options]`: the buyer's pages in Chromium (bench/buyer.py);
+`python -m bench staff`: staff clicks to a quote and through intake in Chromium (bench/staff.py).
 `--help` after either lists its options."""
 
 from __future__ import annotations
@@ -18,6 +19,10 @@ def main(argv: list[str]) -> None:
         from bench.buyer import Command
 
         name, argv = "bench buyer", argv[1:]
+    elif argv[:1] == ["staff"]:
+        from bench.staff import Command
+
+        name, argv = "bench staff", argv[1:]
     else:
         from bench.backoffice import Command
 

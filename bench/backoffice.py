@@ -43,7 +43,9 @@ class StockTradeInAdmin(admin.ModelAdmin):
     list_display = [
         "reference",
         "created_at",
+        "buyer_name",
         "product",
+        "accessories",
         "state",
         "imei_status",
         "suggested_offer",

@@ -3,11 +3,13 @@ from __future__ import annotations
 import uuid
 
 from django import forms
+from django.conf import settings
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from buyer_portal.templatetags.buyer import money
 from workflows.actions import Submission
+from workflows.addresses import US_STATES, country_choices, normalize_postcode, normalize_region
 from workflows.errors import InvalidInput
 from workflows.models import (
     Accessories,
@@ -20,6 +22,7 @@ from workflows.models import (
     Screen,
 )
 from workflows.parsers import normalize_imei
+from workflows.predicates import near_shop
 
 ADDRESS_NEEDED = _("Needed for the shipping label.")
 CHOOSE_ONE = {
@@ -133,13 +136,42 @@ class TradeInForm(forms.Form):
         enterkeyhint="next",
     )
     fulfilment = _choice(_("How will you send it?"), Fulfilment.choices, initial=Fulfilment.SHIP)
-    address_line1 = _text(_("Street address"), 120, required=False, autocomplete="address-line1")
+    # ZIP first: it fills the city and the state (offline table), then the street.
+    postcode = _text(
+        _("ZIP code"),
+        10,
+        required=False,
+        autocomplete="postal-code",
+        inputmode="numeric",
+        enterkeyhint="next",
+    )
+    ship_anyway = forms.BooleanField(label=_("Yes, ship it with a prepaid label"), required=False)
+    address_line1 = _text(
+        _("Street address"), 120, required=False, autocomplete="address-line1", enterkeyhint="next"
+    )
     address_line2 = _text(
-        _("Apartment, suite (optional)"), 120, required=False, autocomplete="address-line2"
+        _("Apartment, suite (optional)"),
+        120,
+        required=False,
+        autocomplete="address-line2",
+        enterkeyhint="next",
     )
     city = _text(_("City"), 80, required=False, autocomplete="address-level2")
-    region = _text(_("State"), 80, required=False, autocomplete="address-level1")
-    postcode = _text(_("ZIP code"), 20, required=False, autocomplete="postal-code")
+    region = forms.ChoiceField(
+        label=_("State"),
+        required=False,
+        choices=[("", _("Choose your state"))] + [(c, f"{name} ({c})") for c, name in US_STATES],
+        widget=forms.Select(attrs={"autocomplete": "address-level1"}),
+    )
+    country = forms.ChoiceField(
+        label=_("Country"),
+        # The select always sends one; an older page (or a script) without it gets the default.
+        required=False,
+        choices=country_choices,
+        initial=lambda: settings.DEFAULT_COUNTRY,
+        widget=forms.Select(attrs={"autocomplete": "country"}),
+        error_messages=CHOOSE_ONE,
+    )
     payout_method = _choice(_("How do you want to be paid?"), PayoutMethod.choices)
     submission_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
     # Honeypot: hidden from people, filled in by bots.
@@ -172,10 +204,28 @@ class TradeInForm(forms.Form):
 
     def clean(self) -> dict:
         data = super().clean()
-        if data.get("fulfilment") == Fulfilment.SHIP:
-            for name in self.ADDRESS_FIELDS:
-                if not (data.get(name) or "").strip():
-                    self.add_error(name, ADDRESS_NEEDED)
+        if data.get("fulfilment") != Fulfilment.SHIP:
+            return data
+        for name in self.ADDRESS_FIELDS:
+            if not (data.get(name) or "").strip():
+                self.add_error(name, ADDRESS_NEEDED)
+        country = data.get("country") or settings.DEFAULT_COUNTRY
+        # The same rules the submit action applies, said next to the field that breaks them.
+        for name, normalize in (("postcode", normalize_postcode), ("region", normalize_region)):
+            if name in data and (data[name] or name == "region"):
+                try:
+                    data[name] = normalize(country, data[name] or "")
+                except InvalidInput as exc:
+                    self.add_error(name, exc.message)
+        if "postcode" in data and near_shop(data["postcode"]) and not data.get("ship_anyway"):
+            # A local ZIP never turns "ship it" into drop-off by itself: the buyer decides.
+            self.add_error(
+                "ship_anyway",
+                _(
+                    "You are close to our shop: you can drop it off instead. Choose drop-off "
+                    "above, or tick this to ship it with a prepaid label."
+                ),
+            )
         return data
 
     def is_bot(self) -> bool:

@@ -1,15 +1,17 @@
 from django.urls import path
 
-from buyer_portal import views
+from buyer_portal import views, zip_lookup
 from buyer_portal.views import revised_offers
 
 app_name = "buyer_portal"
 urlpatterns = [
     path("", views.storefront, name="storefront"),
     path("trade-in/", views.trade_in_form, name="form"),
+    path("trade-in/zip/", zip_lookup.zip_lookup, name="zip_lookup"),
     path("trade-in/thanks/<str:token>/", views.confirmation, name="confirmation"),
     path("trade-in/status/<str:token>/", views.status, name="status"),
     path("trade-in/label/<str:token>/", views.label_pdf, name="label"),
+    path("trade-in/identity/<str:token>/", views.identity_page, name="identity"),
     path("trade-in/offer/<str:token>/", views.quote, name="quote"),
     path("trade-in/offer/<str:token>/accept/", views.quote_accept, name="quote_accept"),
     path("trade-in/offer/<str:token>/decline/", views.quote_decline, name="quote_decline"),

@@ -154,7 +154,7 @@ def staff_client(user) -> Client:
 
     client = Client()
     # django-axes checks every authenticate() against the request it came with (a bare one
-    # here, from 127.0.0.1's "unknown" address); sign-in throttling is tested through the form.
+    # here, without an address); sign-in throttling is tested through the form.
     assert client.login(request=HttpRequest(), username=user.username, password=PASSWORD)
     return client
 
@@ -172,3 +172,19 @@ def submit_and_check(client, product, drain, **overrides) -> TradeIn:
     assert trade_in.reference in confirmation.content.decode()
     drain()
     return refresh(trade_in)
+
+
+def declared(**overrides) -> actions.DeclarationInput:
+    """The buyer's declaration as the offer page sends it (ticked, the configured wording)."""
+    from workflows.compliance import declaration_text
+
+    fields = dict(confirmed=True, wording=declaration_text(), ip="127.0.0.1")
+    fields.update(overrides)
+    return actions.DeclarationInput(**fields)
+
+
+def declaration_post(**extra: str) -> dict[str, str]:
+    """The accept form's declaration fields, ticked."""
+    from workflows.compliance import declaration_fingerprint
+
+    return {"declare": "on", "wording": declaration_fingerprint(), **extra}

@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 from django.contrib.auth.models import Group, User
 
-from tests.helpers import refresh
+from tests.helpers import declared, refresh
 from workflows import actions
 from workflows.errors import TransitionRefused
 from workflows.inspection import checklist_as_disclosed
@@ -60,7 +60,9 @@ CASES = {
     "send_revised_offer": (State.RECEIVED, "nobody", lambda t, a: actions.revised_offer_send(
         trade_in=t, actor=a, amount="100", grade="C", note="Battery")),
     "accept_revised_offer_by_staff": (State.REOFFERED, "staff_only",
-        lambda t, a: actions.revised_offer_accept(offer=t.revised_offers.get(), actor=a)),
+        lambda t, a: actions.revised_offer_accept(
+            offer=t.revised_offers.get(), actor=a, declaration=declared()
+        )),
     "return_revised_offer_by_staff": (State.REOFFERED, "staff_only",
         lambda t, a: actions.revised_offer_decline(offer=t.revised_offers.get(), actor=a)),
     "move_unit": (State.RECEIVED, "nobody", lambda t, a: actions.unit_change_status(
@@ -103,6 +105,20 @@ CASES = {
         lambda t, a: actions.payout_details_change_reject(change=_change(t), actor=a, note="No")),
     "confirm_a_payee_as_staff": (State.RECEIVED, "staff_only",
         lambda t, a: actions.payout_confirm_payee(payout=t.payout, email=t.buyer_email, actor=a)),
+    # second-hand dealer records (workflows.actions.compliance)
+    "record_identity": (State.ACCEPTED, "nobody", lambda t, a: actions.seller_identity_record(
+        trade_in=t, actor=a, data=actions.IdentityInput("passport", "X1234567", "US",
+        date(1990, 1, 1), date(2099, 1, 1)))),
+    "record_identity_by_the_system": (State.ACCEPTED, actions.SYSTEM,
+        lambda t, a: actions.seller_identity_record(trade_in=t, actor=a, data=None)),
+    "release_hold": (State.RECEIVED, "staff_only", lambda t, a: actions.unit_hold_release(
+        unit=t.unit, actor=a, police_reference="MCPD-1")),
+    "erase_buyer": (State.DECLINED, "staff_only", lambda t, a: actions.buyer_erase(
+        trade_in=t, actor=a, reason="Asked by email")),
+    "anonymise_by_the_buyer": (State.DECLINED, actions.BUYER,
+        lambda t, a: actions.trade_in_anonymise_expired(trade_in=t, actor=a)),
+    "police_report_by_staff": (State.RECEIVED, "staff_only",
+        lambda t, a: actions.police_report_create(actor=a)),
 }  # fmt: skip
 
 

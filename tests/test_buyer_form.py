@@ -51,7 +51,9 @@ def test_the_storefront_footer_links_to_the_trade_in_page(client, db):
             "last digit does not match",
         ),
         ({"imei": "35693803564380x9"}, "only digits"),
-        ({"imei": "٣٥٦٩٣٨٠٣٥٦٤٣٨٠٩"}, "only digits"),
+        ({"imei": "٣٥٦٩٣٨٠٣٥٦٤٣٨٠x"}, "only digits"),
+        ({"imei": "A10000 0B8 9A2C3"}, "This is an MEID, the number of a CDMA phone"),
+        ({"imei": "270113177609476541"}, "This is an MEID"),  # its 18-digit decimal form
         ({"screen": ""}, "Please choose one."),
         ({"battery": "great"}, "Please choose one of the answers shown"),
         ({"buyer_email": "not-an-email"}, "valid email"),
@@ -107,6 +109,36 @@ def test_the_honeypot_catches_bots(client, product):
     response = buyer_post(client, product, website="http://spam.example")
     assert response.status_code == 400
     assert_nothing_saved()
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "{imei}/01",  # IMEI/SVN, as Samsung's *#06# shows it
+        "{imei14}01",  # the 16-digit IMEISV
+        "{imei14}",  # 14 digits, without the check digit
+        "{a} {b} {c}",  # spaces
+        "{a}-{b}-{c}",  # dashes
+        "{fullwidth}",  # full-width digits (NFKC)
+        "{arabic}",  # Arabic-Indic digits
+        "IMEI: {imei}",  # copied with its label
+    ],
+)
+def test_it_accepts_an_imei_as_buyers_copy_it_from_the_phone_or_box(client, product, typed):
+    # Before: only 15 ASCII digits with spaces or dashes were accepted.
+    imei = valid_imei()
+    text = typed.format(
+        imei=imei,
+        imei14=imei[:14],
+        a=imei[:6],
+        b=imei[6:12],
+        c=imei[12:],
+        fullwidth="".join(chr(0xFF10 + int(d)) for d in imei),
+        arabic="".join(chr(0x660 + int(d)) for d in imei),
+    )
+    response = buyer_post(client, product, imei=text)
+    assert response.status_code == 302, response.content.decode()[:500]
+    assert TradeIn.objects.get().imei == imei
 
 
 def test_it_strips_bidi_overrides_and_zero_width_characters_from_buyer_text(client, product):

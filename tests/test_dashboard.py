@@ -45,3 +45,69 @@ def test_the_sidebar_badge_and_the_home_page_show_new_submissions(make_trade_in,
     assert new.reference in page
     assert "Awaiting quote" in page and "Median time to quote" in page
     assert 'data-type="bar"' in page
+
+
+def test_the_charts_and_the_throughput_numbers_match_the_database(make_trade_in, staff, manager):
+    import json
+
+    from workflows import actions
+
+    actions.quote_policy_update(
+        actor=manager, changes={"auto_quote": True, "auto_quote_cap": Decimal("500")}
+    )
+    auto = [make_trade_in(State.SUBMITTED) for _ in range(2)]  # quoted by the policy
+    actions.quote_policy_update(actor=manager, changes={"auto_quote": False})
+    waiting = make_trade_in(State.SUBMITTED)
+    accepted = make_trade_in(State.ACCEPTED)
+    received = make_trade_in(State.RECEIVED)
+    # One submission a week ago, quoted 10 hours later and accepted.
+    week_ago = make_trade_in(State.ACCEPTED)
+    first = Quote.objects.get(trade_in=week_ago)
+    Quote.objects.filter(pk=first.pk).update(created_at=first.created_at - timedelta(days=7))
+    TradeIn.objects.filter(pk=week_ago.pk).update(
+        created_at=first.created_at - timedelta(days=7, hours=10),
+        accepted_at=first.created_at - timedelta(days=6),
+    )
+
+    stats = dashboard_stats()
+    today = timezone.localdate()
+    index = {day: i for i, day in enumerate(stats.days)}
+    assert stats.auto_quoted_30d == Quote.objects.filter(auto_quoted=True).count() == 2
+    assert all(t.quotes.get().auto_quoted for t in auto)
+    for series, rows, field in [
+        (stats.submissions_per_day, TradeIn.objects.all(), "created_at"),
+        (stats.quotes_per_day, Quote.objects.all(), "created_at"),
+        (stats.acceptances_per_day, TradeIn.objects.exclude(accepted_at=None), "accepted_at"),
+        (stats.receipts_per_day, TradeIn.objects.exclude(received_at=None), "received_at"),
+    ]:
+        expected = [0] * len(stats.days)
+        for value in rows.values_list(field, flat=True):
+            expected[index[timezone.localdate(value)]] += 1
+        assert series == expected, field
+    assert sum(stats.submissions_per_day) == 6 and stats.submissions_per_day[-1] == 5
+    week_day = index[today - timedelta(days=7)]
+    assert stats.median_hours_to_quote_per_day[week_day] == 10.0
+    assert stats.acceptance_rate_per_day[week_day] == 100.0
+    # Today: two auto-quoted (waiting for the buyer), two accepted or further → 50 % accepted.
+    assert stats.acceptance_rate_per_day[-1] == 50.0
+    assert stats.p90_time_to_quote == timedelta(hours=10)
+    assert waiting.state == State.SUBMITTED and received.state == State.RECEIVED
+    assert accepted.state == State.ACCEPTED
+
+    # The page hands the same numbers to Unfold's chart component.
+    page = staff_client(staff).get("/dashboard/").content.decode()
+    assert 'data-type="bar"' in page and 'data-type="line"' in page
+    assert "Quoted automatically, 30 days" in page
+    from html import unescape
+
+    start = page.index('data-type="bar" data-value="') + len('data-type="bar" data-value="')
+    chart = json.loads(unescape(page[start : page.index('"', start)]))
+    assert [d["label"] for d in chart["datasets"]] == [
+        "Submissions",
+        "Quotes",
+        "Acceptances",
+        "Received",
+    ]
+    assert chart["datasets"][0]["data"] == stats.submissions_per_day
+    assert chart["datasets"][1]["data"] == stats.quotes_per_day
+    assert len(chart["labels"]) == 30

@@ -12,6 +12,7 @@ from django.urls import reverse
 from PIL import Image
 
 from tests.conftest import assert_books_balance, intake_data, links_in_last_mail, refresh
+from tests.helpers import declaration_post, declared
 from tests.test_lifecycle_http import staff_client
 from workflows import actions
 from workflows.errors import DomainError, InvalidInput, TransitionRefused
@@ -192,7 +193,17 @@ def test_it_sends_a_revised_offer_and_the_buyer_accepts_it(
     assert photo["X-Content-Type-Options"] == "nosniff"
     assert client.get(path + "accept/").status_code == 405
 
-    response = client.post(path + "accept/")
+    # Without the declaration of ownership and age the offer page comes back; nothing changes.
+    declared_before = trade_in.declarations.count()
+    undeclared = client.post(path + "accept/")
+    assert undeclared.status_code == 400 and "Please tick to confirm" in undeclared.content.decode()
+    assert refresh(trade_in).state == State.REOFFERED
+    assert trade_in.declarations.count() == declared_before
+    with pytest.raises(InvalidInput):
+        actions.revised_offer_accept(offer=trade_in.revised_offers.get())
+    assert refresh(trade_in).state == State.REOFFERED
+
+    response = client.post(path + "accept/", declaration_post())
     assert response.status_code == 302
     trade_in = refresh(trade_in)
     assert trade_in.state == State.RECEIVED
@@ -200,6 +211,9 @@ def test_it_sends_a_revised_offer_and_the_buyer_accepts_it(
     assert trade_in.payout.status == PayoutStatus.PENDING
     assert (trade_in.unit.status, trade_in.unit.grade) == (UnitStatus.GRADED, "C")
     assert trade_in.revised_offers.get().answered_by == "buyer"
+    assert trade_in.declarations.count() == declared_before + 1
+    declaration = trade_in.declarations.latest("pk")
+    assert declaration.wording and declaration.ip == "127.0.0.1" and declaration.quote is None
     event = Event.objects.get(trade_in=trade_in, kind=EventKind.REVISED_OFFER_ACCEPTED)
     assert (event.from_state, event.to_state, event.actor_label) == (
         "reoffered",
@@ -226,7 +240,7 @@ def test_settling_after_an_accepted_revision_pays_the_revised_amount(
     from datetime import date
 
     trade_in = make_trade_in(State.REOFFERED)
-    actions.revised_offer_accept(offer=trade_in.revised_offers.get())
+    actions.revised_offer_accept(offer=trade_in.revised_offers.get(), declaration=declared())
     actions.payout_settle_check(
         payout=refresh(trade_in).payout, actor=manager, check_number="9", check_date=date.today()
     )
@@ -286,12 +300,17 @@ def test_a_newer_revision_supersedes_the_older_link(client, make_trade_in, staff
         trade_in=trade_in, actor=staff, amount="150", grade="C", note="Battery swollen too"
     )
     drain()
-    old = client.post(old_url.replace("http://testserver", "") + "accept/")
+    old = client.post(old_url.replace("http://testserver", "") + "accept/", declaration_post())
     assert old.status_code == 410 and "newer one" in old.content.decode()
     offers = list(trade_in.revised_offers.order_by("pk").values_list("status", flat=True))
     assert offers == [RevisedOfferStatus.SUPERSEDED, RevisedOfferStatus.SENT]
     new_url = [u for u in links_in_last_mail() if "/revised-offer/" in u][0]
-    assert client.post(new_url.replace("http://testserver", "") + "accept/").status_code == 302
+    assert (
+        client.post(
+            new_url.replace("http://testserver", "") + "accept/", declaration_post()
+        ).status_code
+        == 302
+    )
     assert refresh(trade_in).payout.amount == Decimal("150.00")
     assert_books_balance()
 
@@ -303,7 +322,7 @@ def test_a_tampered_or_lapsed_link_changes_nothing(client, make_trade_in, drain)
     before = snapshot()
     assert client.post(path[:-3] + "xx/accept/").status_code == 404
     RevisedOffer.objects.filter(trade_in=trade_in).update(respond_by="2000-01-01T00:00Z")
-    lapsed = client.post(path + "accept/")
+    lapsed = client.post(path + "accept/", declaration_post())
     assert lapsed.status_code == 410 and "expired" in lapsed.content.decode()
     assert snapshot() == before
 
@@ -463,7 +482,7 @@ def test_a_return_case_revised_offer_accepted_restocks_and_reinstates_the_payout
     assert "waiting for the buyer" in case_page(bench, case)
     drain()
     url = [u for u in links_in_last_mail() if "/revised-offer/" in u and "photos" not in u][0]
-    client.post(url.replace("http://testserver", "") + "accept/")
+    client.post(url.replace("http://testserver", "") + "accept/", declaration_post())
     trade_in = refresh(trade_in)
     product.refresh_from_db()
     assert trade_in.state == State.RECEIVED and product.stock == 1

@@ -14,6 +14,7 @@ from tests.factories import valid_imei
 from tests.helpers import (  # noqa: F401  (buyer_post & co. were imported from here)
     assert_books_balance,
     buyer_post,
+    declaration_post,
     form_url,
     intake_data,
     links_in_last_mail,
@@ -69,7 +70,7 @@ def test_it_runs_the_happy_path_end_to_end(client, product, staff, manager, drai
     shown = client.get(link)
     assert shown.status_code == 200 and "$420" in shown.content.decode()
     assert refresh(trade_in).state == State.QUOTED
-    accepted = client.post(link + "accept/")
+    accepted = client.post(link + "accept/", declaration_post())
     assert accepted.status_code == 302
     drain()
     trade_in = refresh(trade_in)
@@ -156,10 +157,10 @@ def test_it_declines_from_the_link_and_counter_quotes(client, product, staff, dr
     second_link = quote_link(trade_in)
     assert second_link != first_link
     assert client.post(first_link + "accept/").status_code == 410  # superseded
-    client.post(second_link + "accept/")
+    client.post(second_link + "accept/", declaration_post())
     assert refresh(trade_in).state == State.ACCEPTED
     assert trade_in.payout.amount == Decimal("340.00")
-    assert client.post(second_link + "accept/").status_code == 410  # used
+    assert client.post(second_link + "accept/", declaration_post()).status_code == 410  # used
     assert_books_balance()
 
 

@@ -86,5 +86,8 @@ def test_pickup_buyers_get_instructions_not_a_label(client, make_trade_in, setti
     page = client.get(f"/trade-in/status/{status_token(trade_in)}/").content.decode()
     assert settings.SHOP_ADDRESS in page
 
-    local = make_trade_in(State.ACCEPTED, postcode=settings.LOCAL_PICKUP_POSTCODES[0])
-    assert not local.labels.exists()
+    # A local ZIP with "ship it" chosen still ships: the form asked, the buyer decided.
+    local = make_trade_in(
+        State.ACCEPTED, city="Springfield", region="IL", postcode=settings.LOCAL_PICKUP_POSTCODES[0]
+    )
+    assert local.fulfilment == "ship" and local.labels.exists()

@@ -13,7 +13,7 @@ from datetime import date
 import pytest
 from django.db import connection, connections
 
-from tests.helpers import assert_books_balance, refresh, submission
+from tests.helpers import assert_books_balance, declared, refresh, submission
 from workflows import actions
 from workflows.errors import DomainError
 from workflows.inspection import checklist_as_disclosed
@@ -63,7 +63,8 @@ def outcomes(results: list[object]) -> tuple[int, int]:
 def test_it_accepts_a_quote_once_when_twenty_buyers_click_at_once(make_trade_in, product):
     trade_in = make_trade_in(State.QUOTED)
     quote = trade_in.latest_quote()
-    results = race(*[lambda: actions.trade_in_accept(quote=quote) for _ in range(20)])
+    accept = lambda: actions.trade_in_accept(quote=quote, declaration=declared())  # noqa: E731
+    results = race(*[accept for _ in range(20)])
     assert outcomes(results) == (1, 19)
     product.refresh_from_db()
     assert product.stock == 1
@@ -93,7 +94,7 @@ def test_a_buyer_accepting_while_staff_counter_quote_gets_one_outcome(make_trade
         trade_in = make_trade_in(State.QUOTED)
         quote = trade_in.latest_quote()
         accepted, countered = race(
-            lambda quote=quote: actions.trade_in_accept(quote=quote),
+            lambda quote=quote: actions.trade_in_accept(quote=quote, declaration=declared()),
             lambda trade_in=trade_in: actions.trade_in_quote(
                 trade_in=trade_in, actor=staff, amount="999"
             ),

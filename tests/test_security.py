@@ -28,6 +28,7 @@ PRODUCTION_ENV = {
     "SECURE_SSL_REDIRECT": "True",
     "SECURE_HSTS_SECONDS": "31536000",
     "BEHIND_TLS_PROXY": "True",
+    "ID_ENCRYPTION_KEYS": "8sQbbXb3Pj0m3zHq5T1dKJ0e4X0v4v7mY2m0fKpQ9cM=",
 }
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
@@ -46,6 +47,22 @@ def test_check_deploy_is_clean_under_the_documented_production_settings():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_check_deploy_warns_about_the_demo_id_encryption_key():
+    env = {**os.environ, **PRODUCTION_ENV, "DJANGO_SETTINGS_MODULE": "backoffice.settings"}
+    for name in ("DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE", "ID_ENCRYPTION_KEYS"):
+        env.pop(name, None)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1
+    assert "workflows.W001" in result.stdout + result.stderr
 
 
 @pytest.mark.parametrize("name", ["DEBUG", "SECURE_COOKIES"])

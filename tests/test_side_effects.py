@@ -10,7 +10,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from tests.helpers import submission
+from tests.helpers import declared, submission
 from workflows import actions
 from workflows.actions._common import schedule
 from workflows.models import (
@@ -160,7 +160,7 @@ def test_no_label_is_bought_for_a_trade_in_cancelled_before_the_label_task_ran(
     from workflows.models import ShippingLabel
 
     trade_in = make_trade_in(State.QUOTED)
-    actions.trade_in_accept(quote=trade_in.latest_quote())
+    actions.trade_in_accept(quote=trade_in.latest_quote(), declaration=declared())
     # The device will not come after all: cancelled before the label task got its turn.
     actions.trade_in_cancel(trade_in=trade_in, actor=staff, reason="Buyer changed their mind")
     drain()

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from tests.helpers import assert_books_balance, refresh
+from tests.helpers import assert_books_balance, declared, refresh
 from workflows import actions
 from workflows.errors import DomainError, TransitionRefused
 from workflows.inspection import checklist_as_disclosed
@@ -93,7 +93,7 @@ def perform(transition: str, trade_in, staff, manager):
                 valid_until=trade_in.created_at.replace(year=2100),
                 sent_by=staff,
             )
-        return actions.trade_in_accept(quote=quote)
+        return actions.trade_in_accept(quote=quote, declaration=declared())
     if transition == "decline":
         return actions.trade_in_decline(trade_in=trade_in, actor=staff, reason="Too damaged")
     if transition == "expire":
@@ -132,7 +132,9 @@ def perform(transition: str, trade_in, staff, manager):
             trade_in=trade_in, actor=staff, amount="150", grade="C", note="Battery at 70%"
         )
     if transition == "accept_revised_offer":
-        return actions.revised_offer_accept(offer=revised_offer(trade_in, staff))
+        return actions.revised_offer_accept(
+            offer=revised_offer(trade_in, staff), declaration=declared()
+        )
     if transition == "return_to_buyer" and trade_in.state == State.REROUTED:
         return actions.return_case_resolve(
             case=return_case(trade_in, staff), actor=staff, resolution="returned"

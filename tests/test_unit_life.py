@@ -9,6 +9,7 @@ from django.db import connection
 from django.urls import reverse
 
 from tests.conftest import assert_books_balance, refresh
+from tests.helpers import declared
 from tests.test_lifecycle_http import staff_client, workflow
 from tests.test_races import outcomes, race
 from workflows import actions
@@ -96,7 +97,7 @@ def test_a_parts_grade_unit_cannot_be_listed_or_sold(make_trade_in, staff):
     )
     offer = trade_in.revised_offers.get()
     type(offer).objects.filter(pk=offer.pk).update(grade="D")
-    actions.revised_offer_accept(offer=offer)
+    actions.revised_offer_accept(offer=offer, declaration=declared())
     unit = refresh(trade_in).unit
     assert (unit.status, unit.grade) == (UnitStatus.GRADED, "D")
     for operation in ("list", "sell"):

@@ -1,9 +1,10 @@
-"""`manage.py check` refuses timeouts that would send one email twice."""
+"""`manage.py check` refuses timeouts that would send one email twice; `--deploy` warns
+about the demo ID encryption key."""
 
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.checks import Error, register
+from django.core.checks import Error, Tags, Warning, register
 
 
 @register()
@@ -32,3 +33,19 @@ def timeouts_nest(app_configs=None, **kwargs) -> list[Error]:
             )
         )
     return errors
+
+
+@register(Tags.security, deploy=True)
+def demo_id_key(app_configs, **kwargs) -> list[Warning]:
+    from workflows.crypto import uses_demo_key
+
+    if not uses_demo_key():
+        return []
+    return [
+        Warning(
+            "ID_ENCRYPTION_KEYS holds the public demo key: sellers' ID numbers would be "
+            "readable by anyone with this repository.",
+            hint="Set ID_ENCRYPTION_KEYS to a key of your own (README, Compliance).",
+            id="workflows.W001",
+        )
+    ]

@@ -56,7 +56,15 @@ def message_id(key: str) -> str:
     return f"<tradein.{digest}@{domain}>"
 
 
-def _send(template: str, *, to: str, subject: str, trade_in: TradeIn, **extra: Any) -> str:
+def _send(
+    template: str,
+    *,
+    to: str,
+    subject: str,
+    trade_in: TradeIn,
+    attachments: list[tuple[str, bytes, str]] = (),
+    **extra: Any,
+) -> str:
     context = {
         "trade_in": trade_in,
         "site_name": settings.SITE_NAME,
@@ -78,6 +86,8 @@ def _send(template: str, *, to: str, subject: str, trade_in: TradeIn, **extra: A
         headers={"Message-ID": message_id(key)} if key else {},
     )
     message.attach_alternative(html, "text/html")
+    for attachment in attachments:
+        message.attach(*attachment)
     message.send()
     return subject
 
@@ -264,4 +274,25 @@ def staff_new_submission(trade_in: TradeIn) -> str:
         trade_in=trade_in,
         subject=f"New trade-in: {trade_in.product}",
         admin_url=admin_url,
+    )
+
+
+def purchase_receipt(trade_in: TradeIn) -> str:
+    """The purchase record, as a PDF attachment, at acceptance (workflows.receipts)."""
+    from workflows.compliance import identity_of, identity_required_before
+    from workflows.receipts import purchase_receipt_pdf, receipt_filename
+
+    identity_url = ""
+    if identity_required_before("payout") and identity_of(trade_in) is None:
+        identity_url = absolute(reverse("buyer_portal:identity", args=[status_token(trade_in)]))
+    return _send(
+        "purchase_receipt",
+        to=trade_in.buyer_email,
+        trade_in=trade_in,
+        subject="Your purchase receipt",
+        attachments=[
+            (receipt_filename(trade_in), purchase_receipt_pdf(trade_in), "application/pdf")
+        ],
+        identity_url=identity_url,
+        id_at_dropoff=identity_required_before("dropoff"),
     )

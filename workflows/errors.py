@@ -19,6 +19,14 @@ class InvalidInput(DomainError):
     pass
 
 
+class NeedsConfirmation(DomainError):
+    """Allowed, but only once the person confirms (an offer far above the price list)."""
+
+    def __init__(self, message: str, *, reason: str = "") -> None:
+        super().__init__(message)
+        self.reason = reason or message
+
+
 class LinkInvalid(DomainError):
     """A buyer link that was tampered with, superseded, used or expired."""
 

@@ -7,22 +7,56 @@ import unicodedata
 
 from django.utils.translation import gettext as _
 from stdnum import imei as stdnum_imei
+from stdnum import luhn
 
 from workflows.errors import InvalidInput
 
+# What buyers paste around the digits: spaces (NFKC makes a no-break space one), dashes of
+# every kind, and dots.
+_IMEI_SEPARATORS = set(" -.\u2010\u2011\u2012\u2013\u2014\u2015\u2212")
+_IMEI_LABEL = re.compile(r"^imei\s*(sv)?\s*(no\.?|number)?\s*[:#]?\s*", re.IGNORECASE)
+
 
 def normalize_imei(value: str) -> str:
-    """The 15 digits of an IMEI typed with spaces or dashes, or scanned; InvalidInput unless
-    it has exactly 15 digits and a valid check digit."""
-    text = str(value).strip()
-    if any(not (ch.isascii() and ch.isdigit()) and ch not in " -" for ch in text):
+    """The 15 digits of an IMEI, from what buyers copy from a phone or its box; InvalidInput
+    saying what is wrong otherwise. The same rules are in portal.js (typing and scanning).
+
+    Accepted: spaces, dashes and dots anywhere; full-width digits and other scripts' digits
+    (Arabic-Indic ...), read after NFKC; a leading "IMEI:" label; the IMEI/SVN form Samsung's
+    *#06# shows (`356303485329443/01`); the 16-digit IMEISV (its first 14 digits are the IMEI
+    without check digit); the 14 digits without check digit (the check digit is computed).
+    Refused with its name: an MEID (14 hexadecimal characters, or 18 decimal digits), the
+    identifier of CDMA-only phones."""
+    text = _IMEI_LABEL.sub("", unicodedata.normalize("NFKC", str(value)).strip())
+    compact = "".join(
+        str(unicodedata.decimal(ch)) if ch.isdecimal() else ch
+        for ch in text
+        if ch not in _IMEI_SEPARATORS
+    )
+    with_svn = re.fullmatch(r"(\d{15})/\d{2}", compact)
+    if with_svn:
+        compact = with_svn.group(1)
+    if (
+        re.fullmatch(r"[0-9A-Fa-f]{14}", compact)
+        and not compact.isdigit()
+        or (compact.isdigit() and len(compact) == 18)
+    ):
+        raise InvalidInput(
+            _(
+                "This is an MEID, the number of a CDMA phone, not an IMEI. Please enter "
+                "the 15-digit IMEI (dial *#06# or see Settings → About)."
+            )
+        )
+    if not compact.isdigit():
         raise InvalidInput(_("An IMEI has only digits."))
-    digits = text.replace(" ", "").replace("-", "")
-    if len(digits) != 15:
+    if len(compact) in (14, 16):
+        # Without check digit, or the IMEISV (14 digits + a 2-digit software version).
+        compact = compact[:14] + luhn.calc_check_digit(compact[:14])
+    if len(compact) != 15:
         raise InvalidInput(_("An IMEI has exactly 15 digits."))
-    if not stdnum_imei.is_valid(digits):
+    if not stdnum_imei.is_valid(compact):
         raise InvalidInput(_("This IMEI's last digit does not match; please check for typos."))
-    return digits
+    return compact
 
 
 # Bidirectional overrides, embeddings and isolates make "Ada<RLO>moc.elpmaxe" read as another

@@ -17,6 +17,8 @@ from workflows.errors import TransitionRefused
 
 BUYER = "buyer"
 SYSTEM = "system"
+# The manager-set quoting policy, when it quotes a clean submission by itself.
+AUTO_QUOTE = "auto-quote policy"
 # A staff member, or BUYER / SYSTEM when nobody logged in acted.
 Actor = AbstractBaseUser | str
 
@@ -49,6 +51,18 @@ class Operation(StrEnum):
     REQUEST_DETAILS_CHANGE = "request_details_change"
     DECIDE_DETAILS_CHANGE = "decide_details_change"
     CONFIRM_PAYEE = "confirm_payee"
+    AUTO_QUOTE = "auto_quote"
+    QUOTE_OVER_LIMIT = "quote_over_limit"
+    CHANGE_QUOTE_POLICY = "change_quote_policy"
+    ADD_NOTE = "add_note"
+    RESEND_EMAIL = "resend_email"
+    # second-hand dealer records (workflows.actions.compliance)
+    RECORD_IDENTITY = "record_identity"
+    REVEAL_ID_NUMBER = "reveal_id_number"
+    RELEASE_HOLD = "release_hold"
+    REPORT_TO_POLICE = "report_to_police"
+    ERASE_BUYER = "erase_buyer"
+    ANONYMISE_EXPIRED = "anonymise_expired"
 
 
 @dataclass(frozen=True)
@@ -134,6 +148,38 @@ RULES: dict[Operation, Rule] = {
         None,
         _("Only the buyer confirms where they are paid, from the link we emailed them."),
         frozenset({BUYER}),
+    ),
+    Operation.AUTO_QUOTE: Rule(
+        None, _("Only the quoting policy quotes by itself."), frozenset({AUTO_QUOTE})
+    ),
+    Operation.QUOTE_OVER_LIMIT: Rule(
+        "workflows.quote_over_limit", _("Only a manager can send this offer.")
+    ),
+    Operation.CHANGE_QUOTE_POLICY: Rule(
+        "workflows.change_quotepolicy", _("Only a manager can change the quoting policy.")
+    ),
+    Operation.ADD_NOTE: Rule("workflows.change_tradein", _("You cannot add notes to trade-ins.")),
+    Operation.RESEND_EMAIL: Rule("workflows.change_tradein", _("You cannot re-send emails.")),
+    # Staff at the counter, or the buyer on the signed page.
+    Operation.RECORD_IDENTITY: Rule(
+        "workflows.add_selleridentity",
+        _("Only staff can record a seller's ID."),
+        frozenset({BUYER}),
+    ),
+    Operation.REVEAL_ID_NUMBER: Rule(
+        "workflows.view_id_number", _("Only a manager can see a whole ID number.")
+    ),
+    Operation.RELEASE_HOLD: Rule(
+        "workflows.add_holdrelease", _("Only a manager can release a unit from the police hold.")
+    ),
+    Operation.REPORT_TO_POLICE: Rule(
+        None, _("Police reports are made by the scheduled task."), frozenset({SYSTEM})
+    ),
+    Operation.ERASE_BUYER: Rule(
+        "workflows.erase_buyer", _("Only a manager can erase a buyer's personal data.")
+    ),
+    Operation.ANONYMISE_EXPIRED: Rule(
+        None, _("Records are anonymised by the retention task."), frozenset({SYSTEM})
     ),
 }
 

@@ -18,11 +18,13 @@ from workflows.models import (
 
 
 def wants_pickup(trade_in: TradeIn) -> bool:
-    """Local buyers get drop-off instructions instead of a shipping label."""
-    postcode = trade_in.postcode.strip().upper()
-    return trade_in.fulfilment == Fulfilment.PICKUP or postcode in {
-        p.upper() for p in settings.LOCAL_PICKUP_POSTCODES
-    }
+    """The buyer chose drop-off. A local postcode never decides it for them: the form asks."""
+    return trade_in.fulfilment == Fulfilment.PICKUP
+
+
+def near_shop(postcode: str) -> bool:
+    """A postcode close enough to the shop that the form offers drop-off instead of a label."""
+    return postcode.strip().upper()[:5] in {p.upper() for p in settings.LOCAL_PICKUP_POSTCODES}
 
 
 def imei_check_finished(check: ImeiCheck | None) -> bool:

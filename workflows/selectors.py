@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -13,7 +13,15 @@ from django.utils.translation import gettext as _
 
 from workflows.errors import InvalidInput
 from workflows.integrations import payments
-from workflows.models import Payout, PayoutStatus, State, StoreCredit, StripeAccount, TradeIn
+from workflows.models import (
+    Payout,
+    PayoutStatus,
+    Quote,
+    State,
+    StoreCredit,
+    StripeAccount,
+    TradeIn,
+)
 from workflows.models.payouts import code_lookup_hash
 from workflows.parsers import normalize_imei
 
@@ -106,6 +114,14 @@ class DashboardStats:
     submissions_per_day: list[int]
     acceptances_per_day: list[int]
     top_models: list[tuple[str, int]]
+    # Throughput: what quoted itself, and how long submissions waited for a first quote.
+    p90_time_to_quote: timedelta | None = None
+    auto_quoted_30d: int = 0
+    quotes_per_day: list[int] = field(default_factory=list)
+    receipts_per_day: list[int] = field(default_factory=list)
+    # Per day of the first quote: the median wait in hours, and the share later accepted.
+    median_hours_to_quote_per_day: list[float | None] = field(default_factory=list)
+    acceptance_rate_per_day: list[float | None] = field(default_factory=list)
 
 
 def dashboard_stats(now: datetime | None = None, days: int = 30) -> DashboardStats:
@@ -133,10 +149,16 @@ def dashboard_stats(now: datetime | None = None, days: int = 30) -> DashboardSta
     )
     waits = sorted(first - created for created, first, _accepted in quoted)
     accepted = sum(1 for *_rest, accepted_at in quoted if accepted_at is not None)
+    by_quote_day: dict[date, list[tuple[timedelta, bool]]] = {}
+    for created, first, accepted_at in quoted:
+        day = timezone.localdate(first)
+        by_quote_day.setdefault(day, []).append((first - created, accepted_at is not None))
 
     submitted_days = _per_day(TradeIn.objects.filter(created_at__gte=since), "created_at")
     accepted_days = _per_day(TradeIn.objects.filter(accepted_at__gte=since), "accepted_at")
-    day_list = [since.date() + timedelta(days=i) for i in range(days)]
+    quote_days = _per_day(Quote.objects.filter(created_at__gte=since), "created_at")
+    received_days = _per_day(TradeIn.objects.filter(received_at__gte=since), "received_at")
+    day_list = [timezone.localdate(since) + timedelta(days=i) for i in range(days)]
 
     top = (
         TradeIn.objects.filter(created_at__gte=since)
@@ -152,10 +174,26 @@ def dashboard_stats(now: datetime | None = None, days: int = 30) -> DashboardSta
         received_this_week=TradeIn.objects.filter(received_at__gte=start_of_week).count(),
         payout_liability=liability or Decimal("0"),
         acceptance_rate_30d=accepted / len(quoted) if quoted else None,
-        median_time_to_quote=waits[len(waits) // 2] if waits else None,
+        median_time_to_quote=_percentile(waits, 50),
         days=day_list,
         submissions_per_day=[submitted_days.get(d, 0) for d in day_list],
         acceptances_per_day=[accepted_days.get(d, 0) for d in day_list],
+        p90_time_to_quote=_percentile(waits, 90),
+        auto_quoted_30d=Quote.objects.filter(created_at__gte=since, auto_quoted=True).count(),
+        quotes_per_day=[quote_days.get(d, 0) for d in day_list],
+        receipts_per_day=[received_days.get(d, 0) for d in day_list],
+        median_hours_to_quote_per_day=[
+            _hours(_percentile(sorted(w for w, _a in by_quote_day[d]), 50))
+            if d in by_quote_day
+            else None
+            for d in day_list
+        ],
+        acceptance_rate_per_day=[
+            round(100 * sum(a for _w, a in by_quote_day[d]) / len(by_quote_day[d]), 1)
+            if d in by_quote_day
+            else None
+            for d in day_list
+        ],
         top_models=[
             (
                 f"{row['product__device_model__make__name']} {row['product__device_model__name']}",
@@ -174,6 +212,18 @@ def _per_day(queryset, field: str) -> dict[date, int]:
         .values_list("day", "n")
     )
     return dict(rows)
+
+
+def _percentile(sorted_values: list[timedelta], percent: int) -> timedelta | None:
+    """Nearest-rank percentile (the median of an even count is the upper middle one)."""
+    if not sorted_values:
+        return None
+    rank = min(len(sorted_values) - 1, len(sorted_values) * percent // 100)
+    return sorted_values[rank]
+
+
+def _hours(delta: timedelta | None) -> float | None:
+    return None if delta is None else round(delta.total_seconds() / 3600, 1)
 
 
 def stripe_account_for(email: str, *, ready: bool = False) -> StripeAccount | None:

@@ -1,3 +1,12 @@
 """Every model in the Unfold admin at /dashboard/. Registration happens on import."""
 
-from backoffice.admin import accounts, catalog, payouts, system, tradeins, units  # noqa: F401
+from backoffice.admin import (  # noqa: F401
+    accounts,
+    catalog,
+    compliance,
+    payouts,
+    quoting,
+    system,
+    tradeins,
+    units,
+)

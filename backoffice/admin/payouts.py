@@ -152,6 +152,9 @@ class PayoutAdmin(PanelAdmin, NoDeleteAdmin, FilteredExportAdmin, ExportActionMo
             "payout": payout,
             "settleable": may_settle and payout_settleable(payout),
             "waiting_for_device": may_settle and payout_waiting_for_device(payout),
+            # Staff see why there is no button, instead of an empty card.
+            "manager_only": not may_settle
+            and payout.status in (PayoutStatus.PENDING, PayoutStatus.FAILED),
             "check_form": CheckSettleForm() if payout.method == PayoutMethod.CHECK else None,
             **self.stripe_context(payout),
         }

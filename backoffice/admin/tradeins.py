@@ -1,14 +1,18 @@
 from __future__ import annotations
 
-from django.contrib import admin
+import functools
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest
-from django.urls import reverse
+from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.timesince import timesince
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext_lazy as _
 from unfold.contrib.filters.admin import RangeDateFilter
-from unfold.decorators import display
+from unfold.decorators import action, display
 
 from backoffice.admin.base import (
     NoDeleteAdmin,
@@ -17,19 +21,24 @@ from backoffice.admin.base import (
     SavesThroughAnAction,
     call_action,
     call_action_with_form,
+    form_errors,
 )
 from backoffice.display import choice_label
 from backoffice.forms import (
     ChangeDecisionForm,
     LabelAddressForm,
+    NoteForm,
     PayoutDetailsChangeForm,
     QuoteForm,
     ReasonForm,
+    ResendForm,
     RevisedOfferForm,
 )
 from backoffice.paginator import EstimatedCountPaginator
 from workflows import actions
+from workflows.actions.counter import resendable_emails
 from workflows.actions.details import PAYOUT_DETAILS
+from workflows.errors import DomainError, NeedsConfirmation
 from workflows.inspection import compare
 from workflows.models import (
     ARCHIVED_STATES,
@@ -37,6 +46,7 @@ from workflows.models import (
     ChangeStatus,
     Direction,
     Event,
+    Fulfilment,
     ImeiCheckStatus,
     Make,
     PayoutStatus,
@@ -82,7 +92,16 @@ CHECK_COLOURS = {
 
 class QuoteInline(ReadOnlyInline):
     model = Quote
-    fields = ["created_at", "amount", "currency", "valid_until", "note", "sent_by", "responded_at"]
+    fields = [
+        "created_at",
+        "amount",
+        "currency",
+        "valid_until",
+        "note",
+        "sent_by",
+        "auto_quoted",
+        "responded_at",
+    ]
     readonly_fields = fields
     verbose_name_plural = _("Quote history")
 
@@ -170,18 +189,26 @@ class MakeFilter(admin.SimpleListFilter):
         return queryset
 
 
+@functools.cache
+def _short_fulfilment(language: str | None) -> dict[str, str]:
+    # Translated once per language, not once per row of the queue.
+    return {Fulfilment.PICKUP: str(_("Drop-off")), Fulfilment.SHIP: str(_("Label"))}
+
+
 @admin.register(TradeIn)
 class TradeInAdmin(SavesThroughAnAction, PanelAdmin, NoDeleteAdmin):
     list_display = [
         "reference",
         "age",
+        "buyer",
         "device",
         "condition",
+        "accessories",
         "imei_badge",
         "state_label",
         "suggested_offer",
         "offer_amount",
-        "fulfilment",
+        "ships",
     ]
     list_display_links = ["reference"]
     list_filter = [
@@ -202,7 +229,10 @@ class TradeInAdmin(SavesThroughAnAction, PanelAdmin, NoDeleteAdmin):
     change_list_template = "backoffice/tradein_changelist.html"
     paginator = EstimatedCountPaginator
     inlines = [QuoteInline, RevisedOfferInline, EventInline]
+    actions = ["quote_at_suggested"]
+    actions_on_top = True
     change_form_outer_before_template = "backoffice/tradein_workflow.html"
+    change_form_template = "backoffice/tradein_change_form.html"
     readonly_fields = [
         "reference",
         "state",
@@ -283,6 +313,14 @@ class TradeInAdmin(SavesThroughAnAction, PanelAdmin, NoDeleteAdmin):
     def age(self, obj: TradeIn) -> str:
         return timesince(obj.created_at, timezone.now()).split(",")[0]
 
+    @display(description=_("Buyer"), ordering="buyer_name")
+    def buyer(self, obj: TradeIn) -> str:
+        return obj.buyer_name
+
+    @display(description=_("Sends by"), ordering="fulfilment")
+    def ships(self, obj: TradeIn) -> str:
+        return _short_fulfilment(get_language())[obj.fulfilment]
+
     @display(description=_("Device"), ordering="product__device_model__name")
     def device(self, obj: TradeIn) -> str:
         return str(obj.product)
@@ -303,6 +341,62 @@ class TradeInAdmin(SavesThroughAnAction, PanelAdmin, NoDeleteAdmin):
     def state_label(self, obj: TradeIn) -> tuple[str, str]:
         return obj.state, choice_label(obj, "state")
 
+    # --- the label at the counter ---------------------------------------------------------------
+    def get_urls(self) -> list:
+        view = self.admin_site.admin_view(self.label_view)
+        return [
+            path("<path:object_id>/label.pdf", view, name="workflows_tradein_label"),
+            *super().get_urls(),
+        ]
+
+    def label_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """The shipping label's PDF, to open and print at the counter."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        trade_in = self.get_object(request, object_id)  # None for an id that is not one
+        if trade_in is None:
+            raise Http404(_("No such trade-in."))
+        label = trade_in.labels.filter(voided_at__isnull=True).first()
+        if label is None:
+            raise Http404(_("No shipping label for this trade-in."))
+        response = HttpResponse(bytes(label.pdf), content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="label-{trade_in.reference}.pdf"'
+        return response
+
+    # --- bulk work from the queue -----------------------------------------------------------------
+    @action(description=_("Quote at the suggested offer"), permissions=["quote"])
+    def quote_at_suggested(self, request: HttpRequest, queryset: QuerySet[TradeIn]) -> None:
+        """Each selected submission goes through the quote action on its own: one refused row
+        (a red flag, no price, already quoted) says why and does not stop the others."""
+        sent = 0
+        for trade_in in queryset.order_by("created_at"):
+            if trade_in.suggested_offer is None:
+                messages.error(
+                    request, _("%(ref)s: no suggested offer to quote.") % {"ref": trade_in}
+                )
+                continue
+            try:
+                actions.trade_in_quote(
+                    trade_in=trade_in, actor=request.user, amount=trade_in.suggested_offer
+                )
+            except DomainError as exc:
+                messages.error(request, f"{trade_in}: {exc.message}")
+            else:
+                sent += 1
+        if sent:
+            messages.success(
+                request,
+                ngettext(
+                    "%(n)d quote sent at the suggested offer.",
+                    "%(n)d quotes sent at the suggested offer.",
+                    sent,
+                )
+                % {"n": sent},
+            )
+
+    def has_quote_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("workflows.quote_tradein")
+
     # --- the workflow panel above the form -------------------------------------------------------
     panel_url = "workflow"
 
@@ -314,14 +408,23 @@ class TradeInAdmin(SavesThroughAnAction, PanelAdmin, NoDeleteAdmin):
         needs_override = bool(flags)
         can_override = may(user, Operation.OVERRIDE_RED_FLAG)
         quote_form = None
+        # An offer that waits for "yes, send it" (or was refused) comes back as typed.
+        pending = request.session.pop(self._pending_key(trade_in), None)
         if "quote" in allowed and not (needs_override and not can_override):
             quote_form = QuoteForm(
-                initial={"amount": trade_in.offer_amount or trade_in.suggested_offer}
+                initial=pending["data"]
+                if pending
+                else {"amount": trade_in.offer_amount or trade_in.suggested_offer},
+                confirm_reason=pending["confirm"] if pending else "",
             )
             if not needs_override:
                 del quote_form.fields["override_reason"]
+        # Imported here: backoffice.compliance uses the admin helpers this package defines.
+        from backoffice.compliance import compliance_context
+
         payout = getattr(trade_in, "payout", None)
         return {
+            **compliance_context(request, trade_in),
             "trade_in": trade_in,
             "check": check,
             "red_flags": flags,
@@ -329,7 +432,15 @@ class TradeInAdmin(SavesThroughAnAction, PanelAdmin, NoDeleteAdmin):
             "can_override": can_override,
             "allowed": allowed,
             "quote_form": quote_form,
+            "suggested_offer": trade_in.suggested_offer,
             "reason_form": ReasonForm(),
+            "note_form": NoteForm() if may(user, Operation.ADD_NOTE) else None,
+            "emails": [
+                (email, email.payload.get("template", "email").replace("_", " ").capitalize())
+                for email in resendable_emails(trade_in)
+            ]
+            if may(user, Operation.RESEND_EMAIL)
+            else [],
             "revised_offer_form": RevisedOfferForm(initial={"grade": "C"})
             if "send_revised_offer" in allowed
             else None,
@@ -392,6 +503,10 @@ class TradeInAdmin(SavesThroughAnAction, PanelAdmin, NoDeleteAdmin):
     def save_model(self, request: HttpRequest, obj: TradeIn, form, change: bool) -> None:
         """Edits go through the action, so the timeline records who changed what."""
         changes = {name: form.cleaned_data[name] for name in form.changed_data}
+        if not changes:
+            # Say plainly that nothing happened: no "saved" for a click that changed nothing.
+            self.message_user(request, _("Nothing to save: the buyer details are unchanged."))
+            return
         call_action(
             request,
             actions.trade_in_update_details,
@@ -400,6 +515,11 @@ class TradeInAdmin(SavesThroughAnAction, PanelAdmin, NoDeleteAdmin):
             changes=changes,
             success=_("Buyer details saved."),
         )
+
+    def message_user(self, request: HttpRequest, message, *args, **kwargs) -> None:
+        # save_model has already said what the action did; not Django's generic "changed".
+        if "was changed successfully" not in str(message):
+            super().message_user(request, message, *args, **kwargs)
 
     def shipping_context(self, request: HttpRequest, trade_in: TradeIn) -> dict:
         """The label, its tracking, and why the carrier refused it if it did."""
@@ -462,15 +582,22 @@ class TradeInAdmin(SavesThroughAnAction, PanelAdmin, NoDeleteAdmin):
         elif step in ("approve_change", "reject_change"):
             self.decide_change(request, trade_in, step)
         elif step == "quote" and "quote" in allowed:
+            self._post_quote(request, trade_in)
+        elif step == "note":
             call_action_with_form(
                 request,
-                QuoteForm(request.POST),
-                actions.trade_in_quote,
-                success=_("Quote sent to the buyer."),
-                arguments=lambda data: {
-                    **data,
-                    "override_reason": data.get("override_reason") or "",
-                },
+                NoteForm(request.POST),
+                actions.trade_in_add_note,
+                success=_("Note added to the timeline."),
+                **common,
+            )
+        elif step == "resend":
+            call_action_with_form(
+                request,
+                ResendForm(request.POST),
+                actions.email_resend,
+                success=_("The email is on its way again."),
+                arguments=lambda data: {"side_effect_id": data["email"]},
                 **common,
             )
         elif step == "revise" and "send_revised_offer" in allowed:
@@ -515,6 +642,43 @@ class TradeInAdmin(SavesThroughAnAction, PanelAdmin, NoDeleteAdmin):
             if approve
             else _("Change rejected."),
         )
+
+    @staticmethod
+    def _pending_key(trade_in: TradeIn) -> str:
+        return f"quote-pending-{trade_in.pk}"
+
+    def _post_quote(self, request: HttpRequest, trade_in: TradeIn) -> None:
+        form = QuoteForm(request.POST)
+        if not form.is_valid():
+            form_errors(request, form)
+            return
+        data = form.cleaned_data
+        try:
+            actions.trade_in_quote(
+                trade_in=trade_in,
+                actor=request.user,
+                amount=data["amount"],
+                valid_days=data["valid_days"],
+                note=data["note"],
+                override_reason=data.get("override_reason") or "",
+                confirmed=data["confirmed"],
+            )
+        except DomainError as exc:
+            # Nothing was sent; the offer stays in the form as typed, and an offer far above
+            # the price list comes back with a "yes, send it" box to tick.
+            level = messages.WARNING if isinstance(exc, NeedsConfirmation) else messages.ERROR
+            messages.add_message(request, level, exc.message)
+            request.session[self._pending_key(trade_in)] = {
+                "data": {
+                    "amount": str(data["amount"]),
+                    "valid_days": data["valid_days"],
+                    "note": data["note"],
+                    "override_reason": data.get("override_reason") or "",
+                },
+                "confirm": exc.reason if isinstance(exc, NeedsConfirmation) else "",
+            }
+            return
+        messages.success(request, _("Quote sent to the buyer."))
 
 
 # The panel's buttons that take a written reason, and the action each one calls.

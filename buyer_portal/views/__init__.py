@@ -3,6 +3,7 @@ page and label (status), and payout setup (payout_setup)."""
 
 from __future__ import annotations
 
+from buyer_portal.views.identity import identity_page
 from buyer_portal.views.offers import quote, quote_accept, quote_decline
 from buyer_portal.views.payout_setup import payout_setup, payout_setup_demo, payout_setup_done
 from buyer_portal.views.status import label_pdf, status
@@ -10,6 +11,7 @@ from buyer_portal.views.submission import confirmation, storefront, trade_in_for
 
 __all__ = [
     "confirmation",
+    "identity_page",
     "label_pdf",
     "payout_setup",
     "payout_setup_demo",

@@ -8,10 +8,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from buyer_portal.compliance import DeclarationForm, declaration_context
 from buyer_portal.forms import DECLINE_REASONS, DeclineForm
 from buyer_portal.views.links import link_invalid
 from workflows import actions
-from workflows.errors import DomainError, LinkInvalid
+from workflows.errors import DomainError, InvalidInput, LinkInvalid
 from workflows.links import (
     quote_from_token,
     status_token,
@@ -35,6 +36,7 @@ def _quote_page(
             "pickup": wants_pickup(quote.trade_in),
             "reasons": DECLINE_REASONS,
             "shop_address": settings.SHOP_ADDRESS,
+            **declaration_context(extra.pop("declaration_form", None)),
             **extra,
         },
         status=status,
@@ -54,9 +56,20 @@ def quote(request: HttpRequest, token: str) -> HttpResponse:
 def quote_accept(request: HttpRequest, token: str) -> HttpResponse:
     try:
         quote = quote_from_token(token)
-        trade_in = actions.trade_in_accept(quote=quote)
     except LinkInvalid as exc:
         return link_invalid(request, exc, token)
+    # The buyer's declaration of ownership and age (buyer_portal.compliance): a missing tick or
+    # an under-age date of birth shows the offer again with the reason; nothing is accepted.
+    form = DeclarationForm(request.POST)
+    if not form.is_valid():
+        return _quote_page(request, quote, token, status=400, declaration_form=form)
+    try:
+        trade_in = actions.trade_in_accept(quote=quote, declaration=form.declaration(request))
+    except LinkInvalid as exc:
+        return link_invalid(request, exc, token)
+    except InvalidInput as exc:
+        form.add_error(None, exc.message)
+        return _quote_page(request, quote, token, status=400, declaration_form=form)
     except DomainError as exc:
         return link_invalid(request, LinkInvalid(exc.message, reason="used"), token)
     return redirect("buyer_portal:status", token=status_token(trade_in))

@@ -9,8 +9,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from buyer_portal.compliance import DeclarationForm, declaration_context
 from workflows import actions
-from workflows.errors import DomainError, LinkInvalid
+from workflows.errors import DomainError, InvalidInput, LinkInvalid
 from workflows.inspection import compare
 from workflows.links import (
     revised_offer_from_token,
@@ -40,7 +41,14 @@ def _invalid(request: HttpRequest, exc: LinkInvalid) -> HttpResponse:
     )
 
 
-def _page(request: HttpRequest, offer: RevisedOffer, token: str) -> HttpResponse:
+def _page(
+    request: HttpRequest,
+    offer: RevisedOffer,
+    token: str,
+    *,
+    status: int = 200,
+    declaration_form: DeclarationForm | None = None,
+) -> HttpResponse:
     trade_in = offer.trade_in
     return render(
         request,
@@ -54,7 +62,9 @@ def _page(request: HttpRequest, offer: RevisedOffer, token: str) -> HttpResponse
             "pickup": wants_pickup(trade_in),
             "shop_address": settings.SHOP_ADDRESS,
             "default_is_accept": settings.REVISED_OFFER_DEFAULT == "accept",
+            **declaration_context(declaration_form),
         },
+        status=status,
     )
 
 
@@ -80,7 +90,25 @@ def _answer(request: HttpRequest, token: str, action) -> HttpResponse:
 
 @require_POST
 def revised_offer_accept(request: HttpRequest, token: str) -> HttpResponse:
-    return _answer(request, token, actions.revised_offer_accept)
+    # The same declaration of ownership and age as on the first offer: a missing tick or an
+    # under-age date of birth shows the page again with the reason; nothing is accepted.
+    try:
+        offer = revised_offer_from_token(token)
+    except LinkInvalid as exc:
+        return _invalid(request, exc)
+    form = DeclarationForm(request.POST)
+    if not form.is_valid():
+        return _page(request, offer, token, status=400, declaration_form=form)
+    try:
+        trade_in = actions.revised_offer_accept(offer=offer, declaration=form.declaration(request))
+    except LinkInvalid as exc:
+        return _invalid(request, exc)
+    except InvalidInput as exc:
+        form.add_error(None, exc.message)
+        return _page(request, offer, token, status=400, declaration_form=form)
+    except DomainError as exc:
+        return _invalid(request, LinkInvalid(exc.message, reason="used"))
+    return redirect("buyer_portal:status", token=status_token(trade_in))
 
 
 @require_POST

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from buyer_portal.views.links import trade_in_or_invalid
+from workflows.compliance import identity_missing
 from workflows.links import quote_token, revised_offer_token
 from workflows.models import Direction, State, TradeIn
 from workflows.predicates import wants_pickup
@@ -69,6 +70,8 @@ def status(request: HttpRequest, token: str) -> HttpResponse:
             "has_label": trade_in.labels.filter(
                 direction=Direction.TO_SHOP, voided_at__isnull=True
             ).exists(),
+            "identity_needed": identity_missing(trade_in, "payout")
+            and trade_in.state in (State.ACCEPTED, State.RECEIVED),
             "status_token": token,
             "shop_address": settings.SHOP_ADDRESS,
             "shop_hours": settings.SHOP_HOURS,

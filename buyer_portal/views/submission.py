@@ -17,6 +17,7 @@ from django_ratelimit.core import is_ratelimited
 from buyer_portal.forms import ADDRESS_NEEDED, TradeInForm
 from buyer_portal.views.links import trade_in_or_invalid
 from workflows import actions
+from workflows.addresses import warm_zip_table
 from workflows.errors import DomainError
 from workflows.links import (
     status_token,
@@ -79,6 +80,7 @@ def trade_in_form(request: HttpRequest) -> HttpResponse:
         )
 
     form = TradeInForm(request.POST or None, device_model=device_model)
+    warm_zip_table()
     page_error = ""
     status = 200
     if request.method == "POST":
@@ -111,10 +113,12 @@ def trade_in_form(request: HttpRequest) -> HttpResponse:
             "step": 3,
             "page_error": page_error,
             "questions": [form[name] for name in QUESTIONS],
+            # After the ZIP, in the order browsers autofill a US address.
             "address": [
                 form[name]
-                for name in ("address_line1", "address_line2", "city", "region", "postcode")
+                for name in ("address_line1", "address_line2", "city", "region", "country")
             ],
+            "shop_address": settings.SHOP_ADDRESS,
             "prices": price_table(device_model),
             "estimate": _estimate(form),
             "js": _form_messages(form),
@@ -184,10 +188,17 @@ def _form_messages(form: TradeInForm) -> dict:
             if field.required and not field.widget.is_hidden
         },
         "address": str(ADDRESS_NEEDED),
+        "localZips": settings.LOCAL_PICKUP_POSTCODES,
+        "zipShape": _("A ZIP code has 5 digits, like 62704 (or ZIP+4: 62704-1234)."),
+        "state": _("Please choose your state."),
         # The server's words, from workflows.parsers.normalize_imei.
         "imeiDigits": _("An IMEI has only digits."),
         "imeiLength": _("An IMEI has exactly 15 digits."),
         "imeiCheck": _("This IMEI's last digit does not match; please check for typos."),
+        "imeiMeid": _(
+            "This is an MEID, the number of a CDMA phone, not an IMEI. Please enter "
+            "the 15-digit IMEI (dial *#06# or see Settings → About)."
+        ),
         "imeiOk": _("Looks right."),
         "email": str(form.fields["buyer_email"].error_messages["invalid"]),
         "tooLong": _("Please keep this shorter."),

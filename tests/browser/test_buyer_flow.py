@@ -68,7 +68,7 @@ def test_it_trades_in_from_the_storefront_footer_to_the_status_page(phone, produ
     phone.click("#submit")
     assert "Please check the highlighted answers" in phone.inner_text("#form-errors")
     assert phone.get_attribute("#form-errors", "aria-live") == "polite"
-    assert phone.locator(".has-error").count() == 12  # 9 answers + 3 lines of the address
+    assert phone.locator(".has-error").count() == 13  # 9 answers + ZIP, street, city, state
     assert phone.get_attribute("#id_imei", "aria-invalid") == "true"
     assert TradeIn.objects.count() == 0
     assert_page_is_good(phone)
@@ -179,6 +179,10 @@ def test_it_accepts_and_declines_from_the_quote_link(phone, make_trade_in, drain
     assert "$300" in main and "Check" in main and "Prepaid shipping label for 1 Main St" in main
     assert_page_is_good(phone)
     screenshot(phone, "390-quote")
+    phone.click("text=Accept $300")  # without the declaration: refused, with the reason
+    assert "Please tick to confirm" in phone.inner_text("main")
+    assert TradeIn.objects.get(pk=trade_in.pk).state == State.QUOTED
+    phone.check("#id_declare")
     phone.click("text=Accept $300")
     phone.wait_for_url("**/trade-in/status/**")
     assert "Offer accepted. Now send us the device." in phone.inner_text("main")

@@ -11,29 +11,43 @@ from aiosmtpd.controller import Controller
 from django.utils import timezone
 
 from tests.integrations.fake_stripe import KEY, FakeStripe
+from tests.integrations.loopback import ImeiCheckServer, ShipEngineServer
 from workflows.models import SideEffect, SideEffectStatus
 
 WEBHOOK_SECRET = "whsec_loopback"
+CONNECT_WEBHOOK_SECRET = "whsec_loopback_connect"
 
 
 @pytest.fixture
-def imei_service(httpserver, settings):
-    """pytest-httpserver standing in for imeicheck.net (`/v1/checks`)."""
-    settings.IMEI_CHECK_URL = httpserver.url_for("/").rstrip("/")
+def imei_service(settings):
+    """A loopback imeicheck.net (`/v1/checks`) that refuses what the real one would."""
+    server = ImeiCheckServer()
+    server.start()
+    settings.IMEI_CHECK_URL = server.url_for("/").rstrip("/")
     settings.IMEI_CHECK_API_KEY = "imei-key"
     settings.IMEI_CHECK_SERVICE_ID = "12"
     settings.IMEI_CHECK_TIMEOUT = 0.5
-    return httpserver
+    yield server
+    server.clear()
+    server.stop()
+    server.assert_nothing_refused()
 
 
 @pytest.fixture
-def shipengine(httpserver, settings):
-    """pytest-httpserver standing in for api.shipengine.com."""
+def shipengine(settings):
+    """A loopback api.shipengine.com that holds each request against ShipEngine's OpenAPI."""
+    server = ShipEngineServer()
+    server.start()
     settings.SHIPENGINE_API_KEY = "TEST_shipengine_key"
-    settings.SHIPENGINE_BASE_URL = httpserver.url_for("/").rstrip("/")
+    settings.SHIPENGINE_BASE_URL = server.url_for("/").rstrip("/")
     settings.SHIPENGINE_CARRIER_ID = "se-123"
     settings.SHIPENGINE_TIMEOUT = 0.5
-    return httpserver
+    # Addresses validate as they are unless a test answers otherwise (a oneshot goes first).
+    server.address_checks = server.validates_addresses()
+    yield server
+    server.clear()
+    server.stop()
+    server.assert_nothing_refused()
 
 
 @pytest.fixture
@@ -42,9 +56,11 @@ def stripe_server(settings):
     settings.STRIPE_SECRET_KEY = KEY
     settings.STRIPE_API_BASE = fake.url
     settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
+    settings.STRIPE_CONNECT_WEBHOOK_SECRET = CONNECT_WEBHOOK_SECRET
     settings.STRIPE_TIMEOUT = 0.5
     yield fake
     fake.stop()
+    fake.assert_nothing_refused()
 
 
 def make_due() -> None:

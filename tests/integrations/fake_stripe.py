@@ -1,5 +1,11 @@
 """A loopback server that speaks the part of Stripe's API we use, the way Stripe documents it.
 
+Every request is first held against Stripe's published API (tests/integrations/provider_spec.py:
+the path and method in spec3.json, the form-encoded parameters against the pinned
+stripe-python's params, with their types, enums, required and deprecated fields); one that does
+not conform gets Stripe's 400 `{"error": {...}}` and does nothing. Answers are Stripe's own
+object shapes from fixtures3.json with this server's ids and values on top.
+
 Form-encoded requests, bearer key, JSON answers and errors (`{"error": {...}}`), and
 idempotency: the first answer to an `Idempotency-Key` is saved and replayed for every retry
 with that key. It counts what it created per key, so a test can prove nobody was paid twice.
@@ -18,9 +24,15 @@ import time
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import urlsplit
+
+from tests.integrations import provider_spec
+from tests.integrations.provider_spec import decode_form, stripe_fixture
 
 KEY = "sk_test_loopback"
+# Calls that create something must carry an Idempotency-Key: our rule (a retry must never
+# create a second account or pay twice), checked here so a request without one fails a test.
+NEEDS_IDEMPOTENCY_KEY = {("POST", "/v1/accounts"), ("POST", "/v1/transfers")}
 
 
 class FakeStripe:
@@ -30,6 +42,11 @@ class FakeStripe:
         self.saved: dict[str, tuple[int, bytes]] = {}  # idempotency key -> first answer
         self.created_per_key: Counter[str] = Counter()
         self.requests: list[tuple[str, str, str]] = []  # method, path, idempotency key
+        self.params: list[tuple[str, str, dict[str, Any], str]] = []  # ..., Stripe-Account
+        self.refused: list[tuple[str, str, list[str]]] = []
+        self.refusals_expected = False
+        # Bank payouts on connected accounts: payout id -> (account, transfer ids it carried)
+        self.bank_payouts: dict[str, tuple[str, list[str]]] = {}
         # What to do to the next requests, in order: "drop", ("slow", seconds),
         # ("status", code, body bytes). Injected trouble happens before any work is done,
         # except "drop" and "slow", which do the work and then lose or delay the answer.
@@ -38,6 +55,7 @@ class FakeStripe:
         self._lock = threading.Lock()
         self.port = 0
         self.running = False
+        provider_spec.warm()
         self.up()
 
     @property
@@ -71,22 +89,38 @@ class FakeStripe:
         account.update(details_submitted=True, payouts_enabled=True, charges_enabled=True)
         return account
 
+    def bank_payout(self, account_id: str, transfer_ids: list[str]) -> dict[str, Any]:
+        """The connected account's bank payout carrying these transfers (Stripe makes these on
+        its own schedule); returns the payout object its `payout.*` webhooks carry."""
+        po = f"po_{next(self._ids):06d}"
+        self.bank_payouts[po] = (account_id, list(transfer_ids))
+        amount = sum(self.transfers[t]["amount"] for t in transfer_ids)
+        return stripe_fixture("payout", id=po, amount=amount, livemode=False)
+
+    def assert_nothing_refused(self) -> None:
+        assert self.refusals_expected or not self.refused, (
+            f"the fake Stripe refused requests Stripe would refuse: {self.refused}"
+        )
+
     # --- the API -------------------------------------------------------------------------------
     def _route(
-        self, method: str, path: str, params: dict[str, str], query: dict[str, str]
+        self, method: str, path: str, params: dict[str, Any], on_behalf: str
     ) -> tuple[int, dict[str, Any]]:
         if method == "POST" and path == "/v1/accounts":
             acct = f"acct_{next(self._ids):06d}"
-            self.accounts[acct] = {
-                "id": acct,
-                "object": "account",
-                "type": params.get("type"),
-                "email": params.get("email"),
-                "country": params.get("country"),
-                "details_submitted": False,
-                "payouts_enabled": False,
-                "charges_enabled": False,
-            }
+            self.accounts[acct] = stripe_fixture(
+                "account",
+                id=acct,
+                email=params.get("email"),
+                country=params.get("country"),
+                business_type=params.get("business_type"),
+                controller=params.get("controller") or {"type": "account"},
+                tos_acceptance=params.get("tos_acceptance") or {},
+                details_submitted=False,
+                payouts_enabled=False,
+                charges_enabled=False,
+                metadata=params.get("metadata") or {},
+            )
             return 200, self.accounts[acct]
         if method == "GET" and path.startswith("/v1/accounts/"):
             account = self.accounts.get(path.rsplit("/", 1)[1])
@@ -94,12 +128,12 @@ class FakeStripe:
         if method == "POST" and path == "/v1/account_links":
             if params.get("account") not in self.accounts:
                 return _error(400, "No such account", param="account")
-            return 200, {
-                "object": "account_link",
-                "url": f"{self.url}/setup/{params['account']}",
-                "expires_at": int(time.time()) + 300,
-                "params": params,
-            }
+            return 200, stripe_fixture(
+                "account_link",
+                url=f"{self.url}/setup/{params['account']}",
+                expires_at=int(time.time()) + 300,
+                created=int(time.time()),
+            )
         if method == "POST" and path == "/v1/transfers":
             destination = params.get("destination")
             if destination not in self.accounts:
@@ -110,36 +144,67 @@ class FakeStripe:
                     "The destination account needs to have the transfers capability enabled.",
                     code="insufficient_capabilities",
                 )
-            tr = f"tr_{next(self._ids):06d}"
-            self.transfers[tr] = {
-                "id": tr,
-                "object": "transfer",
-                "amount": int(params["amount"]),
-                "currency": params["currency"],
-                "destination": destination,
-                "transfer_group": params.get("transfer_group"),
-                "amount_reversed": 0,
-                "metadata": {k[9:-1]: v for k, v in params.items() if k.startswith("metadata[")},
-            }
+            n = next(self._ids)
+            tr = f"tr_{n:06d}"
+            self.transfers[tr] = stripe_fixture(
+                "transfer",
+                id=tr,
+                amount=params["amount"],
+                currency=params["currency"],
+                destination=destination,
+                destination_payment=f"py_{n:06d}",
+                transfer_group=params.get("transfer_group"),
+                amount_reversed=0,
+                metadata=params.get("metadata") or {},
+                created=int(time.time()),
+            )
             return 200, self.transfers[tr]
         if method == "GET" and path == "/v1/transfers":
-            group = query.get("transfer_group")
+            group = params.get("transfer_group")
             data = [
                 t for t in self.transfers.values() if group is None or t["transfer_group"] == group
             ]
-            return 200, {
-                "object": "list",
-                "data": data[: int(query.get("limit", 10))],
-                "has_more": False,
-                "url": "/v1/transfers",
-            }
+            return 200, _list("/v1/transfers", data[: params.get("limit", 10)])
+        if method == "GET" and path == "/v1/balance_transactions":
+            return self._balance_transactions(params, on_behalf)
         if method == "GET" and path == "/v1/balance":
-            return 200, {
-                "object": "balance",
-                "livemode": False,
-                "available": [{"amount": 100000, "currency": "usd"}],
-            }
+            return 200, stripe_fixture("balance", livemode=False)
         return _error(404, f"Unrecognized request URL ({method}: {path})")
+
+    def _balance_transactions(
+        self, params: dict[str, Any], on_behalf: str
+    ) -> tuple[int, dict[str, Any]]:
+        """A bank payout's balance transactions, read on the connected account: one `payment`
+        per transfer it carried (source: the transfer's `py_` payment on that account)."""
+        payout = params.get("payout")
+        if payout not in self.bank_payouts:
+            return _error(404, f"No such payout: '{payout}'", param="payout")
+        account, transfer_ids = self.bank_payouts[payout]
+        if on_behalf != account:
+            # A platform-side read (no Stripe-Account header) never sees another account's payout.
+            return _error(404, f"No such payout: '{payout}'", param="payout")
+        expand = set(params.get("expand") or [])
+        data = []
+        for tr in transfer_ids:
+            transfer = self.transfers[tr]
+            payment = transfer["destination_payment"]
+            source: Any = payment
+            if "data.source" in expand:
+                source = {"id": payment, "object": "charge", "source_transfer": tr}
+            data.append(
+                stripe_fixture(
+                    "balance_transaction",
+                    id=f"txn_{payment[3:]}",
+                    amount=transfer["amount"],
+                    net=transfer["amount"],
+                    currency=transfer["currency"],
+                    type="payment",
+                    reporting_category="charge",
+                    source=source,
+                )
+            )
+        limit = params.get("limit", 10)
+        return 200, _list("/v1/balance_transactions", data[:limit], has_more=len(data) > limit)
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self
@@ -151,23 +216,42 @@ class FakeStripe:
             def _serve(self) -> None:
                 parts = urlsplit(self.path)
                 length = int(self.headers.get("Content-Length") or 0)
-                params = dict(parse_qsl(self.rfile.read(length).decode()))
-                query = dict(parse_qsl(parts.query))
+                body = self.rfile.read(length)
                 key = self.headers.get("Idempotency-Key", "")
+                on_behalf = self.headers.get("Stripe-Account", "")
                 with fake._lock:
                     fake.requests.append((self.command, parts.path, key))
                     trouble = fake.trouble.pop(0) if fake.trouble else None
                 if isinstance(trouble, tuple) and trouble[0] == "status":
                     return self._send(trouble[1], trouble[2])
-                if self.headers.get("Authorization") != f"Bearer {KEY}":
-                    return self._send(*_encode(_error(401, "Invalid API Key provided")))
+                request = provider_spec.Request(
+                    method=self.command,
+                    path=parts.path,
+                    query=parts.query,
+                    headers={k.lower(): v for k, v in self.headers.items()},
+                    body=body,
+                )
+                status, problems = provider_spec.stripe_problems(request, key=KEY)
+                if not problems and (self.command, parts.path) in NEEDS_IDEMPOTENCY_KEY:
+                    if not key:
+                        status, problems = 400, ["an Idempotency-Key header is required here"]
+                if problems:
+                    with fake._lock:
+                        fake.refused.append((self.command, parts.path, problems))
+                    return self._send(*_encode((status, _refusal(status, problems))))
+                raw = parts.query if self.command == "GET" else body.decode()
+                schema = _schema_for(self.command, parts.path)
+                params = provider_spec.coerce(decode_form(raw), schema, schema["definitions"])
                 with fake._lock:
+                    fake.params.append((self.command, parts.path, params, on_behalf))
                     if key and key in fake.saved:
-                        status, body = fake.saved[key]
+                        status, answer = fake.saved[key]
                     else:
-                        status, body = _encode(fake._route(self.command, parts.path, params, query))
+                        status, answer = _encode(
+                            fake._route(self.command, parts.path, params, on_behalf)
+                        )
                         if key:
-                            fake.saved[key] = (status, body)
+                            fake.saved[key] = (status, answer)
                             if status == 200:
                                 fake.created_per_key[key] += 1
                 if trouble == "drop":
@@ -175,7 +259,7 @@ class FakeStripe:
                     return None
                 if isinstance(trouble, tuple) and trouble[0] == "slow":
                     time.sleep(trouble[1])
-                return self._send(status, body)
+                return self._send(status, answer)
 
             def _send(self, status: int, body: bytes) -> None:
                 self.send_response(status)
@@ -195,7 +279,22 @@ class _Server(ThreadingHTTPServer):
 
 
 def _error(status: int, message: str, **extra: str) -> tuple[int, dict[str, Any]]:
-    return status, {"error": {"type": "invalid_request_error", "message": message, **extra}}
+    return status, provider_spec.stripe_error(message, **extra)
+
+
+def _refusal(status: int, problems: list[str]) -> dict[str, Any]:
+    return provider_spec.stripe_error("; ".join(problems)[:1000])
+
+
+def _list(url: str, data: list[dict[str, Any]], *, has_more: bool = False) -> dict[str, Any]:
+    return {"object": "list", "data": data, "has_more": has_more, "url": url}
+
+
+def _schema_for(method: str, path: str) -> dict[str, Any]:
+    _, table = provider_spec._stripe_spec()
+    route, _, _ = provider_spec.match(table, method, path)
+    name = provider_spec._stripe_operations()[(method, route.template)]
+    return provider_spec.stripe_params_schema(name)
 
 
 def _encode(answer: tuple[int, dict[str, Any]]) -> tuple[int, bytes]:

@@ -9,6 +9,7 @@ from django.core.management import CommandError, call_command
 
 from tests.helpers import staff_client
 from tests.integrations.conftest import Inbox
+from tests.integrations.test_shipengine import carriers_answer
 
 
 def run() -> str:
@@ -36,15 +37,19 @@ def test_it_tries_each_configured_credential(imei_service, shipengine, stripe_se
     imei_service.expect_request(
         "/v1/account", headers={"Authorization": "Bearer imei-key"}
     ).respond_with_json({"id": 7, "balance": "12.50"})
+    imei_service.expect_request("/v1/services").respond_with_json(
+        [{"id": 12, "title": "Mock service with only successful results", "price": "0.00"}]
+    )
     shipengine.expect_request(
         "/v1/carriers", headers={"API-Key": "TEST_shipengine_key"}
-    ).respond_with_json({"carriers": [{"carrier_id": "se-123", "carrier_code": "stamps_com"}]})
+    ).respond_with_json(carriers_answer({"carrier_id": "se-123"}))
     smtp.start(Inbox())
 
     out = run()
 
     assert "OK    IMEI check       imei-service" in out and "balance 12.50" in out
-    assert "OK    Shipping labels  shipengine" in out and "1 carrier account(s)" in out
+    assert "OK    Shipping labels  shipengine" in out
+    assert "labels from carrier se-123 (Stamps.com, usps_priority_mail" in out
     assert "OK    Stripe payouts   stripe" in out and "test mode" in out
     assert "OK    Email            smtp 127.0.0.1" in out
     assert " demo " not in out
@@ -57,9 +62,10 @@ def test_bad_credentials_fail_loudly_with_the_services_reason(
         {"message": "Unauthenticated."}, status=401
     )
     shipengine.expect_request("/v1/carriers").respond_with_json(
-        {"carriers": [{"carrier_id": "se-999"}]}
+        carriers_answer({"carrier_id": "se-999"})
     )
     settings.STRIPE_SECRET_KEY = "sk_test_revoked"
+    stripe_server.refusals_expected = True  # the revoked key: Stripe's 401 is the point
 
     out = StringIO()
     with pytest.raises(CommandError, match="IMEI check, Shipping labels, Stripe payouts"):
@@ -67,7 +73,7 @@ def test_bad_credentials_fail_loudly_with_the_services_reason(
 
     text = out.getvalue()
     assert "FAIL  IMEI check" in text and "Unauthenticated." in text
-    assert "carrier se-123 is not one of its 1 carrier accounts" in text
+    assert "SHIPENGINE_CARRIER_ID se-123 is not one of this key's 1 carrier accounts" in text
     assert "FAIL  Stripe payouts" in text and "Invalid API Key provided" in text
 
 
@@ -76,3 +82,11 @@ def test_the_dashboard_says_which_providers_are_live(shipengine, staff):
     assert "Outside systems" in page
     assert page.count("offline demo") == 3  # IMEI, Stripe, email; ShipEngine is live
     assert "Demo providers: IMEI check, Stripe payouts, Email · live: Shipping labels" in page
+
+
+def test_a_missing_connect_webhook_secret_fails_the_check(stripe_server, settings, db):
+    settings.STRIPE_CONNECT_WEBHOOK_SECRET = ""
+    out = StringIO()
+    with pytest.raises(CommandError, match="Stripe payouts"):
+        call_command("check_integrations", stdout=out)
+    assert "STRIPE_CONNECT_WEBHOOK_SECRET is not set" in out.getvalue()

@@ -14,6 +14,7 @@ from werkzeug import Response
 from tests.factories import DeviceModelFactory, valid_imei
 from tests.helpers import refresh, staff_client, workflow
 from tests.integrations.conftest import make_due
+from tests.integrations.provider_spec import imei_sample
 from workflows import actions
 from workflows.errors import TransitionRefused
 from workflows.integrations.imei import model_mismatch
@@ -29,17 +30,19 @@ from workflows.models import (
 
 
 def answer(imei: str, status: str = "successful", **properties) -> dict:
-    """A check as the service documents it (mock service 12: only successful results)."""
+    """A check as the service answers it (imeicheck-samples.json), for mock service 12, with
+    this IMEI and these properties."""
+    body = imei_sample("basic_info_gsma")
+    kept = {k: v for k, v in body["properties"].items() if "model" not in k.lower()}
+    kept.pop("deviceName")  # each test names the model it wants
     return {
+        **body,
         "id": "OOhKtrYIPUOesu9Z",
-        "type": "api",
         "status": status,
-        "orderId": None,
-        "service": {"id": 12, "title": "Mock service"},
-        "amount": "0.00",
+        "service": {"id": 12, "title": "Mock service with only successful results"},
         "deviceId": imei,
-        "processedAt": 1738168765,
         "properties": {
+            **kept,
             "imei": imei,
             "simLock": False,
             "fmiOn": False,
@@ -326,3 +329,153 @@ def test_results_are_cached_per_imei_and_a_staff_rerun_asks_again(
     settings.IMEI_CHECK_CACHE_SECONDS = 0  # expired: a new submission pays for a new check
     make_trade_in(State.SUBMITTED, imei=imei)
     assert posts(imei_service) == 3
+
+
+def test_wording_it_does_not_recognise_needs_review_and_is_never_blacklisted(
+    imei_service, make_trade_in
+):
+    # Before: any sentence in a blacklist field counted as "blacklisted".
+    imei = valid_imei()
+    expect_check(imei_service, imei).respond_with_json(
+        answer(imei, usaBlockStatus="Pending carrier confirmation"), status=201
+    )
+
+    trade_in = make_trade_in(State.SUBMITTED, imei=imei)
+
+    check = trade_in.latest_imei_check()
+    assert check.status == ImeiCheckStatus.UNKNOWN and not check.blacklisted
+    assert check.detail.startswith("Unknown — needs review")
+    assert "usaBlockStatus: 'Pending carrier confirmation'" in check.detail
+
+
+@pytest.mark.parametrize(
+    ("sample", "status", "flags"),
+    [
+        ("basic_info_clean", ImeiCheckStatus.CLEAN, set()),
+        ("t_mobile_stolen", ImeiCheckStatus.FLAGGED, {"blacklisted", "lost_stolen"}),
+        ("sandbox_stolen_additional_data", ImeiCheckStatus.FLAGGED, {"blacklisted", "lost_stolen"}),
+        ("lostmode_as_string", ImeiCheckStatus.CLEAN, set()),  # "false" and "Clean" as words
+        ("unsuccessful", ImeiCheckStatus.UNKNOWN, set()),
+    ],
+)
+def test_the_services_published_answers_read_as_they_say(
+    imei_service, make_trade_in, sample, status, flags
+):
+    imei = valid_imei()
+    body = {**imei_sample(sample), "deviceId": imei}
+    if isinstance(body["properties"], dict):
+        body["properties"] = {
+            k: v
+            for k, v in body["properties"].items()
+            if k not in ("deviceName", "apple/modelName")
+        }
+    expect_check(imei_service, imei).respond_with_json(body, status=201)
+
+    check = make_trade_in(State.SUBMITTED, imei=imei).latest_imei_check()
+
+    assert check.status == status, check.detail
+    assert {
+        f for f in ("blacklisted", "lost_stolen", "finance_locked") if getattr(check, f)
+    } == flags
+
+
+def test_the_shops_blocklist_is_checked_with_the_live_service_too(imei_service, make_trade_in):
+    # Before: with a live service configured the shop's own blocklist was never asked.
+    from workflows.models import BlockedImei
+
+    imei = valid_imei()
+    BlockedImei.objects.create(
+        imei=imei, reason=BlockedImei.Reason.LOST_STOLEN, note="Reported at the counter"
+    )
+    expect_check(imei_service, imei).respond_with_json(answer(imei), status=201)
+
+    trade_in = make_trade_in(State.SUBMITTED, imei=imei)
+
+    check = trade_in.latest_imei_check()
+    assert (check.status, check.lost_stolen) == (ImeiCheckStatus.FLAGGED, True)
+    assert "shop's blocklist" in check.detail and "Reported at the counter" in check.detail
+    assert posts(imei_service) == 0  # no paid check for a device the shop already refuses
+
+
+def test_a_one_brand_service_never_clears_another_brands_device(imei_service, make_trade_in):
+    imei = valid_imei()
+    apple_only = {**answer(imei), "service": {"id": 1, "title": "Apple Basic Info"}}
+    expect_check(imei_service, imei).respond_with_json(apple_only, status=201)
+
+    from tests.factories import ProductFactory
+
+    samsung = DeviceModelFactory(
+        make__name="Samsung", make__slug="samsung", name="Galaxy S22", slug="galaxy-s22"
+    )
+    product = ProductFactory(device_model=samsung)
+    check = make_trade_in(State.SUBMITTED, imei=imei, product=product).latest_imei_check()
+
+    assert check.status == ImeiCheckStatus.UNKNOWN
+    assert "checks only Apple devices, not Samsung" in check.detail
+
+
+def test_without_a_service_id_it_picks_the_blacklist_check_for_every_brand(
+    imei_service, make_trade_in, settings, db
+):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    settings.IMEI_CHECK_SERVICE_ID = ""
+    imei_service.expect_request("/v1/services").respond_with_json(
+        [
+            {"id": 1, "title": "Apple Basic Info", "price": "0.06"},
+            {"id": 8, "title": "Samsung Info (S1)", "price": "0.08"},
+            {"id": 6, "title": "Blacklist Pro Check (GSMA)", "price": "0.16"},
+            {"id": 5, "title": "Blacklist Status (GSMA)", "price": "0.04"},
+        ]
+    )
+    imei_service.expect_request("/v1/account").respond_with_json({"balance": "3.00"})
+    imei = valid_imei()
+    imei_service.expect_request(
+        "/v1/checks", method="POST", json={"deviceId": imei, "serviceId": 5}
+    ).respond_with_json(
+        {**answer(imei), "service": {"id": 5, "title": "Blacklist Status (GSMA)"}}, status=201
+    )
+
+    assert make_trade_in(State.SUBMITTED, imei=imei).latest_imei_check().status == "clean"
+
+    out = StringIO()
+    call_command("check_integrations", stdout=out)
+    assert "service 5 ('Blacklist Status (GSMA)', picked from GET /v1/services)" in out.getvalue()
+
+
+def test_an_apple_only_service_id_fails_check_integrations(imei_service, settings, db):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    settings.IMEI_CHECK_SERVICE_ID = "1"
+    imei_service.expect_request("/v1/services").respond_with_json(
+        [{"id": 1, "title": "Apple Basic Info", "price": "0.06"}]
+    )
+    imei_service.expect_request("/v1/account").respond_with_json({"balance": "3.00"})
+    out = StringIO()
+    with pytest.raises(CommandError, match="IMEI check"):
+        call_command("check_integrations", stdout=out)
+    assert "service 1 ('Apple Basic Info') checks only Apple devices" in out.getvalue()
+
+
+def test_the_imei_fake_refuses_a_request_the_service_would_refuse(imei_service):
+    import requests
+
+    url = imei_service.url_for("/v1/checks")
+    auth = {"Authorization": "Bearer imei-key"}
+    too_long = requests.post(
+        url, json={"deviceId": "3563034853294430", "serviceId": 12}, headers=auth, timeout=5
+    )
+    assert too_long.status_code == 422 and "is too long" in too_long.json()["message"]
+    as_number = requests.post(
+        url, json={"deviceId": 356303485329443, "serviceId": "12"}, headers=auth, timeout=5
+    )
+    assert as_number.status_code == 422
+    unauthenticated = requests.post(
+        url, json={"deviceId": "356303485329443", "serviceId": 12}, timeout=5
+    )
+    assert unauthenticated.status_code == 401
+    imei_service.refusals_expected = True

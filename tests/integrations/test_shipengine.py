@@ -9,8 +9,9 @@ import pytest
 from django.core import mail
 from werkzeug import Response
 
-from tests.helpers import links_in_last_mail, refresh, staff_client, workflow
+from tests.helpers import declared, links_in_last_mail, refresh, staff_client, workflow
 from tests.integrations.conftest import make_due
+from tests.integrations.provider_spec import shipengine_example
 from workflows import actions
 from workflows.errors import InvalidInput
 from workflows.models import (
@@ -21,6 +22,7 @@ from workflows.models import (
     SideEffectKind,
     SideEffectStatus,
     State,
+    TradeIn,
 )
 from workflows.tasks import poll_tracking
 
@@ -39,7 +41,9 @@ CARRIER_REFUSAL = {
 
 
 def label_body(server, label_id: str = "se-392157963") -> dict:
+    """ShipEngine's example answer to `POST /v1/labels`, with this label's values."""
     return {
+        **shipengine_example("/v1/labels", "post"),
         "label_id": label_id,
         "status": "completed",
         "shipment_id": "se-1053748895",
@@ -74,7 +78,7 @@ def sells_labels(server, bodies: list) -> None:
 
 
 def label_posts(server) -> int:
-    return sum(1 for r, _ in server.log if r.method == "POST" and r.path == "/v1/labels")
+    return server.arrivals.count(("POST", "/v1/labels"))
 
 
 def test_it_buys_a_return_label_from_the_buyer_to_the_warehouse(shipengine, make_trade_in, client):
@@ -104,6 +108,13 @@ def test_it_buys_a_return_label_from_the_buyer_to_the_warehouse(shipengine, make
     assert (shipment["carrier_id"], shipment["service_code"]) == ("se-123", "usps_priority_mail")
     assert (body["is_return_label"], body["rma_number"]) == (True, trade_in.reference)
     assert body["label_format"] == "pdf"
+    # Charged when the carrier first scans it: a label the buyer never uses costs nothing.
+    assert body["charge_event"] == "on_carrier_acceptance"
+    assert shipment["packages"][0]["label_messages"] == {
+        "reference1": trade_in.reference,
+        "reference2": None,
+        "reference3": None,
+    }
 
     label = ShippingLabel.objects.get(trade_in=trade_in)
     assert (label.provider, label.label_id) == ("shipengine", "se-392157963")
@@ -358,8 +369,9 @@ def test_tracking_is_polled_and_each_change_goes_on_the_timeline(shipengine, mak
     assert len(shipengine.log) == requests_before  # delivered: the intake bench takes over
 
 
-def test_a_local_buyer_gets_drop_off_instructions_and_no_label(shipengine, make_trade_in):
-    trade_in = make_trade_in(State.ACCEPTED, postcode="62702")
+def test_a_buyer_who_drops_off_gets_instructions_and_no_label(shipengine, make_trade_in):
+    # Drop-off is the buyer's choice (a local ZIP alone no longer decides it: the form asks).
+    trade_in = make_trade_in(State.ACCEPTED, fulfilment="pickup", postcode="62702")
 
     assert not shipengine.log and not ShippingLabel.objects.filter(trade_in=trade_in).exists()
     message = mail.outbox[-1]
@@ -383,3 +395,229 @@ def test_a_slow_or_failing_carrier_stops_the_tracking_poll_early(shipengine, mak
     labels = ShippingLabel.objects.filter(trade_in__in=[first, second])
     assert all("503" in label.tracking_error for label in labels)
     assert asked_first.trade_in_id in (first.pk, second.pk)
+
+
+def carriers_answer(*carriers: dict) -> dict:
+    """ShipEngine's example `GET /v1/carriers` answer, with these carrier accounts."""
+    body = shipengine_example("/v1/carriers")
+    template = body["carriers"][0]
+    return {
+        **body,
+        "carriers": [
+            {
+                **template,
+                "carrier_id": c["carrier_id"],
+                "friendly_name": c.get("name", "Stamps.com"),
+                "primary": c.get("primary"),
+                "disabled_by_billing_plan": False,
+                "services": [
+                    {**template["services"][0], "service_code": code}
+                    for code in c.get("services", ["usps_priority_mail"])
+                ],
+            }
+            for c in carriers
+        ],
+    }
+
+
+def test_without_a_carrier_id_it_buys_from_the_accounts_one_carrier_and_says_which(
+    shipengine, make_trade_in, settings, drain
+):
+    # Before: no carrier_id was sent when SHIPENGINE_CARRIER_ID was unset, and ShipEngine
+    # (here: its OpenAPI document) refuses a label without one.
+    settings.SHIPENGINE_CARRIER_ID = ""
+    shipengine.expect_request("/v1/carriers").respond_with_json(
+        carriers_answer(
+            {"carrier_id": "se-ups", "name": "UPS", "services": ["ups_ground"]},
+            {"carrier_id": "se-usps", "name": "Stamps.com"},
+        )
+    )
+    bodies: list = []
+    sells_labels(shipengine, bodies)
+
+    trade_in = make_trade_in(State.ACCEPTED)
+
+    assert [b["shipment"]["carrier_id"] for b in bodies] == ["se-usps"]
+    assert ShippingLabel.objects.filter(trade_in=trade_in).exists()
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("check_integrations", stdout=out)
+    assert "labels from carrier se-usps (Stamps.com, usps_priority_mail" in out.getvalue()
+
+
+def test_labels_that_cannot_be_bought_fail_check_integrations_and_say_what_to_set(
+    shipengine, make_trade_in, settings
+):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    settings.SHIPENGINE_CARRIER_ID = ""
+    shipengine.expect_request("/v1/carriers").respond_with_json(
+        carriers_answer({"carrier_id": "se-a"}, {"carrier_id": "se-b"})
+    )
+    out = StringIO()
+    with pytest.raises(CommandError, match="Shipping labels"):
+        call_command("check_integrations", stdout=out)
+    assert "2 of this key's carrier accounts offer usps_priority_mail (se-a, se-b" in (
+        out.getvalue()
+    )
+    assert "set SHIPENGINE_CARRIER_ID" in out.getvalue()
+
+    # A label asked for meanwhile fails with the same words, and nothing is bought.
+    trade_in = make_trade_in(State.ACCEPTED)
+    failure = Event.objects.get(trade_in=trade_in, kind=EventKind.LABEL_CREATED, is_failure=True)
+    assert "set SHIPENGINE_CARRIER_ID" in failure.note
+    assert label_posts(shipengine) == 0
+
+    # A configured carrier that does not offer the service fails the check too.
+    settings.SHIPENGINE_CARRIER_ID = "se-a"
+    shipengine.clear()
+    shipengine.expect_request("/v1/carriers").respond_with_json(
+        carriers_answer({"carrier_id": "se-a", "services": ["ups_ground"]})
+    )
+    out = StringIO()
+    with pytest.raises(CommandError, match="Shipping labels"):
+        call_command("check_integrations", stdout=out)
+    assert "carrier se-a does not offer usps_priority_mail" in out.getvalue()
+
+
+def test_the_address_shipengine_corrects_goes_on_the_label_and_staff_see_it(
+    shipengine, make_trade_in
+):
+    shipengine.clear()
+    checks = shipengine.validates_addresses(postal_code="60601-1234", address_line1="1 MAIN ST")
+    bodies: list = []
+    sells_labels(shipengine, bodies)
+
+    trade_in = make_trade_in(State.ACCEPTED)
+
+    [[sent]] = checks
+    assert (sent["address_line1"], sent["postal_code"], sent["state_province"]) == (
+        "1 Main St",
+        "60601",
+        "IL",
+    )
+    ship_from = bodies[0]["shipment"]["ship_from"]
+    assert (ship_from["address_line1"], ship_from["postal_code"]) == ("1 MAIN ST", "60601-1234")
+    done = Event.objects.get(trade_in=trade_in, kind=EventKind.LABEL_CREATED, is_failure=False)
+    assert "ShipEngine corrected the buyer's address to: 1 MAIN ST" in done.note
+    assert "60601-1234" in done.note
+
+
+def test_an_address_shipengine_cannot_validate_is_refused_with_its_words(shipengine, make_trade_in):
+    shipengine.clear()
+    shipengine.validates_addresses(status="error")
+    trade_in = make_trade_in(State.ACCEPTED)
+
+    effect = SideEffect.objects.get(kind=SideEffectKind.CREATE_LABEL, trade_in=trade_in)
+    assert effect.status == SideEffectStatus.FAILED
+    failure = Event.objects.get(trade_in=trade_in, kind=EventKind.LABEL_CREATED, is_failure=True)
+    assert "could not validate the buyer's address: Address not found" in failure.note
+    assert label_posts(shipengine) == 0
+
+
+def test_an_address_shipengine_would_refuse_is_refused_before_any_call(
+    shipengine, make_trade_in, drain
+):
+    # The buyer form and the submit action refuse such an address (workflows.addresses, the
+    # same rules); a row written before those rules, or edited since, is still caught here.
+    trade_in = make_trade_in(State.QUOTED)
+    TradeIn.objects.filter(pk=trade_in.pk).update(region="Illinois", postcode="6060")
+    actions.trade_in_accept(quote=trade_in.quotes.get(), declaration=declared())
+    drain()
+
+    failure = Event.objects.get(trade_in=trade_in, kind=EventKind.LABEL_CREATED, is_failure=True)
+    assert "the state 'Illinois' is not a USPS state code" in failure.note
+    assert "the ZIP code '6060' is not 5 digits" in failure.note
+    assert not shipengine.arrivals
+
+
+def test_a_parcel_at_a_collection_point_ends_polling_and_the_newest_event_is_shown(
+    shipengine, make_trade_in
+):
+    sells_labels(shipengine, [])
+    trade_in = make_trade_in(State.ACCEPTED)
+    shipengine.clear()
+    answer = shipengine_example("/v1/labels/{label_id}/track")
+    older = {**answer["events"][0], "occurred_at": "2026-11-20T09:00:00Z"}
+    newest = {**answer["events"][0], "occurred_at": "2026-11-21T15:00:00Z"}
+    shipengine.expect_request("/v1/labels/se-392157963/track").respond_with_json(
+        {
+            **answer,
+            "status_code": "SP",
+            "status_description": "Delivered To Collection Location",
+            # Carriers list events in any order: the newest by time is where the parcel is.
+            "events": [
+                {**older, "description": "Accepted at USPS Origin Facility"},
+                {**newest, "description": "Available for pickup at a Parcel Locker"},
+            ],
+        }
+    )
+
+    assert poll_tracking() == 1
+    note = Event.objects.get(trade_in=trade_in, kind=EventKind.TRACKING_UPDATED).note
+    assert "Available for pickup at a Parcel Locker" in note
+    assert ShippingLabel.objects.get(trade_in=trade_in).tracking_status == "SP"
+    asked = len(shipengine.arrivals)
+    assert poll_tracking() == 0
+    assert len(shipengine.arrivals) == asked  # collected at the locker: no more polling
+
+
+def test_the_shipengine_fake_refuses_the_old_label_request_with_shipengines_400(shipengine):
+    import requests
+
+    # The request we used to send with SHIPENGINE_CARRIER_ID unset: no carrier_id, and only
+    # one of the three label_messages lines.
+    old = {
+        "shipment": {
+            "service_code": "usps_priority_mail",
+            "ship_from": {
+                "name": "Ada Buyer",
+                "phone": "555",
+                "address_line1": "1 Main St",
+                "city_locality": "Chicago",
+                "state_province": "IL",
+                "postal_code": "60601",
+                "country_code": "US",
+            },
+            "ship_to": {
+                "name": "Shop",
+                "phone": "555",
+                "address_line1": "12 Market Street",
+                "city_locality": "Springfield",
+                "state_province": "IL",
+                "postal_code": "62701",
+                "country_code": "US",
+            },
+            "packages": [
+                {"weight": {"value": 400, "unit": "gram"}, "label_messages": {"reference1": "R"}}
+            ],
+        },
+        "charge_event": "when_used",
+    }
+    response = requests.post(
+        shipengine.url_for("/v1/labels"),
+        json=old,
+        headers={"API-Key": "TEST_shipengine_key"},
+        timeout=5,
+    )
+    assert response.status_code == 400
+    body = response.json()
+    assert set(body) == {"request_id", "errors"}
+    messages = " ".join(e["message"] for e in body["errors"])
+    assert "'carrier_id' is a required property" in messages
+    assert "'reference2' is a required property" in messages
+    assert "'when_used' is not one of" in messages
+    no_key = requests.get(shipengine.url_for("/v1/carriers"), timeout=5)
+    assert no_key.status_code == 401
+    unknown = requests.post(
+        shipengine.url_for("/v1/labels/se-1/cancel"),
+        headers={"API-Key": "k"},
+        timeout=5,
+    )
+    assert unknown.status_code == 404
+    shipengine.refusals_expected = True

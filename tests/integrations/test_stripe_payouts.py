@@ -14,8 +14,9 @@ from django.test import Client
 from django.urls import reverse
 
 from tests.helpers import assert_books_balance, links_in_last_mail, refresh, staff_client
-from tests.integrations.conftest import WEBHOOK_SECRET, make_due
+from tests.integrations.conftest import CONNECT_WEBHOOK_SECRET, WEBHOOK_SECRET, make_due
 from tests.integrations.fake_stripe import signed
+from tests.integrations.provider_spec import stripe_fixture
 from workflows import actions
 from workflows.errors import TransitionRefused
 from workflows.models import (
@@ -37,20 +38,27 @@ def settle(client: Client, payout) -> str:
 
 
 def stripe_event(type_: str, obj: dict, **extra) -> dict:
-    return {
-        "id": f"evt_{uuid.uuid4().hex[:16]}",
-        "object": "event",
-        "type": type_,
-        "api_version": "2026-10-28.endive",
-        "created": int(time.time()),
-        "livemode": False,
-        "data": {"object": obj},
+    """An event as Stripe sends it (fixtures3.json's `event`); `account=` makes it one of a
+    connected account, as the Connect endpoint sends it."""
+    return stripe_fixture(
+        "event",
+        id=f"evt_{uuid.uuid4().hex[:16]}",
+        type=type_,
+        api_version="2026-10-28.endive",
+        created=int(time.time()),
+        livemode=False,
+        data={"object": obj},
         **extra,
-    }
+    )
 
 
-def webhook(event: dict | bytes, *, secret: str = WEBHOOK_SECRET, signature: str | None = None):
+def webhook(event: dict | bytes, *, secret: str = "", signature: str | None = None):
+    """POST it to our endpoint signed as Stripe's endpoint for it would: events of connected
+    accounts by the Connect endpoint's secret, the platform's own by the platform's."""
     payload = event if isinstance(event, bytes) else json.dumps(event).encode()
+    if not secret:
+        connect = isinstance(event, dict) and event.get("account")
+        secret = CONNECT_WEBHOOK_SECRET if connect else WEBHOOK_SECRET
     header = signature if signature is not None else signed(payload, secret)
     return Client().post(
         "/webhooks/stripe/",
@@ -98,7 +106,14 @@ def test_it_onboards_the_buyer_then_pays_when_stripe_says_the_account_is_ready(
 
     [account] = StripeAccount.objects.all()
     assert stripe_server.accounts[account.account_id]["email"] == trade_in.buyer_email
-    assert stripe_server.accounts[account.account_id]["type"] == "express"
+    # The account's controller properties, not the deprecated type=express (the fake refuses it).
+    assert stripe_server.accounts[account.account_id]["controller"] == {
+        "fees": {"payer": "application"},
+        "losses": {"payments": "application"},
+        "requirement_collection": "stripe",
+        "stripe_dashboard": {"type": "express"},
+    }
+    assert stripe_server.accounts[account.account_id]["tos_acceptance"] == {}  # same country
     assert not account.payouts_enabled and refresh(trade_in.payout).status == PayoutStatus.PENDING
     setup = [u for u in links_in_last_mail(trade_in.buyer_email) if "/payout-setup/" in u][0]
     assert mail.outbox[-1].subject.startswith("Set up your payout")
@@ -110,7 +125,10 @@ def test_it_onboards_the_buyer_then_pays_when_stripe_says_the_account_is_ready(
     assert link_request
 
     ready = stripe_server.finish_onboarding(account.account_id)
-    assert webhook(stripe_event("account.updated", ready)).status_code == 200
+    assert (
+        webhook(stripe_event("account.updated", ready, account=account.account_id)).status_code
+        == 200
+    )
     drain()
 
     payout = refresh(trade_in.payout)
@@ -344,7 +362,9 @@ def test_only_a_manager_pays_and_only_after_the_device_arrived(
     )
 
 
-@pytest.mark.parametrize("forgery", ["wrong secret", "no header", "tampered body", "stale"])
+@pytest.mark.parametrize(
+    "forgery", ["wrong secret", "no header", "tampered body", "stale", "the other endpoint's"]
+)
 def test_a_webhook_that_stripe_did_not_sign_changes_nothing(
     stripe_server, received_stripe, manager, drain, caplog, forgery
 ):
@@ -352,14 +372,18 @@ def test_a_webhook_that_stripe_did_not_sign_changes_nothing(
     account_id = onboarded(stripe_server, trade_in, manager, drain)  # transfer is scheduled
     payload = json.dumps(
         stripe_event(
-            "account.updated", {"id": account_id, "object": "account", "payouts_enabled": False}
+            "account.updated",
+            {"id": account_id, "object": "account", "payouts_enabled": False},
+            account=account_id,
         )
     ).encode()
     signature = {
         "wrong secret": signed(payload, "whsec_someone_else"),
         "no header": "",
-        "tampered body": signed(payload.replace(b"false", b"true "), WEBHOOK_SECRET),
-        "stale": signed(payload, WEBHOOK_SECRET, timestamp=int(time.time()) - 3600),
+        "tampered body": signed(payload.replace(b"false", b"true "), CONNECT_WEBHOOK_SECRET),
+        "stale": signed(payload, CONNECT_WEBHOOK_SECRET, timestamp=int(time.time()) - 3600),
+        # An event of a connected account comes only from the Connect endpoint.
+        "the other endpoint's": signed(payload, WEBHOOK_SECRET),
     }[forgery]
 
     with caplog.at_level(logging.WARNING, logger="workflows"):
@@ -384,7 +408,9 @@ def test_unknown_duplicate_and_unreadable_events_are_logged_and_change_nothing(
     assert webhook(b"not json at all").status_code == 400
     assert webhook({"id": "evt_x", "type": "account.updated"}).status_code == 400  # no data
     assert (
-        webhook(stripe_event("account.updated", {"id": "acct_stranger"})).json()["outcome"]
+        webhook(
+            stripe_event("account.updated", {"id": "acct_stranger"}, account="acct_stranger")
+        ).json()["outcome"]
         == "ignored: not one of our accounts"
     )
     assert Client().get("/webhooks/stripe/").status_code == 405
@@ -398,18 +424,14 @@ def test_a_reversed_transfer_and_the_buyers_bank_show_on_the_payout(
     drain()
     [transfer] = stripe_server.transfers.values()
 
-    webhook(
-        stripe_event(
-            "payout.failed",
-            {
-                "id": "po_1",
-                "object": "payout",
-                "failure_code": "account_closed",
-                "failure_message": "The bank account has been closed",
-            },
-            account=account_id,
-        )
-    )
+    bank = stripe_server.bank_payout(account_id, [transfer["id"]])
+    failed = {
+        **bank,
+        "status": "failed",
+        "failure_code": "account_closed",
+        "failure_message": "The bank account has been closed",
+    }
+    webhook(stripe_event("payout.failed", failed, account=account_id))
     payout = refresh(trade_in.payout)
     assert (payout.status, payout.provider_status) == (PayoutStatus.SETTLED, "failed")
     assert Event.objects.filter(
@@ -418,7 +440,13 @@ def test_a_reversed_transfer_and_the_buyers_bank_show_on_the_payout(
         is_failure=True,
         note__contains="bank account has been closed",
     ).exists()
-    webhook(stripe_event("payout.paid", {"id": "po_2", "object": "payout"}, account=account_id))
+    # Stripe was asked on the buyer's account which transfers that bank payout carried.
+    [(_, _, asked, on_behalf)] = [
+        p for p in stripe_server.params if p[1] == "/v1/balance_transactions"
+    ]
+    assert (asked["payout"], on_behalf) == (bank["id"], account_id)
+    again = stripe_server.bank_payout(account_id, [transfer["id"]])
+    webhook(stripe_event("payout.paid", {**again, "status": "paid"}, account=account_id))
     assert refresh(payout).provider_status == "paid"
 
     webhook(
@@ -429,6 +457,144 @@ def test_a_reversed_transfer_and_the_buyers_bank_show_on_the_payout(
     assert Event.objects.filter(
         trade_in=trade_in, kind=EventKind.PAYOUT_REVERSED, is_failure=True, note__contains="300"
     ).exists()
+
+
+def test_a_bank_payout_marks_only_the_payouts_whose_transfers_it_carried(
+    stripe_server, make_trade_in, manager, drain
+):
+    # One buyer, two devices, two transfers to one connected account; Stripe pays them out to
+    # the bank in two bank payouts. Before: payout.paid marked every settled payout of the
+    # account paid, including the one whose money was still on its way.
+    first = make_trade_in(State.RECEIVED, payout_method="stripe")
+    account_id = onboarded(stripe_server, first, manager, drain)
+    drain()
+    second = make_trade_in(State.RECEIVED, payout_method="stripe", buyer_email=first.buyer_email)
+    actions.payout_send_stripe(payout=second.payout, actor=manager)
+    drain()
+    by_payout = {t["metadata"]["payout_id"]: t["id"] for t in stripe_server.transfers.values()}
+    assert refresh(second.payout).status == PayoutStatus.SETTLED and len(by_payout) == 2
+
+    bank = stripe_server.bank_payout(account_id, [by_payout[str(first.payout.pk)]])
+    response = webhook(stripe_event("payout.paid", bank, account=account_id))
+
+    assert response.json()["outcome"] == "1 payout(s) paid at the bank"
+    assert refresh(first.payout).provider_status == "paid"
+    assert refresh(second.payout).provider_status == "transfer_created"
+    assert not Event.objects.filter(trade_in=second, kind=EventKind.BANK_PAYOUT_REPORTED).exists()
+
+    # A bank payout that carried none of our transfers changes nothing.
+    other = stripe_server.bank_payout(account_id, [])
+    outcome = webhook(stripe_event("payout.failed", other, account=account_id)).json()
+    assert outcome["outcome"] == "ignored: no transfer of ours in this bank payout"
+    assert refresh(first.payout).provider_status == "paid"
+
+
+def test_the_connect_endpoint_secret_is_accepted_and_records_a_verified_buyer(
+    stripe_server, received_stripe, manager, drain
+):
+    # Before: only STRIPE_WEBHOOK_SECRET was tried, so Stripe's Connect endpoint (the only one
+    # that sends account.updated of a buyer's account) got 400 and onboarding was never seen.
+    trade_in = received_stripe()
+    actions.payout_send_stripe(payout=trade_in.payout, actor=manager)
+    drain()
+    account = StripeAccount.objects.get()
+    ready = stripe_server.finish_onboarding(account.account_id)
+
+    event = stripe_event("account.updated", ready, account=account.account_id)
+    response = webhook(event, secret=CONNECT_WEBHOOK_SECRET)
+
+    assert response.status_code == 200
+    assert refresh(account).payouts_enabled
+    drain()
+    assert refresh(trade_in.payout).status == PayoutStatus.SETTLED
+    # The platform's own events still come signed with the platform endpoint's secret.
+    [transfer] = stripe_server.transfers.values()
+    created = stripe_event("transfer.created", transfer)
+    assert webhook(created, secret=WEBHOOK_SECRET).json()["outcome"].startswith("payout")
+
+
+def test_a_test_mode_event_never_changes_a_live_payout(
+    stripe_server, received_stripe, manager, drain, settings, caplog
+):
+    trade_in = received_stripe()
+    account_id = onboarded(stripe_server, trade_in, manager, drain)
+    drain()
+    [transfer] = stripe_server.transfers.values()
+    settings.STRIPE_SECRET_KEY = "sk_live_the_shops_key"  # the shop went live
+
+    reversed_in_test = stripe_event(
+        "transfer.reversed", {**transfer, "amount_reversed": 30000, "reversed": True}
+    )
+    with caplog.at_level(logging.WARNING, logger="workflows"):
+        response = webhook(reversed_in_test)
+
+    assert response.status_code == 200
+    assert "test-mode event, but the key is live-mode" in response.json()["outcome"]
+    assert refresh(trade_in.payout).status == PayoutStatus.SETTLED
+    assert not StripeEvent.objects.filter(type="transfer.reversed").exists()
+    assert "ignored" in caplog.text
+    # A live event is applied.
+    live = {**reversed_in_test, "id": "evt_live_1", "livemode": True}
+    assert webhook(live).status_code == 200
+    assert refresh(trade_in.payout).status == PayoutStatus.REVERSED
+    assert account_id
+
+
+def test_a_buyer_abroad_gets_the_recipient_service_agreement(
+    stripe_server, received_stripe, manager, drain, settings
+):
+    settings.STRIPE_CONNECT_COUNTRY = "CA"  # the platform is in the US
+    trade_in = received_stripe()
+    actions.payout_send_stripe(payout=trade_in.payout, actor=manager)
+    drain()
+
+    [account] = stripe_server.accounts.values()
+    assert account["country"] == "CA"
+    assert account["tos_acceptance"] == {"service_agreement": "recipient"}
+
+
+def test_the_fake_stripe_refuses_the_old_account_request_with_stripes_400(stripe_server):
+    # Proves the fake bites: the request we used to send (deprecated type=express, no
+    # controller) and a transfer with a wrongly typed amount get Stripe's error shape.
+    import requests
+
+    headers = {
+        "Authorization": "Bearer sk_test_loopback",
+        "Idempotency-Key": "k1",
+    }
+    old = requests.post(
+        f"{stripe_server.url}/v1/accounts",
+        data={
+            "type": "express",
+            "email": "a@example.com",
+            "country": "US",
+            "capabilities[transfers][requested]": "true",
+            "business_type": "individual",
+        },
+        headers=headers,
+        timeout=5,
+    )
+    assert old.status_code == 400
+    assert "type is deprecated" in old.json()["error"]["message"]
+    assert old.json()["error"]["type"] == "invalid_request_error"
+    bad = requests.post(
+        f"{stripe_server.url}/v1/transfers",
+        data={"amount": "300.00", "currency": "usd", "destination": "acct_1", "bogus": "1"},
+        headers={**headers, "Idempotency-Key": "k2"},
+        timeout=5,
+    )
+    assert bad.status_code == 400
+    assert "'300.00' is not of type 'integer'" in bad.json()["error"]["message"]
+    assert "'bogus' was unexpected" in bad.json()["error"]["message"]
+    unkeyed = requests.post(
+        f"{stripe_server.url}/v1/transfers",
+        data={"amount": "300", "currency": "usd", "destination": "acct_1"},
+        headers={"Authorization": "Bearer sk_test_loopback"},
+        timeout=5,
+    )
+    assert unkeyed.status_code == 400 and "Idempotency-Key" in unkeyed.text
+    assert not stripe_server.accounts and not stripe_server.transfers
+    stripe_server.refusals_expected = True
 
 
 def test_without_stripe_the_demo_runs_the_same_steps_and_moves_no_money(

@@ -1,13 +1,26 @@
 """The only code that changes state. Each function is atomic, locks what it changes, writes
 the timeline and schedules its side effects to run after commit."""
 
-from workflows.actions._common import BUYER, SYSTEM
+from workflows.actions._common import AUTO_QUOTE, BUYER, SYSTEM
 from workflows.actions.blocklist import blocked_imei_add, blocked_imei_change, blocked_imei_remove
+from workflows.actions.compliance import (
+    DeclarationInput,
+    IdentityInput,
+    buyer_erase,
+    police_report_create,
+    police_report_delivered,
+    refuse_if_on_hold,
+    seller_identity_record,
+    seller_identity_reveal,
+    trade_in_anonymise_expired,
+    unit_hold_release,
+)
 from workflows.actions.corrections import (
     shipping_label_retry,
     trade_in_update_details,
     unit_regrade,
 )
+from workflows.actions.counter import email_resend, trade_in_add_note
 from workflows.actions.details import (
     payout_details_change_approve,
     payout_details_change_reject,
@@ -27,6 +40,7 @@ from workflows.actions.payouts import (
     payout_issue_store_credit,
     payout_settle_check,
 )
+from workflows.actions.policy import quote_policy_update
 from workflows.actions.store_credit import normalize_code, store_credit_redeem, store_credit_void
 from workflows.actions.stripe import (
     payout_confirm_payee,
@@ -53,12 +67,24 @@ from workflows.actions.tradeins import (
 from workflows.actions.units import unit_change_status
 
 __all__ = [
+    "AUTO_QUOTE",
     "BUYER",
     "SYSTEM",
+    "DeclarationInput",
+    "IdentityInput",
+    "buyer_erase",
+    "police_report_create",
+    "police_report_delivered",
+    "refuse_if_on_hold",
+    "seller_identity_record",
+    "seller_identity_reveal",
+    "trade_in_anonymise_expired",
+    "unit_hold_release",
     "Submission",
     "blocked_imei_add",
     "blocked_imei_change",
     "blocked_imei_remove",
+    "email_resend",
     "imei_check_rerun",
     "payout_confirm_payee",
     "payout_details_change_approve",
@@ -67,6 +93,7 @@ __all__ = [
     "payout_issue_store_credit",
     "payout_settle_check",
     "return_case_reject",
+    "quote_policy_update",
     "payout_send_stripe",
     "payout_settle_stripe",
     "payout_stripe_refused",
@@ -77,6 +104,7 @@ __all__ = [
     "stripe_account_update",
     "stripe_event_apply",
     "trade_in_accept",
+    "trade_in_add_note",
     "trade_in_cancel",
     "trade_in_decline",
     "trade_in_expire",

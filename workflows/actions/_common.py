@@ -9,11 +9,20 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from workflows.models import Event, EventKind, SideEffect, SideEffectKind, TradeIn
-from workflows.permissions import BUYER, SYSTEM, Actor, Operation, authorize
+from workflows.permissions import AUTO_QUOTE, BUYER, SYSTEM, Actor, Operation, authorize
 
 log = logging.getLogger("workflows")
 
-__all__ = ["BUYER", "SYSTEM", "Actor", "Operation", "authorize", "record_event", "schedule"]
+__all__ = [
+    "AUTO_QUOTE",
+    "BUYER",
+    "SYSTEM",
+    "Actor",
+    "Operation",
+    "authorize",
+    "record_event",
+    "schedule",
+]
 
 
 def record_event(

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from workflows.actions._common import SYSTEM, lock_trade_in, record_event, schedule
+from workflows.actions.tradeins import _auto_quote
 from workflows.integrations.imei import ImeiResult, model_mismatch
 from workflows.models import (
     EventKind,
@@ -34,18 +35,19 @@ RESULT_FIELDS = (
 )
 
 
-def _copy_if_latest(trade_in: TradeIn, check: ImeiCheck) -> None:
+def _copy_if_latest(trade_in: TradeIn, check: ImeiCheck) -> bool:
     """The queue shows a copy of the latest check's answer. An older check answering late
     (a re-run was asked meanwhile) must not overwrite what the newer one said."""
     latest = trade_in.latest_imei_check()
     if latest is None or latest.pk != check.pk:
-        return
+        return False
     # A red flag stands while any does, also one an earlier check raised (workflows.redflags);
     # a check that could not decide stays "unknown"/"error" unless something else is flagged.
     flagged = [f for f in red_flags(trade_in) if f not in inconclusive(check)]
     trade_in.imei_status = ImeiCheckStatus.FLAGGED if flagged else check.status
     trade_in.model_mismatch = check.model_mismatch
     trade_in.save(update_fields=["imei_status", "model_mismatch", "updated_at"])
+    return True
 
 
 @transaction.atomic(durable=True)
@@ -67,7 +69,9 @@ def imei_check_record(*, check: ImeiCheck, result: ImeiResult, provider_name: st
     if check.duplicate_of:
         check.status = ImeiCheckStatus.FLAGGED
     check.save()
-    _copy_if_latest(trade_in, check)
+    if _copy_if_latest(trade_in, check):
+        # A clean answer may be all a submission needs: the manager's quoting policy decides.
+        _auto_quote(trade_in)
     return check
 
 

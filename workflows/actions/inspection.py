@@ -24,6 +24,7 @@ from workflows.actions._common import (
     record_event,
     schedule,
 )
+from workflows.actions.compliance import DeclarationInput, record_declaration
 from workflows.actions.tradeins import (
     _parse_amount,
     _refuse_unless,
@@ -33,6 +34,7 @@ from workflows.actions.tradeins import (
     _transition,
 )
 from workflows.actions.units import lock_unit, move_unit
+from workflows.compliance import identity_missing
 from workflows.errors import InvalidInput, TransitionRefused
 from workflows.inspection import check_grade, differences, parse_checklist, sellable_blockers
 from workflows.models import (
@@ -102,6 +104,8 @@ def trade_in_intake(
     checked_photos = check_photos(photos)
     trade_in = lock_trade_in(trade_in)
     _refuse_unless(trade_in, "receive")
+    if missing := identity_missing(trade_in, "dropoff"):
+        raise TransitionRefused(missing)
     notes = clean_text(notes)
     imei_problem = _scanned_imei_problem(trade_in, scanned_imei)
     imei_note = clean_text(imei_note)
@@ -318,14 +322,18 @@ def _accept(trade_in: TradeIn, offer: RevisedOffer, actor: Actor, answered_by: s
 
 
 @transaction.atomic(durable=True)
-def revised_offer_accept(*, offer: RevisedOffer, actor: Actor = BUYER) -> TradeIn:
+def revised_offer_accept(
+    *, offer: RevisedOffer, actor: Actor = BUYER, declaration: DeclarationInput | None = None
+) -> TradeIn:
     """The buyer accepts: the payout becomes the new amount, the unit is graded, the trade-in
-    proceeds to payout."""
+    proceeds to payout. Where the shop's settings require it, only with the buyer's declaration
+    of ownership and lawful age (stored like the one given on the first offer)."""
     authorize(actor, Operation.ANSWER_REVISED_OFFER)
     trade_in, offer = _lock_offer(offer)
     blockers = revised_offer_accept_blockers(offer)
     if blockers:
         raise TransitionRefused(" ".join(blockers))
+    record_declaration(trade_in, None, declaration, actor)
     return _accept(trade_in, offer, actor, Answer.BUYER)
 
 

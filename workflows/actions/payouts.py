@@ -17,6 +17,7 @@ from workflows.actions._common import (
     schedule,
 )
 from workflows.actions.tradeins import _trade_in_close
+from workflows.compliance import identity_missing
 from workflows.errors import InvalidInput, TransitionRefused
 from workflows.models import (
     EventKind,
@@ -42,6 +43,8 @@ def _lock_for_settling(payout: Payout, actor: Actor, method: str) -> Payout:
         raise TransitionRefused(_("This payout is %s.") % payout.get_status_display().lower())
     if not payout_settleable(payout):
         raise TransitionRefused(_("A payout can be settled only after the device was received."))
+    if missing := identity_missing(payout.trade_in, "payout"):
+        raise TransitionRefused(missing)
     return payout
 
 

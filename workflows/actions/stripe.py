@@ -406,8 +406,12 @@ def _on_transfer_reversed(event: dict[str, Any], obj: dict[str, Any]) -> str:
     return f"payout {payout.pk}: {'reversed' if whole else 'partly reversed'}"
 
 
-def _on_connected_payout(event: dict[str, Any], obj: dict[str, Any]) -> str:
-    """payout.paid / payout.failed on a buyer's account: their bank got the money, or not."""
+def _on_connected_payout(
+    event: dict[str, Any], obj: dict[str, Any], carried: list[str] | None
+) -> str:
+    """payout.paid / payout.failed on a buyer's account: their bank got the money, or not.
+    Only the payouts whose transfers this bank payout carried (Stripe's balance transactions
+    of that payout, `carried`): the account's other payouts went or go in other bank payouts."""
     account = str(event.get("account") or "")
     paid = event["type"] == "payout.paid"
     payouts = list(
@@ -415,13 +419,16 @@ def _on_connected_payout(event: dict[str, Any], obj: dict[str, Any]) -> str:
             method=PayoutMethod.STRIPE,
             status=PayoutStatus.SETTLED,
             stripe_account=account,
-            provider_status__in=["transfer_created", "failed"],
+            settlement_reference__in=carried or [],
+            provider_status__in=["transfer_created", "failed", "paid"],
         ).select_related("trade_in")
     )
     if not account or not payouts:
-        return "ignored: no settled payout to this account"
+        return "ignored: no transfer of ours in this bank payout"
     reason = str(obj.get("failure_message") or obj.get("failure_code") or "")
     for payout in map(_lock, payouts):
+        if payout.provider_status == ("paid" if paid else "failed"):
+            continue
         payout.provider_status = "paid" if paid else "failed"
         payout.save(update_fields=["provider_status"])
         record_event(
@@ -444,14 +451,16 @@ WEBHOOK_HANDLERS = {
     "account.updated": _on_account_updated,
     "transfer.created": _on_transfer_created,
     "transfer.reversed": _on_transfer_reversed,
-    "payout.paid": _on_connected_payout,
-    "payout.failed": _on_connected_payout,
 }
+BANK_PAYOUT_EVENTS = ("payout.paid", "payout.failed")
 
 
 @transaction.atomic(durable=True)
-def stripe_event_apply(*, event: dict[str, Any]) -> str:
-    """Apply one verified Stripe event, once. Returns what it did, for the log."""
+def stripe_event_apply(*, event: dict[str, Any], carried_transfers: list[str] | None = None) -> str:
+    """Apply one verified Stripe event, once. Returns what it did, for the log.
+
+    For `payout.*`, `carried_transfers` are the transfer ids the bank payout carried, read from
+    Stripe before this transaction (an action never waits on the network)."""
     try:
         with transaction.atomic():
             record = StripeEvent.objects.create(
@@ -463,7 +472,12 @@ def stripe_event_apply(*, event: dict[str, Any]) -> str:
         return "duplicate: already handled"
     handler = WEBHOOK_HANDLERS.get(event["type"])
     try:
-        outcome = handler(event, event["data"]["object"]) if handler else "ignored: unknown type"
+        if event["type"] in BANK_PAYOUT_EVENTS:
+            outcome = _on_connected_payout(event, event["data"]["object"], carried_transfers)
+        elif handler:
+            outcome = handler(event, event["data"]["object"])
+        else:
+            outcome = "ignored: unknown type"
     except TransitionRefused as exc:
         outcome = f"ignored: {exc.message}"
     record.outcome = outcome

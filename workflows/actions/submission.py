@@ -15,6 +15,7 @@ from workflows.actions._common import (
     record_event,
     schedule,
 )
+from workflows.addresses import normalize_postcode, normalize_region
 from workflows.errors import InvalidInput, TransitionRefused
 from workflows.models import (
     QUESTIONS,
@@ -49,6 +50,7 @@ class Submission:
     city: str = ""
     region: str = ""
     postcode: str = ""
+    country: str = ""  # ISO code; empty means settings.DEFAULT_COUNTRY
     payout_method: str
 
     def answers(self) -> dict[str, str]:
@@ -74,6 +76,19 @@ def _validate(sub: Submission) -> str:
     return normalize_imei(sub.imei)
 
 
+def _address(sub: Submission) -> dict[str, str]:
+    """The address as a label needs it: a known country, a USPS state code for the US and a
+    postcode of the right shape. Drop-off needs no address, but what was given is kept."""
+    country = (sub.country or settings.DEFAULT_COUNTRY).strip().upper()
+    if country not in settings.SHIP_COUNTRIES:
+        raise InvalidInput(_("We cannot send a label to that country."))
+    fields = {"country": country}
+    if sub.fulfilment == Fulfilment.SHIP:
+        fields["postcode"] = normalize_postcode(country, sub.postcode)
+        fields["region"] = normalize_region(country, sub.region)
+    return fields
+
+
 @transaction.atomic(durable=True)
 def trade_in_submit(*, submission: Submission, submission_key: str) -> TradeIn:
     """Create a trade-in from the buyer form. The same key twice (a double tap) gives one row."""
@@ -85,6 +100,7 @@ def trade_in_submit(*, submission: Submission, submission_key: str) -> TradeIn:
         for name in Submission.__dataclass_fields__
     }
     fields["imei"] = imei
+    fields.update(_address(submission))
     try:
         with transaction.atomic():
             trade_in = TradeIn.objects.create(

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
 from workflows.actions._common import (
+    AUTO_QUOTE,
     BUYER,
     SYSTEM,
     Actor,
@@ -22,7 +23,8 @@ from workflows.actions._common import (
     record_event,
     schedule,
 )
-from workflows.errors import InvalidInput, TransitionRefused
+from workflows.actions.compliance import DeclarationInput, record_declaration
+from workflows.errors import InvalidInput, NeedsConfirmation, TransitionRefused
 from workflows.models import (
     STOCKED_STATUSES,
     Event,
@@ -30,15 +32,17 @@ from workflows.models import (
     Payout,
     Product,
     Quote,
+    QuotePolicy,
     ReturnCase,
     SideEffectKind,
+    State,
     TradeIn,
     Unit,
     UnitStatus,
 )
 from workflows.parsers import clean_text, normalize_imei
+from workflows.permissions import allowed
 from workflows.predicates import imei_check_finished, wants_pickup
-from workflows.redflags import red_flags
 
 MAX_OFFER = Decimal("100000")
 
@@ -113,11 +117,37 @@ def trade_in_quote(
     valid_days: int | None = None,
     note: str = "",
     override_reason: str = "",
+    confirmed: bool = False,
 ) -> Quote:
     """Send an offer (or a counter-offer). The IMEI must have been checked and be clean,
-    unless a manager overrides the red flag with a written reason."""
+    unless a manager overrides the red flag with a written reason. An offer far above the
+    suggested one needs `confirmed`, and above the manager threshold a manager too."""
     authorize(actor, Operation.QUOTE)
-    trade_in = lock_trade_in(trade_in)
+    return _quote(
+        trade_in=lock_trade_in(trade_in),
+        actor=actor,
+        amount=amount,
+        valid_days=valid_days,
+        note=note,
+        override_reason=override_reason,
+        confirmed=confirmed,
+    )
+
+
+def _quote(
+    *,
+    trade_in: TradeIn,
+    actor: Actor,
+    amount: Decimal | str,
+    valid_days: int | None = None,
+    note: str = "",
+    override_reason: str = "",
+    confirmed: bool = False,
+) -> Quote:
+    """The quote itself, for a trade-in the caller has locked. `actor` is a staff member or
+    AUTO_QUOTE (the policy, which `_auto_quote` has asked first)."""
+    from workflows.quoting import OfferLimit, offer_check, red_flags
+
     _refuse_unless(trade_in, "quote")
     value = _parse_amount(amount)
     valid_days = settings.QUOTE_VALID_DAYS if valid_days is None else int(valid_days)
@@ -128,7 +158,7 @@ def trade_in_quote(
     if not imei_check_finished(check):
         raise TransitionRefused(_("Wait for the IMEI check to finish before sending a quote."))
     override_reason = clean_text(override_reason)
-    flags = red_flags(trade_in)  # the check's, a duplicate IMEI, and any an earlier check raised
+    flags = red_flags(trade_in, check)  # the check's, a duplicate IMEI, an earlier check's
     if flags:
         problem = ", ".join(flags)
         if not override_reason:
@@ -149,6 +179,17 @@ def trade_in_quote(
             note=f"{problem}: {override_reason}",
         )
 
+    limit = offer_check(value, trade_in.suggested_offer, QuotePolicy.current())
+    if limit.limit == OfferLimit.MANAGER and not allowed(actor, Operation.QUOTE_OVER_LIMIT):
+        raise TransitionRefused(
+            _("Only a manager can send this offer: %(reason)s") % {"reason": limit.reason}
+        )
+    if limit.limit != OfferLimit.OK and not confirmed:
+        raise NeedsConfirmation(
+            _("Please confirm this offer: %(reason)s") % {"reason": limit.reason},
+            reason=limit.reason,
+        )
+
     is_counter = trade_in.quotes.exists()
     trade_in.offer_amount = value
     quote = Quote.objects.create(
@@ -157,14 +198,18 @@ def trade_in_quote(
         currency=settings.CURRENCY,
         valid_until=timezone.now() + timedelta(days=valid_days),
         note=clean_text(note),
-        sent_by=actor,
+        sent_by=None if isinstance(actor, str) else actor,
+        auto_quoted=actor == AUTO_QUOTE,
     )
+    details = f"{value} {settings.CURRENCY}, valid {valid_days} days"
+    if limit.limit != OfferLimit.OK:
+        details += f"; confirmed above the usual range ({limit.reason})"
     _transition(
         trade_in,
         "quote",
         actor=actor,
         kind=EventKind.COUNTER_QUOTED if is_counter else EventKind.QUOTED,
-        note=f"{value} {settings.CURRENCY}, valid {valid_days} days",
+        note=details,
     )
     schedule(
         SideEffectKind.SEND_EMAIL,
@@ -176,9 +221,36 @@ def trade_in_quote(
     return quote
 
 
+def _auto_quote(trade_in: TradeIn) -> Quote | None:
+    """Quote a clean submission at its suggested offer when the quoting policy allows it.
+
+    Called by imei_check_record (which holds the trade-in's lock) when the latest check has
+    its answer. Anything the policy does not cover is left for staff (None, and the timeline
+    says why); the timeline names the policy as the one who quoted.
+    """
+    from workflows.quoting import auto_quote_blocker
+
+    authorize(AUTO_QUOTE, Operation.AUTO_QUOTE)
+    policy = QuotePolicy.current()
+    if trade_in.state != State.SUBMITTED or not policy.auto_quote:
+        return None
+    blocker = auto_quote_blocker(trade_in, trade_in.latest_imei_check(), policy)
+    if blocker:
+        # Say on the timeline why this one waits for a person.
+        record_event(trade_in, kind=EventKind.AUTO_QUOTE_SKIPPED, actor=AUTO_QUOTE, note=blocker)
+        return None
+    return _quote(trade_in=trade_in, actor=AUTO_QUOTE, amount=trade_in.suggested_offer)
+
+
 @transaction.atomic(durable=True)
-def trade_in_accept(*, quote: Quote, actor: Actor = BUYER) -> TradeIn:
-    """The buyer accepts: stock +1, a received unit with the IMEI, a pending payout."""
+def trade_in_accept(
+    *, quote: Quote, actor: Actor = BUYER, declaration: DeclarationInput | None = None
+) -> TradeIn:
+    """The buyer accepts: stock +1, a received unit with the IMEI, a pending payout.
+
+    Where the shop's settings require it, only with the buyer's declaration of ownership and
+    age (workflows.actions.compliance), stored with the acceptance.
+    """
     from workflows.links import check_quote_actionable
 
     authorize(actor, Operation.ACCEPT)
@@ -187,6 +259,7 @@ def trade_in_accept(*, quote: Quote, actor: Actor = BUYER) -> TradeIn:
     quote.trade_in = trade_in
     check_quote_actionable(quote)  # raises LinkInvalid: superseded, used or lapsed
     _refuse_unless(trade_in, "accept")
+    record_declaration(trade_in, quote, declaration, actor)
 
     _change_stock(trade_in.product_id, +1)
     _refuse_if_in_stock(trade_in)
@@ -210,6 +283,13 @@ def trade_in_accept(*, quote: Quote, actor: Actor = BUYER) -> TradeIn:
     quote.responded_at = timezone.now()
     quote.save(update_fields=["responded_at"])
     _transition(trade_in, "accept", actor=actor, note=f"{quote.amount} {quote.currency}")
+    # The purchase receipt (workflows.receipts) goes to the buyer with the acceptance.
+    schedule(
+        SideEffectKind.SEND_EMAIL,
+        key=f"email:receipt:{trade_in.pk}:{quote.pk}",
+        trade_in=trade_in,
+        template="purchase_receipt",
+    )
     if wants_pickup(trade_in):
         schedule(
             SideEffectKind.SEND_EMAIL,

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 from django_fsm import can_proceed, has_transition_perm
 
 from workflows.actions._common import Actor, Operation, authorize, record_event
+from workflows.actions.compliance import refuse_if_on_hold
 from workflows.actions.tradeins import _change_stock
 from workflows.errors import TransitionRefused
 from workflows.models import Event, EventKind, Unit
@@ -90,6 +91,9 @@ def unit_change_status(*, unit: Unit, actor: Actor, operation: str, note: str = 
         raise TransitionRefused(_("Unknown operation on a unit: %s.") % operation)
     authorize(actor, Operation.MOVE_UNIT)
     unit = lock_unit(unit)
+    if operation in ("list", "sell"):
+        # The police hold (HOLD_DAYS): a bought unit is not put on sale or sold before its date.
+        refuse_if_on_hold(unit)
     move_unit(unit, OPERATIONS[operation][0], actor=actor, note=clean_text(note))
     return unit
 

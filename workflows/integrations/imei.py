@@ -6,12 +6,23 @@
 - `HttpImeiProvider`: a commercial checking service, modelled on imeicheck.net's documented
   JSON API: `POST {IMEI_CHECK_URL}/v1/checks` with a bearer key and
   `{"deviceId": imei, "serviceId": n}`, answered by `{"id", "status", "properties": {...}}`
-  where status is `successful`, `unsuccessful`, `failed` or still `processing`; a check
-  still processing is fetched later with `GET /v1/checks/{id}` instead of paying twice.
+  where status is `successful`, `unsuccessful`, `failed` or still `waiting`/`processing`; a
+  check still processing is fetched later with `GET /v1/checks/{id}` instead of paying twice.
+
+Both consult the shop's own blocklist first: a device on it is flagged with the shop's reason,
+and the paid service is not asked. The service's words are read strictly: a fact only counts as
+clean or as a red flag when we recognise its wording; any other wording makes the check
+"unknown — needs review" with the service's own text for staff, never a guessed "blacklisted".
+
+Which service: `IMEI_CHECK_SERVICE_ID`, or when it is empty the service `GET /v1/services`
+lists as a worldwide GSMA blacklist check naming no brand (the cheapest, if several). A
+brand's service (imeicheck.net's service 1 is "Apple Basic Info": Apple devices only) never
+checks another brand's device: such an answer is "unknown — needs review".
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -20,7 +31,14 @@ import requests
 from django.conf import settings
 from stdnum import imei as stdnum_imei
 
-from workflows.integrations.http import BadResponse, TemporaryError, call, json_object
+from workflows.integrations.http import (
+    BadResponse,
+    ProviderRefused,
+    TemporaryError,
+    call,
+    json_object,
+    parse_json,
+)
 from workflows.models import BlockedImei, DeviceModel, ImeiCheckStatus
 
 
@@ -44,7 +62,7 @@ class ImeiProvider(Protocol):
     # Whether a result may be reused for the same IMEI for IMEI_CHECK_CACHE_SECONDS.
     cacheable: bool
 
-    def check(self, imei: str, *, resume_id: str = "") -> ImeiResult: ...
+    def check(self, imei: str, *, resume_id: str = "", make: str = "") -> ImeiResult: ...
 
 
 class StillProcessing(TemporaryError):
@@ -58,30 +76,36 @@ class StillProcessing(TemporaryError):
         self.check_id = check_id
 
 
+def blocklist_result(imei: str, provider: str) -> ImeiResult | None:
+    """The shop's own verdict: a red flag when the IMEI is on its blocklist, else None."""
+    blocked = BlockedImei.objects.filter(imei=imei).first()
+    if blocked is None:
+        return None
+    return ImeiResult(
+        status=ImeiCheckStatus.FLAGGED,
+        blacklisted=blocked.reason == BlockedImei.Reason.BLACKLISTED,
+        lost_stolen=blocked.reason == BlockedImei.Reason.LOST_STOLEN,
+        finance_locked=blocked.reason == BlockedImei.Reason.FINANCE_LOCKED,
+        detail=(f"On the shop's blocklist: {blocked.get_reason_display()}. {blocked.note}").strip(),
+        raw={"provider": provider, "blocked": True, "reason": blocked.reason},
+    )
+
+
 class OfflineImeiProvider:
     name = "offline"
     is_demo = True
     cacheable = False  # the blocklist is local and may have changed a minute ago
 
-    def check(self, imei: str, *, resume_id: str = "") -> ImeiResult:
+    def check(self, imei: str, *, resume_id: str = "", make: str = "") -> ImeiResult:
         if not stdnum_imei.is_valid(imei):
             return ImeiResult(status=ImeiCheckStatus.ERROR, detail="Invalid IMEI check digit")
-        blocked = BlockedImei.objects.filter(imei=imei).first()
-        if blocked is None:
-            return ImeiResult(
-                status=ImeiCheckStatus.CLEAN,
-                detail="Check digit valid; not on the shop's blocklist (offline demo check).",
-                raw={"provider": "offline", "blocked": False},
-            )
+        blocked = blocklist_result(imei, "offline")
+        if blocked is not None:
+            return blocked
         return ImeiResult(
-            status=ImeiCheckStatus.FLAGGED,
-            blacklisted=blocked.reason == BlockedImei.Reason.BLACKLISTED,
-            lost_stolen=blocked.reason == BlockedImei.Reason.LOST_STOLEN,
-            finance_locked=blocked.reason == BlockedImei.Reason.FINANCE_LOCKED,
-            detail=(
-                f"On the shop's blocklist: {blocked.get_reason_display()}. {blocked.note}"
-            ).strip(),
-            raw={"provider": "offline", "blocked": True, "reason": blocked.reason},
+            status=ImeiCheckStatus.CLEAN,
+            detail="Check digit valid; not on the shop's blocklist (offline demo check).",
+            raw={"provider": "offline", "blocked": False},
         )
 
 
@@ -116,6 +140,7 @@ ACTIVATION_KEYS = (
 )
 CARRIER_KEYS = ("network", "carrier", "simLockCarrier", "lockedCarrier")
 MODEL_KEYS = ("apple/modelName", "modelName", "deviceName", "model")
+# Wordings we recognise. Anything else is neither clean nor a red flag: staff read it.
 CLEAN_WORDS = {
     "clean",
     "no",
@@ -125,15 +150,42 @@ CLEAN_WORDS = {
     "none",
     "not found",
     "not blacklisted",
+    "not blocked",
     "unblocked",
     "not reported",
+    "not lost or stolen",
     "paid",
+    "paid off",
     "no outstanding balance",
     "unlocked",
     "no financial issues reported",
     "0",
     "0.00",
 }
+FLAG_WORDS = {
+    "true",
+    "yes",
+    "on",
+    "locked",
+    "1",
+    "blacklisted",
+    "blocked",
+    "barred",
+    "stolen",
+    "lost",
+    "lost or stolen",
+    "unpaid",
+    "financed",
+    "outstanding balance",
+}
+# A sentence naming one of these, with no negation, reports a red flag ("Reported stolen by
+# AT&T", "Blacklisted by Verizon", "Unpaid balance of $200").
+FLAG_PHRASE = re.compile(
+    r"\b(blacklist(ed)?|block(ed|listed)|barred|stolen|lost|unpaid|non-payment|"
+    r"outstanding balance|financ(ed|e lock))\b",
+    re.IGNORECASE,
+)
+NEGATION = re.compile(r"\b(not|no|never|un(blocked|locked))\b", re.IGNORECASE)
 
 
 def _text(value: Any) -> str:
@@ -141,27 +193,66 @@ def _text(value: Any) -> str:
 
 
 def _flag(value: Any) -> bool | None:
-    """A yes/no fact from a boolean, a number or a sentence; None when the service gave none."""
+    """A yes/no fact from a boolean, a number or words we recognise; None when the service
+    gave none, or said it in words we do not know (`_unrecognised` names those)."""
     if value is None or value == "":
         return None
     if isinstance(value, bool):
         return value
     if isinstance(value, int | float):
         return value != 0
-    text = _text(value).lower()
+    text = _text(value).lower().rstrip(".")
     if text in CLEAN_WORDS:
         return False
-    if text in ("true", "yes", "on", "locked", "1"):
+    if text in FLAG_WORDS:
         return True
-    return True  # a sentence such as "Reported stolen by AT&T" or "Unpaid balance"
+    if FLAG_PHRASE.search(text) and not NEGATION.search(text):
+        return True
+    return None
+
+
+def _unrecognised(props: dict[str, Any], keys: tuple[str, ...]) -> list[str]:
+    return [
+        f"{key}: {_text(props[key])!r}"
+        for key in keys
+        if props.get(key) not in (None, "") and _flag(props[key]) is None
+    ]
 
 
 def _present(props: dict[str, Any], keys: tuple[str, ...]) -> list[Any]:
     return [props[key] for key in keys if props.get(key) not in (None, "")]
 
 
-def normalize(body: dict[str, Any]) -> ImeiResult:
-    """The service's answer as one ImeiResult. Never claims "clean" without being told."""
+# Brands a service may be limited to ("Apple Basic Info", "Samsung Info (S1)", ...).
+BRANDS = (
+    "apple",
+    "samsung",
+    "huawei",
+    "xiaomi",
+    "oneplus",
+    "google",
+    "pixel",
+    "honor",
+    "realme",
+    "oppo",
+    "motorola",
+    "lg",
+    "sony",
+    "nokia",
+    "vivo",
+    "iphone",
+)
+
+
+def service_brand(title: str) -> str:
+    """The brand a service's title limits it to, or "" for a service of every brand."""
+    words = set(re.findall(r"[a-z]+", title.lower()))
+    return next((b for b in BRANDS if b in words), "")
+
+
+def normalize(body: dict[str, Any], *, make: str = "") -> ImeiResult:
+    """The service's answer as one ImeiResult. Never claims "clean" without being told, nor
+    a red flag in words it does not recognise. `make`: the device's brand, when known."""
     status = _text(body.get("status")).lower()
     if status in ("processing", "pending", "waiting", "in_progress"):
         check_id = _text(body.get("id"))
@@ -188,6 +279,7 @@ def normalize(body: dict[str, Any]) -> ImeiResult:
         props = {**extra, **props}
 
     # Any one source that says blacklisted (GSMA, a US carrier's block list, ...) is enough.
+    unknown_words = _unrecognised(props, BLACKLIST_KEYS + LOST_KEYS + FINANCE_KEYS)
     blacklist = _present(props, BLACKLIST_KEYS)
     said = " / ".join(_text(v) for v in blacklist if isinstance(v, str) and _flag(v))
     words = said.lower()
@@ -225,6 +317,29 @@ def normalize(body: dict[str, Any]) -> ImeiResult:
         ]
         reasons = said or " / ".join(_text(v) for v in finance if _flag(v)) or ", ".join(named)
         return ImeiResult(status=ImeiCheckStatus.FLAGGED, detail=f"{SERVICE}: {reasons}", **common)
+    service = body.get("service") if isinstance(body.get("service"), dict) else {}
+    title = _text(service.get("title"))
+    brand = service_brand(title)
+    if (
+        brand
+        and make
+        and brand not in make.lower()
+        and not (brand == "iphone" and "apple" in make.lower())
+    ):
+        return ImeiResult(
+            status=ImeiCheckStatus.UNKNOWN,
+            detail=f"Unknown — needs review: {SERVICE} service {service.get('id')} "
+            f"({title!r}) checks only {brand.title()} devices, not {make}.",
+            **common,
+        )
+    if unknown_words:
+        return ImeiResult(
+            status=ImeiCheckStatus.UNKNOWN,
+            detail=f"Unknown — needs review: {SERVICE} said "
+            + "; ".join(unknown_words)
+            + " (wording we do not recognise).",
+            **common,
+        )
     if status == "unsuccessful":
         return ImeiResult(
             status=ImeiCheckStatus.UNKNOWN,
@@ -264,6 +379,7 @@ class HttpImeiProvider:
 
     def __init__(self, *, base_url: str, api_key: str, service_id: str, timeout: float) -> None:
         self.base_url = base_url.rstrip("/")
+        self.api_key_digest = hashlib.sha256(api_key.encode()).hexdigest()
         self.service_id = service_id
         self.timeout = timeout
         self.session = requests.Session()
@@ -275,7 +391,10 @@ class HttpImeiProvider:
             }
         )
 
-    def check(self, imei: str, *, resume_id: str = "") -> ImeiResult:
+    def check(self, imei: str, *, resume_id: str = "", make: str = "") -> ImeiResult:
+        blocked = blocklist_result(imei, self.name)
+        if blocked is not None:
+            return blocked  # the shop's own list says no: no need to pay for a check
         if resume_id:
             response = call(
                 self.session,
@@ -287,9 +406,8 @@ class HttpImeiProvider:
             )
         else:
             # The documented serviceId is a number; a service that names them gets the name.
-            service_id: int | str = (
-                int(self.service_id) if self.service_id.isdigit() else self.service_id
-            )
+            chosen = self.service()[0]
+            service_id: int | str = int(chosen) if chosen.isdigit() else chosen
             response = call(
                 self.session,
                 "POST",
@@ -299,7 +417,77 @@ class HttpImeiProvider:
                 timeout=self.timeout,
                 refusal=_refusal,
             )
-        return normalize(json_object(response, SERVICE))
+        return normalize(json_object(response, SERVICE), make=make)
+
+    def service(self) -> tuple[str, str]:
+        """(serviceId, its title) of the checks we buy: `IMEI_CHECK_SERVICE_ID`, or the
+        brand-independent GSMA blacklist check `GET /v1/services` lists (asked once per
+        process). ProviderRefused, saying what to set, when there is none."""
+        if self.service_id:
+            return self.service_id, ""
+        key = (self.base_url, self.api_key_digest)
+        if key in _SERVICE_PICKS:
+            return _SERVICE_PICKS[key]
+        services = self.services()
+        candidates = [
+            r
+            for r in services
+            if not service_brand(_text(r.get("title")))
+            and re.search(r"gsma|blacklist", _text(r.get("title")), re.IGNORECASE)
+        ]
+        if not candidates:
+            raise ProviderRefused(
+                f"IMEI_CHECK_SERVICE_ID is not set and none of the {len(services)} services "
+                f"of this key is a blacklist check for every brand: set IMEI_CHECK_SERVICE_ID",
+                safe=f"{SERVICE}: no service to use",
+            )
+
+        def price(row: dict[str, Any]) -> tuple[float, str]:
+            try:
+                return float(row.get("price") or 0), str(row["id"])
+            except (TypeError, ValueError):
+                return float("inf"), str(row["id"])
+
+        best = min(candidates, key=price)
+        _SERVICE_PICKS[key] = (str(best["id"]), _text(best.get("title")))
+        return _SERVICE_PICKS[key]
+
+    def services(self) -> list[dict[str, Any]]:
+        """The checks this key can buy (`GET /v1/services`): `{id, title, price, ...}`."""
+        response = call(
+            self.session,
+            "GET",
+            f"{self.base_url}/v1/services",
+            service=SERVICE,
+            timeout=self.timeout,
+            refusal=_refusal,
+        )
+        listed = parse_json(response, SERVICE)
+        rows = listed.get("data") if isinstance(listed, dict) else listed
+        return [r for r in rows or [] if isinstance(r, dict) and r.get("id") is not None]
+
+    def service_readiness(self) -> str:
+        """What `check_integrations` says of the service; ProviderRefused when it is one
+        brand's (checks of other brands' devices would tell nothing)."""
+        chosen, title = self.service()
+        if not title:
+            titles = {str(r["id"]): _text(r.get("title")) for r in self.services()}
+            if chosen not in titles:
+                raise ProviderRefused(
+                    f"IMEI_CHECK_SERVICE_ID {chosen} is not one of this key's services",
+                    safe=f"{SERVICE}: unknown service",
+                )
+            title = titles[chosen]
+        brand = service_brand(title)
+        if brand:
+            raise ProviderRefused(
+                f"service {chosen} ({title!r}) checks only {brand.title()} devices: set "
+                f"IMEI_CHECK_SERVICE_ID to a blacklist check for every brand, or leave it "
+                f"empty to pick one",
+                safe=f"{SERVICE}: brand-specific service",
+            )
+        how = "IMEI_CHECK_SERVICE_ID" if self.service_id else "picked from GET /v1/services"
+        return f"service {chosen} ({title!r}, {how})"
 
     def account(self) -> dict[str, Any]:
         """The account behind the key (`GET /v1/account`): proves the key works."""
@@ -312,6 +500,10 @@ class HttpImeiProvider:
             refusal=_refusal,
         )
         return json_object(response, SERVICE)
+
+
+# The service chosen from GET /v1/services, per URL and key: asked once per process.
+_SERVICE_PICKS: dict[tuple[str, str], tuple[str, str]] = {}
 
 
 def get_provider() -> ImeiProvider:

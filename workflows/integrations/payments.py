@@ -3,11 +3,19 @@
 `get_provider()` returns `StripePayouts` when `STRIPE_SECRET_KEY` is set, else `DemoPayouts`
 for the embedded demo, which pays nobody and says so.
 
-With Stripe (stripe-python's `StripeClient`), each buyer gets an Express connected account;
-the buyer finishes Stripe's hosted onboarding from a link we email, and we then send the
-money with a transfer (`POST /v1/transfers`) whose idempotency key is `payout-<id>`: a retry
-after a lost answer gets Stripe's first answer back instead of paying twice. Stripe tells us
-what happened later through signed webhooks (see `parse_webhook`).
+With Stripe (stripe-python's `StripeClient`), each buyer gets a connected account described by
+its `controller` properties (Express Dashboard, the platform pays the fees and carries the
+losses, Stripe collects the requirements: what the deprecated `type=express` meant); an account
+in another country than the platform's gets the `recipient` service agreement, which
+cross-border payouts require. The buyer finishes Stripe's hosted onboarding from a link we
+email, and we then send the money with a transfer (`POST /v1/transfers`) whose idempotency key
+is `payout-<id>`: a retry after a lost answer gets Stripe's first answer back instead of paying
+twice.
+
+Stripe tells us what happened later through signed webhooks from two endpoints (see
+`parse_webhook`): the platform's own (`transfer.*`, signed with `STRIPE_WEBHOOK_SECRET`) and the
+Connect endpoint for events of connected accounts (`account.updated`, `payout.*`, signed with
+`STRIPE_CONNECT_WEBHOOK_SECRET`). An event whose `livemode` is not the key's mode is ignored.
 """
 
 from __future__ import annotations
@@ -82,6 +90,10 @@ class PayoutProvider(Protocol):
 
     def parse_webhook(self, payload: bytes, signature: str) -> dict[str, Any]: ...
 
+    def mode_mismatch(self, event: dict[str, Any]) -> str: ...
+
+    def transfers_in_bank_payout(self, *, account_id: str, payout_id: str) -> list[str]: ...
+
 
 def minor_units(amount: Decimal, currency: str) -> int:
     if currency.lower() in ZERO_DECIMAL:
@@ -126,6 +138,12 @@ class DemoPayouts:
 
     def parse_webhook(self, payload: bytes, signature: str) -> dict[str, Any]:
         raise WebhookRejected("Stripe is not configured (demo payouts)")
+
+    def mode_mismatch(self, event: dict[str, Any]) -> str:
+        return ""
+
+    def transfers_in_bank_payout(self, *, account_id: str, payout_id: str) -> list[str]:
+        return []
 
 
 def _translate(exc: stripe.StripeError) -> Exception:
@@ -174,7 +192,14 @@ class StripePayouts:
     is_demo = False
 
     def __init__(
-        self, *, secret_key: str, webhook_secret: str, base_url: str, timeout: float
+        self,
+        *,
+        secret_key: str,
+        webhook_secret: str,
+        base_url: str,
+        timeout: float,
+        connect_webhook_secret: str = "",
+        platform_country: str = "US",
     ) -> None:
         base = {"api": base_url.rstrip("/")} if base_url else {}
         # Retries are the outbox's (visible on the timeline); the idempotency key makes them safe.
@@ -185,6 +210,10 @@ class StripePayouts:
             http_client=stripe.RequestsClient(timeout=timeout),
         )
         self.webhook_secret = webhook_secret
+        self.connect_webhook_secret = connect_webhook_secret
+        self.platform_country = platform_country.upper()
+        # sk_live_/rk_live_ keys move real money; sk_test_/rk_test_ keys never do.
+        self.livemode = "_live_" in secret_key[:8]
 
     def _call(self, request: Callable[[], Any], *required: str) -> dict[str, Any]:
         try:
@@ -193,16 +222,25 @@ class StripePayouts:
             raise _translate(exc) from None
 
     def create_account(self, *, email: str, country: str, idempotency_key: str) -> str:
+        params: dict[str, Any] = {
+            # What `type=express` meant, in the properties Stripe asks for instead.
+            "controller": {
+                "fees": {"payer": "application"},
+                "losses": {"payments": "application"},
+                "requirement_collection": "stripe",
+                "stripe_dashboard": {"type": "express"},
+            },
+            "email": email,
+            "country": country.upper(),
+            "capabilities": {"transfers": {"requested": True}},
+            "business_type": "individual",
+        }
+        if country.upper() != self.platform_country:
+            # Cross-border payouts: only the recipient agreement (transfers, no card payments).
+            params["tos_acceptance"] = {"service_agreement": "recipient"}
         account = self._call(
             lambda: self.client.v1.accounts.create(
-                params={
-                    "type": "express",
-                    "email": email,
-                    "country": country,
-                    "capabilities": {"transfers": {"requested": True}},
-                    "business_type": "individual",
-                },
-                options={"idempotency_key": idempotency_key},
+                params=params, options={"idempotency_key": idempotency_key}
             ),
             "id",
         )
@@ -264,20 +302,66 @@ class StripePayouts:
         """`GET /v1/balance`: proves the key works."""
         return self._call(self.client.v1.balance.retrieve)
 
-    def parse_webhook(self, payload: bytes, signature: str) -> dict[str, Any]:
-        if not self.webhook_secret:
-            raise WebhookRejected("STRIPE_WEBHOOK_SECRET is not set")
-        try:
-            stripe.WebhookSignature.verify_header(
-                payload.decode("utf-8"),
-                signature,
-                self.webhook_secret,
-                stripe.Webhook.DEFAULT_TOLERANCE,
+    def transfers_in_bank_payout(self, *, account_id: str, payout_id: str) -> list[str]:
+        """The transfers a connected account's bank payout carried: its balance transactions
+        (`GET /v1/balance_transactions?payout=`, read on that account with the Stripe-Account
+        header), each a payment whose source came from one of our transfers."""
+        found: list[str] = []
+        params: dict[str, Any] = {"payout": payout_id, "limit": 100, "expand": ["data.source"]}
+        for _ in range(100):  # 10,000 transfers in one bank payout is more than a shop makes
+            page = self._call(
+                lambda asked=params: self.client.v1.balance_transactions.list(
+                    params=asked, options={"stripe_account": account_id}
+                )
             )
-            event = json.loads(payload)
-        except stripe.SignatureVerificationError as exc:
-            raise WebhookRejected(f"bad Stripe-Signature: {exc.user_message or exc}") from None
-        except (UnicodeDecodeError, ValueError):
+            rows = [row for row in page.get("data") or [] if isinstance(row, dict)]
+            for row in rows:
+                source = row.get("source")
+                transfer = source.get("source_transfer") if isinstance(source, dict) else None
+                if isinstance(transfer, dict):
+                    transfer = transfer.get("id")
+                if isinstance(transfer, str) and transfer:
+                    found.append(transfer)
+            if not page.get("has_more") or not rows:
+                break
+            params = {**params, "starting_after": rows[-1]["id"]}
+        return found
+
+    def parse_webhook(self, payload: bytes, signature: str) -> dict[str, Any]:
+        """A verified event from either endpoint. An event of a connected account (it names
+        the `account`) must be signed with the Connect endpoint's secret, any other with the
+        platform endpoint's: a leaked secret of one endpoint cannot forge the other's events."""
+        secrets = [
+            (secret, connect)
+            for secret, connect in (
+                (self.webhook_secret, False),
+                (self.connect_webhook_secret, True),
+            )
+            if secret
+        ]
+        if not secrets:
+            raise WebhookRejected(
+                "neither STRIPE_WEBHOOK_SECRET nor STRIPE_CONNECT_WEBHOOK_SECRET is set"
+            )
+        try:
+            text = payload.decode("utf-8")
+        except UnicodeDecodeError:
+            raise WebhookRejected("the body is not UTF-8") from None
+        signed_by: list[bool] = []
+        last_error = ""
+        for secret, connect in secrets:
+            try:
+                stripe.WebhookSignature.verify_header(
+                    text, signature, secret, stripe.Webhook.DEFAULT_TOLERANCE
+                )
+                signed_by.append(connect)
+            except stripe.SignatureVerificationError as exc:
+                last_error = str(exc.user_message or exc)
+        if not signed_by:
+            raise WebhookRejected(f"bad Stripe-Signature: {last_error}")
+        try:
+            event = json.loads(text)
+        except ValueError:
             raise WebhookRejected("the body is not JSON") from None
         if not (
             isinstance(event, dict)
@@ -286,7 +370,27 @@ class StripePayouts:
             and isinstance((event.get("data") or {}).get("object"), dict)
         ):
             raise WebhookRejected("the body is not a Stripe event")
+        of_connected_account = bool(event.get("account"))
+        if of_connected_account not in signed_by:
+            which = "Connect" if of_connected_account else "platform"
+            raise WebhookRejected(
+                f"{event['type']} {'of' if of_connected_account else 'without'} a connected "
+                f"account must be signed with the {which} endpoint's secret"
+            )
         return event
+
+    def mode_mismatch(self, event: dict[str, Any]) -> str:
+        """Why this event must not change anything here ("" when it may): a test-mode event
+        never touches a live payout, nor a live event a test one."""
+        event_live = event.get("livemode")
+        if not isinstance(event_live, bool):
+            return "the event does not say whether it is live"
+        if event_live != self.livemode:
+            return (
+                f"a {'live' if event_live else 'test'}-mode event, but the key is "
+                f"{'live' if self.livemode else 'test'}-mode"
+            )
+        return ""
 
 
 def account_state(account: dict[str, Any]) -> ConnectedAccount:
@@ -302,7 +406,9 @@ def get_provider() -> PayoutProvider:
         return StripePayouts(
             secret_key=settings.STRIPE_SECRET_KEY,
             webhook_secret=settings.STRIPE_WEBHOOK_SECRET,
+            connect_webhook_secret=settings.STRIPE_CONNECT_WEBHOOK_SECRET,
             base_url=settings.STRIPE_API_BASE,
             timeout=settings.STRIPE_TIMEOUT,
+            platform_country=settings.STRIPE_PLATFORM_COUNTRY,
         )
     return DemoPayouts()

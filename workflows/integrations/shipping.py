@@ -5,10 +5,18 @@ of the embedded demo, which draws a PDF marked SAMPLE and involves no carrier.
 
 ShipEngine (https://shipengine.github.io/shipengine-openapi/), `API-Key` header:
 - `POST /v1/labels` buys a label: ship-from is the buyer, ship-to the warehouse, the weight
-  comes from the device model; inside the warehouse's country it is a return label, which
-  carriers that support it charge only when it is used.
+  comes from the device model. `carrier_id` is required: `SHIPENGINE_CARRIER_ID`, or else the
+  one carrier account of `GET /v1/carriers` that offers `SHIPENGINE_SERVICE_CODE` (a key with
+  none or several is refused with a message saying which to set). Inside the warehouse's
+  country it is a return label with `charge_event=on_carrier_acceptance`: charged when the
+  carrier first scans it, so a label the buyer never uses costs nothing.
+- Before buying, the buyer's address is checked here (what ShipEngine requires of an address)
+  and then by `POST /v1/addresses/validate`: a corrected address is used and shown to staff on
+  the timeline; an address ShipEngine calls an error is refused with its own words.
 - `PUT /v1/labels/{id}/void` voids it (`{"approved": bool, "message": ...}`).
-- `GET /v1/labels/{id}/track` says where the parcel is (`status_code` UN/AC/IT/DE/EX/AT/NY).
+- `GET /v1/labels/{id}/track` says where the parcel is (`status_code` UN/AC/IT/DE/EX/AT/NY/SP;
+  DE delivered and SP delivered to a collection point both end the journey); its events are
+  ordered by `occurred_at`, newest first.
 - Errors are `{"request_id", "errors": [{"error_source", "error_type", "error_code", "message"}]}`.
 ShipEngine has no idempotency key, so each label carries ours as `external_shipment_id`; a
 retry after a lost answer looks that shipment up and reuses its label instead of buying two.
@@ -17,7 +25,9 @@ retry after a lost answer looks that shipment up and reuses its label instead of
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
@@ -25,6 +35,7 @@ import requests
 from django.conf import settings
 from fpdf import FPDF
 
+from workflows.addresses import US_STATE_CODES, US_ZIP
 from workflows.integrations.http import BadResponse, ProviderRefused, call, json_object
 from workflows.models import TradeIn
 
@@ -35,6 +46,11 @@ class Label:
     tracking_number: str
     carrier: str
     pdf: bytes
+    note: str = ""  # for staff: e.g. the address ShipEngine corrected
+
+
+# Tracking codes after which the parcel moves no more: the intake bench takes it from here.
+FINAL_TRACKING = ("DE", "SP")
 
 
 @dataclass(frozen=True)
@@ -101,6 +117,34 @@ def _refusal(body: Any) -> str:
     ).strip("; ")
 
 
+def address_problems(address: dict[str, str]) -> list[str]:
+    """What ShipEngine would refuse in an address, checked before any call."""
+    found = []
+    names = {
+        "name": "name",
+        "address_line1": "street",
+        "city_locality": "city",
+        "postal_code": "postcode",
+        "country_code": "country",
+    }
+    for key, label in names.items():
+        if not str(address.get(key) or "").strip():
+            found.append(f"the {label} is missing")
+    country = str(address.get("country_code") or "")
+    if country and not re.fullmatch(r"[A-Z]{2}", country):
+        found.append(f"the country {country!r} is not a two-letter ISO code")
+    if country == "US":
+        state = str(address.get("state_province") or "")
+        if state not in US_STATE_CODES:
+            found.append(f"the state {state!r} is not a USPS state code (such as IL)")
+        postcode = str(address.get("postal_code") or "")
+        if postcode and not US_ZIP.match(postcode):
+            found.append(f"the ZIP code {postcode!r} is not 5 digits (or ZIP+4)")
+    elif country in ("CA", "AU") and not str(address.get("state_province") or "").strip():
+        found.append("the state or province is missing")
+    return found
+
+
 def warehouse_address() -> dict[str, str]:
     return {
         "name": settings.WAREHOUSE_NAME,
@@ -148,6 +192,7 @@ class ShipEngineProvider:
         self.service_code = service_code
         self.timeout = timeout
         self.return_labels = return_labels
+        self.api_key = api_key
         self.session = requests.Session()
         self.session.headers.update({"API-Key": api_key, "Accept": "application/json"})
 
@@ -164,12 +209,20 @@ class ShipEngineProvider:
         return json_object(response, SERVICE)
 
     def label_request(
-        self, trade_in: TradeIn, *, idempotency_key: str, to_buyer: bool = False
+        self,
+        trade_in: TradeIn,
+        *,
+        idempotency_key: str,
+        carrier_id: str,
+        buyer: dict[str, str] | None = None,
+        to_buyer: bool = False,
     ) -> dict[str, Any]:
         """The buyer's prepaid label to the warehouse, or (to_buyer) the label that sends
-        the device back to them, which the shop pays outright."""
-        buyer, warehouse = buyer_address(trade_in), warehouse_address()
+        the device back to them, which the shop pays outright. `buyer`: the buyer's address
+        as ShipEngine validated it."""
+        buyer, warehouse = buyer or buyer_address(trade_in), warehouse_address()
         shipment: dict[str, Any] = {
+            "carrier_id": carrier_id,
             "service_code": self.service_code,
             "external_shipment_id": idempotency_key,
             "ship_from": warehouse if to_buyer else buyer,
@@ -177,26 +230,170 @@ class ShipEngineProvider:
             "packages": [
                 {
                     "weight": {"value": trade_in.product.device_model.weight_grams, "unit": "gram"},
-                    "label_messages": {"reference1": trade_in.reference or ""},
+                    # The spec requires all three lines (null when unused); USPS prints 60
+                    # characters a line, the narrowest carrier 25: our reference fits both.
+                    "label_messages": {
+                        "reference1": (trade_in.reference or "")[:25] or None,
+                        "reference2": None,
+                        "reference3": None,
+                    },
                 }
             ],
         }
-        if self.carrier_id:
-            shipment["carrier_id"] = self.carrier_id
         body: dict[str, Any] = {
             "shipment": shipment,
             "label_format": "pdf",
             "label_layout": "4x6",
             "label_download_type": "url",
         }
-        # Carriers make return labels only inside one country.
+        # Carriers make return labels only inside one country. Charged when the carrier first
+        # scans the parcel (USPS pay-on-use): a label the buyer never sends costs nothing.
         if not to_buyer and self.return_labels and trade_in.country == settings.WAREHOUSE_COUNTRY:
             body.update(
                 is_return_label=True,
                 rma_number=trade_in.reference or "",
-                charge_event="carrier_default",
+                charge_event="on_carrier_acceptance",
             )
         return body
+
+    def label_carrier(self, *, verify: bool = False) -> tuple[str, str]:
+        """(carrier_id, a sentence saying which carrier and why) for buying labels.
+
+        `SHIPENGINE_CARRIER_ID` when set (`verify`: and it is the key's and offers the
+        service); else the key's one carrier account that offers the service, asked once per
+        process. ProviderRefused, saying what to set, when labels cannot be bought."""
+        if self.carrier_id and not verify:
+            return self.carrier_id, f"labels from carrier {self.carrier_id}"
+        key = (self.base_url, hashlib.sha256(self.api_key.encode()).hexdigest(), self.carrier_id)
+        if key in _CARRIER_PICKS and not verify:
+            return _CARRIER_PICKS[key]
+        carriers = [c for c in self.carriers() if isinstance(c, dict) and c.get("carrier_id")]
+        ids = ", ".join(str(c["carrier_id"]) for c in carriers) or "none"
+        if self.carrier_id:
+            chosen = [c for c in carriers if c["carrier_id"] == self.carrier_id]
+            if not chosen:
+                raise ProviderRefused(
+                    f"SHIPENGINE_CARRIER_ID {self.carrier_id} is not one of this key's "
+                    f"{len(carriers)} carrier accounts ({ids})",
+                    safe=f"{SERVICE}: configured carrier unknown",
+                )
+        else:
+            chosen = [c for c in carriers if self._offers_service(c)]
+            if len(chosen) > 1:
+                primary = [c for c in chosen if c.get("primary") is True]
+                chosen = primary if len(primary) == 1 else chosen
+            if len(chosen) != 1:
+                offering = ", ".join(str(c["carrier_id"]) for c in chosen) or "none"
+                raise ProviderRefused(
+                    f"SHIPENGINE_CARRIER_ID is not set and {len(chosen)} of this key's carrier "
+                    f"accounts offer {self.service_code} ({offering}; all: {ids}): set "
+                    f"SHIPENGINE_CARRIER_ID to the one labels are bought with",
+                    safe=f"{SERVICE}: no single carrier for the service",
+                )
+        carrier = chosen[0]
+        if carrier.get("disabled_by_billing_plan") is True:
+            raise ProviderRefused(
+                f"carrier {carrier['carrier_id']} is disabled by the ShipEngine billing plan",
+                safe=f"{SERVICE}: carrier disabled",
+            )
+        if not self._offers_service(carrier):
+            raise ProviderRefused(
+                f"carrier {carrier['carrier_id']} does not offer {self.service_code}: set "
+                f"SHIPENGINE_SERVICE_CODE to one of its services",
+                safe=f"{SERVICE}: carrier lacks the service",
+            )
+        name = carrier.get("friendly_name") or carrier.get("carrier_code") or ""
+        how = "SHIPENGINE_CARRIER_ID" if self.carrier_id else "the only one offering the service"
+        answer = (
+            str(carrier["carrier_id"]),
+            f"labels from carrier {carrier['carrier_id']} ({name}, {self.service_code}; {how})",
+        )
+        _CARRIER_PICKS[key] = answer
+        return answer
+
+    def _offers_service(self, carrier: dict[str, Any]) -> bool:
+        services = carrier.get("services")
+        return isinstance(services, list) and any(
+            isinstance(s, dict) and s.get("service_code") == self.service_code for s in services
+        )
+
+    def validated_ship_from(self, trade_in: TradeIn) -> tuple[dict[str, str], str]:
+        """The buyer's address as ShipEngine validated it, and a note for staff when it changed
+        or could not be verified. ProviderRefused when it is not an address a label can use."""
+        address = buyer_address(trade_in)
+        problems = address_problems(address)
+        if problems:
+            raise ProviderRefused(
+                f"The buyer's address cannot go on a label: {'; '.join(problems)}",
+                safe=f"{SERVICE}: address refused before sending",
+            )
+        to_check = {k: v for k, v in address.items() if k not in ("phone",)}
+        body = call(
+            self.session,
+            "POST",
+            f"{self.base_url}/v1/addresses/validate",
+            service=SERVICE,
+            timeout=self.timeout,
+            refusal=_refusal,
+            json=[to_check],
+        )
+        results = body.json() if body.content else None
+        result = results[0] if isinstance(results, list) and results else None
+        if not isinstance(result, dict) or not isinstance(result.get("status"), str):
+            raise BadResponse(
+                f"{SERVICE} answered the address validation without a status",
+                safe=f"{SERVICE}: address validation without status",
+            )
+        messages = "; ".join(
+            str(m.get("message", "")).strip()
+            for m in result.get("messages") or []
+            if isinstance(m, dict) and m.get("message")
+        )
+        status = result["status"]
+        if status == "error":
+            raise ProviderRefused(
+                f"{SERVICE} could not validate the buyer's address: "
+                f"{messages or 'no reason given'}",
+                safe=f"{SERVICE}: address validation error",
+            )
+        matched = result.get("matched_address")
+        if status in ("verified", "warning") and isinstance(matched, dict):
+            corrected = dict(address)
+            for key in (
+                "address_line1",
+                "address_line2",
+                "city_locality",
+                "state_province",
+                "postal_code",
+                "country_code",
+            ):
+                if matched.get(key):
+                    corrected[key] = str(matched[key])
+            changed = [k for k in corrected if corrected.get(k, "") != address.get(k, "")]
+            notes = []
+            if changed:
+                notes.append(
+                    f"{SERVICE} corrected the buyer's address to: "
+                    + ", ".join(
+                        corrected[k]
+                        for k in (
+                            "address_line1",
+                            "address_line2",
+                            "city_locality",
+                            "state_province",
+                            "postal_code",
+                            "country_code",
+                        )
+                        if corrected.get(k)
+                    )
+                )
+            if status == "warning" and messages:
+                notes.append(f"{SERVICE} warns: {messages}")
+            return corrected, ". ".join(notes)
+        # unverified: ShipEngine cannot check this country or address; the label still goes.
+        return address, f"{SERVICE} could not verify the buyer's address" + (
+            f": {messages}" if messages else ""
+        )
 
     def create_label(
         self,
@@ -210,9 +407,17 @@ class ShipEngineProvider:
             existing = self._find_label(idempotency_key)
             if existing is not None:
                 return existing
-        request = self.label_request(trade_in, idempotency_key=idempotency_key, to_buyer=to_buyer)
-        body = self._call("POST", "/v1/labels", json=request)
-        return self._label(body)
+        carrier_id, _ = self.label_carrier()
+        buyer, note = self.validated_ship_from(trade_in)
+        request = self.label_request(
+            trade_in,
+            idempotency_key=idempotency_key,
+            carrier_id=carrier_id,
+            buyer=buyer,
+            to_buyer=to_buyer,
+        )
+        label = self._label(self._call("POST", "/v1/labels", json=request))
+        return Label(**{**label.__dict__, "note": note}) if note else label
 
     def _find_label(self, idempotency_key: str) -> Label | None:
         """The label an earlier try bought (its answer was lost), or None."""
@@ -306,8 +511,10 @@ class ShipEngineProvider:
                 f"{SERVICE} answered tracking without a status_code",
                 safe=f"{SERVICE}: tracking without status_code",
             )
-        events = body.get("events") if isinstance(body.get("events"), list) else []
-        latest = events[0] if events and isinstance(events[0], dict) else {}
+        events = [e for e in body.get("events") or [] if isinstance(e, dict)]
+        # Carriers list events in any order: the newest by its time is where the parcel is.
+        events.sort(key=_occurred, reverse=True)
+        latest = events[0] if events else {}
         place = ", ".join(
             str(latest[k]) for k in ("city_locality", "state_province") if latest.get(k)
         )
@@ -318,9 +525,27 @@ class ShipEngineProvider:
             words.append(str(body["carrier_status_description"]))
         return Tracking(status_code=code[:4], description=": ".join(words)[:300])
 
+    def label_readiness(self) -> str:
+        """What `check_integrations` says when labels can be bought; ProviderRefused if not."""
+        _, how = self.label_carrier(verify=True)
+        return how
+
     def carriers(self) -> list[dict[str, Any]]:
         """The carrier accounts behind the key (`GET /v1/carriers`): proves the key works."""
         return self._call("GET", "/v1/carriers").get("carriers") or []
+
+
+# The carrier chosen from GET /v1/carriers, per key and configuration: asked once per process.
+_CARRIER_PICKS: dict[tuple[str, str, str], tuple[str, str]] = {}
+
+
+def _occurred(event: dict[str, Any]) -> datetime:
+    text = str(event.get("occurred_at") or event.get("carrier_occurred_at") or "")
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return datetime.min.replace(tzinfo=UTC)  # an event without a time sorts last
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 def _sample_pdf(trade_in: TradeIn, tracking: str, *, to_buyer: bool = False) -> bytes:

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.mail import get_connection
 
 from workflows.integrations import imei, payments, shipping
-from workflows.integrations.http import IntegrationError
+from workflows.integrations.http import IntegrationError, ProviderRefused
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ def configured() -> list[Integration]:
             "Stripe payouts",
             payer.name,
             payer.is_demo,
-            "no money moves; set STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET",
+            "no money moves; set STRIPE_SECRET_KEY and both webhook secrets",
         ),
         Integration(
             "Email",
@@ -63,24 +63,37 @@ def probe(integration: Integration) -> tuple[bool, str]:
         return True, f"offline demo provider ({integration.demo_note})"
     try:
         if integration.system == "IMEI check":
-            account = imei.get_provider().account()
+            checker = imei.get_provider()
+            assert isinstance(checker, imei.HttpImeiProvider)
+            account = checker.account()
             balance = account.get("balance")
-            return True, "key accepted" + (f"; balance {balance}" if balance is not None else "")
+            said = "key accepted" + (f"; balance {balance}" if balance is not None else "")
+            try:
+                return True, f"{said}; {checker.service_readiness()}"
+            except ProviderRefused as exc:
+                return False, f"{said}, but {exc}"
         if integration.system == "Shipping labels":
-            carriers = shipping.get_provider().carriers()
-            ids = {c.get("carrier_id") for c in carriers if isinstance(c, dict)}
-            if settings.SHIPENGINE_CARRIER_ID and settings.SHIPENGINE_CARRIER_ID not in ids:
-                return False, (
-                    f"key accepted, but carrier {settings.SHIPENGINE_CARRIER_ID} is not "
-                    f"one of its {len(ids)} carrier accounts"
-                )
-            return True, f"key accepted; {len(ids)} carrier account(s)"
+            provider = shipping.get_provider()
+            assert isinstance(provider, shipping.ShipEngineProvider)  # not a demo: the live one
+            try:
+                # Labels can be bought only with one carrier account that offers the service.
+                return True, f"key accepted; {provider.label_readiness()}"
+            except ProviderRefused as exc:
+                return False, f"labels cannot be bought: {exc}"
         if integration.system == "Stripe payouts":
             balance = payments.get_provider().balance()
             mode = "live" if balance.get("livemode") else "test"
-            if not settings.STRIPE_WEBHOOK_SECRET:
-                return False, f"key accepted ({mode} mode), but STRIPE_WEBHOOK_SECRET is not set"
-            return True, f"key accepted ({mode} mode); webhook secret set"
+            missing = [
+                name
+                for name in ("STRIPE_WEBHOOK_SECRET", "STRIPE_CONNECT_WEBHOOK_SECRET")
+                if not getattr(settings, name)
+            ]
+            if missing:
+                return False, (
+                    f"key accepted ({mode} mode), but {' and '.join(missing)} "
+                    f"{'is' if len(missing) == 1 else 'are'} not set: see README, Stripe"
+                )
+            return True, f"key accepted ({mode} mode); both webhook secrets set"
         connection = get_connection(fail_silently=False)
         connection.open()
         connection.close()

@@ -1,4 +1,14 @@
 from workflows.models.catalog import DeviceModel, Make, Product
+from workflows.models.compliance import (
+    Declaration,
+    HoldRelease,
+    IdCapturedVia,
+    IdNumberAccess,
+    IdType,
+    PoliceReport,
+    PoliceReportStatus,
+    SellerIdentity,
+)
 from workflows.models.conditions import QUESTIONS, Accessories, Battery, Body, Screen
 from workflows.models.inspection import Answer, RevisedOffer, RevisedOfferStatus
 from workflows.models.inventory import (
@@ -22,6 +32,7 @@ from workflows.models.payouts import (
     StripeAccount,
     StripeEvent,
 )
+from workflows.models.policy import QuotePolicy
 from workflows.models.pricing import ConditionDeduction
 from workflows.models.returns import Resolution, ReturnCase, ReturnStatus
 from workflows.models.shipping import Direction, ShippingLabel
@@ -62,6 +73,14 @@ __all__ = [
     "BlockedImeiChange",
     "Body",
     "ConditionDeduction",
+    "Declaration",
+    "HoldRelease",
+    "IdCapturedVia",
+    "IdNumberAccess",
+    "IdType",
+    "PoliceReport",
+    "PoliceReportStatus",
+    "SellerIdentity",
     "DeviceModel",
     "Event",
     "EventKind",
@@ -77,6 +96,7 @@ __all__ = [
     "PayoutStatus",
     "Product",
     "Quote",
+    "QuotePolicy",
     "Resolution",
     "ReturnCase",
     "ReturnStatus",

@@ -121,6 +121,18 @@ class TradeIn(FSMModelMixin, models.Model):
     )
     accepted_at = models.DateTimeField(null=True, blank=True)
     received_at = models.DateTimeField(null=True, blank=True)
+    # Compliance (workflows.models.compliance): the police report this purchase went out in and
+    # when it was delivered (the hold period counts from then), and when the buyer's personal
+    # data was anonymised or erased.
+    police_report = models.ForeignKey(
+        "workflows.PoliceReport",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="trade_ins",
+    )
+    reported_at = models.DateTimeField("Reported to the police", null=True, blank=True)
+    anonymised_at = models.DateTimeField("Personal data anonymised", null=True, blank=True)
 
     class Meta:
         ordering = ["created_at"]
@@ -260,9 +272,11 @@ class Quote(models.Model):
     currency = models.CharField(max_length=3)
     valid_until = models.DateTimeField()
     note = models.TextField(blank=True)
+    # Empty when the auto-quote policy sent it (auto_quoted).
     sent_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    auto_quoted = models.BooleanField(_("sent by the auto-quote policy"), default=False)
     created_at = models.DateTimeField(default=timezone.now)
     responded_at = models.DateTimeField(null=True, blank=True)
 

@@ -34,6 +34,10 @@ class EventKind(models.TextChoices):
     BLOCKLIST_ADDED = "blocklist_added", _("Blocklist entry added")
     BLOCKLIST_CHANGED = "blocklist_changed", _("Blocklist entry changed")
     BLOCKLIST_REMOVED = "blocklist_removed", _("Blocklist entry removed")
+    NOTE_ADDED = "note_added", _("Note added")
+    EMAIL_RESENT = "email_resent", _("Email re-sent")
+    # the manager's quoting policy
+    AUTO_QUOTE_SKIPPED = "auto_quote_skipped", _("Left for staff by the auto-quote policy")
     # money
     PAYOUT_REQUESTED = "payout_requested", _("Payout requested")
     PAYOUT_SETTLED = "payout_settled", _("Payout settled")
@@ -80,6 +84,13 @@ class EventKind(models.TextChoices):
     STRIPE_TRANSFER_MADE = "stripe_transfer_made", _("Stripe transfer made")
     STRIPE_ACCOUNT_CHECKED = "stripe_account_checked", _("Stripe account checked")
     TRACKING_UPDATED = "tracking_updated", _("Tracking updated")
+    # second-hand dealer records (workflows.actions.compliance)
+    DECLARED = "declared", _("Seller declared ownership and age")
+    IDENTITY_RECORDED = "identity_recorded", _("Seller's ID recorded")
+    ID_NUMBER_VIEWED = "id_number_viewed", _("Whole ID number viewed")
+    HOLD_RELEASED = "hold_released", _("Released from the police hold")
+    REPORTED_TO_POLICE = "reported_to_police", _("Reported to the police")
+    ANONYMISED = "anonymised", _("Personal data anonymised")
 
 
 class SideEffectKind(models.TextChoices):
@@ -91,6 +102,7 @@ class SideEffectKind(models.TextChoices):
     SEND_STRIPE_SETUP = "send_stripe_setup", _("Send Stripe setup link")
     MAKE_STRIPE_TRANSFER = "make_stripe_transfer", _("Make Stripe transfer")
     CHECK_STRIPE_ACCOUNT = "check_stripe_account", _("Check Stripe account")
+    DELIVER_POLICE_REPORT = "deliver_police_report", _("Deliver police report")
 
 
 # The timeline row a side effect's outcome is recorded as.
@@ -103,4 +115,5 @@ OUTCOME: dict[str, EventKind] = {
     SideEffectKind.SEND_STRIPE_SETUP: EventKind.STRIPE_SETUP_SENT,
     SideEffectKind.MAKE_STRIPE_TRANSFER: EventKind.STRIPE_TRANSFER_MADE,
     SideEffectKind.CHECK_STRIPE_ACCOUNT: EventKind.STRIPE_ACCOUNT_CHECKED,
+    SideEffectKind.DELIVER_POLICE_REPORT: EventKind.REPORTED_TO_POLICE,
 }

@@ -13,7 +13,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from workflows import emails, redflags
+from workflows import compliance_tasks, emails, redflags
 from workflows.actions import stripe as stripe_actions
 from workflows.actions.answers import (
     RESULT_FIELDS,
@@ -99,6 +99,7 @@ EMAILS: dict[str, Callable[[SideEffect], str]] = {
     "payout_details_changed": lambda effect: emails.payout_details_changed(
         effect.trade_in, PayoutDetailChange.objects.get(pk=effect.payload["change_id"])
     ),
+    "purchase_receipt": lambda effect: emails.purchase_receipt(effect.trade_in),
     "revised_offer": _revised_offer_email,
     "revised_offer_accepted": _revised_offer_email,
     "return_label": _return_label_email,
@@ -133,13 +134,22 @@ def _handle_imei_check(effect: SideEffect) -> str:
     )
     provider = imei_integration.get_provider()
     cached = None
-    if provider.cacheable and not effect.payload.get("force"):
+    # The shop's own blocklist is asked first, whichever provider: an entry added a minute
+    # ago wins over a cached (or a paid) "clean".
+    blocked = imei_integration.blocklist_result(check.imei, provider.name)
+    if blocked is None and provider.cacheable and not effect.payload.get("force"):
         cached = _cached_imei_result(check, provider.name)
-    if cached is not None:
+    if blocked is not None:
+        result = blocked
+    elif cached is not None:
         result = imei_integration.ImeiResult(**{f: getattr(cached, f) for f in RESULT_FIELDS})
     else:
         try:
-            result = provider.check(check.imei, resume_id=effect.payload.get("resume_id", ""))
+            result = provider.check(
+                check.imei,
+                resume_id=effect.payload.get("resume_id", ""),
+                make=check.trade_in.product.device_model.make.name,
+            )
         except imei_integration.StillProcessing as exc:
             # Ask for this check's answer next time instead of paying for a new check.
             side_effect_remember(effect=effect, resume_id=exc.check_id)
@@ -177,6 +187,7 @@ def _handle_shipping_label(effect: SideEffect) -> str:
     if trade_in.state != State.ACCEPTED:
         return f"No label needed: trade-in is {trade_in.get_state_display().lower()}"
     label = trade_in.labels.filter(voided_at__isnull=True).first()
+    note = ""
     if label is None:
         provider = shipping_integration.get_provider()
         made = provider.create_label(
@@ -191,11 +202,13 @@ def _handle_shipping_label(effect: SideEffect) -> str:
             carrier=made.carrier,
             pdf=made.pdf,
         )
+        # e.g. the address ShipEngine corrected: staff see what the label says.
+        note = f". {made.note}" if made.note else ""
     else:
         shipping_label_email(trade_in=trade_in)
     return (
         f"Shipping label {label.label_id} created ({label.provider}), "
-        f"tracking {label.tracking_number}"
+        f"tracking {label.tracking_number}{note}"
     )
 
 
@@ -346,9 +359,11 @@ HANDLERS: dict[str, Callable[[SideEffect], str]] = {
     SideEffectKind.SEND_STRIPE_SETUP: _handle_stripe_onboarding,
     SideEffectKind.MAKE_STRIPE_TRANSFER: _handle_stripe_transfer,
     SideEffectKind.CHECK_STRIPE_ACCOUNT: _handle_check_stripe_account,
+    SideEffectKind.DELIVER_POLICE_REPORT: compliance_tasks.handle_police_report,
 }
 # What to record when a side effect will not be tried again.
 GIVE_UP: dict[str, Callable[[SideEffect, str], None]] = {
     SideEffectKind.CHECK_IMEI: _give_up_imei_check,
     SideEffectKind.MAKE_STRIPE_TRANSFER: _give_up_stripe_transfer,
+    SideEffectKind.DELIVER_POLICE_REPORT: compliance_tasks.give_up_police_report,
 }

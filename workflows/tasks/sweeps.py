@@ -74,7 +74,8 @@ def poll_tracking(limit: int = 500) -> int:
         ShippingLabel.objects.filter(
             provider=provider.name, voided_at__isnull=True, trade_in__state=State.ACCEPTED
         )
-        .exclude(tracking_status="DE")  # delivered: the intake bench takes it from here
+        # Delivered (DE), or to a collection point (SP): the intake bench takes it from here.
+        .exclude(tracking_status__in=shipping_integration.FINAL_TRACKING)
         # Never-polled labels first, then the longest unasked: each parcel gets its turn.
         .select_related("trade_in")
         .order_by(F("tracking_updated_at").asc(nulls_first=True), "pk")[:limit]

@@ -73,21 +73,62 @@
     }
     return sum % 10 === 0;
   }
-  function imeiProblem(text) {
-    if (/[^0-9 -]/.test(text)) return M.imeiDigits;
-    var digits = text.replace(/[ -]/g, "");
-    if (digits.length !== 15) return M.imeiLength;
-    return luhn(digits) ? "" : M.imeiCheck;
+  function checkDigit(digits14) {
+    for (var d = 0; d < 10; d++) if (luhn(digits14 + d)) return String(d);
+    return "";
   }
+  // The first code point of each script's digits 0-9 (Arabic-Indic, Extended Arabic-Indic,
+  // NKo, Devanagari, Bengali, Gurmukhi, Gujarati, Oriya, Tamil, Telugu, Kannada, Malayalam,
+  // Sinhala, Thai, Lao, Tibetan, Myanmar, Khmer, Mongolian); NFKC reads full-width ones.
+  var ZEROS = [0x660, 0x6F0, 0x7C0, 0x966, 0x9E6, 0xA66, 0xAE6, 0xB66, 0xBE6, 0xC66, 0xCE6,
+    0xD66, 0xDE6, 0xE50, 0xED0, 0xF20, 0x1040, 0x17E0, 0x1810];
+  function asciiDigit(ch) {
+    var code = ch.charCodeAt(0);
+    for (var i = 0; i < ZEROS.length; i++) {
+      if (code >= ZEROS[i] && code <= ZEROS[i] + 9) return String(code - ZEROS[i]);
+    }
+    return ch;
+  }
+  // The same rules as workflows.actions.normalize_imei: what buyers copy from a phone or its
+  // box, as {imei, problem}. IMEI/SVN "356303485329443/01", the 16-digit IMEISV and the 14
+  // digits without check digit give the 15-digit IMEI; an MEID is named as such.
+  function imeiCompact(text) {
+    var t = String(text).normalize ? String(text).normalize("NFKC") : String(text);
+    t = t.trim().replace(/^imei\s*(sv)?\s*(no\.?|number)?\s*[:#]?\s*/i, "");
+    var compact = "";
+    for (var i = 0; i < t.length; i++) {
+      var ch = t[i];
+      if (/[ \-.\u2010-\u2015\u2212]/.test(ch)) continue;
+      compact += asciiDigit(ch);
+    }
+    return compact;
+  }
+  function normalImei(text) {
+    var compact = imeiCompact(text);
+    var svn = /^(\d{15})\/\d{2}$/.exec(compact);
+    if (svn) compact = svn[1];
+    if ((/^[0-9A-Fa-f]{14}$/.test(compact) && /[A-Fa-f]/.test(compact)) || /^\d{18}$/.test(compact)) {
+      return {imei: "", problem: M.imeiMeid};
+    }
+    if (!/^\d+$/.test(compact)) return {imei: "", problem: M.imeiDigits};
+    if (compact.length === 14 || compact.length === 16) {
+      compact = compact.slice(0, 14) + checkDigit(compact.slice(0, 14));
+    }
+    if (compact.length !== 15) return {imei: "", problem: M.imeiLength};
+    return luhn(compact) ? {imei: compact, problem: ""} : {imei: "", problem: M.imeiCheck};
+  }
+  function imeiProblem(text) { return normalImei(text).problem; }
 
   // The same rules as the server, so most mistakes are caught before a round trip.
   function problem(name) {
     var v = value(name), el = form.elements[name];
     if (!v) {
       if (M.required[name]) return M.required[name];
+      if (name === "region" && shipping() && us()) return M.state;
       return shipping() && ["address_line1", "city", "postcode"].indexOf(name) >= 0 ? M.address : "";
     }
     if (name === "imei") return imeiProblem(v);
+    if (name === "postcode" && us() && !/^\d{5}(-?\d{4})?$/.test(v)) return M.zipShape;
     if (name === "buyer_email" && !/^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/.test(v)) return M.email;
     if (el.maxLength > 0 && v.length > el.maxLength) return M.tooLong;
     return "";
@@ -123,8 +164,8 @@
 
   function checked() {
     var names = Object.keys(M.required);
-    if (shipping()) names = names.concat(["address_line1", "city", "postcode"]);
-    return names.concat(["address_line2", "region", "buyer_phone"]);
+    if (shipping()) names = names.concat(["postcode", "address_line1", "city", "region"]);
+    return names.concat(["address_line2", "buyer_phone"]);
   }
 
   function estimate() {
@@ -141,8 +182,41 @@
     box.hidden = false;
   }
 
+  function us() { return (value("country") || "US") === "US"; }
+
+  // A local ZIP never switches "ship it" to drop-off by itself: it asks (the server asks too).
+  function nearShop() {
+    var box = $("f-ship_anyway");
+    if (!box) return;
+    var local = shipping() && (M.localZips || []).indexOf(value("postcode").slice(0, 5)) >= 0;
+    box.hidden = !local;
+  }
+
+  // ZIP first: the city and state come from the server's offline ZIP table. Only fields the
+  // buyer left empty (or that we filled before) are filled, never over what they typed.
+  var zipAsked = "";
+  function fillFromZip() {
+    var zip = value("postcode").slice(0, 5);
+    if (!us() || !/^\d{5}$/.test(zip) || zip === zipAsked) return;
+    zipAsked = zip;
+    fetch(form.dataset.zipUrl + "?zip=" + zip, {credentials: "same-origin"}).then(function (r) {
+      return r.ok ? r.json() : null;
+    }).then(function (found) {
+      if (!found || zip !== value("postcode").slice(0, 5)) return;
+      [["city", found.city], ["region", found.state]].forEach(function (pair) {
+        var el = form.elements[pair[0]];
+        if (!el.value || el.dataset.auto === "1") {
+          el.value = pair[1];
+          el.dataset.auto = "1";
+          show(pair[0], "");
+        }
+      });
+    }).catch(function () { zipAsked = ""; });
+  }
+
   function refresh() {
     $("address").hidden = !shipping();
+    nearShop();
     estimate();
   }
 
@@ -157,11 +231,22 @@
     // Judge a field once the buyer has typed and left it, or when it already shows an error.
     if (el.value || $("id_" + el.name + "_error")) show(el.name, problem(el.name));
   });
+  d.addEventListener("click", function (e) {
+    if (!form || e.target.id !== "drop-off-instead") return;
+    var pickup = form.querySelector("input[name=fulfilment][value=pickup]");
+    pickup.checked = true;
+    refresh();
+    pickup.focus();
+  });
   d.addEventListener("input", function (e) {
     if (e.target.id === "q") filter();
+    if (e.target.id === "id_postcode") { nearShop(); fillFromZip(); }
+    if (e.target.id === "id_city" || e.target.id === "id_region") delete e.target.dataset.auto;
     if (e.target.id !== "id_imei") return;
     var text = e.target.value, note = $("scan-note");
-    if (text.replace(/[ -]/g, "").length >= 15 || /[^0-9 -]/.test(text)) {
+    // Judge it as the buyer types once it could be whole (14 digits and up) or has a letter.
+    var compact = imeiCompact(text);
+    if (compact.length >= 14 || /[^0-9\/]/.test(compact)) {
       var bad = imeiProblem(text);
       show("imei", bad);
       note.className = "note";
@@ -212,10 +297,17 @@
     });
   }
 
+  // A barcode's text: the IMEI by itself (any form normalImei reads), or within a longer
+  // text (a box label's QR code), as a run of 15 digits, an IMEI/SVN or a 16-digit IMEISV.
   function imeiIn(text) {
-    var runs = String(text).match(/\d+/g) || [];
+    var whole = normalImei(text);
+    if (whole.imei) return whole.imei;
+    var runs = String(text).match(/\d{15}\/\d{2}|\d+/g) || [];
     for (var i = 0; i < runs.length; i++) {
-      if (runs[i].length === 15 && luhn(runs[i])) return runs[i];
+      var n = runs[i].replace(/\/\d{2}$/, "").length;
+      if (n !== 15 && n !== 16) continue;
+      var found = normalImei(runs[i]);
+      if (found.imei) return found.imei;
     }
     return "";
   }

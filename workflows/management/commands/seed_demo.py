@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from django.contrib.auth.models import User
@@ -10,6 +11,7 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from workflows import actions
+from workflows.compliance import declaration_text
 from workflows.inspection import checklist_as_disclosed
 from workflows.models import BlockedImei, DeviceModel, Make, Payout, TradeIn
 from workflows.tasks import run_due_side_effects
@@ -223,7 +225,28 @@ class Command(BaseCommand):
             )
             return
         if STAGES.index(stage) >= STAGES.index("accepted"):
-            actions.trade_in_accept(quote=quote)
+            actions.trade_in_accept(
+                quote=quote,
+                declaration=actions.DeclarationInput(
+                    confirmed=True,
+                    wording=declaration_text(),
+                    ip="127.0.0.1",
+                    birth_date=date(1990, 4, 23),
+                ),
+            )
+        if STAGES.index(stage) >= STAGES.index("received"):
+            # A made-up ID, recorded at the counter as staff would (stored encrypted).
+            actions.seller_identity_record(
+                trade_in=trade_in,
+                actor=manager,
+                data=actions.IdentityInput(
+                    id_type="drivers_license",
+                    id_number=f"D{trade_in.pk:03d}-5550-{trade_in.pk:04d}",
+                    issuer="IL",
+                    birth_date=date(1990, 4, 23),
+                    expires_on=timezone.localdate().replace(year=timezone.localdate().year + 3),
+                ),
+            )
         if STAGES.index(stage) >= STAGES.index("received"):
             actions.trade_in_intake(
                 trade_in=trade_in,

@@ -14,7 +14,7 @@ def resync_roles(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("backoffice", "0003_roles_inspection"),
-        ("workflows", "0015_money_payout_details_and_payee"),
+        ("backoffice", "0005_roles_quote_policy"),
+        ("workflows", "0018_money_payout_details_and_payee"),
     ]
     operations = [migrations.RunPython(resync_roles, migrations.RunPython.noop)]

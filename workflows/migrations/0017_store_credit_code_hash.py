@@ -38,7 +38,7 @@ def hash_existing_codes(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("workflows", "0013_blocklist_audit"),
+        ("workflows", "0016_blocklist_audit"),
     ]
 
     operations = [

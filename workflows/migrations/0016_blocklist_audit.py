@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('workflows', '0012_one_device_one_unit'),
+        ('workflows', '0015_one_device_one_unit'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

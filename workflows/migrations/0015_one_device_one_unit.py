@@ -24,7 +24,7 @@ def refuse_existing_duplicates(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("workflows", "0011_inspection_revised_offers_unit_life"),
+        ("workflows", "0014_quote_policy"),
     ]
 
     operations = [

@@ -1,0 +1,166 @@
+"""Staff clicks, counted in Chromium at 1440×900 (printed, never asserted in tests).
+
+1. From the dashboard to a sent quote for a clean submission: with the quoting policy on (the
+   auto-quote has sent it before anyone looks) and with it off (open it from the dashboard's
+   new submissions, press Send Quote: the offer is prefilled from the price list).
+2. From the intake bench's scan to a graded device: the scan (typed IMEI + Enter, as a
+   keyboard-wedge scanner sends it), then the clicks to grade and receive.
+
+Runs against a throwaway database, never your data.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from decimal import Decimal
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+from bench.buyer import live_server, throwaway_database
+
+PASSWORD = "bench-clicks-only"
+# Valid check digits; each submission its own device.
+IMEIS = iter(["356938035643817", "356938035643825", "356938035643833", "356938035643841"])
+
+
+class Clicks:
+    """A page whose clicks are counted: every click a person makes goes through here."""
+
+    def __init__(self, page) -> None:
+        self.page, self.count = page, 0
+
+    def click(self, selector: str) -> None:
+        self.page.locator(selector).first.click()
+        self.count += 1
+
+
+class Command(BaseCommand):
+    help = "Print how many clicks staff need for a quote and for intake (throwaway database)."
+
+    def handle(self, *args, **options) -> None:
+        from playwright.sync_api import sync_playwright
+
+        # Playwright's sync API runs an event loop in this thread; our ORM calls are safe.
+        os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+        chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+        if chromium is None:
+            raise CommandError("Debian's chromium is needed (apt-get install chromium)")
+        with throwaway_database():
+            call_command("loaddata", "catalog", verbosity=0)
+            staff, manager = self.users()
+            with live_server() as url, sync_playwright() as p:
+                browser = p.chromium.launch(
+                    executable_path=chromium,
+                    args=["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"],
+                )
+                context = browser.new_context(viewport={"width": 1440, "height": 900}, base_url=url)
+                page = context.new_page()
+                self.login(page, staff.username)
+                off = self.quote_clicks(page, manager, policy=False)
+                on = self.quote_clicks(page, manager, policy=True)
+                intake = self.intake_clicks(page, staff)
+                browser.close()
+        self.stdout.write("Staff clicks in Chromium (1440×900):")
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"  CLICKS dashboard → quote sent, clean submission: {on} with the quoting "
+                f"policy on, {off} without (budget 0 / ≤ 2)"
+            )
+        )
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"  CLICKS intake: scan + {intake} clicks to a graded device (budget ≤ 2)"
+            )
+        )
+
+    def users(self):
+        from bench.data import bench_user
+
+        users = []
+        for role in ("Staff", "Manager"):
+            user = bench_user(role)
+            user.set_password(PASSWORD)
+            user.save()
+            users.append(user)
+        return users
+
+    def login(self, page, username: str) -> None:
+        page.goto("/dashboard/login/?next=/dashboard/")
+        page.fill("#id_username", username)
+        page.fill("#id_password", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url("**/dashboard/")
+
+    def submit(self):
+        """A clean submission from a buyer, its IMEI check run as the worker would."""
+        from workflows import actions
+        from workflows.models import Product
+        from workflows.tasks import run_due_side_effects
+
+        product = Product.objects.filter(base_price__gt=0).order_by("base_price").first()
+        trade_in = actions.trade_in_submit(
+            submission=actions.Submission(
+                product=product,
+                screen="scratched",
+                body="like_new",
+                battery="good",
+                accessories="box",
+                imei=next(IMEIS),
+                buyer_name="Ada Lovelace",
+                buyer_email="ada@example.com",
+                fulfilment="pickup",
+                payout_method="check",
+            ),
+            submission_key=uuid.uuid4().hex,
+        )
+        while run_due_side_effects():
+            pass
+        trade_in.refresh_from_db()
+        return trade_in
+
+    def quote_clicks(self, page, manager, *, policy: bool) -> int:
+        from workflows import actions
+        from workflows.models import State
+
+        actions.quote_policy_update(
+            actor=manager,
+            changes={"auto_quote": policy, "auto_quote_cap": Decimal("100000")},
+        )
+        trade_in = self.submit()
+        clicks = Clicks(page)
+        page.goto("/dashboard/")
+        if trade_in.state != State.QUOTED:
+            clicks.click(f"a:has-text('{trade_in.reference}')")
+            page.wait_for_url(f"**/{trade_in.pk}/change/")
+            clicks.click("button[name=send_quote]")
+            page.wait_for_selector("text=Quote sent to the buyer.")
+        trade_in.refresh_from_db()
+        if trade_in.state != State.QUOTED:
+            raise CommandError(f"{trade_in} was not quoted")
+        return clicks.count
+
+    def intake_clicks(self, page, staff) -> int:
+        from workflows import actions
+        from workflows.models import State
+
+        trade_in = self.submit()
+        if trade_in.state != State.QUOTED:
+            actions.trade_in_quote(trade_in=trade_in, actor=staff, amount=trade_in.suggested_offer)
+        actions.trade_in_accept(quote=trade_in.latest_quote())
+        clicks = Clicks(page)
+        page.goto("/dashboard/intake/")
+        scan = page.locator("input[name=imei]")
+        scan.type(trade_in.imei)  # the scanner types
+        scan.press("Enter")  # and sends Enter: part of the scan, not a click
+        page.wait_for_selector("#intake-match")
+        clicks.click("input[name=grade][value=B]")
+        clicks.click("button:has-text('Receive device')")
+        page.wait_for_selector("text=received, grade B")
+        trade_in.refresh_from_db()
+        if trade_in.state != State.RECEIVED:
+            raise CommandError(f"{trade_in} was not received")
+        return clicks.count

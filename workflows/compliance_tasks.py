@@ -1,0 +1,85 @@
+"""Scheduled compliance work (django-q2, scheduled by migration 0013): the police report and
+the retention sweep. Each talks to the outside (if at all) and then calls an action."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from workflows import compliance, police_report
+from workflows.actions import SYSTEM
+from workflows.actions.compliance import (
+    police_report_create,
+    police_report_delivered,
+    police_report_failed,
+    trade_in_anonymise_expired,
+)
+from workflows.errors import DomainError
+from workflows.models import PoliceReport, PoliceReportStatus, SideEffect, State, TradeIn
+
+log = logging.getLogger("workflows")
+
+
+def send_police_reports() -> int:
+    """Put the purchases received since the last report into a new one (delivered by the
+    outbox, retried with backoff). Returns the number of purchases in it."""
+    if settings.POLICE_REPORT == "off":
+        return 0
+    # A batch goes once its oldest purchase has waited POLICE_REPORT_EVERY_HOURS: each purchase
+    # is reported within that time (plus one run of this schedule), in as few files as that.
+    oldest = compliance.purchases_due_for_report().order_by("received_at").first()
+    waited = timezone.now() - timedelta(hours=settings.POLICE_REPORT_EVERY_HOURS)
+    if oldest is None or oldest.received_at > waited:
+        return 0
+    report = police_report_create()
+    return report.rows if report else 0
+
+
+def handle_police_report(effect: SideEffect) -> str:
+    """The outbox handler: build the file from the database now, deliver it, stamp it."""
+    report = PoliceReport.objects.get(pk=effect.payload["report_id"])
+    if report.status == PoliceReportStatus.SENT:
+        return f"Police report {report.filename} was already delivered"
+    trade_ins = police_report.purchases(TradeIn.objects.filter(police_report=report))
+    data = police_report.rows(trade_ins, actor=SYSTEM, purpose=f"police report {report.filename}")
+    content = police_report.render_csv(data)
+    try:
+        delivered = police_report.deliver(
+            report.filename, content, row_count=len(data), key=effect.key.replace(":", "-")
+        )
+    except Exception as exc:
+        police_report_failed(report=report, error=str(exc), gave_up=False)
+        raise
+    police_report_delivered(report=report, sha256=delivered.sha256)
+    log.info("police report %s delivered: %s rows", report.filename, len(data))
+    return f"Police report {report.filename}: {len(data)} purchases delivered to {delivered.where}"
+
+
+def give_up_police_report(effect: SideEffect, error: str) -> None:
+    report = PoliceReport.objects.get(pk=effect.payload["report_id"])
+    police_report_failed(report=report, error=error, gave_up=True)
+
+
+def anonymise_expired_records(limit: int = 500) -> int:
+    """After the retention period: the buyer's personal data goes, the money rows stay."""
+    cutoff = timezone.now() - timedelta(days=settings.RETENTION_DAYS)
+    candidates = (
+        TradeIn.objects.filter(anonymised_at__isnull=True)
+        .exclude(state__in=[State.SUBMITTED, State.QUOTED, State.ACCEPTED])
+        .filter(Q(received_at__lt=cutoff) | Q(received_at__isnull=True, updated_at__lt=cutoff))
+        .order_by("pk")[:limit]
+    )
+    count = 0
+    for trade_in in candidates:
+        if timezone.now() < compliance.retention_ends(trade_in):
+            continue
+        try:
+            trade_in_anonymise_expired(trade_in=trade_in)
+            count += 1
+        except DomainError:  # changed a moment ago
+            pass
+    return count

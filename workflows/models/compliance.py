@@ -1,0 +1,156 @@
+"""Second-hand dealer records: the seller's declaration and identity, the police report, the
+hold on a bought unit and the audit trail of who saw an ID number. The rules are settings
+(backoffice/settings.py, "Compliance"); the actions in workflows.actions.compliance write these."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from workflows.models.inventory import Unit
+from workflows.models.tradeins import Quote, TradeIn
+
+
+class Declaration(models.Model):
+    """The buyer's confirmation of ownership and age, as they saw it, one per acceptance."""
+
+    trade_in = models.ForeignKey(
+        TradeIn, verbose_name="trade-in", on_delete=models.PROTECT, related_name="declarations"
+    )
+    quote = models.ForeignKey(
+        Quote, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # The exact wording shown: the setting may change later, the record must not.
+    wording = models.TextField()
+    birth_date = models.DateField(null=True, blank=True)
+    ip = models.GenericIPAddressField("IP address", null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    made_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-made_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Declaration for {self.trade_in} at {self.made_at:%Y-%m-%d %H:%M}"
+
+
+class IdType(models.TextChoices):
+    DRIVERS_LICENSE = "drivers_license", _("Driver's license")
+    STATE_ID = "state_id", _("State ID card")
+    PASSPORT = "passport", _("Passport")
+    MILITARY_ID = "military_id", _("Military ID")
+    OTHER = "other_government", _("Other government photo ID")
+
+
+class IdCapturedVia(models.TextChoices):
+    COUNTER = "counter", _("Staff, at the counter")
+    BUYER = "buyer", _("Buyer, on the signed page")
+
+
+class SellerIdentity(models.Model):
+    """The seller's government ID. The number is stored only encrypted (workflows.crypto); the
+    last four characters stay readable so staff can compare an ID card without unmasking."""
+
+    trade_in = models.OneToOneField(
+        TradeIn, verbose_name="trade-in", on_delete=models.PROTECT, related_name="seller_identity"
+    )
+    id_type = models.CharField("ID type", max_length=20, choices=IdType.choices)
+    id_number_encrypted = models.TextField(editable=False)
+    id_number_last4 = models.CharField(max_length=4, editable=False)
+    issuer = models.CharField("Issuing state or country", max_length=80)
+    birth_date = models.DateField(null=True, blank=True)
+    expires_on = models.DateField("Expiry date", null=True, blank=True)
+    captured_via = models.CharField(max_length=10, choices=IdCapturedVia.choices)
+    captured_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # The buyer's typed full name on the signed page: their signature.
+    signature = models.CharField(max_length=120, blank=True)
+    ip = models.GenericIPAddressField("IP address", null=True, blank=True)
+    captured_at = models.DateTimeField(default=timezone.now)
+    anonymised_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "seller identity"
+        verbose_name_plural = "seller identities"
+        permissions = [
+            ("view_id_number", "Can see unmasked ID numbers (audited)"),
+            ("erase_buyer", "Can erase a buyer's personal data on request"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_id_type_display()} {self.masked_number}"
+
+    @property
+    def masked_number(self) -> str:
+        if self.anonymised_at:
+            return "(erased)"
+        return "•••• " + self.id_number_last4
+
+
+class IdNumberAccess(models.Model):
+    """Audit trail: every time an ID number was shown or exported unmasked, and to whom."""
+
+    identity = models.ForeignKey(SellerIdentity, on_delete=models.PROTECT, related_name="accesses")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor_label = models.CharField(max_length=40, blank=True)
+    purpose = models.CharField(max_length=200)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name = "ID number access"
+
+    def __str__(self) -> str:
+        who = self.actor.get_username() if self.actor_id else self.actor_label
+        return f"{who} saw {self.identity} ({self.purpose})"
+
+
+class PoliceReportStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting to be delivered")
+    SENT = "sent", _("Delivered")
+    FAILED = "failed", _("Delivery failed")
+
+
+class PoliceReport(models.Model):
+    """One batch of purchases delivered to the police (a CSV file or an HTTP POST).
+
+    The trade-ins in it point here (TradeIn.police_report), so a retry sends the same rows.
+    The file itself is not kept: it holds plaintext ID numbers.
+    """
+
+    status = models.CharField(
+        max_length=10, choices=PoliceReportStatus.choices, default=PoliceReportStatus.PENDING
+    )
+    destination = models.CharField(max_length=300)
+    filename = models.CharField(max_length=100)
+    rows = models.PositiveIntegerField(default=0)
+    sha256 = models.CharField("SHA-256 of the delivered file", max_length=64, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = "police report"
+
+    def __str__(self) -> str:
+        return self.filename
+
+
+class HoldRelease(models.Model):
+    """A manager let a unit go before its hold period ended, on the police's word."""
+
+    unit = models.OneToOneField(Unit, on_delete=models.PROTECT, related_name="hold_release")
+    police_reference = models.CharField(max_length=120)
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    released_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.unit} released ({self.police_reference})"
