@@ -15,7 +15,7 @@ from django.urls import reverse
 
 from tests.conftest import assert_books_balance, refresh, submission
 from tests.factories import ProductFactory, valid_imei
-from tests.helpers import intake_data
+from tests.helpers import declaration_post, declared, intake_data
 from tests.test_lifecycle_http import quote_link, staff_client, workflow
 from workflows import actions
 from workflows.errors import TransitionRefused
@@ -104,9 +104,9 @@ def test_it_refuses_to_accept_when_another_trade_in_holds_the_imei_in_stock(
     )
     drain()
     second_link = quote_link(second)
-    actions.trade_in_accept(quote=first.latest_quote())
+    actions.trade_in_accept(quote=first.latest_quote(), declaration=declared())
 
-    response = client.post(second_link + "accept/")
+    response = client.post(second_link + "accept/", declaration_post())
     assert response.status_code == 410
     assert "We already have this device" in response.content.decode()
     assert refresh(second).state == State.QUOTED
@@ -117,7 +117,9 @@ def test_it_refuses_to_accept_when_another_trade_in_holds_the_imei_in_stock(
 
     # Once the first one's unit leaves stock, the IMEI is free again.
     actions.trade_in_cancel(trade_in=refresh(first), actor=manager, reason="Never arrived")
-    actions.trade_in_accept(quote=Quote.objects.get(pk=second.latest_quote().pk))
+    actions.trade_in_accept(
+        quote=Quote.objects.get(pk=second.latest_quote().pk), declaration=declared()
+    )
     assert refresh(second).state == State.ACCEPTED
     assert_books_balance()
 
@@ -146,7 +148,7 @@ def test_accepting_a_duplicate_the_check_missed_is_refused_by_the_constraint(
     second = submit(valid_imei())
     actions.trade_in_quote(trade_in=first, actor=manager, amount="100")
     actions.trade_in_quote(trade_in=second, actor=manager, amount="100")
-    actions.trade_in_accept(quote=first.latest_quote())
+    actions.trade_in_accept(quote=first.latest_quote(), declaration=declared())
     TradeIn.objects.filter(pk=second.pk).update(imei=imei)  # e.g. a corrected typo
     from workflows.actions import tradeins
 
@@ -154,7 +156,7 @@ def test_accepting_a_duplicate_the_check_missed_is_refused_by_the_constraint(
     tradeins._refuse_if_in_stock = lambda trade_in: None
     try:
         with pytest.raises(TransitionRefused, match="We already have this device"):
-            actions.trade_in_accept(quote=refresh(second).latest_quote())
+            actions.trade_in_accept(quote=refresh(second).latest_quote(), declaration=declared())
     finally:
         tradeins._refuse_if_in_stock = original
     assert refresh(second).state == State.QUOTED

@@ -153,7 +153,9 @@ def test_one_imei_accepted_on_two_trade_ins_at_once_is_stocked_once(make_trade_i
         second = make_trade_in(State.QUOTED, product=ProductFactory())
         TradeIn.objects.filter(pk=second.pk).update(imei=first.imei)
         quotes = [first.latest_quote(), refresh(second).latest_quote()]
-        results = race(*[lambda q=q: actions.trade_in_accept(quote=q) for q in quotes])
+        results = race(
+            *[lambda q=q: actions.trade_in_accept(quote=q, declaration=declared()) for q in quotes]
+        )
         assert outcomes(results) == (1, 1)
         assert Unit.objects.filter(imei=first.imei).count() == 1
         states = sorted(refresh(t).state for t in (first, second))
