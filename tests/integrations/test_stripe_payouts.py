@@ -500,6 +500,7 @@ def test_the_connect_endpoint_secret_is_accepted_and_records_a_verified_buyer(
     trade_in = received_stripe()
     actions.payout_send_stripe(payout=trade_in.payout, actor=manager)
     drain()
+    open_setup_link(trade_in)  # the buyer proves the payee (issue 10)
     account = StripeAccount.objects.get()
     ready = stripe_server.finish_onboarding(account.account_id)
 
