@@ -70,6 +70,8 @@ run: install
 	trap 'kill $$QPID 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/gunicorn -c gunicorn.conf.py backoffice.wsgi --bind $(HOST):$(PORT) --workers 2
 
+# Two test processes (pytest-xdist), one per core: the suite stays under ten minutes here.
+PYTEST_ARGS ?= -n 2
 test: install-test
 	$(BIN)/pytest $(PYTEST_ARGS)
 
