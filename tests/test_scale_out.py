@@ -23,10 +23,12 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 from django.db import connection
+from django.test import Client
+from django.urls import reverse
 from django_q.brokers import get_broker
 from werkzeug import Request, Response
 
-from tests.helpers import refresh, submission
+from tests.helpers import declared, refresh, submission
 from tests.integrations.conftest import (  # noqa: F401
     CONNECT_WEBHOOK_SECRET,
     WEBHOOK_SECRET,
@@ -38,6 +40,8 @@ from tests.integrations.conftest import (  # noqa: F401
 from tests.integrations.fake_stripe import KEY
 from tests.integrations.test_shipengine import PDF, label_body
 from workflows import actions
+from workflows.inspection import checklist_as_disclosed
+from workflows.links import payout_setup_token
 from workflows.models import (
     PayoutStatus,
     ShippingLabel,
@@ -170,11 +174,23 @@ def test_two_worker_processes_on_redis_do_every_side_effect_exactly_once(
         ]
         settle(workers)
         for quote in quotes:
-            actions.trade_in_accept(quote=quote)
+            actions.trade_in_accept(quote=quote, declaration=declared())
         settle(workers)
         for trade_in in trade_ins:
-            actions.trade_in_receive(trade_in=refresh(trade_in), actor=staff, grade="B")
+            actions.trade_in_intake(
+                trade_in=refresh(trade_in),
+                scanned_imei=trade_in.imei,
+                actor=staff,
+                checklist=checklist_as_disclosed(trade_in),
+                outcome="grade",
+                grade="B",
+            )
             actions.payout_send_stripe(payout=refresh(trade_in).payout, actor=manager)
+        settle(workers)
+        for trade_in in trade_ins:
+            # The buyer opens the setup link from their email: that alone binds the payee.
+            token = payout_setup_token(refresh(trade_in).payout)
+            Client().get(reverse("buyer_portal:payout_setup", args=[token]))
         settle(workers)
         for account in StripeAccount.objects.all():
             stripe_server.finish_onboarding(account.account_id)
