@@ -19,7 +19,8 @@ from unfold.widgets import (
     UnfoldBooleanSwitchWidget,
 )
 
-from workflows.inspection import CHECKLIST
+from workflows.errors import InvalidInput
+from workflows.inspection import CHECKLIST, ITEMS, checklist_as_disclosed
 from workflows.models import Grade, PayoutMethod, Resolution
 
 
@@ -152,8 +153,11 @@ class IntakeForm(forms.Form):
         widget=UnfoldAdminTextInputWidget,
     )
     outcome = forms.ChoiceField(
-        label=_("Outcome"), choices=OUTCOMES, widget=UnfoldAdminRadioSelectWidget
+        label=_("Outcome"), choices=OUTCOMES, required=False, widget=UnfoldAdminRadioSelectWidget
     )
+    # Sent by the "Receive as disclosed" button: every checklist item the person left open is
+    # found as the buyer disclosed it (powers on, no activation lock), graded at the offer.
+    as_disclosed = forms.BooleanField(required=False, widget=forms.HiddenInput)
     grade = forms.ChoiceField(
         label=_("Grade"),
         choices=Grade.choices,
@@ -179,26 +183,60 @@ class IntakeForm(forms.Form):
         super().__init__(*args, **kwargs)
         for item in CHECKLIST:
             self.fields[f"check_{item.key}"] = forms.ChoiceField(
-                label=item.label,
-                choices=item.choices,
-                widget=forms.RadioSelect,
-                error_messages={"required": _("Answer this checklist item.")},
+                label=item.label, choices=item.choices, required=False, widget=forms.RadioSelect
             )
 
     def checklist_rows(self, trade_in) -> list[tuple]:
         """(item label, what the buyer disclosed, the bound radio field) per checklist item."""
-        from workflows.inspection import ITEMS, compare
+        from workflows.inspection import compare
 
         return [
             (row.label, row.disclosed, self[f"check_{row.key}"], ITEMS[row.key])
             for row in compare(trade_in, {})
         ]
 
-    def checklist(self) -> dict[str, str]:
-        return {item.key: self.cleaned_data[f"check_{item.key}"] for item in CHECKLIST}
+    def checklist(self, trade_in) -> dict[str, str]:
+        """The person's answers; with "Receive as disclosed", the disclosure for the rest.
+
+        An answer that differs from the disclosure contradicts that button: refused, so a
+        crack ticked by hand is never filed as "as disclosed"."""
+        answered = {item.key: self.cleaned_data[f"check_{item.key}"] for item in CHECKLIST}
+        if not self.cleaned_data["as_disclosed"]:
+            return answered
+        disclosed = checklist_as_disclosed(trade_in)
+        differs = [
+            str(ITEMS[key].label)
+            for key, value in answered.items()
+            if value not in ("", disclosed[key])
+        ]
+        if differs:
+            raise InvalidInput(
+                _(
+                    "You found %(items)s different from what the buyer disclosed, so the device "
+                    "is not as disclosed: choose the outcome and press Receive device."
+                )
+                % {"items": ", ".join(differs)}
+            )
+        return disclosed
 
     def clean(self) -> dict:
         data = super().clean()
+        if data.get("as_disclosed"):
+            if data.get("outcome") not in ("", None, "grade"):
+                self.add_error(
+                    "outcome",
+                    _(
+                        "Receive as disclosed grades the device at the accepted offer. For a "
+                        "revised offer or a return, answer the checklist and press Receive device."
+                    ),
+                )
+            data["outcome"] = "grade"
+        else:
+            for item in CHECKLIST:
+                if not data.get(f"check_{item.key}"):
+                    self.add_error(f"check_{item.key}", _("Answer this checklist item."))
+            if not data.get("outcome"):
+                self.add_error("outcome", _("Choose an outcome."))
         if data.get("outcome") == "reroute" and not (data.get("notes") or "").strip():
             self.add_error("notes", _("Describe the damage that was not disclosed."))
         if data.get("outcome") in ("grade", "revise") and not data.get("grade"):

@@ -136,6 +136,9 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en-us"
+# Our own strings are English only so far (marked for translation, no .po files): a browser
+# asking for German must not get Django's German messages inside English pages.
+LANGUAGES = [("en", "English")]
 TIME_ZONE = os.getenv("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.contrib.admin.apps import AdminConfig
 from django.urls import URLResolver, include, path
+from django.utils.functional import SimpleLazyObject
 from unfold.sites import UnfoldAdminSite
 
 # The pages staff open all day get short addresses; the URL names stay the admin's own,
@@ -19,6 +20,12 @@ class BackofficeSite(UnfoldAdminSite):
     site_url = "/"
     index_template = "backoffice/index.html"
     index_title = "Dashboard"
+
+    def get_app_list(self, request, app_label=None):
+        """Built when first read. Django puts it on every admin page ("available_apps"), but
+        our sidebar is the configured navigation, so most pages never read it."""
+        parent = super().get_app_list
+        return SimpleLazyObject(lambda: parent(request, app_label))
 
     def extra_urls(self) -> list:
         from backoffice import compliance

@@ -13,7 +13,7 @@ from backoffice.admin.base import form_errors
 from backoffice.forms import IntakeForm, IntakeScanForm, ReferenceSearchForm
 from workflows import actions
 from workflows.errors import DomainError
-from workflows.models import TradeIn
+from workflows.models import State, TradeIn
 from workflows.selectors import IntakeMatch, find_for_intake, find_for_intake_by_reference
 
 
@@ -39,21 +39,36 @@ def intake_bench(request: HttpRequest) -> HttpResponse:
     elif scan_form.is_bound and scan_form.is_valid():
         match = find_for_intake(scan_form.cleaned_data["imei"])
         scanned = match.scanned_imei
+    # Found by reference, the IMEI field is empty: the device's IMEI must still be scanned
+    # (or a manager writes why not) before it is received.
+    receive_form = (
+        IntakeForm(initial={"trade_in": match.trade_in.pk, "scanned_imei": scanned})
+        if match.trade_in
+        else None
+    )
+    return _page(request, match, receive_form, scan_form=scan_form, ref_form=ref_form)
+
+
+def _page(
+    request: HttpRequest,
+    match: IntakeMatch,
+    receive_form: IntakeForm | None,
+    *,
+    scan_form: IntakeScanForm | None = None,
+    ref_form: ReferenceSearchForm | None = None,
+    status: int = 200,
+) -> TemplateResponse:
     context = {
         **admin.site.each_context(request),
         "title": _("Intake bench"),
-        "scan_form": IntakeScanForm() if match.trade_in else scan_form,
+        "scan_form": IntakeScanForm() if match.trade_in or scan_form is None else scan_form,
         "match": match,
-        # Found by reference, the IMEI field is empty: the device's IMEI must still be
-        # scanned (or a manager writes why not) before it is received.
-        "receive_form": IntakeForm(initial={"trade_in": match.trade_in.pk, "scanned_imei": scanned})
-        if match.trade_in
-        else None,
-        "ref_form": ref_form,
+        "receive_form": receive_form,
+        "ref_form": ref_form or ReferenceSearchForm(),
     }
     if match.trade_in:
-        context["checklist_rows"] = context["receive_form"].checklist_rows(match.trade_in)
-    return TemplateResponse(request, "backoffice/intake_bench.html", context)
+        context["checklist_rows"] = receive_form.checklist_rows(match.trade_in)
+    return TemplateResponse(request, "backoffice/intake_bench.html", context, status=status)
 
 
 def _match_reference(form: ReferenceSearchForm) -> IntakeMatch:
@@ -63,24 +78,29 @@ def _match_reference(form: ReferenceSearchForm) -> IntakeMatch:
 
 
 def _receive(request: HttpRequest) -> HttpResponse:
-    back = HttpResponseRedirect(reverse("admin:intake_bench"))
+    """Receive the matched device; on a mistake, the same page again with every answer kept."""
     form = IntakeForm(request.POST, request.FILES)
-    if not form.is_valid():
+    valid = form.is_valid()
+    pk = form.cleaned_data.get("trade_in")
+    trade_in = TradeIn.objects.filter(pk=pk).first() if pk else None
+    if trade_in is None or trade_in.state != State.ACCEPTED:  # e.g. a second tap
+        messages.error(
+            request,
+            _("%(ref)s is %(state)s, not waiting to be received: nothing was changed.")
+            % {"ref": trade_in, "state": trade_in.get_state_display().lower()}
+            if trade_in
+            else _("That trade-in does not exist."),
+        )
+        return HttpResponseRedirect(reverse("admin:intake_bench"))
+    if not valid:
         form_errors(request, form)
-        # Back to the same match, so the checklist can be answered again (if the id was valid).
-        pk = form.cleaned_data.get("trade_in")
-        trade_in = TradeIn.objects.filter(pk=pk).first() if pk else None
-        return HttpResponseRedirect(f"{back.url}?imei={trade_in.imei}") if trade_in else back
-    trade_in = TradeIn.objects.filter(pk=form.cleaned_data["trade_in"]).first()
-    if trade_in is None:
-        messages.error(request, _("That trade-in does not exist."))
-        return back
+        return _page(request, IntakeMatch(trade_in), form, status=400)
     data = form.cleaned_data
     try:
         trade_in = actions.trade_in_intake(
             trade_in=trade_in,
             actor=request.user,
-            checklist=form.checklist(),
+            checklist=form.checklist(trade_in),
             outcome=data["outcome"],
             grade=data["grade"],
             scanned_imei=data["scanned_imei"],
@@ -91,7 +111,7 @@ def _receive(request: HttpRequest) -> HttpResponse:
         )
     except DomainError as exc:
         messages.error(request, exc.message)
-        return HttpResponseRedirect(f"{back.url}?imei={trade_in.imei}")
+        return _page(request, IntakeMatch(trade_in), form, status=400)
     if data["outcome"] == "reroute":
         messages.warning(
             request,
@@ -109,4 +129,4 @@ def _receive(request: HttpRequest) -> HttpResponse:
             _("%(ref)s received, grade %(grade)s. Ready for the next scan.")
             % {"ref": trade_in, "grade": data["grade"]},
         )
-    return back
+    return HttpResponseRedirect(reverse("admin:intake_bench"))

@@ -205,10 +205,10 @@ class Command(BaseCommand):
         footer.click()
         if path == "popular":
             tap("#popular a")
+            tap("#f-product label.choice")
         else:
             tap(".tiles a.tile")  # the first make
-            tap("#models a")  # its newest model
-        tap("#f-product label.choice")
+            tap("#models a.size")  # its first model and a storage size, in one tap
         tap("#f-screen label:has-text('Light scratches')")
         tap("#f-body label:has-text('Like new')")
         tap("#f-battery label:has-text('Good')")

@@ -4,7 +4,8 @@
    auto-quote has sent it before anyone looks) and with it off (open it from the dashboard's
    new submissions, press Send Quote: the offer is prefilled from the price list).
 2. From the intake bench's scan to a graded device: the scan (typed IMEI + Enter, as a
-   keyboard-wedge scanner sends it), then the clicks to grade and receive.
+   keyboard-wedge scanner sends it), then the clicks to grade and receive a device found as
+   the buyer disclosed it.
 
 Runs against a throwaway database, never your data.
 """
@@ -145,20 +146,27 @@ class Command(BaseCommand):
 
     def intake_clicks(self, page, staff) -> int:
         from workflows import actions
+        from workflows.compliance import declaration_text
         from workflows.models import State
 
         trade_in = self.submit()
         if trade_in.state != State.QUOTED:
             actions.trade_in_quote(trade_in=trade_in, actor=staff, amount=trade_in.suggested_offer)
-        actions.trade_in_accept(quote=trade_in.latest_quote())
+        actions.trade_in_accept(
+            quote=trade_in.latest_quote(),
+            declaration=actions.DeclarationInput(
+                confirmed=True, wording=declaration_text(), ip="127.0.0.1"
+            ),
+        )
         clicks = Clicks(page)
         page.goto("/dashboard/intake/")
         scan = page.locator("input[name=imei]")
         scan.type(trade_in.imei)  # the scanner types
         scan.press("Enter")  # and sends Enter: part of the scan, not a click
         page.wait_for_selector("#intake-match")
+        # Found as the buyer disclosed it: a grade, then the button that says so.
         clicks.click("input[name=grade][value=B]")
-        clicks.click("button:has-text('Receive device')")
+        clicks.click("button:has-text('Receive as disclosed')")
         page.wait_for_selector("text=received, grade B")
         trade_in.refresh_from_db()
         if trade_in.state != State.RECEIVED:

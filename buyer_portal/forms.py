@@ -184,7 +184,9 @@ class TradeInForm(forms.Form):
 
     ADDRESS_FIELDS = ("address_line1", "city", "postcode")
 
-    def __init__(self, *args, device_model: DeviceModel, **kwargs) -> None:
+    def __init__(
+        self, *args, device_model: DeviceModel, storage: str | None = None, **kwargs
+    ) -> None:
         kwargs.setdefault("initial", {}).setdefault("submission_key", uuid.uuid4().hex)
         super().__init__(*args, **kwargs)
         self.device_model = device_model
@@ -192,9 +194,10 @@ class TradeInForm(forms.Form):
         field.queryset = device_model.products.order_by("storage_gb")
         field.label_from_instance = _storage_label
         products = list(field.queryset)
-        if len(products) == 1:
-            # Nothing to choose: one tap fewer.
-            field.initial = products[0].pk
+        chosen = [p for p in products if str(p.storage_gb) == storage]
+        if len(products) == 1 or chosen:
+            # Nothing to choose, or chosen already on the model list: one tap fewer.
+            field.initial = (chosen or products)[0].pk
 
     def clean_imei(self) -> str:
         try:

@@ -32,6 +32,23 @@ def test_it_walks_make_then_model_then_details(client, product):
     assert page.count("<label") >= page.count("<input") - page.count('type="hidden"') - 1
 
 
+def test_a_size_tapped_on_the_model_list_arrives_chosen(client, product):
+    """Model and storage in one tap; a size the model does not come in chooses nothing."""
+    bigger = ProductFactory(device_model=product.device_model, storage_gb=256)
+    dm = product.device_model
+    page = client.get(f"/trade-in/?make={dm.make.slug}").content.decode()
+    chip = f"?make={dm.make.slug}&amp;model={dm.slug}&amp;storage=256"
+    assert chip in page and f'aria-label="{dm.name}, 256 GB"' in page
+
+    def chosen(storage: str) -> list[str]:
+        response = client.get(f"{form_url(product)}&storage={storage}")
+        field = response.context["form"]["product"]
+        return [str(w.data["value"]) for w in field if w.data["selected"]]
+
+    assert chosen("256") == [str(bigger.pk)]
+    assert chosen("999") == [] and chosen("x") == []
+
+
 def test_the_storefront_footer_links_to_the_trade_in_page(client, db):
     page = client.get("/").content.decode()
     footer = page.split("<footer")[1]

@@ -88,6 +88,55 @@ def test_it_refuses_a_checklist_with_an_item_missing(bench, make_trade_in, missi
     assert snapshot() == before
 
 
+def as_disclosed_post(trade_in, **fields) -> dict:
+    """The bench's POST when the person leaves the checklist and presses Receive as disclosed."""
+    data = {k: v for k, v in intake_data(trade_in, **fields).items() if not k.startswith("check_")}
+    return {**data, "outcome": "", "as_disclosed": "1"}
+
+
+def test_receive_as_disclosed_files_the_disclosure_as_found_by_that_person(
+    bench, make_trade_in, staff
+):
+    trade_in = make_trade_in(State.ACCEPTED)
+    page = bench.post(
+        reverse("admin:intake_bench"), as_disclosed_post(trade_in, grade="B"), follow=True
+    ).content.decode()
+    assert "received, grade B" in page
+    trade_in = refresh(trade_in)
+    assert trade_in.state == State.RECEIVED and trade_in.unit.grade == "B"
+    assert trade_in.unit.as_found == checklist_as_disclosed(trade_in)
+    received = trade_in.events.get(kind=EventKind.RECEIVED)
+    assert received.actor == staff and received.note == "grade B"
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"check_screen": "cracked"}, "You found Screen different from what the buyer disclosed"),
+        ({"check_powers_on": "no"}, "You found Powers on different"),
+        ({"outcome": "revise", "amount": "10"}, "Receive as disclosed grades the device"),
+        ({"grade": ""}, "Choose a grade."),
+    ],
+)
+def test_receive_as_disclosed_refuses_a_contradiction_and_keeps_the_answers(
+    bench, make_trade_in, fields, message
+):
+    trade_in = make_trade_in(State.ACCEPTED)
+    before = snapshot()
+    response = bench.post(
+        reverse("admin:intake_bench"), {**as_disclosed_post(trade_in, grade="B"), **fields}
+    )
+    page = response.content.decode()
+    assert response.status_code == 400 and message in page
+    assert snapshot() == before
+    # The same device on screen, with what the person ticked still ticked.
+    assert 'id="intake-match"' in page
+    for name, value in fields.items():
+        if name.startswith("check_"):
+            radio = page.split(f'name="{name}" value="{value}" id="id_{name}_')[1]
+            assert radio.split(">")[0].endswith("checked")
+
+
 def test_the_action_refuses_a_missing_item_too(make_trade_in, staff):
     trade_in = make_trade_in(State.ACCEPTED)
     checklist = checklist_as_disclosed(trade_in)

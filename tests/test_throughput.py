@@ -161,6 +161,9 @@ def test_the_queue_shows_the_buyer_and_the_accessories_and_offers_the_bulk_quote
     assert "Box only" in page or trade_in.get_accessories_display() in page
     assert "Quote at the suggested offer" in page
     assert f'name="_selected_action" value="{trade_in.pk}"' in page
+    # The reference links to this trade-in's own page (one URL reversed, the key put in).
+    change = reverse("admin:workflows_tradein_change", args=[trade_in.pk])
+    assert f'<a href="{change}" class="text-primary-600' in page
 
 
 # --- over-limit offers -----------------------------------------------------------------------

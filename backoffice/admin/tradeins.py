@@ -158,7 +158,7 @@ class ArchiveFilter(admin.SimpleListFilter):
             return queryset.filter(state__in=ARCHIVED_STATES)
         if self.value() == "all" or "state__exact" in request.GET:
             return queryset  # a state picked by hand is shown wherever it lives
-        return queryset.exclude(state__in=ARCHIVED_STATES)
+        return queryset.filter(queue_rank=0)  # workflows.models.QUEUE_STATES
 
 
 class RedFlagFilter(admin.SimpleListFilter):

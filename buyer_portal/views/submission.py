@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Count, Q
+from django.db.models import Count, Prefetch, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -26,6 +26,7 @@ from workflows.models import (
     QUESTIONS,
     DeviceModel,
     Make,
+    Product,
 )
 from workflows.predicates import wants_pickup
 from workflows.pricing import price_table, suggested_offer
@@ -60,7 +61,9 @@ def trade_in_form(request: HttpRequest) -> HttpResponse:
         make=make, slug=request.GET.get("model", ""), is_active=True
     ).first()
     if device_model is None:
-        models = make.device_models.filter(is_active=True)
+        models = make.device_models.filter(is_active=True).prefetch_related(
+            Prefetch("products", Product.objects.order_by("storage_gb"))
+        )
         query = request.GET.get("q", "").strip()[:60]
         if query:
             models = models.filter(name__icontains=query)
@@ -79,7 +82,10 @@ def trade_in_form(request: HttpRequest) -> HttpResponse:
             status=bad_status,
         )
 
-    form = TradeInForm(request.POST or None, device_model=device_model)
+    # A storage size tapped on the model list is the buyer's own choice: it arrives chosen.
+    form = TradeInForm(
+        request.POST or None, device_model=device_model, storage=request.GET.get("storage")
+    )
     warm_zip_table()
     page_error = ""
     status = 200

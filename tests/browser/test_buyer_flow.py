@@ -52,10 +52,10 @@ def test_it_trades_in_from_the_storefront_footer_to_the_status_page(phone, produ
     phone.click(f".tiles a:has-text('{product.device_model.make.name}')")
     phone.wait_for_selector("#q")
     phone.fill("#q", product.device_model.name.split()[-1])  # the quick filter
-    assert phone.locator("#models a:visible").count() == 1
+    assert phone.locator("#models li:visible").count() == 1
     assert_page_is_good(phone)
     screenshot(phone, "390-model")
-    phone.click("#models a:visible")
+    phone.click("#models li:visible a.tile")
     phone.wait_for_selector("#tradein")
     phone.go_back()  # the browser's Back steps through the swapped-in pages too
     phone.wait_for_selector("#q")
@@ -131,7 +131,7 @@ def test_it_works_as_a_plain_html_form_without_javascript(chromium, site, produc
     page.goto("/")
     page.click("footer >> text=Trade in your device")
     page.click(f".tiles a:has-text('{product.device_model.make.name}')")
-    page.click(f"#models a:has-text('{product.device_model.name}')")
+    page.click(f"#models a.tile:has-text('{product.device_model.name}')")
     page.check("#f-product input")
     for question, label in ANSWERS.items():
         page.click(f"#f-{question} label.choice:has-text('{label}')")

@@ -9,9 +9,9 @@ import pytest
 from django.core import mail
 from playwright.sync_api import expect
 
-from tests.browser.checks import assert_page_is_good
+from tests.browser.checks import assert_page_is_good, serious_axe_violations
 from tests.browser.conftest import login, screenshot
-from tests.factories import valid_imei
+from tests.factories import ProductFactory, valid_imei
 from tests.helpers import refresh
 from workflows.models import Quote, QuotePolicy, State, TradeIn
 
@@ -202,3 +202,37 @@ def test_the_buyer_types_a_zip_and_is_asked_about_a_local_one(phone, product):
     assert phone.is_checked("#f-fulfilment input[value=pickup]")
     assert phone.is_hidden("#address")
     assert TradeIn.objects.count() == 0 and valid_imei()
+
+
+def test_a_device_found_as_disclosed_is_received_with_a_scan_and_two_clicks(
+    desktop, make_trade_in, staff
+):
+    trade_in = make_trade_in(State.ACCEPTED)
+    login(desktop, "staff")
+    desktop.goto("/dashboard/intake/")
+    desktop.locator("input[name=imei]").type(trade_in.imei)  # the scanner types, then Enter
+    desktop.press("input[name=imei]", "Enter")
+    desktop.wait_for_selector("#intake-match")
+    # A crack ticked by hand contradicts "as disclosed": refused, the answers still there.
+    desktop.check("input[name=check_screen][value=cracked]")
+    desktop.check("input[name=grade][value=B]")
+    desktop.click("button:has-text('Receive as disclosed')")
+    desktop.wait_for_selector("text=You found Screen different from what the buyer disclosed")
+    assert desktop.is_checked("input[name=check_screen][value=cracked]")
+    assert refresh(trade_in).state == State.ACCEPTED
+    desktop.check("input[name=check_screen][value=scratched]")  # looked again: as disclosed
+    assert serious_axe_violations(desktop) == []
+    screenshot(desktop, "1440-intake-as-disclosed")
+    desktop.click("button:has-text('Receive as disclosed')")
+    desktop.wait_for_selector(f"text={trade_in.reference} received, grade B")
+    trade_in = refresh(trade_in)
+    assert trade_in.state == State.RECEIVED and trade_in.unit.grade == "B"
+
+
+def test_the_buyer_picks_model_and_storage_in_one_tap(phone, product):
+    bigger = ProductFactory(device_model=product.device_model, storage_gb=256)
+    phone.goto(f"/trade-in/?make={product.device_model.make.slug}")
+    phone.click(f"#models a.size[aria-label='{product.device_model.name}, 256 GB']")
+    phone.wait_for_selector("#tradein")
+    assert phone.is_checked(f"#f-product input[value='{bigger.pk}']")
+    assert_page_is_good(phone)

@@ -39,6 +39,7 @@ from workflows.models.shipping import Direction, ShippingLabel
 from workflows.models.tradeins import (
     ARCHIVED_STATES,
     OPEN_STATES,
+    QUEUE_STATES,
     BlockedImei,
     BlockedImeiChange,
     Event,
@@ -54,6 +55,7 @@ from workflows.models.vocabulary import OUTCOME, EventKind, SideEffectKind
 
 __all__ = [
     "ARCHIVED_STATES",
+    "QUEUE_STATES",
     "OPEN_STATES",
     "SELLABLE_GRADES",
     "Answer",

@@ -44,6 +44,9 @@ ARCHIVED_STATES = [
     State.RECYCLED,
     State.CLOSED,
 ]
+# Everything else: the queue's default view, stored as queue_rank 0 so the queue is counted
+# and paged from one index however large the archive grows.
+QUEUE_STATES = [state for state in State if state not in ARCHIVED_STATES]
 
 
 class ImeiCheckStatus(models.TextChoices):
@@ -115,7 +118,7 @@ class TradeIn(FSMModelMixin, models.Model):
     # 0 while somebody still has to act, 1 after. Stored and indexed with created_at, so
     # the queue ("open work first, oldest first") reads 50 rows off an index at any size.
     queue_rank = models.GeneratedField(
-        expression=Case(When(state__in=OPEN_STATES, then=Value(0)), default=Value(1)),
+        expression=Case(When(state__in=QUEUE_STATES, then=Value(0)), default=Value(1)),
         output_field=models.SmallIntegerField(),
         db_persist=True,
     )

@@ -43,17 +43,17 @@
     var q = $("q"), shown = 0;
     if (!q) return;
     var words = q.value.toLowerCase().split(/\s+/).filter(Boolean);
-    d.querySelectorAll("#models a").forEach(function (a) {
-      var name = a.textContent.toLowerCase();
-      a.hidden = !words.every(function (w) { return name.indexOf(w) >= 0; });
-      if (!a.hidden) shown++;
+    d.querySelectorAll("#models li").forEach(function (li) {
+      var name = li.querySelector(".tile").textContent.toLowerCase();
+      li.hidden = !words.every(function (w) { return name.indexOf(w) >= 0; });
+      if (!li.hidden) shown++;
     });
     $("no-match").hidden = shown > 0;
   }
   d.addEventListener("submit", function (e) {
     if (!e.target.matches(".filter")) return;
     e.preventDefault();  // the list already shows the matches; Enter opens the only one
-    var only = d.querySelectorAll("#models a:not([hidden])");
+    var only = d.querySelectorAll("#models li:not([hidden]) .tile");
     if (only.length === 1) go(only[0].href, true);
   });
 
