@@ -82,6 +82,7 @@ bench: install-test
 	@command -v wrk >/dev/null 2>&1 || [ "$$(id -u)" != "0" ] || \
 	  apt-get install -y -qq wrk >/dev/null 2>&1 || \
 	  (apt-get update -qq && apt-get install -y -qq wrk >/dev/null)
+	mkdir -p var
 	$(BIN)/python -m bench $(BENCH_ARGS)
 	$(BIN)/python -m bench buyer
 	$(BIN)/python -m bench staff

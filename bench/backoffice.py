@@ -229,7 +229,15 @@ class Command(BaseCommand):
             "ALLOWED_HOSTS": "127.0.0.1",
             "BUYER_SUBMIT_RATE": "1000000/m",  # one client address sends everything
             "VAR_DIR": str(settings.VAR_DIR),
+            "SERVE_COLLECTED_STATIC": "True",
         }
+        # Production serves the collected, hashed static files (a fresh clone has none yet).
+        subprocess.run(
+            [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
+            cwd=ROOT,
+            env=env,
+            check=True,
+        )
         server = subprocess.Popen(
             [
                 str(Path(sys.executable).with_name("gunicorn")),
