@@ -27,6 +27,11 @@ class BackofficeSite(UnfoldAdminSite):
         parent = super().get_app_list
         return SimpleLazyObject(lambda: parent(request, app_label))
 
+    def get_sidebar_list(self, request):
+        """Built when first read: a page whose sidebar is cached never reads it."""
+        parent = super().get_sidebar_list
+        return SimpleLazyObject(lambda: parent(request))
+
     def extra_urls(self) -> list:
         from backoffice import compliance
         from backoffice.counter import inspection_photo, store_credit_counter

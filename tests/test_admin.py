@@ -241,3 +241,37 @@ def test_the_sidebar_shows_each_role_only_its_pages(staff, manager, admin_user):
     assert all(f'href="{queue}"' in page for page in pages.values())
     assert f'href="{outbox}"' not in pages["staff"] and f'href="{outbox}"' in pages["manager"]
     assert f'href="{users}"' not in pages["manager"] and f'href="{users}"' in pages["admin"]
+
+
+def test_the_cached_sidebar_follows_the_badge_the_page_and_the_permissions(make_trade_in, staff):
+    """The sidebar is rendered once a minute per key: a hit must draw what a fresh render
+    would (backoffice/templatetags/sidebar.py)."""
+    from django.contrib.auth.models import Permission
+
+    client = staff_client(staff)
+    queue = reverse("admin:workflows_tradein_changelist")
+    intake = reverse("admin:intake_bench")
+
+    def link(url: str, href: str) -> str:
+        """The sidebar's <a> tag for href, on the page at url ('' when it is not there)."""
+        page = client.get(url).content.decode()
+        sidebar = page.split('id="nav-sidebar-apps"')[1]
+        return (
+            sidebar.split(f'href="{href}"')[1].split(">")[0] if f'href="{href}"' in sidebar else ""
+        )
+
+    def badge() -> str:
+        import re
+
+        page = client.get(queue).content.decode()
+        found = re.search(r'min-w-\[18px\] bg-red-100[^"]*">([^<]*)<', page)
+        return found.group(1) if found else ""
+
+    assert badge() == ""
+    make_trade_in(State.SUBMITTED)
+    assert badge() == "1"  # same user, same page: the new count shows at once
+    assert "active" in link(queue, queue) and "active" not in link(intake, queue)
+    assert "active" in link(intake, intake)
+    group = staff.groups.get()
+    group.permissions.remove(Permission.objects.get(codename="receive_tradein"))
+    assert link(queue, intake) == ""  # the bench's link goes with the permission
