@@ -251,6 +251,7 @@ class Command(BaseCommand):
             ],
             cwd=ROOT,
             env=env,
+            stdout=subprocess.DEVNULL,  # the access log (gunicorn.conf.py), a line a request
         )
         base = f"http://127.0.0.1:{port}"
         product = Product.objects.select_related("device_model__make").first()
