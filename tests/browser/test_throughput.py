@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.core import mail
+from django.urls import reverse
 from playwright.sync_api import expect
 
 from tests.browser.checks import assert_page_is_good, serious_axe_violations
@@ -123,7 +124,7 @@ def test_an_offer_far_above_the_suggested_one_needs_a_manager(
     assert refresh(trade_in).latest_quote().amount == Decimal("1000.00")
 
 
-def test_the_counter_prints_the_label_adds_a_note_and_resends_an_email(
+def test_the_counter_prints_the_label_and_receipt_adds_a_note_and_resends_an_email(
     desktop, make_trade_in, staff, drain
 ):
     trade_in = make_trade_in(State.ACCEPTED)
@@ -137,6 +138,15 @@ def test_the_counter_prints_the_label_adds_a_note_and_resends_an_email(
     assert response.headers["content-type"] == "application/pdf"
     assert response.body()[:4] == b"%PDF"
     pdf.close()
+    # The purchase receipt opens beside it, to print for the seller.
+    with desktop.expect_popup() as popup:
+        desktop.locator("a:has-text('Print purchase receipt')").first.click()
+    receipt = popup.value
+    receipt.wait_for_load_state()
+    response = desktop.request.get(reverse("admin:purchase_receipt", args=[trade_in.pk]))
+    assert response.headers["content-type"] == "application/pdf"
+    assert response.body()[:4] == b"%PDF"
+    receipt.close()
 
     desktop.fill("textarea[name=note]", "Buyer will bring the charger too")
     desktop.click("button:has-text('Add note to the timeline')")
