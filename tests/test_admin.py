@@ -155,7 +155,11 @@ def test_the_offer_field_accepts_whole_and_cent_amounts(make_trade_in, staff):
 def test_a_received_trade_in_points_managers_to_the_payout(make_trade_in, staff, manager):
     trade_in = make_trade_in(State.RECEIVED)
     assert "Settle the payout" in detail(staff_client(manager), trade_in)
-    assert "Settle the payout" not in detail(staff_client(staff), trade_in)
+    staff_page = detail(staff_client(staff), trade_in)
+    assert "Settle the payout" not in staff_page
+    # Staff are told where the payout stands and whose job settling is, not shown nothing.
+    assert f"Payout of {trade_in.payout.amount}: Pending." in staff_page
+    assert "Settling it is a manager's job: ask a manager." in staff_page
 
 
 def test_the_queue_query_count_does_not_grow_with_the_rows(make_trade_in, staff):

@@ -311,10 +311,17 @@ def test_it_offers_the_purchase_receipt_next_to_the_label(make_trade_in, staff):
     assert receipt.status_code == 200 and bytes(receipt.content).startswith(b"%PDF")
 
 
-def test_payouts_are_a_managers_page_so_staff_are_refused_it(make_trade_in, staff):
-    # Payouts are the managers' (README: roles); the page is not shown to staff at all.
+def test_payouts_are_a_managers_page_and_staff_are_told_so_plainly(make_trade_in, staff):
+    # Payouts are the managers' (README: roles): staff who follow a link are told why.
     trade_in = make_trade_in(State.RECEIVED)
-    page = staff_client(staff).get(
-        reverse("admin:workflows_payout_change", args=[trade_in.payout.pk])
-    )
-    assert page.status_code == 403
+    client = staff_client(staff)
+    for url in (
+        reverse("admin:workflows_payout_change", args=[trade_in.payout.pk]),
+        reverse("admin:workflows_payout_changelist"),
+    ):
+        page = client.get(url)
+        assert page.status_code == 403
+        text = page.content.decode()
+        assert "This page is not open to your account" in text
+        assert "Settling and exporting payouts is a manager&#x27;s job" in text
+        assert 'href="/dashboard/"' in text

@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import (
     HttpRequest,
+    HttpResponse,
     StreamingHttpResponse,
 )
 from django.utils.translation import gettext_lazy as _
@@ -115,6 +116,24 @@ class PayoutAdmin(PanelAdmin, NoDeleteAdmin, FilteredExportAdmin, ExportActionMo
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # payouts are created when a buyer accepts
+
+    def changelist_view(self, request: HttpRequest, extra_context=None) -> HttpResponse:
+        self._managers_only(request)
+        return super().changelist_view(request, extra_context)
+
+    def change_view(self, request: HttpRequest, object_id: str, form_url="", extra_context=None):
+        self._managers_only(request)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def _managers_only(self, request: HttpRequest) -> None:
+        """Staff who follow a payout link are told why, not shown a bare 403."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied(
+                _(
+                    "Settling and exporting payouts is a manager's job. Ask a manager; the "
+                    "trade-in's own page shows whether its payout is pending or paid."
+                )
+            )
 
     def has_export_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("workflows.export_payout")

@@ -454,6 +454,11 @@ class TradeInAdmin(SavesThroughAnAction, PanelAdmin, NoDeleteAdmin):
             and may(user, Operation.SETTLE_PAYOUT)
             and payout_settleable(payout)
             else "",
+            # Those who cannot settle see where the payout stands, and whose job settling is.
+            "payout_status": payout
+            if payout is not None and not may(user, Operation.SETTLE_PAYOUT)
+            else None,
+            "payout_waits_for_manager": payout is not None and payout_settleable(payout),
             **self.detail_change_context(request, trade_in),
             "blocklist_url": reverse("admin:workflows_blockedimei_add") + f"?imei={trade_in.imei}"
             if user.has_perm("workflows.add_blockedimei")
