@@ -325,3 +325,14 @@ def test_payouts_are_a_managers_page_and_staff_are_told_so_plainly(make_trade_in
         assert "This page is not open to your account" in text
         assert "Settling and exporting payouts is a manager&#x27;s job" in text
         assert 'href="/dashboard/"' in text
+
+
+def test_a_search_for_the_rows_placeholder_keeps_its_words_in_the_back_link(make_trade_in, staff):
+    # The queue reverses one row URL with a placeholder key; a search term that happens to be
+    # that placeholder must stay in the preserved filters, not become a primary key.
+    trade_in = make_trade_in(State.SUBMITTED, buyer_name="Pkplaceholder Smith")
+    page = staff_client(staff).get(
+        reverse("admin:workflows_tradein_changelist"), {"q": "pkplaceholder"}
+    )
+    change = reverse("admin:workflows_tradein_change", args=[trade_in.pk])
+    assert f'href="{change}?_changelist_filters=q%3Dpkplaceholder"' in page.content.decode()

@@ -91,10 +91,10 @@ def fast_results(cl: ChangeList) -> dict:
     # (50 widget renders were a fifth of the page's time). Primary keys are integers.
     box = cl.model_admin.action_checkbox(_Placeholder()) if selectable else ""
     # One URL reversed for the page, the primary key put in per row (integers).
-    url = cl.url_for_result(_Placeholder()) + preserved
+    url = cl.url_for_result(_Placeholder())
     rows = [
         _row(
-            url.replace(_Placeholder.pk, str(int(obj.pk))),
+            url.replace(_Placeholder.pk, str(int(obj.pk))) + preserved,
             [column(obj) for column in columns],
             mark_safe(box.replace(_Placeholder.pk, str(int(obj.pk)))) if box else "",
         )
