@@ -39,6 +39,20 @@ class ReadOnlyInline(TabularInline):
         return False
 
 
+class ReadOnlyAdmin(ModelAdmin):
+    """Records written only by the actions or the worker: shown, never added, edited or
+    deleted here."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
 class NoDeleteAdmin(ModelAdmin):
     """Money and the buyer's record are never hard-deleted."""
 

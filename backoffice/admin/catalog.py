@@ -9,7 +9,12 @@ from import_export.formats.base_formats import CSV, XLSX
 from unfold.admin import ModelAdmin, TabularInline
 from unfold.contrib.import_export.forms import ExportForm, ImportForm
 
-from backoffice.admin.base import FilteredExportAdmin, ReadOnlyInline, SavesThroughAnAction
+from backoffice.admin.base import (
+    FilteredExportAdmin,
+    ReadOnlyAdmin,
+    ReadOnlyInline,
+    SavesThroughAnAction,
+)
 from backoffice.resources import ConditionDeductionResource, ProductPriceResource
 from workflows import actions
 from workflows.errors import DomainError
@@ -152,19 +157,10 @@ class BlockedImeiAdmin(SavesThroughAnAction, ModelAdmin):
 
 
 @admin.register(BlockedImeiChange)
-class BlockedImeiChangeAdmin(ModelAdmin):
+class BlockedImeiChangeAdmin(ReadOnlyAdmin):
     """The blocklist's audit trail, written only by the blocklist actions."""
 
     list_display = ["created_at", "imei", "kind", "actor", "before", "after", "note"]
     list_filter = ["kind"]
     search_fields = ["=imei"]
     list_select_related = ["actor"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False

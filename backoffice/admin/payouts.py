@@ -10,7 +10,6 @@ from django.http import (
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ExportActionModelAdmin
 from import_export.formats.base_formats import CSV, XLSX
-from unfold.admin import ModelAdmin
 from unfold.contrib.filters.admin import RangeDateFilter
 from unfold.contrib.import_export.forms import ExportForm
 from unfold.decorators import display
@@ -19,6 +18,7 @@ from backoffice.admin.base import (
     FilteredExportAdmin,
     NoDeleteAdmin,
     PanelAdmin,
+    ReadOnlyAdmin,
     ReadOnlyInline,
     call_action,
     call_action_with_form,
@@ -289,7 +289,10 @@ class StoreCreditAdmin(PanelAdmin, NoDeleteAdmin):
 
 
 @admin.register(ReturnCase)
-class ReturnCaseAdmin(PanelAdmin):
+class ReturnCaseAdmin(PanelAdmin, ReadOnlyAdmin):
+    """Opened by rerouting a trade-in; a record, not a form: the panel's actions change it
+    (no Save button)."""
+
     list_display = ["trade_in", "unit", "status_label", "resolution", "created_at"]
     list_filter = ["status", "resolution"]
     search_fields = ["=trade_in__reference", "=unit__imei"]
@@ -307,15 +310,6 @@ class ReturnCaseAdmin(PanelAdmin):
     ]
     fields = readonly_fields
     change_form_outer_before_template = "backoffice/return_resolve.html"
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False  # opened by rerouting a trade-in
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False  # a record, not a form: the panel's actions change it (no Save button)
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
     @display(
         description=_("Status"),
@@ -378,7 +372,7 @@ class ReturnCaseAdmin(PanelAdmin):
             )
 
 
-class ManagersOnly:
+class ManagersOnly(ReadOnlyAdmin):
     """Read-only records of money matters, for whoever may settle payouts."""
 
     def has_module_permission(self, request: HttpRequest) -> bool:
@@ -387,18 +381,9 @@ class ManagersOnly:
     def has_view_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return request.user.has_perm("workflows.settle_payout")
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
 
 @admin.register(StripeAccount)
-class StripeAccountAdmin(ManagersOnly, ModelAdmin):
+class StripeAccountAdmin(ManagersOnly):
     list_display = [
         "account_id",
         "email",
@@ -413,14 +398,14 @@ class StripeAccountAdmin(ManagersOnly, ModelAdmin):
 
 
 @admin.register(StripeEvent)
-class StripeEventAdmin(ManagersOnly, ModelAdmin):
+class StripeEventAdmin(ManagersOnly):
     list_display = ["event_id", "type", "account", "outcome", "received_at"]
     list_filter = ["type"]
     search_fields = ["=event_id", "=account"]
 
 
 @admin.register(PayoutDetailChange)
-class PayoutDetailChangeAdmin(ModelAdmin):
+class PayoutDetailChangeAdmin(ReadOnlyAdmin):
     """Every request to change an accepted trade-in's payout details, and its decision.
     Written only by the actions (the trade-in page's panel asks and decides)."""
 
@@ -436,12 +421,3 @@ class PayoutDetailChangeAdmin(ModelAdmin):
     list_filter = ["status"]
     search_fields = ["=trade_in__reference"]
     list_select_related = ["trade_in", "requested_by", "decided_by"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False

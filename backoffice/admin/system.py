@@ -8,6 +8,7 @@ from django_q.models import Failure, OrmQ, Schedule, Success
 from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
 
+from backoffice.admin.base import ReadOnlyAdmin
 from workflows import actions
 from workflows.errors import DomainError
 from workflows.models import ImeiCheck, ShippingLabel, SideEffect, SideEffectStatus
@@ -142,17 +143,8 @@ class ImeiCheckAdmin(ModelAdmin):
 # by migrations (workflows/migrations), so nobody, superusers included, adds, edits or deletes
 # one here, and a failed task is never resubmitted from the admin (our own retries live in the
 # outbox above). Viewing stays with the Admin role.
-class ReadOnlyAdmin(ModelAdmin):
+class TaskRecordAdmin(ReadOnlyAdmin):
     actions = None
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
     def get_readonly_fields(self, request: HttpRequest, obj: object = None) -> list[str]:
         return [field.name for field in self.model._meta.fields]
@@ -164,13 +156,13 @@ for _model in (Schedule, Success, Failure, OrmQ):
 
 
 @admin.register(Schedule)
-class ScheduleAdmin(ReadOnlyAdmin):
+class ScheduleAdmin(TaskRecordAdmin):
     list_display = ["name", "func", "schedule_type", "minutes", "repeats", "next_run"]
     search_fields = ["name", "func"]
 
 
 @admin.register(Success)
-class SuccessAdmin(ReadOnlyAdmin):
+class SuccessAdmin(TaskRecordAdmin):
     list_display = ["name", "func", "started", "stopped"]
     search_fields = ["name", "func"]
     exclude = ["args", "kwargs", "result"]  # task arguments can carry personal data
@@ -189,7 +181,7 @@ class FailureAdmin(SuccessAdmin):
 
 
 @admin.register(OrmQ)
-class QueuedTaskAdmin(ReadOnlyAdmin):
+class QueuedTaskAdmin(TaskRecordAdmin):
     list_display = ["id", "key", "lock"]
     exclude = ["payload"]
 
