@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from buyer_portal.compliance import DeclarationForm, declaration_context
+from buyer_portal.views.links import link_invalid
 from workflows import actions
 from workflows.errors import DomainError, InvalidInput, LinkInvalid
 from workflows.inspection import compare
@@ -24,20 +25,12 @@ from workflows.predicates import wants_pickup
 
 
 def _invalid(request: HttpRequest, exc: LinkInvalid) -> HttpResponse:
-    """The same page as a spent quote link, pointing at the status page when the link is
-    genuine (superseded, answered or lapsed)."""
-    trade_in = None
-    if exc.reason != "tampered":
-        trade_in = trade_in_of_revised_offer_token(request.resolver_match.kwargs["token"])
-    return render(
+    """The same page as a spent quote link, for a revised offer's token."""
+    return link_invalid(
         request,
-        "buyer_portal/link_invalid.html",
-        {
-            "message": exc.message,
-            "reason": exc.reason,
-            "status_token": status_token(trade_in) if trade_in else "",
-        },
-        status=404 if exc.reason == "tampered" else 410,
+        exc,
+        request.resolver_match.kwargs["token"],
+        trade_in_of=trade_in_of_revised_offer_token,
     )
 
 
