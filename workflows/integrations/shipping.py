@@ -106,6 +106,15 @@ class SampleShippingProvider:
 
 
 SERVICE = "ShipEngine"
+# The fields of an address that ShipEngine's validation may correct, in the order of a label.
+MATCHED_ADDRESS_FIELDS = (
+    "address_line1",
+    "address_line2",
+    "city_locality",
+    "state_province",
+    "postal_code",
+    "country_code",
+)
 
 
 def _refusal(body: Any) -> str:
@@ -359,14 +368,7 @@ class ShipEngineProvider:
         matched = result.get("matched_address")
         if status in ("verified", "warning") and isinstance(matched, dict):
             corrected = dict(address)
-            for key in (
-                "address_line1",
-                "address_line2",
-                "city_locality",
-                "state_province",
-                "postal_code",
-                "country_code",
-            ):
+            for key in MATCHED_ADDRESS_FIELDS:
                 if matched.get(key):
                     corrected[key] = str(matched[key])
             changed = [k for k in corrected if corrected.get(k, "") != address.get(k, "")]
@@ -374,18 +376,7 @@ class ShipEngineProvider:
             if changed:
                 notes.append(
                     f"{SERVICE} corrected the buyer's address to: "
-                    + ", ".join(
-                        corrected[k]
-                        for k in (
-                            "address_line1",
-                            "address_line2",
-                            "city_locality",
-                            "state_province",
-                            "postal_code",
-                            "country_code",
-                        )
-                        if corrected.get(k)
-                    )
+                    + ", ".join(corrected[k] for k in MATCHED_ADDRESS_FIELDS if corrected.get(k))
                 )
             if status == "warning" and messages:
                 notes.append(f"{SERVICE} warns: {messages}")
