@@ -12,6 +12,7 @@ from django.utils import timezone
 from tests.conftest import refresh
 from tests.test_lifecycle_http import staff_client, workflow
 from workflows import actions
+from workflows.actions.details import PAYOUT_DETAILS
 from workflows.errors import DomainError, TransitionRefused
 from workflows.models import (
     ChangeStatus,
@@ -25,20 +26,7 @@ from workflows.models import (
 
 
 def change_form(trade_in, **changes) -> dict:
-    data = {
-        name: getattr(trade_in, name)
-        for name in (
-            "buyer_name",
-            "buyer_email",
-            "payout_method",
-            "address_line1",
-            "address_line2",
-            "city",
-            "region",
-            "postcode",
-            "country",
-        )
-    }
+    data = {name: getattr(trade_in, name) for name in PAYOUT_DETAILS}
     data.update(changes)
     return data
 
