@@ -213,6 +213,9 @@ if REVISED_OFFER_DEFAULT not in ("return", "accept"):
 MEDIA_ROOT = Path(os.getenv("MEDIA_ROOT", BASE_DIR / "var" / "media"))
 MEDIA_URL = "/media/"
 INSPECTION_PHOTO_MAX_BYTES = envint("INSPECTION_PHOTO_MAX_BYTES", 10 * 2**20)
+# Pixels (width x height) an intake photo may declare; checked before it is decoded, so a small
+# file declaring a huge image is refused instead of filling the memory. 40 MP fits any phone.
+INSPECTION_PHOTO_MAX_PIXELS = envint("INSPECTION_PHOTO_MAX_PIXELS", 40_000_000)
 
 
 # --- Compliance: second-hand dealer rules (README "Compliance"); each jurisdiction decides ------
