@@ -392,6 +392,9 @@ AXES_ENABLE_ADMIN = False  # its plain admin pages do not fit Unfold; use the co
 AXES_SENSITIVE_PARAMETERS = ["password"]
 # And any one address, whatever usernames it tries (a coarse django-ratelimit count).
 LOGIN_FAILURES_PER_IP = os.getenv("LOGIN_FAILURES_PER_IP", "20/15m")
+# Wrong store-credit codes (the counter, the managers' search) per staff login and per client
+# address before code look-ups pause (backoffice/code_throttle.py).
+STORE_CREDIT_CODE_FAILURES = os.getenv("STORE_CREDIT_CODE_FAILURES", "10/10m")
 # A cache that answers nothing must not stop buyers from submitting.
 RATELIMIT_FAIL_OPEN = True
 
