@@ -1,3 +1,6 @@
+"""The money pages: payouts (settle, export), store credits, payout-detail changes and Stripe
+records. (Over 400 lines: one admin class per money record, kept together.)"""
+
 from __future__ import annotations
 
 from django.contrib import admin, messages

@@ -2,7 +2,7 @@
 
 A manager asks to pay (`payout_send_stripe`); the money moves in a side effect after commit
 (workflows.tasks), which reports back through `payout_settle_stripe` or `payout_stripe_refused`.
-Stripe's webhooks arrive through `stripe_event_apply`. (About 400 lines: the webhook handlers
+Stripe's webhooks arrive through `stripe_event_apply`. (About 500 lines: the webhook handlers
 stay beside the payout actions they drive, so one file tells the whole Stripe story.)
 """
 
