@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from backoffice.compliance import late_report_card
+from backoffice.money_cards import money_cards
 from workflows.integrations.status import configured
 from workflows.models import State, TradeIn
 from workflows.selectors import dashboard_stats
@@ -84,6 +85,7 @@ def dashboard_callback(request: HttpRequest, context: dict) -> dict:
                     reverse("admin:workflows_quotepolicy_changelist"),
                 ),
                 *filter(None, [late_report_card()]),
+                *money_cards(request),
             ],
             "chart": json.dumps(_activity_chart(stats)),
             "chart_options": json.dumps(CHART_OPTIONS),

@@ -308,8 +308,7 @@ class StoreCreditRedeemForm(forms.Form):
         ),
     )
     amount = forms.DecimalField(
-        label=_("Amount (empty: the whole balance)"),
-        required=False,
+        label=_("Amount to redeem"),
         min_value=Decimal("0.01"),
         max_digits=10,
         decimal_places=2,

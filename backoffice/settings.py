@@ -213,6 +213,9 @@ if REVISED_OFFER_DEFAULT not in ("return", "accept"):
 MEDIA_ROOT = Path(os.getenv("MEDIA_ROOT", BASE_DIR / "var" / "media"))
 MEDIA_URL = "/media/"
 INSPECTION_PHOTO_MAX_BYTES = envint("INSPECTION_PHOTO_MAX_BYTES", 10 * 2**20)
+# Pixels (width x height) an intake photo may declare; checked before it is decoded, so a small
+# file declaring a huge image is refused instead of filling the memory. 40 MP fits any phone.
+INSPECTION_PHOTO_MAX_PIXELS = envint("INSPECTION_PHOTO_MAX_PIXELS", 40_000_000)
 
 
 # --- Compliance: second-hand dealer rules (README "Compliance"); each jurisdiction decides ------
@@ -389,6 +392,9 @@ AXES_ENABLE_ADMIN = False  # its plain admin pages do not fit Unfold; use the co
 AXES_SENSITIVE_PARAMETERS = ["password"]
 # And any one address, whatever usernames it tries (a coarse django-ratelimit count).
 LOGIN_FAILURES_PER_IP = os.getenv("LOGIN_FAILURES_PER_IP", "20/15m")
+# Wrong store-credit codes (the counter, the managers' search) per staff login and per client
+# address before code look-ups pause (backoffice/code_throttle.py).
+STORE_CREDIT_CODE_FAILURES = os.getenv("STORE_CREDIT_CODE_FAILURES", "10/10m")
 # A cache that answers nothing must not stop buyers from submitting.
 RATELIMIT_FAIL_OPEN = True
 

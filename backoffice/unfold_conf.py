@@ -84,6 +84,13 @@ UNFOLD = {
                         "workflows.view_payout",
                     ),
                     _item(
+                        _("Payout detail changes"),
+                        "rule",
+                        "admin:workflows_payoutdetailchange_changelist",
+                        "workflows.approve_payoutdetailchange",
+                        badge="backoffice.money_cards.detail_changes_badge",
+                    ),
+                    _item(
                         _("Returns"),
                         "assignment_return",
                         "admin:workflows_returncase_changelist",

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from workflows import actions
 from workflows.integrations import payments
-from workflows.integrations.http import ProviderRefused, TemporaryError
+from workflows.integrations.http import IntegrationError
 
 log = logging.getLogger("workflows")
 
@@ -37,12 +37,13 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
             carried = provider.transfers_in_bank_payout(
                 account_id=str(event["account"]), payout_id=str(event["data"]["object"].get("id"))
             )
-        except ProviderRefused as exc:
-            log.warning("Stripe webhook %s: %s", event["id"], exc.safe)
-            carried = []  # Stripe knows no such payout of that account: nothing of ours in it
-        except TemporaryError as exc:
-            log.warning("Stripe webhook %s: %s; Stripe will send it again", event["id"], exc.safe)
-            return JsonResponse({"error": "try again"}, status=503)
+        except IntegrationError as exc:
+            # Refused (a rotated key), failed or silent: that is no answer, never "none of
+            # ours". The event is kept and asked again from the outbox (answered 200: it is
+            # ours to retry now, visible on the dashboard, not Stripe's to resend for 3 days).
+            log.warning("Stripe webhook %s: %s; kept to ask again", event["id"], exc.safe)
+            outcome = actions.stripe_bank_payout_keep(event=event, error=str(exc))
+            return JsonResponse({"received": True, "outcome": outcome})
     outcome = actions.stripe_event_apply(event=event, carried_transfers=carried)
     log.info("Stripe webhook %s %s: %s", event["type"], event["id"], outcome)
     return JsonResponse({"received": True, "outcome": outcome})

@@ -194,8 +194,8 @@ def test_staff_edits_land_on_the_timeline_with_their_actor(make_trade_in, staff)
     assert (trade_in.address_line1, trade_in.postcode) == ("2 Second Ave", "60602")
     event = Event.objects.get(trade_in=trade_in, kind=EventKind.DETAILS_CHANGED)
     assert event.actor == staff
-    assert "address line1: 1 Main St → 2 Second Ave" in event.note
-    assert "postcode: 60601 → 60602" in event.note
+    assert "Address line 1: 1 Main St → 2 Second Ave" in event.note
+    assert "Postcode: 60601 → 60602" in event.note
 
 
 def test_a_regrade_lands_on_the_timeline(make_trade_in, staff):

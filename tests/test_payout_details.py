@@ -86,7 +86,7 @@ def test_a_change_takes_effect_when_another_manager_approves_it(
     }
     assert refresh(trade_in).buyer_email == "ada@example.com"  # nothing changed yet
     requested = Event.objects.get(kind=EventKind.PAYOUT_DETAILS_CHANGE_REQUESTED)
-    assert "buyer email: ada@example.com → ada@new.example" in requested.note
+    assert "Buyer email: ada@example.com → ada@new.example" in requested.note
 
     # Staff cannot approve; nor can a second request jump the queue.
     workflow(desk, trade_in, "approve_change", change=change.pk)
@@ -109,7 +109,7 @@ def test_a_change_takes_effect_when_another_manager_approves_it(
     assert (trade_in.buyer_email, trade_in.payout_method) == ("ada@new.example", "store_credit")
     assert trade_in.payout.method == "store_credit"
     approved = Event.objects.get(kind=EventKind.PAYOUT_DETAILS_CHANGED)
-    assert approved.actor == admin_user and "check → store_credit" in approved.note
+    assert approved.actor == admin_user and "Payout method: Check → Store credit" in approved.note
     drain()
     [told] = [m for m in mail.outbox if "payout details" in m.subject]
     assert told.to == ["ada@example.com"]
@@ -203,7 +203,7 @@ def test_before_acceptance_staff_correct_details_with_old_and_new_on_the_timelin
     assert told.to == ["ada@example.com"] and "ada@typo-fixed.example" in told.body
     assert refresh(trade_in).buyer_email == "ada@typo-fixed.example"
     event = Event.objects.get(trade_in=trade_in, kind=EventKind.DETAILS_CHANGED)
-    assert event.note == "buyer email: ada@example.com → ada@typo-fixed.example"
+    assert event.note == "Buyer email: ada@example.com → ada@typo-fixed.example"
     with pytest.raises(DomainError, match="valid email"):
         actions.trade_in_update_details(
             trade_in=trade_in, actor=staff, changes={"buyer_email": "nope"}

@@ -215,7 +215,7 @@ def test_staff_redeem_part_then_the_rest(credit, staff):
     assert "300.00" in page.content.decode()
     assert "100.00 USD of" in redeem(client, credit.code_for_buyer(), "100.00", "till 4 #881")
     assert refresh(credit).balance == Decimal("200.00")
-    page = redeem(client, credit.code_for_buyer())  # empty amount: the whole balance
+    page = redeem(client, credit.code_for_buyer(), "200.00")  # the whole balance, typed
     assert "200.00 USD of" in page and "0.00 USD left" in page
     assert refresh(credit).balance == 0
     assert list(credit.redemptions.values_list("amount", "balance_after")) == [

@@ -19,6 +19,10 @@ class InvalidInput(DomainError):
     pass
 
 
+class UnknownCode(InvalidInput):
+    """A store-credit code that belongs to no credit (the counter counts these: guessing)."""
+
+
 class NeedsConfirmation(DomainError):
     """Allowed, but only once the person confirms (an offer far above the price list)."""
 

@@ -1,6 +1,9 @@
+"""The money pages: payouts (settle, export), store credits, payout-detail changes and Stripe
+records. (Over 400 lines: one admin class per money record, kept together.)"""
+
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import (
     HttpRequest,
@@ -23,6 +26,7 @@ from backoffice.admin.base import (
     call_action,
     call_action_with_form,
 )
+from backoffice.code_throttle import THROTTLED, code_lookups_paused, count_wrong_code
 from backoffice.forms import (
     CheckSettleForm,
     ReasonForm,
@@ -48,6 +52,7 @@ from workflows.models import (
     StripeAccount,
     StripeEvent,
 )
+from workflows.models.payouts import looks_like_code
 from workflows.permissions import Operation
 from workflows.permissions import allowed as may
 from workflows.predicates import (
@@ -116,6 +121,11 @@ class PayoutAdmin(PanelAdmin, NoDeleteAdmin, FilteredExportAdmin, ExportActionMo
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # payouts are created when a buyer accepts
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        # A record, not a form: money moves only through the panel's actions (settle, pay by
+        # Stripe, issue store credit); no Save button re-saves the row outside them.
+        return False
 
     def changelist_view(self, request: HttpRequest, extra_context=None) -> HttpResponse:
         self._managers_only(request)
@@ -261,9 +271,16 @@ class StoreCreditAdmin(PanelAdmin, NoDeleteAdmin):
         return obj.masked_code
 
     def get_search_results(self, request: HttpRequest, queryset, search_term: str):
-        found = store_credit_by_code(search_term)
-        if found is not None:
-            return queryset.filter(pk=found.pk), False
+        if looks_like_code(search_term):
+            # A code works like cash: wrong ones are counted, and past the limit none is
+            # checked (backoffice.code_throttle), as at the counter.
+            if code_lookups_paused(request):
+                messages.error(request, THROTTLED)
+                return queryset.none(), False
+            found = store_credit_by_code(search_term)
+            if found is not None:
+                return queryset.filter(pk=found.pk), False
+            count_wrong_code(request)
         return super().get_search_results(request, queryset, search_term)
 
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:

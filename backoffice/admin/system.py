@@ -48,6 +48,12 @@ class SideEffectAdmin(ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False  # written by the outbox; "Retry now" is the one thing staff do here
+
+    def has_retry_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("workflows.change_sideeffect")
+
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
 
@@ -63,7 +69,7 @@ class SideEffectAdmin(ModelAdmin):
     def status_label(self, obj: SideEffect) -> tuple[str, str]:
         return obj.status, obj.get_status_display()
 
-    @action(description=_("Retry now"), permissions=["change"])
+    @action(description=_("Retry now"), permissions=["retry"])
     def retry_now(
         self, request: HttpRequest, queryset: QuerySet[SideEffect]
     ) -> HttpResponse | None:
@@ -77,7 +83,9 @@ class SideEffectAdmin(ModelAdmin):
 
 
 @admin.register(ShippingLabel)
-class ShippingLabelAdmin(ModelAdmin):
+class ShippingLabelAdmin(ReadOnlyAdmin):
+    """Bought, voided and tracked by the outbox and the actions; shown here, never edited."""
+
     list_display = [
         "label_id",
         "trade_in",
@@ -106,12 +114,6 @@ class ShippingLabelAdmin(ModelAdmin):
         "tracking_updated_at",
         "tracking_error",
     ]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
 
 @admin.register(ImeiCheck)

@@ -49,6 +49,7 @@ from workflows.actions.stripe import (
     payout_stripe_refused,
     stripe_account_check_request,
     stripe_account_update,
+    stripe_bank_payout_keep,
     stripe_event_apply,
 )
 from workflows.actions.submission import (
@@ -102,6 +103,7 @@ __all__ = [
     "side_effect_retry",
     "stripe_account_check_request",
     "stripe_account_update",
+    "stripe_bank_payout_keep",
     "stripe_event_apply",
     "trade_in_accept",
     "trade_in_add_note",

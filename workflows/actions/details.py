@@ -35,6 +35,7 @@ from workflows.models import (
     SideEffectStatus,
     TradeIn,
 )
+from workflows.models.payouts import describe_detail_changes
 from workflows.parsers import clean_text
 
 # What decides who gets the money and where it goes (a check is mailed to the address).
@@ -83,11 +84,7 @@ def clean_detail(name: str, value: Any) -> str:
     return text
 
 
-def describe_changes(changes: dict[str, dict[str, str]]) -> str:
-    return "; ".join(
-        f"{name.replace('_', ' ')}: {v['old'] or '—'} → {v['new'] or '—'}"
-        for name, v in changes.items()
-    )
+describe_changes = describe_detail_changes  # one wording for the timeline and the pages
 
 
 @transaction.atomic(durable=True)

@@ -8,6 +8,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
@@ -63,7 +64,8 @@ GRADE, REVISE, REROUTE = "grade", "revise", "reroute"
 OUTCOMES = (GRADE, REVISE, REROUTE)
 
 
-def _save_photos(trade_in: TradeIn, photos: Sequence[UploadedFile], actor: Actor) -> int:
+def _save_photos(trade_in: TradeIn, photos: Sequence[tuple[ContentFile, str]], actor: Actor) -> int:
+    """Stores the clean copies check_photos made (re-encoded, no metadata)."""
     for photo, content_type in photos:
         InspectionPhoto.objects.create(
             trade_in=trade_in,

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from workflows.actions._common import Actor, Operation, authorize, record_event
-from workflows.errors import InvalidInput, TransitionRefused
+from workflows.errors import InvalidInput, TransitionRefused, UnknownCode
 from workflows.models import EventKind, StoreCredit, StoreCreditRedemption
 from workflows.models.payouts import code_lookup_hash
 from workflows.models.payouts import normalize_code as _normalize_code
@@ -21,9 +21,10 @@ def normalize_code(raw: str) -> str:
     return _normalize_code(raw) if "".join(str(raw).split()) else ""
 
 
-def _amount(raw: Decimal | str | None) -> Decimal | None:
-    if raw in (None, ""):
-        return None
+def _amount(raw: Decimal | str | None) -> Decimal:
+    if raw is None or not str(raw).strip():
+        # Never "the whole balance" by default: an empty field is a slip, not a choice.
+        raise InvalidInput(_("Enter the amount to redeem, like 25.00."))
     try:
         value = Decimal(str(raw)).quantize(Decimal("0.01"))
     except (InvalidOperation, ValueError):
@@ -37,7 +38,7 @@ def _amount(raw: Decimal | str | None) -> Decimal | None:
 def store_credit_redeem(
     *, code: str, actor: Actor, amount: Decimal | str | None = None, note: str = ""
 ) -> StoreCreditRedemption:
-    """Spend some (an amount) or all (no amount) of a code's balance.
+    """Spend an amount of a code's balance (the whole balance only when that is the amount).
 
     The credit row is locked first: two counters redeeming the same code at once take turns,
     and the second sees the balance the first left, so it can never go below zero.
@@ -57,14 +58,13 @@ def store_credit_redeem(
         else None
     )
     if credit is None:
-        raise InvalidInput(_("No store credit has the code %s.") % (code or "(empty)"))
+        raise UnknownCode(_("No store credit has the code %s.") % (code or "(empty)"))
     if credit.is_void:
         raise TransitionRefused(
             _("Store credit %s was voided; it cannot be redeemed.") % credit.masked_code
         )
     if credit.balance <= 0:
         raise TransitionRefused(_("Store credit %s is already spent.") % credit.masked_code)
-    value = credit.balance if value is None else value
     if value > credit.balance:
         raise InvalidInput(
             _("Store credit %(code)s has only %(balance)s %(currency)s left.")

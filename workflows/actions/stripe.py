@@ -2,7 +2,7 @@
 
 A manager asks to pay (`payout_send_stripe`); the money moves in a side effect after commit
 (workflows.tasks), which reports back through `payout_settle_stripe` or `payout_stripe_refused`.
-Stripe's webhooks arrive through `stripe_event_apply`. (About 400 lines: the webhook handlers
+Stripe's webhooks arrive through `stripe_event_apply`. (About 500 lines: the webhook handlers
 stay beside the payout actions they drive, so one file tells the whole Stripe story.)
 """
 
@@ -453,6 +453,24 @@ WEBHOOK_HANDLERS = {
     "transfer.reversed": _on_transfer_reversed,
 }
 BANK_PAYOUT_EVENTS = ("payout.paid", "payout.failed")
+
+
+@transaction.atomic(durable=True)
+def stripe_bank_payout_keep(*, event: dict[str, Any], error: str) -> str:
+    """Stripe did not say which of our transfers a bank payout carried (it refused the key,
+    failed or did not answer): the verified event is kept in the outbox and asked again until
+    Stripe answers, then applied. It is never taken for "none of ours"; until then it shows
+    on the dashboard and in the side effects list."""
+    if StripeEvent.objects.filter(event_id=event["id"]).exists():
+        return "duplicate: already handled"
+    effect = schedule(
+        SideEffectKind.MATCH_BANK_PAYOUT,
+        key=f"stripe-bank-payout:{event['id']}"[:120],
+        trade_in=None,
+        event=event,
+        first_error=error[:500],
+    )
+    return f"kept: {error}; asked again from the outbox (side effect {effect.pk})"
 
 
 @transaction.atomic(durable=True)

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import re
 import secrets
 
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
@@ -134,6 +136,12 @@ def normalize_code(code: str) -> str:
     if text.startswith("SC"):
         text = text[2:]
     return "SC-" + text
+
+
+def looks_like_code(text: str) -> bool:
+    """Typed text shaped like a store-credit code (10 letters of the code alphabet after SC)."""
+    body = normalize_code(text)[3:]
+    return len(body) == 10 and set(body) <= set(CODE_ALPHABET) and "@" not in str(text)
 
 
 def code_lookup_hash(code: str) -> str:
@@ -310,8 +318,27 @@ class PayoutDetailChange(models.Model):
         return f"{self.trade_in}: {', '.join(self.changes)} ({self.get_status_display()})"
 
     def describe(self) -> str:
-        """ "buyer email: a@x → b@y; payout method: check → store_credit"."""
-        return "; ".join(
-            f"{name.replace('_', ' ')}: {v['old'] or '—'} → {v['new'] or '—'}"
-            for name, v in self.changes.items()
-        )
+        """ "Buyer email: a@x → b@y; Payout method: Check → Store credit"."""
+        return describe_detail_changes(self.changes)
+
+
+def describe_detail_changes(changes: dict[str, dict[str, str]]) -> str:
+    """Old and new payout details in words: the field's name and each value as staff read it
+    (a payout method by its label, not its stored code)."""
+
+    def word(name: str, value: str) -> str:
+        if not value:
+            return "—"
+        if name == "payout_method" and value in PayoutMethod.values:
+            return str(PayoutMethod(value).label)
+        return value
+
+    parts = []
+    for name, v in changes.items():
+        try:
+            label = str(TradeIn._meta.get_field(name).verbose_name)
+        except FieldDoesNotExist:
+            label = name.replace("_", " ")
+        label = re.sub(r"(\D)(\d)$", r"\1 \2", label[:1].upper() + label[1:])  # "line 1"
+        parts.append(f"{label}: {word(name, v['old'])} → {word(name, v['new'])}")
+    return "; ".join(parts)

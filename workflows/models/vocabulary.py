@@ -103,6 +103,7 @@ class SideEffectKind(models.TextChoices):
     MAKE_STRIPE_TRANSFER = "make_stripe_transfer", _("Make Stripe transfer")
     CHECK_STRIPE_ACCOUNT = "check_stripe_account", _("Check Stripe account")
     DELIVER_POLICE_REPORT = "deliver_police_report", _("Deliver police report")
+    MATCH_BANK_PAYOUT = "match_bank_payout", _("Match a Stripe bank payout to our transfers")
 
 
 # The timeline row a side effect's outcome is recorded as.
@@ -116,4 +117,5 @@ OUTCOME: dict[str, EventKind] = {
     SideEffectKind.MAKE_STRIPE_TRANSFER: EventKind.STRIPE_TRANSFER_MADE,
     SideEffectKind.CHECK_STRIPE_ACCOUNT: EventKind.STRIPE_ACCOUNT_CHECKED,
     SideEffectKind.DELIVER_POLICE_REPORT: EventKind.REPORTED_TO_POLICE,
+    SideEffectKind.MATCH_BANK_PAYOUT: EventKind.BANK_PAYOUT_REPORTED,
 }

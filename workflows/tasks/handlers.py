@@ -28,7 +28,7 @@ from workflows.actions.outbox import side_effect_remember
 from workflows.integrations import imei as imei_integration
 from workflows.integrations import payments
 from workflows.integrations import shipping as shipping_integration
-from workflows.integrations.http import ProviderRefused
+from workflows.integrations.http import ProviderRefused, TemporaryError
 from workflows.models import (
     Direction,
     ImeiCheck,
@@ -350,6 +350,23 @@ def _handle_check_stripe_account(effect: SideEffect) -> str:
     return f"Stripe account {state.account_id}: payouts {enabled}"
 
 
+def _handle_match_bank_payout(effect: SideEffect) -> str:
+    """A kept `payout.*` event: ask Stripe again which transfers the bank payout carried.
+    A refusal is retried too (a rotated key gets fixed); only Stripe's listing is an answer."""
+    event = effect.payload["event"]
+    try:
+        carried = payments.get_provider().transfers_in_bank_payout(
+            account_id=str(event.get("account") or ""),
+            payout_id=str(event["data"]["object"].get("id")),
+        )
+    except ProviderRefused as exc:
+        raise TemporaryError(
+            f"{exc} (check STRIPE_SECRET_KEY); asked again later", safe=exc.safe, status=exc.status
+        ) from None
+    outcome = stripe_actions.stripe_event_apply(event=event, carried_transfers=carried)
+    return f"Stripe {event['type']} {event['id']}: {outcome}"
+
+
 HANDLERS: dict[str, Callable[[SideEffect], str]] = {
     SideEffectKind.SEND_EMAIL: _handle_email,
     SideEffectKind.CHECK_IMEI: _handle_imei_check,
@@ -360,6 +377,7 @@ HANDLERS: dict[str, Callable[[SideEffect], str]] = {
     SideEffectKind.MAKE_STRIPE_TRANSFER: _handle_stripe_transfer,
     SideEffectKind.CHECK_STRIPE_ACCOUNT: _handle_check_stripe_account,
     SideEffectKind.DELIVER_POLICE_REPORT: compliance_tasks.handle_police_report,
+    SideEffectKind.MATCH_BANK_PAYOUT: _handle_match_bank_payout,
 }
 # What to record when a side effect will not be tried again.
 GIVE_UP: dict[str, Callable[[SideEffect, str], None]] = {
