@@ -4,6 +4,7 @@ the retention sweep. Each talks to the outside (if at all) and then calls an act
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from datetime import timedelta
 
 from django.conf import settings
@@ -44,8 +45,8 @@ def handle_police_report(effect: SideEffect) -> str:
     report = PoliceReport.objects.get(pk=effect.payload["report_id"])
     if report.status == PoliceReportStatus.SENT:
         return f"Police report {report.filename} was already delivered"
-    trade_ins = police_report.purchases(TradeIn.objects.filter(police_report=report))
-    data = police_report.rows(trade_ins, actor=SYSTEM, purpose=f"police report {report.filename}")
+    lines = police_report.report_lines(report)
+    data = police_report.rows(lines, actor=SYSTEM, purpose=f"police report {report.filename}")
     content = police_report.render_csv(data)
     try:
         delivered = police_report.deliver(
@@ -65,21 +66,37 @@ def give_up_police_report(effect: SideEffect, error: str) -> None:
 
 
 def anonymise_expired_records(limit: int = 500) -> int:
-    """After the retention period: the buyer's personal data goes, the money rows stay."""
+    """After the retention period: the buyer's personal data goes, the money rows stay.
+
+    A trade-in that must still be kept (compliance.erasure_blocker: money owed, a police
+    report not delivered, a hold running, an open return) is skipped, counted and logged; the
+    dashboard shows how many wait and why. Returns the number anonymised."""
     cutoff = timezone.now() - timedelta(days=settings.RETENTION_DAYS)
     candidates = (
         TradeIn.objects.filter(anonymised_at__isnull=True)
         .exclude(state__in=[State.SUBMITTED, State.QUOTED, State.ACCEPTED])
         .filter(Q(received_at__lt=cutoff) | Q(received_at__isnull=True, updated_at__lt=cutoff))
+        .select_related("payout", "unit")
         .order_by("pk")[:limit]
     )
-    count = 0
+    count, skipped = 0, Counter()
     for trade_in in candidates:
         if timezone.now() < compliance.retention_ends(trade_in):
+            continue
+        blocker = compliance.erasure_blocker(trade_in)
+        if blocker is not None:
+            skipped[blocker.kind] += 1
             continue
         try:
             trade_in_anonymise_expired(trade_in=trade_in)
             count += 1
-        except DomainError:  # changed a moment ago
-            pass
+        except DomainError:  # changed a moment ago (the action asks the same predicate)
+            skipped["changed meanwhile"] += 1
+    if skipped:
+        log.info(
+            "retention: %s anonymised, %s kept past retention (%s)",
+            count,
+            sum(skipped.values()),
+            ", ".join(f"{n} {why}" for why, n in skipped.most_common()),
+        )
     return count
