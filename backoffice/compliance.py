@@ -332,3 +332,13 @@ def late_report_card() -> tuple[str, object, str] | None:
     if failing.exists():
         label += " · " + _("%d delivery failing") % failing.count()
     return (label, late, reverse("admin:workflows_policereport_changelist"))
+
+
+def retention_card() -> tuple[str, object, str] | None:
+    """The dashboard card: records past their retention date kept because something is still
+    owed (compliance.erasure_blocker), and why: "Past retention, kept: 2 payout owed, ..."."""
+    kept = compliance.past_retention_kept()
+    if not kept:
+        return None
+    why = ", ".join(f"{n} {reason}" for reason, n in sorted(kept.items(), key=lambda i: -i[1]))
+    return (_("Past retention, kept: %s") % why, sum(kept.values()), "")

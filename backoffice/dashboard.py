@@ -8,7 +8,7 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
 
-from backoffice.compliance import late_report_card
+from backoffice.compliance import late_report_card, retention_card
 from workflows.integrations.status import configured
 from workflows.models import State, TradeIn
 from workflows.selectors import dashboard_stats
@@ -83,7 +83,7 @@ def dashboard_callback(request: HttpRequest, context: dict) -> dict:
                     stats.auto_quoted_30d,
                     reverse("admin:workflows_quotepolicy_changelist"),
                 ),
-                *filter(None, [late_report_card()]),
+                *filter(None, [late_report_card(), retention_card()]),
             ],
             "chart": json.dumps(_activity_chart(stats)),
             "chart_options": json.dumps(CHART_OPTIONS),
