@@ -32,8 +32,9 @@ from unfold.widgets import (
 from backoffice.admin.base import call_action, form_errors
 from workflows import actions, compliance, police_report
 from workflows.errors import DomainError
-from workflows.permissions import RULES, Operation, allowed as may
 from workflows.models import Declaration, IdType, SellerIdentity, State, TradeIn, Unit
+from workflows.permissions import RULES, Operation
+from workflows.permissions import allowed as may
 from workflows.receipts import purchase_receipt_pdf, receipt_filename
 
 

@@ -82,9 +82,7 @@ def test_staff_cannot_overwrite_a_recorded_id_and_a_managers_correction_keeps_bo
     with pytest.raises(TransitionRefused, match="only a manager"):
         actions.seller_identity_record(trade_in=trade_in, actor=staff, data=an_id())
     with pytest.raises(TransitionRefused, match="only a manager"):
-        actions.seller_identity_correct(
-            trade_in=trade_in, actor=staff, data=an_id(), reason="typo"
-        )
+        actions.seller_identity_correct(trade_in=trade_in, actor=staff, data=an_id(), reason="typo")
     assert SellerIdentity.objects.filter(trade_in=trade_in).count() == 1
 
     # A manager corrects it, only with a written reason: a new version.

@@ -287,9 +287,7 @@ def erasure_blocker(trade_in: TradeIn) -> Blocker | None:
     ):
         return Blocker(KeptBecause.HOLD, f"Refused: {hold_message(unit)}")
     if ReturnCase.objects.filter(trade_in=trade_in, status=ReturnStatus.OPEN).exists():
-        return Blocker(
-            KeptBecause.RETURN_OPEN, f"Refused: {trade_in} has an open return case."
-        )
+        return Blocker(KeptBecause.RETURN_OPEN, f"Refused: {trade_in} has an open return case.")
     return None
 
 

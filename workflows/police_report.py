@@ -22,10 +22,8 @@ from pathlib import Path
 
 import requests
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
-
-from django.db.models import Prefetch
 
 from workflows import compliance, crypto
 from workflows.actions._common import Actor
@@ -111,9 +109,7 @@ class Line:
 
 
 def day_lines(day: date) -> list[Line]:
-    return [
-        Line(t, PoliceRowKind.PURCHASE, compliance.purchase_now(t)) for t in day_purchases(day)
-    ]
+    return [Line(t, PoliceRowKind.PURCHASE, compliance.purchase_now(t)) for t in day_purchases(day)]
 
 
 def report_lines(report: PoliceReport) -> list[Line]:

@@ -26,7 +26,6 @@ from workflows.actions._common import (
     schedule,
 )
 from workflows.errors import InvalidInput, TransitionRefused
-from workflows.permissions import RULES
 from workflows.models import (
     Declaration,
     EventKind,
@@ -46,6 +45,7 @@ from workflows.models import (
     TradeIn,
     Unit,
 )
+from workflows.permissions import RULES
 
 ID_NUMBER = re.compile(r"^[A-Z0-9][A-Z0-9 -]{2,39}$")
 ANONYMISED = "anonymised"
@@ -230,8 +230,10 @@ def seller_identity_correct(
         trade_in,
         kind=EventKind.IDENTITY_CORRECTED,
         actor=actor,
-        note=_("Seller's ID corrected, version %(old)d → %(new)d: %(before)s → %(after)s. "
-               "Reason: %(reason)s")
+        note=_(
+            "Seller's ID corrected, version %(old)d → %(new)d: %(before)s → %(after)s. "
+            "Reason: %(reason)s"
+        )
         % {
             "old": previous.version,
             "new": identity.version,
@@ -380,9 +382,7 @@ def police_report_delivered(*, report: PoliceReport, sha256: str) -> PoliceRepor
         if line.kind == PoliceRowKind.PURCHASE:
             # A queryset update: the row's own delivery is not a change of the trade-in
             # (updated_at is what compliance.correction_candidates compares).
-            TradeIn.objects.filter(pk=trade_in.pk, reported_at__isnull=True).update(
-                reported_at=now
-            )
+            TradeIn.objects.filter(pk=trade_in.pk, reported_at__isnull=True).update(reported_at=now)
             note = _("Purchase reported to the police in %s") % report.filename
         else:
             note = _("Correction reported to the police in %(file)s: %(change)s") % {
