@@ -328,3 +328,28 @@ def test_the_reason_is_required_for_a_correction(make_trade_in, staff, manager):
     actions.seller_identity_record(trade_in=trade_in, actor=staff, data=an_id())
     with pytest.raises(InvalidInput, match="Say why"):
         actions.seller_identity_correct(trade_in=trade_in, actor=manager, data=an_id(), reason=" ")
+
+
+def test_an_id_corrected_after_the_report_goes_to_the_police_as_a_correction(
+    make_trade_in, staff, manager, drain, settings, tmp_path
+):
+    settings.POLICE_REPORT, settings.POLICE_REPORT_DIR = "folder", tmp_path
+    settings.POLICE_REPORT_EVERY_HOURS = 0
+    trade_in = _buyer_recorded_and_received(make_trade_in, staff)
+    send_police_reports()
+    drain()
+    first = PoliceReport.objects.get()
+    assert _csv(first, tmp_path)[0]["id_number"] == PASSPORT
+    assert send_police_reports() == 0
+    actions.seller_identity_correct(
+        trade_in=trade_in,
+        actor=manager,
+        data=an_id(id_type="passport", id_number="P1234 5679", issuer="Canada"),
+        reason="Last digit mistyped",
+    )
+    assert send_police_reports() == 1
+    drain()
+    (row,) = _csv(PoliceReport.objects.exclude(pk=first.pk).get(), tmp_path)
+    assert row["row_type"] == "correction" and row["id_number"] == "P1234 5679"
+    assert "seller's ID corrected" in row["change"] and row["price"] == "300.00"
+    assert send_police_reports() == 0

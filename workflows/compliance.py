@@ -12,7 +12,8 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import F, Max
+from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from workflows.models import (
@@ -152,6 +153,7 @@ class Purchase:
     amount: Decimal | None
     currency: str
     grade: str
+    id_version: int | None = None
 
 
 def purchase_now(trade_in: TradeIn) -> Purchase:
@@ -159,11 +161,13 @@ def purchase_now(trade_in: TradeIn) -> Purchase:
     bought = trade_in.received_at is not None and trade_in.state in BOUGHT_STATES
     payout = getattr(trade_in, "payout", None)
     unit = getattr(trade_in, "unit", None)
+    identity = current_identity(trade_in)
     return Purchase(
         bought=bought,
         amount=payout.amount if bought and payout is not None else None,
         currency=payout.currency if payout is not None else settings.CURRENCY,
         grade=unit.grade if bought and unit is not None else "",
+        id_version=identity.version if identity is not None else None,
     )
 
 
@@ -194,16 +198,40 @@ def police_correction(trade_in: TradeIn) -> str:
         before = f"{last.amount:.2f}" if last.amount is not None else "none"
         after = f"{now.amount:.2f}" if now.amount is not None else "none"
         changes.append(f"amount {before} → {after} {now.currency}")
+    if now.id_version != last.id_version:
+        changes.append(f"seller's ID {'corrected' if last.id_version else 'recorded'}")
     return "; ".join(changes)
 
 
 def correction_candidates():
-    """Reported trade-ins that changed since their last row (a state change bumps
-    updated_at: returned, revised offer accepted, return rejected)."""
+    """Reported trade-ins whose purchase differs from their last police-report row, found in
+    SQL (police_correction says what changed): bought then not (or again), another amount
+    owed, another version of the seller's ID."""
+    last = PoliceReportRow.objects.filter(trade_in=OuterRef("pk")).order_by("-pk")
+    newest_id = (
+        SellerIdentity.objects.filter(trade_in=OuterRef("pk"))
+        .order_by("-version")
+        .values("version")[:1]
+    )
+    bought = Q(received_at__isnull=False, state__in=BOUGHT_STATES)
     return (
         TradeIn.objects.filter(police_report__isnull=False, anonymised_at__isnull=True)
-        .annotate(last_row_at=Max("police_report_rows__created_at"))
-        .filter(updated_at__gt=F("last_row_at"))
+        .annotate(
+            last_bought=Subquery(last.values("bought")[:1]),
+            last_amount=Subquery(last.values("amount")[:1]),
+            last_id=Coalesce(Subquery(last.values("id_version")[:1]), 0),
+            id_now=Coalesce(Subquery(newest_id), 0),
+        )
+        .filter(
+            Q(last_bought=True) & ~bought
+            | bought
+            & (
+                Q(last_bought=False)
+                | Q(last_amount__isnull=True, payout__amount__isnull=False)
+                | ~Q(payout__amount=F("last_amount"))
+                | ~Q(id_now=F("last_id"))
+            )
+        )
     )
 
 
@@ -312,16 +340,45 @@ def erasure_refusal(trade_in: TradeIn) -> str:
     return ""
 
 
+def past_retention():
+    """Trade-ins whose retention period is over and whose personal data is still there (the
+    retention task's candidates; erasure_blocker says which of them must still be kept)."""
+    cutoff = timezone.now() - timedelta(days=settings.RETENTION_DAYS)
+    return (
+        TradeIn.objects.filter(anonymised_at__isnull=True)
+        .exclude(state__in=[State.SUBMITTED, State.QUOTED, State.ACCEPTED])
+        .filter(Q(received_at__lt=cutoff) | Q(received_at__isnull=True, updated_at__lt=cutoff))
+    )
+
+
+def _may_be_kept():
+    """A cheap superset of what erasure_blocker keeps, in SQL (the dashboard asks the predicate
+    only of these): money owed, an open return, and with reporting on anything not reported,
+    in an undelivered batch or changed since its last row; with a hold, anything unreported."""
+    q = Q(payout__status__in=[PayoutStatus.PENDING, PayoutStatus.FAILED]) | Q(
+        return_case__status=ReturnStatus.OPEN
+    )
+    if settings.POLICE_REPORT != "off":
+        q |= Q(police_report__isnull=True, received_at__isnull=False, state__in=BOUGHT_STATES)
+        q |= Q(
+            police_report_rows__report__status__in=[
+                PoliceReportStatus.PENDING,
+                PoliceReportStatus.FAILED,
+            ]
+        )
+        q |= Q(police_report__isnull=False, updated_at__gt=F("police_report__created_at"))
+    if settings.HOLD_DAYS:
+        q |= Q(received_at__isnull=False, reported_at__isnull=True)
+    return q
+
+
 def past_retention_kept(limit: int = 1000) -> dict[str, int]:
     """Trade-ins past their retention date whose personal data is kept, counted by why
-    (the dashboard). The sweep anonymises the others, so these are few."""
-    cutoff = timezone.now() - timedelta(days=settings.RETENTION_DAYS)
+    (the dashboard)."""
     counts: dict[str, int] = {}
+    ids = past_retention().filter(_may_be_kept()).values("pk").distinct()
     for trade_in in (
-        TradeIn.objects.filter(anonymised_at__isnull=True, received_at__lt=cutoff)
-        .exclude(state__in=[State.SUBMITTED, State.QUOTED, State.ACCEPTED])
-        .select_related("payout", "unit")
-        .order_by("pk")[:limit]
+        TradeIn.objects.filter(pk__in=ids).select_related("payout", "unit").order_by("pk")[:limit]
     ):
         blocker = erasure_blocker(trade_in)
         if blocker is not None:

@@ -8,7 +8,6 @@ from collections import Counter
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Q
 from django.utils import timezone
 
 from workflows import compliance, police_report
@@ -20,7 +19,7 @@ from workflows.actions.compliance import (
     trade_in_anonymise_expired,
 )
 from workflows.errors import DomainError
-from workflows.models import PoliceReport, PoliceReportStatus, SideEffect, State, TradeIn
+from workflows.models import PoliceReport, PoliceReportStatus, SideEffect
 
 log = logging.getLogger("workflows")
 
@@ -30,12 +29,15 @@ def send_police_reports() -> int:
     outbox, retried with backoff). Returns the number of purchases in it."""
     if settings.POLICE_REPORT == "off":
         return 0
-    # A batch goes once its oldest purchase has waited POLICE_REPORT_EVERY_HOURS: each purchase
-    # is reported within that time (plus one run of this schedule), in as few files as that.
-    oldest = compliance.purchases_due_for_report().order_by("received_at").first()
+    # A batch goes once its oldest purchase (or change to a reported one) has waited
+    # POLICE_REPORT_EVERY_HOURS: each is reported within that time (plus one run of this
+    # schedule), in as few files as that.
     waited = timezone.now() - timedelta(hours=settings.POLICE_REPORT_EVERY_HOURS)
+    oldest = compliance.purchases_due_for_report().order_by("received_at").first()
     if oldest is None or oldest.received_at > waited:
-        return 0
+        changed = compliance.correction_candidates().filter(updated_at__lte=waited)
+        if not any(compliance.police_correction(t) for t in changed.order_by("pk")[:200]):
+            return 0
     report = police_report_create()
     return report.rows if report else 0
 
@@ -70,17 +72,13 @@ def anonymise_expired_records(limit: int = 500) -> int:
 
     A trade-in that must still be kept (compliance.erasure_blocker: money owed, a police
     report not delivered, a hold running, an open return) is skipped, counted and logged; the
-    dashboard shows how many wait and why. Returns the number anonymised."""
-    cutoff = timezone.now() - timedelta(days=settings.RETENTION_DAYS)
-    candidates = (
-        TradeIn.objects.filter(anonymised_at__isnull=True)
-        .exclude(state__in=[State.SUBMITTED, State.QUOTED, State.ACCEPTED])
-        .filter(Q(received_at__lt=cutoff) | Q(received_at__isnull=True, updated_at__lt=cutoff))
-        .select_related("payout", "unit")
-        .order_by("pk")[:limit]
-    )
+    dashboard shows how many wait and why. Returns the number anonymised (at most `limit`; the
+    kept ones do not use up the limit, so they never stop the others being erased)."""
     count, skipped = 0, Counter()
-    for trade_in in candidates:
+    candidates = compliance.past_retention().select_related("payout", "unit").order_by("pk")
+    for trade_in in candidates.iterator(chunk_size=200):
+        if count >= limit:
+            break
         if timezone.now() < compliance.retention_ends(trade_in):
             continue
         blocker = compliance.erasure_blocker(trade_in)

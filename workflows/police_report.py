@@ -120,7 +120,7 @@ def report_lines(report: PoliceReport) -> list[Line]:
         Line(
             by_pk[r.trade_in_id],
             r.kind,
-            compliance.Purchase(r.bought, r.amount, r.currency, r.grade),
+            compliance.Purchase(r.bought, r.amount, r.currency, r.grade, r.id_version),
             r.change,
         )
         for r in stored

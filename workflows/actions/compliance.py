@@ -192,6 +192,7 @@ def seller_identity_record(
         ip=ip or None,
         **_identity_values(data, by_buyer=by_buyer),
     )
+    trade_in.save(update_fields=["updated_at"])  # a reported purchase gets a correction row
     record_event(
         trade_in,
         kind=EventKind.IDENTITY_RECORDED,
@@ -226,6 +227,7 @@ def seller_identity_correct(
         correction_reason=reason[:1000],
         **_identity_values(data, by_buyer=False),
     )
+    trade_in.save(update_fields=["updated_at"])  # a reported purchase gets a correction row
     record_event(
         trade_in,
         kind=EventKind.IDENTITY_CORRECTED,
@@ -350,6 +352,7 @@ def police_report_create(*, actor: Actor = SYSTEM) -> PoliceReport | None:
             amount=purchase.amount,
             currency=purchase.currency,
             grade=purchase.grade,
+            id_version=purchase.id_version,
             change=change[:300],
         )
     # The first report a purchase is in (the hold counts from its delivery).

@@ -15,6 +15,7 @@ def rows_for_existing_reports(apps, schema_editor):
     Row = apps.get_model("workflows", "PoliceReportRow")
     Payout = apps.get_model("workflows", "Payout")
     Unit = apps.get_model("workflows", "Unit")
+    Identity = apps.get_model("workflows", "SellerIdentity")
     bought = {"received", "rerouted", "reoffered", "closed", "recycled"}
     for t in TradeIn.objects.filter(police_report__isnull=False).order_by("pk").iterator():
         payout = Payout.objects.filter(trade_in=t).first()
@@ -27,6 +28,7 @@ def rows_for_existing_reports(apps, schema_editor):
             amount=payout.amount if payout else None,
             currency=payout.currency if payout else "",
             grade=unit.grade if unit else "",
+            id_version=1 if Identity.objects.filter(trade_in=t).exists() else None,
             created_at=t.reported_at or t.updated_at,
         )
 
@@ -48,6 +50,7 @@ class Migration(migrations.Migration):
                 ('amount', models.DecimalField(blank=True, decimal_places=2, max_digits=10, null=True)),
                 ('currency', models.CharField(blank=True, max_length=3)),
                 ('grade', models.CharField(blank=True, max_length=1)),
+                ('id_version', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='ID version')),
                 ('change', models.CharField(blank=True, max_length=300)),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
             ],

@@ -194,9 +194,9 @@ class PoliceReportRow(AppendOnly):
 
     A purchase row says what the shop bought, at the amount owed and with its grade at that
     moment. When that changes after the report (the device went back to the buyer, a revised
-    offer or a rejected return changed the amount, a regrade), the next batch carries a
-    correction row with the new values and what changed. The seller's details and ID are read
-    when the file is built (the ID number is never stored in plaintext).
+    offer or a rejected return changed the amount, the seller's ID was recorded or corrected),
+    the next batch carries a correction row with the new values and what changed. The seller's
+    details and ID are read when the file is built (the ID number is never stored in plaintext).
     """
 
     report = models.ForeignKey(PoliceReport, on_delete=models.PROTECT, related_name="lines")
@@ -209,6 +209,8 @@ class PoliceReportRow(AppendOnly):
     amount = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
     currency = models.CharField(max_length=3, blank=True)
     grade = models.CharField(max_length=1, blank=True)
+    # The version of the seller's ID current when the row was written (None: none recorded).
+    id_version = models.PositiveSmallIntegerField("ID version", null=True, blank=True)
     change = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
