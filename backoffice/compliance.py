@@ -341,5 +341,7 @@ def retention_card() -> tuple[str, object, str] | None:
     kept = compliance.past_retention_kept()
     if not kept:
         return None
-    why = ", ".join(f"{n} {reason}" for reason, n in sorted(kept.items(), key=lambda i: -i[1]))
+    why = ", ".join(
+        f"{n} {reason.label}" for reason, n in sorted(kept.items(), key=lambda i: -i[1])
+    )
     return (_("Past retention, kept: %s") % why, sum(kept.values()), "")

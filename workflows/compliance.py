@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.db import models
 from django.db.models import F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -271,18 +272,18 @@ def retention_ends(trade_in: TradeIn) -> datetime:
     return start + timedelta(days=settings.RETENTION_DAYS)
 
 
-class KeptBecause:
-    """Why a trade-in past its retention date is kept (erasure_blocker's first word)."""
+class KeptBecause(models.TextChoices):
+    """Why a trade-in past its retention date is kept (erasure_blocker's kind)."""
 
-    PAYOUT_OWED = "payout owed"
-    POLICE_REPORT = "police report not delivered"
-    HOLD = "police hold running"
-    RETURN_OPEN = "return case open"
+    PAYOUT_OWED = "payout_owed", "payout owed"
+    POLICE_REPORT = "police_report", "police report not delivered"
+    HOLD = "hold", "police hold running"
+    RETURN_OPEN = "return_open", "return case open"
 
 
 @dataclass(frozen=True)
 class Blocker:
-    kind: str  # a KeptBecause value, for counting
+    kind: KeptBecause
     message: str
 
 
@@ -372,7 +373,7 @@ def _may_be_kept():
     return q
 
 
-def past_retention_kept(limit: int = 1000) -> dict[str, int]:
+def past_retention_kept(limit: int = 1000) -> dict[KeptBecause, int]:
     """Trade-ins past their retention date whose personal data is kept, counted by why
     (the dashboard)."""
     counts: dict[str, int] = {}

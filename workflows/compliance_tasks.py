@@ -83,7 +83,7 @@ def anonymise_expired_records(limit: int = 500) -> int:
             continue
         blocker = compliance.erasure_blocker(trade_in)
         if blocker is not None:
-            skipped[blocker.kind] += 1
+            skipped[blocker.kind.label] += 1
             continue
         try:
             trade_in_anonymise_expired(trade_in=trade_in)
