@@ -155,6 +155,8 @@ def test_a_declaration_or_an_id_row_is_never_changed_or_deleted(make_trade_in, s
         declaration.save()
     with pytest.raises(ValueError, match="append-only"):
         declaration.delete()
+    with pytest.raises(ValueError, match="append-only"):
+        Declaration.objects.filter(trade_in=trade_in).delete()
     assert refresh(declaration).wording != "Something else"
     identity = actions.seller_identity_record(trade_in=trade_in, actor=staff, data=an_id())
     identity.issuer = "Nowhere"

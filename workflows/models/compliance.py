@@ -13,12 +13,20 @@ from workflows.models.inventory import Unit
 from workflows.models.tradeins import Quote, TradeIn
 
 
+class AppendOnlyQuerySet(models.QuerySet):
+    def delete(self):
+        raise ValueError(f"{self.model.__name__} is append-only: it is never deleted.")
+
+
 class AppendOnly(models.Model):
     """A record the dealer's licence rests on: written once, never changed or deleted here.
 
-    `save()` on a stored row and `delete()` refuse; the only change ever made to one is the
-    erasure of personal data (a queryset update in workflows.actions.compliance._anonymise).
+    `save()` on a stored row and `delete()` (of a row or a queryset) refuse; the only change
+    ever made to one is the erasure of personal data (a queryset update in
+    workflows.actions.compliance._anonymise).
     """
+
+    objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
         abstract = True
