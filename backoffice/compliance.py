@@ -8,7 +8,7 @@ from datetime import date
 
 from django import forms
 from django.conf import settings
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import (
     Http404,
@@ -31,7 +31,10 @@ from unfold.widgets import (
 
 from backoffice.admin.base import call_action, form_errors
 from workflows import actions, compliance, police_report
+from workflows.errors import DomainError
 from workflows.models import Declaration, IdType, SellerIdentity, State, TradeIn, Unit
+from workflows.permissions import RULES, Operation
+from workflows.permissions import allowed as may
 from workflows.receipts import purchase_receipt_pdf, receipt_filename
 
 
@@ -57,11 +60,20 @@ class IdentityForm(forms.Form):
     expires_on = _date(gettext_lazy("Expiry date"))
 
     def identity(self) -> actions.IdentityInput:
-        return actions.IdentityInput(**self.cleaned_data)
+        data = {k: v for k, v in self.cleaned_data.items() if k != "reason"}
+        return actions.IdentityInput(**data)
+
+
+class CorrectionForm(IdentityForm):
+    """A manager's correction of a recorded ID: a new version, with the reason."""
+
+    reason = _text(gettext_lazy("Why is the recorded ID wrong?"), 1000)
 
 
 class RevealForm(forms.Form):
     purpose = _text(gettext_lazy("Why do you need the whole number?"), 200)
+    # Which version to reveal (corrections keep the earlier ones); the current one if empty.
+    version = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
 
 class HoldReleaseForm(forms.Form):
@@ -80,22 +92,32 @@ class DailyExportForm(forms.Form):
 def compliance_context(request: HttpRequest, trade_in: TradeIn) -> dict:
     """What the trade-in page shows of the rules; TradeInAdmin.panel_context merges it in."""
     user = request.user
-    identity = SellerIdentity.objects.filter(trade_in=trade_in).first()
+    versions = list(SellerIdentity.objects.filter(trade_in=trade_in).order_by("-version"))
+    identity = versions[0] if versions else None
     unit = Unit.objects.filter(trade_in=trade_in).first()
     on_hold = (
         unit is not None and trade_in.received_at is not None and compliance.unit_on_hold(unit)
     )
-    can_record = (
-        trade_in.state in (State.ACCEPTED, State.RECEIVED)
-        and user.has_perm("workflows.add_selleridentity")
-        and not trade_in.anonymised_at
-    )
+    # The first capture at the counter; once recorded, only a manager corrects it (a new
+    # version). A refused entry comes back as typed (compliance_post puts it on the request).
+    if identity is None:
+        can_record = (
+            trade_in.state in (State.ACCEPTED, State.RECEIVED)
+            and user.has_perm("workflows.add_selleridentity")
+            and not trade_in.anonymised_at
+        )
+    else:
+        can_record = not trade_in.anonymised_at and may(user, Operation.CORRECT_IDENTITY)
+    typed = getattr(request, "_identity_form", None)
+    form_class = IdentityForm if identity is None else CorrectionForm
     return {
         "c_declarations": Declaration.objects.filter(trade_in=trade_in),
         "c_identity": identity,
+        "c_identity_history": versions[1:],
         "c_identity_required": settings.SELLER_ID_REQUIRED != "off",
         "c_identity_missing": compliance.identity_missing(trade_in, "payout"),
-        "c_identity_form": IdentityForm() if can_record else None,
+        "c_identity_form": (typed or form_class()) if can_record else None,
+        "c_identity_locked": identity is not None and not can_record,
         "c_can_reveal": identity is not None
         and not identity.anonymised_at
         and user.has_perm("workflows.view_id_number"),
@@ -142,18 +164,7 @@ def compliance_post(request: HttpRequest, trade_in_id: int, step: str) -> HttpRe
     back = HttpResponseRedirect(reverse("admin:workflows_tradein_change", args=[trade_in.pk]))
     user = request.user
     if step == "identity":
-        form = IdentityForm(request.POST)
-        if not form.is_valid():
-            form_errors(request, form)
-            return back
-        call_action(
-            request,
-            actions.seller_identity_record,
-            trade_in=trade_in,
-            actor=user,
-            data=form.identity(),
-            success=_("Seller's ID recorded."),
-        )
+        return _identity(request, trade_in, back)
     elif step == "reveal":
         return _reveal(request, trade_in, back)
     elif step == "release":
@@ -188,10 +199,57 @@ def compliance_post(request: HttpRequest, trade_in_id: int, step: str) -> HttpRe
     return back
 
 
+def _identity(request: HttpRequest, trade_in: TradeIn, back: HttpResponse) -> HttpResponse:
+    """Record the seller's ID (the first time), or correct it (a manager, a new version).
+
+    Refused (an expired ID, a typo, not a manager): the trade-in page again, answering 400,
+    with every field as typed and the reason shown, so nobody types it again while the
+    customer waits. Nothing is stored."""
+    recorded = SellerIdentity.objects.filter(trade_in=trade_in).exists()
+    user = request.user
+    if recorded and not may(user, Operation.CORRECT_IDENTITY):
+        # Refused before parsing: staff never overwrite a recorded ID.
+        messages.error(request, str(RULES[Operation.CORRECT_IDENTITY].refusal))
+        return back
+    form = (CorrectionForm if recorded else IdentityForm)(request.POST)
+    if form.is_valid():
+        try:
+            if recorded:
+                actions.seller_identity_correct(
+                    trade_in=trade_in,
+                    actor=user,
+                    data=form.identity(),
+                    reason=form.cleaned_data["reason"],
+                )
+            else:
+                actions.seller_identity_record(trade_in=trade_in, actor=user, data=form.identity())
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(
+                request,
+                _("Seller's ID corrected: a new version; the earlier one is kept.")
+                if recorded
+                else _("Seller's ID recorded."),
+            )
+            return back
+    request._identity_form = form
+    request.method = "GET"  # the trade-in page, shown again: nothing of its own form is saved
+    response = admin.site._registry[TradeIn].change_view(request, str(trade_in.pk))
+    response.status_code = 400
+    response["Cache-Control"] = "no-store"  # it holds the typed ID number
+    return response
+
+
 def _reveal(request: HttpRequest, trade_in: TradeIn, back: HttpResponse) -> HttpResponse:
     """The whole ID number on a page of its own (never in a message: those live in a cookie)."""
     form = RevealForm(request.POST)
-    identity = SellerIdentity.objects.filter(trade_in=trade_in).first()
+    identity = None
+    if form.is_valid():
+        versions = SellerIdentity.objects.filter(trade_in=trade_in).order_by("-version")
+        if form.cleaned_data.get("version"):
+            versions = versions.filter(version=form.cleaned_data["version"])
+        identity = versions.first()
     if identity is None or not form.is_valid():
         form_errors(request, form)
         return back
@@ -228,7 +286,7 @@ def police_daily_export(request: HttpRequest) -> HttpResponse:
     if form.is_bound and form.is_valid():
         day: date = form.cleaned_data["day"]
         data = police_report.rows(
-            police_report.day_purchases(day),
+            police_report.day_lines(day),
             actor=request.user,
             purpose=f"daily police CSV for {day:%Y-%m-%d}",
         )
@@ -275,3 +333,15 @@ def late_report_card() -> tuple[str, object, str] | None:
     if failing.exists():
         label += " · " + _("%d delivery failing") % failing.count()
     return (label, late, reverse("admin:workflows_policereport_changelist"))
+
+
+def retention_card() -> tuple[str, object, str] | None:
+    """The dashboard card: records past their retention date kept because something is still
+    owed (compliance.erasure_blocker), and why: "Past retention, kept: 2 payout owed, ..."."""
+    kept = compliance.past_retention_kept()
+    if not kept:
+        return None
+    why = ", ".join(
+        f"{n} {reason.label}" for reason, n in sorted(kept.items(), key=lambda i: -i[1])
+    )
+    return (_("Past retention, kept: %s") % why, sum(kept.values()), "")

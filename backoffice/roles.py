@@ -59,6 +59,7 @@ MANAGER = [
     "workflows.view_sideeffect",
     "workflows.change_sideeffect",
     "workflows.view_id_number",
+    "workflows.correct_selleridentity",
     "workflows.erase_buyer",
     "workflows.add_holdrelease",
     "workflows.view_policereport",

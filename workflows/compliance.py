@@ -7,12 +7,29 @@ them, and the pages ask them to decide what to show.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 from django.conf import settings
+from django.db import models
+from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from workflows.models import HoldRelease, SellerIdentity, State, TradeIn, Unit
+from workflows.models import (
+    HoldRelease,
+    PayoutStatus,
+    PoliceReportRow,
+    PoliceReportStatus,
+    ReturnCase,
+    ReturnStatus,
+    SellerIdentity,
+    State,
+    TradeIn,
+    Unit,
+    UnitStatus,
+)
 
 
 # --- declaration -------------------------------------------------------------------------------
@@ -59,8 +76,16 @@ def identity_required_before(stage: str) -> bool:
     return stage == "payout" or required == "dropoff"
 
 
+def current_identity(trade_in: TradeIn) -> SellerIdentity | None:
+    """The current version of the seller's ID (the highest; corrections add versions), erased
+    or not. Everything that reads "the" ID reads this one."""
+    return SellerIdentity.objects.filter(trade_in=trade_in).order_by("-version").first()
+
+
 def identity_of(trade_in: TradeIn) -> SellerIdentity | None:
-    return SellerIdentity.objects.filter(trade_in=trade_in, anonymised_at__isnull=True).first()
+    """The current version of the seller's ID, unless it was erased."""
+    identity = current_identity(trade_in)
+    return None if identity is None or identity.anonymised_at else identity
 
 
 def identity_missing(trade_in: TradeIn, stage: str) -> str:
@@ -116,11 +141,114 @@ def hold_message(unit: Unit) -> str:
 
 
 # --- police report -----------------------------------------------------------------------------
-def purchases_due_for_report():
-    """Received purchases (the shop has the device) not yet put in a police report."""
-    return TradeIn.objects.filter(
-        received_at__isnull=False, police_report__isnull=True, anonymised_at__isnull=True
+# A purchase is what the shop bought and holds the record of: received, and not gone back to
+# the seller (returned) or never bought (cancelled, declined...).
+BOUGHT_STATES = (State.RECEIVED, State.REROUTED, State.REOFFERED, State.CLOSED, State.RECYCLED)
+
+
+@dataclass(frozen=True)
+class Purchase:
+    """What the police report says of a trade-in now: bought or not, for how much, grade."""
+
+    bought: bool
+    amount: Decimal | None
+    currency: str
+    grade: str
+    id_version: int | None = None
+
+
+def purchase_now(trade_in: TradeIn) -> Purchase:
+    """The amount owed is the payout's (a revised offer the buyer accepted is its amount)."""
+    bought = trade_in.received_at is not None and trade_in.state in BOUGHT_STATES
+    payout = getattr(trade_in, "payout", None)
+    unit = getattr(trade_in, "unit", None)
+    identity = current_identity(trade_in)
+    return Purchase(
+        bought=bought,
+        amount=payout.amount if bought and payout is not None else None,
+        currency=payout.currency if payout is not None else settings.CURRENCY,
+        grade=unit.grade if bought and unit is not None else "",
+        id_version=identity.version if identity is not None else None,
     )
+
+
+def purchases_due_for_report():
+    """Received purchases the shop still holds, not yet put in a police report. A device that
+    went back to its seller before its report is not a purchase and is never listed."""
+    return TradeIn.objects.filter(
+        received_at__isnull=False,
+        police_report__isnull=True,
+        anonymised_at__isnull=True,
+        state__in=BOUGHT_STATES,
+    )
+
+
+def police_correction(trade_in: TradeIn) -> str:
+    """What changed since the trade-in's last police-report row ('' if nothing, or if it was
+    never reported): the next batch carries a correction row saying this."""
+    last = PoliceReportRow.objects.filter(trade_in=trade_in).order_by("-pk").first()
+    if last is None:
+        return ""
+    now = purchase_now(trade_in)
+    if last.bought and not now.bought:
+        return f"no longer bought: {trade_in.get_state_display().lower()}"
+    if not now.bought:
+        return ""
+    changes = [] if last.bought else ["bought after all"]
+    if last.amount != now.amount:
+        before = f"{last.amount:.2f}" if last.amount is not None else "none"
+        after = f"{now.amount:.2f}" if now.amount is not None else "none"
+        changes.append(f"amount {before} → {after} {now.currency}")
+    if now.id_version != last.id_version:
+        changes.append(f"seller's ID {'corrected' if last.id_version else 'recorded'}")
+    return "; ".join(changes)
+
+
+def correction_candidates():
+    """Reported trade-ins whose purchase differs from their last police-report row, found in
+    SQL (police_correction says what changed): bought then not (or again), another amount
+    owed, another version of the seller's ID."""
+    last = PoliceReportRow.objects.filter(trade_in=OuterRef("pk")).order_by("-pk")
+    newest_id = (
+        SellerIdentity.objects.filter(trade_in=OuterRef("pk"))
+        .order_by("-version")
+        .values("version")[:1]
+    )
+    bought = Q(received_at__isnull=False, state__in=BOUGHT_STATES)
+    return (
+        TradeIn.objects.filter(police_report__isnull=False, anonymised_at__isnull=True)
+        .annotate(
+            last_bought=Subquery(last.values("bought")[:1]),
+            last_amount=Subquery(last.values("amount")[:1]),
+            last_id=Coalesce(Subquery(last.values("id_version")[:1]), 0),
+            id_now=Coalesce(Subquery(newest_id), 0),
+        )
+        .filter(
+            Q(last_bought=True) & ~bought
+            | bought
+            & (
+                Q(last_bought=False)
+                | Q(last_amount__isnull=True, payout__amount__isnull=False)
+                | ~Q(payout__amount=F("last_amount"))
+                | ~Q(id_now=F("last_id"))
+            )
+        )
+    )
+
+
+def police_report_owed(trade_in: TradeIn) -> bool:
+    """Does the police still have to receive something about this trade-in: its purchase
+    (not reported yet), a batch with its row not delivered, or a correction?"""
+    if settings.POLICE_REPORT == "off":
+        return False
+    undelivered = PoliceReportRow.objects.filter(trade_in=trade_in).exclude(
+        report__status=PoliceReportStatus.SENT
+    )
+    if undelivered.exists():
+        return True
+    if trade_in.police_report_id is None:
+        return trade_in.received_at is not None and trade_in.state in BOUGHT_STATES
+    return bool(police_correction(trade_in))
 
 
 def late_reports():
@@ -129,7 +257,10 @@ def late_reports():
         return TradeIn.objects.none()
     deadline = timezone.now() - timedelta(hours=settings.POLICE_REPORT_DEADLINE_HOURS)
     return TradeIn.objects.filter(
-        received_at__lt=deadline, reported_at__isnull=True, anonymised_at__isnull=True
+        received_at__lt=deadline,
+        reported_at__isnull=True,
+        anonymised_at__isnull=True,
+        state__in=BOUGHT_STATES,
     )
 
 
@@ -141,6 +272,54 @@ def retention_ends(trade_in: TradeIn) -> datetime:
     return start + timedelta(days=settings.RETENTION_DAYS)
 
 
+class KeptBecause(models.TextChoices):
+    """Why a trade-in past its retention date is kept (erasure_blocker's kind)."""
+
+    PAYOUT_OWED = "payout_owed", "payout owed"
+    POLICE_REPORT = "police_report", "police report not delivered"
+    HOLD = "hold", "police hold running"
+    RETURN_OPEN = "return_open", "return case open"
+
+
+@dataclass(frozen=True)
+class Blocker:
+    kind: KeptBecause
+    message: str
+
+
+def erasure_blocker(trade_in: TradeIn) -> Blocker | None:
+    """Why this trade-in's personal data must be kept even past its retention date, or None.
+
+    Asked by the retention sweep (which skips and counts it) and by the manual erasure
+    (which refuses): money still owed to the seller (a pending or failed payout), a police
+    report not yet delivered (the purchase, or a correction to it), a police hold running on
+    its unit, or an open return case.
+    """
+    payout = getattr(trade_in, "payout", None)
+    if payout is not None and payout.status in (PayoutStatus.PENDING, PayoutStatus.FAILED):
+        return Blocker(
+            KeptBecause.PAYOUT_OWED,
+            f"Refused: {trade_in}'s payout is {payout.get_status_display().lower()}: the "
+            "seller is still owed money, and their details are needed to pay them.",
+        )
+    if police_report_owed(trade_in):
+        return Blocker(
+            KeptBecause.POLICE_REPORT,
+            f"Refused: {trade_in} is not yet in a police report that was delivered.",
+        )
+    unit = getattr(trade_in, "unit", None)
+    if (
+        unit is not None
+        and trade_in.received_at
+        and unit.status not in (UnitStatus.RETURNED, UnitStatus.VOID)
+        and unit_on_hold(unit)
+    ):
+        return Blocker(KeptBecause.HOLD, f"Refused: {hold_message(unit)}")
+    if ReturnCase.objects.filter(trade_in=trade_in, status=ReturnStatus.OPEN).exists():
+        return Blocker(KeptBecause.RETURN_OPEN, f"Refused: {trade_in} has an open return case.")
+    return None
+
+
 def erasure_refusal(trade_in: TradeIn) -> str:
     """Why the buyer's data on this trade-in may not be erased now, or ''."""
     if trade_in.anonymised_at:
@@ -150,9 +329,9 @@ def erasure_refusal(trade_in: TradeIn) -> str:
             f"{trade_in} is still open ({trade_in.get_state_display().lower()}): decline or "
             "cancel it first."
         )
-    unit = Unit.objects.filter(trade_in=trade_in).first()
-    if unit is not None and trade_in.received_at and unit_on_hold(unit):
-        return f"Refused: {hold_message(unit)}"
+    blocker = erasure_blocker(trade_in)
+    if blocker is not None:
+        return blocker.message
     if trade_in.received_at and timezone.now() < retention_ends(trade_in):
         return (
             f"Refused: the law requires the purchase record of {trade_in} to be kept until "
@@ -160,3 +339,49 @@ def erasure_refusal(trade_in: TradeIn) -> str:
             f"({settings.RETENTION_DAYS} days after the purchase). It is anonymised then."
         )
     return ""
+
+
+def past_retention():
+    """Trade-ins whose retention period is over and whose personal data is still there (the
+    retention task's candidates; erasure_blocker says which of them must still be kept)."""
+    cutoff = timezone.now() - timedelta(days=settings.RETENTION_DAYS)
+    return (
+        TradeIn.objects.filter(anonymised_at__isnull=True)
+        .exclude(state__in=[State.SUBMITTED, State.QUOTED, State.ACCEPTED])
+        .filter(Q(received_at__lt=cutoff) | Q(received_at__isnull=True, updated_at__lt=cutoff))
+    )
+
+
+def _may_be_kept():
+    """A cheap superset of what erasure_blocker keeps, in SQL (the dashboard asks the predicate
+    only of these): money owed, an open return, and with reporting on anything not reported,
+    in an undelivered batch or changed since its last row; with a hold, anything unreported."""
+    q = Q(payout__status__in=[PayoutStatus.PENDING, PayoutStatus.FAILED]) | Q(
+        return_case__status=ReturnStatus.OPEN
+    )
+    if settings.POLICE_REPORT != "off":
+        q |= Q(police_report__isnull=True, received_at__isnull=False, state__in=BOUGHT_STATES)
+        q |= Q(
+            police_report_rows__report__status__in=[
+                PoliceReportStatus.PENDING,
+                PoliceReportStatus.FAILED,
+            ]
+        )
+        q |= Q(police_report__isnull=False, updated_at__gt=F("police_report__created_at"))
+    if settings.HOLD_DAYS:
+        q |= Q(received_at__isnull=False, reported_at__isnull=True)
+    return q
+
+
+def past_retention_kept(limit: int = 1000) -> dict[KeptBecause, int]:
+    """Trade-ins past their retention date whose personal data is kept, counted by why
+    (the dashboard)."""
+    counts: dict[str, int] = {}
+    ids = past_retention().filter(_may_be_kept()).values("pk").distinct()
+    for trade_in in (
+        TradeIn.objects.filter(pk__in=ids).select_related("payout", "unit").order_by("pk")[:limit]
+    ):
+        blocker = erasure_blocker(trade_in)
+        if blocker is not None:
+            counts[blocker.kind] = counts.get(blocker.kind, 0) + 1
+    return counts

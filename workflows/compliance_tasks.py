@@ -4,10 +4,10 @@ the retention sweep. Each talks to the outside (if at all) and then calls an act
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Q
 from django.utils import timezone
 
 from workflows import compliance, police_report
@@ -19,7 +19,7 @@ from workflows.actions.compliance import (
     trade_in_anonymise_expired,
 )
 from workflows.errors import DomainError
-from workflows.models import PoliceReport, PoliceReportStatus, SideEffect, State, TradeIn
+from workflows.models import PoliceReport, PoliceReportStatus, SideEffect
 
 log = logging.getLogger("workflows")
 
@@ -29,12 +29,15 @@ def send_police_reports() -> int:
     outbox, retried with backoff). Returns the number of purchases in it."""
     if settings.POLICE_REPORT == "off":
         return 0
-    # A batch goes once its oldest purchase has waited POLICE_REPORT_EVERY_HOURS: each purchase
-    # is reported within that time (plus one run of this schedule), in as few files as that.
-    oldest = compliance.purchases_due_for_report().order_by("received_at").first()
+    # A batch goes once its oldest purchase (or change to a reported one) has waited
+    # POLICE_REPORT_EVERY_HOURS: each is reported within that time (plus one run of this
+    # schedule), in as few files as that.
     waited = timezone.now() - timedelta(hours=settings.POLICE_REPORT_EVERY_HOURS)
+    oldest = compliance.purchases_due_for_report().order_by("received_at").first()
     if oldest is None or oldest.received_at > waited:
-        return 0
+        changed = compliance.correction_candidates().filter(updated_at__lte=waited)
+        if not any(compliance.police_correction(t) for t in changed.order_by("pk")[:200]):
+            return 0
     report = police_report_create()
     return report.rows if report else 0
 
@@ -44,8 +47,8 @@ def handle_police_report(effect: SideEffect) -> str:
     report = PoliceReport.objects.get(pk=effect.payload["report_id"])
     if report.status == PoliceReportStatus.SENT:
         return f"Police report {report.filename} was already delivered"
-    trade_ins = police_report.purchases(TradeIn.objects.filter(police_report=report))
-    data = police_report.rows(trade_ins, actor=SYSTEM, purpose=f"police report {report.filename}")
+    lines = police_report.report_lines(report)
+    data = police_report.rows(lines, actor=SYSTEM, purpose=f"police report {report.filename}")
     content = police_report.render_csv(data)
     try:
         delivered = police_report.deliver(
@@ -65,21 +68,33 @@ def give_up_police_report(effect: SideEffect, error: str) -> None:
 
 
 def anonymise_expired_records(limit: int = 500) -> int:
-    """After the retention period: the buyer's personal data goes, the money rows stay."""
-    cutoff = timezone.now() - timedelta(days=settings.RETENTION_DAYS)
-    candidates = (
-        TradeIn.objects.filter(anonymised_at__isnull=True)
-        .exclude(state__in=[State.SUBMITTED, State.QUOTED, State.ACCEPTED])
-        .filter(Q(received_at__lt=cutoff) | Q(received_at__isnull=True, updated_at__lt=cutoff))
-        .order_by("pk")[:limit]
-    )
-    count = 0
-    for trade_in in candidates:
+    """After the retention period: the buyer's personal data goes, the money rows stay.
+
+    A trade-in that must still be kept (compliance.erasure_blocker: money owed, a police
+    report not delivered, a hold running, an open return) is skipped, counted and logged; the
+    dashboard shows how many wait and why. Returns the number anonymised (at most `limit`; the
+    kept ones do not use up the limit, so they never stop the others being erased)."""
+    count, skipped = 0, Counter()
+    candidates = compliance.past_retention().select_related("payout", "unit").order_by("pk")
+    for trade_in in candidates.iterator(chunk_size=200):
+        if count >= limit:
+            break
         if timezone.now() < compliance.retention_ends(trade_in):
+            continue
+        blocker = compliance.erasure_blocker(trade_in)
+        if blocker is not None:
+            skipped[blocker.kind.label] += 1
             continue
         try:
             trade_in_anonymise_expired(trade_in=trade_in)
             count += 1
-        except DomainError:  # changed a moment ago
-            pass
+        except DomainError:  # changed a moment ago (the action asks the same predicate)
+            skipped["changed meanwhile"] += 1
+    if skipped:
+        log.info(
+            "retention: %s anonymised, %s kept past retention (%s)",
+            count,
+            sum(skipped.values()),
+            ", ".join(f"{n} {why}" for why, n in skipped.most_common()),
+        )
     return count

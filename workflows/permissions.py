@@ -58,6 +58,7 @@ class Operation(StrEnum):
     RESEND_EMAIL = "resend_email"
     # second-hand dealer records (workflows.actions.compliance)
     RECORD_IDENTITY = "record_identity"
+    CORRECT_IDENTITY = "correct_identity"
     REVEAL_ID_NUMBER = "reveal_id_number"
     RELEASE_HOLD = "release_hold"
     REPORT_TO_POLICE = "report_to_police"
@@ -165,6 +166,13 @@ RULES: dict[Operation, Rule] = {
         "workflows.add_selleridentity",
         _("Only staff can record a seller's ID."),
         frozenset({BUYER}),
+    ),
+    Operation.CORRECT_IDENTITY: Rule(
+        "workflows.correct_selleridentity",
+        _(
+            "The seller's ID is already recorded: only a manager can correct it, with a "
+            "written reason. Nothing was changed."
+        ),
     ),
     Operation.REVEAL_ID_NUMBER: Rule(
         "workflows.view_id_number", _("Only a manager can see a whole ID number.")

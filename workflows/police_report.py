@@ -1,8 +1,12 @@
 """The police report's rows and file, and its delivery to a folder or an HTTP endpoint.
 
-One row per purchase (a trade-in whose device the shop received): the seller's name, address,
-ID and date of birth; the device's make, model, IMEI and grade; the price; the date and time.
-The ID number is decrypted here only, and each row read is on the ID audit trail.
+One row per purchase (a trade-in whose device the shop received and still counts as bought:
+not returned to its seller): the seller's name, address, ID (its current version) and date of
+birth; the device's make, model, IMEI and grade; the amount owed; the date and time. A purchase
+that changed after its report (returned to the seller, another amount) gets a "correction" row
+in the next batch saying what changed. A batch's rows are written once
+(workflows.models.PoliceReportRow); the file is built from them. The ID number is decrypted
+here only, and each row read is on the ID audit trail.
 """
 
 from __future__ import annotations
@@ -18,15 +22,23 @@ from pathlib import Path
 
 import requests
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
-from workflows import crypto
+from workflows import compliance, crypto
 from workflows.actions._common import Actor
 from workflows.integrations.http import BadResponse, call, json_object
-from workflows.models import IdNumberAccess, SellerIdentity, TradeIn
+from workflows.models import (
+    IdNumberAccess,
+    PoliceReport,
+    PoliceReportRow,
+    PoliceRowKind,
+    SellerIdentity,
+    TradeIn,
+)
 
 COLUMNS = [
+    "row_type",
     "reference",
     "purchased_at",
     "seller_name",
@@ -47,6 +59,7 @@ COLUMNS = [
     "grade",
     "price",
     "currency",
+    "change",
 ]
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -59,25 +72,71 @@ def _safe(value: object) -> str:
 
 def purchases(queryset: QuerySet[TradeIn]) -> QuerySet[TradeIn]:
     return (
-        queryset.select_related("product__device_model__make", "payout", "unit", "seller_identity")
-        .prefetch_related("declarations")
+        queryset.select_related("product__device_model__make", "payout", "unit")
+        .prefetch_related(
+            "declarations",
+            # The current version first (corrections add versions).
+            Prefetch(
+                "seller_identities",
+                queryset=SellerIdentity.objects.order_by("-version"),
+                to_attr="identity_versions",
+            ),
+        )
         .order_by("received_at", "pk")
     )
 
 
 def day_purchases(day: date) -> QuerySet[TradeIn]:
-    """The purchases of one day in the shop's time zone (the daily export)."""
+    """The purchases of one day in the shop's time zone (the daily export): received that day
+    and not gone back to the seller."""
     start = timezone.make_aware(datetime.combine(day, time.min))
     end = start + timedelta(days=1)
-    return purchases(TradeIn.objects.filter(received_at__gte=start, received_at__lt=end))
+    return purchases(
+        TradeIn.objects.filter(
+            received_at__gte=start, received_at__lt=end, state__in=compliance.BOUGHT_STATES
+        )
+    )
 
 
-def rows(trade_ins: Iterable[TradeIn], *, actor: Actor, purpose: str) -> list[list[str]]:
+@dataclass(frozen=True)
+class Line:
+    """One row to write: the trade-in, and what the report says of it."""
+
+    trade_in: TradeIn
+    kind: str
+    purchase: compliance.Purchase
+    change: str = ""
+
+
+def day_lines(day: date) -> list[Line]:
+    return [Line(t, PoliceRowKind.PURCHASE, compliance.purchase_now(t)) for t in day_purchases(day)]
+
+
+def report_lines(report: PoliceReport) -> list[Line]:
+    """A batch's rows, as written when it was made."""
+    stored = list(PoliceReportRow.objects.filter(report=report).order_by("pk"))
+    by_pk = purchases(TradeIn.objects.filter(pk__in=[r.trade_in_id for r in stored])).in_bulk()
+    return [
+        Line(
+            by_pk[r.trade_in_id],
+            r.kind,
+            compliance.Purchase(r.bought, r.amount, r.currency, r.grade, r.id_version),
+            r.change,
+        )
+        for r in stored
+    ]
+
+
+def rows(lines: Iterable[Line], *, actor: Actor, purpose: str) -> list[list[str]]:
     """The report's rows; every ID number decrypted is written to the audit trail."""
     out, accesses = [], []
     user = None if isinstance(actor, str) else actor
-    for t in trade_ins:
-        identity: SellerIdentity | None = getattr(t, "seller_identity", None)
+    for line in lines:
+        t, bought = line.trade_in, line.purchase
+        versions = getattr(t, "identity_versions", None)
+        if versions is None:
+            versions = list(t.seller_identities.order_by("-version"))
+        identity: SellerIdentity | None = versions[0] if versions else None
         if identity is not None and identity.anonymised_at:
             identity = None
         number = crypto.decrypt(identity.id_number_encrypted) if identity else ""
@@ -90,8 +149,6 @@ def rows(trade_ins: Iterable[TradeIn], *, actor: Actor, purpose: str) -> list[li
                     purpose=purpose[:200],
                 )
             )
-        payout = getattr(t, "payout", None)
-        unit = getattr(t, "unit", None)
         # The ID's date of birth, else the one declared with the offer (where it is asked).
         born = identity.birth_date if identity else None
         born = born or next((d.birth_date for d in t.declarations.all() if d.birth_date), None)
@@ -100,6 +157,7 @@ def rows(trade_ins: Iterable[TradeIn], *, actor: Actor, purpose: str) -> list[li
             [
                 _safe(v)
                 for v in (
+                    line.kind,
                     t.reference,
                     timezone.localtime(t.received_at).strftime("%Y-%m-%d %H:%M:%S")
                     if t.received_at
@@ -119,9 +177,10 @@ def rows(trade_ins: Iterable[TradeIn], *, actor: Actor, purpose: str) -> list[li
                     model.name,
                     t.product.storage_gb,
                     t.imei,
-                    unit.grade if unit else "",
-                    f"{payout.amount:.2f}" if payout else "",
-                    payout.currency if payout else settings.CURRENCY,
+                    bought.grade,
+                    f"{bought.amount:.2f}" if bought.amount is not None else "",
+                    bought.currency or settings.CURRENCY,
+                    line.change,
                 )
             ]
         )

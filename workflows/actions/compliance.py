@@ -1,4 +1,6 @@
-"""Second-hand dealer records: declaration, seller identity, hold release, police reports,
+"""Over 400 lines: the dealer-record actions share their helpers and read best together.
+
+Second-hand dealer records: declaration, seller identity, hold release, police reports,
 retention and erasure. The rules are settings; the predicates are in workflows.compliance."""
 
 from __future__ import annotations
@@ -32,7 +34,9 @@ from workflows.models import (
     IdNumberAccess,
     IdType,
     PoliceReport,
+    PoliceReportRow,
     PoliceReportStatus,
+    PoliceRowKind,
     Quote,
     SellerIdentity,
     SideEffectKind,
@@ -41,6 +45,7 @@ from workflows.models import (
     TradeIn,
     Unit,
 )
+from workflows.permissions import RULES
 
 ID_NUMBER = re.compile(r"^[A-Z0-9][A-Z0-9 -]{2,39}$")
 ANONYMISED = "anonymised"
@@ -143,12 +148,30 @@ def _clean_identity(data: IdentityInput, *, by_buyer: bool) -> tuple[str, str]:
     return number, issuer
 
 
+def _identity_values(data: IdentityInput, *, by_buyer: bool) -> dict:
+    number, issuer = _clean_identity(data, by_buyer=by_buyer)
+    return dict(
+        id_type=data.id_type,
+        id_number_encrypted=crypto.encrypt(number),
+        id_number_last4=number.replace(" ", "").replace("-", "")[-4:],
+        issuer=issuer,
+        birth_date=data.birth_date,
+        expires_on=data.expires_on,
+        signature=data.signature.strip()[:120],
+    )
+
+
+def _describe(identity: SellerIdentity) -> str:
+    return f"{identity.get_id_type_display()} {identity.masked_number}, {identity.issuer}"
+
+
 @transaction.atomic(durable=True)
 def seller_identity_record(
     *, trade_in: TradeIn, actor: Actor, data: IdentityInput, ip: str | None = None
 ) -> SellerIdentity:
-    """Record the seller's photo ID: by staff at the counter, or by the buyer on the signed
-    page (actor BUYER). The number is stored only encrypted."""
+    """Record the seller's photo ID the first time: by staff at the counter, or by the buyer
+    on the signed page (actor BUYER). The number is stored only encrypted. Once an ID is
+    recorded it is never overwritten: a manager corrects it (seller_identity_correct)."""
     authorize(actor, Operation.RECORD_IDENTITY)
     by_buyer = actor == BUYER
     trade_in = lock_trade_in(trade_in)
@@ -157,31 +180,69 @@ def seller_identity_record(
             _("An ID is recorded once the offer is accepted and until the payout (now: %s).")
             % trade_in.get_state_display().lower()
         )
-    existing = SellerIdentity.objects.filter(trade_in=trade_in).first()
-    if existing is not None and by_buyer:
-        raise TransitionRefused(_("Your ID is already recorded. Contact us to correct it."))
-    number, issuer = _clean_identity(data, by_buyer=by_buyer)
-    values = dict(
-        id_type=data.id_type,
-        id_number_encrypted=crypto.encrypt(number),
-        id_number_last4=number.replace(" ", "").replace("-", "")[-4:],
-        issuer=issuer,
-        birth_date=data.birth_date,
-        expires_on=data.expires_on,
+    if SellerIdentity.objects.filter(trade_in=trade_in).exists():
+        if by_buyer:
+            raise TransitionRefused(_("Your ID is already recorded. Contact us to correct it."))
+        raise TransitionRefused(str(RULES[Operation.CORRECT_IDENTITY].refusal))
+    identity = SellerIdentity.objects.create(
+        trade_in=trade_in,
+        version=1,
         captured_via=IdCapturedVia.BUYER if by_buyer else IdCapturedVia.COUNTER,
         captured_by=None if by_buyer else actor,
-        signature=data.signature.strip()[:120],
         ip=ip or None,
-        captured_at=timezone.now(),
-        anonymised_at=None,
+        **_identity_values(data, by_buyer=by_buyer),
     )
-    identity, created = SellerIdentity.objects.update_or_create(trade_in=trade_in, defaults=values)
+    trade_in.save(update_fields=["updated_at"])  # a reported purchase gets a correction row
     record_event(
         trade_in,
         kind=EventKind.IDENTITY_RECORDED,
         actor=actor,
-        note=(_("Seller's ID recorded: %s") if created else _("Seller's ID corrected: %s"))
-        % f"{identity.get_id_type_display()} {identity.masked_number}, {issuer}",
+        note=_("Seller's ID recorded (%(via)s): %(id)s")
+        % {"via": identity.get_captured_via_display(), "id": _describe(identity)},
+    )
+    return identity
+
+
+@transaction.atomic(durable=True)
+def seller_identity_correct(
+    *, trade_in: TradeIn, actor: Actor, data: IdentityInput, reason: str
+) -> SellerIdentity:
+    """A manager corrects the recorded ID: a NEW version with the reason; the earlier ones
+    stay (encrypted, revealable on the audit trail). Staff are refused and nothing changes."""
+    authorize(actor, Operation.CORRECT_IDENTITY)
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput(_("Say why the recorded ID is wrong (e.g. digits swapped at entry)."))
+    trade_in = lock_trade_in(trade_in)
+    if trade_in.anonymised_at:
+        raise TransitionRefused(_("The buyer's personal data on %s was erased.") % trade_in)
+    previous = compliance.current_identity(trade_in)
+    if previous is None:
+        raise TransitionRefused(_("No ID is recorded yet: record it first."))
+    identity = SellerIdentity.objects.create(
+        trade_in=trade_in,
+        version=previous.version + 1,
+        captured_via=IdCapturedVia.COUNTER,
+        captured_by=actor,
+        correction_reason=reason[:1000],
+        **_identity_values(data, by_buyer=False),
+    )
+    trade_in.save(update_fields=["updated_at"])  # a reported purchase gets a correction row
+    record_event(
+        trade_in,
+        kind=EventKind.IDENTITY_CORRECTED,
+        actor=actor,
+        note=_(
+            "Seller's ID corrected, version %(old)d → %(new)d: %(before)s → %(after)s. "
+            "Reason: %(reason)s"
+        )
+        % {
+            "old": previous.version,
+            "new": identity.version,
+            "before": _describe(previous),
+            "after": _describe(identity),
+            "reason": reason[:1000],
+        },
     )
     return identity
 
@@ -201,7 +262,8 @@ def seller_identity_reveal(*, identity: SellerIdentity, actor: Actor, purpose: s
         identity.trade_in,
         kind=EventKind.ID_NUMBER_VIEWED,
         actor=actor,
-        note=_("Whole ID number shown: %s") % purpose[:200],
+        note=_("Whole ID number shown (version %(version)d, %(id)s): %(purpose)s")
+        % {"version": identity.version, "id": identity.masked_number, "purpose": purpose[:200]},
     )
     return crypto.decrypt(identity.id_number_encrypted)
 
@@ -246,20 +308,54 @@ def _report_destination() -> str:
 
 @transaction.atomic(durable=True)
 def police_report_create(*, actor: Actor = SYSTEM) -> PoliceReport | None:
-    """Put every received, unreported purchase into one report and schedule its delivery."""
+    """Put every received, unreported purchase into one report, with a correction row for each
+    reported purchase that changed since (returned, another amount), and schedule delivery.
+
+    The rows are written now and never changed: a retry sends the same rows."""
     authorize(actor, Operation.REPORT_TO_POLICE)
     if settings.POLICE_REPORT == "off":
         return None
     # Locked so two workers running the schedule at once do not put a purchase in two reports.
-    due = list(compliance.purchases_due_for_report().select_for_update().order_by("received_at"))
-    if not due:
+    due = list(
+        compliance.purchases_due_for_report()
+        .select_for_update(of=("self",))
+        .select_related("payout", "unit")
+        .order_by("received_at", "pk")
+    )
+    # Found first, then locked: PostgreSQL locks no rows of a grouped (annotated) query.
+    candidates = list(compliance.correction_candidates().values_list("pk", flat=True))
+    changed = list(
+        TradeIn.objects.filter(pk__in=candidates)
+        .select_for_update(of=("self",))
+        .select_related("payout", "unit")
+        .order_by("received_at", "pk")
+    )
+    corrections = [(t, compliance.police_correction(t)) for t in changed]
+    corrections = [(t, change) for t, change in corrections if change]
+    if not due and not corrections:
         return None
     now = timezone.localtime()
     report = PoliceReport.objects.create(
         destination=_report_destination(),
         filename=f"purchases-{now:%Y%m%d-%H%M%S}.csv",
-        rows=len(due),
+        rows=len(due) + len(corrections),
     )
+    lines = [(t, PoliceRowKind.PURCHASE, "") for t in due]
+    lines += [(t, PoliceRowKind.CORRECTION, change) for t, change in corrections]
+    for trade_in, kind, change in lines:
+        purchase = compliance.purchase_now(trade_in)
+        PoliceReportRow.objects.create(
+            report=report,
+            trade_in=trade_in,
+            kind=kind,
+            bought=purchase.bought,
+            amount=purchase.amount,
+            currency=purchase.currency,
+            grade=purchase.grade,
+            id_version=purchase.id_version,
+            change=change[:300],
+        )
+    # The first report a purchase is in (the hold counts from its delivery).
     TradeIn.objects.filter(pk__in=[t.pk for t in due]).update(police_report=report)
     schedule(
         SideEffectKind.DELIVER_POLICE_REPORT,
@@ -284,14 +380,25 @@ def police_report_delivered(*, report: PoliceReport, sha256: str) -> PoliceRepor
         "",
     )
     report.save()
-    for trade_in in TradeIn.objects.filter(police_report=report).select_for_update():
-        trade_in.reported_at = now
-        trade_in.save(update_fields=["reported_at", "updated_at"])
+    for line in report.lines.select_related("trade_in").order_by("pk"):
+        trade_in = line.trade_in
+        if line.kind == PoliceRowKind.PURCHASE:
+            # A queryset update: the row's own delivery is not a change of the trade-in
+            # (updated_at is what compliance.correction_candidates compares).
+            TradeIn.objects.filter(pk=trade_in.pk, reported_at__isnull=True).update(reported_at=now)
+            note = _("Purchase reported to the police in %s") % report.filename
+        else:
+            note = _("Correction reported to the police in %(file)s: %(change)s") % {
+                "file": report.filename,
+                "change": line.change,
+            }
         record_event(
             trade_in,
-            kind=EventKind.REPORTED_TO_POLICE,
+            kind=EventKind.REPORTED_TO_POLICE
+            if line.kind == PoliceRowKind.PURCHASE
+            else EventKind.POLICE_CORRECTION,
             actor=SYSTEM,
-            note=_("Purchase reported to the police in %s") % report.filename,
+            note=note,
         )
     return report
 
@@ -340,6 +447,9 @@ def trade_in_anonymise_expired(*, trade_in: TradeIn, actor: Actor = SYSTEM) -> T
         raise TransitionRefused(_("%s is open or already anonymised.") % trade_in)
     if timezone.now() < compliance.retention_ends(trade_in):
         raise TransitionRefused(_("%s is still within its retention period.") % trade_in)
+    blocker = compliance.erasure_blocker(trade_in)
+    if blocker is not None:
+        raise TransitionRefused(blocker.message)
     return _anonymise(
         trade_in,
         actor=SYSTEM,

@@ -6,7 +6,9 @@ from workflows.models.compliance import (
     IdNumberAccess,
     IdType,
     PoliceReport,
+    PoliceReportRow,
     PoliceReportStatus,
+    PoliceRowKind,
     SellerIdentity,
 )
 from workflows.models.conditions import QUESTIONS, Accessories, Battery, Body, Screen
@@ -81,7 +83,9 @@ __all__ = [
     "IdNumberAccess",
     "IdType",
     "PoliceReport",
+    "PoliceReportRow",
     "PoliceReportStatus",
+    "PoliceRowKind",
     "SellerIdentity",
     "DeviceModel",
     "Event",

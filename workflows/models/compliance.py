@@ -13,8 +13,36 @@ from workflows.models.inventory import Unit
 from workflows.models.tradeins import Quote, TradeIn
 
 
-class Declaration(models.Model):
-    """The buyer's confirmation of ownership and age, as they saw it, one per acceptance."""
+class AppendOnlyQuerySet(models.QuerySet):
+    def delete(self):
+        raise ValueError(f"{self.model.__name__} is append-only: it is never deleted.")
+
+
+class AppendOnly(models.Model):
+    """A record the dealer's licence rests on: written once, never changed or deleted here.
+
+    `save()` on a stored row and `delete()` (of a row or a queryset) refuse; the only change
+    ever made to one is the erasure of personal data (a queryset update in
+    workflows.actions.compliance._anonymise).
+    """
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding:
+            raise ValueError(f"{type(self).__name__} is append-only: add a new row instead.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError(f"{type(self).__name__} is append-only: it is never deleted.")
+
+
+class Declaration(AppendOnly):
+    """The buyer's confirmation of ownership and age, as they saw it, one per acceptance.
+    Append-only: a new acceptance adds a row; none is ever updated or deleted."""
 
     trade_in = models.ForeignKey(
         TradeIn, verbose_name="trade-in", on_delete=models.PROTECT, related_name="declarations"
@@ -49,13 +77,27 @@ class IdCapturedVia(models.TextChoices):
     BUYER = "buyer", _("Buyer, on the signed page")
 
 
-class SellerIdentity(models.Model):
+class SellerIdentity(AppendOnly):
     """The seller's government ID. The number is stored only encrypted (workflows.crypto); the
-    last four characters stay readable so staff can compare an ID card without unmasking."""
+    last four characters stay readable so staff can compare an ID card without unmasking.
 
-    trade_in = models.OneToOneField(
-        TradeIn, verbose_name="trade-in", on_delete=models.PROTECT, related_name="seller_identity"
+    Versions, append-only: a trade-in has one row per version of its seller's ID. The first
+    capture (the buyer on the signed page, or staff at the counter) is version 1; a correction
+    is a new row with the next version number, made by a manager with a written reason
+    (`correction_reason`). No row is ever updated or deleted (only erased: every version's
+    personal data goes together), so each earlier number stays encrypted and can be revealed,
+    on the ID audit trail, like the current one. "The" identity of a trade-in is its highest
+    version (workflows.compliance.current_identity).
+    """
+
+    trade_in = models.ForeignKey(
+        TradeIn,
+        verbose_name="trade-in",
+        on_delete=models.PROTECT,
+        related_name="seller_identities",
     )
+    version = models.PositiveSmallIntegerField(default=1, editable=False)
+    correction_reason = models.TextField(blank=True)
     id_type = models.CharField("ID type", max_length=20, choices=IdType.choices)
     id_number_encrypted = models.TextField(editable=False)
     id_number_last4 = models.CharField(max_length=4, editable=False)
@@ -75,13 +117,21 @@ class SellerIdentity(models.Model):
     class Meta:
         verbose_name = "seller identity"
         verbose_name_plural = "seller identities"
+        ordering = ["trade_in", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["trade_in", "version"], name="selleridentity_one_row_per_version"
+            )
+        ]
         permissions = [
             ("view_id_number", "Can see unmasked ID numbers (audited)"),
             ("erase_buyer", "Can erase a buyer's personal data on request"),
+            ("correct_selleridentity", "Can correct a recorded seller ID (a new version)"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_id_type_display()} {self.masked_number}"
+        text = f"{self.get_id_type_display()} {self.masked_number}"
+        return text if self.version == 1 else f"{text} (version {self.version})"
 
     @property
     def masked_number(self) -> str:
@@ -140,6 +190,44 @@ class PoliceReport(models.Model):
 
     def __str__(self) -> str:
         return self.filename
+
+
+class PoliceRowKind(models.TextChoices):
+    PURCHASE = "purchase", _("Purchase")
+    CORRECTION = "correction", _("Correction")
+
+
+class PoliceReportRow(AppendOnly):
+    """One line of a police report, written once when its batch is made (append-only).
+
+    A purchase row says what the shop bought, at the amount owed and with its grade at that
+    moment. When that changes after the report (the device went back to the buyer, a revised
+    offer or a rejected return changed the amount, the seller's ID was recorded or corrected),
+    the next batch carries a correction row with the new values and what changed. The seller's
+    details and ID are read when the file is built (the ID number is never stored in plaintext).
+    """
+
+    report = models.ForeignKey(PoliceReport, on_delete=models.PROTECT, related_name="lines")
+    trade_in = models.ForeignKey(
+        TradeIn, on_delete=models.PROTECT, related_name="police_report_rows"
+    )
+    kind = models.CharField(max_length=10, choices=PoliceRowKind.choices)
+    # False: the shop no longer holds this purchase (returned to the buyer): only a correction.
+    bought = models.BooleanField(default=True)
+    amount = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(max_length=3, blank=True)
+    grade = models.CharField(max_length=1, blank=True)
+    # The version of the seller's ID current when the row was written (None: none recorded).
+    id_version = models.PositiveSmallIntegerField("ID version", null=True, blank=True)
+    change = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["report", "pk"]
+        verbose_name = "police report row"
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.trade_in} in {self.report}"
 
 
 class HoldRelease(models.Model):

@@ -87,9 +87,11 @@ class EventKind(models.TextChoices):
     # second-hand dealer records (workflows.actions.compliance)
     DECLARED = "declared", _("Seller declared ownership and age")
     IDENTITY_RECORDED = "identity_recorded", _("Seller's ID recorded")
+    IDENTITY_CORRECTED = "identity_corrected", _("Seller's ID corrected (new version)")
     ID_NUMBER_VIEWED = "id_number_viewed", _("Whole ID number viewed")
     HOLD_RELEASED = "hold_released", _("Released from the police hold")
     REPORTED_TO_POLICE = "reported_to_police", _("Reported to the police")
+    POLICE_CORRECTION = "police_correction", _("Correction reported to the police")
     ANONYMISED = "anonymised", _("Personal data anonymised")
 
 

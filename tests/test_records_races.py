@@ -1,0 +1,63 @@
+"""Issue 18 on PostgreSQL: the seller's ID typed by the buyer and by staff at the same instant
+is recorded once (the other is refused, nothing overwritten); two managers correcting at once
+make two versions, none lost."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+
+from tests.test_compliance import an_id
+from tests.test_races import outcomes, race
+from workflows import actions, crypto
+from workflows.actions import BUYER
+from workflows.models import SellerIdentity, State
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.postgres,
+    pytest.mark.skipif(
+        connection.vendor != "postgresql",
+        reason="races need PostgreSQL row locks; set DATABASE_URL to run them",
+    ),
+]
+
+
+def test_a_buyer_and_staff_recording_the_id_at_once_record_it_once(make_trade_in, staff):
+    trade_in = make_trade_in(State.ACCEPTED)
+    results = race(
+        lambda: actions.seller_identity_record(
+            trade_in=trade_in, actor=BUYER, data=an_id(id_number="P1111 2222")
+        ),
+        lambda: actions.seller_identity_record(
+            trade_in=trade_in, actor=staff, data=an_id(id_number="X0000")
+        ),
+    )
+    assert outcomes(results) == (1, 1)
+    (identity,) = SellerIdentity.objects.filter(trade_in=trade_in)
+    winner = next(r for r in results if isinstance(r, SellerIdentity))
+    assert identity.pk == winner.pk and identity.version == 1
+    assert crypto.decrypt(identity.id_number_encrypted) in ("P1111 2222", "X0000")
+
+
+def test_two_managers_correcting_at_once_make_two_versions(make_trade_in, staff, manager):
+    trade_in = make_trade_in(State.ACCEPTED)
+    actions.seller_identity_record(trade_in=trade_in, actor=staff, data=an_id())
+    results = race(
+        *[
+            (
+                lambda n=n: actions.seller_identity_correct(
+                    trade_in=trade_in,
+                    actor=manager,
+                    data=an_id(id_number=f"S530-4412-000{n}"),
+                    reason=f"correction {n}",
+                )
+            )
+            for n in (1, 2)
+        ]
+    )
+    assert outcomes(results) == (2, 0)
+    versions = list(
+        SellerIdentity.objects.filter(trade_in=trade_in).values_list("version", flat=True)
+    )
+    assert sorted(versions) == [1, 2, 3]
