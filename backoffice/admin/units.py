@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from unfold.decorators import action, display
 
 from backoffice.admin.base import PanelAdmin, SavesThroughAnAction, call_action
-from workflows import actions
+from workflows import actions, compliance
 from workflows.actions.units import OPERATIONS, UNIT_EVENT, available_operations
 from workflows.errors import DomainError
 from workflows.inspection import compare
@@ -32,7 +32,18 @@ STATUS_COLOURS = {
     UnitStatus.RECYCLED: "danger",
     UnitStatus.PARTS: "warning",
     UnitStatus.VOID: "danger",
+    "hold": "warning",
 }
+# The statuses in which a running police hold is what staff need to see (the unit is still
+# the shop's to list, sell or move; after that the hold no longer matters).
+HOLD_SHOWN = {UnitStatus.RECEIVED, UnitStatus.GRADED, UnitStatus.LISTED, UnitStatus.RETURNS}
+
+
+def held(unit: Unit) -> str:
+    """'On police hold until …' for a unit the hold still keeps on the shelf, or ''."""
+    if unit.status in HOLD_SHOWN and compliance.unit_on_hold(unit):
+        return compliance.hold_label(unit)
+    return ""
 
 
 def _bulk(request: HttpRequest, queryset: QuerySet[Unit], operation: str) -> None:
@@ -60,11 +71,11 @@ class UnitAdmin(SavesThroughAnAction, PanelAdmin):
     list_filter = ["status", "grade", "product__device_model__make"]
     search_fields = ["=imei", "trade_in__reference"]
     list_select_related = ["product__device_model__make", "trade_in"]
-    readonly_fields = ["product", "imei", "status", "trade_in", "created_at", "graded_at"]
+    readonly_fields = ["product", "imei", "status_label", "trade_in", "created_at", "graded_at"]
     fields = [
         "product",
         "imei",
-        "status",
+        "status_label",
         "grade",
         "trade_in",
         "intake_notes",
@@ -103,6 +114,9 @@ class UnitAdmin(SavesThroughAnAction, PanelAdmin):
 
     @display(description=_("Status"), ordering="status", label=STATUS_COLOURS)
     def status_label(self, obj: Unit) -> tuple[str, str]:
+        hold = held(obj)
+        if hold:
+            return "hold", f"{hold} · {obj.status}"
         return obj.status, obj.get_status_display()
 
     def panel_context(self, request: HttpRequest, unit: Unit) -> dict:
@@ -116,6 +130,8 @@ class UnitAdmin(SavesThroughAnAction, PanelAdmin):
         )
         return {
             "unit": unit,
+            "hold": held(unit),
+            "hold_message": compliance.hold_message(unit) if held(unit) else "",
             "operations": [
                 (name, BUTTONS[name]) for name, _label in available_operations(unit, request.user)
             ],

@@ -1,0 +1,142 @@
+"""The police hold (issue 18, item 2): every way a unit leaves stock or changes what it is asks
+one predicate, through the unit page, the units list's bulk actions, return cases and direct
+action calls; the pages show the hold instead of a button that would be refused."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from tests.helpers import refresh, staff_client
+from workflows import actions, compliance
+from workflows.errors import TransitionRefused
+from workflows.models import Event, State, TradeIn, Unit, UnitStatus
+
+
+@pytest.fixture
+def hold(settings):
+    settings.HOLD_DAYS = 21
+    settings.POLICE_REPORT = "off"  # the hold counts from receipt
+    return timezone.localdate() + timedelta(days=21)
+
+
+def _end_hold(trade_in: TradeIn) -> None:
+    TradeIn.objects.filter(pk=trade_in.pk).update(received_at=timezone.now() - timedelta(days=22))
+
+
+def _snapshot(unit: Unit) -> tuple:
+    unit = refresh(unit)
+    return (
+        unit.status,
+        refresh(unit.product).stock,
+        Unit.objects.filter(
+            imei=unit.imei, status__in=[UnitStatus.RECEIVED, UnitStatus.GRADED, UnitStatus.LISTED]
+        ).count(),
+    )
+
+
+def test_it_refuses_recycling_from_the_unit_page_during_the_hold(make_trade_in, staff, hold):
+    unit = make_trade_in(State.RECEIVED).unit
+    before = _snapshot(unit)
+    assert before[0] == UnitStatus.GRADED and before[2] == 1
+    client = staff_client(staff)
+    page = client.post(
+        reverse("admin:workflows_unit_life", args=[unit.pk, "recycle"]), follow=True
+    ).content.decode()
+    assert f"on the police hold until {hold:%Y-%m-%d}" in page
+    assert _snapshot(unit) == before  # still graded, still counted, IMEI still taken
+    assert not Event.objects.filter(trade_in=unit.trade_in, kind="unit_recycled").exists()
+
+
+def test_it_refuses_the_bulk_parts_action_row_by_row(make_trade_in, staff, hold):
+    held = make_trade_in(State.RECEIVED).unit
+    free = make_trade_in(State.RECEIVED).unit
+    _end_hold(free.trade_in)
+    status, stock, imei_taken = _snapshot(held)
+    page = (
+        staff_client(staff)
+        .post(
+            reverse("admin:workflows_unit_changelist"),
+            {"action": "parts_selected", "_selected_action": [held.pk, free.pk]},
+            follow=True,
+        )
+        .content.decode()
+    )
+    assert _snapshot(held) == (status, stock - 1, imei_taken)  # only the free unit left stock
+    assert refresh(free).status == UnitStatus.PARTS  # the others proceed
+    assert "1 unit(s) used for parts" in page
+    assert "1 refused" in page and held.imei in page and "police hold until" in page
+
+
+def test_every_unit_move_asks_the_hold_even_called_directly(make_trade_in, staff, hold):
+    unit = make_trade_in(State.RECEIVED).unit
+    for operation in ("list", "sell", "recycle", "parts"):
+        with pytest.raises(TransitionRefused, match="police hold"):
+            actions.unit_change_status(unit=unit, actor=staff, operation=operation)
+    assert refresh(unit).status == UnitStatus.GRADED
+    # A return case cannot recycle a held device either.
+    rerouted = make_trade_in(State.REROUTED)
+    case = rerouted.return_case
+    with pytest.raises(TransitionRefused, match="police hold"):
+        actions.return_case_resolve(case=case, actor=staff, resolution="recycled", note="x")
+    assert refresh(rerouted.unit).status == UnitStatus.RETURNS
+    assert refresh(rerouted).state == State.REROUTED
+
+
+def test_a_held_unit_shows_the_hold_and_no_button_that_would_be_refused(
+    make_trade_in, staff, manager, hold
+):
+    unit = make_trade_in(State.RECEIVED).unit
+    client = staff_client(staff)
+    page = client.get(reverse("admin:workflows_unit_change", args=[unit.pk])).content.decode()
+    assert f"On police hold until {hold:%Y-%m-%d}" in page
+    assert "Graded, sellable" not in page
+    for name in ("list", "sell", "recycle", "parts"):
+        assert reverse("admin:workflows_unit_life", args=[unit.pk, name]) not in page
+    listing = client.get(reverse("admin:workflows_unit_changelist")).content.decode()
+    start = listing.index('id="result_list"')
+    results = listing[start : listing.index("</table>", start)]
+    assert f"On police hold until {hold:%Y-%m-%d}" in results
+    assert "Graded, sellable" not in results
+
+    # A manager releases it early with a police reference: the buttons are back.
+    actions.unit_hold_release(unit=unit, actor=manager, police_reference="MCPD 24-0931")
+    page = client.get(reverse("admin:workflows_unit_change", args=[unit.pk])).content.decode()
+    assert "On police hold" not in page
+    for name in ("list", "sell", "recycle", "parts"):
+        assert reverse("admin:workflows_unit_life", args=[unit.pk, name]) in page
+    client.post(reverse("admin:workflows_unit_life", args=[unit.pk, "list"]))
+    assert refresh(unit).status == UnitStatus.LISTED
+
+
+def test_the_buttons_come_back_when_the_hold_ends(make_trade_in, staff, hold):
+    unit = make_trade_in(State.RECEIVED).unit
+    _end_hold(unit.trade_in)
+    client = staff_client(staff)
+    page = client.get(reverse("admin:workflows_unit_change", args=[unit.pk])).content.decode()
+    assert "On police hold" not in page
+    assert reverse("admin:workflows_unit_life", args=[unit.pk, "sell"]) in page
+    client.post(reverse("admin:workflows_unit_life", args=[unit.pk, "recycle"]))
+    assert refresh(unit).status == UnitStatus.RECYCLED
+    assert refresh(unit.product).stock == 0
+
+
+def test_a_device_whose_revised_offer_the_buyer_declines_goes_back_during_the_hold(
+    make_trade_in, hold
+):
+    """The choice (workflows.compliance.hold_refusal): the hold protects what the shop bought.
+    A buyer who declines a revised offer never sold the device; it goes back to them (their ID
+    and address are on record), hold or not. A device the shop did buy stays."""
+    trade_in = make_trade_in(State.REOFFERED)
+    unit = trade_in.unit
+    assert compliance.unit_on_hold(unit)
+    actions.revised_offer_decline(offer=trade_in.revised_offers.get())
+    assert refresh(trade_in).state == State.RETURNED
+    assert refresh(unit).status == UnitStatus.RETURNED
+    # ... and a bought one does not: the predicate refuses returning it.
+    bought = make_trade_in(State.RECEIVED).unit
+    assert "police hold" in compliance.hold_refusal(bought, "return_to_buyer")
+    assert compliance.hold_refusal(bought, "unlist") == ""
