@@ -140,3 +140,14 @@ def test_a_device_whose_revised_offer_the_buyer_declines_goes_back_during_the_ho
     bought = make_trade_in(State.RECEIVED).unit
     assert "police hold" in compliance.hold_refusal(bought, "return_to_buyer")
     assert compliance.hold_refusal(bought, "unlist") == ""
+
+
+def test_the_return_case_page_offers_no_recycling_during_the_hold(make_trade_in, staff, hold):
+    case = make_trade_in(State.REROUTED).return_case
+    client = staff_client(staff)
+    url = reverse("admin:workflows_returncase_change", args=[case.pk])
+    page = client.get(url).content.decode()
+    assert "police hold until" in page
+    assert 'value="recycled"' not in page and 'value="returned"' in page
+    _end_hold(case.trade_in)
+    assert 'value="recycled"' in client.get(url).content.decode()

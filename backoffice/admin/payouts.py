@@ -32,6 +32,7 @@ from backoffice.forms import (
 )
 from backoffice.resources import PayoutResource
 from workflows import actions
+from workflows.compliance import hold_refusal
 from workflows.inspection import compare
 from workflows.integrations import payments
 from workflows.models import (
@@ -328,13 +329,15 @@ class ReturnCaseAdmin(PanelAdmin, ReadOnlyAdmin):
     def panel_context(self, request: HttpRequest, case: ReturnCase) -> dict:
         trade_in = case.trade_in
         can_act = may(request.user, Operation.CLOSE_RETURN) and return_case_decidable(case)
+        recycle_held = hold_refusal(case.unit, "recycle") if can_act else ""
         return {
             "case": case,
             "trade_in": trade_in,
             "can_resolve": can_act,
             "can_revise": can_act and may(request.user, Operation.SEND_REVISED_OFFER),
             "waiting_for_buyer": trade_in.state == State.REOFFERED,
-            "resolve_form": ResolveReturnForm(),
+            "resolve_form": ResolveReturnForm(held=bool(recycle_held)),
+            "recycle_held": recycle_held,
             "reject_form": RejectReturnForm(),
             "revised_offer_form": RevisedOfferForm(initial={"grade": "D"}),
             "rows": compare(trade_in, case.unit.as_found),
