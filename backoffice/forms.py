@@ -263,6 +263,18 @@ class RevisedOfferForm(forms.Form):
     )
     photos = PhotosField(label=_("Photos (optional)"))
 
+    def __init__(self, *args, agreed=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if agreed is None:
+            return
+        # The buyer already accepted a revised amount: a manager revises it with a reason.
+        self.fields["reason"] = forms.CharField(
+            label=_("Why the accepted %(amount)s is revised again (kept on the timeline)")
+            % {"amount": agreed.amount},
+            max_length=1000,
+            widget=_textarea(),
+        )
+
 
 class CheckSettleForm(forms.Form):
     check_number = forms.CharField(

@@ -52,9 +52,11 @@ from workflows.models import (
 from workflows.permissions import Operation
 from workflows.permissions import allowed as may
 from workflows.predicates import (
+    agreed_revision,
     payout_settleable,
     payout_waiting_for_device,
     return_case_decidable,
+    revision_refusal,
 )
 from workflows.selectors import store_credit_by_code
 
@@ -330,16 +332,22 @@ class ReturnCaseAdmin(PanelAdmin, ReadOnlyAdmin):
         trade_in = case.trade_in
         can_act = may(request.user, Operation.CLOSE_RETURN) and return_case_decidable(case)
         recycle_held = hold_refusal(case.unit, "recycle") if can_act else ""
+        revision_refused = revision_refusal(trade_in, request.user)
         return {
             "case": case,
             "trade_in": trade_in,
             "can_resolve": can_act,
-            "can_revise": can_act and may(request.user, Operation.SEND_REVISED_OFFER),
+            "can_revise": can_act
+            and may(request.user, Operation.SEND_REVISED_OFFER)
+            and not revision_refused,
+            "revision_refusal": revision_refused if can_act else "",
             "waiting_for_buyer": trade_in.state == State.REOFFERED,
             "resolve_form": ResolveReturnForm(held=bool(recycle_held)),
             "recycle_held": recycle_held,
             "reject_form": RejectReturnForm(),
-            "revised_offer_form": RevisedOfferForm(initial={"grade": "D"}),
+            "revised_offer_form": RevisedOfferForm(
+                initial={"grade": "D"}, agreed=agreed_revision(trade_in)
+            ),
             "rows": compare(trade_in, case.unit.as_found),
             "photos": trade_in.photos.all(),
             "return_label": trade_in.labels.filter(direction=Direction.TO_BUYER).first(),
@@ -367,7 +375,9 @@ class ReturnCaseAdmin(PanelAdmin, ReadOnlyAdmin):
         elif step == "revise":
             call_action_with_form(
                 request,
-                RevisedOfferForm(request.POST, request.FILES),
+                RevisedOfferForm(
+                    request.POST, request.FILES, agreed=agreed_revision(case.trade_in)
+                ),
                 actions.revised_offer_send,
                 success=_("Revised offer emailed to the buyer; their answer closes the case."),
                 trade_in=case.trade_in,

@@ -61,8 +61,10 @@ from workflows.models import (
 from workflows.permissions import Operation
 from workflows.permissions import allowed as may
 from workflows.predicates import (
+    agreed_revision,
     imei_check_rerun_allowed,
     payout_settleable,
+    revision_refusal,
     wants_pickup,
 )
 from workflows.redflags import red_flags
@@ -441,9 +443,7 @@ class TradeInAdmin(SavesThroughAnAction, PanelAdmin, NoDeleteAdmin):
             ]
             if may(user, Operation.RESEND_EMAIL)
             else [],
-            "revised_offer_form": RevisedOfferForm(initial={"grade": "C"})
-            if "send_revised_offer" in allowed
-            else None,
+            **self.revision_context(user, trade_in, allowed),
             **self.inspection_context(trade_in),
             "can_rerun_check": may(user, Operation.RERUN_IMEI_CHECK)
             and imei_check_rerun_allowed(trade_in),
@@ -464,6 +464,19 @@ class TradeInAdmin(SavesThroughAnAction, PanelAdmin, NoDeleteAdmin):
             if user.has_perm("workflows.add_blockedimei")
             and not BlockedImei.objects.filter(imei=trade_in.imei).exists()
             else "",
+        }
+
+    def revision_context(self, user, trade_in: TradeIn, allowed: set[str]) -> dict:
+        """The revised-offer form, or why it is not offered (an accepted revision is a
+        manager's to change: revision_refusal, which the action asks too)."""
+        if "send_revised_offer" not in allowed:
+            return {"revised_offer_form": None}
+        refusal = revision_refusal(trade_in, user)
+        return {
+            "revision_refusal": refusal,
+            "revised_offer_form": None
+            if refusal
+            else RevisedOfferForm(initial={"grade": "C"}, agreed=agreed_revision(trade_in)),
         }
 
     def detail_change_context(self, request: HttpRequest, trade_in: TradeIn) -> dict:
@@ -608,7 +621,7 @@ class TradeInAdmin(SavesThroughAnAction, PanelAdmin, NoDeleteAdmin):
         elif step == "revise" and "send_revised_offer" in allowed:
             call_action_with_form(
                 request,
-                RevisedOfferForm(request.POST, request.FILES),
+                RevisedOfferForm(request.POST, request.FILES, agreed=agreed_revision(trade_in)),
                 actions.revised_offer_send,
                 success=_("Revised offer emailed to the buyer."),
                 **common,
