@@ -52,6 +52,7 @@ from workflows.models import (
     PayoutStatus,
     Quote,
     RevisedOffer,
+    ShipBack,
     SideEffect,
     SideEffectKind,
     SideEffectStatus,
@@ -358,7 +359,7 @@ class TradeInAdmin(SavesThroughAnAction, PanelAdmin, NoDeleteAdmin):
         trade_in = self.get_object(request, object_id)  # None for an id that is not one
         if trade_in is None:
             raise Http404(_("No such trade-in."))
-        label = trade_in.labels.filter(voided_at__isnull=True).first()
+        label = trade_in.labels.filter(voided_at__isnull=True, direction=Direction.TO_SHOP).first()
         if label is None:
             raise Http404(_("No shipping label for this trade-in."))
         response = HttpResponse(bytes(label.pdf), content_type="application/pdf")
@@ -515,7 +516,6 @@ class TradeInAdmin(SavesThroughAnAction, PanelAdmin, NoDeleteAdmin):
             "as_found_rows": compare(trade_in, unit.as_found),
             "photos": trade_in.photos.all(),
             "revised_offer": trade_in.revised_offers.first(),
-            "return_label": trade_in.labels.filter(direction=Direction.TO_BUYER).first(),
         }
 
     def save_model(self, request: HttpRequest, obj: TradeIn, form, change: bool) -> None:
@@ -541,7 +541,9 @@ class TradeInAdmin(SavesThroughAnAction, PanelAdmin, NoDeleteAdmin):
 
     def shipping_context(self, request: HttpRequest, trade_in: TradeIn) -> dict:
         """The label, its tracking, and why the carrier refused it if it did."""
-        label = trade_in.labels.filter(voided_at__isnull=True).first()
+        # The buyer's label to us; the label that sends a device back has its own card.
+        label = trade_in.labels.filter(voided_at__isnull=True, direction=Direction.TO_SHOP).first()
+        ship_back = ShipBack.objects.filter(trade_in=trade_in).select_related("label").first()
         waiting = trade_in.state == State.ACCEPTED and label is None and not wants_pickup(trade_in)
         problem = (
             SideEffect.objects.filter(
@@ -555,6 +557,7 @@ class TradeInAdmin(SavesThroughAnAction, PanelAdmin, NoDeleteAdmin):
         can_fix = problem is not None and may(request.user, Operation.RETRY_LABEL)
         return {
             "label": label,
+            "ship_back": ship_back,
             "label_waiting": waiting,
             "label_problem": problem,
             "address_form": LabelAddressForm(

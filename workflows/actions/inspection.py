@@ -25,6 +25,7 @@ from workflows.actions._common import (
     schedule,
 )
 from workflows.actions.compliance import DeclarationInput, record_declaration
+from workflows.actions.ship_back import _ship_back_label, _ship_back_open
 from workflows.actions.tradeins import (
     _parse_amount,
     _refuse_unless,
@@ -370,6 +371,8 @@ def _return_device(trade_in: TradeIn, *, actor: Actor, note: str) -> TradeIn:
     """Send the device back: out of stock, payout declined, a return label (or pickup)."""
     unit = lock_unit(trade_in.unit)
     move_unit(unit, "return_to_buyer", actor=actor, note=note)
+    # The device is still on the bench: it goes on the "To ship back" list until it is gone.
+    _ship_back_open(trade_in, unit, reason=note)
     payout = Payout.objects.select_for_update().get(trade_in=trade_in)
     if can_proceed(payout.decline):
         payout.decline()
@@ -520,6 +523,7 @@ def return_label_record(
         pdf=pdf,
         is_sample=is_sample,
     )
+    _ship_back_label(trade_in, label)
     schedule(
         SideEffectKind.SEND_EMAIL,
         key=f"email:return-label:{trade_in.pk}",
