@@ -158,3 +158,18 @@ def test_a_hand_confirmed_delivery_needs_a_note(make_trade_in, drain, staff):
         actions.ship_back_confirm_delivery(ship_back=ship_back, actor=staff, note="")
     assert refresh(ship_back).status == ShipBackStatus.SHIPPED
     assert timezone.now() - refresh(ship_back).shipped_at < timedelta(minutes=1)
+
+
+def test_devices_returned_before_the_list_existed_get_their_entry(make_trade_in, drain):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module("workflows.migrations.0020_hold_revision_reason_and_ship_back")
+    waiting, delivered = _declined(make_trade_in, drain), _declined(make_trade_in, drain)
+    delivered.labels.filter(direction=Direction.TO_BUYER).update(tracking_status="DE")
+    ShipBack.objects.all().delete()  # as before this list existed
+    migration.open_ship_backs(apps, None)
+    assert ShipBack.objects.get(trade_in=waiting).status == ShipBackStatus.TO_PACK
+    assert ShipBack.objects.get(trade_in=delivered).status == ShipBackStatus.DELIVERED
+    assert ShipBack.objects.get(trade_in=waiting).label is not None

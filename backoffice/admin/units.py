@@ -54,15 +54,16 @@ def _bulk(request: HttpRequest, queryset: QuerySet[Unit], operation: str) -> Non
             actions.unit_change_status(unit=unit, actor=request.user, operation=operation)
             done += 1
         except DomainError as exc:
-            refused.append(exc.message)
+            refused.append((unit.imei, exc.message))
     label = OPERATIONS[operation][1]
     if done:
         messages.success(request, _("%(n)d unit(s) %(what)s.") % {"n": done, "what": label})
     if refused:
-        messages.error(
-            request,
-            _("%(n)d refused: %(why)s") % {"n": len(refused), "why": " ".join(refused[:5])},
-        )
+        # Every refused unit is named (a police hold, a wrong status); the first reasons in full.
+        why = " ".join(message for _imei, message in refused[:5])
+        if len(refused) > 5:
+            why += " " + _("Also refused: %s.") % ", ".join(imei for imei, _m in refused[5:])
+        messages.error(request, _("%(n)d refused: %(why)s") % {"n": len(refused), "why": why})
 
 
 @admin.register(Unit)
@@ -128,10 +129,11 @@ class UnitAdmin(SavesThroughAnAction, PanelAdmin):
             if trade_in
             else []
         )
+        hold = held(unit)
         return {
             "unit": unit,
-            "hold": held(unit),
-            "hold_message": compliance.hold_message(unit) if held(unit) else "",
+            "hold": hold,
+            "hold_message": compliance.hold_message(unit) if hold else "",
             "operations": [
                 (name, BUTTONS[name]) for name, _label in available_operations(unit, request.user)
             ],
