@@ -173,3 +173,10 @@ def test_devices_returned_before_the_list_existed_get_their_entry(make_trade_in,
     assert ShipBack.objects.get(trade_in=waiting).status == ShipBackStatus.TO_PACK
     assert ShipBack.objects.get(trade_in=delivered).status == ShipBackStatus.DELIVERED
     assert ShipBack.objects.get(trade_in=waiting).label is not None
+
+
+def test_the_unit_page_points_to_the_ship_back_entry(make_trade_in, drain, staff):
+    trade_in = _declined(make_trade_in, drain)
+    url = reverse("admin:workflows_unit_change", args=[trade_in.unit.pk])
+    page = staff_client(staff).get(url).content.decode()
+    assert reverse("admin:workflows_shipback_change", args=[trade_in.ship_back.pk]) in page

@@ -13,7 +13,7 @@ from workflows import actions, compliance
 from workflows.actions.units import OPERATIONS, UNIT_EVENT, available_operations
 from workflows.errors import DomainError
 from workflows.inspection import compare
-from workflows.models import Event, Unit, UnitStatus
+from workflows.models import SHIP_BACK_OPEN, Event, ShipBack, Unit, UnitStatus
 
 BUTTONS = {
     "list": _("List for sale"),
@@ -130,8 +130,10 @@ class UnitAdmin(SavesThroughAnAction, PanelAdmin):
             else []
         )
         hold = held(unit)
+        ship_back = ShipBack.objects.filter(unit=unit, status__in=SHIP_BACK_OPEN).first()
         return {
             "unit": unit,
+            "ship_back": ship_back,
             "hold": hold,
             "hold_message": compliance.hold_message(unit) if hold else "",
             "operations": [

@@ -51,7 +51,9 @@ def _ship_back_label(trade_in: TradeIn, label: ShippingLabel) -> None:
 def _lock(ship_back: ShipBack, actor: Actor) -> ShipBack:
     authorize(actor, Operation.SHIP_BACK)
     trade_in = lock_trade_in(ship_back.trade_in)
-    ship_back = ShipBack.objects.select_for_update().select_related("label").get(pk=ship_back.pk)
+    # Only the ship-back's row (the label is joined nullable, and is the tracking sweep's).
+    locked = ShipBack.objects.select_for_update(of=("self",)).select_related("label", "unit")
+    ship_back = locked.get(pk=ship_back.pk)
     ship_back.trade_in = trade_in
     return ship_back
 
@@ -160,8 +162,9 @@ def _ship_back_tracked(label: ShippingLabel, status_code: str, description: str)
     """Inside shipping_label_tracking_record: the carrier delivered the return parcel."""
     if status_code != DELIVERED:
         return
+    # Only the ship-back's row: the staff actions lock the trade-in first, then this row.
     ship_back = (
-        ShipBack.objects.select_for_update()
+        ShipBack.objects.select_for_update(of=("self",))
         .filter(label=label, status=ShipBackStatus.SHIPPED)
         .select_related("trade_in")
         .first()
