@@ -10,6 +10,7 @@ from django.core import mail
 from tests.browser.checks import serious_axe_violations
 from tests.browser.conftest import login
 from tests.conftest import refresh
+from workflows import actions
 from workflows.actions.answers import shipping_label_tracking_record
 from workflows.models import EventKind, ShipBack, ShipBackStatus, State
 
@@ -85,3 +86,24 @@ def test_a_declined_device_is_packed_shipped_and_leaves_the_list_when_delivered(
         EventKind.SHIP_BACK_SHIPPED,
         EventKind.SHIP_BACK_DELIVERED,
     } <= kinds
+
+
+def test_the_ship_back_pages_fit_a_phone(chromium, site, make_trade_in, drain):
+    trade_in = make_trade_in(State.REOFFERED)
+    actions.revised_offer_decline(offer=trade_in.revised_offers.get())
+    drain()
+    ship_back = ShipBack.objects.get(trade_in=trade_in)
+    context = chromium.new_context(viewport={"width": 390, "height": 844}, base_url=site)
+    page = context.new_page()
+    login(page, "staff")
+    for url in (
+        "/dashboard/workflows/shipback/",
+        f"/dashboard/workflows/shipback/{ship_back.pk}/change/",
+    ):
+        assert page.goto(url).status == 200
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0, (url, overflow)
+        assert serious_axe_violations(page) == [], url
+    context.close()
