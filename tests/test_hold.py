@@ -151,3 +151,10 @@ def test_the_return_case_page_offers_no_recycling_during_the_hold(make_trade_in,
     assert 'value="recycled"' not in page and 'value="returned"' in page
     _end_hold(case.trade_in)
     assert 'value="recycled"' in client.get(url).content.decode()
+
+
+def test_the_product_page_shows_the_hold_too(make_trade_in, staff, manager, hold):
+    unit = make_trade_in(State.RECEIVED).unit
+    url = reverse("admin:workflows_product_change", args=[unit.product_id])
+    page = staff_client(manager).get(url).content.decode()
+    assert f"On police hold until {hold:%Y-%m-%d}" in page
