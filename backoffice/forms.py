@@ -299,11 +299,11 @@ class ResolveReturnForm(forms.Form):
         label=_("Note for the timeline"), required=False, max_length=1000, widget=_textarea()
     )
 
-    def __init__(self, *args, held: bool = False, **kwargs) -> None:
+    def __init__(self, *args, refused: frozenset[str] = frozenset(), **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        if held:  # the police hold refuses recycling (workflows.compliance.hold_refusal)
-            field = self.fields["resolution"]
-            field.choices = [c for c in field.choices if c[0] != Resolution.RECYCLED]
+        # Resolutions the police hold refuses now (workflows.compliance.hold_refusal).
+        field = self.fields["resolution"]
+        field.choices = [c for c in field.choices if c[0] not in refused]
 
 
 class RejectReturnForm(forms.Form):

@@ -13,6 +13,8 @@ from django.utils import timezone
 from tests.helpers import refresh, staff_client
 from workflows import actions, compliance
 from workflows.errors import TransitionRefused
+from workflows.inspection import checklist_as_disclosed
+from workflows.links import revised_offer_token
 from workflows.models import Event, State, TradeIn, Unit, UnitStatus
 
 
@@ -125,15 +127,18 @@ def test_the_buttons_come_back_when_the_hold_ends(make_trade_in, staff, hold):
 
 
 def test_a_device_whose_revised_offer_the_buyer_declines_goes_back_during_the_hold(
-    make_trade_in, hold
+    make_trade_in, client, hold
 ):
     """The choice (workflows.compliance.hold_refusal): the hold protects what the shop bought.
     A buyer who declines a revised offer never sold the device; it goes back to them (their ID
     and address are on record), hold or not. A device the shop did buy stays."""
-    trade_in = make_trade_in(State.REOFFERED)
+    trade_in = make_trade_in(State.REOFFERED)  # revised at intake, never graded at a price
     unit = trade_in.unit
     assert compliance.unit_on_hold(unit)
-    actions.revised_offer_decline(offer=trade_in.revised_offers.get())
+    offer = trade_in.revised_offers.get()
+    page = client.get(f"/trade-in/revised-offer/{revised_offer_token(offer)}/").content.decode()
+    assert 'id="send-back"' in page
+    actions.revised_offer_decline(offer=offer)
     assert refresh(trade_in).state == State.RETURNED
     assert refresh(unit).status == UnitStatus.RETURNED
     # ... and a bought one does not: the predicate refuses returning it.
@@ -142,15 +147,30 @@ def test_a_device_whose_revised_offer_the_buyer_declines_goes_back_during_the_ho
     assert compliance.hold_refusal(bought, "unlist") == ""
 
 
-def test_the_return_case_page_offers_no_recycling_during_the_hold(make_trade_in, staff, hold):
-    case = make_trade_in(State.REROUTED).return_case
+def test_the_return_case_page_offers_only_what_the_hold_allows(make_trade_in, staff, hold):
     client = staff_client(staff)
+    # Bought (graded), then rerouted: neither returning nor recycling it during the hold.
+    case = make_trade_in(State.REROUTED).return_case
     url = reverse("admin:workflows_returncase_change", args=[case.pk])
     page = client.get(url).content.decode()
     assert "police hold until" in page
-    assert 'value="recycled"' not in page and 'value="returned"' in page
+    assert 'value="recycled"' not in page and 'value="returned"' not in page
     _end_hold(case.trade_in)
-    assert 'value="recycled"' in client.get(url).content.decode()
+    page = client.get(url).content.decode()
+    assert 'value="recycled"' in page and 'value="returned"' in page
+    # Rerouted at intake (never bought): it may go back, not be recycled.
+    trade_in = make_trade_in(State.ACCEPTED)
+    actions.trade_in_intake(
+        trade_in=trade_in,
+        scanned_imei=trade_in.imei,
+        actor=staff,
+        checklist=checklist_as_disclosed(trade_in),
+        outcome="reroute",
+        notes="Back glass shattered, not disclosed",
+    )
+    url = reverse("admin:workflows_returncase_change", args=[refresh(trade_in).return_case.pk])
+    page = client.get(url).content.decode()
+    assert 'value="recycled"' not in page and 'value="returned"' in page
 
 
 def test_the_product_page_shows_the_hold_too(make_trade_in, staff, manager, hold):
@@ -158,3 +178,51 @@ def test_the_product_page_shows_the_hold_too(make_trade_in, staff, manager, hold
     url = reverse("admin:workflows_product_change", args=[unit.product_id])
     page = staff_client(manager).get(url).content.decode()
     assert f"On police hold until {hold:%Y-%m-%d}" in page
+
+
+def test_a_bought_device_cannot_be_rerouted_out_of_the_shop_during_the_hold(
+    make_trade_in, staff, drain, hold
+):
+    """Graded at the offer, the device was bought: a reroute then "returned to buyer" is not a
+    way around the hold. The case waits (or a manager releases the hold with a reference)."""
+    trade_in = make_trade_in(State.REROUTED)  # graded B at intake, rerouted afterwards
+    assert refresh(trade_in.unit).graded_at is not None
+    case = trade_in.return_case
+    with pytest.raises(TransitionRefused, match="police hold"):
+        actions.return_case_resolve(case=case, actor=staff, resolution="returned", note="x")
+    assert refresh(trade_in).state == State.REROUTED
+    assert refresh(trade_in.unit).status == UnitStatus.RETURNS
+    _end_hold(trade_in)
+    actions.return_case_resolve(case=case, actor=staff, resolution="returned", note="x")
+    assert refresh(trade_in.unit).status == UnitStatus.RETURNED
+
+
+def test_a_device_rerouted_at_intake_goes_back_during_the_hold(make_trade_in, staff, hold):
+    trade_in = make_trade_in(State.ACCEPTED)
+    actions.trade_in_intake(
+        trade_in=trade_in,
+        scanned_imei=trade_in.imei,
+        actor=staff,
+        checklist=checklist_as_disclosed(trade_in),
+        outcome="reroute",
+        notes="Back glass shattered, not disclosed",
+    )
+    case = refresh(trade_in).return_case
+    actions.return_case_resolve(case=case, actor=staff, resolution="returned", note="")
+    assert refresh(trade_in.unit).status == UnitStatus.RETURNED
+
+
+def test_a_bought_device_re_priced_during_the_hold_is_not_offered_back_yet(
+    make_trade_in, staff, client, hold
+):
+    trade_in = make_trade_in(State.RECEIVED)  # graded at the offer: bought
+    offer = actions.revised_offer_send(
+        trade_in=trade_in, actor=staff, amount="150.00", grade="C", note="Battery fails"
+    )
+    url = f"/trade-in/revised-offer/{revised_offer_token(offer)}/"
+    page = client.get(url).content.decode()
+    assert 'id="send-back"' not in page and 'id="send-back-held"' in page
+    with pytest.raises(TransitionRefused, match="police hold"):
+        actions.revised_offer_decline(offer=offer)
+    assert refresh(trade_in).state == State.REOFFERED
+    assert refresh(trade_in.unit).status == UnitStatus.GRADED

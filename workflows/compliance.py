@@ -113,12 +113,15 @@ HELD_TRANSITIONS = frozenset(
 
 
 def never_bought(unit: Unit) -> bool:
-    """Inspection refused the deal before anything was paid: a revised offer is waiting for the
-    buyer (REOFFERED) or a return case is open (REROUTED). The payout cannot be settled in
-    either state, so the shop owns nothing it could be made to hold."""
-    return unit.trade_in_id is not None and unit.trade_in.state in (
-        State.REOFFERED,
-        State.REROUTED,
+    """Inspection refused the deal before the shop accepted the device at any price: a revised
+    offer sent, or a reroute, at intake (the unit was never graded at an agreed price) and
+    nothing paid (the payout cannot be settled while REOFFERED or REROUTED). A unit graded at
+    the offer, or at a revised offer the buyer accepted, was bought: rerouting it later does
+    not make it unbought."""
+    return (
+        unit.trade_in_id is not None
+        and unit.graded_at is None
+        and unit.trade_in.state in (State.REOFFERED, State.REROUTED)
     )
 
 
@@ -128,10 +131,11 @@ def hold_refusal(unit: Unit, transition: str) -> str:
     a button.
 
     The hold protects what the shop BOUGHT, so the police can still seize it. A device whose
-    purchase inspection refused (revised offer declined or lapsed to "return", return case
-    resolved as returned) was never bought: it goes back to the person who brought it, whose
-    ID and address are on record, during the hold too. Everything else waits: listing,
-    selling, recycling, parting out, and returning a device the shop did buy.
+    purchase inspection refused at intake (revised offer declined or lapsed to "return", return
+    case resolved as returned) was never bought: it goes back to the person who brought it,
+    whose ID and address are on record, during the hold too. Everything else waits: listing,
+    selling, recycling, parting out, and returning a device the shop did buy (graded at a
+    price, then rerouted or re-priced: otherwise a reroute would be a way around the hold).
     """
     if transition not in HELD_TRANSITIONS or not unit_on_hold(unit):
         return ""

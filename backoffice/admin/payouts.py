@@ -41,6 +41,7 @@ from workflows.models import (
     PayoutDetailChange,
     PayoutMethod,
     PayoutStatus,
+    Resolution,
     ReturnCase,
     ReturnStatus,
     State,
@@ -331,7 +332,15 @@ class ReturnCaseAdmin(PanelAdmin, ReadOnlyAdmin):
     def panel_context(self, request: HttpRequest, case: ReturnCase) -> dict:
         trade_in = case.trade_in
         can_act = may(request.user, Operation.CLOSE_RETURN) and return_case_decidable(case)
-        recycle_held = hold_refusal(case.unit, "recycle") if can_act else ""
+        # The resolutions the police hold refuses now: not offered, and the page says why.
+        held = {
+            resolution: hold_refusal(case.unit, transition)
+            for resolution, transition in (
+                (Resolution.RETURNED, "return_to_buyer"),
+                (Resolution.RECYCLED, "recycle"),
+            )
+        }
+        held = {resolution: why for resolution, why in held.items() if why and can_act}
         revision_refused = revision_refusal(trade_in, request.user)
         return {
             "case": case,
@@ -342,8 +351,8 @@ class ReturnCaseAdmin(PanelAdmin, ReadOnlyAdmin):
             and not revision_refused,
             "revision_refusal": revision_refused if can_act else "",
             "waiting_for_buyer": trade_in.state == State.REOFFERED,
-            "resolve_form": ResolveReturnForm(held=bool(recycle_held)),
-            "recycle_held": recycle_held,
+            "resolve_form": ResolveReturnForm(refused=frozenset(held)) if len(held) < 2 else None,
+            "hold_refusal": next(iter(held.values()), ""),
             "reject_form": RejectReturnForm(),
             "revised_offer_form": RevisedOfferForm(
                 initial={"grade": "D"}, agreed=agreed_revision(trade_in)
