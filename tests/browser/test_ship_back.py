@@ -8,7 +8,7 @@ import pytest
 from django.core import mail
 
 from tests.browser.checks import serious_axe_violations
-from tests.browser.conftest import login
+from tests.browser.conftest import login, screenshot
 from tests.conftest import refresh
 from workflows import actions
 from workflows.actions.answers import shipping_label_tracking_record
@@ -48,9 +48,11 @@ def test_a_declined_device_is_packed_shipped_and_leaves_the_list_when_delivered(
     pdf = desktop.request.get(pdf_href)
     assert pdf.status == 200 and pdf.headers["content-type"] == "application/pdf"
     assert serious_axe_violations(desktop) == []
+    screenshot(desktop, "ship-back-list")
 
     row.locator("a", has_text=trade_in.reference).first.click()
     desktop.wait_for_selector("#ship-back")
+    screenshot(desktop, "ship-back-entry")
     desktop.click("button[name=pack]")
     desktop.wait_for_selector("button[name=ship]")
     assert refresh(ship_back).status == ShipBackStatus.PACKED
@@ -65,6 +67,7 @@ def test_a_declined_device_is_packed_shipped_and_leaves_the_list_when_delivered(
     assert "Nothing for you to do" not in desktop.content()
     assert desktop.locator("#ship-back-due a").count() == 1
     assert desktop.locator("#return-shipment").count() == 1
+    screenshot(desktop, "ship-back-trade-in")
     assert serious_axe_violations(desktop) == []
 
     # Still on the list while in transit; gone once the carrier reports delivery.
