@@ -1,3 +1,7 @@
+"""Payouts, store credits, return cases and the money records, in the admin.
+
+Over 400 lines: the payout page and its panel (check, Stripe, store credit) belong together."""
+
 from __future__ import annotations
 
 from django.contrib import admin

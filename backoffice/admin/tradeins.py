@@ -1,3 +1,7 @@
+"""The trade-ins queue and the trade-in page with its workflow panel.
+
+Over 400 lines: the queue, its filters and the one page staff work a trade-in from."""
+
 from __future__ import annotations
 
 import functools
