@@ -41,7 +41,9 @@ HOLD_SHOWN = {UnitStatus.RECEIVED, UnitStatus.GRADED, UnitStatus.LISTED, UnitSta
 
 def held(unit: Unit) -> str:
     """'On police hold until …' for a unit the hold still keeps on the shelf, or ''."""
-    if unit.status in HOLD_SHOWN and compliance.unit_on_hold(unit):
+    # Not before the device arrived: "awaiting arrival" is what matters then.
+    received = unit.trade_in_id is not None and unit.trade_in.received_at is not None
+    if received and unit.status in HOLD_SHOWN and compliance.unit_on_hold(unit):
         return compliance.hold_label(unit)
     return ""
 
