@@ -8,6 +8,7 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
 
+from backoffice.admin.ship_back import ship_back_card
 from backoffice.compliance import late_report_card, retention_card
 from backoffice.money_cards import money_cards
 from workflows.integrations.status import configured
@@ -84,7 +85,7 @@ def dashboard_callback(request: HttpRequest, context: dict) -> dict:
                     stats.auto_quoted_30d,
                     reverse("admin:workflows_quotepolicy_changelist"),
                 ),
-                *filter(None, [late_report_card(), retention_card()]),
+                *filter(None, [late_report_card(), retention_card(), ship_back_card(request)]),
                 *money_cards(request),
             ],
             "chart": json.dumps(_activity_chart(stats)),

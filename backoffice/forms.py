@@ -1,4 +1,7 @@
-"""Forms for the staff workflow. They parse input; the actions in workflows decide."""
+"""Forms for the staff workflow. They parse input; the actions in workflows decide.
+
+Over 400 lines: one form per panel button of the staff pages, kept together so the widgets and
+field shapes stay alike."""
 
 from __future__ import annotations
 
@@ -263,6 +266,18 @@ class RevisedOfferForm(forms.Form):
     )
     photos = PhotosField(label=_("Photos (optional)"))
 
+    def __init__(self, *args, agreed=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if agreed is None:
+            return
+        # The buyer already accepted a revised amount: a manager revises it with a reason.
+        self.fields["reason"] = forms.CharField(
+            label=_("Why the accepted %(amount)s is revised again (kept on the timeline)")
+            % {"amount": agreed.amount},
+            max_length=1000,
+            widget=_textarea(),
+        )
+
 
 class CheckSettleForm(forms.Form):
     check_number = forms.CharField(
@@ -286,6 +301,12 @@ class ResolveReturnForm(forms.Form):
     note = forms.CharField(
         label=_("Note for the timeline"), required=False, max_length=1000, widget=_textarea()
     )
+
+    def __init__(self, *args, refused: frozenset[str] = frozenset(), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Resolutions the police hold refuses now (workflows.compliance.hold_refusal).
+        field = self.fields["resolution"]
+        field.choices = [c for c in field.choices if c[0] not in refused]
 
 
 class RejectReturnForm(forms.Form):

@@ -26,6 +26,7 @@ VIEW_ALL = [
         "storecreditredemption",
         "revisedoffer",
         "inspectionphoto",
+        "shipback",
     )
 ]
 
@@ -36,6 +37,7 @@ STAFF = [
     "workflows.receive_tradein",
     "workflows.change_unit",
     "workflows.change_returncase",
+    "workflows.change_shipback",
     "workflows.redeem_storecredit",
     "workflows.add_blockedimei",
     # Staff record a seller's ID at the counter (seen masked); managers see it whole.

@@ -97,6 +97,13 @@ UNFOLD = {
                         "workflows.view_returncase",
                     ),
                     _item(
+                        _("To ship back"),
+                        "local_shipping",
+                        "admin:workflows_shipback_changelist",
+                        "workflows.view_shipback",
+                        badge="backoffice.admin.ship_back.ship_back_badge",
+                    ),
+                    _item(
                         _("Quoting policy"),
                         "bolt",
                         "admin:workflows_quotepolicy_changelist",

@@ -121,7 +121,7 @@ def hold_until(unit: Unit) -> date | None:
 
 
 def unit_on_hold(unit: Unit) -> bool:
-    """May this unit NOT be listed or sold yet? The unit-life actions ask this (and refuse)."""
+    """Is this unit within its police hold (not over, not released early)?"""
     if settings.HOLD_DAYS == 0 or unit.trade_in_id is None:
         return False
     if HoldRelease.objects.filter(unit=unit).exists():
@@ -130,14 +130,65 @@ def unit_on_hold(unit: Unit) -> bool:
     return until is None or timezone.localdate() < until
 
 
+# The Unit transitions the hold covers: every way a unit leaves the shop's stock or changes
+# what it is. Taking it off sale (unlist) and back into stock (restock) keep it on the shelf.
+HELD_TRANSITIONS = frozenset(
+    {"list_for_sale", "sell", "recycle", "use_for_parts", "return_to_buyer"}
+)
+
+
+def never_bought(unit: Unit) -> bool:
+    """Inspection refused the deal before the shop accepted the device at any price: a revised
+    offer sent, or a reroute, at intake (the unit was never graded at an agreed price) and
+    nothing paid (the payout cannot be settled while REOFFERED or REROUTED). A unit graded at
+    the offer, or at a revised offer the buyer accepted, was bought: rerouting it later does
+    not make it unbought."""
+    return (
+        unit.trade_in_id is not None
+        and unit.graded_at is None
+        and unit.trade_in.state in (State.REOFFERED, State.REROUTED)
+    )
+
+
+def hold_refusal(unit: Unit, transition: str) -> str:
+    """Why the police hold refuses this Unit transition now, or ''. The one predicate: every
+    unit move asks it (workflows.actions.units.move_unit) and the pages ask it before showing
+    a button.
+
+    The hold protects what the shop BOUGHT, so the police can still seize it. A device whose
+    purchase inspection refused at intake (revised offer declined or lapsed to "return", return
+    case resolved as returned) was never bought: it goes back to the person who brought it,
+    whose ID and address are on record, during the hold too. Everything else waits: listing,
+    selling, recycling, parting out, and returning a device the shop did buy (graded at a
+    price, then rerouted or re-priced: otherwise a reroute would be a way around the hold).
+    """
+    if transition not in HELD_TRANSITIONS or not unit_on_hold(unit):
+        return ""
+    if transition == "return_to_buyer" and never_bought(unit):
+        return ""
+    return hold_message(unit)
+
+
 def hold_message(unit: Unit) -> str:
     until = hold_until(unit)
     if until is None:
         return (
-            f"{unit} is on the police hold: it can be listed or sold {settings.HOLD_DAYS} days "
-            "after its purchase is reported, and it has not been reported yet."
+            f"{unit} is on the police hold: it can be listed, sold or moved out of stock "
+            f"{settings.HOLD_DAYS} days after its purchase is reported, and it has not been "
+            "reported yet."
         )
-    return f"{unit} is on the police hold until {until:%Y-%m-%d}: it cannot be listed or sold yet."
+    return (
+        f"{unit} is on the police hold until {until:%Y-%m-%d}: it cannot be listed, sold, "
+        "recycled, used for parts or sent away yet."
+    )
+
+
+def hold_label(unit: Unit) -> str:
+    """What the unit list and page say instead of the unit's status while it is held."""
+    until = hold_until(unit)
+    if until is None:
+        return "On police hold (purchase not reported yet)"
+    return f"On police hold until {until:%Y-%m-%d}"
 
 
 # --- police report -----------------------------------------------------------------------------

@@ -39,6 +39,8 @@ class Operation(StrEnum):
     CLOSE_RETURN = "close_return"
     SEND_REVISED_OFFER = "send_revised_offer"
     ANSWER_REVISED_OFFER = "answer_revised_offer"
+    REVISE_AGREED_OFFER = "revise_agreed_offer"
+    SHIP_BACK = "ship_back"
     APPLY_REVISED_OFFER_DEFAULT = "apply_revised_offer_default"
     MOVE_UNIT = "move_unit"
     REDEEM_STORE_CREDIT = "redeem_store_credit"
@@ -107,6 +109,14 @@ RULES: dict[Operation, Rule] = {
     ),
     Operation.SEND_REVISED_OFFER: Rule(
         "workflows.receive_tradein", _("Only intake staff can send a revised offer.")
+    ),
+    # The buyer accepted a revised amount: revising that agreed price again is a manager's.
+    Operation.REVISE_AGREED_OFFER: Rule(
+        "workflows.quote_over_limit",
+        _("Only a manager can revise a price the buyer already accepted, with a written reason."),
+    ),
+    Operation.SHIP_BACK: Rule(
+        "workflows.change_shipback", _("You cannot pack or ship devices back to buyers.")
     ),
     Operation.ANSWER_REVISED_OFFER: Rule(
         None, _("Only the buyer answers a revised offer, from its link."), frozenset({BUYER})

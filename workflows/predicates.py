@@ -12,6 +12,8 @@ from workflows.models import (
     ImeiCheckStatus,
     Payout,
     ReturnCase,
+    RevisedOffer,
+    RevisedOfferStatus,
     State,
     TradeIn,
 )
@@ -70,3 +72,28 @@ def return_case_decidable(case: ReturnCase) -> bool:
     """Open, and its trade-in waits on Returns (not on the buyer's answer to a revised offer):
     staff can resolve it, reject it or send a revised offer from it."""
     return return_case_closable(case) and case.trade_in.state == State.REROUTED
+
+
+def agreed_revision(trade_in: TradeIn) -> RevisedOffer | None:
+    """The revised offer the buyer (or the shop's default) accepted, if any: its amount is the
+    agreed price. Once there is one, any further revision needs a manager and a written reason
+    (workflows.actions.inspection refuses anyone else; the pages do not offer it to them)."""
+    return (
+        trade_in.revised_offers.filter(status=RevisedOfferStatus.ACCEPTED)
+        .order_by("-responded_at", "-pk")
+        .first()
+    )
+
+
+def revision_refusal(trade_in: TradeIn, actor: object) -> str:
+    """Why this actor may not revise this trade-in's price now, or ''. Asked by the action and
+    by the trade-in and return-case pages (which show this instead of the form)."""
+    from workflows.permissions import Operation, allowed
+
+    agreed = agreed_revision(trade_in)
+    if agreed is None or allowed(actor, Operation.REVISE_AGREED_OFFER):
+        return ""
+    return (
+        f"The buyer already accepted a revised offer of {agreed.amount} {agreed.currency}: "
+        "only a manager can revise it again, with a written reason."
+    )

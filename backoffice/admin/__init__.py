@@ -6,6 +6,7 @@ from backoffice.admin import (  # noqa: F401
     compliance,
     payouts,
     quoting,
+    ship_back,
     system,
     tradeins,
     units,

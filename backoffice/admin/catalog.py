@@ -56,8 +56,15 @@ class DeviceModelAdmin(ModelAdmin):
 
 class UnitInline(ReadOnlyInline):
     model = Unit
-    fields = ["imei", "status", "grade", "trade_in", "created_at"]
+    fields = ["imei", "status_shown", "grade", "trade_in", "created_at"]
     readonly_fields = fields
+
+    @admin.display(description="Status")
+    def status_shown(self, unit: Unit) -> str:
+        # A held unit says so here too, not "Graded, sellable" (backoffice.admin.units.held).
+        from backoffice.admin.units import held
+
+        return held(unit) or unit.get_status_display()
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Unit]:
         return (

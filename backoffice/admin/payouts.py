@@ -1,5 +1,5 @@
-"""The money pages: payouts (settle, export), store credits, payout-detail changes and Stripe
-records. (Over 400 lines: one admin class per money record, kept together.)"""
+"""The money pages: payouts (settle, export), store credits, payout-detail changes, return cases
+and Stripe records. (Over 400 lines: one admin class per money record, kept together.)"""
 
 from __future__ import annotations
 
@@ -36,6 +36,7 @@ from backoffice.forms import (
 )
 from backoffice.resources import PayoutResource
 from workflows import actions
+from workflows.compliance import hold_refusal
 from workflows.inspection import compare
 from workflows.integrations import payments
 from workflows.models import (
@@ -44,6 +45,7 @@ from workflows.models import (
     PayoutDetailChange,
     PayoutMethod,
     PayoutStatus,
+    Resolution,
     ReturnCase,
     ReturnStatus,
     State,
@@ -56,9 +58,11 @@ from workflows.models.payouts import looks_like_code
 from workflows.permissions import Operation
 from workflows.permissions import allowed as may
 from workflows.predicates import (
+    agreed_revision,
     payout_settleable,
     payout_waiting_for_device,
     return_case_decidable,
+    revision_refusal,
 )
 from workflows.selectors import store_credit_by_code
 
@@ -345,15 +349,31 @@ class ReturnCaseAdmin(PanelAdmin, ReadOnlyAdmin):
     def panel_context(self, request: HttpRequest, case: ReturnCase) -> dict:
         trade_in = case.trade_in
         can_act = may(request.user, Operation.CLOSE_RETURN) and return_case_decidable(case)
+        # The resolutions the police hold refuses now: not offered, and the page says why.
+        held = {
+            resolution: hold_refusal(case.unit, transition)
+            for resolution, transition in (
+                (Resolution.RETURNED, "return_to_buyer"),
+                (Resolution.RECYCLED, "recycle"),
+            )
+        }
+        held = {resolution: why for resolution, why in held.items() if why and can_act}
+        revision_refused = revision_refusal(trade_in, request.user)
         return {
             "case": case,
             "trade_in": trade_in,
             "can_resolve": can_act,
-            "can_revise": can_act and may(request.user, Operation.SEND_REVISED_OFFER),
+            "can_revise": can_act
+            and may(request.user, Operation.SEND_REVISED_OFFER)
+            and not revision_refused,
+            "revision_refusal": revision_refused if can_act else "",
             "waiting_for_buyer": trade_in.state == State.REOFFERED,
-            "resolve_form": ResolveReturnForm(),
+            "resolve_form": ResolveReturnForm(refused=frozenset(held)) if len(held) < 2 else None,
+            "hold_refusal": next(iter(held.values()), ""),
             "reject_form": RejectReturnForm(),
-            "revised_offer_form": RevisedOfferForm(initial={"grade": "D"}),
+            "revised_offer_form": RevisedOfferForm(
+                initial={"grade": "D"}, agreed=agreed_revision(trade_in)
+            ),
             "rows": compare(trade_in, case.unit.as_found),
             "photos": trade_in.photos.all(),
             "return_label": trade_in.labels.filter(direction=Direction.TO_BUYER).first(),
@@ -381,7 +401,9 @@ class ReturnCaseAdmin(PanelAdmin, ReadOnlyAdmin):
         elif step == "revise":
             call_action_with_form(
                 request,
-                RevisedOfferForm(request.POST, request.FILES),
+                RevisedOfferForm(
+                    request.POST, request.FILES, agreed=agreed_revision(case.trade_in)
+                ),
                 actions.revised_offer_send,
                 success=_("Revised offer emailed to the buyer; their answer closes the case."),
                 trade_in=case.trade_in,

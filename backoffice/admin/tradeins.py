@@ -1,3 +1,7 @@
+"""The trade-ins queue and the trade-in page with its workflow panel.
+
+Over 400 lines: the queue, its filters and the one page staff work a trade-in from."""
+
 from __future__ import annotations
 
 import functools
@@ -52,6 +56,7 @@ from workflows.models import (
     PayoutStatus,
     Quote,
     RevisedOffer,
+    ShipBack,
     SideEffect,
     SideEffectKind,
     SideEffectStatus,
@@ -61,8 +66,10 @@ from workflows.models import (
 from workflows.permissions import Operation
 from workflows.permissions import allowed as may
 from workflows.predicates import (
+    agreed_revision,
     imei_check_rerun_allowed,
     payout_settleable,
+    revision_refusal,
     wants_pickup,
 )
 from workflows.redflags import red_flags
@@ -356,7 +363,7 @@ class TradeInAdmin(SavesThroughAnAction, PanelAdmin, NoDeleteAdmin):
         trade_in = self.get_object(request, object_id)  # None for an id that is not one
         if trade_in is None:
             raise Http404(_("No such trade-in."))
-        label = trade_in.labels.filter(voided_at__isnull=True).first()
+        label = trade_in.labels.filter(voided_at__isnull=True, direction=Direction.TO_SHOP).first()
         if label is None:
             raise Http404(_("No shipping label for this trade-in."))
         response = HttpResponse(bytes(label.pdf), content_type="application/pdf")
@@ -441,9 +448,7 @@ class TradeInAdmin(SavesThroughAnAction, PanelAdmin, NoDeleteAdmin):
             ]
             if may(user, Operation.RESEND_EMAIL)
             else [],
-            "revised_offer_form": RevisedOfferForm(initial={"grade": "C"})
-            if "send_revised_offer" in allowed
-            else None,
+            **self.revision_context(user, trade_in, allowed),
             **self.inspection_context(trade_in),
             "can_rerun_check": may(user, Operation.RERUN_IMEI_CHECK)
             and imei_check_rerun_allowed(trade_in),
@@ -464,6 +469,19 @@ class TradeInAdmin(SavesThroughAnAction, PanelAdmin, NoDeleteAdmin):
             if user.has_perm("workflows.add_blockedimei")
             and not BlockedImei.objects.filter(imei=trade_in.imei).exists()
             else "",
+        }
+
+    def revision_context(self, user, trade_in: TradeIn, allowed: set[str]) -> dict:
+        """The revised-offer form, or why it is not offered (an accepted revision is a
+        manager's to change: revision_refusal, which the action asks too)."""
+        if "send_revised_offer" not in allowed:
+            return {"revised_offer_form": None}
+        refusal = revision_refusal(trade_in, user)
+        return {
+            "revision_refusal": refusal,
+            "revised_offer_form": None
+            if refusal
+            else RevisedOfferForm(initial={"grade": "C"}, agreed=agreed_revision(trade_in)),
         }
 
     def detail_change_context(self, request: HttpRequest, trade_in: TradeIn) -> dict:
@@ -502,7 +520,6 @@ class TradeInAdmin(SavesThroughAnAction, PanelAdmin, NoDeleteAdmin):
             "as_found_rows": compare(trade_in, unit.as_found),
             "photos": trade_in.photos.all(),
             "revised_offer": trade_in.revised_offers.first(),
-            "return_label": trade_in.labels.filter(direction=Direction.TO_BUYER).first(),
         }
 
     def save_model(self, request: HttpRequest, obj: TradeIn, form, change: bool) -> None:
@@ -528,7 +545,9 @@ class TradeInAdmin(SavesThroughAnAction, PanelAdmin, NoDeleteAdmin):
 
     def shipping_context(self, request: HttpRequest, trade_in: TradeIn) -> dict:
         """The label, its tracking, and why the carrier refused it if it did."""
-        label = trade_in.labels.filter(voided_at__isnull=True).first()
+        # The buyer's label to us; the label that sends a device back has its own card.
+        label = trade_in.labels.filter(voided_at__isnull=True, direction=Direction.TO_SHOP).first()
+        ship_back = ShipBack.objects.filter(trade_in=trade_in).select_related("label").first()
         waiting = trade_in.state == State.ACCEPTED and label is None and not wants_pickup(trade_in)
         problem = (
             SideEffect.objects.filter(
@@ -542,6 +561,7 @@ class TradeInAdmin(SavesThroughAnAction, PanelAdmin, NoDeleteAdmin):
         can_fix = problem is not None and may(request.user, Operation.RETRY_LABEL)
         return {
             "label": label,
+            "ship_back": ship_back,
             "label_waiting": waiting,
             "label_problem": problem,
             "address_form": LabelAddressForm(
@@ -608,7 +628,7 @@ class TradeInAdmin(SavesThroughAnAction, PanelAdmin, NoDeleteAdmin):
         elif step == "revise" and "send_revised_offer" in allowed:
             call_action_with_form(
                 request,
-                RevisedOfferForm(request.POST, request.FILES),
+                RevisedOfferForm(request.POST, request.FILES, agreed=agreed_revision(trade_in)),
                 actions.revised_offer_send,
                 success=_("Revised offer emailed to the buyer."),
                 **common,

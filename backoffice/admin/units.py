@@ -9,11 +9,11 @@ from django.utils.translation import gettext_lazy as _
 from unfold.decorators import action, display
 
 from backoffice.admin.base import PanelAdmin, SavesThroughAnAction, call_action
-from workflows import actions
+from workflows import actions, compliance
 from workflows.actions.units import OPERATIONS, UNIT_EVENT, available_operations
 from workflows.errors import DomainError
 from workflows.inspection import compare
-from workflows.models import Event, Unit, UnitStatus
+from workflows.models import SHIP_BACK_OPEN, Event, ShipBack, Unit, UnitStatus
 
 BUTTONS = {
     "list": _("List for sale"),
@@ -32,7 +32,20 @@ STATUS_COLOURS = {
     UnitStatus.RECYCLED: "danger",
     UnitStatus.PARTS: "warning",
     UnitStatus.VOID: "danger",
+    "hold": "warning",
 }
+# The statuses in which a running police hold is what staff need to see (the unit is still
+# the shop's to list, sell or move; after that the hold no longer matters).
+HOLD_SHOWN = {UnitStatus.RECEIVED, UnitStatus.GRADED, UnitStatus.LISTED, UnitStatus.RETURNS}
+
+
+def held(unit: Unit) -> str:
+    """'On police hold until …' for a unit the hold still keeps on the shelf, or ''."""
+    # Not before the device arrived: "awaiting arrival" is what matters then.
+    received = unit.trade_in_id is not None and unit.trade_in.received_at is not None
+    if received and unit.status in HOLD_SHOWN and compliance.unit_on_hold(unit):
+        return compliance.hold_label(unit)
+    return ""
 
 
 def _bulk(request: HttpRequest, queryset: QuerySet[Unit], operation: str) -> None:
@@ -43,15 +56,16 @@ def _bulk(request: HttpRequest, queryset: QuerySet[Unit], operation: str) -> Non
             actions.unit_change_status(unit=unit, actor=request.user, operation=operation)
             done += 1
         except DomainError as exc:
-            refused.append(exc.message)
+            refused.append((unit.imei, exc.message))
     label = OPERATIONS[operation][1]
     if done:
         messages.success(request, _("%(n)d unit(s) %(what)s.") % {"n": done, "what": label})
     if refused:
-        messages.error(
-            request,
-            _("%(n)d refused: %(why)s") % {"n": len(refused), "why": " ".join(refused[:5])},
-        )
+        # Every refused unit is named (a police hold, a wrong status); the first reasons in full.
+        why = " ".join(message for _imei, message in refused[:5])
+        if len(refused) > 5:
+            why += " " + _("Also refused: %s.") % ", ".join(imei for imei, _m in refused[5:])
+        messages.error(request, _("%(n)d refused: %(why)s") % {"n": len(refused), "why": why})
 
 
 @admin.register(Unit)
@@ -60,11 +74,11 @@ class UnitAdmin(SavesThroughAnAction, PanelAdmin):
     list_filter = ["status", "grade", "product__device_model__make"]
     search_fields = ["=imei", "trade_in__reference"]
     list_select_related = ["product__device_model__make", "trade_in"]
-    readonly_fields = ["product", "imei", "status", "trade_in", "created_at", "graded_at"]
+    readonly_fields = ["product", "imei", "status_label", "trade_in", "created_at", "graded_at"]
     fields = [
         "product",
         "imei",
-        "status",
+        "status_label",
         "grade",
         "trade_in",
         "intake_notes",
@@ -103,6 +117,9 @@ class UnitAdmin(SavesThroughAnAction, PanelAdmin):
 
     @display(description=_("Status"), ordering="status", label=STATUS_COLOURS)
     def status_label(self, obj: Unit) -> tuple[str, str]:
+        hold = held(obj)
+        if hold:
+            return "hold", f"{hold} · {obj.status}"
         return obj.status, obj.get_status_display()
 
     def panel_context(self, request: HttpRequest, unit: Unit) -> dict:
@@ -114,8 +131,13 @@ class UnitAdmin(SavesThroughAnAction, PanelAdmin):
             if trade_in
             else []
         )
+        hold = held(unit)
+        ship_back = ShipBack.objects.filter(unit=unit, status__in=SHIP_BACK_OPEN).first()
         return {
             "unit": unit,
+            "ship_back": ship_back,
+            "hold": hold,
+            "hold_message": compliance.hold_message(unit) if hold else "",
             "operations": [
                 (name, BUTTONS[name]) for name, _label in available_operations(unit, request.user)
             ],

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from buyer_portal.compliance import DeclarationForm, declaration_context
 from buyer_portal.views.links import link_invalid
 from workflows import actions
+from workflows.compliance import hold_refusal, hold_until
 from workflows.errors import DomainError, InvalidInput, LinkInvalid
 from workflows.inspection import compare
 from workflows.links import (
@@ -55,6 +56,10 @@ def _page(
             "pickup": wants_pickup(trade_in),
             "shop_address": settings.SHOP_ADDRESS,
             "default_is_accept": settings.REVISED_OFFER_DEFAULT == "accept",
+            # A device the shop bought stays until its police hold ends: no button to refuse.
+            "return_held_until": hold_until(trade_in.unit)
+            if hold_refusal(trade_in.unit, "return_to_buyer")
+            else None,
             **declaration_context(declaration_form),
         },
         status=status,

@@ -42,6 +42,12 @@ from workflows.actions.payouts import (
     payout_settle_check,
 )
 from workflows.actions.policy import quote_policy_update
+from workflows.actions.ship_back import (
+    ship_back_collect,
+    ship_back_confirm_delivery,
+    ship_back_pack,
+    ship_back_ship,
+)
 from workflows.actions.store_credit import normalize_code, store_credit_redeem, store_credit_void
 from workflows.actions.stripe import (
     payout_confirm_payee,
@@ -102,6 +108,10 @@ __all__ = [
     "payout_stripe_refused",
     "return_case_resolve",
     "shipping_label_retry",
+    "ship_back_collect",
+    "ship_back_confirm_delivery",
+    "ship_back_pack",
+    "ship_back_ship",
     "side_effect_retry",
     "stripe_account_check_request",
     "stripe_account_update",

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from workflows.actions._common import SYSTEM, lock_trade_in, record_event, schedule
+from workflows.actions.ship_back import _ship_back_tracked
 from workflows.actions.tradeins import _auto_quote
 from workflows.integrations.imei import ImeiResult, model_mismatch
 from workflows.models import (
@@ -174,6 +175,8 @@ def shipping_label_tracking_record(
             is_failure=status_code == "EX",
             note=f"Tracking {label.tracking_number}: {description}",
         )
+    # A return parcel the carrier delivered leaves the "To ship back" list.
+    _ship_back_tracked(label, status_code, description)
     return news
 
 

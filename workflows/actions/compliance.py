@@ -269,10 +269,12 @@ def seller_identity_reveal(*, identity: SellerIdentity, actor: Actor, purpose: s
 
 
 # --- hold period -------------------------------------------------------------------------------
-def refuse_if_on_hold(unit: Unit) -> None:
-    """Every action that lists or sells a unit calls this first (inside its transaction)."""
-    if compliance.unit_on_hold(unit):
-        raise TransitionRefused(compliance.hold_message(unit))
+def refuse_if_on_hold(unit: Unit, transition: str = "sell") -> None:
+    """Raise if the police hold refuses this Unit transition. `move_unit`, the one helper every
+    unit move goes through, calls it inside its transaction, so no path skips it."""
+    refusal = compliance.hold_refusal(unit, transition)
+    if refusal:
+        raise TransitionRefused(refusal)
 
 
 @transaction.atomic(durable=True)

@@ -1,5 +1,8 @@
 """Inspection decides: the intake bench's checklist and outcome, revised offers and the
-buyer's answer, and the return cases that end a trade-in."""
+buyer's answer, and the return cases that end a trade-in.
+
+Over 400 lines because these actions share one set of private helpers (_send_revised_offer,
+_accept, _return_device) that must run inside each other's transactions."""
 
 from __future__ import annotations
 
@@ -26,6 +29,7 @@ from workflows.actions._common import (
     schedule,
 )
 from workflows.actions.compliance import DeclarationInput, record_declaration
+from workflows.actions.ship_back import _ship_back_label, _ship_back_open
 from workflows.actions.tradeins import (
     _parse_amount,
     _refuse_unless,
@@ -58,7 +62,13 @@ from workflows.models import (
 )
 from workflows.parsers import clean_text
 from workflows.photos import check_photos
-from workflows.predicates import return_case_closable, return_case_decidable, wants_pickup
+from workflows.predicates import (
+    agreed_revision,
+    return_case_closable,
+    return_case_decidable,
+    revision_refusal,
+    wants_pickup,
+)
 
 GRADE, REVISE, REROUTE = "grade", "revise", "reroute"
 OUTCOMES = (GRADE, REVISE, REROUTE)
@@ -173,11 +183,24 @@ def _send_revised_offer(
     amount: Decimal | str | None,
     grade: str,
     note: str,
+    reason: str = "",
 ) -> RevisedOffer:
     if not can_proceed(trade_in.send_revised_offer):
         raise TransitionRefused(
             _("A revised offer needs a device we received; %(ref)s is %(state)s.")
             % {"ref": trade_in, "state": trade_in.get_state_display().lower()}
+        )
+    # A price the buyer already accepted is agreed: revising it again is a manager's decision,
+    # with a written reason kept on the offer and the timeline.
+    refusal = revision_refusal(trade_in, actor)
+    if refusal:
+        raise TransitionRefused(refusal)
+    agreed = agreed_revision(trade_in)
+    reason = clean_text(reason)
+    if agreed is not None and not reason:
+        raise InvalidInput(
+            _("Say why the accepted revised offer of %(amount)s is revised again.")
+            % {"amount": agreed.amount}
         )
     if amount in (None, ""):
         raise InvalidInput(_("Enter the revised offer."))
@@ -217,6 +240,7 @@ def _send_revised_offer(
         grade=grade,
         differences=diffs,
         note=clean_text(note),
+        revision_reason=reason if agreed is not None else "",
         respond_by=timezone.now() + timedelta(days=settings.REVISED_OFFER_DAYS),
         sent_by=actor,
     )
@@ -226,7 +250,12 @@ def _send_revised_offer(
         actor=actor,
         kind=EventKind.REVISED_OFFER_SENT,
         note=f"{value} {offer.currency} (was {original}): "
-        + "; ".join(f"{d['label']}: {d['found']}" for d in diffs),
+        + "; ".join(f"{d['label']}: {d['found']}" for d in diffs)
+        + (
+            f". Revises the accepted {agreed.amount} {agreed.currency}, by a manager: {reason}"
+            if agreed is not None
+            else ""
+        ),
     )
     schedule(
         SideEffectKind.SEND_EMAIL,
@@ -246,14 +275,18 @@ def revised_offer_send(
     amount: Decimal | str | None,
     grade: str,
     note: str = "",
+    reason: str = "",
     photos: Sequence[UploadedFile] = (),
 ) -> RevisedOffer:
     """A revised offer after intake: from the trade-in page (received), a return case
-    (rerouted), or a newer revision of one the buyer has not answered."""
+    (rerouted), or a newer revision of one the buyer has not answered. Once the buyer accepted
+    a revised amount, only a manager revises it again, with `reason`."""
     authorize(actor, Operation.SEND_REVISED_OFFER)
     checked_photos = check_photos(photos)
     trade_in = lock_trade_in(trade_in)
-    offer = _send_revised_offer(trade_in, actor=actor, amount=amount, grade=grade, note=note)
+    offer = _send_revised_offer(
+        trade_in, actor=actor, amount=amount, grade=grade, note=note, reason=reason
+    )
     _save_photos(trade_in, checked_photos, actor)
     return offer
 
@@ -343,6 +376,8 @@ def _return_device(trade_in: TradeIn, *, actor: Actor, note: str) -> TradeIn:
     """Send the device back: out of stock, payout declined, a return label (or pickup)."""
     unit = lock_unit(trade_in.unit)
     move_unit(unit, "return_to_buyer", actor=actor, note=note)
+    # The device is still on the bench: it goes on the "To ship back" list until it is gone.
+    _ship_back_open(trade_in, unit, reason=note)
     payout = Payout.objects.select_for_update().get(trade_in=trade_in)
     if can_proceed(payout.decline):
         payout.decline()
@@ -493,6 +528,7 @@ def return_label_record(
         pdf=pdf,
         is_sample=is_sample,
     )
+    _ship_back_label(trade_in, label)
     schedule(
         SideEffectKind.SEND_EMAIL,
         key=f"email:return-label:{trade_in.pk}",

@@ -16,6 +16,7 @@ from django_fsm import can_proceed, has_transition_perm
 from workflows.actions._common import Actor, Operation, authorize, record_event
 from workflows.actions.compliance import refuse_if_on_hold
 from workflows.actions.tradeins import _change_stock
+from workflows.compliance import hold_refusal
 from workflows.errors import TransitionRefused
 from workflows.models import Event, EventKind, Unit
 from workflows.parsers import clean_text
@@ -53,8 +54,11 @@ def lock_unit(unit: Unit) -> Unit:
 def move_unit(unit: Unit, transition: str, *, actor: Actor, note: str = "") -> Event | None:
     """Run one Unit transition on a locked unit; stock follows; the trade-in's timeline says so.
 
-    The caller holds the transaction and the unit's row lock.
+    The caller holds the transaction and the unit's row lock. The police hold is asked here,
+    the one place every unit move passes (the unit page, bulk actions, return cases, revised
+    offers, direct calls).
     """
+    refuse_if_on_hold(unit, transition)
     method = getattr(unit, transition)
     if not can_proceed(method):
         raise TransitionRefused(
@@ -91,15 +95,13 @@ def unit_change_status(*, unit: Unit, actor: Actor, operation: str, note: str = 
         raise TransitionRefused(_("Unknown operation on a unit: %s.") % operation)
     authorize(actor, Operation.MOVE_UNIT)
     unit = lock_unit(unit)
-    if operation in ("list", "sell"):
-        # The police hold (HOLD_DAYS): a bought unit is not put on sale or sold before its date.
-        refuse_if_on_hold(unit)
     move_unit(unit, OPERATIONS[operation][0], actor=actor, note=clean_text(note))
     return unit
 
 
 def available_operations(unit: Unit, user: object) -> list[tuple[str, str]]:
-    """The operations the unit's page offers: the FSM's answer, never restated."""
+    """The operations the unit's page offers: the FSM's and the police hold's answers, never
+    restated (a held unit shows the hold, not a button that would be refused)."""
     if not allowed(user, Operation.MOVE_UNIT):
         return []
     return [
@@ -107,4 +109,5 @@ def available_operations(unit: Unit, user: object) -> list[tuple[str, str]]:
         for name, (transition, label) in OPERATIONS.items()
         if can_proceed(getattr(unit, transition))
         and has_transition_perm(getattr(unit, transition), user)
+        and not hold_refusal(unit, transition)
     ]

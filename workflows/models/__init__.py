@@ -36,7 +36,14 @@ from workflows.models.payouts import (
 )
 from workflows.models.policy import QuotePolicy
 from workflows.models.pricing import ConditionDeduction
-from workflows.models.returns import Resolution, ReturnCase, ReturnStatus
+from workflows.models.returns import (
+    SHIP_BACK_OPEN,
+    Resolution,
+    ReturnCase,
+    ReturnStatus,
+    ShipBack,
+    ShipBackStatus,
+)
 from workflows.models.shipping import Direction, ShippingLabel
 from workflows.models.tradeins import (
     ARCHIVED_STATES,
@@ -56,6 +63,9 @@ from workflows.models.tradeins import (
 from workflows.models.vocabulary import OUTCOME, EventKind, SideEffectKind
 
 __all__ = [
+    "SHIP_BACK_OPEN",
+    "ShipBack",
+    "ShipBackStatus",
     "ARCHIVED_STATES",
     "QUEUE_STATES",
     "OPEN_STATES",

@@ -40,6 +40,8 @@ class RevisedOffer(FSMModelMixin, models.Model):
     # [{"item", "label", "disclosed", "found"}], from the intake checklist.
     differences = models.JSONField(default=list)
     note = models.TextField(blank=True)
+    # Why a manager revised an amount the buyer had already accepted (empty otherwise).
+    revision_reason = models.TextField(blank=True)
     status = FSMField(
         default=RevisedOfferStatus.SENT, choices=RevisedOfferStatus.choices, protected=True
     )

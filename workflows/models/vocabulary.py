@@ -58,6 +58,11 @@ class EventKind(models.TextChoices):
     # returns
     RETURN_RESOLVED = "return_resolved", _("Return resolved")
     RETURN_REJECTED = "return_rejected", _("Return rejected")
+    # a device on its way back to its buyer (workflows.actions.ship_back)
+    SHIP_BACK_PACKED = "ship_back_packed", _("Packed to ship back")
+    SHIP_BACK_SHIPPED = "ship_back_shipped", _("Shipped back to the buyer")
+    SHIP_BACK_DELIVERED = "ship_back_delivered", _("Delivered back to the buyer")
+    SHIP_BACK_COLLECTED = "ship_back_collected", _("Collected by the buyer at the counter")
     # after inspection: revised offers and how a trade-in ends without a payout
     REVISED_OFFER_SENT = "revised_offer_sent", _("Revised offer sent")
     REVISED_OFFER_ACCEPTED = "revised_offer_accepted", _("Revised offer accepted")

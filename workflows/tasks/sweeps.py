@@ -7,7 +7,7 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from workflows.actions import SYSTEM, revised_offer_lapse, trade_in_cancel, trade_in_expire
@@ -18,7 +18,15 @@ from workflows.actions.answers import (
 from workflows.errors import DomainError
 from workflows.integrations import shipping as shipping_integration
 from workflows.integrations.http import IntegrationError, TemporaryError
-from workflows.models import RevisedOffer, RevisedOfferStatus, ShippingLabel, State, TradeIn
+from workflows.models import (
+    Direction,
+    RevisedOffer,
+    RevisedOfferStatus,
+    ShipBackStatus,
+    ShippingLabel,
+    State,
+    TradeIn,
+)
 
 log = logging.getLogger("workflows")
 
@@ -68,11 +76,14 @@ def cancel_unarrived_devices() -> int:
 
 
 def poll_tracking(limit: int = 500) -> int:
-    """Ask the carrier where each parcel on its way to us is; changes go on the timeline."""
+    """Ask the carrier where each parcel on its way to us, or back to a buyer, is; changes go
+    on the timeline, and a delivered return parcel leaves the "To ship back" list."""
     provider = shipping_integration.get_provider()
     labels = (
-        ShippingLabel.objects.filter(
-            provider=provider.name, voided_at__isnull=True, trade_in__state=State.ACCEPTED
+        ShippingLabel.objects.filter(provider=provider.name, voided_at__isnull=True)
+        .filter(
+            Q(direction=Direction.TO_SHOP, trade_in__state=State.ACCEPTED)
+            | Q(direction=Direction.TO_BUYER, trade_in__ship_back__status=ShipBackStatus.SHIPPED)
         )
         # Delivered (DE), or to a collection point (SP): the intake bench takes it from here.
         .exclude(tracking_status__in=shipping_integration.FINAL_TRACKING)
