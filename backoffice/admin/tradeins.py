@@ -423,6 +423,7 @@ class TradeInAdmin(SavesThroughAnAction, PanelAdmin, NoDeleteAdmin):
                 if pending
                 else {"amount": trade_in.offer_amount or trade_in.suggested_offer},
                 confirm_reason=pending["confirm"] if pending else "",
+                auto_id="id_quote_%s",
             )
             if not needs_override:
                 del quote_form.fields["override_reason"]
@@ -440,8 +441,13 @@ class TradeInAdmin(SavesThroughAnAction, PanelAdmin, NoDeleteAdmin):
             "allowed": allowed,
             "quote_form": quote_form,
             "suggested_offer": trade_in.suggested_offer,
-            "reason_form": ReasonForm(),
-            "note_form": NoteForm() if may(user, Operation.ADD_NOTE) else None,
+            # One form per use, each with its own ids: a label finds its own field.
+            "decline_form": ReasonForm(auto_id="id_decline_%s"),
+            "cancel_form": ReasonForm(auto_id="id_cancel_%s"),
+            "reroute_form": ReasonForm(auto_id="id_reroute_%s"),
+            "note_form": NoteForm(auto_id="id_timeline_%s")
+            if may(user, Operation.ADD_NOTE)
+            else None,
             "emails": [
                 (email, email.payload.get("template", "email").replace("_", " ").capitalize())
                 for email in resendable_emails(trade_in)
@@ -481,7 +487,9 @@ class TradeInAdmin(SavesThroughAnAction, PanelAdmin, NoDeleteAdmin):
             "revision_refusal": refusal,
             "revised_offer_form": None
             if refusal
-            else RevisedOfferForm(initial={"grade": "C"}, agreed=agreed_revision(trade_in)),
+            else RevisedOfferForm(
+                initial={"grade": "C"}, agreed=agreed_revision(trade_in), auto_id="id_revise_%s"
+            ),
         }
 
     def detail_change_context(self, request: HttpRequest, trade_in: TradeIn) -> dict:
