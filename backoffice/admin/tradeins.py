@@ -419,14 +419,17 @@ class TradeInAdmin(SavesThroughAnAction, PanelAdmin, NoDeleteAdmin):
         pending = request.session.pop(self._pending_key(trade_in), None)
         if "quote" in allowed and not (needs_override and not can_override):
             quote_form = QuoteForm(
+                pending.get("raw") if pending else None,
                 initial=pending["data"]
-                if pending
+                if pending and "data" in pending
                 else {"amount": trade_in.offer_amount or trade_in.suggested_offer},
                 confirm_reason=pending["confirm"] if pending else "",
                 auto_id="id_quote_%s",
             )
             if not needs_override:
                 del quote_form.fields["override_reason"]
+            if quote_form.is_bound:
+                quote_form.full_clean()  # its errors, shown beside the fields
         # Imported here: backoffice.compliance uses the admin helpers this package defines.
         from backoffice.compliance import compliance_context
 
@@ -684,6 +687,11 @@ class TradeInAdmin(SavesThroughAnAction, PanelAdmin, NoDeleteAdmin):
         form = QuoteForm(request.POST)
         if not form.is_valid():
             form_errors(request, form)
+            # Shown again as typed, each refused field marked and its message linked to it.
+            request.session[self._pending_key(trade_in)] = {
+                "raw": {name: request.POST.get(name, "") for name in form.fields},
+                "confirm": "",
+            }
             return
         data = form.cleaned_data
         try:

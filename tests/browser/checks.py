@@ -106,6 +106,28 @@ def duplicate_ids(page) -> list[str]:
     }""")
 
 
+def dangling_references(page) -> list[str]:
+    """aria-describedby, aria-labelledby, aria-controls or a label's for naming an id that
+    is not on the page: the description or name it promises is never read."""
+    return page.evaluate("""() => {
+      const bad = [];
+      for (const attr of ['aria-describedby', 'aria-labelledby', 'aria-controls', 'for']) {
+        for (const el of document.querySelectorAll(`[${attr}]`)) {
+          for (const id of el.getAttribute(attr).split(/\\s+/).filter(Boolean)) {
+            if (!document.getElementById(id))
+              bad.push(`${attr}="${id}" on ${el.tagName.toLowerCase()}`);
+          }
+        }
+      }
+      return bad;
+    }""")
+
+
 def staff_page_problems(page) -> list[str]:
-    """What fails on a staff page: any WCAG A/AA violation, any duplicate id."""
-    return [*wcag_violations(page), *(f"duplicate id: {i}" for i in duplicate_ids(page))]
+    """What fails on a staff page: any WCAG A/AA violation, any duplicate id, any reference
+    to an id that is not there."""
+    return [
+        *wcag_violations(page),
+        *(f"duplicate id: {i}" for i in duplicate_ids(page)),
+        *dangling_references(page),
+    ]

@@ -12,6 +12,12 @@ window.addEventListener("load", function () {
   } else {
     // Found by reference: the device's own IMEI is scanned next, into this field.
     var scanned = document.getElementById("id_scanned_imei");
-    if (scanned && !scanned.value) scanned.focus();
+    if (scanned && !scanned.value) {
+      scanned.focus();
+    } else {
+      // Matched by scan: the checklist's first answer, not 23 Tabs away (issue 24).
+      var first = document.querySelector("#checklist input, #intake-match fieldset input");
+      if (first) first.focus();
+    }
   }
 });

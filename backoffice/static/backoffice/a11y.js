@@ -1,0 +1,92 @@
+// Staff pages for everyone (issue 24). A file, not inline script: the Content-Security-Policy
+// allows scripts from this site only.
+(function () {
+  "use strict";
+
+  // Results announced: the page's messages ("Quote sent", "received, grade B", a refusal) are
+  // copied into live regions once the page has loaded; a screen reader reads text that
+  // arrives in a live region, not text that was already there.
+  function liveRegion(id, role) {
+    var el = document.createElement("div");
+    el.id = id;
+    el.className = "bo-sr-only";
+    el.setAttribute("role", role);
+    el.setAttribute("aria-live", role === "alert" ? "assertive" : "polite");
+    document.body.appendChild(el);
+    return el;
+  }
+
+  function announce() {
+    var status = liveRegion("bo-live-status", "status");
+    var alert = liveRegion("bo-live-alert", "alert");
+    var said = { status: [], alert: [] };
+    document.querySelectorAll("[data-bo-message]").forEach(function (m) {
+      var text = m.textContent.replace(/\s+/g, " ").trim();
+      said[m.getAttribute("data-bo-message") === "error" ? "alert" : "status"].push(text);
+    });
+    var refusal = document.getElementById("intake-message");
+    if (refusal) said.alert.push(refusal.textContent.replace(/\s+/g, " ").trim());
+    window.setTimeout(function () {
+      status.textContent = said.status.join(" ");
+      alert.textContent = said.alert.join(" ");
+    }, 150);
+  }
+
+  // A server-side form error: focus goes to the first field the server refused, whose
+  // message is linked to it (aria-describedby) and read with it.
+  function focusFirstError() {
+    var bad = document.querySelector("form [aria-invalid=true]");
+    if (bad) {
+      var details = bad.closest("details");
+      if (details) details.open = true;
+      bad.focus();
+      return true;
+    }
+    return false;
+  }
+
+  // Focus not obscured (2.4.11): what has focus scrolls clear of a sticky or fixed bar.
+  function bars(target) {
+    var found = [];
+    document.querySelectorAll("#changelist-actions-wrapper, #submit-row, .submit-row, header, [class*='sticky']").forEach(function (el) {
+      if (el.contains(target)) return;
+      var style = window.getComputedStyle(el);
+      if (style.position !== "sticky" && style.position !== "fixed") return;
+      if (style.visibility === "hidden" || style.display === "none") return;
+      var r = el.getBoundingClientRect();
+      if (r.width && r.height) found.push(r);
+    });
+    return found;
+  }
+
+  function keepClear(event) {
+    var target = event.target;
+    if (!target || !target.getBoundingClientRect) return;
+    var r = target.getBoundingClientRect();
+    var middle = window.innerHeight / 2;
+    bars(target).forEach(function (bar) {
+      var overlaps = r.bottom > bar.top && r.top < bar.bottom && r.right > bar.left && r.left < bar.right;
+      if (!overlaps) return;
+      if (bar.top >= middle) window.scrollBy(0, r.bottom - bar.top + 12);
+      else window.scrollBy(0, -(bar.bottom - r.top + 12));
+      r = target.getBoundingClientRect();
+    });
+  }
+
+  // The filters drawer: opened by its button, focus goes into it.
+  function filtersFocus(event) {
+    var button = event.target.closest && event.target.closest("[aria-controls=changelist-filter]");
+    if (!button) return;
+    window.setTimeout(function () {
+      var first = document.querySelector("#changelist-filter select, #changelist-filter input:not([type=hidden]), #changelist-filter a[href], #changelist-filter button");
+      if (first && first.getClientRects().length) first.focus();
+    }, 50);
+  }
+
+  document.addEventListener("focusin", keepClear);
+  document.addEventListener("click", filtersFocus);
+  window.addEventListener("load", function () {
+    announce();
+    focusFirstError();
+  });
+})();
