@@ -13,6 +13,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.timesince import timesince
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext_lazy as _
 from unfold.contrib.filters.admin import RangeDateFilter
@@ -150,6 +152,7 @@ class ArchiveFilter(admin.SimpleListFilter):
 
     title = _("view")
     parameter_name = "view"
+    template = "backoffice/queue_view_kept.html"  # shown as tabs above the list
 
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin):
         return [("archive", _("Archive")), ("all", _("Everything"))]
@@ -234,6 +237,7 @@ class TradeInAdmin(SavesThroughAnAction, PanelAdmin, NoDeleteAdmin):
     # The queue is open all day: rows rendered in one pass (backoffice/templatetags/fast_list.py)
     # and a cheap count at scale.
     change_list_template = "backoffice/tradein_changelist.html"
+    list_before_template = "backoffice/queue_tabs.html"  # Queue / Archive / Everything
     paginator = EstimatedCountPaginator
     inlines = [QuoteInline, RevisedOfferInline, EventInline]
     actions = ["quote_at_suggested"]
@@ -334,7 +338,10 @@ class TradeInAdmin(SavesThroughAnAction, PanelAdmin, NoDeleteAdmin):
 
     @display(description=_("Condition"))
     def condition(self, obj: TradeIn) -> str:
-        return " · ".join(choice_label(obj, name) for name in ("screen", "body", "battery"))
+        # One line in the queue, clipped; the whole text on hover (title) and when the row
+        # has focus (backoffice.css), and always to a screen reader.
+        text = escape(" · ".join(choice_label(obj, name) for name in ("screen", "body", "battery")))
+        return mark_safe(f'<span class="bo-clip" title="{text}">{text}</span>')  # noqa: S308
 
     @display(description=_("IMEI check"), ordering="imei_status", label=CHECK_COLOURS)
     def imei_badge(self, obj: TradeIn) -> tuple[str, str]:

@@ -83,7 +83,18 @@
     }, 50);
   }
 
+  // Unfold's icons are ligatures ("inbox", "dock_to_right"): beside a text they are hidden
+  // from screen readers, so a link is read "Trade-ins queue", not "inbox Trade-ins queue".
+  function quietIcons() {
+    document.querySelectorAll(".material-symbols-outlined").forEach(function (icon) {
+      var parent = icon.parentElement;
+      var own = icon.textContent.trim();
+      if (parent && parent.textContent.replace(own, "").trim()) icon.setAttribute("aria-hidden", "true");
+    });
+  }
+
   document.addEventListener("focusin", keepClear);
+  document.addEventListener("DOMContentLoaded", quietIcons);
   document.addEventListener("click", filtersFocus);
   window.addEventListener("load", function () {
     announce();
