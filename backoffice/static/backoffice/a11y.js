@@ -73,8 +73,21 @@
     });
   }
 
+  // The navigation, opened by its button on a narrow (or zoomed) screen: focus goes to its
+  // first link, and the button says it is open.
+  function navigationFocus(event) {
+    var button = event.target.closest && event.target.closest("[aria-controls=nav-sidebar]");
+    if (!button) return;
+    window.setTimeout(function () {
+      if (button.getAttribute("aria-expanded") !== "true") return;
+      var first = document.querySelector("#nav-sidebar #nav-sidebar-apps a[href], #nav-sidebar nav a[href]");
+      if (first && first.getClientRects().length) first.focus();
+    }, 50);
+  }
+
   // The filters drawer: opened by its button, focus goes into it.
   function filtersFocus(event) {
+    navigationFocus(event);
     var button = event.target.closest && event.target.closest("[aria-controls=changelist-filter]");
     if (!button) return;
     window.setTimeout(function () {
