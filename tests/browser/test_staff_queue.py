@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.conftest import login, screenshot
+from tests.browser.test_staff_keyboard import focused, tab_to
 from workflows.models import State
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -31,6 +32,10 @@ def test_the_queue_shows_fifteen_rows_with_queue_and_archive_tabs_above(
     assert desktop.evaluate(ROWS_IN_VIEW) >= 15
     condition = desktop.locator("#result_list tbody tr .bo-clip").first
     assert condition.get_attribute("title")  # the whole condition on hover
+    clipped = "el => el.scrollWidth > el.clientWidth"
+    assert condition.evaluate(clipped)
+    tab_to(desktop, focused("#result_list tbody tr:first-child th a"))
+    assert not condition.evaluate(clipped)  # and whole when its row has keyboard focus
 
     tabs = desktop.get_by_role("navigation", name="Trade-ins")
     queue, archive = (
