@@ -58,7 +58,9 @@ def live_text(page) -> str:
 def focus_is_clear(page) -> bool:
     """Nothing sticky covers what has focus (2.4.11)."""
     return page.evaluate("""() => {
-      const r = document.activeElement.getBoundingClientRect();
+      const focus = document.activeElement;
+      if (!focus || focus === document.body) return true;  // Tab went past the last stop
+      const r = focus.getBoundingClientRect();
       const bars = '#changelist-actions-wrapper, #submit-row, .submit-row, [class*=sticky]';
       for (const el of document.querySelectorAll(bars)) {
         const s = getComputedStyle(el);
@@ -188,3 +190,30 @@ def test_at_200_percent_the_intake_bench_is_reached_from_the_queue_by_keyboard(
     zoomed.wait_for_url("**/intake/")
     assert zoomed.evaluate("document.activeElement.name") == "imei"
     assert not scrolls_sideways(zoomed)
+
+
+def test_focus_is_never_hidden_under_the_sticky_bars(desktop, make_trade_in, staff):
+    for _ in range(20):
+        make_trade_in(State.SUBMITTED)
+    trade_in = make_trade_in(State.ACCEPTED)
+    login(desktop, "staff")
+    for url in ("/dashboard/trade-ins/", f"/dashboard/trade-ins/{trade_in.pk}/change/"):
+        desktop.goto(url)
+        hidden = []
+        for _ in range(60):
+            desktop.keyboard.press("Tab")
+            if not focus_is_clear(desktop):
+                hidden.append(
+                    desktop.evaluate(FOCUSED) or desktop.evaluate("document.activeElement.name")
+                )
+        assert hidden == [], url
+
+
+def test_an_intake_refusal_is_read_out(desktop, make_trade_in, staff):
+    submitted = make_trade_in(State.SUBMITTED)
+    login(desktop, "staff")
+    desktop.goto("/dashboard/intake/")
+    desktop.keyboard.type(submitted.imei)
+    desktop.keyboard.press("Enter")
+    desktop.wait_for_selector("#intake-message")
+    assert desktop.inner_text("#intake-message").strip() in live_text(desktop)
