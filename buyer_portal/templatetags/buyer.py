@@ -5,6 +5,9 @@ from decimal import Decimal
 from django import template
 from django.conf import settings
 from django.contrib.humanize.templatetags.humanize import intcomma
+from django.contrib.staticfiles import finders
+from django.contrib.staticfiles.storage import ManifestFilesMixin, staticfiles_storage
+from django.templatetags.static import static
 
 register = template.Library()
 
@@ -17,6 +20,18 @@ def money(amount: Decimal | str | None) -> str:
     value = Decimal(amount)
     text = f"{value:.0f}" if value == value.to_integral_value() else f"{value:.2f}"
     return f"{settings.CURRENCY_SYMBOL}{intcomma(text)}"
+
+
+@register.simple_tag
+def built_static(path: str) -> str:
+    """The URL of a static file that may not have been built (the scanner's vendor files come
+    from npm, which a deploy may not have): "" when it is not there, instead of the 500 that
+    {% static %} raises for a name missing from collectstatic's manifest."""
+    if isinstance(staticfiles_storage, ManifestFilesMixin):
+        present = staticfiles_storage.clean_name(path) in staticfiles_storage.hashed_files
+    else:
+        present = finders.find(path)
+    return static(path) if present else ""
 
 
 @register.simple_tag
