@@ -20,6 +20,7 @@ from django.utils.safestring import mark_safe
 from unfold.templatetags.unfold_list import result_headers
 
 from backoffice.display import choice_label
+from workflows import formatting
 
 register = template.Library()
 
@@ -45,8 +46,11 @@ def _column(model_admin, name: str):
 
             return label
         return lambda obj: (method(obj), "")
-    if model_admin.model._meta.get_field(name).choices:
+    field = model_admin.model._meta.get_field(name)
+    if field.choices:
         return lambda obj: (choice_label(obj, name), "")
+    if formatting.is_money_field(field):
+        return lambda obj: (formatting.money(getattr(obj, name)), "")
     return lambda obj: (getattr(obj, name), "")
 
 

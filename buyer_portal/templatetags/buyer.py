@@ -1,25 +1,18 @@
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django import template
 from django.conf import settings
-from django.contrib.humanize.templatetags.humanize import intcomma
 from django.contrib.staticfiles import finders
 from django.contrib.staticfiles.storage import ManifestFilesMixin, staticfiles_storage
 from django.templatetags.static import static
 
+from workflows import formatting
+
 register = template.Library()
 
 
-@register.filter
-def money(amount: Decimal | str | None) -> str:
-    """$1,250 for whole amounts and $99.50 otherwise: buyers read prices, not ledgers."""
-    if amount in (None, ""):
-        return ""
-    value = Decimal(amount)
-    text = f"{value:.0f}" if value == value.to_integral_value() else f"{value:.2f}"
-    return f"{settings.CURRENCY_SYMBOL}{intcomma(text)}"
+# The one money format (workflows.formatting): $1,250.00 here as in emails and the back office.
+register.filter("money", formatting.money)
 
 
 @register.simple_tag

@@ -25,6 +25,7 @@ from workflows.actions._common import (
 )
 from workflows.actions.compliance import DeclarationInput, record_declaration
 from workflows.errors import InvalidInput, NeedsConfirmation, TransitionRefused
+from workflows.formatting import money
 from workflows.models import (
     STOCKED_STATUSES,
     Event,
@@ -204,7 +205,7 @@ def _quote(
         sent_by=None if isinstance(actor, str) else actor,
         auto_quoted=actor == AUTO_QUOTE,
     )
-    details = f"{value} {settings.CURRENCY}, valid {valid_days} days"
+    details = f"{money(value)}, valid {valid_days} days"
     if limit.limit != OfferLimit.OK:
         details += f"; confirmed above the usual range ({limit.reason})"
     _transition(
@@ -285,7 +286,7 @@ def trade_in_accept(
     )
     quote.responded_at = timezone.now()
     quote.save(update_fields=["responded_at"])
-    _transition(trade_in, "accept", actor=actor, note=f"{quote.amount} {quote.currency}")
+    _transition(trade_in, "accept", actor=actor, note=money(quote.amount))
     # The purchase receipt (workflows.receipts) goes to the buyer with the acceptance.
     schedule(
         SideEffectKind.SEND_EMAIL,

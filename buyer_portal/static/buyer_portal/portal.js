@@ -178,7 +178,7 @@
     // Whole units rounded down, in integer arithmetic, exactly as the server's suggested offer.
     var cents = Math.round(parseFloat(base) * 100);
     var amount = Math.floor(cents * (10000 - Math.min(off, 10000)) / 1000000);
-    box.textContent = M.estimate.replace("%(amount)s", M.currency + amount.toLocaleString("en-US"));
+    box.textContent = M.estimate.replace("%(amount)s", M.currency + amount.toLocaleString("en-US", {minimumFractionDigits: 2}));
     box.hidden = false;
   }
 
