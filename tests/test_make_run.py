@@ -14,7 +14,9 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -111,3 +113,39 @@ def test_stopping_make_run_stops_web_and_worker_within_10_s(tmp_path, signum, to
             except ProcessLookupError:
                 pass
         make.wait(timeout=10)
+
+
+def test_when_the_web_server_cannot_start_the_worker_is_stopped_too(tmp_path):
+    """gunicorn dies (its port is taken): `manage.py serve` stops qcluster and exits non-zero,
+    rather than leaving a worker with no web server."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL", "REDIS_URL")
+    }
+    env |= {"VAR_DIR": str(tmp_path), "DEBUG": "True"}
+    python = sys.executable
+    subprocess.run(
+        [python, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True
+    )
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        serve = subprocess.Popen(
+            [python, "manage.py", "serve", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        try:
+            assert serve.wait(timeout=60) != 0
+            deadline = time.monotonic() + 10
+            while processes_of_run(tmp_path) and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert not processes_of_run(tmp_path)
+        finally:
+            for pid in processes_of_run(tmp_path):
+                os.kill(pid, signal.SIGKILL)
