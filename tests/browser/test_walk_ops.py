@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from tests.browser.conftest import login
 from tests.helpers import refresh
-from workflows.models import Quote, State
+from workflows.models import DeviceModel, Quote, State
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -78,3 +78,17 @@ def test_a_yes_given_to_one_amount_does_not_send_another(desktop, make_trade_in,
     desktop.click("button:has-text('Send Quote')")
     desktop.wait_for_selector("text=Quote sent to the buyer.")
     assert refresh(trade_in).latest_quote().amount == Decimal("800.00")
+
+
+def test_yes_no_badges_show_their_icon_and_say_a_word(desktop, product, manager):
+    DeviceModel.objects.filter(pk=product.device_model.pk).update(is_active=False)
+    login(desktop, "manager")
+    desktop.goto(reverse("admin:workflows_devicemodel_changelist"))
+    icon = desktop.locator(".bo-icon[data-icon=close_small]").first
+    drawn = icon.evaluate(
+        "el => [getComputedStyle(el, '::before').content, getComputedStyle(el).fontFamily]"
+    )
+    assert drawn[0] == '"close_small"' and "Material Symbols" in drawn[1]
+    assert icon.bounding_box()["width"] > 10  # drawn as an icon, not an empty box
+    body = desktop.inner_text("#result_list")
+    assert "close_small" not in body and "check_small" not in body
