@@ -59,16 +59,23 @@ def answers(port: int) -> bool:
         return False
 
 
-@pytest.mark.parametrize(
-    "signum, to_group",
-    [
-        (signal.SIGTERM, True),  # a process manager stopping the service
-        (signal.SIGINT, True),  # Ctrl-C in the terminal
-        (signal.SIGTERM, False),  # `kill <make's pid>`
-    ],
-    ids=["SIGTERM-group", "SIGINT-group", "SIGTERM-make-alone"],
-)
-def test_stopping_make_run_stops_web_and_worker_within_10_s(tmp_path, signum, to_group):
+# One test for the three ways to stop, run one after the other: two `make run`s at once (the
+# cases spread over pytest-xdist's workers) would write the same collectstatic folder together.
+CASES = [
+    (signal.SIGTERM, True),  # a process manager stopping the service
+    (signal.SIGINT, True),  # Ctrl-C in the terminal
+    (signal.SIGTERM, False),  # `kill <make's pid>`
+]
+
+
+def test_stopping_make_run_stops_web_and_worker_within_10_s(tmp_path):
+    for signum, to_group in CASES:
+        var_dir = tmp_path / f"{signal.Signals(signum).name}-{'group' if to_group else 'make'}"
+        var_dir.mkdir()
+        stop_make_run(var_dir, signum, to_group)
+
+
+def stop_make_run(tmp_path, signum, to_group) -> None:
     port = free_port()
     env = {
         key: value
