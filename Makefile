@@ -51,6 +51,9 @@ browser:
 	  else echo "chromium is missing and we are not root: browser tests will be skipped"; fi; \
 	fi
 
+# The last line execs one process, parent of both the web server and the worker: stopping
+# `make run` (Ctrl-C, SIGTERM to its group or to make alone) stops both within 10 s
+# (backoffice/management/commands/serve.py).
 run: install
 	mkdir -p var
 	$(BIN)/python manage.py migrate --noinput
@@ -65,10 +68,7 @@ run: install
 	@echo "  Logins (demo only): staff / manager / admin, password tradein-demo"
 	@echo "  Emails to buyers are written to var/mail/ (open the quote link from there)."
 	@echo ""
-	@set -e; export SERVE_COLLECTED_STATIC=True; \
-	$(BIN)/python manage.py qcluster & QPID=$$!; \
-	trap 'kill $$QPID 2>/dev/null' EXIT INT TERM; \
-	$(BIN)/gunicorn -c gunicorn.conf.py backoffice.wsgi --bind $(HOST):$(PORT) --workers 2
+	SERVE_COLLECTED_STATIC=True exec $(BIN)/python manage.py serve --bind $(HOST):$(PORT) --workers 2
 
 # Two test processes (pytest-xdist), one per core: the suite stays under ten minutes here.
 PYTEST_ARGS ?= -n 2

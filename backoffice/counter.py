@@ -17,6 +17,7 @@ from backoffice.code_throttle import THROTTLED, code_lookups_paused, count_wrong
 from backoffice.forms import StoreCreditRedeemForm
 from workflows import actions
 from workflows.errors import DomainError, UnknownCode
+from workflows.formatting import money
 from workflows.models import InspectionPhoto, StoreCredit, StoreCreditRedemption
 from workflows.models.payouts import code_lookup_hash
 from workflows.photos import photo_response
@@ -102,12 +103,11 @@ def _redeem(request: HttpRequest, here: str) -> HttpResponse:
     credit = redemption.credit
     messages.success(
         request,
-        _("Redeemed %(amount)s %(currency)s of %(code)s; %(left)s %(currency)s left.")
+        _("Redeemed %(amount)s of %(code)s; %(left)s left.")
         % {
-            "amount": redemption.amount,
-            "currency": credit.currency,
+            "amount": money(redemption.amount),
             "code": credit.masked_code,
-            "left": redemption.balance_after,
+            "left": money(redemption.balance_after),
         },
     )
     # Not back to the code: the next spend is scanned again from what the customer shows,

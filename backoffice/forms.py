@@ -59,6 +59,11 @@ class QuoteForm(forms.Form):
         widget=_textarea(),
     )
     confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    # The amount the "yes, send it" was asked for: a yes counts for that amount only (the
+    # quote action compares), and the page hides the box once another amount is typed.
+    confirmed_amount = forms.DecimalField(
+        required=False, max_digits=10, decimal_places=2, widget=forms.HiddenInput
+    )
 
     def __init__(self, *args, confirm_reason: str = "", **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -66,9 +71,14 @@ class QuoteForm(forms.Form):
             # The quote action asked for a second yes: the person ticks it, knowing why.
             self.fields["confirmed"] = forms.BooleanField(
                 label=_("Yes, send it: %(reason)s") % {"reason": confirm_reason},
-                required=True,
-                widget=UnfoldBooleanSwitchWidget,
+                required=False,
+                widget=UnfoldBooleanSwitchWidget(attrs={"data-confirm-offer": ""}),
             )
+
+    def confirmed_for(self) -> Decimal | None:
+        """The amount the person said yes to, if they ticked the box."""
+        data = self.cleaned_data
+        return data.get("confirmed_amount") if data.get("confirmed") else None
 
 
 class NoteForm(forms.Form):

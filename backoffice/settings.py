@@ -108,6 +108,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
+            # |money and |when (workflows.formatting) in every template, without a load.
+            "builtins": ["workflows.templatetags.email_format"],
         },
     },
 ]

@@ -7,10 +7,10 @@ from django.conf import settings
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from buyer_portal.templatetags.buyer import money
 from workflows.actions import Submission
 from workflows.addresses import US_STATES, country_choices, normalize_postcode, normalize_region
 from workflows.errors import InvalidInput
+from workflows.formatting import money
 from workflows.models import (
     Accessories,
     Battery,

@@ -158,7 +158,7 @@ def test_a_received_trade_in_points_managers_to_the_payout(make_trade_in, staff,
     staff_page = detail(staff_client(staff), trade_in)
     assert "Settle the payout" not in staff_page
     # Staff are told where the payout stands and whose job settling is, not shown nothing.
-    assert f"Payout of {trade_in.payout.amount}: Pending." in staff_page
+    assert f"Payout of ${trade_in.payout.amount}: Pending." in staff_page
     assert "Settling it is a manager's job: ask a manager." in staff_page
 
 

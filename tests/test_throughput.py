@@ -177,7 +177,16 @@ def test_it_asks_to_confirm_an_offer_far_above_the_suggested_one(make_trade_in, 
     # The form comes back with the typed offer and a box to tick.
     assert 'value="700"' in page and 'name="confirmed"' in page
 
-    workflow(client, trade_in, "quote", amount="700", valid_days=14, confirmed="on")
+    assert 'name="confirmed_amount" value="700"' in page
+    workflow(
+        client,
+        trade_in,
+        "quote",
+        amount="700",
+        valid_days=14,
+        confirmed="on",
+        confirmed_amount="700",
+    )
     trade_in = refresh(trade_in)
     assert trade_in.state == State.QUOTED and trade_in.latest_quote().amount == Decimal("700.00")
     assert "confirmed above the usual range" in trade_in.events.get(kind="quoted").note
@@ -194,8 +203,33 @@ def test_a_typo_of_ten_times_the_offer_needs_a_manager(make_trade_in, staff, man
 
     with pytest.raises(NeedsConfirmation):
         actions.trade_in_quote(trade_in=trade_in, actor=manager, amount="1000")
-    actions.trade_in_quote(trade_in=trade_in, actor=manager, amount="1000", confirmed=True)
+    actions.trade_in_quote(trade_in=trade_in, actor=manager, amount="1000", confirmed_amount="1000")
     assert refresh(trade_in).state == State.QUOTED
+
+
+def test_a_yes_to_one_amount_is_no_yes_to_another(make_trade_in, staff):
+    trade_in = make_trade_in(State.SUBMITTED)  # suggested 435.00
+    client = staff_client(staff)
+    page = workflow(client, trade_in, "quote", amount="700", valid_days=14).content.decode()
+    assert "700.00 is 1.6×" in page
+    # The box was ticked for 700, then the amount changed to 800 before Send Quote.
+    page = workflow(
+        client,
+        trade_in,
+        "quote",
+        amount="800",
+        valid_days=14,
+        confirmed="on",
+        confirmed_amount="700",
+    ).content.decode()
+    assert not Quote.objects.filter(trade_in=trade_in).exists()
+    assert "Please confirm this offer: 800.00 is 1.8× the suggested offer of 435.00." in page
+    assert 'name="confirmed_amount" value="800"' in page
+    with pytest.raises(NeedsConfirmation):
+        actions.trade_in_quote(trade_in=trade_in, actor=staff, amount="800", confirmed_amount="700")
+    # Changed down to an ordinary amount: no yes needed, none carried over.
+    workflow(client, trade_in, "quote", amount="440", valid_days=14, confirmed_amount="700")
+    assert refresh(trade_in).latest_quote().amount == Decimal("440.00")
 
 
 def test_any_offer_above_the_manager_amount_needs_a_manager(make_trade_in, staff, product):
@@ -203,7 +237,9 @@ def test_any_offer_above_the_manager_amount_needs_a_manager(make_trade_in, staff
     product.save()
     trade_in = make_trade_in(State.SUBMITTED)
     with pytest.raises(TransitionRefused, match="above the manager threshold of 1500.00"):
-        actions.trade_in_quote(trade_in=trade_in, actor=staff, amount="1600", confirmed=True)
+        actions.trade_in_quote(
+            trade_in=trade_in, actor=staff, amount="1600", confirmed_amount="1600"
+        )
     actions.trade_in_quote(trade_in=trade_in, actor=staff, amount="1400")
 
 

@@ -213,10 +213,10 @@ def test_staff_redeem_part_then_the_rest(credit, staff):
         reverse("admin:store_credit_counter"), {"code": credit.code_for_buyer().lower()}
     )
     assert "300.00" in page.content.decode()
-    assert "100.00 USD of" in redeem(client, credit.code_for_buyer(), "100.00", "till 4 #881")
+    assert "$100.00 of" in redeem(client, credit.code_for_buyer(), "100.00", "till 4 #881")
     assert refresh(credit).balance == Decimal("200.00")
     page = redeem(client, credit.code_for_buyer(), "200.00")  # the whole balance, typed
-    assert "200.00 USD of" in page and "0.00 USD left" in page
+    assert "$200.00 of" in page and "$0.00 left" in page
     assert refresh(credit).balance == 0
     assert list(credit.redemptions.values_list("amount", "balance_after")) == [
         (Decimal("100.00"), Decimal("200.00")),
@@ -236,7 +236,7 @@ def test_staff_redeem_part_then_the_rest(credit, staff):
     [
         ("SC-NOPE", "10", "No store credit has the code SC-NOPE"),
         ("", "10", "This field is required"),
-        (None, "300.01", "has only 300.00 USD left"),
+        (None, "300.01", "has only $300.00 left"),
         (None, "0", "Ensure this value is greater than or equal to 0.01"),
         (None, "-3", "Ensure this value is greater than or equal to 0.01"),
         (None, "ten", "Enter a number"),

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django_fsm import can_proceed
 
+from workflows.formatting import money
 from workflows.models import (
     Fulfilment,
     ImeiCheck,
@@ -94,6 +95,6 @@ def revision_refusal(trade_in: TradeIn, actor: object) -> str:
     if agreed is None or allowed(actor, Operation.REVISE_AGREED_OFFER):
         return ""
     return (
-        f"The buyer already accepted a revised offer of {agreed.amount} {agreed.currency}: "
+        f"The buyer already accepted a revised offer of {money(agreed.amount)}: "
         "only a manager can revise it again, with a written reason."
     )

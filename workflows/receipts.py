@@ -13,6 +13,7 @@ from django.utils import timezone
 from fpdf import FPDF
 
 from workflows.compliance import identity_of
+from workflows.formatting import money
 from workflows.models import Declaration, TradeIn
 
 # The core PDF fonts speak Latin-1; typographic quotes and dashes have plain equivalents.
@@ -103,7 +104,7 @@ def purchase_receipt_pdf(trade_in: TradeIn) -> bytes:
         [
             (
                 "Price",
-                f"{settings.CURRENCY_SYMBOL}{price:,.2f} {settings.CURRENCY}" if price else "",
+                money(price),
             ),
             ("Paid by", trade_in.get_payout_method_display()),
         ],

@@ -709,7 +709,7 @@ class TradeInAdmin(SavesThroughAnAction, PanelAdmin, NoDeleteAdmin):
                 valid_days=data["valid_days"],
                 note=data["note"],
                 override_reason=data.get("override_reason") or "",
-                confirmed=data["confirmed"],
+                confirmed_amount=form.confirmed_for(),
             )
         except DomainError as exc:
             # Nothing was sent; the offer stays in the form as typed, and an offer far above
@@ -722,6 +722,7 @@ class TradeInAdmin(SavesThroughAnAction, PanelAdmin, NoDeleteAdmin):
                     "valid_days": data["valid_days"],
                     "note": data["note"],
                     "override_reason": data.get("override_reason") or "",
+                    "confirmed_amount": str(data["amount"]),
                 },
                 "confirm": exc.reason if isinstance(exc, NeedsConfirmation) else "",
             }

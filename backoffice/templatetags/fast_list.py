@@ -10,12 +10,17 @@ template with Unfold's classes.
 from __future__ import annotations
 
 from django import template
-from django.contrib.admin.templatetags.admin_list import result_headers
 from django.contrib.admin.views.main import ChangeList
 from django.utils.html import conditional_escape, escape
 from django.utils.safestring import mark_safe
 
+# Unfold's headers, not Django's: Unfold's actions.js (which replaces Django's) finds the
+# "select all" box by its class, .action-toggle, which only Unfold's header gives it. With
+# Django's header the script threw on load and ticking a row said "0 of N selected".
+from unfold.templatetags.unfold_list import result_headers
+
 from backoffice.display import choice_label
+from workflows import formatting
 
 register = template.Library()
 
@@ -41,8 +46,11 @@ def _column(model_admin, name: str):
 
             return label
         return lambda obj: (method(obj), "")
-    if model_admin.model._meta.get_field(name).choices:
+    field = model_admin.model._meta.get_field(name)
+    if field.choices:
         return lambda obj: (choice_label(obj, name), "")
+    if formatting.is_money_field(field):
+        return lambda obj: (formatting.money(getattr(obj, name)), "")
     return lambda obj: (getattr(obj, name), "")
 
 

@@ -1,22 +1,30 @@
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django import template
 from django.conf import settings
-from django.contrib.humanize.templatetags.humanize import intcomma
+from django.contrib.staticfiles import finders
+from django.contrib.staticfiles.storage import ManifestFilesMixin, staticfiles_storage
+from django.templatetags.static import static
+
+from workflows import formatting
 
 register = template.Library()
 
 
-@register.filter
-def money(amount: Decimal | str | None) -> str:
-    """$1,250 for whole amounts and $99.50 otherwise: buyers read prices, not ledgers."""
-    if amount in (None, ""):
-        return ""
-    value = Decimal(amount)
-    text = f"{value:.0f}" if value == value.to_integral_value() else f"{value:.2f}"
-    return f"{settings.CURRENCY_SYMBOL}{intcomma(text)}"
+# The one money format (workflows.formatting): $1,250.00 here as in emails and the back office.
+register.filter("money", formatting.money)
+
+
+@register.simple_tag
+def built_static(path: str) -> str:
+    """The URL of a static file that may not have been built (the scanner's vendor files come
+    from npm, which a deploy may not have): "" when it is not there, instead of the 500 that
+    {% static %} raises for a name missing from collectstatic's manifest."""
+    if isinstance(staticfiles_storage, ManifestFilesMixin):
+        present = staticfiles_storage.clean_name(path) in staticfiles_storage.hashed_files
+    else:
+        present = finders.find(path)
+    return static(path) if present else ""
 
 
 @register.simple_tag

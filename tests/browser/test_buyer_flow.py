@@ -80,7 +80,7 @@ def test_it_trades_in_from_the_storefront_footer_to_the_status_page(phone, produ
     expected = suggested_offer(
         bigger, {"screen": "scratched", "body": "like_new", "battery": "good", "accessories": "box"}
     )
-    assert phone.inner_text("#estimate") == f"About ${expected:.0f}, final offer after review"
+    assert phone.inner_text("#estimate") == f"About ${expected:,.2f}, final offer after review"
 
     imei = valid_imei()
     phone.fill("#id_imei", imei[:-1] + str((int(imei[-1]) + 1) % 10))
@@ -144,7 +144,7 @@ def test_it_works_as_a_plain_html_form_without_javascript(chromium, site, produc
     # The server's answer: the same page, the answers kept, the problem beside the field, and
     # the estimate for the answers it has.
     assert "exactly 15 digits" in page.inner_text("#f-imei")
-    assert page.inner_text("#estimate") == "About $435, final offer after review"
+    assert page.inner_text("#estimate") == "About $435.00, final offer after review"
     assert page.get_attribute("#id_imei", "aria-invalid") == "true"
     assert page.is_checked("#f-payout_method input[value=store_credit]")
     assert TradeIn.objects.count() == 0
@@ -179,11 +179,11 @@ def test_it_accepts_and_declines_from_the_quote_link(phone, make_trade_in, drain
     assert "$300" in main and "Check" in main and "Prepaid shipping label for 1 Main St" in main
     assert_page_is_good(phone)
     screenshot(phone, "390-quote")
-    phone.click("text=Accept $300")  # without the declaration: refused, with the reason
+    phone.click("text=Accept $300.00")  # without the declaration: refused, with the reason
     assert "Please tick to confirm" in phone.inner_text("main")
     assert TradeIn.objects.get(pk=trade_in.pk).state == State.QUOTED
     phone.check("#id_declare")
-    phone.click("text=Accept $300")
+    phone.click("text=Accept $300.00")
     phone.wait_for_url("**/trade-in/status/**")
     assert "Offer accepted. Now send us the device." in phone.inner_text("main")
     assert_page_is_good(phone)

@@ -87,7 +87,7 @@ def test_staff_send_a_revised_offer_with_a_photo_and_the_buyer_accepts_on_a_phon
     assert_page_is_good(phone)
     shot(phone, "390-buyer-revised-offer")
     phone.check("#id_declare")
-    phone.click("button:has-text('Accept $180')")
+    phone.click("button:has-text('Accept $180.00')")
     phone.wait_for_url("**/trade-in/status/**")
     assert "You accepted our revised offer" in phone.content()
     assert_page_is_good(phone)

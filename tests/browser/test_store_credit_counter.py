@@ -48,7 +48,7 @@ def test_an_empty_amount_redeems_nothing_and_a_spend_shows_the_balance_left(
     desktop.fill("[name=note]", "till 2")
     desktop.get_by_role("button", name="Redeem").click()
     desktop.wait_for_selector("#remaining")
-    assert desktop.inner_text("#remaining") == "254.50 USD"
+    assert desktop.inner_text("#remaining") == "$254.50"
     assert credit.masked_code in desktop.inner_text("#last-redemption")
     assert code not in desktop.content()  # the whole code is never repeated
     assert refresh(credit).balance == Decimal("254.50")

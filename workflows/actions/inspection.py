@@ -41,6 +41,7 @@ from workflows.actions.tradeins import (
 from workflows.actions.units import lock_unit, move_unit
 from workflows.compliance import identity_missing
 from workflows.errors import InvalidInput, TransitionRefused
+from workflows.formatting import money
 from workflows.inspection import check_grade, differences, parse_checklist, sellable_blockers
 from workflows.models import (
     Answer,
@@ -249,10 +250,10 @@ def _send_revised_offer(
         "send_revised_offer",
         actor=actor,
         kind=EventKind.REVISED_OFFER_SENT,
-        note=f"{value} {offer.currency} (was {original}): "
+        note=f"{money(value)} (was {money(original)}): "
         + "; ".join(f"{d['label']}: {d['found']}" for d in diffs)
         + (
-            f". Revises the accepted {agreed.amount} {agreed.currency}, by a manager: {reason}"
+            f". Revises the accepted {money(agreed.amount)}, by a manager: {reason}"
             if agreed is not None
             else ""
         ),
@@ -337,13 +338,13 @@ def _accept(trade_in: TradeIn, offer: RevisedOffer, actor: Actor, answered_by: s
         payout.reinstate()
     payout.amount = offer.amount
     payout.save()
-    _close_return_case(trade_in, Resolution.REVISED_OFFER, f"{offer.amount} {offer.currency}")
+    _close_return_case(trade_in, Resolution.REVISED_OFFER, money(offer.amount))
     _transition(
         trade_in,
         "accept_revised_offer",
         actor=actor,
         kind=EventKind.REVISED_OFFER_ACCEPTED,
-        note=f"{offer.amount} {offer.currency}, grade {offer.grade}"
+        note=f"{money(offer.amount)}, grade {offer.grade}"
         + (" (the shop's default: no answer in time)" if answered_by == Answer.DEFAULT else ""),
     )
     schedule(

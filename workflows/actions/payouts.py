@@ -19,6 +19,7 @@ from workflows.actions._common import (
 from workflows.actions.tradeins import _trade_in_close
 from workflows.compliance import identity_missing
 from workflows.errors import InvalidInput, TransitionRefused
+from workflows.formatting import money
 from workflows.models import (
     EventKind,
     Payout,
@@ -57,7 +58,7 @@ def _settle(payout: Payout, actor: Actor, reference: str) -> Payout:
         payout.trade_in,
         kind=EventKind.PAYOUT_SETTLED,
         actor=actor,
-        note=f"{payout.amount} {payout.currency} by {payout.get_method_display()}: {reference}",
+        note=f"{money(payout.amount)} by {payout.get_method_display()}: {reference}",
     )
     _trade_in_close(trade_in=payout.trade_in, actor=actor)
     return payout

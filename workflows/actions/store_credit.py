@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from workflows.actions._common import Actor, Operation, authorize, record_event
 from workflows.errors import InvalidInput, TransitionRefused, UnknownCode
+from workflows.formatting import money
 from workflows.models import EventKind, StoreCredit, StoreCreditRedemption
 from workflows.models.payouts import code_lookup_hash
 from workflows.models.payouts import normalize_code as _normalize_code
@@ -67,8 +68,8 @@ def store_credit_redeem(
         raise TransitionRefused(_("Store credit %s is already spent.") % credit.masked_code)
     if value > credit.balance:
         raise InvalidInput(
-            _("Store credit %(code)s has only %(balance)s %(currency)s left.")
-            % {"code": credit.masked_code, "balance": credit.balance, "currency": credit.currency}
+            _("Store credit %(code)s has only %(balance)s left.")
+            % {"code": credit.masked_code, "balance": money(credit.balance)}
         )
     credit.balance -= value
     credit.save(update_fields=["balance"])
@@ -79,7 +80,7 @@ def store_credit_redeem(
         credit.payout.trade_in,
         kind=EventKind.STORE_CREDIT_REDEEMED,
         actor=actor,
-        note=f"{value} {credit.currency} of {credit.masked_code} redeemed; {credit.balance} left"
+        note=f"{money(value)} of {credit.masked_code} redeemed; {money(credit.balance)} left"
         + (f" ({note})" if note else ""),
     )
     return redemption
@@ -105,7 +106,6 @@ def store_credit_void(*, credit: StoreCredit, actor: Actor, reason: str) -> Stor
         credit.payout.trade_in,
         kind=EventKind.STORE_CREDIT_VOIDED,
         actor=actor,
-        note=f"{credit.masked_code} voided with {credit.balance} {credit.currency} unspent: "
-        f"{reason}",
+        note=f"{credit.masked_code} voided with {money(credit.balance)} unspent: {reason}",
     )
     return credit

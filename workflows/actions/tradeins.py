@@ -25,6 +25,7 @@ from workflows.actions._common import (
 )
 from workflows.actions.compliance import DeclarationInput, record_declaration
 from workflows.errors import InvalidInput, NeedsConfirmation, TransitionRefused
+from workflows.formatting import money
 from workflows.models import (
     STOCKED_STATUSES,
     Event,
@@ -117,11 +118,13 @@ def trade_in_quote(
     valid_days: int | None = None,
     note: str = "",
     override_reason: str = "",
-    confirmed: bool = False,
+    confirmed_amount: Decimal | str | None = None,
 ) -> Quote:
     """Send an offer (or a counter-offer). The IMEI must have been checked and be clean,
     unless a manager overrides the red flag with a written reason. An offer far above the
-    suggested one needs `confirmed`, and above the manager threshold a manager too."""
+    suggested one needs `confirmed_amount`, the amount the person said "yes, send it" to,
+    equal to it (a yes given to 1200 is no yes to 1900), and above the manager threshold a
+    manager too."""
     authorize(actor, Operation.QUOTE)
     return _quote(
         trade_in=lock_trade_in(trade_in),
@@ -130,7 +133,7 @@ def trade_in_quote(
         valid_days=valid_days,
         note=note,
         override_reason=override_reason,
-        confirmed=confirmed,
+        confirmed_amount=confirmed_amount,
     )
 
 
@@ -142,7 +145,7 @@ def _quote(
     valid_days: int | None = None,
     note: str = "",
     override_reason: str = "",
-    confirmed: bool = False,
+    confirmed_amount: Decimal | str | None = None,
 ) -> Quote:
     """The quote itself, for a trade-in the caller has locked. `actor` is a staff member or
     AUTO_QUOTE (the policy, which `_auto_quote` has asked first)."""
@@ -184,6 +187,7 @@ def _quote(
         raise TransitionRefused(
             _("Only a manager can send this offer: %(reason)s") % {"reason": limit.reason}
         )
+    confirmed = confirmed_amount not in (None, "") and _parse_amount(confirmed_amount) == value
     if limit.limit != OfferLimit.OK and not confirmed:
         raise NeedsConfirmation(
             _("Please confirm this offer: %(reason)s") % {"reason": limit.reason},
@@ -201,7 +205,7 @@ def _quote(
         sent_by=None if isinstance(actor, str) else actor,
         auto_quoted=actor == AUTO_QUOTE,
     )
-    details = f"{value} {settings.CURRENCY}, valid {valid_days} days"
+    details = f"{money(value)}, valid {valid_days} days"
     if limit.limit != OfferLimit.OK:
         details += f"; confirmed above the usual range ({limit.reason})"
     _transition(
@@ -282,7 +286,7 @@ def trade_in_accept(
     )
     quote.responded_at = timezone.now()
     quote.save(update_fields=["responded_at"])
-    _transition(trade_in, "accept", actor=actor, note=f"{quote.amount} {quote.currency}")
+    _transition(trade_in, "accept", actor=actor, note=money(quote.amount))
     # The purchase receipt (workflows.receipts) goes to the buyer with the acceptance.
     schedule(
         SideEffectKind.SEND_EMAIL,

@@ -25,6 +25,7 @@ from workflows.actions.answers import (
 )
 from workflows.actions.inspection import return_label_record
 from workflows.actions.outbox import side_effect_remember
+from workflows.formatting import money
 from workflows.integrations import imei as imei_integration
 from workflows.integrations import payments
 from workflows.integrations import shipping as shipping_integration
@@ -326,7 +327,7 @@ def _handle_stripe_transfer(effect: SideEffect) -> str:
         payout=payout, transfer_id=transfer_id, account_id=account.account_id
     )
     return (
-        f"Stripe transfer {transfer_id}: {payout.amount} {payout.currency} to "
+        f"Stripe transfer {transfer_id}: {money(payout.amount)} to "
         f"{account.account_id} ({provider.name})"
     )
 

@@ -17,6 +17,21 @@
     box.scrollIntoView({ block: "center" });
     amount.focus();
   }
+  // "Yes, send it" was asked for one amount: typing another hides (and unticks) it, so the
+  // form neither demands nor sends a yes given to an amount no longer there. The server asks
+  // again if the new amount needs it.
+  var yes = quote.querySelector("[data-confirm-offer]");
+  var askedFor = quote.querySelector("input[name=confirmed_amount]");
+  if (yes && askedFor && amount) {
+    var row = yes.closest(".group") || yes.parentElement;
+    var follow = function () {
+      var same = amount.value.trim() !== "" && Number(amount.value) === Number(askedFor.value);
+      row.style.display = same ? "" : "none";
+      if (!same) yes.checked = false;
+    };
+    amount.addEventListener("input", follow);
+    follow();
+  }
   quote.addEventListener("submit", function () { sending = true; });
   if (details) {
     details.addEventListener("submit", function (event) {

@@ -178,7 +178,7 @@
     // Whole units rounded down, in integer arithmetic, exactly as the server's suggested offer.
     var cents = Math.round(parseFloat(base) * 100);
     var amount = Math.floor(cents * (10000 - Math.min(off, 10000)) / 1000000);
-    box.textContent = M.estimate.replace("%(amount)s", M.currency + amount.toLocaleString("en-US"));
+    box.textContent = M.estimate.replace("%(amount)s", M.currency + amount.toLocaleString("en-US", {minimumFractionDigits: 2}));
     box.hidden = false;
   }
 
@@ -277,7 +277,7 @@
   addEventListener("pageshow", function () { if ($("submit")) $("submit").disabled = false; });
 
   // --- Camera IMEI scanning ----------------------------------------------------------------
-  var FORMATS = ["code_128", "qr_code", "data_matrix"];
+  var FORMATS = ["code_128", "qr_code", "data_matrix"], UNAVAILABLE = new Error("unavailable");
 
   function detector() {
     var native = window.BarcodeDetector;
@@ -288,6 +288,7 @@
       }
       // Only now, on tap, fetch the polyfill and its wasm, both from our own static files.
       var button = $("scan");
+      if (!button.dataset.module) throw UNAVAILABLE;  // never built (no npm at deploy)
       return import(button.dataset.module).then(function (mod) {
         mod.prepareZXingModule({overrides: {locateFile: function (path, prefix) {
           return path.slice(-5) === ".wasm" ? button.dataset.wasm : prefix + path;
@@ -337,6 +338,8 @@
     if (scanning) return;  // a second tap while the camera starts
     if (!window.isSecureContext) return manual(M.scan.insecure);
     if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) return manual(M.scan.unsupported);
+    var unavailable = $("scan").dataset.unavailable;
+    if (unavailable && !window.BarcodeDetector) return manual(unavailable);
     scanning = true;
     tell("");
     var found = detector();
@@ -359,7 +362,9 @@
       manual(name === "NotAllowedError" || name === "SecurityError" ? M.scan.denied
         : name === "NotFoundError" || name === "OverconstrainedError" ? M.scan.nocamera
         : M.scan.failed);
-    }).catch(function () { if (scanning) manual(M.scan.failed); });
+    }).catch(function (err) {
+      if (scanning) manual(err === UNAVAILABLE ? $("scan").dataset.unavailable : M.scan.failed);
+    });
   }
 
   function look(reader, session) {
