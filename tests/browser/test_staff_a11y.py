@@ -7,6 +7,7 @@ import pytest
 
 from tests.browser.checks import staff_page_problems
 from tests.browser.conftest import login
+from workflows import actions
 from workflows.models import Payout, ReturnCase, State
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -59,10 +60,12 @@ def test_every_trade_in_page_and_the_intake_bench(desktop, make_trade_in, admin_
     assert not found, report(found)
 
 
-def test_every_money_compliance_and_catalogue_page(desktop, make_trade_in, admin_user):
+def test_every_money_compliance_and_catalogue_page(desktop, make_trade_in, admin_user, manager):
     make_trade_in(State.CLOSED)
     make_trade_in(State.REROUTED)
     make_trade_in(State.RETURNED)
+    credit_trade_in = make_trade_in(State.RECEIVED, payout_method="store_credit")
+    credit = actions.payout_issue_store_credit(payout=credit_trade_in.payout, actor=manager)
     login(desktop, "admin")
     payout = Payout.objects.first()
     case = ReturnCase.objects.first()
@@ -76,6 +79,7 @@ def test_every_money_compliance_and_catalogue_page(desktop, make_trade_in, admin
         "/dashboard/workflows/shipback/",
         "/dashboard/workflows/quotepolicy/",
         "/dashboard/store-credit/counter/",
+        f"/dashboard/store-credit/counter/?code={credit.code_for_buyer()}",  # looked up
         "/dashboard/workflows/policereport/",
         "/dashboard/workflows/idnumberaccess/",
         "/dashboard/products/",
