@@ -217,3 +217,15 @@ def test_an_intake_refusal_is_read_out(desktop, make_trade_in, staff):
     desktop.keyboard.press("Enter")
     desktop.wait_for_selector("#intake-message")
     assert desktop.inner_text("#intake-message").strip() in live_text(desktop)
+
+
+def test_a_collapsed_sidebar_group_opens_by_keyboard(desktop, admin_user):
+    login(desktop, "admin")
+    tab_to(desktop, named("Compliance"))
+    assert desktop.evaluate("document.activeElement.tagName") == "BUTTON"
+    assert desktop.evaluate("document.activeElement.getAttribute('aria-expanded')") == "false"
+    desktop.keyboard.press("Enter")
+    desktop.wait_for_function("document.activeElement.getAttribute('aria-expanded') === 'true'")
+    tab_to(desktop, named("Police reports"))
+    desktop.keyboard.press("Enter")
+    desktop.wait_for_url("**/policereport/")
