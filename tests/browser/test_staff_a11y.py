@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.checks import staff_page_problems
+from tests.browser.checks import scrolls_sideways, staff_page_problems
 from tests.browser.conftest import login
 from workflows import actions
 from workflows.models import Payout, ReturnCase, State
@@ -92,4 +92,41 @@ def test_every_money_compliance_and_catalogue_page(desktop, make_trade_in, admin
         "/dashboard/auth/group/",
     ]
     found = problems_on(desktop, urls)
+    assert not found, report(found)
+
+
+def test_at_200_percent_no_staff_page_scrolls_sideways(chromium, site, make_trade_in, admin_user):
+    """1440×900 at 200% zoom is 720×450 CSS pixels: every page reflows (1.4.10) and still
+    passes axe."""
+    context = chromium.new_context(
+        viewport={"width": 720, "height": 450}, device_scale_factor=2, base_url=site
+    )
+    page = context.new_page()
+    states = (State.SUBMITTED, State.QUOTED, State.RECEIVED, State.REOFFERED, State.CLOSED)
+    by_state = {state: make_trade_in(state) for state in states}
+    make_trade_in(State.REROUTED)
+    login(page, "admin")
+    urls = [
+        "/dashboard/",
+        "/dashboard/trade-ins/",
+        *(f"/dashboard/trade-ins/{t.pk}/change/" for t in by_state.values()),
+        "/dashboard/intake/",
+        f"/dashboard/intake/?imei={by_state[State.SUBMITTED].imei}",
+        "/dashboard/payouts/",
+        f"/dashboard/payouts/{Payout.objects.first().pk}/change/",
+        "/dashboard/returns/",
+        f"/dashboard/returns/{ReturnCase.objects.first().pk}/change/",
+        "/dashboard/store-credit/counter/",
+        "/dashboard/workflows/shipback/",
+    ]
+    found = {}
+    for url in urls:
+        page.goto(url)
+        page.wait_for_load_state("networkidle")
+        problems = staff_page_problems(page)
+        if scrolls_sideways(page):
+            problems.append("scrolls sideways at 200%")
+        if problems:
+            found[url] = problems
+    context.close()
     assert not found, report(found)
