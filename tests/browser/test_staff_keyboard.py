@@ -184,6 +184,12 @@ def test_at_200_percent_the_intake_bench_is_reached_from_the_queue_by_keyboard(
     assert zoomed.evaluate("document.activeElement.getAttribute('aria-expanded')") == "false"
     zoomed.keyboard.press("Enter")
     zoomed.wait_for_function("document.activeElement.closest('#nav-sidebar') !== null")
+    # Escape closes it again, focus back on its button; Enter opens it once more.
+    zoomed.keyboard.press("Escape")
+    zoomed.wait_for_function("document.activeElement.getAttribute('aria-expanded') === 'false'")
+    assert zoomed.evaluate(FOCUSED) == "Navigation"
+    zoomed.keyboard.press("Enter")
+    zoomed.wait_for_function("document.activeElement.closest('#nav-sidebar') !== null")
     tab_to(zoomed, named("Intake bench"))
     screenshot(zoomed, "staff-zoomed-navigation")
     zoomed.keyboard.press("Enter")

@@ -106,6 +106,28 @@
     });
   }
 
+  // Escape closes the open navigation (narrow or zoomed screen) and gives focus back to the
+  // button that opened it; Unfold closes the filters drawer on Escape, focus goes back too.
+  function escapeCloses(event) {
+    if (event.key !== "Escape") return;
+    var toggle = Array.prototype.find.call(
+      document.querySelectorAll("#header-inner [aria-controls=nav-sidebar], header [aria-controls=nav-sidebar]"),
+      function (b) { return b.getAttribute("aria-expanded") === "true" && b.getClientRects().length; });
+    if (toggle && window.innerWidth < 1280) {
+      toggle.click();
+      toggle.focus();
+      return;
+    }
+    var filters = document.querySelector("[aria-controls=changelist-filter]");
+    var drawer = document.getElementById("changelist-filter");
+    if (filters && drawer && drawer.contains(document.activeElement)) {
+      window.setTimeout(function () {
+        if (!drawer.getClientRects().length) filters.focus();
+      }, 50);
+    }
+  }
+
+  document.addEventListener("keydown", escapeCloses);
   document.addEventListener("focusin", keepClear);
   document.addEventListener("DOMContentLoaded", quietIcons);
   document.addEventListener("click", filtersFocus);
