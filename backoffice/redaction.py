@@ -51,7 +51,14 @@ _SECRET_HEADERS = {"{cookie}i", "{authorization}i", "{x-csrftoken}i", "{set-cook
 
 
 class RedactingGunicornLogger(GunicornLogger):
-    """gunicorn's access log, with every atom (request line, path, query, referer) redacted."""
+    """gunicorn's access log, with every atom (request line, path, query, referer) redacted,
+    and without the load balancer's probes (/healthz, /readyz: one line per node every few
+    seconds would bury the requests that matter)."""
+
+    def access(self, resp, req, environ, request_time) -> None:
+        if environ.get("PATH_INFO") in ("/healthz", "/readyz"):
+            return
+        super().access(resp, req, environ, request_time)
 
     def atoms(self, resp, req, environ, request_time) -> dict:
         atoms = super().atoms(resp, req, environ, request_time)

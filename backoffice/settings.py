@@ -67,11 +67,17 @@ INSTALLED_APPS = [
     "django_q",
     "import_export",
     "axes",
+    # Two-step sign-in (backoffice.twostep): authenticator apps and recovery codes.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "backoffice",
     "buyer_portal",
 ]
 
 MIDDLEWARE = [
+    # /healthz and /readyz for the load balancer, before host checks, redirects and sign-in.
+    "backoffice.health.HealthMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "backoffice.csp.SiteCSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -82,6 +88,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    # A session that still owes the second step reaches only its pages (backoffice.twostep).
+    "backoffice.twostep.TwoStepMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: turns a lockout into backoffice.signin.login_locked_out.
@@ -356,6 +365,11 @@ if os.getenv("REDIS_URL"):
     Q_CLUSTER.pop("orm")
     Q_CLUSTER["redis"] = os.getenv("REDIS_URL")
 
+# /readyz (backoffice.health) fails when the side effect due longest has waited this long, or no
+# django-q2 worker has been seen for this long (minutes; fractions allowed).
+READY_MAX_OUTBOX_AGE_MINUTES = float(os.getenv("READY_MAX_OUTBOX_AGE_MINUTES", "15"))
+READY_WORKER_SEEN_MINUTES = float(os.getenv("READY_WORKER_SEEN_MINUTES", "5"))
+
 # --- Caches --------------------------------------------------------------------------------------
 # "shared" is seen by every web worker: the buyer form's rate limit counts there. By default a
 # table in the database they already share (`manage.py createcachetable`); its incr is
@@ -387,9 +401,13 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_CALLABLE = "backoffice.signin.login_username"
 AXES_CLIENT_IP_CALLABLE = "backoffice.signin.axes_client_ip"
 AXES_LOCKOUT_CALLABLE = "backoffice.signin.login_locked_out"
-AXES_RESET_ON_SUCCESS = True
+# Cleared by backoffice.twostep when the whole sign-in succeeds (with its second step, if any):
+# a right password alone must not wipe the wrong codes typed after it.
+AXES_RESET_ON_SUCCESS = False
 AXES_ENABLE_ADMIN = False  # its plain admin pages do not fit Unfold; use the command above
-AXES_SENSITIVE_PARAMETERS = ["password"]
+AXES_SENSITIVE_PARAMETERS = ["password", "code"]
+# The name authenticator apps show beside the account.
+OTP_TOTP_ISSUER = os.getenv("OTP_TOTP_ISSUER", SITE_NAME)
 # And any one address, whatever usernames it tries (a coarse django-ratelimit count).
 LOGIN_FAILURES_PER_IP = os.getenv("LOGIN_FAILURES_PER_IP", "20/15m")
 # Wrong store-credit codes (the counter, the managers' search) per staff login and per client
