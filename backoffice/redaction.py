@@ -20,8 +20,9 @@ _TOKEN_IN_PATH = re.compile(r"(/trade-in/(?:thanks|status|label|offer|payout-set
 _SIGNED = re.compile(r"\.?eyJ[A-Za-z0-9_-]*(?::[A-Za-z0-9_-]+)+")
 # Query parameters whose values are personal or secret, also inside an URL-encoded
 # _changelist_filters (where "=" is %3D and "&" is %26).
+SECRET_PARAMS = ("q", "imei", "email", "buyer_email", "buyer_name", "token", "code", "password")
 _SECRET_PARAM = re.compile(
-    r"((?:^|[?&;=\s]|%26|%3F)(?:q|imei|email|buyer_email|buyer_name|token|code|password)"
+    rf"((?:^|[?&;=\s]|%26|%3F)(?:{'|'.join(SECRET_PARAMS)})"
     r"(?:=|%3D))(?:(?!%26)[^&\s\"'#])*",
     re.IGNORECASE,
 )

@@ -78,6 +78,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # /healthz and /readyz for the load balancer, before host checks, redirects and sign-in.
     "backoffice.health.HealthMiddleware",
+    # X-Request-ID on every response, the same id on every log line of the request.
+    "backoffice.logs.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "backoffice.csp.SiteCSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -445,6 +447,18 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+LOG_FORMAT = _strict("LOG_FORMAT", "plain", _one_of("plain", "json"), "plain or json")
+# Errors to Sentry (off unless set), redacted like the logs (backoffice/errors.py).
+SENTRY_DSN = os.getenv("SENTRY_DSN", "")
+if SENTRY_DSN:
+    from backoffice.errors import init_sentry
+
+    init_sentry(
+        SENTRY_DSN,
+        environment=os.getenv("SENTRY_ENVIRONMENT", ""),
+        release=os.getenv("SENTRY_RELEASE", ""),
+    )
+
 # Every line goes through backoffice.redaction: signed buyer links, IMEIs, email addresses and
 # search terms never reach a log. django.request logs every 500 with its traceback (Django's
 # own handlers for it print only with DEBUG on); django.server is runserver's request log.
@@ -455,11 +469,22 @@ LOGGING = {
         "plain": {
             "()": "backoffice.redaction.RedactingFormatter",
             "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        },
+        # LOG_FORMAT=json: one JSON object a line, with the request's id (backoffice.logs).
+        "json": {"()": "backoffice.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id"],
         }
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    # An expected refusal (403, 404) is one line, not a traceback; 500s keep theirs.
-    "filters": {"one_line_4xx": {"()": "backoffice.logs.OneLineClientErrors"}},
+    "filters": {
+        # An expected refusal (403, 404) is one line, not a traceback; 500s keep theirs.
+        "one_line_4xx": {"()": "backoffice.logs.OneLineClientErrors"},
+        "request_id": {"()": "backoffice.logs.RequestIdFilter"},
+    },
     "loggers": {
         **{
             name: {"handlers": ["console"], "level": os.getenv("LOG_LEVEL", "INFO")}
