@@ -8,7 +8,9 @@ gunicorn's access log (RedactingGunicornLogger, set in gunicorn.conf.py).
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import re
 
 from gunicorn.glogging import Logger as GunicornLogger
@@ -56,6 +58,16 @@ class RedactingGunicornLogger(GunicornLogger):
     and without the load balancer's probes (/healthz, /readyz: one line per node every few
     seconds would bury the requests that matter)."""
 
+    def setup(self, cfg) -> None:
+        super().setup(cfg)
+        if _json_logs():
+            # gunicorn's own lines (start, workers, errors) as JSON too; the access lines are
+            # JSON by their format (gunicorn.conf.py).
+            from backoffice.logs import JsonFormatter
+
+            for handler in self.error_log.handlers:
+                handler.setFormatter(JsonFormatter())
+
     def access(self, resp, req, environ, request_time) -> None:
         if environ.get("PATH_INFO") in ("/healthz", "/readyz"):
             return
@@ -68,4 +80,13 @@ class RedactingGunicornLogger(GunicornLogger):
                 atoms[key] = "-"  # environ holds the raw query and cookies again
             elif isinstance(value, str):
                 atoms[key] = redact(value)
+                if _json_logs():
+                    # Backslashes and control characters escaped for JSON; quotes are left to
+                    # gunicorn's SafeAtoms, which escapes them (\") for every format.
+                    escaped = json.dumps(atoms[key], ensure_ascii=False)[1:-1]
+                    atoms[key] = escaped.replace('\\"', '"')
         return atoms
+
+
+def _json_logs() -> bool:
+    return os.getenv("LOG_FORMAT", "plain").strip().lower() == "json"

@@ -198,3 +198,55 @@ def test_log_format_json_is_what_settings_configure():
         [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, text=True, capture_output=True
     )
     assert typo.returncode != 0 and "LOG_FORMAT" in typo.stderr
+
+
+def test_gunicorn_writes_json_lines_with_the_request_id(tmp_path):
+    """gunicorn as `make run` starts it, LOG_FORMAT=json: every line it prints is JSON."""
+    import signal
+    import time
+    import urllib.error
+    import urllib.request
+
+    from tests.integrations.conftest import free_port
+
+    port = free_port()
+    env = {**os.environ, "VAR_DIR": str(tmp_path), "LOG_FORMAT": "json"}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    server = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            *("-c", "gunicorn.conf.py", "backoffice.wsgi", "--bind", f"127.0.0.1:{port}"),
+            *("--workers", "1"),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(base + "/healthz", timeout=5)
+                break
+            except OSError:
+                time.sleep(0.2)
+        request = urllib.request.Request(
+            f'{base}/static/none?imei={IMEI}&x="quoted"',
+            headers={"X-Request-ID": "edge-12345678", "User-Agent": 'odd\\agent"}{'},
+        )
+        try:
+            urllib.request.urlopen(request, timeout=10)
+        except urllib.error.HTTPError as error:
+            assert error.headers["X-Request-ID"] == "edge-12345678"
+    finally:
+        server.send_signal(signal.SIGTERM)
+        out, _ = server.communicate(timeout=30)
+    lines = [json.loads(line) for line in out.splitlines() if line.strip()]
+    access = [line for line in lines if line["logger"] == "gunicorn.access"]
+    assert len(access) == 1, out
+    assert access[0]["request_id"] == "edge-12345678" and access[0]["status"] == 404
+    assert '"quoted"' in access[0]["request"] and IMEI not in out
+    assert access[0]["user_agent"] == 'odd\\agent"}{'
+    assert any(line["logger"] == "gunicorn.error" for line in lines)  # "Booting worker", etc.
