@@ -34,7 +34,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import caches
-from django.core.files.storage import default_storage
+from django.core.files.storage import FileSystemStorage, default_storage
 from django.db import connection, connections
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
@@ -70,9 +70,11 @@ def check_cache() -> dict:
 
 
 def check_storage() -> dict:
-    default_storage.exists("health-probe")
-    location = getattr(default_storage, "location", None)
-    if location is not None and not os.access(location, os.W_OK):
+    default_storage.exists("health-probe")  # S3 and the like: a request that must answer
+    if isinstance(default_storage, FileSystemStorage) and not os.access(
+        default_storage.location, os.W_OK
+    ):
+        # A missing folder "exists" nothing without an error: ask for what uploads need.
         raise PermissionError("the storage folder is missing or not writable")
     return {}
 

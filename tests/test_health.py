@@ -200,3 +200,16 @@ def test_readyz_turns_red_when_the_worker_stops_and_green_when_it_is_back(tmp_pa
     # The probes stay out of the access log; other requests are in it.
     assert '"GET /trade-in/' in log
     assert "/readyz" not in log and "/healthz" not in log
+
+
+def test_readyz_is_red_when_the_storage_does_not_answer(client, worker_seen, monkeypatch):
+    """Shared storage (S3 and the like) that refuses or times out: this node cannot show photos."""
+    from django.core.files.storage import default_storage
+
+    def refused(name):
+        raise TimeoutError("storage did not answer")
+
+    monkeypatch.setattr(default_storage, "exists", refused)
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["checks"]["storage"]["error"] == "TimeoutError"
