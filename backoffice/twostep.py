@@ -118,6 +118,12 @@ def _credentials(user) -> dict:
 
 
 def _locked(request: HttpRequest) -> bool:
+    """Locked for this username and address (axes), or this address tried too many sign-ins
+    whatever the usernames (LOGIN_FAILURES_PER_IP): as the password step."""
+    from backoffice.signin import ThrottledLoginForm
+
+    if ThrottledLoginForm(request)._ip_limited(increment=False):
+        return True
     return AxesProxyHandler.is_locked(request, _credentials(request.user))
 
 

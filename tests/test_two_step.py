@@ -216,3 +216,15 @@ def test_the_demo_accounts_sign_in_with_the_printed_code():
     call_command("two_step_reset", "manager", stdout=StringIO())
     call_command("two_step_reset", "admin", stdout=StringIO())
     assert demo_totp_secret_in_use() == []
+
+
+def test_an_address_over_the_sign_in_limit_waits_at_the_second_step_too(manager, settings):
+    settings.LOGIN_FAILURES_PER_IP = "3/15m"
+    settings.AXES_FAILURE_LIMIT = 50
+    device = enrolled(manager)
+    for name in ("someone", "anyone", "noone", "nobody"):  # four usernames, one address
+        sign_in(Client(), name, password="guess")
+    browser = Client()
+    assert sign_in(browser, "manager", ip="127.0.0.2").status_code == 302
+    browser.defaults["REMOTE_ADDR"] = "127.0.0.1"  # the session moves to the limited address
+    assert second_step(browser, totp_code(device)).status_code == 429
