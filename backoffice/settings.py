@@ -2,6 +2,7 @@
 
 The defaults are the embedded demo: SQLite, django-q2's ORM broker, mail written to files and
 the offline providers. Production sets the variables documented in README.md.
+Over 400 lines on purpose: every setting and the reason for its default, in one place.
 """
 
 from __future__ import annotations
