@@ -228,3 +228,15 @@ def test_an_address_over_the_sign_in_limit_waits_at_the_second_step_too(manager,
     assert sign_in(browser, "manager", ip="127.0.0.2").status_code == 302
     browser.defaults["REMOTE_ADDR"] = "127.0.0.1"  # the session moves to the limited address
     assert second_step(browser, totp_code(device)).status_code == 429
+
+
+def test_a_code_works_once(manager):
+    """A code seen over a shoulder (or in a proxy's log) does not open a second session."""
+    device = enrolled(manager)
+    code = totp_code(device)
+    first, second = Client(), Client()
+    sign_in(first, "manager")
+    sign_in(second, "manager")
+    assert second_step(first, code).status_code == 302
+    assert "not right" in second_step(second, code).content.decode()
+    assert second.get(PAYOUTS).status_code == 302
