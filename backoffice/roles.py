@@ -118,3 +118,21 @@ def sync_roles(apps=None) -> None:
             raise LookupError(f"Role {name} names unknown permissions: {missing}")
         group, _ = Group.objects.get_or_create(name=name)
         group.permissions.set([by_name[perm] for perm in perms])
+
+
+# Whoever can move money, reveal ID numbers or manage accounts signs in with a second step
+# (backoffice.twostep): managers and admins today, and anyone later granted one of these.
+TWO_STEP_PERMISSIONS = (
+    "workflows.view_payout",
+    "workflows.settle_payout",
+    "workflows.view_storecredit",
+    "workflows.view_id_number",
+    "auth.change_user",
+)
+
+
+def requires_two_step(user) -> bool:
+    """The one predicate: this account must pass the second step before any dashboard page."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return user.is_superuser or any(user.has_perm(perm) for perm in TWO_STEP_PERMISSIONS)

@@ -2,6 +2,7 @@
 
 The defaults are the embedded demo: SQLite, django-q2's ORM broker, mail written to files and
 the offline providers. Production sets the variables documented in README.md.
+Over 400 lines on purpose: every setting and the reason for its default, in one place.
 """
 
 from __future__ import annotations
@@ -67,11 +68,19 @@ INSTALLED_APPS = [
     "django_q",
     "import_export",
     "axes",
+    # Two-step sign-in (backoffice.twostep): authenticator apps and recovery codes.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "backoffice",
     "buyer_portal",
 ]
 
 MIDDLEWARE = [
+    # /healthz and /readyz for the load balancer, before host checks, redirects and sign-in.
+    "backoffice.health.HealthMiddleware",
+    # X-Request-ID on every response, the same id on every log line of the request.
+    "backoffice.logs.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "backoffice.csp.SiteCSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -82,6 +91,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    # A session that still owes the second step reaches only its pages (backoffice.twostep).
+    "backoffice.twostep.TwoStepMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: turns a lockout into backoffice.signin.login_locked_out.
@@ -358,6 +370,11 @@ if os.getenv("REDIS_URL"):
     Q_CLUSTER.pop("orm")
     Q_CLUSTER["redis"] = os.getenv("REDIS_URL")
 
+# /readyz (backoffice.health) fails when the side effect due longest has waited this long, or no
+# django-q2 worker has been seen for this long (minutes; fractions allowed).
+READY_MAX_OUTBOX_AGE_MINUTES = float(os.getenv("READY_MAX_OUTBOX_AGE_MINUTES", "15"))
+READY_WORKER_SEEN_MINUTES = float(os.getenv("READY_WORKER_SEEN_MINUTES", "5"))
+
 # --- Caches --------------------------------------------------------------------------------------
 # "shared" is seen by every web worker: the buyer form's rate limit counts there. By default a
 # table in the database they already share (`manage.py createcachetable`); its incr is
@@ -389,9 +406,13 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_CALLABLE = "backoffice.signin.login_username"
 AXES_CLIENT_IP_CALLABLE = "backoffice.signin.axes_client_ip"
 AXES_LOCKOUT_CALLABLE = "backoffice.signin.login_locked_out"
-AXES_RESET_ON_SUCCESS = True
+# Cleared by backoffice.twostep when the whole sign-in succeeds (with its second step, if any):
+# a right password alone must not wipe the wrong codes typed after it.
+AXES_RESET_ON_SUCCESS = False
 AXES_ENABLE_ADMIN = False  # its plain admin pages do not fit Unfold; use the command above
-AXES_SENSITIVE_PARAMETERS = ["password"]
+AXES_SENSITIVE_PARAMETERS = ["password", "code"]
+# The name authenticator apps show beside the account.
+OTP_TOTP_ISSUER = os.getenv("OTP_TOTP_ISSUER", SITE_NAME)
 # And any one address, whatever usernames it tries (a coarse django-ratelimit count).
 LOGIN_FAILURES_PER_IP = os.getenv("LOGIN_FAILURES_PER_IP", "20/15m")
 # Wrong store-credit codes (the counter, the managers' search) per staff login and per client
@@ -429,6 +450,18 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+LOG_FORMAT = _strict("LOG_FORMAT", "plain", _one_of("plain", "json"), "plain or json")
+# Errors to Sentry (off unless set), redacted like the logs (backoffice/errors.py).
+SENTRY_DSN = os.getenv("SENTRY_DSN", "")
+if SENTRY_DSN:
+    from backoffice.errors import init_sentry
+
+    init_sentry(
+        SENTRY_DSN,
+        environment=os.getenv("SENTRY_ENVIRONMENT", ""),
+        release=os.getenv("SENTRY_RELEASE", ""),
+    )
+
 # Every line goes through backoffice.redaction: signed buyer links, IMEIs, email addresses and
 # search terms never reach a log. django.request logs every 500 with its traceback (Django's
 # own handlers for it print only with DEBUG on); django.server is runserver's request log.
@@ -439,11 +472,22 @@ LOGGING = {
         "plain": {
             "()": "backoffice.redaction.RedactingFormatter",
             "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        },
+        # LOG_FORMAT=json: one JSON object a line, with the request's id (backoffice.logs).
+        "json": {"()": "backoffice.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id"],
         }
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    # An expected refusal (403, 404) is one line, not a traceback; 500s keep theirs.
-    "filters": {"one_line_4xx": {"()": "backoffice.logs.OneLineClientErrors"}},
+    "filters": {
+        # An expected refusal (403, 404) is one line, not a traceback; 500s keep theirs.
+        "one_line_4xx": {"()": "backoffice.logs.OneLineClientErrors"},
+        "request_id": {"()": "backoffice.logs.RequestIdFilter"},
+    },
     "loggers": {
         **{
             name: {"handlers": ["console"], "level": os.getenv("LOG_LEVEL", "INFO")}

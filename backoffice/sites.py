@@ -32,8 +32,14 @@ class BackofficeSite(UnfoldAdminSite):
         parent = super().get_sidebar_list
         return SimpleLazyObject(lambda: parent(request))
 
+    def has_permission(self, request) -> bool:
+        """Staff, active, and past the second step when one is owed (backoffice.twostep)."""
+        from backoffice.twostep import second_step_pending
+
+        return super().has_permission(request) and not second_step_pending(request)
+
     def extra_urls(self) -> list:
-        from backoffice import compliance
+        from backoffice import compliance, twostep
         from backoffice.counter import inspection_photo, store_credit_counter
         from backoffice.views import intake_bench
 
@@ -50,6 +56,7 @@ class BackofficeSite(UnfoldAdminSite):
                 name="inspection_photo",
             ),
             *compliance.urls(self),
+            *twostep.urls(),
         ]
 
     def get_urls(self) -> list:

@@ -35,6 +35,12 @@ UNFOLD = {
         }
     ],
     "SHOW_VIEW_ON_SITE": False,
+    # The account menu: two-step sign-in on or off, new recovery codes (backoffice.twostep).
+    "ACCOUNT": {
+        "navigation": [
+            {"title": _("Two-step sign-in"), "link": reverse_lazy("admin:two_step_account")},
+        ]
+    },
     "DASHBOARD_CALLBACK": "backoffice.dashboard.dashboard_callback",
     "ENVIRONMENT": "backoffice.dashboard.environment_callback",
     "COLORS": {

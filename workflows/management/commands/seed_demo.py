@@ -158,6 +158,10 @@ class Command(BaseCommand):
             # Only into an empty catalog: loading again would reset stock counts.
             call_command("loaddata", "catalog", verbosity=0)
         call_command("loaddata", "demo_accounts", verbosity=0)
+        # The demo manager and admin's second step (`manage.py demo_totp` prints the code).
+        from backoffice.management.commands.demo_totp import give_demo_devices
+
+        give_demo_devices()
         BlockedImei.objects.get_or_create(
             imei=BLOCKED_DEMO_IMEI,
             defaults={
