@@ -144,7 +144,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Where collectstatic writes (nginx serves it in docs/deploy/nginx-tradein.conf).
+STATIC_ROOT = Path(os.getenv("STATIC_ROOT", BASE_DIR / "staticfiles"))
 # Serve what `collectstatic` wrote: hashed names cached for a year, gzip beside each file
 # (whitenoise picks it per request). `make run` and production do; tests and a bare
 # `runserver` read the source folders instead, uncompressed and uncached.

@@ -194,8 +194,9 @@ def _wait(port: int, process: subprocess.Popen, deadline: float) -> None:
 def test_two_web_processes_share_a_photo_through_the_bucket(s3_endpoint, bucket, tmp_path):
     started = time.monotonic()
     bucket_name, client = bucket
-    if os.environ.get("DATABASE_URL", "").startswith("postgres"):
-        database = _fresh_postgres_database(os.environ["DATABASE_URL"])
+    postgres = os.environ.get("DATABASE_URL", "")
+    if postgres.startswith("postgres"):
+        database = _fresh_postgres_database(postgres)
     else:
         database = f"sqlite:///{tmp_path / 'shared.sqlite3'}"
     base = {
@@ -258,6 +259,8 @@ def test_two_web_processes_share_a_photo_through_the_bucket(s3_endpoint, bucket,
                 web.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 web.kill()
+        if postgres.startswith("postgres"):
+            _drop_postgres_database(postgres, database)
     assert time.monotonic() - started < 60
 
 
@@ -265,6 +268,14 @@ def _fresh_postgres_database(url: str) -> str:
     import psycopg
 
     name = f"two_web_{os.urandom(4).hex()}"
-    with psycopg.connect(url, autocommit=True) as connection:
+    maintenance = url.rsplit("/", 1)[0] + "/postgres"  # DATABASE_URL's own may not exist
+    with psycopg.connect(maintenance, autocommit=True) as connection:
         connection.execute(f'CREATE DATABASE "{name}"')
     return url.rsplit("/", 1)[0] + "/" + name
+
+
+def _drop_postgres_database(url: str, database: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{database.rsplit("/", 1)[1]}" WITH (FORCE)')
