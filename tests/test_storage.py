@@ -279,3 +279,14 @@ def _drop_postgres_database(url: str, database: str) -> None:
 
     with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as connection:
         connection.execute(f'DROP DATABASE IF EXISTS "{database.rsplit("/", 1)[1]}" WITH (FORCE)')
+
+
+def test_the_police_report_destination_names_the_folder_or_the_bucket(on_s3, settings, tmp_path):
+    from workflows.storage import police_report_destination
+
+    bucket_name, _ = on_s3
+    assert police_report_destination() == f"s3://{bucket_name}/police-reports"
+    settings.STORAGES = {**settings.STORAGES, "police_reports": {
+        "BACKEND": "workflows.storage.ReportFolderStorage"}}  # fmt: skip
+    settings.POLICE_REPORT_DIR = tmp_path
+    assert police_report_destination() == str(tmp_path)

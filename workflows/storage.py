@@ -63,3 +63,12 @@ def where(storage: Storage, name: str) -> str:
     except NotImplementedError:
         key = storage._normalize_name(name) if hasattr(storage, "_normalize_name") else name
         return f"s3://{getattr(storage, 'bucket_name', '?')}/{key}"
+
+
+def police_report_destination() -> str:
+    """Where POLICE_REPORT=folder delivers, in words: the folder, or s3://bucket/prefix."""
+    storage = police_report_storage()
+    try:
+        return storage.path("")
+    except NotImplementedError:
+        return f"s3://{storage.bucket_name}/{storage.location}"
