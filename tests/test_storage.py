@@ -169,22 +169,22 @@ def test_a_police_report_in_a_folder_is_written_whole_and_private(tmp_path, sett
 
 
 # --- two web processes, one bucket ---------------------------------------------------------------
-def _web(port: int, env: dict[str, str]) -> subprocess.Popen:
+def _web(port: int, env: dict[str, str], log: Path) -> subprocess.Popen:
     return subprocess.Popen(
         [
             str(Path(sys.executable).parent / "gunicorn"), "backoffice.wsgi:application",
             "--bind", f"127.0.0.1:{port}", "--workers", "1", "--timeout", "30",
         ],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log.open("wb"),
     )  # fmt: skip
 
 
-def _wait(port: int, process: subprocess.Popen, deadline: float) -> None:
+def _wait(port: int, process: subprocess.Popen, deadline: float, log: Path) -> None:
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise AssertionError(process.stderr.read().decode()[-2000:])
+            raise AssertionError(log.read_text()[-2000:])
         try:
-            requests.get(f"http://127.0.0.1:{port}/admin/login/", timeout=15)
+            requests.get(f"http://127.0.0.1:{port}/dashboard/login/", timeout=15)
             return
         except (requests.ConnectionError, requests.Timeout):
             time.sleep(0.2)
@@ -209,21 +209,23 @@ def test_two_web_processes_share_a_photo_through_the_bucket(s3_endpoint, bucket,
         "VAR_DIR": str(tmp_path / "var"),
     }
     base.pop("REDIS_URL", None)
-    setup = subprocess.run(
-        [sys.executable, "-m", "tests.two_web_setup"],
-        cwd=ROOT, env={**base, "MEDIA_ROOT": str(tmp_path / "setup-media")},
-        capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
-    assert setup.returncode == 0, setup.stderr[-3000:]
-    state = json.loads(setup.stdout.strip().splitlines()[-1])
+    # The two web servers boot while the database is made (neither touches it before a request).
     ports = free_port(), free_port()
     media = [tmp_path / "media-a", tmp_path / "media-b"]
     webs = [
-        _web(port, {**base, "MEDIA_ROOT": str(m)}) for port, m in zip(ports, media, strict=True)
+        _web(port, {**base, "MEDIA_ROOT": str(m)}, tmp_path / f"web-{port}.log")
+        for port, m in zip(ports, media, strict=True)
     ]
     try:
+        setup = subprocess.run(
+            [sys.executable, "-m", "tests.two_web_setup"],
+            cwd=ROOT, env={**base, "MEDIA_ROOT": str(tmp_path / "setup-media")},
+            capture_output=True, text=True, timeout=50,
+        )  # fmt: skip
+        assert setup.returncode == 0, setup.stderr[-3000:]
+        state = json.loads(setup.stdout.strip().splitlines()[-1])
         for port, web in zip(ports, webs, strict=True):
-            _wait(port, web, time.monotonic() + 20)
+            _wait(port, web, time.monotonic() + 20, tmp_path / f"web-{port}.log")
         a, b = (f"http://127.0.0.1:{port}" for port in ports)
         cookies = {"sessionid": state["session"], "csrftoken": "k" * 32}
         upload = png()
