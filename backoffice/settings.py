@@ -158,13 +158,16 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Where collectstatic writes (nginx serves it in docs/deploy/nginx-tradein.conf).
+STATIC_ROOT = Path(os.getenv("STATIC_ROOT", BASE_DIR / "staticfiles"))
 # Serve what `collectstatic` wrote: hashed names cached for a year, gzip beside each file
 # (whitenoise picks it per request). `make run` and production do; tests and a bare
 # `runserver` read the source folders instead, uncompressed and uncached.
 SERVE_COLLECTED_STATIC = envbool("SERVE_COLLECTED_STATIC", str(not DEBUG))
 STORAGES = {
+    # Replaced below when STORAGE_S3_BUCKET is set ("Files" section).
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "police_reports": {"BACKEND": "workflows.storage.ReportFolderStorage"},
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if SERVE_COLLECTED_STATIC
@@ -226,6 +229,39 @@ if REVISED_OFFER_DEFAULT not in ("return", "accept"):
 # otherwise). Never served from MEDIA_URL: staff and signed buyer links read them via views.
 MEDIA_ROOT = Path(os.getenv("MEDIA_ROOT", BASE_DIR / "var" / "media"))
 MEDIA_URL = "/media/"
+# --- Files: intake photos and police reports (workflows/storage.py) -----------------------------
+# Local folders (MEDIA_ROOT, POLICE_REPORT_DIR) unless STORAGE_S3_BUCKET names an S3-compatible
+# bucket (AWS S3; MinIO, R2 and the like by STORAGE_S3_ENDPOINT_URL) that every web server and
+# worker shares. Objects are private; nothing links to the bucket: our views serve the files.
+# Credentials: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, or boto3's own (an instance role).
+STORAGE_S3_BUCKET = os.getenv("STORAGE_S3_BUCKET", "")
+if STORAGE_S3_BUCKET:
+    _s3 = {
+        "bucket_name": STORAGE_S3_BUCKET,
+        "endpoint_url": os.getenv("STORAGE_S3_ENDPOINT_URL") or None,
+        "region_name": os.getenv("STORAGE_S3_REGION", os.getenv("AWS_DEFAULT_REGION")) or None,
+        # "path" for MinIO and most self-hosted servers; empty: boto3 decides.
+        "addressing_style": os.getenv("STORAGE_S3_ADDRESSING_STYLE") or None,
+        "signature_version": "s3v4",
+        # Empty for servers that refuse ACL headers (R2); a private bucket keeps objects private.
+        "default_acl": os.getenv("STORAGE_S3_ACL", "private") or None,
+        "querystring_auth": True,  # a url() would be signed and short-lived; we hand none out
+        "file_overwrite": False,  # a photo never replaces another
+    }
+    _prefix = os.getenv("STORAGE_S3_PREFIX", "").strip("/")
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {**_s3, "location": f"{_prefix}/media" if _prefix else "media"},
+    }
+    STORAGES["police_reports"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        # The same report sent again replaces its file.
+        "OPTIONS": {
+            **_s3,
+            "location": f"{_prefix}/police-reports" if _prefix else "police-reports",
+            "file_overwrite": True,
+        },
+    }
 INSPECTION_PHOTO_MAX_BYTES = envint("INSPECTION_PHOTO_MAX_BYTES", 10 * 2**20)
 # Pixels (width x height) an intake photo may declare; checked before it is decoded, so a small
 # file declaring a huge image is refused instead of filling the memory. 40 MP fits any phone.
