@@ -33,7 +33,7 @@ class BackofficeSite(UnfoldAdminSite):
         return SimpleLazyObject(lambda: parent(request))
 
     def extra_urls(self) -> list:
-        from backoffice import compliance
+        from backoffice import compliance, reports
         from backoffice.counter import inspection_photo, store_credit_counter
         from backoffice.views import intake_bench
 
@@ -50,6 +50,7 @@ class BackofficeSite(UnfoldAdminSite):
                 name="inspection_photo",
             ),
             *compliance.urls(self),
+            *reports.urls(self),
         ]
 
     def get_urls(self) -> list:
