@@ -137,7 +137,10 @@ def period(weeks: int = DEFAULT_WEEKS, today: date | None = None) -> Period:
     return Period(weeks, monday - timedelta(weeks=weeks - 1), today)
 
 
-def _week(field_name: str):
+def _week(field_name: str, *, of_day: bool = False):
+    """The Monday of a timestamp's week in the shop's time zone (of a day: that day's)."""
+    if of_day:
+        return TruncWeek(field_name)
     return TruncWeek(field_name, tzinfo=timezone.get_current_timezone())
 
 
@@ -167,7 +170,7 @@ def money_per_week(p: Period) -> Report:
     )
     sold = (
         Unit.objects.filter(sold_on__gte=p.first_day, sale_price__isnull=False)
-        .annotate(week=_week("sold_on"))
+        .annotate(week=_week("sold_on", of_day=True))
         .values("week")
         .annotate(n=Count("pk"), total=Sum("sale_price"))
         .values_list("week", "n", "total")
