@@ -131,10 +131,16 @@ def reports_page(request: HttpRequest) -> TemplateResponse:
             plotted = _hold_chart(report)
             report.rows = report.rows[:200]
         columns, how = CHARTS[slug]
+        chart = _chart(plotted, columns)
+        if slug == "margin":  # a loss reads red
+            chart["datasets"][0]["backgroundColor"] = [
+                "#ef4444" if (value or 0) < 0 else COLOURS[0]
+                for value in chart["datasets"][0]["data"]
+            ]
         sections.append(
             {
                 "report": report,
-                "chart": json.dumps(_chart(plotted, columns)) if plotted.rows else "",
+                "chart": json.dumps(chart) if plotted.rows else "",
                 "options": json.dumps(_options(**how)),
                 "csv": reverse("admin:report_csv", args=[slug]) + f"?weeks={weeks}",
                 "periodic": slug != "on-hold",

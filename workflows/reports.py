@@ -144,6 +144,11 @@ def _week(field_name: str, *, of_day: bool = False):
     return TruncWeek(field_name, tzinfo=timezone.get_current_timezone())
 
 
+def _cents(value: Decimal | None) -> Decimal:
+    """A sum as money: to the cent (SQLite's sums come back with float digits)."""
+    return Decimal(value or 0).quantize(Decimal("0.01"))
+
+
 def _day(value: date | datetime) -> date:
     return timezone.localdate(value) if isinstance(value, datetime) else value
 
@@ -177,9 +182,9 @@ def money_per_week(p: Period) -> Report:
     )
     weeks: dict[date, list] = {}
     for week, n, total in paid:
-        weeks.setdefault(_day(week), [0, Decimal(0), 0, Decimal(0)])[0:2] = [n, total]
+        weeks.setdefault(_day(week), [0, _cents(0), 0, _cents(0)])[0:2] = [n, _cents(total)]
     for week, n, total in sold:
-        weeks.setdefault(_day(week), [0, Decimal(0), 0, Decimal(0)])[2:4] = [n, total]
+        weeks.setdefault(_day(week), [0, _cents(0), 0, _cents(0)])[2:4] = [n, _cents(total)]
     return Report(
         "money",
         "Money out (payouts settled) and in (sales) per week",
@@ -207,6 +212,8 @@ def margin_by_model(p: Period) -> Report:
     )
     table = []
     for row in rows:
+        for key in ("sales", "payouts", "labels", "refurbishment"):
+            row[key] = _cents(row[key])
         margin = row["sales"] - row["payouts"] - row["labels"] - row["refurbishment"]
         share = round(100 * margin / row["sales"], 1) if row["sales"] else None
         table.append(
