@@ -149,11 +149,10 @@ def held_units(units: models.QuerySet[Unit]) -> models.QuerySet[Unit]:
     # On hold while today < localdate(start) + HOLD_DAYS, i.e. start on or after this day.
     first_held_day = timezone.localdate() - timedelta(days=settings.HOLD_DAYS - 1)
     cutoff = timezone.make_aware(datetime.combine(first_held_day, time.min))
-    return units.filter(
-        Q(**{f"{start}__isnull": True}) | Q(**{f"{start}__gte": cutoff}),
-        trade_in__received_at__isnull=False,
-        hold_release__isnull=True,
-    )
+    running = Q(**{f"{start}__gte": cutoff})
+    if settings.POLICE_REPORT != "off":  # not reported yet: the hold has not even started
+        running |= Q(**{f"{start}__isnull": True})
+    return units.filter(running, trade_in__received_at__isnull=False, hold_release__isnull=True)
 
 
 # The Unit transitions the hold covers: every way a unit leaves the shop's stock or changes

@@ -86,7 +86,11 @@ class Unit(FSMModelMixin, models.Model):
         permissions = [("view_reports", "Can read the money reports")]
         indexes = [
             # The reports read sales by day (money in, margin, ageing) at any size.
-            models.Index(fields=["sold_on"], name="unit_sold_on_idx"),
+            models.Index(
+                fields=["sold_on"],
+                include=["sale_price", "grade", "product", "trade_in"],
+                name="unit_sold_on_idx",
+            ),
         ]
         constraints = [
             # One device, one unit in stock: no race between two acceptances (or two benches)
@@ -215,6 +219,7 @@ class RefurbishmentCost(models.Model):
     class Meta:
         ordering = ["created_at", "pk"]
         verbose_name = "refurbishment cost"
+        indexes = [models.Index(fields=["unit"], include=["amount"], name="refurbishment_unit_idx")]
 
     def __str__(self) -> str:
         return f"{self.amount} on unit {self.unit_id}"
