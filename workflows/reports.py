@@ -1,4 +1,5 @@
 """What each unit earns, and the reports a manager reads (backoffice/reports.py draws them).
+Over 400 lines: the reports share one period, one week and one money rule, read best together.
 
 A unit's costs are its payout (the amount owed or paid to its seller: a revised offer the
 buyer accepted included), its shipping labels (inbound and return; a voided label costs
