@@ -27,6 +27,8 @@ VIEW_ALL = [
         "revisedoffer",
         "inspectionphoto",
         "shipback",
+        "refurbishmentcost",
+        "salelot",
     )
 ]
 
@@ -36,6 +38,7 @@ STAFF = [
     "workflows.quote_tradein",
     "workflows.receive_tradein",
     "workflows.change_unit",
+    "workflows.add_refurbishmentcost",
     "workflows.change_returncase",
     "workflows.change_shipback",
     "workflows.redeem_storecredit",
@@ -65,6 +68,8 @@ MANAGER = [
     "workflows.erase_buyer",
     "workflows.add_holdrelease",
     "workflows.view_policereport",
+    # The money reports (backoffice/reports.py): margins and payouts are the managers'.
+    "workflows.view_reports",
     "workflows.view_idnumberaccess",
     *[
         f"workflows.{verb}_{model}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import dj_database_url
@@ -359,6 +360,8 @@ IMEI_CHECK_TIMEOUT = float(os.getenv("IMEI_CHECK_TIMEOUT", "10"))
 # A paid check's result is reused for the same IMEI for this long (a staff re-run never is).
 IMEI_CHECK_CACHE_SECONDS = envint("IMEI_CHECK_CACHE_SECONDS", 24 * 3600)
 SHIPENGINE_API_KEY = os.getenv("SHIPENGINE_API_KEY", "")
+# What a label of the sample (demo) provider counts as costing, so margins in the demo are real.
+SAMPLE_LABEL_COST = Decimal(os.getenv("SAMPLE_LABEL_COST", "7.50"))
 SHIPENGINE_BASE_URL = os.getenv("SHIPENGINE_BASE_URL", "https://api.shipengine.com")
 SHIPENGINE_CARRIER_ID = os.getenv("SHIPENGINE_CARRIER_ID", "")
 SHIPENGINE_SERVICE_CODE = os.getenv("SHIPENGINE_SERVICE_CODE", "usps_priority_mail")

@@ -39,7 +39,7 @@ class BackofficeSite(UnfoldAdminSite):
         return super().has_permission(request) and not second_step_pending(request)
 
     def extra_urls(self) -> list:
-        from backoffice import compliance, twostep
+        from backoffice import compliance, reports, twostep
         from backoffice.counter import inspection_photo, store_credit_counter
         from backoffice.views import intake_bench
 
@@ -57,6 +57,7 @@ class BackofficeSite(UnfoldAdminSite):
             ),
             *compliance.urls(self),
             *twostep.urls(),
+            *reports.urls(self),
         ]
 
     def get_urls(self) -> list:

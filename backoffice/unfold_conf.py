@@ -110,6 +110,12 @@ UNFOLD = {
                         badge="backoffice.admin.ship_back.ship_back_badge",
                     ),
                     _item(
+                        _("Reports"),
+                        "monitoring",
+                        "admin:reports",
+                        "workflows.view_reports",
+                    ),
+                    _item(
                         _("Quoting policy"),
                         "bolt",
                         "admin:workflows_quotepolicy_changelist",

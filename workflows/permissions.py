@@ -43,6 +43,7 @@ class Operation(StrEnum):
     SHIP_BACK = "ship_back"
     APPLY_REVISED_OFFER_DEFAULT = "apply_revised_offer_default"
     MOVE_UNIT = "move_unit"
+    ADD_REFURBISHMENT_COST = "add_refurbishment_cost"
     REDEEM_STORE_CREDIT = "redeem_store_credit"
     VOID_STORE_CREDIT = "void_store_credit"
     RETRY_SIDE_EFFECT = "retry_side_effect"
@@ -125,6 +126,9 @@ RULES: dict[Operation, Rule] = {
         None, _("The shop's default applies by itself when nobody answers."), frozenset({SYSTEM})
     ),
     Operation.MOVE_UNIT: Rule("workflows.change_unit", _("You cannot change units.")),
+    Operation.ADD_REFURBISHMENT_COST: Rule(
+        "workflows.add_refurbishmentcost", _("You cannot enter refurbishment costs.")
+    ),
     Operation.REDEEM_STORE_CREDIT: Rule(
         "workflows.redeem_storecredit", _("You cannot redeem store credit.")
     ),

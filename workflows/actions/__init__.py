@@ -72,9 +72,15 @@ from workflows.actions.tradeins import (
     trade_in_quote,
     trade_in_reroute,
 )
-from workflows.actions.units import unit_change_status
+from workflows.actions.units import (
+    unit_add_refurbishment_cost,
+    unit_change_status,
+    unit_sell_lot,
+)
 
 __all__ = [
+    "unit_add_refurbishment_cost",
+    "unit_sell_lot",
     "AUTO_QUOTE",
     "BUYER",
     "SYSTEM",
