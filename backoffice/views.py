@@ -13,7 +13,7 @@ from backoffice.admin.base import form_errors
 from backoffice.forms import IntakeForm, IntakeScanForm, ReferenceSearchForm
 from workflows import actions
 from workflows.errors import DomainError
-from workflows.models import State, TradeIn
+from workflows.models import State, TradeIn, Unit
 from workflows.selectors import IntakeMatch, find_for_intake, find_for_intake_by_reference
 
 
@@ -65,6 +65,10 @@ def _page(
         "match": match,
         "receive_form": receive_form,
         "ref_form": ref_form or ReferenceSearchForm(),
+        # Just received: its label, one click away (printed from a new tab).
+        "label_unit": Unit.objects.filter(pk=request.GET["label"]).first()
+        if request.GET.get("label", "").isdigit()
+        else None,
     }
     if match.trade_in:
         context["checklist_rows"] = receive_form.checklist_rows(match.trade_in)
@@ -129,4 +133,8 @@ def _receive(request: HttpRequest) -> HttpResponse:
             _("%(ref)s received, grade %(grade)s. Ready for the next scan.")
             % {"ref": trade_in, "grade": data["grade"]},
         )
+    # The bench offers the received unit's label (workflows.labels) until the next scan.
+    unit = getattr(trade_in, "unit", None)
+    if unit is not None:
+        return HttpResponseRedirect(f"{reverse('admin:intake_bench')}?label={unit.pk}")
     return HttpResponseRedirect(reverse("admin:intake_bench"))

@@ -42,6 +42,11 @@ from workflows.actions.payouts import (
     payout_settle_check,
 )
 from workflows.actions.policy import quote_policy_update
+from workflows.actions.pricing import (
+    market_prices_import,
+    price_suggestion_apply,
+    price_suggestions_apply_all,
+)
 from workflows.actions.ship_back import (
     ship_back_collect,
     ship_back_confirm_delivery,
@@ -75,6 +80,9 @@ from workflows.actions.tradeins import (
 from workflows.actions.units import unit_change_status
 
 __all__ = [
+    "market_prices_import",
+    "price_suggestion_apply",
+    "price_suggestions_apply_all",
     "AUTO_QUOTE",
     "BUYER",
     "SYSTEM",

@@ -35,7 +35,7 @@ from workflows.models.payouts import (
     StripeEvent,
 )
 from workflows.models.policy import QuotePolicy
-from workflows.models.pricing import ConditionDeduction
+from workflows.models.pricing import ConditionDeduction, MarketPrice, PriceChange
 from workflows.models.returns import (
     SHIP_BACK_OPEN,
     Resolution,
@@ -87,6 +87,8 @@ __all__ = [
     "BlockedImeiChange",
     "Body",
     "ConditionDeduction",
+    "MarketPrice",
+    "PriceChange",
     "Declaration",
     "HoldRelease",
     "IdCapturedVia",

@@ -72,6 +72,11 @@ class Unit(FSMModelMixin, models.Model):
     graded_at = models.DateTimeField(null=True, blank=True)
     # When the unit last changed status after grading (listed, sold, recycled...).
     status_changed_at = models.DateTimeField(null=True, blank=True)
+    # The sale (issue 22): what the unit sold for, where and when. The price list learns from
+    # these (workflows.pricing); the `sales` branch's sell action records them.
+    sale_price = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    sale_channel = models.CharField(max_length=20, blank=True)
+    sold_on = models.DateField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
