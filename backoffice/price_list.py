@@ -19,7 +19,7 @@ from django.utils.translation import ngettext
 from backoffice.admin.base import call_action
 from workflows import actions
 from workflows.errors import DomainError
-from workflows.learning import GRADE_ANSWERS, price_rows, window_start
+from workflows.learning import GRADE_ANSWERS, pick_for_product, price_rows, window_start
 from workflows.models import PriceChange, Product
 from workflows.permissions import Operation, allowed
 
@@ -54,7 +54,7 @@ def price_list(request: HttpRequest) -> HttpResponse:
         "query": query,
         "show_all": show_all,
         "threshold": threshold,
-        "beyond": sum(1 for r in rows if r.beyond(threshold)),
+        "beyond": len(pick_for_product(rows, threshold)),
         "can_apply": allowed(request.user, Operation.APPLY_PRICE_SUGGESTION),
         "can_import": allowed(request.user, Operation.IMPORT_MARKET_PRICES),
         "upload_form": MarketPriceUploadForm(),
