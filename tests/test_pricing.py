@@ -132,10 +132,11 @@ def test_a_manager_applies_one_suggestion_with_history(product, manager):
 def test_applying_a_grade_b_suggestion_sets_the_base_price_for_that_grades_offer(product, manager):
     for price in ("400.00", "430.00", "520.00"):
         sold(product, "B", price)
-    # median 430 - 25 - 107.5 = 297.5 → 297; B's deductions are 18%: base 297 / 0.82 = 362.19
+    # median 430 - 25 - 107.5 = 297.5 → 297; B's deductions are 18%: base 297 / 0.82 = 362.19,
+    # rounded up to 363, whose B offer is 363 × 0.82 = 297.66, rounded down: the suggestion.
     change = actions.price_suggestion_apply(actor=manager, product=product, grade="B")
-    assert change.new_price == Decimal("362.00")
-    assert row(product, "B").offer == Decimal("296.00")  # 362 × 0.82 = 296.84, rounded down
+    assert change.new_price == Decimal("363.00")
+    assert row(product, "B").offer == Decimal("297.00")
 
 
 def test_apply_all_changes_only_the_offers_beyond_the_threshold(product, manager):

@@ -22,7 +22,7 @@ import statistics
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import ROUND_DOWN, Decimal
+from decimal import ROUND_DOWN, ROUND_UP, Decimal
 
 from django.conf import settings
 from django.db.models import Case, CharField, Count, Exists, OuterRef, Q, Value, When
@@ -89,10 +89,12 @@ def offer_for(base_price: Decimal | None, deduction: Decimal) -> Decimal | None:
 
 
 def base_for(offer: Decimal, deduction: Decimal) -> Decimal:
-    """The base price whose offer for a grade with this deduction is (about) `offer`."""
+    """The smallest whole-dollar base price whose offer for a grade with this deduction is
+    `offer` (rounded up here, since the offer is rounded down)."""
     if deduction >= Decimal("100"):
         return floor_dollar(offer)
-    return floor_dollar(offer * Decimal("100") / (Decimal("100") - deduction))
+    base = offer * Decimal("100") / (Decimal("100") - deduction)
+    return base.quantize(DOLLAR, rounding=ROUND_UP).quantize(CENT)
 
 
 def buy_price(median: Decimal, grade: str) -> Decimal:
