@@ -67,7 +67,7 @@ def _page(
         "ref_form": ref_form or ReferenceSearchForm(),
         # Just received: its label, one click away (printed from a new tab).
         "label_unit": Unit.objects.filter(pk=request.GET["label"]).first()
-        if request.GET.get("label", "").isdigit()
+        if request.GET.get("label", "").isdigit() and len(request.GET["label"]) < 16
         else None,
     }
     if match.trade_in:
