@@ -28,3 +28,6 @@ def test_a_manager_reads_the_price_list_with_the_demo_month_and_applies_one(desk
     assert change.actor.username == "manager" and change.new_price != change.old_price
     desktop.locator("#price-history").scroll_into_view_if_needed()
     screenshot(desktop, "price-list-after-apply")
+    # The dashboard over the same month (its charts are the `sales` branch's reports).
+    desktop.goto("/dashboard/")
+    screenshot(desktop, "dashboard-demo-month")

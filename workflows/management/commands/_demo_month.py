@@ -3,15 +3,17 @@ accepted or declined, received and graded, paid, and many units sold across chan
 resale prices that leave a margin, so the charts and the learning price list say something.
 
 Each trade-in is walked through the real actions, as staff and the buyer would, and then its
-rows are moved back in time by the same amount (`_set_back`): the actions stamp "now", and a
-trade-in submitted 20 days ago must say so everywhere (its quotes, timeline, payout, unit).
+rows are moved back in time (`_set_back`): the actions stamp "now", and a trade-in submitted
+20 days ago must say so everywhere (its quotes, timeline, payout, unit), each stage a realistic
+while after the one before (a quote within hours, the box a few days after acceptance). For two
+of the weeks the manager tried the auto-quote policy.
 Deterministic (a seeded random), so two runs tell the same story; seed_demo runs it once.
 """
 
 from __future__ import annotations
 
 import random
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
 
 from django.apps import apps
@@ -22,7 +24,16 @@ from django.utils import timezone
 from workflows import actions
 from workflows.compliance import declaration_text
 from workflows.inspection import checklist_as_disclosed
-from workflows.models import Event, EventKind, Payout, PayoutMethod, Product, TradeIn, Unit
+from workflows.models import (
+    Event,
+    EventKind,
+    Payout,
+    PayoutMethod,
+    Product,
+    Quote,
+    TradeIn,
+    Unit,
+)
 from workflows.tasks import run_due_side_effects
 
 KEY = "demo-month-"
@@ -73,12 +84,48 @@ def demo_month(manager: User) -> int:
     ]
     # Some models resell better than the list assumes, some worse: the suggestions differ.
     demand = {p.pk: Decimal(str(rng.choice([0.88, 0.95, 1.0, 1.06, 1.15]))) for p in products}
+    plan = []
     for i in range(SIZE):
         # A fifth arrived in the last days (still in the pipeline); the rest over the month.
-        days_ago = rng.randint(0, 4) if i % 5 == 0 else rng.randint(0, 29)
+        plan.append((rng.randint(0, 4) if i % 5 == 0 else rng.randint(0, 29), i))
+    # Oldest first, as they came in. For two weeks the manager tried the auto-quote policy.
+    trial = False
+    for days_ago, i in sorted(plan, reverse=True):
+        if trial != (8 <= days_ago <= 21):
+            trial = not trial
+            actions.quote_policy_update(actor=manager, changes={"auto_quote": trial})
         _one(i, rng, rng.choice(products), days_ago, demand, manager)
+    if trial:
+        actions.quote_policy_update(actor=manager, changes={"auto_quote": False})
     _market_prices(manager)
     return SIZE
+
+
+class _Timeline:
+    """When each stage of one trade-in happened in the demo's past. Each mark pairs the real
+    time a stage began with the demo time it stands for; a timestamp written during a stage
+    moves by that stage's offset. Never later than a few minutes ago."""
+
+    def __init__(self, start: datetime) -> None:
+        self.marks = [(timezone.now(), start)]
+
+    def step(self, after: timedelta) -> None:
+        """The next stage happens `after` the previous one (sooner if that would be the future)."""
+        now = timezone.now()
+        previous = self.marks[-1][1]
+        latest = max(previous + timedelta(seconds=30), now - timedelta(minutes=5))
+        self.marks.append((now, min(previous + after, latest)))
+
+    def at(self, real: datetime) -> datetime:
+        real_start, demo_start = self.marks[0]
+        for mark_real, mark_demo in self.marks:
+            if mark_real <= real:
+                real_start, demo_start = mark_real, mark_demo
+        return demo_start + (real - real_start)
+
+
+def _hours(rng: random.Random, low: float, high: float) -> timedelta:
+    return timedelta(hours=rng.uniform(low, high))
 
 
 def _one(i: int, rng: random.Random, product, days_ago: int, demand, manager) -> None:
@@ -87,6 +134,8 @@ def _one(i: int, rng: random.Random, product, days_ago: int, demand, manager) ->
     name = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
     method = rng.choice([PayoutMethod.CHECK] * 3 + [PayoutMethod.STORE_CREDIT])
     pickup = rng.random() < 0.25
+    start = timezone.now() - timedelta(days=days_ago) - _hours(rng, 0.5, 10)
+    clock = _Timeline(max(start, timezone.now() - timedelta(days=30)))
     trade_in = actions.trade_in_submit(
         submission=actions.Submission(
             product=product,
@@ -110,13 +159,17 @@ def _one(i: int, rng: random.Random, product, days_ago: int, demand, manager) ->
     trade_in.refresh_from_db()
     roll = rng.random()
     # The youngest wait for a quote or an answer; a fifth of the rest decline.
-    if days_ago <= 1 and roll < 0.4:
-        return _set_back(trade_in, days_ago)
-    offer = trade_in.suggested_offer or Decimal("100")
-    offer -= Decimal(rng.choice([0, 0, 0, 5, 10]))
-    quote = actions.trade_in_quote(trade_in=trade_in, actor=manager, amount=offer)
+    quote = trade_in.quotes.first()  # the auto-quote policy's, while it was on
+    if quote is None:
+        if days_ago <= 1 and roll < 0.4:
+            return _set_back(trade_in, clock)
+        clock.step(_hours(rng, 0.3, 20))  # staff quote within the day, mostly
+        offer = trade_in.suggested_offer or Decimal("100")
+        offer -= Decimal(rng.choice([0, 0, 0, 5, 10]))
+        quote = actions.trade_in_quote(trade_in=trade_in, actor=manager, amount=offer)
     if days_ago <= 4 and roll < 0.35:
-        return _set_back(trade_in, days_ago)
+        return _set_back(trade_in, clock)
+    clock.step(_hours(rng, 0.5, 36))  # the buyer answers
     if roll > 0.72:
         actions.trade_in_decline(
             trade_in=trade_in,
@@ -124,16 +177,17 @@ def _one(i: int, rng: random.Random, product, days_ago: int, demand, manager) ->
             quote=quote,
             reason=rng.choice(["The offer is too low", "Sold it elsewhere", "Kept the phone"]),
         )
-        return _set_back(trade_in, days_ago)
+        return _set_back(trade_in, clock)
     actions.trade_in_accept(
         quote=quote,
         declaration=actions.DeclarationInput(
             confirmed=True, wording=declaration_text(), ip="127.0.0.1", birth_date=date(1988, 6, 2)
         ),
     )
+    run_due_side_effects()  # the label or the drop-off email
     if days_ago <= 4:  # on its way to the shop
-        run_due_side_effects()
-        return _set_back(trade_in, days_ago)
+        return _set_back(trade_in, clock)
+    clock.step(timedelta(days=rng.randint(2, 4)) + _hours(rng, 0, 6))  # the box arrives
     actions.seller_identity_record(
         trade_in=trade_in,
         actor=manager,
@@ -154,19 +208,20 @@ def _one(i: int, rng: random.Random, product, days_ago: int, demand, manager) ->
         scanned_imei=trade_in.imei,
     )
     payout = Payout.objects.get(trade_in=trade_in)
+    clock.step(_hours(rng, 2, 30))  # a manager pays
     if days_ago >= 5 or rng.random() < 0.5:
         if payout.method == PayoutMethod.CHECK:
             actions.payout_settle_check(
                 payout=payout,
                 actor=manager,
                 check_number=f"{100300 + i}",
-                check_date=timezone.localdate() - timedelta(days=max(days_ago - 3, 0)),
+                check_date=timezone.localdate(clock.marks[-1][1]),
             )
         else:
             actions.payout_issue_store_credit(payout=payout, actor=manager)
     run_due_side_effects()
-    _set_back(trade_in, days_ago)
-    if days_ago < 7 or rng.random() >= 0.8:
+    _set_back(trade_in, clock)
+    if days_ago < 7 or rng.random() >= 0.88:
         return  # still graded on the shelf
     # Listed the day after it arrived; most sold since, at a date of their own.
     trade_in.refresh_from_db()
@@ -175,7 +230,7 @@ def _one(i: int, rng: random.Random, product, days_ago: int, demand, manager) ->
     actions.unit_change_status(unit=unit, actor=manager, operation="list")
     Event.objects.filter(trade_in=trade_in, kind=EventKind.UNIT_LISTED).update(created_at=listed_at)
     Unit.objects.filter(pk=unit.pk).update(status_changed_at=listed_at)
-    if rng.random() < 0.85:
+    if rng.random() < 0.9:
         actions.unit_change_status(unit=unit, actor=manager, operation="sell")
         sold_at = listed_at + timedelta(days=rng.randint(0, days_ago - 6), hours=rng.randint(1, 8))
         sold_at = min(sold_at, timezone.now())
@@ -210,27 +265,23 @@ def _related_models() -> list[tuple[type[models.Model], str]]:
 
 
 @transaction.atomic
-def _set_back(trade_in: TradeIn, days_ago: int) -> None:
-    """Move every timestamp of this trade-in and the rows that hang on it back by `days_ago`
-    days and a few hours, keeping their order (a unit is listed and sold after this)."""
-    delta = timedelta(days=days_ago, hours=(trade_in.pk * 7) % 9)
-    if not days_ago:
-        delta = timedelta(hours=(trade_in.pk * 7) % 9)
+def _set_back(trade_in: TradeIn, clock: _Timeline) -> None:
+    """Move every timestamp of this trade-in and of the rows that hang on it to the demo time
+    of the stage it was written in (a unit is listed and sold after this)."""
     for model, fk in [(TradeIn, "pk"), *_related_models()]:
         names = [
             f.name
             for f in model._meta.fields
             if isinstance(f, models.DateTimeField) and not getattr(f, "auto_now", False)
         ]
-        if not names:
-            continue
-        rows = list(model.objects.filter(**{fk: trade_in.pk}))
+        rows = list(model.objects.filter(**{fk: trade_in.pk})) if names else []
         for row in rows:
-            for name in names:
-                value = getattr(row, name)
-                if value is None:
-                    continue
-                setattr(row, name, value - delta)
+            before = {name: getattr(row, name) for name in names}
+            for name, value in before.items():
+                if value is not None:
+                    setattr(row, name, clock.at(value))
+            if model is Quote:  # valid for as long as it was, from when it was sent
+                row.valid_until = row.created_at + (before["valid_until"] - before["created_at"])
         if rows:
             model.objects.bulk_update(rows, names)
 
