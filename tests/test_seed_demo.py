@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from tests.helpers import assert_books_balance
 from workflows.learning import price_rows
-from workflows.models import Product, State, TradeIn, Unit, UnitStatus
+from workflows.models import Product, Quote, QuotePolicy, State, TradeIn, Unit, UnitStatus
 
 
 def test_it_seeds_the_demo_and_can_run_again(db):
@@ -77,6 +77,9 @@ def test_the_demo_holds_a_realistic_month_walked_through_the_actions(db):
         u.sale_price - u.trade_in.payout.amount for u in sold.select_related("trade_in__payout")
     ]
     assert sum(m > 0 for m in margins) >= 0.8 * len(margins)  # a shop that mostly makes money
+    # Two weeks of the auto-quote trial show on the dashboard; the shop's setting is as it was.
+    assert Quote.objects.filter(trade_in__in=month, auto_quoted=True).count() >= 10
+    assert not QuotePolicy.current().auto_quote
     rows = price_rows()
     assert sum(r.source == "sales" for r in rows) >= 3
     assert sum(r.source == "market" for r in rows) >= 2

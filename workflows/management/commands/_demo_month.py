@@ -31,6 +31,7 @@ from workflows.models import (
     PayoutMethod,
     Product,
     Quote,
+    QuotePolicy,
     TradeIn,
     Unit,
 )
@@ -89,14 +90,14 @@ def demo_month(manager: User) -> int:
         # A fifth arrived in the last days (still in the pipeline); the rest over the month.
         plan.append((rng.randint(0, 4) if i % 5 == 0 else rng.randint(0, 29), i))
     # Oldest first, as they came in. For two weeks the manager tried the auto-quote policy.
-    trial = False
+    trial = before = QuotePolicy.current().auto_quote
     for days_ago, i in sorted(plan, reverse=True):
         if trial != (8 <= days_ago <= 21):
             trial = not trial
             actions.quote_policy_update(actor=manager, changes={"auto_quote": trial})
         _one(i, rng, rng.choice(products), days_ago, demand, manager)
-    if trial:
-        actions.quote_policy_update(actor=manager, changes={"auto_quote": False})
+    if trial != before:  # the shop's own setting, as it was
+        actions.quote_policy_update(actor=manager, changes={"auto_quote": before})
     _market_prices(manager)
     return SIZE
 
