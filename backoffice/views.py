@@ -7,13 +7,15 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from backoffice.admin.base import form_errors
 from backoffice.forms import IntakeForm, IntakeScanForm, ReferenceSearchForm
+from backoffice.labels import MAX_LABELS
 from workflows import actions
 from workflows.errors import DomainError
-from workflows.models import State, TradeIn, Unit
+from workflows.models import Event, EventKind, State, TradeIn, Unit
 from workflows.selectors import IntakeMatch, find_for_intake, find_for_intake_by_reference
 
 
@@ -70,6 +72,15 @@ def _page(
         if request.GET.get("label", "").isdigit() and len(request.GET["label"]) < 16
         else None,
     }
+    # Every unit received here today, for one batch of labels at the end of the session.
+    today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    # (Read from the timeline, whose time is indexed: the bench loads this after every scan.)
+    received = Event.objects.filter(kind=EventKind.RECEIVED, created_at__gte=today)
+    context["today_units"] = list(
+        Unit.objects.filter(trade_in__in=received.values("trade_in"))
+        .order_by("trade_in__received_at", "pk")
+        .values_list("pk", flat=True)[:MAX_LABELS]
+    )
     if match.trade_in:
         context["checklist_rows"] = receive_form.checklist_rows(match.trade_in)
     return TemplateResponse(request, "backoffice/intake_bench.html", context, status=status)

@@ -83,6 +83,16 @@ def test_the_intake_bench_offers_the_label_right_after_receiving(make_trade_in, 
     assert client.get(LABELS, {"unit": unit.pk})["Content-Type"] == "application/pdf"
 
 
+def test_the_intake_bench_prints_the_days_labels_in_one_go(make_trade_in, staff):
+    first, second = make_trade_in(State.ACCEPTED), make_trade_in(State.ACCEPTED)
+    client = staff_client(staff)
+    for trade_in in (first, second):
+        client.post("/dashboard/intake/", intake_data(trade_in))
+    page = client.get("/dashboard/intake/").content.decode()
+    link = f"{LABELS}?unit={first.unit.pk}&amp;unit={second.unit.pk}"
+    assert link in page and "Print the labels of the 2 units received today" in page
+
+
 def test_only_staff_with_unit_access_print_labels(make_trade_in, client):
     unit = make_trade_in(State.RECEIVED).unit
     assert client.get(LABELS, {"unit": unit.pk}).status_code == 302  # to the sign-in page
