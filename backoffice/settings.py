@@ -210,6 +210,20 @@ STAFF_NOTIFY_EMAIL = os.getenv("STAFF_NOTIFY_EMAIL", "")
 CURRENCY = os.getenv("CURRENCY", "USD")
 CURRENCY_SYMBOL = os.getenv("CURRENCY_SYMBOL", "$")
 QUOTE_VALID_DAYS = envint("QUOTE_VALID_DAYS", 7)
+# Offers that learn (workflows.pricing): the suggested buy price per model, storage and grade
+# is the median realised sale price over the last PRICING_WINDOW_DAYS, minus the grade's
+# expected refurbishment cost, minus the target margin (percent of the sale price), rounded
+# down to the dollar; with fewer than PRICING_MIN_SALES sales, market resale prices instead.
+PRICING_WINDOW_DAYS = envint("PRICING_WINDOW_DAYS", 90)
+PRICING_MIN_SALES = envint("PRICING_MIN_SALES", 3)
+PRICING_TARGET_MARGIN_PERCENT = envint("PRICING_TARGET_MARGIN_PERCENT", 25)
+PRICING_REFURBISHMENT = {
+    "A": envint("PRICING_REFURBISHMENT_A", 10),
+    "B": envint("PRICING_REFURBISHMENT_B", 25),
+    "C": envint("PRICING_REFURBISHMENT_C", 45),
+}
+# "Apply all" changes the offers whose suggestion differs by more than this percent.
+PRICING_APPLY_THRESHOLD_PERCENT = envint("PRICING_APPLY_THRESHOLD_PERCENT", 5)
 # An accepted trade-in whose device has not arrived after this many days is cancelled.
 ARRIVAL_WINDOW_DAYS = envint("ARRIVAL_WINDOW_DAYS", 14)
 SHOP_ADDRESS = os.getenv("SHOP_ADDRESS", "12 Market Street, Springfield, 62701")

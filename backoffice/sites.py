@@ -41,6 +41,8 @@ class BackofficeSite(UnfoldAdminSite):
     def extra_urls(self) -> list:
         from backoffice import compliance, reports, twostep
         from backoffice.counter import inspection_photo, store_credit_counter
+        from backoffice.labels import unit_labels
+        from backoffice.price_list import price_list
         from backoffice.views import intake_bench
 
         return [
@@ -55,6 +57,8 @@ class BackofficeSite(UnfoldAdminSite):
                 self.admin_view(inspection_photo),
                 name="inspection_photo",
             ),
+            path("price-list/", self.admin_view(price_list), name="price_list"),
+            path("labels/", self.admin_view(unit_labels), name="unit_labels"),
             *compliance.urls(self),
             *twostep.urls(),
             *reports.urls(self),

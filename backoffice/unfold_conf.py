@@ -140,6 +140,12 @@ UNFOLD = {
                         "workflows.view_product",
                     ),
                     _item(
+                        _("Price list: offers that learn"),
+                        "price_change",
+                        "admin:price_list",
+                        "workflows.view_product",
+                    ),
+                    _item(
                         _("Units"),
                         "qr_code_2",
                         "admin:workflows_unit_changelist",

@@ -67,6 +67,9 @@ class Operation(StrEnum):
     REPORT_TO_POLICE = "report_to_police"
     ERASE_BUYER = "erase_buyer"
     ANONYMISE_EXPIRED = "anonymise_expired"
+    # offers that learn (workflows.actions.pricing)
+    APPLY_PRICE_SUGGESTION = "apply_price_suggestion"
+    IMPORT_MARKET_PRICES = "import_market_prices"
 
 
 @dataclass(frozen=True)
@@ -202,6 +205,13 @@ RULES: dict[Operation, Rule] = {
     ),
     Operation.ANONYMISE_EXPIRED: Rule(
         None, _("Records are anonymised by the retention task."), frozenset({SYSTEM})
+    ),
+    # The price list is the managers' (they hold change_product; staff only view it).
+    Operation.APPLY_PRICE_SUGGESTION: Rule(
+        "workflows.change_product", _("Only a manager can change the price list.")
+    ),
+    Operation.IMPORT_MARKET_PRICES: Rule(
+        "workflows.change_product", _("Only a manager can import market prices.")
     ),
 }
 

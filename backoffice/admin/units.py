@@ -127,7 +127,13 @@ class UnitAdmin(SavesThroughAnAction, PanelAdmin):
         "graded_at",
     ]
     show_full_result_count = False
-    actions = ["list_selected", "sell_lot", "recycle_selected", "parts_selected"]
+    actions = [
+        "list_selected",
+        "sell_lot",
+        "recycle_selected",
+        "parts_selected",
+        "print_labels",
+    ]
     change_form_outer_before_template = "backoffice/unit_life.html"
     panel_url = "life"
 
@@ -272,3 +278,11 @@ class UnitAdmin(SavesThroughAnAction, PanelAdmin):
     @action(description=_("Mark the selected units used for parts"))
     def parts_selected(self, request: HttpRequest, queryset: QuerySet[Unit]) -> None:
         _bulk(request, queryset, "parts")
+
+    @action(description=_("Print labels for the selected units"))
+    def print_labels(self, request: HttpRequest, queryset: QuerySet[Unit]):
+        # A PDF, one 100 x 50 mm label per page (workflows.labels); nothing changes.
+        from backoffice.labels import MAX_LABELS, labels_response
+
+        units = queryset.select_related("product__device_model__make", "trade_in").order_by("pk")
+        return labels_response(units[:MAX_LABELS])

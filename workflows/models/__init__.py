@@ -37,7 +37,7 @@ from workflows.models.payouts import (
     StripeEvent,
 )
 from workflows.models.policy import QuotePolicy
-from workflows.models.pricing import ConditionDeduction
+from workflows.models.pricing import ConditionDeduction, MarketPrice, PriceChange
 from workflows.models.returns import (
     SHIP_BACK_OPEN,
     Resolution,
@@ -92,6 +92,8 @@ __all__ = [
     "BlockedImeiChange",
     "Body",
     "ConditionDeduction",
+    "MarketPrice",
+    "PriceChange",
     "Declaration",
     "HoldRelease",
     "IdCapturedVia",
