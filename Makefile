@@ -66,6 +66,9 @@ run: install
 	@echo "  Staff dashboard:   http://$(HOST):$(PORT)/dashboard/  (queue: /dashboard/trade-ins/)"
 	@echo "  Intake bench:      http://$(HOST):$(PORT)/dashboard/intake/"
 	@echo "  Logins (demo only): staff / manager / admin, password tradein-demo"
+	@echo "  manager and admin then ask for a code (two-step sign-in): run"
+	@echo "    $(BIN)/python manage.py demo_totp    (prints the current code)"
+	@echo "  or add the demo secret TRADEINDEMOTOTPSECRETDEMOONLY234 to an authenticator app."
 	@echo "  Emails to buyers are written to var/mail/ (open the quote link from there)."
 	@echo ""
 	SERVE_COLLECTED_STATIC=True exec $(BIN)/python manage.py serve --bind $(HOST):$(PORT) --workers 2
@@ -86,6 +89,8 @@ bench: install-test
 	$(BIN)/python -m bench $(BENCH_ARGS)
 	$(BIN)/python -m bench buyer
 	$(BIN)/python -m bench staff
+	@if [ -n "$$DATABASE_URL" ]; then $(BIN)/python -m bench reports $(REPORTS_ARGS); \
+	else echo "bench reports: skipped (it seeds 1M rows on PostgreSQL: set DATABASE_URL)"; fi
 
 lint: install-test
 	$(BIN)/ruff check .

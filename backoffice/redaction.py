@@ -8,7 +8,9 @@ gunicorn's access log (RedactingGunicornLogger, set in gunicorn.conf.py).
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import re
 
 from gunicorn.glogging import Logger as GunicornLogger
@@ -20,8 +22,9 @@ _TOKEN_IN_PATH = re.compile(r"(/trade-in/(?:thanks|status|label|offer|payout-set
 _SIGNED = re.compile(r"\.?eyJ[A-Za-z0-9_-]*(?::[A-Za-z0-9_-]+)+")
 # Query parameters whose values are personal or secret, also inside an URL-encoded
 # _changelist_filters (where "=" is %3D and "&" is %26).
+SECRET_PARAMS = ("q", "imei", "email", "buyer_email", "buyer_name", "token", "code", "password")
 _SECRET_PARAM = re.compile(
-    r"((?:^|[?&;=\s]|%26|%3F)(?:q|imei|email|buyer_email|buyer_name|token|code|password)"
+    rf"((?:^|[?&;=\s]|%26|%3F)(?:{'|'.join(SECRET_PARAMS)})"
     r"(?:=|%3D))(?:(?!%26)[^&\s\"'#])*",
     re.IGNORECASE,
 )
@@ -51,7 +54,24 @@ _SECRET_HEADERS = {"{cookie}i", "{authorization}i", "{x-csrftoken}i", "{set-cook
 
 
 class RedactingGunicornLogger(GunicornLogger):
-    """gunicorn's access log, with every atom (request line, path, query, referer) redacted."""
+    """gunicorn's access log, with every atom (request line, path, query, referer) redacted,
+    and without the load balancer's probes (/healthz, /readyz: one line per node every few
+    seconds would bury the requests that matter)."""
+
+    def setup(self, cfg) -> None:
+        super().setup(cfg)
+        if _json_logs():
+            # gunicorn's own lines (start, workers, errors) as JSON too; the access lines are
+            # JSON by their format (gunicorn.conf.py).
+            from backoffice.logs import JsonFormatter
+
+            for handler in self.error_log.handlers:
+                handler.setFormatter(JsonFormatter())
+
+    def access(self, resp, req, environ, request_time) -> None:
+        if environ.get("PATH_INFO") in ("/healthz", "/readyz"):
+            return
+        super().access(resp, req, environ, request_time)
 
     def atoms(self, resp, req, environ, request_time) -> dict:
         atoms = super().atoms(resp, req, environ, request_time)
@@ -60,4 +80,13 @@ class RedactingGunicornLogger(GunicornLogger):
                 atoms[key] = "-"  # environ holds the raw query and cookies again
             elif isinstance(value, str):
                 atoms[key] = redact(value)
+                if _json_logs():
+                    # Backslashes and control characters escaped for JSON; quotes are left to
+                    # gunicorn's SafeAtoms, which escapes them (\") for every format.
+                    escaped = json.dumps(atoms[key], ensure_ascii=False)[1:-1]
+                    atoms[key] = escaped.replace('\\"', '"')
         return atoms
+
+
+def _json_logs() -> bool:
+    return os.getenv("LOG_FORMAT", "plain").strip().lower() == "json"

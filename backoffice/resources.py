@@ -1,4 +1,5 @@
-"""django-import-export resources: the payouts export for accounting and the price-list import."""
+"""django-import-export resources: the payouts export for accounting and the price-list import,
+and the file formats that open right in a spreadsheet (ExcelCSV, SpreadsheetXLSX)."""
 
 from __future__ import annotations
 
@@ -6,12 +7,15 @@ import csv
 import re
 from collections.abc import Iterator
 from datetime import datetime
+from io import BytesIO
 
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import CharField, DateTimeField, F, Func, QuerySet, TextField
 from django.utils import timezone
 from import_export import fields, resources, widgets
+from import_export.formats import base_formats
+from import_export.formats.base_formats import CSV, XLSX
 
 from workflows.models import ConditionDeduction, Payout, Product
 
@@ -34,36 +38,92 @@ def neutralise(value: object) -> object:
     return value
 
 
+# A byte-order mark: Excel reads a CSV that starts with it as UTF-8 (else as the PC's code page,
+# and "José Müller" arrives as "JosÃ© MÃ¼ller"). LibreOffice and Python's utf-8-sig skip it.
+BOM = "\ufeff"
+
+
+class MoneyWidget(widgets.DecimalWidget):
+    """An amount: a number in the XLSX, shown with two decimals (SpreadsheetXLSX)."""
+
+
 class SafeExportResource(resources.ModelResource):
     """Every export of every resource goes through export_field: text cells are neutralised."""
 
     def export_field(self, field, instance, **kwargs):
         return neutralise(super().export_field(field, instance, **kwargs))
 
+    def export(self, *args, **kwargs):
+        dataset = super().export(*args, **kwargs)
+        # Read by SpreadsheetXLSX: which columns are money.
+        dataset.money_columns = [
+            f.column_name for f in self.get_export_fields() if isinstance(f.widget, MoneyWidget)
+        ]
+        return dataset
+
+
+class ExcelCSV(CSV):
+    """The CSV with a byte-order mark first, for Excel (accents stay accents). Streamed like the
+    plain CSV where an admin streams (PayoutAdmin)."""
+
+    def get_title(self):
+        return "csv for Excel"
+
+    def export_data(self, dataset, **kwargs):
+        return BOM + dataset.export("csv", **kwargs)
+
+    def can_import(self):
+        return False
+
+
+class SpreadsheetXLSX(XLSX):
+    """XLSX whose money cells show two decimals (number format 0.00), still numbers."""
+
+    def export_data(self, dataset, **kwargs):
+        data = super().export_data(dataset, **kwargs)
+        money = getattr(dataset, "money_columns", [])
+        if not money or not dataset.headers:
+            return data
+        import openpyxl
+
+        book = openpyxl.load_workbook(BytesIO(data))
+        sheet = book.active
+        for index, header in enumerate(dataset.headers, start=1):
+            if header in money:
+                for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
+                    cell.number_format = "0.00"
+        out = BytesIO()
+        book.save(out)
+        return out.getvalue()
+
+
+# import-export keeps numbers and dates native only for the formats listed here (by exact type).
+base_formats.BINARY_FORMATS.append(SpreadsheetXLSX)
+
 
 class PayoutResource(SafeExportResource):
     """One row per payout, as accounting wants it. Export only."""
 
-    reference = fields.Field(attribute="trade_in__reference", column_name="reference")
-    buyer = fields.Field(attribute="trade_in__buyer_name", column_name="buyer")
-    email = fields.Field(attribute="trade_in__buyer_email", column_name="email")
-    # A number widget: in the XLSX the amounts are numbers, so a column total adds up.
-    amount = fields.Field(attribute="amount", column_name="amount", widget=widgets.DecimalWidget())
-    currency = fields.Field(attribute="currency", column_name="currency")
-    method = fields.Field(attribute="method", column_name="method")
-    status = fields.Field(attribute="status", column_name="status")
+    reference = fields.Field(attribute="trade_in__reference", column_name="Trade-in")
+    buyer = fields.Field(attribute="trade_in__buyer_name", column_name="Buyer")
+    email = fields.Field(attribute="trade_in__buyer_email", column_name="Email")
+    # A number: in the XLSX the amounts add up, shown with two decimals.
+    amount = fields.Field(attribute="amount", column_name="Amount", widget=MoneyWidget())
+    currency = fields.Field(attribute="currency", column_name="Currency")
+    method = fields.Field(attribute="method", column_name="Method")
+    status = fields.Field(attribute="status", column_name="Status")
     created = fields.Field(
         attribute="created_at",
-        column_name="created",
+        column_name="Created",
         widget=widgets.DateTimeWidget(TIMESTAMP_FORMAT),
     )
     settled = fields.Field(
         attribute="settled_at",
-        column_name="settled",
+        column_name="Settled",
         widget=widgets.DateTimeWidget(TIMESTAMP_FORMAT),
     )
     settlement_reference = fields.Field(
-        attribute="settlement_reference", column_name="settlement_reference"
+        attribute="settlement_reference", column_name="Settlement reference"
     )
 
     class Meta:
@@ -86,8 +146,9 @@ class PayoutResource(SafeExportResource):
         # One query for the trade-in columns, not one per row.
         return super().filter_export(queryset, **kwargs).select_related("trade_in")
 
-    def stream_csv(self, queryset: QuerySet[Payout]) -> Iterator[str]:
-        """The same columns as export(), streamed from a database cursor.
+    def stream_csv(self, queryset: QuerySet[Payout], *, bom: bool = False) -> Iterator[str]:
+        """The same columns and rows, in the same order, as export(), streamed from a database
+        cursor (with a byte-order mark first for Excel when `bom`).
 
         tablib builds the whole sheet in memory and formats each cell through a widget;
         accounting exports every payout of a year at once, so CSV skips both: memory stays
@@ -96,9 +157,10 @@ class PayoutResource(SafeExportResource):
         """
         fields = self.get_export_fields()
         writer = csv.writer(_Echo())
-        yield writer.writerow([field.column_name for field in fields])
+        yield (BOM if bom else "") + writer.writerow([field.column_name for field in fields])
         columns = [_column(queryset.model, field.attribute) for field in fields]
-        rows = queryset.order_by().values_list(*columns)
+        # The queryset's own order (the list's sort, which export() keeps too), else by id.
+        rows = (queryset if queryset.ordered else queryset.order_by("pk")).values_list(*columns)
         if connection.vendor == "postgresql":
             yield from _copy_csv(rows)
             return

@@ -27,6 +27,8 @@ VIEW_ALL = [
         "revisedoffer",
         "inspectionphoto",
         "shipback",
+        "refurbishmentcost",
+        "salelot",
     )
 ]
 
@@ -36,6 +38,7 @@ STAFF = [
     "workflows.quote_tradein",
     "workflows.receive_tradein",
     "workflows.change_unit",
+    "workflows.add_refurbishmentcost",
     "workflows.change_returncase",
     "workflows.change_shipback",
     "workflows.redeem_storecredit",
@@ -65,6 +68,8 @@ MANAGER = [
     "workflows.erase_buyer",
     "workflows.add_holdrelease",
     "workflows.view_policereport",
+    # The money reports (backoffice/reports.py): margins and payouts are the managers'.
+    "workflows.view_reports",
     "workflows.view_idnumberaccess",
     *[
         f"workflows.{verb}_{model}"
@@ -118,3 +123,21 @@ def sync_roles(apps=None) -> None:
             raise LookupError(f"Role {name} names unknown permissions: {missing}")
         group, _ = Group.objects.get_or_create(name=name)
         group.permissions.set([by_name[perm] for perm in perms])
+
+
+# Whoever can move money, reveal ID numbers or manage accounts signs in with a second step
+# (backoffice.twostep): managers and admins today, and anyone later granted one of these.
+TWO_STEP_PERMISSIONS = (
+    "workflows.view_payout",
+    "workflows.settle_payout",
+    "workflows.view_storecredit",
+    "workflows.view_id_number",
+    "auth.change_user",
+)
+
+
+def requires_two_step(user) -> bool:
+    """The one predicate: this account must pass the second step before any dashboard page."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return user.is_superuser or any(user.has_perm(perm) for perm in TWO_STEP_PERMISSIONS)

@@ -2,12 +2,14 @@
 
 The defaults are the embedded demo: SQLite, django-q2's ORM broker, mail written to files and
 the offline providers. Production sets the variables documented in README.md.
+Over 400 lines on purpose: every setting and the reason for its default, in one place.
 """
 
 from __future__ import annotations
 
 import os
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import dj_database_url
@@ -67,11 +69,19 @@ INSTALLED_APPS = [
     "django_q",
     "import_export",
     "axes",
+    # Two-step sign-in (backoffice.twostep): authenticator apps and recovery codes.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "backoffice",
     "buyer_portal",
 ]
 
 MIDDLEWARE = [
+    # /healthz and /readyz for the load balancer, before host checks, redirects and sign-in.
+    "backoffice.health.HealthMiddleware",
+    # X-Request-ID on every response, the same id on every log line of the request.
+    "backoffice.logs.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "backoffice.csp.SiteCSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -82,6 +92,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    # A session that still owes the second step reaches only its pages (backoffice.twostep).
+    "backoffice.twostep.TwoStepMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: turns a lockout into backoffice.signin.login_locked_out.
@@ -146,13 +159,16 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Where collectstatic writes (nginx serves it in docs/deploy/nginx-tradein.conf).
+STATIC_ROOT = Path(os.getenv("STATIC_ROOT", BASE_DIR / "staticfiles"))
 # Serve what `collectstatic` wrote: hashed names cached for a year, gzip beside each file
 # (whitenoise picks it per request). `make run` and production do; tests and a bare
 # `runserver` read the source folders instead, uncompressed and uncached.
 SERVE_COLLECTED_STATIC = envbool("SERVE_COLLECTED_STATIC", str(not DEBUG))
 STORAGES = {
+    # Replaced below when STORAGE_S3_BUCKET is set ("Files" section).
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "police_reports": {"BACKEND": "workflows.storage.ReportFolderStorage"},
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if SERVE_COLLECTED_STATIC
@@ -194,6 +210,20 @@ STAFF_NOTIFY_EMAIL = os.getenv("STAFF_NOTIFY_EMAIL", "")
 CURRENCY = os.getenv("CURRENCY", "USD")
 CURRENCY_SYMBOL = os.getenv("CURRENCY_SYMBOL", "$")
 QUOTE_VALID_DAYS = envint("QUOTE_VALID_DAYS", 7)
+# Offers that learn (workflows.pricing): the suggested buy price per model, storage and grade
+# is the median realised sale price over the last PRICING_WINDOW_DAYS, minus the grade's
+# expected refurbishment cost, minus the target margin (percent of the sale price), rounded
+# down to the dollar; with fewer than PRICING_MIN_SALES sales, market resale prices instead.
+PRICING_WINDOW_DAYS = envint("PRICING_WINDOW_DAYS", 90)
+PRICING_MIN_SALES = envint("PRICING_MIN_SALES", 3)
+PRICING_TARGET_MARGIN_PERCENT = envint("PRICING_TARGET_MARGIN_PERCENT", 25)
+PRICING_REFURBISHMENT = {
+    "A": envint("PRICING_REFURBISHMENT_A", 10),
+    "B": envint("PRICING_REFURBISHMENT_B", 25),
+    "C": envint("PRICING_REFURBISHMENT_C", 45),
+}
+# "Apply all" changes the offers whose suggestion differs by more than this percent.
+PRICING_APPLY_THRESHOLD_PERCENT = envint("PRICING_APPLY_THRESHOLD_PERCENT", 5)
 # An accepted trade-in whose device has not arrived after this many days is cancelled.
 ARRIVAL_WINDOW_DAYS = envint("ARRIVAL_WINDOW_DAYS", 14)
 SHOP_ADDRESS = os.getenv("SHOP_ADDRESS", "12 Market Street, Springfield, 62701")
@@ -214,6 +244,39 @@ if REVISED_OFFER_DEFAULT not in ("return", "accept"):
 # otherwise). Never served from MEDIA_URL: staff and signed buyer links read them via views.
 MEDIA_ROOT = Path(os.getenv("MEDIA_ROOT", BASE_DIR / "var" / "media"))
 MEDIA_URL = "/media/"
+# --- Files: intake photos and police reports (workflows/storage.py) -----------------------------
+# Local folders (MEDIA_ROOT, POLICE_REPORT_DIR) unless STORAGE_S3_BUCKET names an S3-compatible
+# bucket (AWS S3; MinIO, R2 and the like by STORAGE_S3_ENDPOINT_URL) that every web server and
+# worker shares. Objects are private; nothing links to the bucket: our views serve the files.
+# Credentials: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, or boto3's own (an instance role).
+STORAGE_S3_BUCKET = os.getenv("STORAGE_S3_BUCKET", "")
+if STORAGE_S3_BUCKET:
+    _s3 = {
+        "bucket_name": STORAGE_S3_BUCKET,
+        "endpoint_url": os.getenv("STORAGE_S3_ENDPOINT_URL") or None,
+        "region_name": os.getenv("STORAGE_S3_REGION", os.getenv("AWS_DEFAULT_REGION")) or None,
+        # "path" for MinIO and most self-hosted servers; empty: boto3 decides.
+        "addressing_style": os.getenv("STORAGE_S3_ADDRESSING_STYLE") or None,
+        "signature_version": "s3v4",
+        # Empty for servers that refuse ACL headers (R2); a private bucket keeps objects private.
+        "default_acl": os.getenv("STORAGE_S3_ACL", "private") or None,
+        "querystring_auth": True,  # a url() would be signed and short-lived; we hand none out
+        "file_overwrite": False,  # a photo never replaces another
+    }
+    _prefix = os.getenv("STORAGE_S3_PREFIX", "").strip("/")
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {**_s3, "location": f"{_prefix}/media" if _prefix else "media"},
+    }
+    STORAGES["police_reports"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        # The same report sent again replaces its file.
+        "OPTIONS": {
+            **_s3,
+            "location": f"{_prefix}/police-reports" if _prefix else "police-reports",
+            "file_overwrite": True,
+        },
+    }
 INSPECTION_PHOTO_MAX_BYTES = envint("INSPECTION_PHOTO_MAX_BYTES", 10 * 2**20)
 # Pixels (width x height) an intake photo may declare; checked before it is decoded, so a small
 # file declaring a huge image is refused instead of filling the memory. 40 MP fits any phone.
@@ -311,6 +374,8 @@ IMEI_CHECK_TIMEOUT = float(os.getenv("IMEI_CHECK_TIMEOUT", "10"))
 # A paid check's result is reused for the same IMEI for this long (a staff re-run never is).
 IMEI_CHECK_CACHE_SECONDS = envint("IMEI_CHECK_CACHE_SECONDS", 24 * 3600)
 SHIPENGINE_API_KEY = os.getenv("SHIPENGINE_API_KEY", "")
+# What a label of the sample (demo) provider counts as costing, so margins in the demo are real.
+SAMPLE_LABEL_COST = Decimal(os.getenv("SAMPLE_LABEL_COST", "7.50"))
 SHIPENGINE_BASE_URL = os.getenv("SHIPENGINE_BASE_URL", "https://api.shipengine.com")
 SHIPENGINE_CARRIER_ID = os.getenv("SHIPENGINE_CARRIER_ID", "")
 SHIPENGINE_SERVICE_CODE = os.getenv("SHIPENGINE_SERVICE_CODE", "usps_priority_mail")
@@ -358,6 +423,11 @@ if os.getenv("REDIS_URL"):
     Q_CLUSTER.pop("orm")
     Q_CLUSTER["redis"] = os.getenv("REDIS_URL")
 
+# /readyz (backoffice.health) fails when the side effect due longest has waited this long, or no
+# django-q2 worker has been seen for this long (minutes; fractions allowed).
+READY_MAX_OUTBOX_AGE_MINUTES = float(os.getenv("READY_MAX_OUTBOX_AGE_MINUTES", "15"))
+READY_WORKER_SEEN_MINUTES = float(os.getenv("READY_WORKER_SEEN_MINUTES", "5"))
+
 # --- Caches --------------------------------------------------------------------------------------
 # "shared" is seen by every web worker: the buyer form's rate limit counts there. By default a
 # table in the database they already share (`manage.py createcachetable`); its incr is
@@ -389,9 +459,13 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_CALLABLE = "backoffice.signin.login_username"
 AXES_CLIENT_IP_CALLABLE = "backoffice.signin.axes_client_ip"
 AXES_LOCKOUT_CALLABLE = "backoffice.signin.login_locked_out"
-AXES_RESET_ON_SUCCESS = True
+# Cleared by backoffice.twostep when the whole sign-in succeeds (with its second step, if any):
+# a right password alone must not wipe the wrong codes typed after it.
+AXES_RESET_ON_SUCCESS = False
 AXES_ENABLE_ADMIN = False  # its plain admin pages do not fit Unfold; use the command above
-AXES_SENSITIVE_PARAMETERS = ["password"]
+AXES_SENSITIVE_PARAMETERS = ["password", "code"]
+# The name authenticator apps show beside the account.
+OTP_TOTP_ISSUER = os.getenv("OTP_TOTP_ISSUER", SITE_NAME)
 # And any one address, whatever usernames it tries (a coarse django-ratelimit count).
 LOGIN_FAILURES_PER_IP = os.getenv("LOGIN_FAILURES_PER_IP", "20/15m")
 # Wrong store-credit codes (the counter, the managers' search) per staff login and per client
@@ -429,6 +503,18 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+LOG_FORMAT = _strict("LOG_FORMAT", "plain", _one_of("plain", "json"), "plain or json")
+# Errors to Sentry (off unless set), redacted like the logs (backoffice/errors.py).
+SENTRY_DSN = os.getenv("SENTRY_DSN", "")
+if SENTRY_DSN:
+    from backoffice.errors import init_sentry
+
+    init_sentry(
+        SENTRY_DSN,
+        environment=os.getenv("SENTRY_ENVIRONMENT", ""),
+        release=os.getenv("SENTRY_RELEASE", ""),
+    )
+
 # Every line goes through backoffice.redaction: signed buyer links, IMEIs, email addresses and
 # search terms never reach a log. django.request logs every 500 with its traceback (Django's
 # own handlers for it print only with DEBUG on); django.server is runserver's request log.
@@ -439,11 +525,22 @@ LOGGING = {
         "plain": {
             "()": "backoffice.redaction.RedactingFormatter",
             "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        },
+        # LOG_FORMAT=json: one JSON object a line, with the request's id (backoffice.logs).
+        "json": {"()": "backoffice.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id"],
         }
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    # An expected refusal (403, 404) is one line, not a traceback; 500s keep theirs.
-    "filters": {"one_line_4xx": {"()": "backoffice.logs.OneLineClientErrors"}},
+    "filters": {
+        # An expected refusal (403, 404) is one line, not a traceback; 500s keep theirs.
+        "one_line_4xx": {"()": "backoffice.logs.OneLineClientErrors"},
+        "request_id": {"()": "backoffice.logs.RequestIdFilter"},
+    },
     "loggers": {
         **{
             name: {"handlers": ["console"], "level": os.getenv("LOG_LEVEL", "INFO")}

@@ -32,9 +32,17 @@ class BackofficeSite(UnfoldAdminSite):
         parent = super().get_sidebar_list
         return SimpleLazyObject(lambda: parent(request))
 
+    def has_permission(self, request) -> bool:
+        """Staff, active, and past the second step when one is owed (backoffice.twostep)."""
+        from backoffice.twostep import second_step_pending
+
+        return super().has_permission(request) and not second_step_pending(request)
+
     def extra_urls(self) -> list:
-        from backoffice import compliance
+        from backoffice import compliance, reports, twostep
         from backoffice.counter import inspection_photo, store_credit_counter
+        from backoffice.labels import unit_labels
+        from backoffice.price_list import price_list
         from backoffice.views import intake_bench
 
         return [
@@ -49,7 +57,11 @@ class BackofficeSite(UnfoldAdminSite):
                 self.admin_view(inspection_photo),
                 name="inspection_photo",
             ),
+            path("price-list/", self.admin_view(price_list), name="price_list"),
+            path("labels/", self.admin_view(unit_labels), name="unit_labels"),
             *compliance.urls(self),
+            *twostep.urls(),
+            *reports.urls(self),
         ]
 
     def get_urls(self) -> list:

@@ -36,6 +36,12 @@ UNFOLD = {
         }
     ],
     "SHOW_VIEW_ON_SITE": False,
+    # The account menu: two-step sign-in on or off, new recovery codes (backoffice.twostep).
+    "ACCOUNT": {
+        "navigation": [
+            {"title": _("Two-step sign-in"), "link": reverse_lazy("admin:two_step_account")},
+        ]
+    },
     "DASHBOARD_CALLBACK": "backoffice.dashboard.dashboard_callback",
     "ENVIRONMENT": "backoffice.dashboard.environment_callback",
     "COLORS": {
@@ -105,6 +111,12 @@ UNFOLD = {
                         badge="backoffice.admin.ship_back.ship_back_badge",
                     ),
                     _item(
+                        _("Reports"),
+                        "monitoring",
+                        "admin:reports",
+                        "workflows.view_reports",
+                    ),
+                    _item(
                         _("Quoting policy"),
                         "bolt",
                         "admin:workflows_quotepolicy_changelist",
@@ -126,6 +138,12 @@ UNFOLD = {
                         _("Products and stock"),
                         "inventory_2",
                         "admin:workflows_product_changelist",
+                        "workflows.view_product",
+                    ),
+                    _item(
+                        _("Price list: offers that learn"),
+                        "price_change",
+                        "admin:price_list",
                         "workflows.view_product",
                     ),
                     _item(

@@ -7,13 +7,15 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from backoffice.admin.base import form_errors
 from backoffice.forms import IntakeForm, IntakeScanForm, ReferenceSearchForm
+from backoffice.labels import MAX_LABELS
 from workflows import actions
 from workflows.errors import DomainError
-from workflows.models import State, TradeIn
+from workflows.models import Event, EventKind, State, TradeIn, Unit
 from workflows.selectors import IntakeMatch, find_for_intake, find_for_intake_by_reference
 
 
@@ -65,7 +67,20 @@ def _page(
         "match": match,
         "receive_form": receive_form,
         "ref_form": ref_form or ReferenceSearchForm(),
+        # Just received: its label, one click away (printed from a new tab).
+        "label_unit": Unit.objects.filter(pk=request.GET["label"]).first()
+        if request.GET.get("label", "").isdigit() and len(request.GET["label"]) < 16
+        else None,
     }
+    # Every unit received here today, for one batch of labels at the end of the session.
+    today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    # (Read from the timeline, whose time is indexed: the bench loads this after every scan.)
+    received = Event.objects.filter(kind=EventKind.RECEIVED, created_at__gte=today)
+    context["today_units"] = list(
+        Unit.objects.filter(trade_in__in=received.values("trade_in"))
+        .order_by("trade_in__received_at", "pk")
+        .values_list("pk", flat=True)[:MAX_LABELS]
+    )
     if match.trade_in:
         context["checklist_rows"] = receive_form.checklist_rows(match.trade_in)
     return TemplateResponse(request, "backoffice/intake_bench.html", context, status=status)
@@ -129,4 +144,8 @@ def _receive(request: HttpRequest) -> HttpResponse:
             _("%(ref)s received, grade %(grade)s. Ready for the next scan.")
             % {"ref": trade_in, "grade": data["grade"]},
         )
+    # The bench offers the received unit's label (workflows.labels) until the next scan.
+    unit = getattr(trade_in, "unit", None)
+    if unit is not None:
+        return HttpResponseRedirect(f"{reverse('admin:intake_bench')}?label={unit.pk}")
     return HttpResponseRedirect(reverse("admin:intake_bench"))

@@ -1,6 +1,7 @@
 """`python -m bench [options]`: the back-office numbers (bench/backoffice.py);
 `python -m bench buyer [options]`: the buyer's pages in Chromium (bench/buyer.py);
-`python -m bench staff`: staff clicks to a quote and through intake in Chromium (bench/staff.py).
+`python -m bench staff`: staff clicks to a quote and through intake in Chromium (bench/staff.py);
+`python -m bench reports [--rows N]`: the managers' reports at 1M rows (bench/reports.py).
 `--help` after either lists its options."""
 
 from __future__ import annotations
@@ -19,6 +20,10 @@ def main(argv: list[str]) -> None:
         from bench.buyer import Command
 
         name, argv = "bench buyer", argv[1:]
+    elif argv[:1] == ["reports"]:
+        from bench.reports import Command
+
+        name, argv = "bench reports", argv[1:]
     elif argv[:1] == ["staff"]:
         from bench.staff import Command
 

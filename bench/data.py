@@ -140,7 +140,7 @@ def bench_user(role: str = "Manager") -> User:
 
 
 @contextmanager
-def throwaway_database():
+def throwaway_database(name: str = "tradein_bench"):
     """A fresh, migrated database made like the test database and dropped afterwards.
 
     Benchmarks never touch real data, and what they seed is committed (and, on PostgreSQL,
@@ -148,7 +148,7 @@ def throwaway_database():
     """
     for conn in connections.all():
         conn.settings_dict.setdefault("TEST", {})["NAME"] = (
-            str(settings.VAR_DIR / "bench.sqlite3") if conn.vendor == "sqlite" else "tradein_bench"
+            str(settings.VAR_DIR / f"{name}.sqlite3") if conn.vendor == "sqlite" else name
         )
     setup_test_environment()
     old = setup_databases(verbosity=0, interactive=False)

@@ -18,6 +18,7 @@ from tests.helpers import (  # noqa: F401
     links_in_last_mail,
     refresh,
     submission,
+    verify_second_step,
 )
 from workflows import actions
 from workflows.inspection import checklist_as_disclosed
@@ -62,6 +63,14 @@ def manager(db) -> User:
 @pytest.fixture
 def admin_user(db) -> User:
     return _user("admin", "Admin")
+
+
+@pytest.fixture
+def admin_client(client, admin_user):
+    """pytest-django's admin client, past the second step an admin must take."""
+    client.force_login(admin_user)
+    verify_second_step(client, admin_user)
+    return client
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from django.db.models import Sum
 from django.test import Client
 from django.urls import reverse
 
+from backoffice.roles import requires_two_step
 from tests.factories import valid_imei
 from workflows import actions
 from workflows.inspection import checklist_as_disclosed
@@ -156,7 +157,38 @@ def staff_client(user) -> Client:
     # django-axes checks every authenticate() against the request it came with (a bare one
     # here, without an address); sign-in throttling is tested through the form.
     assert client.login(request=HttpRequest(), username=user.username, password=PASSWORD)
+    if requires_two_step(user):
+        verify_second_step(client, user)
     return client
+
+
+def verify_second_step(client: Client, user) -> None:
+    """Mark a signed-in test session as past the second step, as the two-step page leaves it
+    (the user gets an authenticator device if they have none). For tests about something
+    else; tests/test_two_step.py signs in through the real forms."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="Test authenticator")
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+
+
+def totp_code(device) -> str:
+    """The code an authenticator app shows for this device now (or the next step's, when
+    this step's code was already used: each is accepted once)."""
+    import time
+
+    from django_otp.oath import TOTP
+
+    device.refresh_from_db()
+    step = max(int(time.time()) // device.step + device.drift, device.last_t + 1)
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits)
+    totp.time = step * device.step
+    return f"{totp.token():0{device.digits}d}"
 
 
 def workflow(client: Client, trade_in: TradeIn, step: str, **data):

@@ -66,7 +66,7 @@ CASES = {
     "return_revised_offer_by_staff": (State.REOFFERED, "staff_only",
         lambda t, a: actions.revised_offer_decline(offer=t.revised_offers.get(), actor=a)),
     "move_unit": (State.RECEIVED, "nobody", lambda t, a: actions.unit_change_status(
-        unit=t.unit, actor=a, operation="sell")),
+        unit=t.unit, actor=a, operation="sell", price="420", channel="storefront")),
     "reroute": (State.RECEIVED, "nobody", lambda t, a: actions.trade_in_reroute(
         trade_in=t, actor=a, reason="Bent")),
     "update_details": (State.SUBMITTED, "nobody", lambda t, a: actions.trade_in_update_details(

@@ -15,16 +15,16 @@ from tests.helpers import staff_client
 from workflows.models import ConditionDeduction, Payout, Product, State
 
 HEADER = [
-    "reference",
-    "buyer",
-    "email",
-    "amount",
-    "currency",
-    "method",
-    "status",
-    "created",
-    "settled",
-    "settlement_reference",
+    "Trade-in",
+    "Buyer",
+    "Email",
+    "Amount",
+    "Currency",
+    "Method",
+    "Status",
+    "Created",
+    "Settled",
+    "Settlement reference",
 ]
 
 
@@ -44,29 +44,29 @@ def test_it_exports_payouts_matching_the_database(make_trade_in, manager):
     make_trade_in(State.REROUTED)
     rows = export_csv(staff_client(manager))
     assert list(rows[0].keys()) == HEADER
-    by_ref = {row["reference"]: row for row in rows}
+    by_ref = {row["Trade-in"]: row for row in rows}
     assert len(by_ref) == Payout.objects.count() == 3
     for payout in Payout.objects.select_related("trade_in"):
         row = by_ref[payout.trade_in.reference]
-        assert Decimal(row["amount"]) == payout.amount
-        assert (row["buyer"], row["email"]) == (
+        assert Decimal(row["Amount"]) == payout.amount
+        assert (row["Buyer"], row["Email"]) == (
             payout.trade_in.buyer_name,
             payout.trade_in.buyer_email,
         )
-        assert (row["currency"], row["method"], row["status"]) == (
+        assert (row["Currency"], row["Method"], row["Status"]) == (
             payout.currency,
             payout.method,
             payout.status,
         )
-        assert row["settlement_reference"] == payout.settlement_reference
-        assert bool(row["settled"]) == (payout.settled_at is not None)
+        assert row["Settlement reference"] == payout.settlement_reference
+        assert bool(row["Settled"]) == (payout.settled_at is not None)
 
 
 def test_it_exports_only_the_filtered_payouts(make_trade_in, manager):
     make_trade_in(State.CLOSED)
     make_trade_in(State.ACCEPTED)
     rows = export_csv(staff_client(manager), "?status__exact=settled")
-    assert [row["status"] for row in rows] == ["settled"]
+    assert [row["Status"] for row in rows] == ["settled"]
 
 
 def test_the_export_does_not_query_per_row(make_trade_in, manager):
@@ -176,10 +176,10 @@ def test_it_neutralises_formulas_in_the_csv_export(make_trade_in, manager):
     stored = [make_trade_in(State.CLOSED, buyer_name=name).buyer_name for name in HOSTILE_NAMES]
     make_trade_in(State.ACCEPTED, buyer_name="Plain Name")
     rows = export_csv(staff_client(manager))
-    buyers = sorted(row["buyer"] for row in rows)
+    buyers = sorted(row["Buyer"] for row in rows)
     assert buyers == sorted(["'" + name for name in stored] + ["Plain Name"])
     for row in rows:
-        assert Decimal(row["amount"]) > 0  # numbers are left alone
+        assert Decimal(row["Amount"]) > 0  # numbers are left alone
 
 
 def test_the_xlsx_export_has_no_formula_cells_and_real_numbers_and_dates(make_trade_in, manager):
@@ -201,10 +201,10 @@ def test_the_xlsx_export_has_no_formula_cells_and_real_numbers_and_dates(make_tr
     for row in rows:
         assert [cell.coordinate for cell in row if cell.data_type == "f"] == []
         cells = dict(zip(header, row, strict=True))
-        assert cells["buyer"].value.startswith("'")
-        assert cells["amount"].data_type == "n" and cells["amount"].value == 300
-        assert isinstance(cells["created"].value, datetime)
-        assert isinstance(cells["settled"].value, datetime)
+        assert cells["Buyer"].value.startswith("'")
+        assert cells["Amount"].data_type == "n" and cells["Amount"].value == 300
+        assert isinstance(cells["Created"].value, datetime)
+        assert isinstance(cells["Settled"].value, datetime)
     assert sum(cells_row[3].value for cells_row in rows) == 300 * len(HOSTILE_NAMES)
 
 

@@ -14,7 +14,7 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
-from tests.helpers import buyer_post, form_url, staff_client, submission
+from tests.helpers import buyer_post, form_url, staff_client, submission, verify_second_step
 from workflows import actions
 from workflows.links import quote_token, status_token
 from workflows.models import State, TradeIn
@@ -212,4 +212,5 @@ def test_an_attacker_elsewhere_cannot_lock_the_manager_out_of_the_shop(manager, 
     assert "_auth_user_id" not in attacker.session
     shop = Client()
     assert sign_in(shop, "manager", "tradein-demo", ip="192.0.2.10").status_code == 302
+    verify_second_step(shop, manager)
     assert shop.get("/dashboard/").status_code == 200

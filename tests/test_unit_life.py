@@ -48,11 +48,16 @@ REACH = {
 }
 
 
+def sale(operation: str) -> dict:
+    """What selling needs besides the operation: its price and channel."""
+    return {"price": "420.00", "channel": "storefront"} if operation == "sell" else {}
+
+
 def unit_in(status: str, make_trade_in, staff) -> Unit:
     state, operation = REACH[status]
     unit = make_trade_in(state).unit
     if operation:
-        actions.unit_change_status(unit=unit, actor=staff, operation=operation)
+        actions.unit_change_status(unit=unit, actor=staff, operation=operation, **sale(operation))
     unit = refresh(unit)
     assert unit.status == status
     return unit
@@ -74,7 +79,7 @@ def test_it_allows_exactly_the_units_life(operation, status, make_trade_in, staf
     events = Event.objects.count()
     stock = refresh(unit.product).stock
     if status in sources:
-        actions.unit_change_status(unit=unit, actor=staff, operation=operation)
+        actions.unit_change_status(unit=unit, actor=staff, operation=operation, **sale(operation))
         unit = refresh(unit)
         assert unit.status == target
         event = Event.objects.filter(trade_in=unit.trade_in).latest("pk")
@@ -84,7 +89,9 @@ def test_it_allows_exactly_the_units_life(operation, status, make_trade_in, staf
         assert refresh(unit.product).stock == stock + delta
     else:
         with pytest.raises(TransitionRefused):
-            actions.unit_change_status(unit=unit, actor=staff, operation=operation)
+            actions.unit_change_status(
+                unit=unit, actor=staff, operation=operation, **sale(operation)
+            )
         assert refresh(unit).status == status
         assert Event.objects.count() == events
     assert_stock_is_the_stocked_units()
@@ -102,7 +109,9 @@ def test_a_parts_grade_unit_cannot_be_listed_or_sold(make_trade_in, staff):
     assert (unit.status, unit.grade) == (UnitStatus.GRADED, "D")
     for operation in ("list", "sell"):
         with pytest.raises(TransitionRefused):
-            actions.unit_change_status(unit=unit, actor=staff, operation=operation)
+            actions.unit_change_status(
+                unit=unit, actor=staff, operation=operation, **sale(operation)
+            )
     actions.unit_change_status(unit=unit, actor=staff, operation="parts")
     assert refresh(unit).status == UnitStatus.PARTS
     assert_books_balance()
@@ -136,11 +145,11 @@ def test_units_move_in_bulk_from_the_list(make_trade_in, staff):
     client = staff_client(staff)
     response = client.post(
         reverse("admin:workflows_unit_changelist"),
-        {"action": "sell_selected", "_selected_action": [u.pk for u in [*graded, returns]]},
+        {"action": "list_selected", "_selected_action": [u.pk for u in [*graded, returns]]},
         follow=True,
     ).content.decode()
-    assert "3 unit(s) sold" in response and "1 refused" in response
-    assert {refresh(u).status for u in graded} == {UnitStatus.SOLD}
+    assert "3 unit(s) listed for sale" in response and "1 refused" in response
+    assert {refresh(u).status for u in graded} == {UnitStatus.LISTED}
     assert refresh(returns).status == UnitStatus.RETURNS
     assert_stock_is_the_stocked_units()
     assert_books_balance()
@@ -152,7 +161,7 @@ def test_a_user_without_the_unit_permission_cannot_move_units(make_trade_in, sta
     unit = unit_in(UnitStatus.GRADED, make_trade_in, staff)
     viewer = User.objects.create_user("viewer", password="x", is_staff=True)
     with pytest.raises(TransitionRefused):
-        actions.unit_change_status(unit=unit, actor=viewer, operation="sell")
+        actions.unit_change_status(unit=unit, actor=viewer, operation="sell", **sale("sell"))
     assert refresh(unit).status == UnitStatus.GRADED
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -128,6 +128,31 @@ def unit_on_hold(unit: Unit) -> bool:
         return False
     until = hold_until(unit)
     return until is None or timezone.localdate() < until
+
+
+# The statuses in which a running hold is what matters: the unit is still the shop's to list,
+# sell or move out of stock (after that, the hold no longer applies to anything).
+HOLD_SHOWN_STATUSES = [
+    UnitStatus.RECEIVED,
+    UnitStatus.GRADED,
+    UnitStatus.LISTED,
+    UnitStatus.RETURNS,
+]
+
+
+def held_units(units: models.QuerySet[Unit]) -> models.QuerySet[Unit]:
+    """`unit_on_hold` as one query, for lists and reports: the arrived units among `units`
+    whose hold runs today (not released, not over, or not started yet)."""
+    if settings.HOLD_DAYS == 0:
+        return units.none()
+    start = "trade_in__received_at" if settings.POLICE_REPORT == "off" else "trade_in__reported_at"
+    # On hold while today < localdate(start) + HOLD_DAYS, i.e. start on or after this day.
+    first_held_day = timezone.localdate() - timedelta(days=settings.HOLD_DAYS - 1)
+    cutoff = timezone.make_aware(datetime.combine(first_held_day, time.min))
+    running = Q(**{f"{start}__gte": cutoff})
+    if settings.POLICE_REPORT != "off":  # not reported yet: the hold has not even started
+        running |= Q(**{f"{start}__isnull": True})
+    return units.filter(running, trade_in__received_at__isnull=False, hold_release__isnull=True)
 
 
 # The Unit transitions the hold covers: every way a unit leaves the shop's stock or changes

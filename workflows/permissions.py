@@ -43,6 +43,7 @@ class Operation(StrEnum):
     SHIP_BACK = "ship_back"
     APPLY_REVISED_OFFER_DEFAULT = "apply_revised_offer_default"
     MOVE_UNIT = "move_unit"
+    ADD_REFURBISHMENT_COST = "add_refurbishment_cost"
     REDEEM_STORE_CREDIT = "redeem_store_credit"
     VOID_STORE_CREDIT = "void_store_credit"
     RETRY_SIDE_EFFECT = "retry_side_effect"
@@ -66,6 +67,9 @@ class Operation(StrEnum):
     REPORT_TO_POLICE = "report_to_police"
     ERASE_BUYER = "erase_buyer"
     ANONYMISE_EXPIRED = "anonymise_expired"
+    # offers that learn (workflows.actions.pricing)
+    APPLY_PRICE_SUGGESTION = "apply_price_suggestion"
+    IMPORT_MARKET_PRICES = "import_market_prices"
 
 
 @dataclass(frozen=True)
@@ -125,6 +129,9 @@ RULES: dict[Operation, Rule] = {
         None, _("The shop's default applies by itself when nobody answers."), frozenset({SYSTEM})
     ),
     Operation.MOVE_UNIT: Rule("workflows.change_unit", _("You cannot change units.")),
+    Operation.ADD_REFURBISHMENT_COST: Rule(
+        "workflows.add_refurbishmentcost", _("You cannot enter refurbishment costs.")
+    ),
     Operation.REDEEM_STORE_CREDIT: Rule(
         "workflows.redeem_storecredit", _("You cannot redeem store credit.")
     ),
@@ -198,6 +205,13 @@ RULES: dict[Operation, Rule] = {
     ),
     Operation.ANONYMISE_EXPIRED: Rule(
         None, _("Records are anonymised by the retention task."), frozenset({SYSTEM})
+    ),
+    # The price list is the managers' (they hold change_product; staff only view it).
+    Operation.APPLY_PRICE_SUGGESTION: Rule(
+        "workflows.change_product", _("Only a manager can change the price list.")
+    ),
+    Operation.IMPORT_MARKET_PRICES: Rule(
+        "workflows.change_product", _("Only a manager can import market prices.")
     ),
 }
 

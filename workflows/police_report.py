@@ -14,14 +14,13 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from pathlib import Path
 
 import requests
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
@@ -36,6 +35,7 @@ from workflows.models import (
     SellerIdentity,
     TradeIn,
 )
+from workflows.storage import police_report_storage, where
 
 COLUMNS = [
     "row_type",
@@ -207,14 +207,10 @@ def deliver(filename: str, content: bytes, *, row_count: int, key: str) -> Deliv
     """Write the file to the folder, or POST it; raises TemporaryError/ProviderRefused."""
     digest = hashlib.sha256(content).hexdigest()
     if settings.POLICE_REPORT == "folder":
-        folder = Path(settings.POLICE_REPORT_DIR)
-        folder.mkdir(parents=True, exist_ok=True)
-        # Written whole, then renamed: whoever collects the folder never reads half a file.
-        partial = folder / f".{filename}.part"
-        partial.write_bytes(content)
-        os.chmod(partial, 0o600)  # it holds ID numbers
-        partial.replace(folder / filename)
-        return Delivered(digest, str(folder / filename))
+        # The "police_reports" storage: POLICE_REPORT_DIR (written whole, mode 600) or the bucket.
+        storage = police_report_storage()
+        name = storage.save(filename, ContentFile(content))
+        return Delivered(digest, where(storage, name))
     return _post(filename, content, row_count=row_count, key=key, digest=digest)
 
 

@@ -20,3 +20,12 @@ class UserAdmin(BaseUserAdmin, ModelAdmin):
 @admin.register(Group)
 class GroupAdmin(BaseGroupAdmin, ModelAdmin):
     pass
+
+
+# django-otp's own device pages do not fit Unfold and would let an admin read a secret: each
+# person enrols on their own account page; `manage.py two_step_reset NAME` starts one over.
+for _model in ("otp_totp.TOTPDevice", "otp_static.StaticDevice"):
+    from django.apps import apps
+
+    if admin.site.is_registered(apps.get_model(_model)):
+        admin.site.unregister(apps.get_model(_model))

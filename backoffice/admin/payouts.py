@@ -12,7 +12,7 @@ from django.http import (
 )
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ExportActionModelAdmin
-from import_export.formats.base_formats import CSV, XLSX
+from import_export.formats.base_formats import CSV
 from unfold.contrib.filters.admin import RangeDateFilter
 from unfold.contrib.import_export.forms import ExportForm
 from unfold.decorators import display
@@ -34,7 +34,7 @@ from backoffice.forms import (
     ResolveReturnForm,
     RevisedOfferForm,
 )
-from backoffice.resources import PayoutResource
+from backoffice.resources import ExcelCSV, PayoutResource, SpreadsheetXLSX
 from workflows import actions
 from workflows.compliance import hold_refusal
 from workflows.inspection import compare
@@ -81,7 +81,8 @@ class PayoutAdmin(PanelAdmin, NoDeleteAdmin, FilteredExportAdmin, ExportActionMo
 
     resource_classes = [PayoutResource]
     export_form_class = ExportForm
-    formats = [CSV, XLSX]
+    # Indexes are the export form's choices: new formats go at the end.
+    formats = [CSV, SpreadsheetXLSX, ExcelCSV]
     list_display = [
         "reference",
         "buyer",
@@ -158,9 +159,8 @@ class PayoutAdmin(PanelAdmin, NoDeleteAdmin, FilteredExportAdmin, ExportActionMo
             return super()._do_file_export(file_format, request, queryset, export_form)
         if not self.has_export_permission(request):
             raise PermissionDenied
-        response = StreamingHttpResponse(
-            PayoutResource().stream_csv(queryset), content_type="text/csv; charset=utf-8"
-        )
+        rows = PayoutResource().stream_csv(queryset, bom=isinstance(file_format, ExcelCSV))
+        response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
         filename = self.get_export_filename(request, queryset, file_format)
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response

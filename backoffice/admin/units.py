@@ -2,18 +2,42 @@
 
 from __future__ import annotations
 
+from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from unfold.decorators import action, display
 
-from backoffice.admin.base import PanelAdmin, SavesThroughAnAction, call_action
+from backoffice.admin.base import (
+    PanelAdmin,
+    SavesThroughAnAction,
+    call_action,
+    call_action_with_form,
+)
 from workflows import actions, compliance
-from workflows.actions.units import OPERATIONS, UNIT_EVENT, available_operations
+from workflows.actions.units import (
+    OPERATIONS,
+    UNIT_EVENT,
+    available_operations,
+    unit_add_refurbishment_cost,
+    unit_sell_lot,
+)
 from workflows.errors import DomainError
 from workflows.inspection import compare
-from workflows.models import SHIP_BACK_OPEN, Event, ShipBack, Unit, UnitStatus
+from workflows.models import (
+    SHIP_BACK_OPEN,
+    Event,
+    SaleChannel,
+    ShipBack,
+    Unit,
+    UnitStatus,
+)
+from workflows.permissions import Operation, allowed
+from workflows.reports import unit_money
 
 BUTTONS = {
     "list": _("List for sale"),
@@ -37,6 +61,23 @@ STATUS_COLOURS = {
 # The statuses in which a running police hold is what staff need to see (the unit is still
 # the shop's to list, sell or move; after that the hold no longer matters).
 HOLD_SHOWN = {UnitStatus.RECEIVED, UnitStatus.GRADED, UnitStatus.LISTED, UnitStatus.RETURNS}
+
+
+class SaleForm(forms.Form):
+    price = forms.DecimalField(label=_("Sale price"), max_digits=10, decimal_places=2)
+    channel = forms.ChoiceField(label=_("Channel"), choices=SaleChannel.choices)
+    sold_on = forms.DateField(label=_("Sold on"), required=False)
+
+
+class RefurbishmentForm(forms.Form):
+    amount = forms.DecimalField(label=_("Amount"), max_digits=10, decimal_places=2)
+    note = forms.CharField(label=_("Parts or labour"), max_length=200, required=False)
+
+
+class LotForm(forms.Form):
+    total = forms.DecimalField(label=_("Lot price"), max_digits=12, decimal_places=2)
+    sold_on = forms.DateField(label=_("Sold on"), required=False)
+    note = forms.CharField(label=_("Buyer or note"), max_length=200, required=False)
 
 
 def held(unit: Unit) -> str:
@@ -86,7 +127,13 @@ class UnitAdmin(SavesThroughAnAction, PanelAdmin):
         "graded_at",
     ]
     show_full_result_count = False
-    actions = ["list_selected", "sell_selected", "recycle_selected", "parts_selected"]
+    actions = [
+        "list_selected",
+        "sell_lot",
+        "recycle_selected",
+        "parts_selected",
+        "print_labels",
+    ]
     change_form_outer_before_template = "backoffice/unit_life.html"
     panel_url = "life"
 
@@ -133,20 +180,48 @@ class UnitAdmin(SavesThroughAnAction, PanelAdmin):
         )
         hold = held(unit)
         ship_back = ShipBack.objects.filter(unit=unit, status__in=SHIP_BACK_OPEN).first()
+        operations = available_operations(unit, request.user)
         return {
             "unit": unit,
             "ship_back": ship_back,
             "hold": hold,
             "hold_message": compliance.hold_message(unit) if hold else "",
-            "operations": [
-                (name, BUTTONS[name]) for name, _label in available_operations(unit, request.user)
-            ],
+            "operations": [(name, BUTTONS[name]) for name, _label in operations],
             "rows": compare(trade_in, unit.as_found) if trade_in and unit.as_found else [],
             "photos": trade_in.photos.all() if trade_in else [],
             "history": history,
+            "can_sell": any(name == "sell" for name, _l in operations),
+            "channels": SaleChannel.choices,
+            "today": timezone.localdate(),
+            "currency": settings.CURRENCY,
+            "money": unit_money(unit),
+            "can_refurbish": allowed(request.user, Operation.ADD_REFURBISHMENT_COST)
+            and unit.status not in (UnitStatus.VOID, UnitStatus.RETURNED),
         }
 
     def panel_post(self, request: HttpRequest, unit: Unit, step: str) -> None:
+        if step == "refurbish":
+            call_action_with_form(
+                request,
+                RefurbishmentForm(request.POST),
+                unit_add_refurbishment_cost,
+                unit=unit,
+                actor=request.user,
+                success=_("Refurbishment cost added to unit %s.") % unit.imei,
+            )
+            return
+        if step == "sell":
+            call_action_with_form(
+                request,
+                SaleForm(request.POST),
+                actions.unit_change_status,
+                unit=unit,
+                actor=request.user,
+                operation="sell",
+                note=request.POST.get("note", "")[:500],
+                success=_("Unit %s sold.") % unit.imei,
+            )
+            return
         call_action(
             request,
             actions.unit_change_status,
@@ -162,9 +237,39 @@ class UnitAdmin(SavesThroughAnAction, PanelAdmin):
     def list_selected(self, request: HttpRequest, queryset: QuerySet[Unit]) -> None:
         _bulk(request, queryset, "list")
 
-    @action(description=_("Mark the selected units sold"))
-    def sell_selected(self, request: HttpRequest, queryset: QuerySet[Unit]) -> None:
-        _bulk(request, queryset, "sell")
+    @action(description=_("Sell as a wholesale lot"))
+    def sell_lot(self, request: HttpRequest, queryset: QuerySet[Unit]) -> HttpResponse | None:
+        """One price for the selected units, spread over them in proportion to each one's
+        payout (workflows.actions.units.spread). Asks for the price first."""
+        units = list(queryset.select_related("product__device_model__make").order_by("pk"))
+        form = LotForm(request.POST if "total" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            call_action(
+                request,
+                unit_sell_lot,
+                units=units,
+                actor=request.user,
+                total=form.cleaned_data["total"],
+                sold_on=form.cleaned_data["sold_on"],
+                note=form.cleaned_data["note"],
+                success=_("%(n)d unit(s) sold as one wholesale lot for %(total)s.")
+                % {"n": len(units), "total": form.cleaned_data["total"]},
+            )
+            return None
+        return TemplateResponse(
+            request,
+            "backoffice/unit_sell_lot.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("Sell as a wholesale lot"),
+                "opts": self.opts,
+                "units": units,
+                "form": form,
+                "today": timezone.localdate(),
+                "currency": settings.CURRENCY,
+                "action_name": "sell_lot",
+            },
+        )
 
     @action(description=_("Mark the selected units recycled"))
     def recycle_selected(self, request: HttpRequest, queryset: QuerySet[Unit]) -> None:
@@ -173,3 +278,11 @@ class UnitAdmin(SavesThroughAnAction, PanelAdmin):
     @action(description=_("Mark the selected units used for parts"))
     def parts_selected(self, request: HttpRequest, queryset: QuerySet[Unit]) -> None:
         _bulk(request, queryset, "parts")
+
+    @action(description=_("Print labels for the selected units"))
+    def print_labels(self, request: HttpRequest, queryset: QuerySet[Unit]):
+        # A PDF, one 100 x 50 mm label per page (workflows.labels); nothing changes.
+        from backoffice.labels import MAX_LABELS, labels_response
+
+        units = queryset.select_related("product__device_model__make", "trade_in").order_by("pk")
+        return labels_response(units[:MAX_LABELS])

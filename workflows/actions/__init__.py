@@ -42,6 +42,11 @@ from workflows.actions.payouts import (
     payout_settle_check,
 )
 from workflows.actions.policy import quote_policy_update
+from workflows.actions.pricing import (
+    market_prices_import,
+    price_suggestion_apply,
+    price_suggestions_apply_all,
+)
 from workflows.actions.ship_back import (
     ship_back_collect,
     ship_back_confirm_delivery,
@@ -72,9 +77,18 @@ from workflows.actions.tradeins import (
     trade_in_quote,
     trade_in_reroute,
 )
-from workflows.actions.units import unit_change_status
+from workflows.actions.units import (
+    unit_add_refurbishment_cost,
+    unit_change_status,
+    unit_sell_lot,
+)
 
 __all__ = [
+    "unit_add_refurbishment_cost",
+    "unit_sell_lot",
+    "market_prices_import",
+    "price_suggestion_apply",
+    "price_suggestions_apply_all",
     "AUTO_QUOTE",
     "BUYER",
     "SYSTEM",

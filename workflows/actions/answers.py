@@ -3,6 +3,8 @@ service must not hold a lock), then calls one of these to record the answer unde
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -99,9 +101,12 @@ def shipping_label_record(
     tracking_number: str,
     carrier: str,
     pdf: bytes,
+    cost: Decimal | None = None,
+    cost_currency: str = "",
 ) -> ShippingLabel:
-    """The carrier sold us a label. If the trade-in was cancelled while we were buying it,
-    the label is voided at once (a label nobody uses still costs money)."""
+    """The carrier sold us a label (at `cost`, kept for the unit's margin). If the trade-in
+    was cancelled while we were buying it, the label is voided at once (a label nobody uses
+    still costs money)."""
     trade_in = lock_trade_in(trade_in)
     label = ShippingLabel.objects.create(
         trade_in=trade_in,
@@ -111,6 +116,8 @@ def shipping_label_record(
         carrier=carrier,
         pdf=pdf,
         is_sample=is_sample,
+        cost=cost,
+        cost_currency=cost_currency,
     )
     if trade_in.state != State.ACCEPTED:
         schedule(

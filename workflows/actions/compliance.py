@@ -46,6 +46,7 @@ from workflows.models import (
     Unit,
 )
 from workflows.permissions import RULES
+from workflows.storage import police_report_destination
 
 ID_NUMBER = re.compile(r"^[A-Z0-9][A-Z0-9 -]{2,39}$")
 ANONYMISED = "anonymised"
@@ -304,7 +305,7 @@ def unit_hold_release(*, unit: Unit, actor: Actor, police_reference: str) -> Hol
 # --- police report -----------------------------------------------------------------------------
 def _report_destination() -> str:
     if settings.POLICE_REPORT == "folder":
-        return str(settings.POLICE_REPORT_DIR)
+        return police_report_destination()
     return settings.POLICE_REPORT_URL
 
 

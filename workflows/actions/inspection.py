@@ -516,8 +516,11 @@ def return_label_record(
     tracking_number: str,
     carrier: str,
     pdf: bytes,
+    cost: Decimal | None = None,
+    cost_currency: str = "",
 ) -> ShippingLabel:
-    """The carrier sold us the label that sends the device back: keep it, tell the buyer."""
+    """The carrier sold us the label that sends the device back: keep it (and its cost, for
+    the unit's margin), tell the buyer."""
     trade_in = lock_trade_in(trade_in)
     label = ShippingLabel.objects.create(
         trade_in=trade_in,
@@ -528,6 +531,8 @@ def return_label_record(
         carrier=carrier,
         pdf=pdf,
         is_sample=is_sample,
+        cost=cost,
+        cost_currency=cost_currency,
     )
     _ship_back_label(trade_in, label)
     schedule(

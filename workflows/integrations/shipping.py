@@ -28,6 +28,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
@@ -47,6 +48,9 @@ class Label:
     carrier: str
     pdf: bytes
     note: str = ""  # for staff: e.g. the address ShipEngine corrected
+    # What the carrier charged (ShipEngine's shipment_cost), None when it did not say.
+    cost: Decimal | None = None
+    cost_currency: str = ""
 
 
 # Tracking codes after which the parcel moves no more: the intake bench takes it from here.
@@ -96,6 +100,8 @@ class SampleShippingProvider:
             tracking_number=tracking,
             carrier="sample",
             pdf=_sample_pdf(trade_in, tracking, to_buyer=to_buyer),
+            cost=settings.SAMPLE_LABEL_COST,
+            cost_currency=settings.CURRENCY,
         )
 
     def void_label(self, label_id: str) -> None:
@@ -457,6 +463,7 @@ class ShipEngineProvider:
             tracking_number=str(tracking or "")[:80],
             carrier=str(body.get("carrier_code") or "")[:40],
             pdf=self._download(pdf_url),
+            **_shipment_cost(body),
         )
 
     def _download(self, url: str) -> bytes:
@@ -528,6 +535,25 @@ class ShipEngineProvider:
 
 # The carrier chosen from GET /v1/carriers, per key and configuration: asked once per process.
 _CARRIER_PICKS: dict[tuple[str, str, str], tuple[str, str]] = {}
+
+
+def _shipment_cost(body: dict[str, Any]) -> dict[str, Any]:
+    """ShipEngine's `shipment_cost` ({currency, amount}) as our label's cost, or nothing."""
+    cost = body.get("shipment_cost")
+    amount = cost.get("amount") if isinstance(cost, dict) else None
+    if isinstance(amount, bool) or not isinstance(amount, int | float | str):
+        return {}
+    try:
+        value = Decimal(str(amount)).quantize(Decimal("0.01"))
+    except InvalidOperation:
+        return {}
+    if not value.is_finite() or value < 0:
+        return {}
+    currency = cost.get("currency")
+    return {
+        "cost": value,
+        "cost_currency": currency.upper()[:3] if isinstance(currency, str) else "",
+    }
 
 
 def _occurred(event: dict[str, Any]) -> datetime:

@@ -18,6 +18,8 @@ from workflows.models.inventory import (
     STOCKED_STATUSES,
     Grade,
     InspectionPhoto,
+    RefurbishmentCost,
+    SaleLot,
     Unit,
     UnitStatus,
     unit_can_list,
@@ -35,7 +37,7 @@ from workflows.models.payouts import (
     StripeEvent,
 )
 from workflows.models.policy import QuotePolicy
-from workflows.models.pricing import ConditionDeduction
+from workflows.models.pricing import ConditionDeduction, MarketPrice, PriceChange
 from workflows.models.returns import (
     SHIP_BACK_OPEN,
     Resolution,
@@ -60,7 +62,7 @@ from workflows.models.tradeins import (
     State,
     TradeIn,
 )
-from workflows.models.vocabulary import OUTCOME, EventKind, SideEffectKind
+from workflows.models.vocabulary import OUTCOME, EventKind, SaleChannel, SideEffectKind
 
 __all__ = [
     "SHIP_BACK_OPEN",
@@ -73,6 +75,9 @@ __all__ = [
     "Answer",
     "Direction",
     "InspectionPhoto",
+    "RefurbishmentCost",
+    "SaleChannel",
+    "SaleLot",
     "RevisedOffer",
     "RevisedOfferStatus",
     "StoreCreditRedemption",
@@ -87,6 +92,8 @@ __all__ = [
     "BlockedImeiChange",
     "Body",
     "ConditionDeduction",
+    "MarketPrice",
+    "PriceChange",
     "Declaration",
     "HoldRelease",
     "IdCapturedVia",

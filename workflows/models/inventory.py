@@ -8,6 +8,7 @@ from django_fsm import FSMField, FSMModelMixin, transition
 
 from workflows.models.catalog import Product
 from workflows.models.tradeins import TradeIn
+from workflows.models.vocabulary import SaleChannel
 
 
 class UnitStatus(models.TextChoices):
@@ -72,9 +73,25 @@ class Unit(FSMModelMixin, models.Model):
     graded_at = models.DateTimeField(null=True, blank=True)
     # When the unit last changed status after grading (listed, sold, recycled...).
     status_changed_at = models.DateTimeField(null=True, blank=True)
+    # The sale (workflows.actions.units): price, channel and day; a wholesale lot's share.
+    sale_price = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    sale_channel = models.CharField(max_length=12, choices=SaleChannel.choices, blank=True)
+    sold_on = models.DateField(null=True, blank=True)
+    sale_lot = models.ForeignKey(
+        "workflows.SaleLot", null=True, blank=True, on_delete=models.PROTECT, related_name="units"
+    )
 
     class Meta:
         ordering = ["-created_at"]
+        permissions = [("view_reports", "Can read the money reports")]
+        indexes = [
+            # The reports read sales by day (money in, margin, ageing) at any size.
+            models.Index(
+                fields=["sold_on"],
+                include=["sale_price", "grade", "product", "trade_in"],
+                name="unit_sold_on_idx",
+            ),
+        ]
         constraints = [
             # One device, one unit in stock: no race between two acceptances (or two benches)
             # can put the same IMEI on the shelf twice. A unit that left stock frees its IMEI.
@@ -162,3 +179,47 @@ class InspectionPhoto(models.Model):
 
     def __str__(self) -> str:
         return f"Photo {self.pk} of {self.trade_in}"
+
+
+class SaleLot(models.Model):
+    """Several units sold together for one price (wholesale); each unit keeps its share."""
+
+    total = models.DecimalField(max_digits=12, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    channel = models.CharField(
+        max_length=12, choices=SaleChannel.choices, default=SaleChannel.WHOLESALE
+    )
+    sold_on = models.DateField()
+    note = models.TextField(blank=True)
+    sold_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "wholesale lot"
+
+    def __str__(self) -> str:
+        return f"Lot {self.pk} · {self.total} {self.currency}"
+
+
+class RefurbishmentCost(models.Model):
+    """Parts and labour spent on a unit, entered at the bench or on its page. Several entries
+    add up; each is a timeline row, never edited."""
+
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="refurbishment_costs")
+    amount = models.DecimalField(max_digits=10, decimal_places=2)
+    note = models.CharField(max_length=200, blank=True)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = "refurbishment cost"
+        indexes = [models.Index(fields=["unit"], include=["amount"], name="refurbishment_unit_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.amount} on unit {self.unit_id}"

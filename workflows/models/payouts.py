@@ -68,6 +68,15 @@ class Payout(FSMModelMixin, models.Model):
             ("settle_payout", "Can settle payouts"),
             ("export_payout", "Can export payouts"),
         ]
+        # The reports: money paid out per week.
+        indexes = [
+            models.Index(
+                fields=["settled_at"],
+                include=["amount"],
+                condition=models.Q(status="settled"),
+                name="payout_settled_idx",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.amount} {self.currency} · {self.trade_in}"

@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
 
 from workflows.models.conditions import QUESTIONS
 
@@ -35,3 +37,49 @@ class ConditionDeduction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.question}={self.answer}: -{self.percent}%"
+
+
+class MarketPrice(models.Model):
+    """What a device of this product and grade resells for elsewhere, imported by a manager
+    (a CSV of market resale prices). Feeds the suggested offer where the shop has few sales."""
+
+    product = models.ForeignKey(
+        "workflows.Product", on_delete=models.PROTECT, related_name="market_prices"
+    )
+    grade = models.CharField(max_length=1)
+    price = models.DecimalField(max_digits=10, decimal_places=2)
+    source = models.CharField(max_length=80)
+    observed_on = models.DateField()
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    imported_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-observed_on", "-pk"]
+        indexes = [models.Index(fields=["product", "grade", "observed_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.product} {self.grade}: {self.price} ({self.source}, {self.observed_on})"
+
+
+class PriceChange(models.Model):
+    """The price list's history: a manager applied a suggested offer (who, when, old → new, why).
+    Written only by workflows.actions.pricing; never edited."""
+
+    product = models.ForeignKey(
+        "workflows.Product", on_delete=models.PROTECT, related_name="price_changes"
+    )
+    # The grade whose suggestion was applied (the base price is the offer for grade A's answers).
+    grade = models.CharField(max_length=1)
+    old_price = models.DecimalField(max_digits=10, decimal_places=2, null=True)
+    new_price = models.DecimalField(max_digits=10, decimal_places=2)
+    basis = models.CharField(max_length=200)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.product}: {self.old_price} → {self.new_price}"

@@ -26,6 +26,10 @@ class ShippingLabel(models.Model):
     pdf = models.BinaryField()
     is_sample = models.BooleanField(default=False)
     voided_at = models.DateTimeField(null=True, blank=True)
+    # What the carrier charged for it (ShipEngine's shipment_cost; the sample provider's
+    # SAMPLE_LABEL_COST). Empty when the carrier did not say. A voided label costs nothing.
+    cost = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    cost_currency = models.CharField(max_length=3, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     # The carrier's latest word, polled by workflows.tasks.poll_tracking.
     tracking_status = models.CharField(max_length=4, blank=True)
@@ -35,6 +39,15 @@ class ShippingLabel(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        # A unit's label costs, read for every unit a report sums (index-only on PostgreSQL).
+        indexes = [
+            models.Index(
+                fields=["trade_in"],
+                include=["cost"],
+                condition=models.Q(voided_at__isnull=True),
+                name="label_cost_idx",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.provider} label {self.label_id}"

@@ -149,6 +149,8 @@ class TradeIn(FSMModelMixin, models.Model):
         indexes = [
             models.Index(fields=["state", "created_at"], name="tradein_state_idx"),
             models.Index(fields=["queue_rank", "created_at", "id"], name="tradein_queue_idx"),
+            # The reports: the units received lately (police hold, stock ageing).
+            models.Index(fields=["received_at"], name="tradein_received_idx"),
         ]
 
     def __str__(self) -> str:
@@ -285,6 +287,8 @@ class Quote(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        # The auto-quote report counts a period's quotes.
+        indexes = [models.Index(fields=["created_at"], name="quote_created_idx")]
 
     def __str__(self) -> str:
         return f"{self.amount} {self.currency} for {self.trade_in}"

@@ -76,6 +76,7 @@ class EventKind(models.TextChoices):
     UNIT_USED_FOR_PARTS = "unit_used_for_parts", _("Unit used for parts")
     UNIT_RETURNED = "unit_returned", _("Unit returned to buyer")
     UNIT_RESTOCKED = "unit_restocked", _("Unit back in stock")
+    REFURBISHMENT_COST_ADDED = "refurbishment_cost_added", _("Refurbishment cost added")
     # store credit at the counter
     STORE_CREDIT_REDEEMED = "store_credit_redeemed", _("Store credit redeemed")
     STORE_CREDIT_VOIDED = "store_credit_voided", _("Store credit voided")
@@ -98,6 +99,15 @@ class EventKind(models.TextChoices):
     REPORTED_TO_POLICE = "reported_to_police", _("Reported to the police")
     POLICE_CORRECTION = "police_correction", _("Correction reported to the police")
     ANONYMISED = "anonymised", _("Personal data anonymised")
+
+
+class SaleChannel(models.TextChoices):
+    """Where a unit was sold (workflows.actions.units.unit_change_status, unit_sell_lot)."""
+
+    STOREFRONT = "storefront", _("Storefront")
+    MARKETPLACE = "marketplace", _("Marketplace")
+    WHOLESALE = "wholesale", _("Wholesale")
+    PARTS = "parts", _("Parts")
 
 
 class SideEffectKind(models.TextChoices):

@@ -202,6 +202,8 @@ def _handle_shipping_label(effect: SideEffect) -> str:
             tracking_number=made.tracking_number,
             carrier=made.carrier,
             pdf=made.pdf,
+            cost=made.cost,
+            cost_currency=made.cost_currency,
         )
         # e.g. the address ShipEngine corrected: staff see what the label says.
         note = f". {made.note}" if made.note else ""
@@ -234,6 +236,8 @@ def _handle_return_label(effect: SideEffect) -> str:
             tracking_number=made.tracking_number,
             carrier=made.carrier,
             pdf=made.pdf,
+            cost=made.cost,
+            cost_currency=made.cost_currency,
         )
     return (
         f"Return label {label.label_id} created ({label.provider}), "

@@ -69,5 +69,9 @@ class Command(QclusterCommand):
             os.environ["Q_CLUSTER_NAME"] = options["cluster_name"]
         cluster = GracefulCluster()
         cluster.start()
+        # /readyz's "worker seen" (backoffice.health): beats while the sentinel runs.
+        from backoffice.health import start_heartbeat
+
+        start_heartbeat(cluster.sentinel)
         if options.get("run_once", False):
             cluster.stop()

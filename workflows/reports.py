@@ -1,0 +1,419 @@
+"""What each unit earns, and the reports a manager reads (backoffice/reports.py draws them).
+Over 400 lines: the reports share one period, one week and one money rule, read best together.
+
+A unit's costs are its payout (the amount owed or paid to its seller: a revised offer the
+buyer accepted included), its shipping labels (inbound and return; a voided label costs
+nothing) and its refurbishment entries. Margin = sale price − those costs. It is derived here,
+in one queryset annotation (`with_money`), never stored.
+
+Each report is one or two aggregate queries over a period of whole weeks (Monday to Sunday in
+the shop's time zone) and lists only the weeks that have data. Every figure is what SQL over
+the rows says: tests/test_reports.py recomputes each one by hand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import (
+    Case,
+    Count,
+    DecimalField,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, TruncDate, TruncWeek
+from django.utils import timezone
+
+from workflows.models import (
+    STOCKED_STATUSES,
+    Payout,
+    PayoutStatus,
+    Quote,
+    RefurbishmentCost,
+    ShippingLabel,
+    TradeIn,
+    Unit,
+)
+
+MONEY = DecimalField(max_digits=14, decimal_places=2)
+ZERO = Value(Decimal("0.00"), output_field=MONEY)
+# A payout counts as a cost while it is owed or paid; declined, void or reversed, it is not.
+OWED = [PayoutStatus.PENDING, PayoutStatus.FAILED, PayoutStatus.SETTLED]
+
+
+# --- a unit's money -----------------------------------------------------------------------------
+def with_money(units: QuerySet[Unit]) -> QuerySet[Unit]:
+    """Units with payout_cost, label_cost, refurbishment_cost, total_cost and margin
+    (None until the unit is sold)."""
+    labels = (
+        ShippingLabel.objects.filter(trade_in_id=OuterRef("trade_in_id"), voided_at__isnull=True)
+        .values("trade_in_id")
+        .annotate(s=Sum("cost"))
+        .values("s")
+    )
+    refurbishment = (
+        RefurbishmentCost.objects.filter(unit_id=OuterRef("pk"))
+        .values("unit_id")
+        .annotate(s=Sum("amount"))
+        .values("s")
+    )
+    return units.annotate(
+        payout_cost=Case(
+            When(trade_in__payout__status__in=OWED, then=F("trade_in__payout__amount")),
+            default=ZERO,
+            output_field=MONEY,
+        ),
+        label_cost=Coalesce(Subquery(labels, output_field=MONEY), ZERO),
+        refurbishment_cost=Coalesce(Subquery(refurbishment, output_field=MONEY), ZERO),
+    ).annotate(
+        total_cost=ExpressionWrapper(
+            F("payout_cost") + F("label_cost") + F("refurbishment_cost"), output_field=MONEY
+        ),
+        margin=ExpressionWrapper(F("sale_price") - F("total_cost"), output_field=MONEY),
+    )
+
+
+@dataclass(frozen=True)
+class UnitMoney:
+    payout: Decimal
+    labels: Decimal
+    refurbishment: Decimal
+    total_cost: Decimal
+    sale_price: Decimal | None
+    margin: Decimal | None
+    refurbishment_entries: list[RefurbishmentCost]
+
+
+def unit_money(unit: Unit) -> UnitMoney:
+    row = with_money(Unit.objects.filter(pk=unit.pk)).get()
+    return UnitMoney(
+        payout=row.payout_cost,
+        labels=row.label_cost,
+        refurbishment=row.refurbishment_cost,
+        total_cost=row.total_cost,
+        sale_price=row.sale_price,
+        margin=row.margin,
+        refurbishment_entries=list(unit.refurbishment_costs.select_related("added_by")),
+    )
+
+
+def payout_cost(unit: Unit) -> Decimal:
+    """What the unit's seller is owed or was paid (a wholesale lot's weight)."""
+    return with_money(Unit.objects.filter(pk=unit.pk)).values_list("payout_cost", flat=True).get()
+
+
+# --- the period and its weeks -------------------------------------------------------------------
+PERIODS = (4, 12, 26, 52)  # weeks a manager can choose
+DEFAULT_WEEKS = 12
+
+
+@dataclass(frozen=True)
+class Period:
+    weeks: int
+    first_day: date  # a Monday
+    today: date
+
+    @property
+    def since(self) -> datetime:
+        return timezone.make_aware(datetime.combine(self.first_day, time.min))
+
+
+def period(weeks: int = DEFAULT_WEEKS, today: date | None = None) -> Period:
+    """The last `weeks` whole weeks, this one included."""
+    today = today or timezone.localdate()
+    monday = today - timedelta(days=today.weekday())
+    return Period(weeks, monday - timedelta(weeks=weeks - 1), today)
+
+
+def _week(field_name: str, *, of_day: bool = False):
+    """The Monday of a timestamp's week in the shop's time zone (of a day: that day's)."""
+    if of_day:
+        return TruncWeek(field_name)
+    return TruncWeek(field_name, tzinfo=timezone.get_current_timezone())
+
+
+def _cents(value: Decimal | None) -> Decimal:
+    """A sum as money: to the cent (SQLite's sums come back with float digits)."""
+    return Decimal(value or 0).quantize(Decimal("0.01"))
+
+
+def _day(value: date | datetime) -> date:
+    return timezone.localdate(value) if isinstance(value, datetime) else value
+
+
+@dataclass
+class Report:
+    """A table (columns, rows) and what its chart plots."""
+
+    slug: str
+    title: str
+    columns: list[str]
+    rows: list[list] = field(default_factory=list)
+    note: str = ""
+
+
+# --- money out and in ---------------------------------------------------------------------------
+def money_per_week(p: Period) -> Report:
+    paid = (
+        Payout.objects.filter(status=PayoutStatus.SETTLED, settled_at__gte=p.since)
+        .annotate(week=_week("settled_at"))
+        .values("week")
+        .annotate(n=Count("pk"), total=Sum("amount"))
+        .values_list("week", "n", "total")
+    )
+    sold = (
+        Unit.objects.filter(sold_on__gte=p.first_day, sale_price__isnull=False)
+        .annotate(week=_week("sold_on", of_day=True))
+        .values("week")
+        .annotate(n=Count("pk"), total=Sum("sale_price"))
+        .values_list("week", "n", "total")
+    )
+    weeks: dict[date, list] = {}
+    for week, n, total in paid:
+        weeks.setdefault(_day(week), [0, _cents(0), 0, _cents(0)])[0:2] = [n, _cents(total)]
+    for week, n, total in sold:
+        weeks.setdefault(_day(week), [0, _cents(0), 0, _cents(0)])[2:4] = [n, _cents(total)]
+    return Report(
+        "money",
+        "Money out (payouts settled) and in (sales) per week",
+        ["Week of", "Payouts settled", "Paid out", "Units sold", "Sales", "In − out"],
+        [
+            [week, n_out, out, n_in, sales, sales - out]
+            for week, (n_out, out, n_in, sales) in sorted(weeks.items())
+        ],
+    )
+
+
+# --- margin by model and grade ------------------------------------------------------------------
+def margin_by_model(p: Period) -> Report:
+    rows = (
+        with_money(Unit.objects.filter(sold_on__gte=p.first_day, sale_price__isnull=False))
+        .values("product__device_model__make__name", "product__device_model__name", "grade")
+        .annotate(
+            n=Count("pk"),
+            sales=Sum("sale_price"),
+            payouts=Sum("payout_cost"),
+            labels=Sum("label_cost"),
+            refurbishment=Sum("refurbishment_cost"),
+        )
+        .order_by("product__device_model__make__name", "product__device_model__name", "grade")
+    )
+    table = []
+    for row in rows:
+        for key in ("sales", "payouts", "labels", "refurbishment"):
+            row[key] = _cents(row[key])
+        margin = row["sales"] - row["payouts"] - row["labels"] - row["refurbishment"]
+        share = round(100 * margin / row["sales"], 1) if row["sales"] else None
+        table.append(
+            [
+                f"{row['product__device_model__make__name']} {row['product__device_model__name']}",
+                row["grade"] or "–",
+                row["n"],
+                row["sales"],
+                row["payouts"],
+                row["labels"],
+                row["refurbishment"],
+                margin,
+                share,
+            ]
+        )
+    return Report(
+        "margin",
+        "Margin by model and grade (units sold)",
+        [
+            "Model",
+            "Grade",
+            "Units sold",
+            "Sales",
+            "Payouts",
+            "Labels",
+            "Refurbishment",
+            "Margin",
+            "Margin %",
+        ],
+        table,
+    )
+
+
+# --- stock ageing -------------------------------------------------------------------------------
+# (label, first day, last day) of each bucket; None: no upper end.
+BUCKETS = [
+    ("0–7 days", 0, 7),
+    ("8–30 days", 8, 30),
+    ("31–90 days", 31, 90),
+    ("over 90 days", 91, None),
+]
+
+
+def _bucket_case(days_expression) -> Case:
+    whens = [
+        When(**{f"{days_expression}__lte": timedelta(days=last)}, then=Value(i))
+        for i, (_label, _first, last) in enumerate(BUCKETS)
+        if last is not None
+    ]
+    return Case(*whens, default=Value(len(BUCKETS) - 1), output_field=IntegerField())
+
+
+def stock_ageing(p: Period) -> Report:
+    """Days from received to sold for the units sold in the period, and the units still on
+    the shelf (stocked, arrived) by the days since they were received, in the same buckets."""
+    tz = timezone.get_current_timezone()
+    sold = dict(
+        Unit.objects.filter(
+            sold_on__gte=p.first_day,
+            sale_price__isnull=False,
+            trade_in__received_at__isnull=False,
+        )
+        .annotate(
+            age=ExpressionWrapper(
+                F("sold_on") - TruncDate("trade_in__received_at", tzinfo=tz),
+                output_field=DurationField(),
+            )
+        )
+        .annotate(bucket=_bucket_case("age"))
+        .values("bucket")
+        .annotate(n=Count("pk"))
+        .values_list("bucket", "n")
+    )
+    # On the shelf: bucket i holds units received on or after the start of (today − last day).
+    starts = [
+        timezone.make_aware(datetime.combine(p.today - timedelta(days=last), time.min))
+        for _label, _first, last in BUCKETS
+        if last is not None
+    ]
+    shelf_case = Case(
+        *[When(trade_in__received_at__gte=start, then=Value(i)) for i, start in enumerate(starts)],
+        default=Value(len(BUCKETS) - 1),
+        output_field=IntegerField(),
+    )
+    shelf = dict(
+        Unit.objects.filter(status__in=STOCKED_STATUSES, trade_in__received_at__isnull=False)
+        .annotate(bucket=shelf_case)
+        .values("bucket")
+        .annotate(n=Count("pk"))
+        .values_list("bucket", "n")
+    )
+    return Report(
+        "ageing",
+        "Stock ageing: days from received to sold, and what is still on the shelf",
+        ["Days", "Sold in the period", "On the shelf now"],
+        [[label, sold.get(i, 0), shelf.get(i, 0)] for i, (label, *_rest) in enumerate(BUCKETS)],
+    )
+
+
+# --- the funnel ---------------------------------------------------------------------------------
+def funnel(p: Period) -> Report:
+    """Trade-ins submitted each week, and how many of those got as far as each step so far."""
+    rows = (
+        TradeIn.objects.filter(created_at__gte=p.since)
+        .annotate(week=_week("created_at"))
+        .values("week")
+        .annotate(
+            submitted=Count("pk"),
+            quoted=Count("pk", filter=Q(offer_amount__isnull=False)),
+            accepted=Count("pk", filter=Q(accepted_at__isnull=False)),
+            received=Count("pk", filter=Q(received_at__isnull=False)),
+            paid=Count("pk", filter=Q(payout__status=PayoutStatus.SETTLED)),
+        )
+        .order_by("week")
+    )
+    return Report(
+        "funnel",
+        "Funnel by week of submission: submitted → quoted → accepted → received → paid",
+        ["Week of", "Submitted", "Quoted", "Accepted", "Received", "Paid"],
+        [
+            [_day(r["week"]), r["submitted"], r["quoted"], r["accepted"], r["received"], r["paid"]]
+            for r in rows
+        ],
+    )
+
+
+# --- auto-quote share ---------------------------------------------------------------------------
+def auto_quote_share(p: Period) -> Report:
+    rows = (
+        Quote.objects.filter(created_at__gte=p.since)
+        .annotate(week=_week("created_at"))
+        .values("week")
+        .annotate(n=Count("pk"), auto=Count("pk", filter=Q(auto_quoted=True)))
+        .order_by("week")
+    )
+    return Report(
+        "auto-quote",
+        "Quotes sent by the auto-quote policy, per week",
+        ["Week of", "Quotes", "By staff", "Auto-quoted", "Auto-quoted %"],
+        [
+            [
+                _day(r["week"]),
+                r["n"],
+                r["n"] - r["auto"],
+                r["auto"],
+                round(100 * r["auto"] / r["n"], 1),
+            ]
+            for r in rows
+        ],
+    )
+
+
+# --- units on police hold -----------------------------------------------------------------------
+def units_on_hold(limit: int | None = 200) -> Report:
+    """The units the police hold keeps on the shelf today (workflows.compliance.unit_on_hold,
+    as one query), oldest first."""
+    from workflows.compliance import HOLD_SHOWN_STATUSES, held_units
+
+    held = held_units(
+        Unit.objects.filter(status__in=HOLD_SHOWN_STATUSES).select_related(
+            "product__device_model__make", "trade_in"
+        )
+    ).order_by("trade_in__received_at", "pk")
+    total = held.count()
+    units = list(held[:limit] if limit else held)
+    start = "received_at" if settings.POLICE_REPORT == "off" else "reported_at"
+    rows = []
+    for unit in units:
+        began = getattr(unit.trade_in, start)
+        until = timezone.localdate(began) + timedelta(days=settings.HOLD_DAYS) if began else None
+        rows.append(
+            [
+                unit.imei,
+                str(unit.product),
+                unit.get_status_display(),
+                timezone.localdate(unit.trade_in.received_at),
+                until or "not reported yet",
+            ]
+        )
+    shown = f" (the first {limit})" if limit and total > limit else ""
+    return Report(
+        "on-hold",
+        f"Units on police hold: {total}{shown}",
+        ["IMEI", "Product", "Status", "Received", "Hold until"],
+        rows,
+        note="" if settings.HOLD_DAYS else "The police hold is off (HOLD_DAYS = 0).",
+    )
+
+
+def on_hold_count() -> int:
+    from workflows.compliance import HOLD_SHOWN_STATUSES, held_units
+
+    return held_units(Unit.objects.filter(status__in=HOLD_SHOWN_STATUSES)).count()
+
+
+REPORTS = {
+    "money": money_per_week,
+    "margin": margin_by_model,
+    "ageing": stock_ageing,
+    "funnel": funnel,
+    "auto-quote": auto_quote_share,
+}
