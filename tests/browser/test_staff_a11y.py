@@ -4,6 +4,7 @@ WCAG 2.0–2.2 A/AA rules (any violation fails, whatever its impact) with no dup
 from __future__ import annotations
 
 import pytest
+from django.urls import reverse
 
 from tests.browser.checks import scrolls_sideways, staff_page_problems
 from tests.browser.conftest import login
@@ -78,6 +79,9 @@ def test_every_money_compliance_and_catalogue_page(desktop, make_trade_in, admin
         f"/dashboard/returns/{case.pk}/change/",
         "/dashboard/workflows/shipback/",
         "/dashboard/workflows/quotepolicy/",
+        reverse("admin:reports"),
+        reverse("admin:price_list"),
+        reverse("admin:two_step_account"),
         "/dashboard/store-credit/counter/",
         f"/dashboard/store-credit/counter/?code={credit.code_for_buyer()}",  # looked up
         "/dashboard/workflows/policereport/",
