@@ -6,6 +6,8 @@ window.addEventListener("load", function () {
   var field = document.getElementById("id_imei");
   if (!field) return;
   field.addEventListener("focus", function () { field.select(); });
+  // A refused field already has focus (a11y.js): it stays there, with its message.
+  if (document.activeElement && document.activeElement.getAttribute("aria-invalid") === "true") return;
   if (!document.getElementById("intake-match")) {
     field.focus();
     field.select();
