@@ -27,6 +27,7 @@ UNFOLD = {
     "SHOW_HISTORY": False,
     "LOGIN": {"form": "backoffice.signin.ThrottledLoginForm"},
     "STYLES": [lambda request: static("backoffice/backoffice.css")],
+    "SCRIPTS": [lambda request: static("backoffice/a11y.js")],
     "SITE_FAVICONS": [
         {
             "rel": "icon",

@@ -4,6 +4,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 from import_export.formats.base_formats import CSV, XLSX
 from unfold.admin import ModelAdmin, TabularInline
@@ -105,6 +106,21 @@ class ConditionDeductionAdmin(PriceListAdmin):
     list_display = ["question", "answer", "percent"]
     list_editable = ["percent"]
     list_filter = ["question"]
+
+    def get_changelist_form(self, request: HttpRequest, **kwargs):
+        """Each row's percent field is named by its row: a screen reader says which answer
+        it changes (the column header alone is not a label)."""
+        base = super().get_changelist_form(request, **kwargs)
+
+        class LabelledRow(base):
+            def __init__(self, *args, **kw) -> None:
+                super().__init__(*args, **kw)
+                row = self.instance
+                self.fields["percent"].widget.attrs["aria-label"] = (
+                    f"{_('Percent off')}: {row.get_question_display()}, {row.answer}"
+                )
+
+        return LabelledRow
 
 
 class BlockedImeiForm(forms.ModelForm):

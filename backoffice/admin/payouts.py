@@ -368,11 +368,13 @@ class ReturnCaseAdmin(PanelAdmin, ReadOnlyAdmin):
             and not revision_refused,
             "revision_refusal": revision_refused if can_act else "",
             "waiting_for_buyer": trade_in.state == State.REOFFERED,
-            "resolve_form": ResolveReturnForm(refused=frozenset(held)) if len(held) < 2 else None,
+            "resolve_form": ResolveReturnForm(refused=frozenset(held), auto_id="id_resolve_%s")
+            if len(held) < 2
+            else None,
             "hold_refusal": next(iter(held.values()), ""),
-            "reject_form": RejectReturnForm(),
+            "reject_form": RejectReturnForm(auto_id="id_reject_%s"),
             "revised_offer_form": RevisedOfferForm(
-                initial={"grade": "D"}, agreed=agreed_revision(trade_in)
+                initial={"grade": "D"}, agreed=agreed_revision(trade_in), auto_id="id_revise_%s"
             ),
             "rows": compare(trade_in, case.unit.as_found),
             "photos": trade_in.photos.all(),

@@ -12,6 +12,8 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django.utils.timesince import timesince
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext_lazy as _
@@ -150,6 +152,7 @@ class ArchiveFilter(admin.SimpleListFilter):
 
     title = _("view")
     parameter_name = "view"
+    template = "backoffice/queue_view_kept.html"  # shown as tabs above the list
 
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin):
         return [("archive", _("Archive")), ("all", _("Everything"))]
@@ -234,6 +237,7 @@ class TradeInAdmin(SavesThroughAnAction, PanelAdmin, NoDeleteAdmin):
     # The queue is open all day: rows rendered in one pass (backoffice/templatetags/fast_list.py)
     # and a cheap count at scale.
     change_list_template = "backoffice/tradein_changelist.html"
+    list_before_template = "backoffice/queue_tabs.html"  # Queue / Archive / Everything
     paginator = EstimatedCountPaginator
     inlines = [QuoteInline, RevisedOfferInline, EventInline]
     actions = ["quote_at_suggested"]
@@ -334,7 +338,10 @@ class TradeInAdmin(SavesThroughAnAction, PanelAdmin, NoDeleteAdmin):
 
     @display(description=_("Condition"))
     def condition(self, obj: TradeIn) -> str:
-        return " · ".join(choice_label(obj, name) for name in ("screen", "body", "battery"))
+        # One line in the queue, clipped; the whole text on hover (title) and when the row
+        # has focus (backoffice.css), and always to a screen reader.
+        text = escape(" · ".join(choice_label(obj, name) for name in ("screen", "body", "battery")))
+        return mark_safe(f'<span class="bo-clip" title="{text}">{text}</span>')  # noqa: S308
 
     @display(description=_("IMEI check"), ordering="imei_status", label=CHECK_COLOURS)
     def imei_badge(self, obj: TradeIn) -> tuple[str, str]:
@@ -419,13 +426,17 @@ class TradeInAdmin(SavesThroughAnAction, PanelAdmin, NoDeleteAdmin):
         pending = request.session.pop(self._pending_key(trade_in), None)
         if "quote" in allowed and not (needs_override and not can_override):
             quote_form = QuoteForm(
+                pending.get("raw") if pending else None,
                 initial=pending["data"]
-                if pending
+                if pending and "data" in pending
                 else {"amount": trade_in.offer_amount or trade_in.suggested_offer},
                 confirm_reason=pending["confirm"] if pending else "",
+                auto_id="id_quote_%s",
             )
             if not needs_override:
                 del quote_form.fields["override_reason"]
+            if quote_form.is_bound:
+                quote_form.full_clean()  # its errors, shown beside the fields
         # Imported here: backoffice.compliance uses the admin helpers this package defines.
         from backoffice.compliance import compliance_context
 
@@ -440,8 +451,13 @@ class TradeInAdmin(SavesThroughAnAction, PanelAdmin, NoDeleteAdmin):
             "allowed": allowed,
             "quote_form": quote_form,
             "suggested_offer": trade_in.suggested_offer,
-            "reason_form": ReasonForm(),
-            "note_form": NoteForm() if may(user, Operation.ADD_NOTE) else None,
+            # One form per use, each with its own ids: a label finds its own field.
+            "decline_form": ReasonForm(auto_id="id_decline_%s"),
+            "cancel_form": ReasonForm(auto_id="id_cancel_%s"),
+            "reroute_form": ReasonForm(auto_id="id_reroute_%s"),
+            "note_form": NoteForm(auto_id="id_timeline_%s")
+            if may(user, Operation.ADD_NOTE)
+            else None,
             "emails": [
                 (email, email.payload.get("template", "email").replace("_", " ").capitalize())
                 for email in resendable_emails(trade_in)
@@ -481,7 +497,9 @@ class TradeInAdmin(SavesThroughAnAction, PanelAdmin, NoDeleteAdmin):
             "revision_refusal": refusal,
             "revised_offer_form": None
             if refusal
-            else RevisedOfferForm(initial={"grade": "C"}, agreed=agreed_revision(trade_in)),
+            else RevisedOfferForm(
+                initial={"grade": "C"}, agreed=agreed_revision(trade_in), auto_id="id_revise_%s"
+            ),
         }
 
     def detail_change_context(self, request: HttpRequest, trade_in: TradeIn) -> dict:
@@ -676,6 +694,11 @@ class TradeInAdmin(SavesThroughAnAction, PanelAdmin, NoDeleteAdmin):
         form = QuoteForm(request.POST)
         if not form.is_valid():
             form_errors(request, form)
+            # Shown again as typed, each refused field marked and its message linked to it.
+            request.session[self._pending_key(trade_in)] = {
+                "raw": {name: request.POST.get(name, "") for name in form.fields},
+                "confirm": "",
+            }
             return
         data = form.cleaned_data
         try:

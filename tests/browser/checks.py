@@ -70,3 +70,64 @@ def record_hosts(page) -> set[str]:
     hosts: set[str] = set()
     page.on("request", lambda request: hosts.add(urlsplit(request.url).netloc))
     return hosts
+
+
+# WCAG 2.0, 2.1 and 2.2, levels A and AA: what the staff pages must pass, every rule of it.
+WCAG_AA_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+
+
+def _load_axe(page) -> None:
+    if not AXE.exists():
+        pytest.fail(f"{AXE} is missing: run `make assets` (npm ci) first")
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.evaluate(AXE.read_text())
+
+
+def wcag_violations(page) -> list[str]:
+    """Every axe-core violation of a WCAG 2.0–2.2 A/AA rule, whatever its impact."""
+    _load_axe(page)
+    return page.evaluate(
+        """async (tags) => {
+      const result = await axe.run(document, {
+        runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']});
+      return result.violations.map(v =>
+        `${v.id} (${v.impact}): ${v.nodes.map(n => n.target.join(' ')).join(', ')}`);
+    }""",
+        WCAG_AA_TAGS,
+    )
+
+
+def duplicate_ids(page) -> list[str]:
+    """Ids used by more than one element: a label or aria reference would find the first."""
+    return page.evaluate("""() => {
+      const seen = {};
+      for (const el of document.querySelectorAll('[id]')) seen[el.id] = (seen[el.id] || 0) + 1;
+      return Object.keys(seen).filter(id => seen[id] > 1);
+    }""")
+
+
+def dangling_references(page) -> list[str]:
+    """aria-describedby, aria-labelledby, aria-controls or a label's for naming an id that
+    is not on the page: the description or name it promises is never read."""
+    return page.evaluate("""() => {
+      const bad = [];
+      for (const attr of ['aria-describedby', 'aria-labelledby', 'aria-controls', 'for']) {
+        for (const el of document.querySelectorAll(`[${attr}]`)) {
+          for (const id of el.getAttribute(attr).split(/\\s+/).filter(Boolean)) {
+            if (!document.getElementById(id))
+              bad.push(`${attr}="${id}" on ${el.tagName.toLowerCase()}`);
+          }
+        }
+      }
+      return bad;
+    }""")
+
+
+def staff_page_problems(page) -> list[str]:
+    """What fails on a staff page: any WCAG A/AA violation, any duplicate id, any reference
+    to an id that is not there."""
+    return [
+        *wcag_violations(page),
+        *(f"duplicate id: {i}" for i in duplicate_ids(page)),
+        *dangling_references(page),
+    ]

@@ -6,12 +6,20 @@ window.addEventListener("load", function () {
   var field = document.getElementById("id_imei");
   if (!field) return;
   field.addEventListener("focus", function () { field.select(); });
+  // A refused field already has focus (a11y.js): it stays there, with its message.
+  if (document.activeElement && document.activeElement.getAttribute("aria-invalid") === "true") return;
   if (!document.getElementById("intake-match")) {
     field.focus();
     field.select();
   } else {
     // Found by reference: the device's own IMEI is scanned next, into this field.
     var scanned = document.getElementById("id_scanned_imei");
-    if (scanned && !scanned.value) scanned.focus();
+    if (scanned && !scanned.value) {
+      scanned.focus();
+    } else {
+      // Matched by scan: the checklist's first answer, not 23 Tabs away (issue 24).
+      var first = document.querySelector("#checklist input, #intake-match fieldset input");
+      if (first) first.focus();
+    }
   }
 });
