@@ -117,13 +117,14 @@ def test_an_intake_photo_is_stored_in_the_bucket_and_served_from_it(
     on_s3, staff, make_trade_in, settings
 ):
     bucket_name, client = on_s3
+    on_disk_before = set(Path(settings.MEDIA_ROOT).rglob("*"))  # other tests' photos
     bench = staff_client(staff)
     trade_in = make_trade_in(State.ACCEPTED)
     revise_at_bench(bench, trade_in, photos=[png()])
     photo = InspectionPhoto.objects.get(trade_in=trade_in)
     stored = keys(client, bucket_name)
     assert stored == [f"media/{photo.image.name}"]
-    assert not any(Path(settings.MEDIA_ROOT).rglob("*.png"))  # nothing on this server's disk
+    assert set(Path(settings.MEDIA_ROOT).rglob("*")) == on_disk_before  # none on this disk
     # Private: the object cannot be read without our credentials.
     url = f"{client.meta.endpoint_url}/{bucket_name}/{stored[0]}"
     acl = client.get_object_acl(Bucket=bucket_name, Key=stored[0])

@@ -71,5 +71,5 @@ def test_a_manager_exports_payouts_to_csv(desktop, make_trade_in, manager):
         for p in Payout.objects.select_related("trade_in")
     }
     assert {
-        (r["reference"], r["buyer"], Decimal(r["amount"]), r["status"]) for r in rows
+        (r["Trade-in"], r["Buyer"], Decimal(r["Amount"]), r["Status"]) for r in rows
     } == expected
