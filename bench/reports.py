@@ -17,7 +17,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.test.utils import override_settings
 
-from bench.data import throwaway_database, vacuum
+from bench.data import kept_database, throwaway_database, vacuum
 from workflows import reports
 
 TARGET_MS = 300
@@ -121,6 +121,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("--rows", type=int, default=1_000_000)
         parser.add_argument("--repeat", type=int, default=7)
+        parser.add_argument(
+            "--keep",
+            metavar="DB",
+            help="seed this database once and keep it (rerun: migrate and measure only)",
+        )
 
     def line(self, text: str = "") -> None:
         self.stdout.write(text)
@@ -132,16 +137,25 @@ class Command(BaseCommand):
                 "bench reports seeds with PostgreSQL's generate_series: set DATABASE_URL"
             )
         rows = options["rows"]
-        with throwaway_database(name="tradein_bench_reports"):
+        database = (
+            kept_database(options["keep"])
+            if options["keep"]
+            else throwaway_database(name="tradein_bench_reports")
+        )
+        with database:
             started = time.perf_counter()
             with connection.cursor() as cursor:
-                cursor.execute(SEED, {"n": rows})
-                for table in ("tradein", "quote", "payout", "shippinglabel", "unit"):
-                    cursor.execute(
-                        f"SELECT setval(pg_get_serial_sequence('workflows_{table}', 'id'), "
-                        f"(SELECT max(id) FROM workflows_{table}))"
-                    )
-            vacuum()
+                cursor.execute("SELECT exists(SELECT 1 FROM workflows_unit)")
+                seeded = cursor.fetchone()[0]
+            if not seeded:
+                with connection.cursor() as cursor:
+                    cursor.execute(SEED, {"n": rows})
+                    for table in ("tradein", "quote", "payout", "shippinglabel", "unit"):
+                        cursor.execute(
+                            f"SELECT setval(pg_get_serial_sequence('workflows_{table}', 'id'), "
+                            f"(SELECT max(id) FROM workflows_{table}))"
+                        )
+                vacuum()
             with connection.cursor() as cursor:
                 cursor.execute("SELECT count(*) FROM workflows_tradein")
                 trade_ins = cursor.fetchone()[0]
