@@ -18,9 +18,15 @@ from django.db import connection
 from django.test.utils import override_settings
 
 from bench.data import kept_database, throwaway_database, vacuum
-from workflows import reports
+from workflows import learning, reports
 
 TARGET_MS = 300
+
+
+class Report:
+    def __init__(self, rows: list) -> None:
+        self.rows = rows
+
 
 SEED = """
 CREATE TEMP TABLE bench_rows AS
@@ -161,9 +167,10 @@ class Command(BaseCommand):
                 trade_ins = cursor.fetchone()[0]
                 cursor.execute("SELECT count(*) FROM workflows_unit")
                 units = cursor.fetchone()[0]
+            how = "kept" if seeded else f"seeded in {time.perf_counter() - started:.0f} s"
             self.line(
                 f"\nreports: {trade_ins:,} trade-ins, {units:,} units on PostgreSQL "
-                f"(seeded in {time.perf_counter() - started:.0f} s); median of "
+                f"({how}); median of "
                 f"{options['repeat']} runs, 12 weeks, target ≤ {TARGET_MS} ms each"
             )
             # The police hold on, so "units on hold" has units to find.
@@ -177,6 +184,8 @@ class Command(BaseCommand):
                 slug: (lambda build=build: build(period)) for slug, build in reports.REPORTS.items()
             },
             "on-hold": lambda: reports.units_on_hold(limit=200),
+            # The price list page's rows: 90 days of sales' medians and quotes' acceptance.
+            "price-list": lambda: Report(learning.price_rows()),
         }
         self.line(f"{'report':<12} {'rows':>6} {'ms':>8}  ")
         for slug, run in cases.items():

@@ -36,6 +36,7 @@ from django.db.models import (
     Sum,
     Value,
     When,
+    Window,
 )
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, TruncDate, TruncWeek
@@ -421,13 +422,19 @@ def units_on_hold(limit: int | None = 200) -> Report:
     as one query), oldest first."""
     from workflows.compliance import HOLD_SHOWN_STATUSES, held_units
 
-    held = held_units(
-        Unit.objects.filter(status__in=HOLD_SHOWN_STATUSES).select_related(
-            "product__device_model__make", "trade_in"
-        )
-    ).order_by("trade_in__received_at", "pk")
-    total = held.count()
-    units = list(held[:limit] if limit else held)
+    # One pass over the held units' ids (index-only) gives the first `limit` and the count
+    # (a window over all of them); then only those units are read in full.
+    held = (
+        held_units(Unit.objects.filter(status__in=HOLD_SHOWN_STATUSES))
+        .annotate(total=Window(Count("*")))
+        .order_by("trade_in__received_at", "pk")
+        .values_list("pk", "total")
+    )
+    first = list(held[:limit] if limit else held)
+    total = first[0][1] if first else 0
+    ids = [pk for pk, _total in first]
+    loaded = Unit.objects.select_related("product__device_model__make", "trade_in").in_bulk(ids)
+    units = [loaded[pk] for pk in ids]
     start = "received_at" if settings.POLICE_REPORT == "off" else "reported_at"
     rows = []
     for unit in units:
