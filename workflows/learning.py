@@ -41,6 +41,7 @@ from django.db.models import (
 from django.utils import timezone
 
 from workflows.models import ConditionDeduction, Grade, MarketPrice, Product, Quote, Unit
+from workflows.reports import without_jit
 
 # The grades the price list offers for (D is parts or repair: priced by hand).
 PRICED_GRADES = [Grade.A, Grade.B, Grade.C]
@@ -179,6 +180,7 @@ def window_start(today: date | None = None) -> date:
     return (today or timezone.localdate()) - timedelta(days=settings.PRICING_WINDOW_DAYS)
 
 
+@without_jit
 def price_rows(products=None, *, today: date | None = None) -> list[PriceRow]:
     """The suggestion, its basis and the acceptance rate for each product × priced grade."""
     since = window_start(today)
@@ -251,7 +253,7 @@ def sale_medians(product_ids: list[int], since: date) -> dict[tuple[int, str], t
         rows = (
             sold.values("product_id", "grade")
             .annotate(
-                n=Count("pk"),
+                n=Count("*"),
                 low=_Middle("sale_price", direction="ASC", output_field=MONEY),
                 high=_Middle("sale_price", direction="DESC", output_field=MONEY),
             )

@@ -170,9 +170,9 @@ class Report:
     note: str = ""
 
 
-def _without_jit(build):
-    """Run a report with PostgreSQL's JIT compiler off: on these aggregates over ~100k index
-    rows it spent longer compiling (up to 1.8 s at 1M rows) than the query took to run."""
+def without_jit(build):
+    """Run a report (or the price list) with PostgreSQL's JIT compiler off: on these aggregates
+    over ~100k index rows it spent longer compiling (up to 1.8 s at 1M rows) than running."""
 
     @wraps(build)
     def run(*args, **kwargs):
@@ -186,7 +186,7 @@ def _without_jit(build):
 
 
 # --- money out and in ---------------------------------------------------------------------------
-@_without_jit
+@without_jit
 def money_per_week(p: Period) -> Report:
     paid = (
         Payout.objects.filter(status=PayoutStatus.SETTLED, settled_at__gte=p.since)
@@ -223,7 +223,7 @@ def _carried(column: str) -> RawSQL:
 
 
 # --- margin by model and grade ------------------------------------------------------------------
-@_without_jit
+@without_jit
 def margin_by_model(p: Period) -> Report:
     sold = Unit.objects.filter(sold_on__gte=p.first_day, sale_price__isnull=False)
     if connection.vendor == "postgresql":
@@ -303,7 +303,7 @@ def _bucket_case(days_expression) -> Case:
     return Case(*whens, default=Value(len(BUCKETS) - 1), output_field=IntegerField())
 
 
-@_without_jit
+@without_jit
 def stock_ageing(p: Period) -> Report:
     """Days from received to sold for the units sold in the period, and the units still on
     the shelf (stocked, arrived) by the days since they were received, in the same buckets."""
@@ -352,7 +352,7 @@ def stock_ageing(p: Period) -> Report:
 
 
 # --- the funnel ---------------------------------------------------------------------------------
-@_without_jit
+@without_jit
 def funnel(p: Period) -> Report:
     """Trade-ins submitted each week, and how many of those got as far as each step so far."""
     # "Paid" joins only the payouts settled in the period: a payout settles after its
@@ -389,7 +389,7 @@ def funnel(p: Period) -> Report:
 
 
 # --- auto-quote share ---------------------------------------------------------------------------
-@_without_jit
+@without_jit
 def auto_quote_share(p: Period) -> Report:
     rows = (
         Quote.objects.filter(created_at__gte=p.since)
@@ -416,7 +416,7 @@ def auto_quote_share(p: Period) -> Report:
 
 
 # --- units on police hold -----------------------------------------------------------------------
-@_without_jit
+@without_jit
 def units_on_hold(limit: int | None = 200) -> Report:
     """The units the police hold keeps on the shelf today (workflows.compliance.unit_on_hold,
     as one query), oldest first."""
@@ -459,7 +459,7 @@ def units_on_hold(limit: int | None = 200) -> Report:
     )
 
 
-@_without_jit
+@without_jit
 def on_hold_count() -> int:
     from workflows.compliance import HOLD_SHOWN_STATUSES, held_units
 
