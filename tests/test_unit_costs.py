@@ -1,11 +1,13 @@
-"""The costs a unit's row carries on PostgreSQL (migration 0025_speed_unit_costs, read by the
-margin report at 1M units) equal what workflows.reports.with_money and hand-written SQL say over
-the rows, after each kind of write: a unit added or moved, a payout created, revised, voided,
-reversed or moved, a label bought, re-priced, voided or deleted, a refurbishment entry added,
-changed, moved or deleted."""
+"""The costs a unit's row carries on PostgreSQL (migrations 0025_speed_unit_costs and
+0025_speed_unit_received, read by the margin and ageing reports at 1M units) equal what
+workflows.reports.with_money and hand-written SQL say over the rows, and so does the copy of its
+trade-in's receipt, after each kind of write: a unit added or moved, a trade-in received or its
+receipt corrected, a payout created, revised, voided, reversed or moved, a label bought,
+re-priced, voided or deleted, a refurbishment entry added, changed, moved or deleted."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -22,6 +24,7 @@ from workflows.models import (
     RefurbishmentCost,
     ShippingLabel,
     State,
+    TradeIn,
     Unit,
     UnitStatus,
 )
@@ -34,17 +37,18 @@ pytestmark = pytest.mark.skipif(
 
 def carried() -> list[tuple]:
     return [
-        (pk, Decimal(p), Decimal(lab), Decimal(r))
-        for pk, p, lab, r in sql(
-            "SELECT id, payout_cost, label_cost, refurbishment_cost FROM workflows_unit ORDER BY id"
+        (pk, Decimal(p), Decimal(lab), Decimal(r), received)
+        for pk, p, lab, r, received in sql(
+            "SELECT id, payout_cost, label_cost, refurbishment_cost, trade_in_received_at"
+            " FROM workflows_unit ORDER BY id"
         )
     ]
 
 
 def by_hand() -> list[tuple]:
     return [
-        (pk, Decimal(p), Decimal(lab), Decimal(r))
-        for pk, p, lab, r in sql(
+        (pk, Decimal(p), Decimal(lab), Decimal(r), received)
+        for pk, p, lab, r, received in sql(
             """
             SELECT u.id,
                    COALESCE((SELECT amount FROM workflows_payout p WHERE p.trade_in_id =
@@ -52,7 +56,8 @@ def by_hand() -> list[tuple]:
                    COALESCE((SELECT SUM(cost) FROM workflows_shippinglabel l WHERE
                              l.trade_in_id = u.trade_in_id AND l.voided_at IS NULL), 0),
                    COALESCE((SELECT SUM(amount) FROM workflows_refurbishmentcost r WHERE
-                             r.unit_id = u.id), 0)
+                             r.unit_id = u.id), 0),
+                   (SELECT received_at FROM workflows_tradein t WHERE t.id = u.trade_in_id)
             FROM workflows_unit u ORDER BY u.id
             """
         )
@@ -62,7 +67,7 @@ def by_hand() -> list[tuple]:
 def check() -> None:
     rows = carried()
     assert rows == by_hand()
-    assert rows == [
+    assert [row[:4] for row in rows] == [
         (u.pk, u.payout_cost, u.label_cost, u.refurbishment_cost)
         for u in with_money(Unit.objects.order_by("pk"))
     ]
@@ -71,8 +76,9 @@ def check() -> None:
 @pytest.mark.django_db
 def test_the_costs_a_unit_carries_equal_sql_after_each_kind_of_write(shop, make_trade_in, staff):  # noqa: F811
     check()  # the shop's actions: accept, receive, settle, labels, refurbishment, sales
-    assert any(p != 0 for _pk, p, _l, _r in carried())
-    assert any(r != 0 for _pk, _p, _l, r in carried())
+    assert any(row[1] != 0 for row in carried())
+    assert any(row[3] != 0 for row in carried())
+    assert any(row[4] is not None for row in carried())
     closed = shop["closed"]
     unit = refresh(closed[0]).unit
 
@@ -139,4 +145,12 @@ def test_the_costs_a_unit_carries_equal_sql_after_each_kind_of_write(shop, make_
     Unit.objects.filter(pk=moved.pk).update(trade_in=fresh)
     check()
     Unit.objects.filter(pk=unit.pk).update(sale_price=Decimal("999.00"), grade="C")
+    check()
+
+    # A trade-in's receipt moved (as a correction would), cleared, set again.
+    TradeIn.objects.filter(pk=closed[2].pk).update(received_at=timezone.now() - timedelta(days=50))
+    check()
+    TradeIn.objects.filter(pk=fresh.pk).update(received_at=None)
+    check()
+    TradeIn.objects.filter(pk=fresh.pk).update(received_at=timezone.now())
     check()
