@@ -160,6 +160,26 @@ def throwaway_database(name: str = "tradein_bench"):
         teardown_test_environment()
 
 
+@contextmanager
+def kept_database(name: str):
+    """A database kept between runs (created and migrated on first use; later runs apply new
+    migrations only), for measuring again without seeding again. Never the configured one."""
+    default = connections["default"]
+    if name == default.settings_dict["NAME"]:
+        raise SystemExit(f"{name} is the configured database: name another one")
+    with default._nodb_cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        if cursor.fetchone() is None:
+            cursor.execute(f'CREATE DATABASE "{name}"')
+    default.close()
+    default.settings_dict["NAME"] = name
+    call_command("migrate", verbosity=0)
+    vacuum()  # what a migration rewrote (quick where nothing changed)
+    if not Product.objects.exists():
+        call_command("loaddata", "catalog", verbosity=0)
+    yield
+
+
 def vacuum() -> None:
     """Planner statistics and visibility maps for what was just seeded."""
     if connection.vendor == "postgresql":

@@ -17,10 +17,16 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.test.utils import override_settings
 
-from bench.data import throwaway_database, vacuum
-from workflows import reports
+from bench.data import kept_database, throwaway_database, vacuum
+from workflows import learning, reports
 
 TARGET_MS = 300
+
+
+class Report:
+    def __init__(self, rows: list) -> None:
+        self.rows = rows
+
 
 SEED = """
 CREATE TEMP TABLE bench_rows AS
@@ -121,6 +127,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("--rows", type=int, default=1_000_000)
         parser.add_argument("--repeat", type=int, default=7)
+        parser.add_argument(
+            "--keep",
+            metavar="DB",
+            help="seed this database once and keep it (rerun: migrate and measure only)",
+        )
 
     def line(self, text: str = "") -> None:
         self.stdout.write(text)
@@ -132,24 +143,34 @@ class Command(BaseCommand):
                 "bench reports seeds with PostgreSQL's generate_series: set DATABASE_URL"
             )
         rows = options["rows"]
-        with throwaway_database(name="tradein_bench_reports"):
+        database = (
+            kept_database(options["keep"])
+            if options["keep"]
+            else throwaway_database(name="tradein_bench_reports")
+        )
+        with database:
             started = time.perf_counter()
             with connection.cursor() as cursor:
-                cursor.execute(SEED, {"n": rows})
-                for table in ("tradein", "quote", "payout", "shippinglabel", "unit"):
-                    cursor.execute(
-                        f"SELECT setval(pg_get_serial_sequence('workflows_{table}', 'id'), "
-                        f"(SELECT max(id) FROM workflows_{table}))"
-                    )
-            vacuum()
+                cursor.execute("SELECT exists(SELECT 1 FROM workflows_unit)")
+                seeded = cursor.fetchone()[0]
+            if not seeded:
+                with connection.cursor() as cursor:
+                    cursor.execute(SEED, {"n": rows})
+                    for table in ("tradein", "quote", "payout", "shippinglabel", "unit"):
+                        cursor.execute(
+                            f"SELECT setval(pg_get_serial_sequence('workflows_{table}', 'id'), "
+                            f"(SELECT max(id) FROM workflows_{table}))"
+                        )
+                vacuum()
             with connection.cursor() as cursor:
                 cursor.execute("SELECT count(*) FROM workflows_tradein")
                 trade_ins = cursor.fetchone()[0]
                 cursor.execute("SELECT count(*) FROM workflows_unit")
                 units = cursor.fetchone()[0]
+            how = "kept" if seeded else f"seeded in {time.perf_counter() - started:.0f} s"
             self.line(
                 f"\nreports: {trade_ins:,} trade-ins, {units:,} units on PostgreSQL "
-                f"(seeded in {time.perf_counter() - started:.0f} s); median of "
+                f"({how}); median of "
                 f"{options['repeat']} runs, 12 weeks, target ≤ {TARGET_MS} ms each"
             )
             # The police hold on, so "units on hold" has units to find.
@@ -163,6 +184,8 @@ class Command(BaseCommand):
                 slug: (lambda build=build: build(period)) for slug, build in reports.REPORTS.items()
             },
             "on-hold": lambda: reports.units_on_hold(limit=200),
+            # The price list page's rows: 90 days of sales' medians and quotes' acceptance.
+            "price-list": lambda: Report(learning.price_rows()),
         }
         self.line(f"{'report':<12} {'rows':>6} {'ms':>8}  ")
         for slug, run in cases.items():

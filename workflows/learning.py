@@ -25,10 +25,23 @@ from datetime import date, timedelta
 from decimal import ROUND_DOWN, ROUND_UP, Decimal
 
 from django.conf import settings
-from django.db.models import Case, CharField, Count, Exists, OuterRef, Q, Value, When
+from django.db import connection
+from django.db.models import (
+    Aggregate,
+    Case,
+    CharField,
+    Count,
+    DecimalField,
+    Exists,
+    OuterRef,
+    Q,
+    Value,
+    When,
+)
 from django.utils import timezone
 
 from workflows.models import ConditionDeduction, Grade, MarketPrice, Product, Quote, Unit
+from workflows.reports import without_jit
 
 # The grades the price list offers for (D is parts or repair: priced by hand).
 PRICED_GRADES = [Grade.A, Grade.B, Grade.C]
@@ -45,6 +58,7 @@ GRADE_ANSWERS: dict[str, dict[str, str]] = {
     Grade.C: {"screen": "cracked", "body": "worn", "battery": "worn", "accessories": "complete"},
 }
 
+MONEY = DecimalField(max_digits=12, decimal_places=2)
 DOLLAR = Decimal("1")
 CENT = Decimal("0.01")
 
@@ -166,6 +180,7 @@ def window_start(today: date | None = None) -> date:
     return (today or timezone.localdate()) - timedelta(days=settings.PRICING_WINDOW_DAYS)
 
 
+@without_jit
 def price_rows(products=None, *, today: date | None = None) -> list[PriceRow]:
     """The suggestion, its basis and the acceptance rate for each product × priced grade."""
     since = window_start(today)
@@ -175,14 +190,7 @@ def price_rows(products=None, *, today: date | None = None) -> list[PriceRow]:
         )
     )
     ids = [p.pk for p in products]
-    sales: dict[tuple[int, str], list[Decimal]] = defaultdict(list)
-    for product_id, grade, price in Unit.objects.filter(
-        product_id__in=ids,
-        grade__in=PRICED_GRADES,
-        sold_on__gte=since,
-        sale_price__isnull=False,
-    ).values_list("product_id", "grade", "sale_price"):
-        sales[(product_id, grade)].append(price)
+    sales = sale_medians(ids, since)
     market: dict[tuple[int, str], list[Decimal]] = defaultdict(list)
     for product_id, grade, price in MarketPrice.objects.filter(
         product_id__in=ids, observed_on__gte=since
@@ -193,14 +201,14 @@ def price_rows(products=None, *, today: date | None = None) -> list[PriceRow]:
     rows = []
     for product in products:
         for grade in PRICED_GRADES:
-            sold = sales.get((product.pk, grade), [])
+            n_sold, sold_median = sales.get((product.pk, grade), (0, None))
             seen = market.get((product.pk, grade), [])
-            if len(sold) >= settings.PRICING_MIN_SALES:
-                source, values = "sales", sold
+            if n_sold >= settings.PRICING_MIN_SALES:
+                source, samples, middle = "sales", n_sold, sold_median
             elif seen:
-                source, values = "market", seen
+                source, samples, middle = "market", len(seen), median(seen)
             else:
-                source, values = "", []
+                source, samples, middle = "", 0, None
             sent, accepted = rates.get((product.pk, grade), (0, 0))
             rows.append(
                 PriceRow(
@@ -208,15 +216,58 @@ def price_rows(products=None, *, today: date | None = None) -> list[PriceRow]:
                     grade=grade,
                     deduction=deductions[grade],
                     offer=offer_for(product.base_price, deductions[grade]),
-                    suggestion=buy_price(median(values), grade) if values else None,
+                    suggestion=buy_price(middle, grade) if middle is not None else None,
                     source=source,
-                    samples=len(values),
-                    sales=len(sold),
+                    samples=samples,
+                    sales=n_sold,
                     sent=sent,
                     accepted=accepted,
                 )
             )
     return rows
+
+
+class _Middle(Aggregate):
+    """PostgreSQL's percentile_disc(0.5): the lower middle value in ascending order, the upper
+    one in descending order (the same value when the count is odd). Exact on numeric, where
+    percentile_cont would interpolate in floating point and could round a cent differently."""
+
+    function = "PERCENTILE_DISC"
+    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s %(direction)s)"
+
+
+def sale_medians(product_ids: list[int], since: date) -> dict[tuple[int, str], tuple]:
+    """(units sold, median sale price) per product × priced grade, sold on or after `since`.
+
+    The median is the middle sale price, or the mean of the two middle ones, to the cent: in
+    SQL on PostgreSQL (two percentile_disc per group, read off the sale-day index); on SQLite,
+    which has no ordered-set aggregates, in Python over the rows (tests/test_pricing.py checks
+    both give what statistics.median gives)."""
+    sold = Unit.objects.filter(
+        product_id__in=product_ids,
+        grade__in=PRICED_GRADES,
+        sold_on__gte=since,
+        sale_price__isnull=False,
+    )
+    if connection.vendor == "postgresql":
+        rows = (
+            sold.values("product_id", "grade")
+            .annotate(
+                n=Count("*"),
+                low=_Middle("sale_price", direction="ASC", output_field=MONEY),
+                high=_Middle("sale_price", direction="DESC", output_field=MONEY),
+            )
+            .order_by()
+            .values_list("product_id", "grade", "n", "low", "high")
+        )
+        return {
+            (product_id, grade): (n, ((low + high) / 2).quantize(CENT))
+            for product_id, grade, n, low, high in rows
+        }
+    prices: dict[tuple[int, str], list[Decimal]] = defaultdict(list)
+    for product_id, grade, price in sold.values_list("product_id", "grade", "sale_price"):
+        prices[(product_id, grade)].append(price)
+    return {key: (len(values), median(values)) for key, values in prices.items()}
 
 
 def acceptance_counts(product_ids: list[int], since: date) -> dict[tuple[int, str], tuple]:

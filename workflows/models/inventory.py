@@ -91,6 +91,13 @@ class Unit(FSMModelMixin, models.Model):
                 include=["sale_price", "grade", "product", "trade_in"],
                 name="unit_sold_on_idx",
             ),
+            # The reports: the units on the shelf or in returns by trade-in (ageing, on hold).
+            models.Index(
+                fields=["trade_in"],
+                include=["id", "status"],
+                condition=models.Q(status__in=["received", "graded", "listed", "returns"]),
+                name="unit_shelf_idx",
+            ),
         ]
         constraints = [
             # One device, one unit in stock: no race between two acceptances (or two benches)

@@ -150,7 +150,19 @@ class TradeIn(FSMModelMixin, models.Model):
             models.Index(fields=["state", "created_at"], name="tradein_state_idx"),
             models.Index(fields=["queue_rank", "created_at", "id"], name="tradein_queue_idx"),
             # The reports: the units received lately (police hold, stock ageing).
-            models.Index(fields=["received_at"], name="tradein_received_idx"),
+            models.Index(fields=["received_at"], include=["id"], name="tradein_received_idx"),
+            # The reports, index-only: a week's funnel, and a unit's day of receipt (ageing).
+            models.Index(
+                fields=["created_at"],
+                include=["id", "offer_amount", "accepted_at", "received_at"],
+                name="tradein_funnel_idx",
+            ),
+            models.Index(
+                fields=["id"],
+                include=["received_at"],
+                condition=models.Q(received_at__isnull=False),
+                name="tradein_received_id_idx",
+            ),
         ]
 
     def __str__(self) -> str:
