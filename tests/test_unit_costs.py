@@ -1,5 +1,5 @@
-"""The costs a unit's row carries on PostgreSQL (migrations 0025_speed_unit_costs and
-0025_speed_unit_received, read by the margin and ageing reports at 1M units) equal what
+"""The costs a unit's row carries on PostgreSQL (migrations 0026_speed_unit_costs and
+0028_speed_unit_received, read by the margin and ageing reports at 1M units) equal what
 workflows.reports.with_money and hand-written SQL say over the rows, and so does the copy of its
 trade-in's receipt, after each kind of write: a unit added or moved, a trade-in received or its
 receipt corrected, a payout created, revised, voided, reversed or moved, a label bought,

@@ -229,7 +229,7 @@ def _carried(column: str) -> RawSQL:
 def margin_by_model(p: Period) -> Report:
     sold = Unit.objects.filter(sold_on__gte=p.first_day, sale_price__isnull=False)
     if connection.vendor == "postgresql":
-        # The unit's costs as its row carries them (migration 0025_speed_unit_costs: kept by
+        # The unit's costs as its row carries them (migration 0026_speed_unit_costs: kept by
         # triggers, the same rule as with_money), read off unit_margin_idx alone.
         sold = sold.annotate(
             payout_cost=_carried("payout_cost"),
@@ -311,7 +311,7 @@ def stock_ageing(p: Period) -> Report:
     the shelf (stocked, arrived) by the days since they were received, in the same buckets."""
     tz = timezone.get_current_timezone()
     # When the unit's trade-in was received: on PostgreSQL the copy its row carries
-    # (0025_speed_unit_received, kept by triggers), read off the unit's indexes alone.
+    # (0028_speed_unit_received, kept by triggers), read off the unit's indexes alone.
     if connection.vendor == "postgresql":
         received = RawSQL('"workflows_unit"."trade_in_received_at"', [], output_field=MOMENT)
     else:

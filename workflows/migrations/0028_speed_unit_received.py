@@ -1,5 +1,5 @@
 """The day a unit's trade-in was received, carried on the unit's row (PostgreSQL), for the stock
-ageing report at 1M units: like the costs (0025_speed_unit_costs), a column the Django model
+ageing report at 1M units: like the costs (0026_speed_unit_costs), a column the Django model
 does not declare, written only by triggers in the same statement as the row it copies.
 
 - a unit inserted or updated: trade_in_received_at read from its trade-in (BEFORE, on NEW);
@@ -83,6 +83,6 @@ def backward(apps, schema_editor) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("workflows", "0025_speed_hold")]
+    dependencies = [("workflows", "0027_speed_hold")]
 
     operations = [migrations.RunPython(forward, backward)]

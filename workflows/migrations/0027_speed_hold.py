@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('workflows', '0025_speed_unit_costs'),
+        ('workflows', '0026_speed_unit_costs'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
