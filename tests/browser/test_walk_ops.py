@@ -48,7 +48,8 @@ def test_the_over_limit_confirmation_follows_the_amount(desktop, make_trade_in, 
     desktop.click("button:has-text('Send Quote')")
     yes = desktop.locator("input[name=confirmed]")
     yes.wait_for()
-    assert "800.00 is 1.8×" in desktop.locator("label[for=id_confirmed]").inner_text()
+    label = desktop.locator(f"label[for={yes.get_attribute('id')}]")
+    assert "800.00 is 1.8×" in label.inner_text()
     yes.check()
     # Changed my mind: an ordinary amount needs no yes, and the one given to 800 is gone.
     desktop.fill("input[name=amount]", "440")
