@@ -71,11 +71,15 @@ def check_cache() -> dict:
 
 def check_storage() -> dict:
     default_storage.exists("health-probe")  # S3 and the like: a request that must answer
-    if isinstance(default_storage, FileSystemStorage) and not os.access(
-        default_storage.location, os.W_OK
-    ):
-        # A missing folder "exists" nothing without an error: ask for what uploads need.
-        raise PermissionError("the storage folder is missing or not writable")
+    if isinstance(default_storage, FileSystemStorage):
+        # A missing folder "exists" nothing without an error: ask for what uploads need. The
+        # first upload makes the folder (a fresh `make run` has none yet), so make it here too.
+        try:
+            os.makedirs(default_storage.location, exist_ok=True)
+        except OSError as exc:
+            raise PermissionError("the storage folder cannot be made") from exc
+        if not os.access(default_storage.location, os.W_OK):
+            raise PermissionError("the storage folder is not writable")
     return {}
 
 

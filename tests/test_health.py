@@ -85,8 +85,18 @@ def test_readyz_is_red_when_a_due_side_effect_waits_too_long(
     assert outbox["ok"] is False and outbox["oldest_due_seconds"] >= 16 * 60
 
 
+def test_readyz_is_green_before_the_first_photo_made_the_folder(
+    client, worker_seen, settings, tmp_path
+):
+    settings.MEDIA_ROOT = str(tmp_path / "media")  # a fresh `make run`: var/media not yet made
+    response = client.get("/readyz")
+    assert response.status_code == 200, response.json()
+    assert response.json()["checks"]["storage"]["ok"] is True
+
+
 def test_readyz_is_red_when_the_storage_cannot_be_written(client, worker_seen, settings, tmp_path):
-    settings.MEDIA_ROOT = str(tmp_path / "gone")
+    (tmp_path / "a-file").write_text("")  # the folder cannot be made under a file, even by root
+    settings.MEDIA_ROOT = str(tmp_path / "a-file" / "media")
     response = client.get("/readyz")
     assert response.status_code == 503
     assert response.json()["checks"]["storage"] == {
