@@ -1,7 +1,9 @@
 """The second-hand dealer rules, each asked in one place (README "Compliance").
 
 Predicates only: the actions (workflows.actions.compliance and the lifecycle actions) enforce
-them, and the pages ask them to decide what to show.
+them, and the pages ask them to decide what to show. (Over 400 lines: declaration, ID,
+hold, police report and retention rules read together, as the README's Compliance section does;
+issue 19 splits them into a rules package.)
 """
 
 from __future__ import annotations

@@ -20,6 +20,8 @@ ShipEngine (https://shipengine.github.io/shipengine-openapi/), `API-Key` header:
 - Errors are `{"request_id", "errors": [{"error_source", "error_type", "error_code", "message"}]}`.
 ShipEngine has no idempotency key, so each label carries ours as `external_shipment_id`; a
 retry after a lost answer looks that shipment up and reuses its label instead of buying two.
+(Over 400 lines: the ShipEngine client, its address checks and the sample provider answer to one
+published spec and are read together.)
 """
 
 from __future__ import annotations

@@ -1,3 +1,6 @@
+"""Trade-ins, their quotes, IMEI checks and timeline events. (Over 400 lines: the trade-in's
+state machine and the rows that only exist with it stay together.)"""
+
 from __future__ import annotations
 
 from django.conf import settings
