@@ -14,7 +14,7 @@ from workflows.actions._common import (
     record_event,
     schedule,
 )
-from workflows.actions.details import PAYOUT_DETAILS, clean_detail, describe_changes
+from workflows.actions.details import PAYOUT_DETAILS, clean_detail
 from workflows.errors import InvalidInput, TransitionRefused
 from workflows.models import (
     EventKind,
@@ -26,6 +26,7 @@ from workflows.models import (
     Unit,
     UnitStatus,
 )
+from workflows.models.payouts import describe_detail_changes
 from workflows.parsers import clean_text
 from workflows.predicates import wants_pickup
 
@@ -78,7 +79,7 @@ def trade_in_update_details(*, trade_in: TradeIn, actor: Actor, changes: dict[st
         trade_in,
         kind=EventKind.DETAILS_CHANGED,
         actor=actor,
-        note=describe_changes({n: {"old": before[n], "new": v} for n, v in changed.items()}),
+        note=describe_detail_changes({n: {"old": before[n], "new": v} for n, v in changed.items()}),
     )
     if "buyer_email" in changed:
         # Every later email (the offer, the payout setup) goes to the new address: the buyer

@@ -84,9 +84,6 @@ def clean_detail(name: str, value: Any) -> str:
     return text
 
 
-describe_changes = describe_detail_changes  # one wording for the timeline and the pages
-
-
 @transaction.atomic(durable=True)
 def payout_details_change_request(
     *, trade_in: TradeIn, actor: Actor, changes: dict[str, str], reason: str
@@ -133,7 +130,7 @@ def payout_details_change_request(
         trade_in,
         kind=EventKind.PAYOUT_DETAILS_CHANGE_REQUESTED,
         actor=actor,
-        note=f"{describe_changes(diff)}. {reason}",
+        note=f"{describe_detail_changes(diff)}. {reason}",
     )
     return change
 
@@ -197,7 +194,7 @@ def payout_details_change_approve(
         trade_in,
         kind=EventKind.PAYOUT_DETAILS_CHANGED,
         actor=actor,
-        note=describe_changes(change.changes)
+        note=describe_detail_changes(change.changes)
         + f" (asked by {change.requested_by.get_username()})"
         + (f". {change.decision_note}" if change.decision_note else ""),
     )
@@ -241,6 +238,6 @@ def payout_details_change_reject(
         trade_in,
         kind=EventKind.PAYOUT_DETAILS_CHANGE_REJECTED,
         actor=actor,
-        note=f"{describe_changes(change.changes)}: {note}",
+        note=f"{describe_detail_changes(change.changes)}: {note}",
     )
     return change
