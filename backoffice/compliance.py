@@ -30,12 +30,14 @@ from unfold.widgets import (
 )
 
 from backoffice.admin.base import call_action, form_errors
-from workflows import actions, compliance, police_report
+from workflows import actions
+from workflows.documents import police_report
+from workflows.documents.receipts import purchase_receipt_pdf, receipt_filename
 from workflows.errors import DomainError
 from workflows.models import Declaration, IdType, SellerIdentity, State, TradeIn, Unit
-from workflows.permissions import RULES, Operation
-from workflows.permissions import allowed as may
-from workflows.receipts import purchase_receipt_pdf, receipt_filename
+from workflows.rules import compliance
+from workflows.rules.permissions import RULES, Operation
+from workflows.rules.permissions import allowed as may
 
 
 def _text(label, max_length: int, **kwargs) -> forms.CharField:

@@ -20,7 +20,7 @@ from workflows.errors import DomainError, UnknownCode
 from workflows.formatting import money
 from workflows.models import InspectionPhoto, StoreCredit, StoreCreditRedemption
 from workflows.models.payouts import code_lookup_hash
-from workflows.photos import photo_response
+from workflows.rules.photos import photo_response
 
 
 def inspection_photo(request: HttpRequest, pk: int) -> HttpResponse:

@@ -23,8 +23,8 @@ from unfold.widgets import (
 )
 
 from workflows.errors import InvalidInput
-from workflows.inspection import CHECKLIST, ITEMS, checklist_as_disclosed
 from workflows.models import Grade, PayoutMethod, Resolution
+from workflows.rules.inspection import CHECKLIST, ITEMS, checklist_as_disclosed
 
 
 def _textarea(rows: int = 2) -> UnfoldAdminTextareaWidget:
@@ -129,7 +129,7 @@ class MultipleFileInput(forms.ClearableFileInput):
 
 
 class PhotosField(forms.FileField):
-    """Zero or more photos; workflows.photos decides what a photo is."""
+    """Zero or more photos; workflows.rules.photos decides what a photo is."""
 
     widget = MultipleFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"})
 
@@ -201,7 +201,7 @@ class IntakeForm(forms.Form):
 
     def checklist_rows(self, trade_in) -> list[tuple]:
         """(item label, what the buyer disclosed, the bound radio field) per checklist item."""
-        from workflows.inspection import compare
+        from workflows.rules.inspection import compare
 
         return [
             (row.label, row.disclosed, self[f"check_{row.key}"], ITEMS[row.key])
@@ -314,7 +314,7 @@ class ResolveReturnForm(forms.Form):
 
     def __init__(self, *args, refused: frozenset[str] = frozenset(), **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        # Resolutions the police hold refuses now (workflows.compliance.hold_refusal).
+        # Resolutions the police hold refuses now (workflows.rules.compliance.hold_refusal).
         field = self.fields["resolution"]
         field.choices = [c for c in field.choices if c[0] not in refused]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 
-from workflows.labels import unit_labels_pdf
+from workflows.documents.labels import unit_labels_pdf
 from workflows.models import Unit
 
 MAX_LABELS = 500

@@ -19,9 +19,9 @@ from django.utils.translation import ngettext
 from backoffice.admin.base import call_action
 from workflows import actions
 from workflows.errors import DomainError
-from workflows.learning import GRADE_ANSWERS, pick_for_product, price_rows, window_start
 from workflows.models import PriceChange, Product
-from workflows.permissions import Operation, allowed
+from workflows.rules.permissions import Operation, allowed
+from workflows.selectors.learning import GRADE_ANSWERS, pick_for_product, price_rows, window_start
 
 MAX_UPLOAD_BYTES = 2 * 2**20
 

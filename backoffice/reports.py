@@ -1,5 +1,5 @@
 """The managers' reports page: each report's chart (Unfold's Chart.js component), its table and
-its CSV. The figures come from workflows.reports; this module only draws them."""
+its CSV. The figures come from workflows.selectors.reports; this module only draws them."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from backoffice.resources import neutralise
-from workflows import reports
-from workflows.reports import Report
+from workflows.selectors import reports
+from workflows.selectors.reports import Report
 
 PERMISSION = "workflows.view_reports"
 COLOURS = ["var(--color-primary-600)", "#22c55e", "#f59e0b", "var(--color-primary-300)", "#0ea5e9"]

@@ -189,7 +189,7 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_HOST = os.getenv("EMAIL_HOST", "")
 if EMAIL_HOST:
     # Django's SMTP backend, waiting EMAIL_DATA_TIMEOUT for the server to accept a message.
-    EMAIL_BACKEND = "workflows.mail.SMTPBackend"
+    EMAIL_BACKEND = "workflows.integrations.mail.SMTPBackend"
     EMAIL_PORT = envint("EMAIL_PORT", 587)
     EMAIL_HOST_USER = os.getenv("EMAIL_HOST_USER", "")
     EMAIL_HOST_PASSWORD = os.getenv("EMAIL_HOST_PASSWORD", "")
@@ -199,7 +199,8 @@ else:
     # Demo: every mail is written to var/mail/ so the links in it can be opened by hand.
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = VAR_DIR / "mail"
-# How long the SMTP server may take to accept a message once it has it all (workflows.mail).
+# How long the SMTP server may take to accept a message once it has it all
+# (workflows.integrations.mail).
 EMAIL_DATA_TIMEOUT = envint("EMAIL_DATA_TIMEOUT", 60)
 # Where buyers' answers to our emails go.
 SHOP_REPLY_TO = os.getenv("SHOP_REPLY_TO", DEFAULT_FROM_EMAIL)
@@ -210,7 +211,7 @@ STAFF_NOTIFY_EMAIL = os.getenv("STAFF_NOTIFY_EMAIL", "")
 CURRENCY = os.getenv("CURRENCY", "USD")
 CURRENCY_SYMBOL = os.getenv("CURRENCY_SYMBOL", "$")
 QUOTE_VALID_DAYS = envint("QUOTE_VALID_DAYS", 7)
-# Offers that learn (workflows.pricing): the suggested buy price per model, storage and grade
+# Offers that learn (workflows.rules.pricing): the suggested buy price per model, storage and grade
 # is the median realised sale price over the last PRICING_WINDOW_DAYS, minus the grade's
 # expected refurbishment cost, minus the target margin (percent of the sale price), rounded
 # down to the dollar; with fewer than PRICING_MIN_SALES sales, market resale prices instead.

@@ -144,7 +144,7 @@ def _receive(request: HttpRequest) -> HttpResponse:
             _("%(ref)s received, grade %(grade)s. Ready for the next scan.")
             % {"ref": trade_in, "grade": data["grade"]},
         )
-    # The bench offers the received unit's label (workflows.labels) until the next scan.
+    # The bench offers the received unit's label (workflows.documents.labels) until the next scan.
     unit = getattr(trade_in, "unit", None)
     if unit is not None:
         return HttpResponseRedirect(f"{reverse('admin:intake_bench')}?label={unit.pk}")

@@ -1,4 +1,4 @@
-"""`python -m bench reports [--rows N]`: the managers' reports (workflows/reports.py) on
+"""`python -m bench reports [--rows N]`: the managers' reports (workflows/selectors/reports.py) on
 PostgreSQL with N trade-ins and N units (1M by default), each report's median time.
 
 The rows are written by SQL (generate_series), not the ORM: 1M trade-ins with their quotes,
@@ -18,7 +18,7 @@ from django.db import connection
 from django.test.utils import override_settings
 
 from bench.data import kept_database, throwaway_database, vacuum
-from workflows import learning, reports
+from workflows.selectors import learning, reports
 
 TARGET_MS = 300
 

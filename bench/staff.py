@@ -146,8 +146,8 @@ class Command(BaseCommand):
 
     def intake_clicks(self, page, staff) -> int:
         from workflows import actions
-        from workflows.compliance import declaration_text
         from workflows.models import State
+        from workflows.rules.compliance import declaration_text
 
         trade_in = self.submit()
         if trade_in.state != State.QUOTED:

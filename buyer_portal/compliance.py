@@ -11,8 +11,9 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from workflows import actions, compliance
+from workflows import actions
 from workflows.models import IdType
+from workflows.rules import compliance
 
 
 class _DateInput(forms.DateInput):

@@ -8,7 +8,6 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from workflows.actions import Submission
-from workflows.addresses import US_STATES, country_choices, normalize_postcode, normalize_region
 from workflows.errors import InvalidInput
 from workflows.formatting import money
 from workflows.models import (
@@ -21,8 +20,14 @@ from workflows.models import (
     Product,
     Screen,
 )
-from workflows.parsers import normalize_imei
-from workflows.predicates import near_shop
+from workflows.rules.addresses import (
+    US_STATES,
+    country_choices,
+    normalize_postcode,
+    normalize_region,
+)
+from workflows.rules.parsers import normalize_imei
+from workflows.rules.predicates import near_shop
 
 ADDRESS_NEEDED = _("Needed for the shipping label.")
 CHOOSE_ONE = {

@@ -1,5 +1,5 @@
 """City and state for a ZIP, from the offline table: the buyer types five digits, not three
-fields. Nothing leaves the machine (workflows.addresses)."""
+fields. Nothing leaves the machine (workflows.rules.addresses)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
-from workflows.addresses import lookup_zip
+from workflows.rules.addresses import lookup_zip
 
 
 @require_GET

@@ -21,7 +21,6 @@ from tests.helpers import (  # noqa: F401
     verify_second_step,
 )
 from workflows import actions
-from workflows.inspection import checklist_as_disclosed
 from workflows.models import (
     BlockedImei,
     Product,
@@ -29,6 +28,7 @@ from workflows.models import (
     State,
     TradeIn,
 )
+from workflows.rules.inspection import checklist_as_disclosed
 from workflows.tasks import run_due_side_effects
 
 

@@ -14,7 +14,6 @@ from django.urls import reverse
 from backoffice.roles import requires_two_step
 from tests.factories import valid_imei
 from workflows import actions
-from workflows.inspection import checklist_as_disclosed
 from workflows.models import (
     STOCKED_STATUSES,
     Payout,
@@ -26,6 +25,7 @@ from workflows.models import (
     TradeIn,
     Unit,
 )
+from workflows.rules.inspection import checklist_as_disclosed
 
 PASSWORD = "tradein-demo"
 
@@ -208,7 +208,7 @@ def submit_and_check(client, product, drain, **overrides) -> TradeIn:
 
 def declared(**overrides) -> actions.DeclarationInput:
     """The buyer's declaration as the offer page sends it (ticked, the configured wording)."""
-    from workflows.compliance import declaration_text
+    from workflows.rules.compliance import declaration_text
 
     fields = dict(confirmed=True, wording=declaration_text(), ip="127.0.0.1")
     fields.update(overrides)
@@ -217,6 +217,6 @@ def declared(**overrides) -> actions.DeclarationInput:
 
 def declaration_post(**extra: str) -> dict[str, str]:
     """The accept form's declaration fields, ticked."""
-    from workflows.compliance import declaration_fingerprint
+    from workflows.rules.compliance import declaration_fingerprint
 
     return {"declare": "on", "wording": declaration_fingerprint(), **extra}

@@ -11,9 +11,9 @@ from django.contrib.auth.models import Group, User
 from tests.helpers import declared, refresh
 from workflows import actions
 from workflows.errors import TransitionRefused
-from workflows.inspection import checklist_as_disclosed
 from workflows.models import BlockedImei, Event, PayoutDetailChange, SideEffect, State, TradeIn
-from workflows.permissions import RULES
+from workflows.rules.inspection import checklist_as_disclosed
+from workflows.rules.permissions import RULES
 
 
 @pytest.fixture

@@ -104,8 +104,8 @@ def test_the_submit_action_applies_the_same_rules(product, overrides, message):
 def test_the_form_and_the_label_client_agree_on_state_and_zip(client, product):
     # One set of rules: every state the form offers passes the label client's check before
     # ShipEngine, every code the label client accepts is offered, and both read the ZIP alike.
-    from workflows.addresses import US_STATE_CODES
     from workflows.integrations.shipping import address_problems
+    from workflows.rules.addresses import US_STATE_CODES
 
     page = client.get(form_url(product)).content.decode()
     offered = {code for code in US_STATE_CODES if f'<option value="{code}">' in page}

@@ -19,10 +19,8 @@ from django.utils import timezone
 from werkzeug import Response
 
 from tests.helpers import declaration_post, declared, intake_data, refresh, staff_client
-from workflows import actions, compliance, crypto
-from workflows.compliance_tasks import anonymise_expired_records, send_police_reports
+from workflows import actions, crypto
 from workflows.errors import InvalidInput, TransitionRefused
-from workflows.inspection import checklist_as_disclosed
 from workflows.links import quote_token, status_token
 from workflows.models import (
     Declaration,
@@ -40,6 +38,9 @@ from workflows.models import (
     TradeIn,
     Unit,
 )
+from workflows.rules import compliance
+from workflows.rules.inspection import checklist_as_disclosed
+from workflows.tasks.compliance import anonymise_expired_records, send_police_reports
 
 ID_NUMBER = "S530-4412-9876"
 

@@ -16,9 +16,9 @@ from django.utils.html import strip_tags
 
 from tests.helpers import staff_client
 from tests.test_inspection import revise_at_bench
+from workflows.documents.receipts import purchase_receipt_pdf
 from workflows.formatting import money, when
 from workflows.models import State
-from workflows.receipts import purchase_receipt_pdf
 
 
 def test_it_formats_money_and_times_for_buyers(settings):

@@ -11,11 +11,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests.helpers import refresh, staff_client
-from workflows import actions, compliance
+from workflows import actions
 from workflows.errors import TransitionRefused
-from workflows.inspection import checklist_as_disclosed
 from workflows.links import revised_offer_token
 from workflows.models import Event, State, TradeIn, Unit, UnitStatus
+from workflows.rules import compliance
+from workflows.rules.inspection import checklist_as_disclosed
 
 
 @pytest.fixture
@@ -129,7 +130,7 @@ def test_the_buttons_come_back_when_the_hold_ends(make_trade_in, staff, hold):
 def test_a_device_whose_revised_offer_the_buyer_declines_goes_back_during_the_hold(
     make_trade_in, client, hold
 ):
-    """The choice (workflows.compliance.hold_refusal): the hold protects what the shop bought.
+    """The choice (workflows.rules.compliance.hold_refusal): the hold protects what the shop bought.
     A buyer who declines a revised offer never sold the device; it goes back to them (their ID
     and address are on record), hold or not. A device the shop did buy stays."""
     trade_in = make_trade_in(State.REOFFERED)  # revised at intake, never graded at a price

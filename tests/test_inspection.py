@@ -16,7 +16,6 @@ from tests.helpers import declaration_post, declared
 from tests.test_lifecycle_http import staff_client
 from workflows import actions
 from workflows.errors import DomainError, InvalidInput, TransitionRefused
-from workflows.inspection import checklist_as_disclosed
 from workflows.models import (
     Direction,
     Event,
@@ -35,6 +34,7 @@ from workflows.models import (
     Unit,
     UnitStatus,
 )
+from workflows.rules.inspection import checklist_as_disclosed
 
 
 def png(name: str = "crack.png") -> io.BytesIO:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import intake_data, staff_client
-from workflows.labels import unit_code
+from workflows.documents.labels import unit_code
 from workflows.models import State
 
 LABELS = "/dashboard/labels/"

@@ -28,7 +28,7 @@ from urllib.parse import urlencode
 import pytest
 from django.conf import settings
 
-from workflows.photos import MAX_PHOTOS
+from workflows.rules.photos import MAX_PHOTOS
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "docs" / "deploy"

@@ -13,8 +13,8 @@ from tests.factories import ProductFactory
 from tests.helpers import refresh, staff_client, valid_imei
 from workflows import actions
 from workflows.errors import TransitionRefused
-from workflows.learning import price_rows
 from workflows.models import MarketPrice, PriceChange, Product, State, Unit, UnitStatus
+from workflows.selectors.learning import price_rows
 
 URL = "/dashboard/price-list/"
 

@@ -16,8 +16,8 @@ from django.db import connection, connections
 from tests.helpers import assert_books_balance, declared, refresh, submission
 from workflows import actions
 from workflows.errors import DomainError
-from workflows.inspection import checklist_as_disclosed
 from workflows.models import Event, EventKind, Payout, PayoutStatus, Quote, State, TradeIn, Unit
+from workflows.rules.inspection import checklist_as_disclosed
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),

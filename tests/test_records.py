@@ -15,9 +15,8 @@ from django.utils import timezone
 
 from tests.helpers import declared, refresh, staff_client
 from tests.test_compliance import an_id, events, intake
-from workflows import actions, compliance, crypto
+from workflows import actions, crypto
 from workflows.actions import BUYER
-from workflows.compliance_tasks import anonymise_expired_records, send_police_reports
 from workflows.errors import InvalidInput, TransitionRefused
 from workflows.models import (
     Declaration,
@@ -30,6 +29,8 @@ from workflows.models import (
     State,
     TradeIn,
 )
+from workflows.rules import compliance
+from workflows.tasks.compliance import anonymise_expired_records, send_police_reports
 
 PASSPORT = "P1234 5678"
 

@@ -1,4 +1,5 @@
-"""Issue 22, the managers' reports: every figure (on the page, in workflows.reports and in each
+"""Issue 22, the managers' reports: every figure (on the page, in workflows.selectors.reports and
+in each
 CSV) equals what hand-written SQL over the rows says. The rows are made by the real actions,
 then moved back in time (as weeks passing would) so the reports span several weeks."""
 
@@ -18,7 +19,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from tests.helpers import refresh, staff_client
-from workflows import actions, compliance, reports
+from workflows import actions
 from workflows.models import (
     Payout,
     Quote,
@@ -27,6 +28,8 @@ from workflows.models import (
     TradeIn,
     Unit,
 )
+from workflows.rules import compliance
+from workflows.selectors import reports
 
 
 def sql(query: str, params: list | None = None) -> list[tuple]:

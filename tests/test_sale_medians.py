@@ -1,4 +1,5 @@
-"""The price list's median sale price (workflows.learning.sale_medians): in SQL on PostgreSQL,
+"""The price list's median sale price (workflows.selectors.learning.sale_medians): in SQL on
+PostgreSQL,
 in Python on SQLite, both equal to statistics.median over the rows, to the cent."""
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from django.utils import timezone
 
 from tests.factories import ProductFactory
 from tests.test_pricing import sold
-from workflows.learning import sale_medians, window_start
 from workflows.models import Unit
+from workflows.selectors.learning import sale_medians, window_start
 
 
 def test_the_median_of_each_product_and_grade_equals_statistics_median_over_the_rows(db):

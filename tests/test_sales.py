@@ -25,7 +25,7 @@ from workflows.models import (
     Unit,
     UnitStatus,
 )
-from workflows.reports import unit_money
+from workflows.selectors.reports import unit_money
 
 
 def graded_unit(make_trade_in) -> Unit:

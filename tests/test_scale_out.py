@@ -40,7 +40,6 @@ from tests.integrations.conftest import (  # noqa: F401
 from tests.integrations.fake_stripe import KEY
 from tests.integrations.test_shipengine import PDF, label_body
 from workflows import actions
-from workflows.inspection import checklist_as_disclosed
 from workflows.links import payout_setup_token
 from workflows.models import (
     PayoutStatus,
@@ -52,6 +51,7 @@ from workflows.models import (
     StripeAccount,
     TradeIn,
 )
+from workflows.rules.inspection import checklist_as_disclosed
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),

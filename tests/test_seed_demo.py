@@ -10,8 +10,8 @@ from django.test import Client
 from django.utils import timezone
 
 from tests.helpers import assert_books_balance
-from workflows.learning import price_rows
 from workflows.models import Product, Quote, QuotePolicy, State, TradeIn, Unit, UnitStatus
+from workflows.selectors.learning import price_rows
 
 
 def test_it_seeds_the_demo_and_can_run_again(db):

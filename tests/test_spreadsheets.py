@@ -21,8 +21,8 @@ from tests.conftest import declared, refresh
 from tests.helpers import staff_client
 from tests.test_import_export import HEADER
 from workflows import actions
-from workflows.inspection import checklist_as_disclosed
 from workflows.models import Payout, State
+from workflows.rules.inspection import checklist_as_disclosed
 
 CSV_FORMAT, XLSX_FORMAT, EXCEL_CSV_FORMAT = "0", "1", "2"
 

@@ -9,8 +9,8 @@ import pytest
 from tests.helpers import assert_books_balance, declared, refresh
 from workflows import actions
 from workflows.errors import DomainError, TransitionRefused
-from workflows.inspection import checklist_as_disclosed
 from workflows.models import Event, EventKind, Quote, ReturnCase, RevisedOffer, State, Unit
+from workflows.rules.inspection import checklist_as_disclosed
 
 ALL_STATES = list(State.values)
 

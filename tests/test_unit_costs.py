@@ -1,6 +1,7 @@
 """The costs a unit's row carries on PostgreSQL (migrations 0026_speed_unit_costs and
 0028_speed_unit_received, read by the margin and ageing reports at 1M units) equal what
-workflows.reports.with_money and hand-written SQL say over the rows, and so does the copy of its
+workflows.selectors.reports.with_money and hand-written SQL say over the rows, and so does the copy
+of its
 trade-in's receipt, after each kind of write: a unit added or moved, a trade-in received or its
 receipt corrected, a payout created, revised, voided, reversed or moved, a label bought,
 re-priced, voided or deleted, a refurbishment entry added, changed, moved or deleted."""
@@ -28,7 +29,7 @@ from workflows.models import (
     Unit,
     UnitStatus,
 )
-from workflows.reports import with_money
+from workflows.selectors.reports import with_money
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="the carried costs are PostgreSQL's"

@@ -29,7 +29,7 @@ from workflows.models import (
     Unit,
     UnitStatus,
 )
-from workflows.parsers import normalize_imei
+from workflows.rules.parsers import normalize_imei
 
 
 @admin.register(Make)

@@ -36,8 +36,6 @@ from backoffice.forms import (
 )
 from backoffice.resources import ExcelCSV, PayoutResource, SpreadsheetXLSX
 from workflows import actions
-from workflows.compliance import hold_refusal
-from workflows.inspection import compare
 from workflows.integrations import payments
 from workflows.models import (
     Direction,
@@ -55,9 +53,11 @@ from workflows.models import (
     StripeEvent,
 )
 from workflows.models.payouts import looks_like_code
-from workflows.permissions import Operation
-from workflows.permissions import allowed as may
-from workflows.predicates import (
+from workflows.rules.compliance import hold_refusal
+from workflows.rules.inspection import compare
+from workflows.rules.permissions import Operation
+from workflows.rules.permissions import allowed as may
+from workflows.rules.predicates import (
     agreed_revision,
     payout_settleable,
     payout_waiting_for_device,

@@ -19,8 +19,8 @@ from unfold.widgets import UnfoldAdminTextInputWidget
 from backoffice.admin.base import PanelAdmin, ReadOnlyAdmin, call_action, call_action_with_form
 from workflows import actions
 from workflows.models import SHIP_BACK_OPEN, ShipBack, ShipBackStatus
-from workflows.permissions import Operation
-from workflows.permissions import allowed as may
+from workflows.rules.permissions import Operation
+from workflows.rules.permissions import allowed as may
 
 STATUS_COLOURS = {
     ShipBackStatus.TO_PACK: "danger",

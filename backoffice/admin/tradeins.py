@@ -45,7 +45,6 @@ from workflows import actions
 from workflows.actions.counter import resendable_emails
 from workflows.actions.details import PAYOUT_DETAILS
 from workflows.errors import DomainError, NeedsConfirmation
-from workflows.inspection import compare
 from workflows.models import (
     ARCHIVED_STATES,
     BlockedImei,
@@ -65,16 +64,17 @@ from workflows.models import (
     State,
     TradeIn,
 )
-from workflows.permissions import Operation
-from workflows.permissions import allowed as may
-from workflows.predicates import (
+from workflows.rules.inspection import compare
+from workflows.rules.permissions import Operation
+from workflows.rules.permissions import allowed as may
+from workflows.rules.predicates import (
     agreed_revision,
     imei_check_rerun_allowed,
     payout_settleable,
     revision_refusal,
     wants_pickup,
 )
-from workflows.redflags import red_flags
+from workflows.rules.redflags import red_flags
 
 STATE_COLOURS = {
     State.SUBMITTED: "info",

@@ -18,7 +18,7 @@ from backoffice.admin.base import (
     call_action,
     call_action_with_form,
 )
-from workflows import actions, compliance
+from workflows import actions
 from workflows.actions.units import (
     OPERATIONS,
     UNIT_EVENT,
@@ -27,7 +27,6 @@ from workflows.actions.units import (
     unit_sell_lot,
 )
 from workflows.errors import DomainError
-from workflows.inspection import compare
 from workflows.models import (
     SHIP_BACK_OPEN,
     Event,
@@ -36,8 +35,10 @@ from workflows.models import (
     Unit,
     UnitStatus,
 )
-from workflows.permissions import Operation, allowed
-from workflows.reports import unit_money
+from workflows.rules import compliance
+from workflows.rules.inspection import compare
+from workflows.rules.permissions import Operation, allowed
+from workflows.selectors.reports import unit_money
 
 BUTTONS = {
     "list": _("List for sale"),
@@ -281,7 +282,7 @@ class UnitAdmin(SavesThroughAnAction, PanelAdmin):
 
     @action(description=_("Print labels for the selected units"))
     def print_labels(self, request: HttpRequest, queryset: QuerySet[Unit]):
-        # A PDF, one 100 x 50 mm label per page (workflows.labels); nothing changes.
+        # A PDF, one 100 x 50 mm label per page (workflows.documents.labels); nothing changes.
         from backoffice.labels import MAX_LABELS, labels_response
 
         units = queryset.select_related("product__device_model__make", "trade_in").order_by("pk")

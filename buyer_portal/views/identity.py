@@ -10,9 +10,10 @@ from django.utils.translation import gettext as _
 
 from buyer_portal.compliance import IdentityForm
 from buyer_portal.views.links import trade_in_or_invalid
-from workflows import actions, compliance
+from workflows import actions
 from workflows.errors import DomainError
 from workflows.models import State
+from workflows.rules import compliance
 
 
 def identity_page(request: HttpRequest, token: str) -> HttpResponse:

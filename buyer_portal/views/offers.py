@@ -20,7 +20,7 @@ from workflows.links import (
 from workflows.models import (
     Quote,
 )
-from workflows.predicates import wants_pickup
+from workflows.rules.predicates import wants_pickup
 
 
 def _quote_page(

@@ -12,17 +12,17 @@ from django.views.decorators.http import require_POST
 from buyer_portal.compliance import DeclarationForm, declaration_context
 from buyer_portal.views.links import link_invalid
 from workflows import actions
-from workflows.compliance import hold_refusal, hold_until
 from workflows.errors import DomainError, InvalidInput, LinkInvalid
-from workflows.inspection import compare
 from workflows.links import (
     revised_offer_from_token,
     status_token,
     trade_in_of_revised_offer_token,
 )
 from workflows.models import RevisedOffer
-from workflows.photos import photo_response
-from workflows.predicates import wants_pickup
+from workflows.rules.compliance import hold_refusal, hold_until
+from workflows.rules.inspection import compare
+from workflows.rules.photos import photo_response
+from workflows.rules.predicates import wants_pickup
 
 
 def _invalid(request: HttpRequest, exc: LinkInvalid) -> HttpResponse:

@@ -9,10 +9,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from buyer_portal.views.links import trade_in_or_invalid
-from workflows.compliance import identity_missing
 from workflows.links import quote_token, revised_offer_token
 from workflows.models import Direction, State, TradeIn
-from workflows.predicates import wants_pickup
+from workflows.rules.compliance import identity_missing
+from workflows.rules.predicates import wants_pickup
 
 # The buyer's journey, in their words; each trade-in state sits at one of these steps.
 JOURNEY = [

@@ -17,7 +17,6 @@ from django_ratelimit.core import is_ratelimited
 from buyer_portal.forms import ADDRESS_NEEDED, TradeInForm
 from buyer_portal.views.links import trade_in_or_invalid
 from workflows import actions
-from workflows.addresses import warm_zip_table
 from workflows.errors import DomainError
 from workflows.links import (
     status_token,
@@ -28,8 +27,9 @@ from workflows.models import (
     Make,
     Product,
 )
-from workflows.predicates import wants_pickup
-from workflows.pricing import price_table, suggested_offer
+from workflows.rules.addresses import warm_zip_table
+from workflows.rules.predicates import wants_pickup
+from workflows.rules.pricing import price_table, suggested_offer
 
 log = logging.getLogger("buyer_portal")
 
@@ -197,7 +197,7 @@ def _form_messages(form: TradeInForm) -> dict:
         "localZips": settings.LOCAL_PICKUP_POSTCODES,
         "zipShape": _("A ZIP code has 5 digits, like 62704 (or ZIP+4: 62704-1234)."),
         "state": _("Please choose your state."),
-        # The server's words, from workflows.parsers.normalize_imei.
+        # The server's words, from workflows.rules.parsers.normalize_imei.
         "imeiDigits": _("An IMEI has only digits."),
         "imeiLength": _("An IMEI has exactly 15 digits."),
         "imeiCheck": _("This IMEI's last digit does not match; please check for typos."),

@@ -11,8 +11,8 @@ import pytest
 
 from tests.browser.conftest import login, screenshot
 from tests.helpers import refresh
-from workflows.inspection import checklist_as_disclosed
 from workflows.models import Payout, State
+from workflows.rules.inspection import checklist_as_disclosed
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

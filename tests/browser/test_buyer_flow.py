@@ -16,7 +16,7 @@ from tests.browser.conftest import PHONE_UA, screenshot
 from tests.factories import ProductFactory, valid_imei
 from workflows.links import quote_token, status_token
 from workflows.models import Quote, State, TradeIn
-from workflows.pricing import suggested_offer
+from workflows.rules.pricing import suggested_offer
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -16,8 +16,8 @@ from tests.browser.checks import assert_page_is_good
 from tests.browser.conftest import login
 from tests.conftest import assert_books_balance, refresh
 from workflows import actions
-from workflows.inspection import checklist_as_disclosed
 from workflows.models import Direction, PayoutStatus, State, UnitStatus
+from workflows.rules.inspection import checklist_as_disclosed
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -102,7 +102,7 @@ class Inbox:
 @pytest.fixture
 def smtp(settings):
     """Mail goes through SMTP to 127.0.0.1:<port>; `start()` brings the server up."""
-    settings.EMAIL_BACKEND = "workflows.mail.SMTPBackend"  # as production sets it
+    settings.EMAIL_BACKEND = "workflows.integrations.mail.SMTPBackend"  # as production sets it
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", free_port()
     settings.EMAIL_USE_TLS, settings.EMAIL_TIMEOUT = False, 2
     controllers = []

@@ -92,7 +92,7 @@ def test_every_buyer_email_goes_through_smtp_and_onto_the_timeline(
 def test_every_email_has_its_outbox_rows_message_id_and_the_shops_reply_to(
     smtp, make_trade_in, settings, drain
 ):
-    from workflows.emails import message_id
+    from workflows.documents.emails import message_id
 
     settings.SHOP_REPLY_TO = "help@demo-shop.example"
     inbox = smtp.start(Inbox())

@@ -9,7 +9,7 @@ from werkzeug import Response
 
 from tests.integrations.test_shipengine import PDF, label_body
 from workflows.models import ShippingLabel, State
-from workflows.reports import unit_money
+from workflows.selectors.reports import unit_money
 
 
 def sells_labels_at(server, amount) -> None:

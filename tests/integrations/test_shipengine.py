@@ -523,7 +523,7 @@ def test_an_address_shipengine_cannot_validate_is_refused_with_its_words(shipeng
 def test_an_address_shipengine_would_refuse_is_refused_before_any_call(
     shipengine, make_trade_in, drain
 ):
-    # The buyer form and the submit action refuse such an address (workflows.addresses, the
+    # The buyer form and the submit action refuse such an address (workflows.rules.addresses, the
     # same rules); a row written before those rules, or edited since, is still caught here.
     trade_in = make_trade_in(State.QUOTED)
     TradeIn.objects.filter(pk=trade_in.pk).update(region="Illinois", postcode="6060")

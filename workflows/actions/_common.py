@@ -9,7 +9,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from workflows.models import Event, EventKind, SideEffect, SideEffectKind, TradeIn
-from workflows.permissions import AUTO_QUOTE, BUYER, SYSTEM, Actor, Operation, authorize
+from workflows.rules.permissions import AUTO_QUOTE, BUYER, SYSTEM, Actor, Operation, authorize
 
 log = logging.getLogger("workflows")
 

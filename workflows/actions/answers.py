@@ -21,7 +21,7 @@ from workflows.models import (
     State,
     TradeIn,
 )
-from workflows.redflags import duplicate_holder, inconclusive, red_flags
+from workflows.rules.redflags import duplicate_holder, inconclusive, red_flags
 
 # The fields of an IMEI check that hold the service's answer.
 RESULT_FIELDS = (
@@ -44,7 +44,7 @@ def _copy_if_latest(trade_in: TradeIn, check: ImeiCheck) -> bool:
     latest = trade_in.latest_imei_check()
     if latest is None or latest.pk != check.pk:
         return False
-    # A red flag stands while any does, also one an earlier check raised (workflows.redflags);
+    # A red flag stands while any does, also one an earlier check raised (workflows.rules.redflags);
     # a check that could not decide stays "unknown"/"error" unless something else is flagged.
     flagged = [f for f in red_flags(trade_in) if f not in inconclusive(check)]
     trade_in.imei_status = ImeiCheckStatus.FLAGGED if flagged else check.status

@@ -2,7 +2,7 @@
 
 Every write leaves a `BlockedImeiChange` row, and a line on the timeline of each open
 trade-in with that IMEI. Removing an entry never clears a red flag an earlier check raised
-(see workflows.redflags): only a manager's written override does.
+(see workflows.rules.redflags): only a manager's written override does.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from workflows.actions._common import Actor, Operation, authorize, record_event
 from workflows.errors import InvalidInput
 from workflows.models import OPEN_STATES, BlockedImei, BlockedImeiChange, EventKind, TradeIn
-from workflows.parsers import normalize_imei
+from workflows.rules.parsers import normalize_imei
 
 TIMELINE = {
     BlockedImeiChange.Kind.ADDED: EventKind.BLOCKLIST_ADDED,

@@ -1,7 +1,7 @@
 """Over 400 lines: the dealer-record actions share their helpers and read best together.
 
 Second-hand dealer records: declaration, seller identity, hold release, police reports,
-retention and erasure. The rules are settings; the predicates are in workflows.compliance."""
+retention and erasure. The rules are settings; the predicates are in workflows.rules.compliance."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from workflows import compliance, crypto
+from workflows import crypto
 from workflows.actions._common import (
     BUYER,
     SYSTEM,
@@ -45,7 +45,8 @@ from workflows.models import (
     TradeIn,
     Unit,
 )
-from workflows.permissions import RULES
+from workflows.rules import compliance
+from workflows.rules.permissions import RULES
 from workflows.storage import police_report_destination
 
 ID_NUMBER = re.compile(r"^[A-Z0-9][A-Z0-9 -]{2,39}$")

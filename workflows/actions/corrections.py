@@ -27,8 +27,8 @@ from workflows.models import (
     UnitStatus,
 )
 from workflows.models.payouts import describe_detail_changes
-from workflows.parsers import clean_text
-from workflows.predicates import wants_pickup
+from workflows.rules.parsers import clean_text
+from workflows.rules.predicates import wants_pickup
 
 # What a shipping label needs to reach the buyer (shipping_label_retry corrects these).
 ADDRESS_FIELDS = (

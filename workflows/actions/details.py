@@ -36,7 +36,7 @@ from workflows.models import (
     TradeIn,
 )
 from workflows.models.payouts import describe_detail_changes
-from workflows.parsers import clean_text
+from workflows.rules.parsers import clean_text
 
 # What decides who gets the money and where it goes (a check is mailed to the address).
 PAYOUT_DETAILS = (

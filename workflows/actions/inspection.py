@@ -39,10 +39,8 @@ from workflows.actions.tradeins import (
     _transition,
 )
 from workflows.actions.units import lock_unit, move_unit
-from workflows.compliance import identity_missing
 from workflows.errors import InvalidInput, TransitionRefused
 from workflows.formatting import money
-from workflows.inspection import check_grade, differences, parse_checklist, sellable_blockers
 from workflows.models import (
     Answer,
     Direction,
@@ -61,9 +59,11 @@ from workflows.models import (
     TradeIn,
     UnitStatus,
 )
-from workflows.parsers import clean_text
-from workflows.photos import check_photos
-from workflows.predicates import (
+from workflows.rules.compliance import identity_missing
+from workflows.rules.inspection import check_grade, differences, parse_checklist, sellable_blockers
+from workflows.rules.parsers import clean_text
+from workflows.rules.photos import check_photos
+from workflows.rules.predicates import (
     agreed_revision,
     return_case_closable,
     return_case_decidable,

@@ -17,7 +17,6 @@ from workflows.actions._common import (
     schedule,
 )
 from workflows.actions.tradeins import _trade_in_close
-from workflows.compliance import identity_missing
 from workflows.errors import InvalidInput, TransitionRefused
 from workflows.formatting import money
 from workflows.models import (
@@ -28,8 +27,9 @@ from workflows.models import (
     StoreCredit,
 )
 from workflows.models.payouts import code_lookup_hash
-from workflows.parsers import clean_text
-from workflows.predicates import payout_settleable
+from workflows.rules.compliance import identity_missing
+from workflows.rules.parsers import clean_text
+from workflows.rules.predicates import payout_settleable
 
 
 def _lock_for_settling(payout: Payout, actor: Actor, method: str) -> Payout:

@@ -17,8 +17,8 @@ from django.utils.translation import gettext as _
 
 from workflows.actions._common import Operation, authorize
 from workflows.errors import InvalidInput
-from workflows.learning import PRICED_GRADES, PriceRow, pick_for_product, price_rows
 from workflows.models import DeviceModel, MarketPrice, PriceChange, Product
+from workflows.selectors.learning import PRICED_GRADES, PriceRow, pick_for_product, price_rows
 
 MARKET_COLUMNS = ["model", "storage", "grade", "price", "source", "date"]
 MAX_MARKET_ROWS = 5000

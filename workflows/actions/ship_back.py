@@ -25,8 +25,8 @@ from workflows.models import (
     TradeIn,
     Unit,
 )
-from workflows.parsers import clean_text
-from workflows.predicates import wants_pickup
+from workflows.rules.parsers import clean_text
+from workflows.rules.predicates import wants_pickup
 
 # The carrier's word that the parcel reached the buyer (ShipEngine's status code).
 DELIVERED = "DE"

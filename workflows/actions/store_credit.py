@@ -14,7 +14,7 @@ from workflows.formatting import money
 from workflows.models import EventKind, StoreCredit, StoreCreditRedemption
 from workflows.models.payouts import code_lookup_hash
 from workflows.models.payouts import normalize_code as _normalize_code
-from workflows.parsers import clean_text
+from workflows.rules.parsers import clean_text
 
 
 def normalize_code(raw: str) -> str:

@@ -43,7 +43,7 @@ from workflows.models import (
     StripeEvent,
     TradeIn,
 )
-from workflows.predicates import payout_settleable
+from workflows.rules.predicates import payout_settleable
 
 
 def _lock(payout: Payout) -> Payout:

@@ -15,7 +15,6 @@ from workflows.actions._common import (
     record_event,
     schedule,
 )
-from workflows.addresses import normalize_postcode, normalize_region
 from workflows.errors import InvalidInput, TransitionRefused
 from workflows.models import (
     QUESTIONS,
@@ -28,9 +27,10 @@ from workflows.models import (
     State,
     TradeIn,
 )
-from workflows.parsers import clean_text, normalize_imei
-from workflows.predicates import imei_check_rerun_allowed
-from workflows.pricing import suggested_offer
+from workflows.rules.addresses import normalize_postcode, normalize_region
+from workflows.rules.parsers import clean_text, normalize_imei
+from workflows.rules.predicates import imei_check_rerun_allowed
+from workflows.rules.pricing import suggested_offer
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -44,9 +44,9 @@ from workflows.models import (
     Unit,
     UnitStatus,
 )
-from workflows.parsers import clean_text, normalize_imei
-from workflows.permissions import allowed
-from workflows.predicates import imei_check_finished, wants_pickup
+from workflows.rules.parsers import clean_text, normalize_imei
+from workflows.rules.permissions import allowed
+from workflows.rules.predicates import imei_check_finished, wants_pickup
 
 MAX_OFFER = Decimal("100000")
 
@@ -152,7 +152,7 @@ def _quote(
 ) -> Quote:
     """The quote itself, for a trade-in the caller has locked. `actor` is a staff member or
     AUTO_QUOTE (the policy, which `_auto_quote` has asked first)."""
-    from workflows.quoting import OfferLimit, offer_check, red_flags
+    from workflows.rules.quoting import OfferLimit, offer_check, red_flags
 
     _refuse_unless(trade_in, "quote")
     value = _parse_amount(amount)
@@ -235,7 +235,7 @@ def _auto_quote(trade_in: TradeIn) -> Quote | None:
     its answer. Anything the policy does not cover is left for staff (None, and the timeline
     says why); the timeline names the policy as the one who quoted.
     """
-    from workflows.quoting import auto_quote_blocker
+    from workflows.rules.quoting import auto_quote_blocker
 
     authorize(AUTO_QUOTE, Operation.AUTO_QUOTE)
     policy = QuotePolicy.current()
@@ -290,7 +290,7 @@ def trade_in_accept(
     quote.responded_at = timezone.now()
     quote.save(update_fields=["responded_at"])
     _transition(trade_in, "accept", actor=actor, note=money(quote.amount))
-    # The purchase receipt (workflows.receipts) goes to the buyer with the acceptance.
+    # The purchase receipt (workflows.documents.receipts) goes to the buyer with the acceptance.
     schedule(
         SideEffectKind.SEND_EMAIL,
         key=f"email:receipt:{trade_in.pk}:{quote.pk}",

@@ -20,7 +20,6 @@ from django_fsm import can_proceed, has_transition_perm
 from workflows.actions._common import Actor, Operation, authorize, record_event
 from workflows.actions.compliance import refuse_if_on_hold
 from workflows.actions.tradeins import _change_stock
-from workflows.compliance import hold_refusal
 from workflows.errors import InvalidInput, TransitionRefused
 from workflows.formatting import money
 from workflows.models import (
@@ -32,9 +31,10 @@ from workflows.models import (
     Unit,
     UnitStatus,
 )
-from workflows.parsers import clean_text
-from workflows.permissions import allowed
-from workflows.reports import payout_cost
+from workflows.rules.compliance import hold_refusal
+from workflows.rules.parsers import clean_text
+from workflows.rules.permissions import allowed
+from workflows.selectors.reports import payout_cost
 
 # The operations staff run from a unit's page and in bulk from the units list:
 # name -> (Unit transition, what the timeline and the messages call it).

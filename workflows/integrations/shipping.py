@@ -38,9 +38,9 @@ import requests
 from django.conf import settings
 from fpdf import FPDF
 
-from workflows.addresses import US_STATE_CODES, US_ZIP
 from workflows.integrations.http import BadResponse, ProviderRefused, call, json_object
 from workflows.models import TradeIn
+from workflows.rules.addresses import US_STATE_CODES, US_ZIP
 
 
 @dataclass(frozen=True)

@@ -87,7 +87,7 @@ class SellerIdentity(AppendOnly):
     (`correction_reason`). No row is ever updated or deleted (only erased: every version's
     personal data goes together), so each earlier number stays encrypted and can be revealed,
     on the ID audit trail, like the current one. "The" identity of a trade-in is its highest
-    version (workflows.compliance.current_identity).
+    version (workflows.rules.compliance.current_identity).
     """
 
     trade_in = models.ForeignKey(

@@ -66,7 +66,7 @@ class Unit(FSMModelMixin, models.Model):
         on_delete=models.PROTECT,
         related_name="unit",
     )
-    # The intake checklist as found on the bench (workflows.inspection.CHECKLIST).
+    # The intake checklist as found on the bench (workflows.rules.inspection.CHECKLIST).
     as_found = models.JSONField(default=dict, blank=True)
     intake_notes = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)

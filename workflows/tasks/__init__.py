@@ -6,12 +6,14 @@ which talks to the outside service and then calls an action with the answer; the
 records success or failure on the trade-in's timeline. A failure is retried with backoff by
 the sweep (`workflows.tasks.sweeps`); nothing the person did is rolled back.
 
-django-q2 stores task paths as text (queued tasks, and the schedules of migrations 0002 and
-0007): `workflows.tasks.<name>` stays importable for each of them.
+django-q2 stores task paths as text (queued tasks, and the schedules of migrations 0002, 0007,
+0011 and 0029): `workflows.tasks.<name>` stays importable for each of them. The compliance work
+(police report, retention sweep) is in `workflows.tasks.compliance`.
 """
 
 from __future__ import annotations
 
+from workflows.tasks.compliance import anonymise_expired_records, send_police_reports
 from workflows.tasks.outbox import run_due_side_effects, run_side_effect, run_side_effects
 from workflows.tasks.sweeps import (
     apply_revised_offer_defaults,
@@ -21,6 +23,7 @@ from workflows.tasks.sweeps import (
 )
 
 __all__ = [
+    "anonymise_expired_records",
     "apply_revised_offer_defaults",
     "cancel_unarrived_devices",
     "expire_lapsed_quotes",
@@ -28,4 +31,5 @@ __all__ = [
     "run_due_side_effects",
     "run_side_effect",
     "run_side_effects",
+    "send_police_reports",
 ]

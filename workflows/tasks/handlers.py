@@ -13,7 +13,6 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from workflows import compliance_tasks, emails, redflags
 from workflows.actions import stripe as stripe_actions
 from workflows.actions.answers import (
     RESULT_FIELDS,
@@ -25,6 +24,7 @@ from workflows.actions.answers import (
 )
 from workflows.actions.inspection import return_label_record
 from workflows.actions.outbox import side_effect_remember
+from workflows.documents import emails
 from workflows.formatting import money
 from workflows.integrations import imei as imei_integration
 from workflows.integrations import payments
@@ -45,7 +45,9 @@ from workflows.models import (
     State,
     StoreCredit,
 )
+from workflows.rules import redflags
 from workflows.selectors import stripe_account_for
+from workflows.tasks.compliance import give_up_police_report, handle_police_report
 
 # Stripe keeps an idempotency key for 24 hours; we stop trusting it a little earlier.
 IDEMPOTENCY_WINDOW = timedelta(hours=20)
@@ -381,12 +383,12 @@ HANDLERS: dict[str, Callable[[SideEffect], str]] = {
     SideEffectKind.SEND_STRIPE_SETUP: _handle_stripe_onboarding,
     SideEffectKind.MAKE_STRIPE_TRANSFER: _handle_stripe_transfer,
     SideEffectKind.CHECK_STRIPE_ACCOUNT: _handle_check_stripe_account,
-    SideEffectKind.DELIVER_POLICE_REPORT: compliance_tasks.handle_police_report,
+    SideEffectKind.DELIVER_POLICE_REPORT: handle_police_report,
     SideEffectKind.MATCH_BANK_PAYOUT: _handle_match_bank_payout,
 }
 # What to record when a side effect will not be tried again.
 GIVE_UP: dict[str, Callable[[SideEffect, str], None]] = {
     SideEffectKind.CHECK_IMEI: _give_up_imei_check,
     SideEffectKind.MAKE_STRIPE_TRANSFER: _give_up_stripe_transfer,
-    SideEffectKind.DELIVER_POLICE_REPORT: compliance_tasks.give_up_police_report,
+    SideEffectKind.DELIVER_POLICE_REPORT: give_up_police_report,
 }

@@ -22,8 +22,6 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from workflows import actions
-from workflows.compliance import declaration_text
-from workflows.inspection import checklist_as_disclosed
 from workflows.models import (
     Event,
     EventKind,
@@ -35,6 +33,8 @@ from workflows.models import (
     TradeIn,
     Unit,
 )
+from workflows.rules.compliance import declaration_text
+from workflows.rules.inspection import checklist_as_disclosed
 from workflows.tasks import run_due_side_effects
 
 KEY = "demo-month-"

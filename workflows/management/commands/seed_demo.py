@@ -13,10 +13,10 @@ from django.db import connection
 from django.utils import timezone
 
 from workflows import actions
-from workflows.compliance import declaration_text
-from workflows.inspection import checklist_as_disclosed
 from workflows.management.commands._demo_month import demo_month
 from workflows.models import BlockedImei, DeviceModel, Make, Payout, TradeIn
+from workflows.rules.compliance import declaration_text
+from workflows.rules.inspection import checklist_as_disclosed
 from workflows.tasks import run_due_side_effects
 
 # Valid IMEIs (check digit right). 490154203237518 is on the demo blocklist: a red flag.

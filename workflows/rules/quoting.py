@@ -9,7 +9,7 @@ from enum import StrEnum
 from django.utils.translation import gettext as _
 
 from workflows.models import ImeiCheck, QuotePolicy, TradeIn
-from workflows.predicates import imei_check_finished
+from workflows.rules.predicates import imei_check_finished
 
 
 class OfferLimit(StrEnum):
@@ -56,10 +56,10 @@ def offer_check(amount: Decimal, suggested: Decimal | None, policy: QuotePolicy)
 
 
 def red_flags(trade_in: TradeIn, check: ImeiCheck | None) -> list[str]:
-    """What only a manager may quote past, named: the one list in workflows.redflags (the
+    """What only a manager may quote past, named: the one list in workflows.rules.redflags (the
     latest check's flags or its inconclusive answer, a duplicate IMEI, a flag an earlier
     check raised). `check` is the latest check, which that list reads itself."""
-    from workflows.redflags import red_flags as reasons
+    from workflows.rules.redflags import red_flags as reasons
 
     return reasons(trade_in)
 

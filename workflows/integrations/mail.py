@@ -4,7 +4,8 @@ EMAIL_TIMEOUT bounds connecting and each command. After the message's final "." 
 stores or relays the mail before it answers, and RFC 5321 (4.5.3.2.6) gives it up to 10
 minutes: giving up after EMAIL_TIMEOUT there means the mail was probably delivered and our
 retry sends it again. So the reply to the data gets EMAIL_DATA_TIMEOUT instead. A retry after
-that still carries the same Message-ID (workflows.emails), so mail servers can drop the copy.
+that still carries the same Message-ID (workflows.documents.emails), so mail servers can drop the
+copy.
 """
 
 from __future__ import annotations

@@ -426,9 +426,9 @@ def auto_quote_share(p: Period) -> Report:
 # --- units on police hold -----------------------------------------------------------------------
 @without_jit
 def units_on_hold(limit: int | None = 200) -> Report:
-    """The units the police hold keeps on the shelf today (workflows.compliance.unit_on_hold,
+    """The units the police hold keeps on the shelf today (workflows.rules.compliance.unit_on_hold,
     as one query), oldest first."""
-    from workflows.compliance import HOLD_SHOWN_STATUSES, held_units
+    from workflows.rules.compliance import HOLD_SHOWN_STATUSES, held_units
 
     # One pass over the held units' ids (index-only) gives the first `limit` and the count
     # (a window over all of them); then only those units are read in full.
@@ -469,7 +469,7 @@ def units_on_hold(limit: int | None = 200) -> Report:
 
 @without_jit
 def on_hold_count() -> int:
-    from workflows.compliance import HOLD_SHOWN_STATUSES, held_units
+    from workflows.rules.compliance import HOLD_SHOWN_STATUSES, held_units
 
     return held_units(Unit.objects.filter(status__in=HOLD_SHOWN_STATUSES)).count()
 

@@ -23,7 +23,7 @@ from workflows.models import (
     TradeIn,
 )
 from workflows.models.payouts import code_lookup_hash
-from workflows.parsers import normalize_imei
+from workflows.rules.parsers import normalize_imei
 
 
 @dataclass(frozen=True)

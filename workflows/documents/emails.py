@@ -278,9 +278,9 @@ def staff_new_submission(trade_in: TradeIn) -> str:
 
 
 def purchase_receipt(trade_in: TradeIn) -> str:
-    """The purchase record, as a PDF attachment, at acceptance (workflows.receipts)."""
-    from workflows.compliance import identity_of, identity_required_before
-    from workflows.receipts import purchase_receipt_pdf, receipt_filename
+    """The purchase record, as a PDF attachment, at acceptance (workflows.documents.receipts)."""
+    from workflows.documents.receipts import purchase_receipt_pdf, receipt_filename
+    from workflows.rules.compliance import identity_of, identity_required_before
 
     identity_url = ""
     if identity_required_before("payout") and identity_of(trade_in) is None:

@@ -41,7 +41,7 @@ from django.db.models import (
 from django.utils import timezone
 
 from workflows.models import ConditionDeduction, Grade, MarketPrice, Product, Quote, Unit
-from workflows.reports import without_jit
+from workflows.selectors.reports import without_jit
 
 # The grades the price list offers for (D is parts or repair: priced by hand).
 PRICED_GRADES = [Grade.A, Grade.B, Grade.C]
@@ -96,7 +96,7 @@ def floor_dollar(amount: Decimal) -> Decimal:
 
 
 def offer_for(base_price: Decimal | None, deduction: Decimal) -> Decimal | None:
-    """The list's offer for a grade (the same arithmetic as workflows.pricing.suggested_offer)."""
+    """The list's offer for a grade (the arithmetic of workflows.rules.pricing.suggested_offer)."""
     if not base_price:
         return None
     return floor_dollar(base_price * (Decimal("100") - deduction) / Decimal("100"))

@@ -24,7 +24,7 @@ from django.core.files.base import ContentFile
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
-from workflows import compliance, crypto
+from workflows import crypto
 from workflows.actions._common import Actor
 from workflows.integrations.http import BadResponse, call, json_object
 from workflows.models import (
@@ -35,6 +35,7 @@ from workflows.models import (
     SellerIdentity,
     TradeIn,
 )
+from workflows.rules import compliance
 from workflows.storage import police_report_storage, where
 
 COLUMNS = [

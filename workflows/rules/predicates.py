@@ -38,8 +38,8 @@ def imei_check_finished(check: ImeiCheck | None) -> bool:
 def red_flag_override_needed(trade_in: TradeIn) -> bool:
     """A red flag stands (the check's, a duplicate IMEI, one an earlier check raised) or the
     check gave no clear answer: only a manager may quote it, with a written reason. The
-    reasons themselves are workflows.redflags.red_flags, which the quote action names."""
-    from workflows.redflags import red_flags
+    reasons themselves are workflows.rules.redflags.red_flags, which the quote action names."""
+    from workflows.rules.redflags import red_flags
 
     return bool(red_flags(trade_in))
 
@@ -89,7 +89,7 @@ def agreed_revision(trade_in: TradeIn) -> RevisedOffer | None:
 def revision_refusal(trade_in: TradeIn, actor: object) -> str:
     """Why this actor may not revise this trade-in's price now, or ''. Asked by the action and
     by the trade-in and return-case pages (which show this instead of the form)."""
-    from workflows.permissions import Operation, allowed
+    from workflows.rules.permissions import Operation, allowed
 
     agreed = agreed_revision(trade_in)
     if agreed is None or allowed(actor, Operation.REVISE_AGREED_OFFER):

@@ -10,7 +10,6 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from workflows import compliance, police_report
 from workflows.actions import SYSTEM
 from workflows.actions.compliance import (
     police_report_create,
@@ -18,8 +17,10 @@ from workflows.actions.compliance import (
     police_report_failed,
     trade_in_anonymise_expired,
 )
+from workflows.documents import police_report
 from workflows.errors import DomainError
 from workflows.models import PoliceReport, PoliceReportStatus, SideEffect
+from workflows.rules import compliance
 
 log = logging.getLogger("workflows")
 

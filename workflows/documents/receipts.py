@@ -12,9 +12,9 @@ from django.conf import settings
 from django.utils import timezone
 from fpdf import FPDF
 
-from workflows.compliance import identity_of
 from workflows.formatting import money
 from workflows.models import Declaration, TradeIn
+from workflows.rules.compliance import identity_of
 
 # The core PDF fonts speak Latin-1; typographic quotes and dashes have plain equivalents.
 _PLAIN = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'", "–": "-", "—": "-", "•": "*"})
