@@ -454,6 +454,8 @@ RATELIMIT_IP_META_KEY = os.getenv("RATELIMIT_IP_META_KEY") or None
 # A successful sign-in clears the count. `manage.py axes_reset_username NAME` lifts a lockout.
 LOGIN_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", 5)
 LOGIN_COOLOFF_MINUTES = envint("LOGIN_COOLOFF_MINUTES", 15)
+# How long an enrolment link for two-step sign-in works (backoffice.twostep.issue_invite).
+TWO_STEP_INVITE_HOURS = envint("TWO_STEP_INVITE_HOURS", 72)
 AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
 AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_COOLOFF_MINUTES)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]

@@ -61,6 +61,7 @@ class BackofficeSite(UnfoldAdminSite):
             path("labels/", self.admin_view(unit_labels), name="unit_labels"),
             *compliance.urls(self),
             *twostep.urls(),
+            *twostep.admin_urls(self),
             *reports.urls(self),
         ]
 

@@ -8,7 +8,10 @@ The password form signs in as before. Until the second step is passed the sessio
 the pages below (TwoStepMiddleware sends every other dashboard address here, and the admin site
 refuses it too: BackofficeSite.has_permission). A manager or admin without a device enrols first:
 a QR code and the secret, one code to confirm it, then ten recovery codes shown once (each works
-once, in place of a code from the app).
+once, in place of a code from the app). That first enrolment needs an enrolment link an admin
+issued (the user's page, or `manage.py two_step_invite NAME`): the password alone does not let
+someone who learnt it put their own phone on a manager's account. A link holds the new key's
+device, is signed, lasts TWO_STEP_INVITE_HOURS and is void once used, re-issued or reset.
 
 The lockout applies to both steps: a wrong code is a django-axes failure for the same username
 and address as a wrong password, so LOGIN_FAILURE_LIMIT failures in all lock both steps, and the
@@ -23,20 +26,25 @@ from urllib.parse import quote
 import segno
 from axes.handlers.proxy import AxesProxyHandler
 from django import forms
+from django.conf import settings
 from django.contrib import admin
-from django.contrib.auth import REDIRECT_FIELD_NAME
+from django.contrib.auth import REDIRECT_FIELD_NAME, get_user_model
 from django.contrib.auth.signals import user_logged_in, user_login_failed
+from django.core import signing
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import redirect
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -190,6 +198,40 @@ def otp_secret(device: TOTPDevice) -> str:
     return " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
 
 
+# --- Enrolment links -------------------------------------------------------------------------
+
+INVITE_SALT = "backoffice.twostep.invite"
+INVITED = "two_step_invited_device"  # session key: the device an enrolment link opened
+
+
+def issue_invite(user, *, reset: bool = False) -> tuple[str, object]:
+    """A new enrolment link for `user` and when it lapses. Any earlier link stops working (its
+    unconfirmed device is removed); `reset` also removes the enrolled devices (a lost phone)."""
+    with transaction.atomic():
+        if reset:
+            StaticDevice.objects.filter(user=user).delete()
+            TOTPDevice.objects.filter(user=user).delete()
+        TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+        device = TOTPDevice.objects.create(user=user, name=APP_DEVICE, confirmed=False)
+    token = signing.dumps([user.pk, device.pk, device.key[:12]], salt=INVITE_SALT)
+    link = f"{settings.SITE_URL}{reverse('admin:two_step_setup')}?invite={token}"
+    return link, timezone.now() + timezone.timedelta(hours=settings.TWO_STEP_INVITE_HOURS)
+
+
+def invited_device(user, token: str) -> TOTPDevice | None:
+    """The unconfirmed device an enrolment link for this user holds, if the link still works."""
+    try:
+        user_pk, device_pk, key = signing.loads(
+            token, salt=INVITE_SALT, max_age=settings.TWO_STEP_INVITE_HOURS * 3600
+        )
+    except (signing.BadSignature, ValueError, TypeError):
+        return None
+    if user_pk != user.pk:
+        return None
+    device = TOTPDevice.objects.filter(pk=device_pk, user=user, confirmed=False).first()
+    return device if device is not None and device.key[:12] == key else None
+
+
 # --- Pages ---------------------------------------------------------------------------------------
 
 
@@ -233,7 +275,7 @@ def _signed_in_view(view):
     def wrapped(request: HttpRequest, *args, **kwargs):
         user = request.user
         if not (user.is_authenticated and user.is_active and user.is_staff):
-            return _step("admin:login", _next(request))
+            return _step("admin:login", request.get_full_path())  # an enrolment link's too
         return view(request, *args, **kwargs)
 
     return never_cache(csrf_protect(sensitive_post_parameters("code")(wrapped)))
@@ -275,18 +317,25 @@ def verify(request: HttpRequest) -> HttpResponse:
 
 
 def setup(request: HttpRequest) -> HttpResponse:
-    """Enrolment: at the first sign-in of a manager or admin, or from a staff account page.
+    """Enrolment: a manager's or admin's first sign-in, through the enrolment link an admin
+    issued, or a staff member turning it on from their account page (fully signed in).
 
-    Someone who has only the password of an account that already has a device cannot add one
-    here: that session must pass the second step first."""
+    Someone who has only the password cannot enrol: not on an account that has a device (that
+    session must pass the second step first), nor on one that owes its first enrolment (that
+    needs the link, which the password does not give)."""
     user = request.user
     if has_app_device(user):
         if second_step_pending(request):
             return _step("admin:two_step_verify", _next(request))
         return redirect("admin:two_step_account")
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
-    if device is None:
-        device = TOTPDevice.objects.create(user=user, name=APP_DEVICE, confirmed=False)
+    if second_step_pending(request):
+        device = _invited(request)
+        if device is None:
+            return _render(request, "needs_invite", status=403)
+    else:
+        device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+        if device is None:
+            device = TOTPDevice.objects.create(user=user, name=APP_DEVICE, confirmed=False)
     form = CodeForm(request.POST or None)
     if request.method == "POST":
 
@@ -305,6 +354,19 @@ def setup(request: HttpRequest) -> HttpResponse:
             _signed_in(request, confirmed)
             return _render(request, "recovery_codes", codes=codes)
     return _render(request, "setup", form=form, **_enrol_context(device))
+
+
+def _invited(request: HttpRequest) -> TOTPDevice | None:
+    """The device this session's enrolment link opened: from `?invite=` (then kept in the
+    session, so the form can post), or None when there is no working link."""
+    token = request.GET.get("invite")
+    if token:
+        device = invited_device(request.user, token)
+        if device is not None:
+            request.session[INVITED] = device.pk
+        return device
+    pk = request.session.get(INVITED)
+    return TOTPDevice.objects.filter(pk=pk, user=request.user, confirmed=False).first()
 
 
 def _enrol_context(device: TOTPDevice) -> dict:
@@ -334,9 +396,42 @@ def account(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _may_invite(user) -> bool:
+    return user.has_perm("auth.change_user")
+
+
+@require_http_methods(["GET", "POST"])
+def invite(request: HttpRequest, user_id: int) -> HttpResponse:
+    """An admin issues an enrolment link for someone (shown once), or resets a lost phone."""
+    if not _may_invite(request.user):
+        raise PermissionDenied
+    person = get_object_or_404(get_user_model(), pk=user_id)
+    context = {
+        "person": person,
+        "enrolled": has_app_device(person),
+        "title": _("Two-step sign-in for %(name)s") % {"name": person.get_username()},
+        "hours": settings.TWO_STEP_INVITE_HOURS,
+    }
+    if request.method == "POST":
+        reset = request.POST.get("do") == "reset"
+        link, until = issue_invite(person, reset=reset)
+        user_admin = admin.site._registry[get_user_model()]
+        user_admin.log_change(
+            request,
+            person,
+            "Two-step sign-in reset; enrolment link issued" if reset else "Enrolment link issued",
+        )
+        context.update(link=link, until=until, enrolled=has_app_device(person))
+    return _render(request, "invite", **context)
+
+
 def urls() -> list:
     return [
         path("two-step/", _signed_in_view(verify), name="two_step_verify"),
         path("two-step/setup/", _signed_in_view(setup), name="two_step_setup"),
         path("two-step/account/", _signed_in_view(account), name="two_step_account"),
     ]
+
+
+def admin_urls(site) -> list:
+    return [path("two-step/invite/<int:user_id>/", site.admin_view(invite), name="two_step_invite")]

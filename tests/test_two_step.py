@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import re
 from io import StringIO
+from urllib.parse import urlsplit
 
 import pytest
 from django.core.management import call_command
 from django.test import Client
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from tests.helpers import PASSWORD, totp_code
+from backoffice.twostep import issue_invite
+from tests.helpers import PASSWORD, staff_client, totp_code
 
 LOGIN = "/dashboard/login/?next=/dashboard/"
 PAYOUTS = "/dashboard/payouts/"
@@ -63,12 +65,26 @@ def test_an_admin_is_asked_too_and_staff_are_not(admin_user, staff):
     assert clerk.get("/dashboard/").status_code == 200
 
 
+def invite_path(user, **kwargs) -> str:
+    link, _ = issue_invite(user, **kwargs)
+    return relative(link)
+
+
+def relative(link: str) -> str:
+    parts = urlsplit(link)
+    return f"{parts.path}?{parts.query}"
+
+
 def test_first_sign_in_enrols_then_recovery_codes_work_once(manager, settings):
     settings.OTP_TOTP_THROTTLE_FACTOR = 0  # a wrong code then the right one, within a second
+    link = invite_path(manager)
     browser = Client()
-    sign_in(browser, "manager")
-    assert browser.get("/dashboard/")["Location"].startswith(f"{SETUP}?next=")
-    page = browser.get(SETUP).content.decode()
+    # The link first asks for the password, then comes back to itself.
+    to_login = browser.get(link)["Location"]
+    assert to_login.startswith("/dashboard/login/")
+    signed = browser.post(to_login, {"username": "manager", "password": PASSWORD})
+    assert signed["Location"] == link
+    page = browser.get(link).content.decode()
     assert "data:image/svg+xml" in page  # the QR code, inline (CSP allows data: images)
     secret = re.search(r'id="two-step-secret"[^>]*>([A-Z2-7 ]+)<', page).group(1)
     device = TOTPDevice.objects.get(user=manager, confirmed=False)
@@ -96,6 +112,88 @@ def test_first_sign_in_enrols_then_recovery_codes_work_once(manager, settings):
     sign_in(again, "manager")
     assert "not right" in second_step(again, codes[0]).content.decode()
     assert again.get(PAYOUTS).status_code == 302
+
+
+def test_a_password_alone_cannot_enrol_a_manager_who_never_enrolled(manager, admin_user):
+    """Someone who learnt a new manager's password cannot put their own phone on the account:
+    the first enrolment needs the link an admin issued for that account."""
+    attacker = Client()
+    sign_in(attacker, "manager")
+    assert attacker.get("/dashboard/")["Location"].startswith(f"{SETUP}?next=")
+    page = attacker.get(SETUP)
+    assert page.status_code == 403 and b"enrolment link" in page.content
+    assert b"two-step-secret" not in page.content
+    assert attacker.post(SETUP, {"code": "123456"}).status_code == 403
+    # A link issued for someone else, a forged one, or one replaced by a newer link: refused.
+    for_admin = invite_path(admin_user)
+    assert attacker.get(for_admin).status_code == 403
+    assert attacker.get(f"{SETUP}?invite=forged").status_code == 403
+    old = invite_path(manager)
+    invite_path(manager)  # issued again: the old link stops working
+    assert attacker.get(old).status_code == 403
+    assert not TOTPDevice.objects.filter(user=manager, confirmed=True).exists()
+    assert attacker.get("/dashboard/payouts/").status_code == 302
+
+
+def test_an_enrolment_link_lapses(manager, settings):
+    link = invite_path(manager)
+    settings.TWO_STEP_INVITE_HOURS = 0
+    browser = Client()
+    sign_in(browser, "manager")
+    assert browser.get(link).status_code == 403
+
+
+def test_an_admin_issues_a_link_or_resets_a_lost_phone_and_it_is_logged(manager, admin_client):
+    from django.contrib.admin.models import LogEntry
+
+    page = f"/dashboard/two-step/invite/{manager.pk}/"
+    user_page = admin_client.get(f"/dashboard/auth/user/{manager.pk}/change/").content.decode()
+    assert page in user_page and "Not set up" in user_page
+    issued = admin_client.post(page, {"do": "invite"}).content.decode()
+    link = re.search(r'id="invite-link"[^>]*value="([^"]+)"', issued).group(1)
+    assert "/dashboard/two-step/setup/?invite=" in link
+    # The manager sets up a phone with it.
+    browser = Client()
+    sign_in(browser, "manager")
+    setup_page = browser.get(relative(link)).content.decode()
+    secret = re.search(r'id="two-step-secret"[^>]*>([A-Z2-7 ]+)<', setup_page).group(1)
+    device = TOTPDevice.objects.get(user=manager, confirmed=False)
+    assert browser.post(SETUP, {"code": totp_code(device)}).status_code == 200
+    assert TOTPDevice.objects.get(pk=device.pk).confirmed and secret
+    # The used link does not open a second enrolment.
+    again = Client()
+    sign_in(again, "manager")
+    assert again.get(relative(link))["Location"].startswith(VERIFY)
+    # Lost phone: the admin resets; the old app stops working, a new link is shown.
+    assert "Reset two-step" in admin_client.get(page).content.decode()
+    admin_client.post(page, {"do": "reset"})
+    assert not TOTPDevice.objects.filter(user=manager, confirmed=True).exists()
+    messages = LogEntry.objects.filter(object_id=str(manager.pk)).values_list(
+        "change_message", flat=True
+    )
+    assert set(messages) >= {
+        "Enrolment link issued",
+        "Two-step sign-in reset; enrolment link issued",
+    }
+
+
+def test_only_admins_issue_links(manager, staff):
+    for someone in (staff, manager):  # a manager may not issue their own link either
+        client = staff_client(someone)
+        assert client.get(f"/dashboard/two-step/invite/{manager.pk}/").status_code == 403
+        assert client.post(f"/dashboard/two-step/invite/{manager.pk}/").status_code == 403
+    assert not TOTPDevice.objects.filter(user=manager, confirmed=False).exists()  # no link made
+
+
+def test_the_command_prints_a_link(manager):
+    out = StringIO()
+    call_command("two_step_invite", "manager", stdout=out)
+    assert "/dashboard/two-step/setup/?invite=" in out.getvalue()
+    enrolled(manager)
+    out = StringIO()
+    call_command("two_step_reset", "manager", stdout=out)
+    assert "devices removed" in out.getvalue() and "?invite=" in out.getvalue()
+    assert not TOTPDevice.objects.filter(user=manager, confirmed=True).exists()
 
 
 def test_a_password_alone_cannot_enrol_a_second_device(manager):

@@ -4,10 +4,12 @@ the staff Content-Security-Policy, laid out like Unfold's sign-in page."""
 from __future__ import annotations
 
 import base64
+from urllib.parse import urlsplit
 
 import pytest
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from backoffice.twostep import issue_invite
 from tests.browser.conftest import screenshot
 from tests.browser.test_csp import violations, watch
 from tests.helpers import totp_code
@@ -26,7 +28,13 @@ def password(page, username: str) -> None:
 def test_a_manager_enrols_then_signs_in_with_a_code(desktop, manager):
     console = watch(desktop)
     password(desktop, "manager")
+    # The password alone cannot set up the second step: it takes the admin's enrolment link.
     assert "/dashboard/two-step/setup/" in desktop.url
+    assert "enrolment link" in desktop.inner_text("#two-step-status")
+    screenshot(desktop, "two-step-needs-link")
+    link = urlsplit(issue_invite(manager)[0])
+    desktop.goto(f"{link.path}?{link.query}")
+    assert "/dashboard/two-step/setup/?invite=" in desktop.url
     # Unfold's sign-in layout (body.login), the QR code drawn, the key typed-out beside it.
     assert desktop.locator("body.login").count() == 1
     assert desktop.evaluate("document.querySelector('img[src^=\"data:image/svg\"]').naturalWidth")
@@ -39,7 +47,7 @@ def test_a_manager_enrols_then_signs_in_with_a_code(desktop, manager):
     assert desktop.locator("#recovery-codes li").count() == 10
     screenshot(desktop, "two-step-recovery-codes")
     desktop.get_by_text("I have kept them").click()
-    desktop.wait_for_url("**/dashboard/payouts/")
+    desktop.wait_for_url("**/dashboard/")
     assert violations(desktop, console) == []
 
     # Signed out, back in: the password alone stops at the code page.
