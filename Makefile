@@ -99,8 +99,8 @@ PYTEST_ARGS ?= -n 2
 test: install-test
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-# Every performance number in one run, in throwaway databases (README: Reliability and
-# performance). Set DATABASE_URL to measure PostgreSQL; wrk drives the submissions (installed
+# Every performance number in one run, in throwaway databases (docs/benchmarks.md). Set
+# DATABASE_URL to measure PostgreSQL; wrk drives the submissions (installed
 # from Debian here when missing and we are root). BENCH_ARGS="--scale" grows to 1M units.
 bench: install-test
 	@command -v wrk >/dev/null 2>&1 || [ "$$(id -u)" != "0" ] || \
@@ -113,9 +113,12 @@ bench: install-test
 	@if [ -n "$$DATABASE_URL" ]; then $(BIN)/python -m bench reports $(REPORTS_ARGS); \
 	else echo "bench reports: skipped (it seeds 1M rows on PostgreSQL: set DATABASE_URL)"; fi
 
+# What .ci/run checks before the suites: ruff's lint and format, and no model change without
+# its migration (an in-memory database: nothing on disk is needed or touched).
 lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	DATABASE_URL="sqlite://:memory:" $(BIN)/python manage.py makemigrations --check --dry-run
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache node_modules $(VENDOR)
