@@ -5,20 +5,41 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 HOST   ?= 127.0.0.1
 
-.PHONY: run test install install-test browser assets lint bench clean
+.PHONY: run test install install-test browser assets lint lock bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-# Re-install only when the pinned dependencies change.
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet .
+# Every dependency, transitive ones included, comes from a lock file with its hashes
+# (requirements/, written by `make lock`); the project itself is then installed without
+# dependencies. Re-install only when a lock file changes.
+$(VENV)/.installed: requirements/lock.txt pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes -r requirements/lock.txt
+	$(BIN)/pip install --quiet --no-deps .
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
-	$(BIN)/pip install --quiet ".[test]"
+$(VENV)/.installed-test: requirements/lock-test.txt $(VENV)/.installed
+	$(BIN)/pip install --quiet --require-hashes -r requirements/lock-test.txt
 	touch $@
+
+# Rewrite the lock files from pyproject.toml after changing a pin there: runtime (lock.txt),
+# runtime with the Redis scale-out (lock-redis.txt), runtime with Redis and the test tools
+# (lock-test.txt). For Python 3.11 to 3.13 on any platform. Versions already in a lock file are
+# kept unless pyproject.toml asks otherwise; `make lock LOCK_ARGS=--upgrade` moves every
+# transitive dependency to its newest release. uv comes pinned, in a throwaway venv.
+UV_VERSION := 0.13.9
+LOCK_ARGS  ?=
+lock:
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	$(PYTHON) -m venv "$$tmp" && "$$tmp/bin/pip" install --quiet uv==$(UV_VERSION) && \
+	compile() { "$$tmp/bin/uv" pip compile pyproject.toml --quiet --universal \
+	  --python-version 3.11 --generate-hashes --custom-compile-command "make lock" \
+	  $(LOCK_ARGS) "$$@"; } && \
+	compile -o requirements/lock.txt && \
+	compile --extra redis -o requirements/lock-redis.txt && \
+	compile --extra test -o requirements/lock-test.txt && \
+	echo "requirements/lock.txt, lock-redis.txt and lock-test.txt written"
 
 install: $(VENV)/.installed assets
 install-test: $(VENV)/.installed-test browser assets
@@ -78,8 +99,8 @@ PYTEST_ARGS ?= -n 2
 test: install-test
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-# Every performance number in one run, in throwaway databases (README: Reliability and
-# performance). Set DATABASE_URL to measure PostgreSQL; wrk drives the submissions (installed
+# Every performance number in one run, in throwaway databases (docs/benchmarks.md). Set
+# DATABASE_URL to measure PostgreSQL; wrk drives the submissions (installed
 # from Debian here when missing and we are root). BENCH_ARGS="--scale" grows to 1M units.
 bench: install-test
 	@command -v wrk >/dev/null 2>&1 || [ "$$(id -u)" != "0" ] || \
@@ -92,9 +113,12 @@ bench: install-test
 	@if [ -n "$$DATABASE_URL" ]; then $(BIN)/python -m bench reports $(REPORTS_ARGS); \
 	else echo "bench reports: skipped (it seeds 1M rows on PostgreSQL: set DATABASE_URL)"; fi
 
+# What .ci/run checks before the suites: ruff's lint and format, and no model change without
+# its migration (an in-memory database: nothing on disk is needed or touched).
 lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	DATABASE_URL="sqlite://:memory:" $(BIN)/python manage.py makemigrations --check --dry-run
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache node_modules $(VENDOR)

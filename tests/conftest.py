@@ -20,6 +20,7 @@ from tests.helpers import (  # noqa: F401
     submission,
     verify_second_step,
 )
+from tests.integrations import provider_spec
 from workflows import actions
 from workflows.models import (
     BlockedImei,
@@ -30,6 +31,28 @@ from workflows.models import (
 )
 from workflows.rules.inspection import checklist_as_disclosed
 from workflows.tasks import run_due_side_effects
+
+
+def pytest_configure(config):
+    """Stop before collecting anything when the providers' specs cannot be found."""
+    try:
+        provider_spec.specs_dir()
+    except provider_spec.SpecsNotFound as missing:
+        raise pytest.UsageError(str(missing)) from None
+
+
+def pytest_collection_modifyitems(config, items):
+    """`postgres_only` tests run once, in .ci/run's PostgreSQL run; skipped on SQLite."""
+    from django.conf import settings
+
+    if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        return
+    skip = pytest.mark.skip(
+        reason="slow; runs once, in CI's PostgreSQL run: set DATABASE_URL=postgres://... to run it"
+    )
+    for item in items:
+        if item.get_closest_marker("postgres_only"):
+            item.add_marker(skip)
 
 
 def _user(username: str, group: str) -> User:

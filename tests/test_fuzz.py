@@ -18,6 +18,9 @@ from tests.helpers import staff_client
 from workflows.links import quote_token
 from workflows.models import Event, Payout, SideEffect, State, TradeIn, Unit
 
+# 2,100 examples: minutes of the run. They run once, in CI's PostgreSQL run (tests/conftest.py).
+pytestmark = pytest.mark.postgres_only
+
 FUZZ = settings(
     max_examples=300,
     deadline=None,

@@ -177,6 +177,8 @@ def test_it_covers_every_buyer_and_staff_url():
     assert len(names) > 100
 
 
+# About 15,000 requests each: minutes of the run. They run once, in CI's PostgreSQL run.
+@pytest.mark.postgres_only
 def test_no_buyer_url_answers_garbage_with_a_5xx(world, no_raise):
     templates = [t for t in url_templates() if not t[1].startswith("/dashboard/")]
     client = Client(raise_request_exception=False)
@@ -185,6 +187,7 @@ def test_no_buyer_url_answers_garbage_with_a_5xx(world, no_raise):
     assert not errors, "\n".join(errors)
 
 
+@pytest.mark.postgres_only
 def test_no_staff_url_answers_garbage_with_a_5xx(world, admin_user, no_raise):
     # Signing out would turn the rest into login redirects: it is fuzzed last.
     templates = [t for t in url_templates() if t[1].startswith("/dashboard/")]

@@ -61,6 +61,9 @@ def slow_smtp():
     controller.stop()
 
 
+# Its own processes and its own SQLite file whatever DATABASE_URL says: once per CI run is
+# enough, in the PostgreSQL run (tests/conftest.py skips it on SQLite).
+@pytest.mark.postgres_only
 def test_it_stops_within_10_s_of_sigterm_and_every_mail_goes_out_once(tmp_path, slow_smtp):
     inbox, port = slow_smtp
     env = {

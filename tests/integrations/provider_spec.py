@@ -38,19 +38,37 @@ import stripe
 # --- finding the published files ----------------------------------------------------------------
 
 
+class SpecsNotFound(RuntimeError):
+    pass
+
+
 @functools.cache
 def specs_dir() -> Path:
-    """`PROVIDER_SPECS_DIR`, or the nearest `shared/provider-specs` above this repository."""
-    if os.environ.get("PROVIDER_SPECS_DIR"):
-        return Path(os.environ["PROVIDER_SPECS_DIR"])
-    here = Path(__file__).resolve()
-    for parent in here.parents:
-        candidate = parent / "shared" / "provider-specs"
-        if (candidate / "SOURCES.md").exists():
-            return candidate
-    raise RuntimeError(
-        "The providers' published specs were not found: put them in shared/provider-specs/ "
-        "beside the repository or set PROVIDER_SPECS_DIR"
+    """Where the providers' published specs are, from any checkout of the repository.
+
+    `PROVIDER_SPECS_DIR` when set; else, walking up from this checkout, the first directory
+    holding `shared/provider-specs/` or `provider-specs/` (each with its SOURCES.md): the
+    repository's clone sits beside `shared/` on the team's machines and in CI. tests/conftest.py
+    asks once at start-up and stops the session with this message when there are none.
+    """
+    configured = os.environ.get("PROVIDER_SPECS_DIR")
+    if configured:
+        path = Path(configured).expanduser().resolve()
+        if not (path / "SOURCES.md").is_file():
+            raise SpecsNotFound(
+                f"PROVIDER_SPECS_DIR={configured} holds no provider specs (no SOURCES.md there): "
+                "point it at the provider-specs folder of the shared files"
+            )
+        return path
+    checkout = Path(__file__).resolve().parents[2]
+    for parent in checkout.parents:
+        for candidate in (parent / "shared" / "provider-specs", parent / "provider-specs"):
+            if (candidate / "SOURCES.md").is_file():
+                return candidate
+    raise SpecsNotFound(
+        "The providers' published specs (ShipEngine, Stripe, imeicheck.net) were not found "
+        f"above {checkout}: set PROVIDER_SPECS_DIR=/path/to/provider-specs, or put the shared "
+        "files beside this checkout (../shared/provider-specs/)"
     )
 
 
