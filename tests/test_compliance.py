@@ -392,7 +392,7 @@ def test_there_is_no_hold_when_the_setting_is_zero(make_trade_in, settings):
     settings.HOLD_DAYS = 0
     unit = refresh(make_trade_in(State.RECEIVED)).unit
     assert not compliance.unit_on_hold(unit)
-    actions.refuse_if_on_hold(unit)  # no error
+    assert compliance.hold_refusal(unit, "sell") == ""
 
 
 def test_a_unit_on_hold_cannot_be_listed_or_sold_until_the_date(make_trade_in, settings):
@@ -402,14 +402,13 @@ def test_a_unit_on_hold_cannot_be_listed_or_sold_until_the_date(make_trade_in, s
     unit = Unit.objects.get(trade_in=trade_in)
     assert compliance.unit_on_hold(unit)
     until = timezone.localdate() + timedelta(days=21)
-    with pytest.raises(TransitionRefused, match=f"on the police hold until {until:%Y-%m-%d}"):
-        actions.refuse_if_on_hold(unit)
+    assert f"on the police hold until {until:%Y-%m-%d}" in compliance.hold_refusal(unit, "sell")
     _age_purchase(trade_in, 20)
     assert compliance.unit_on_hold(Unit.objects.get(pk=unit.pk))
     _age_purchase(trade_in, 21)
     unit = Unit.objects.get(pk=unit.pk)
     assert not compliance.unit_on_hold(unit)
-    actions.refuse_if_on_hold(unit)
+    assert compliance.hold_refusal(unit, "sell") == ""
 
 
 def test_the_unit_actions_refuse_to_list_or_sell_a_unit_on_hold_even_called_directly(
@@ -435,8 +434,7 @@ def test_the_hold_counts_from_the_police_report(make_trade_in, settings, tmp_pat
     trade_in = make_trade_in(State.RECEIVED)
     _age_purchase(trade_in, 30)  # received long ago, but never reported: still on hold
     unit = Unit.objects.get(trade_in=trade_in)
-    with pytest.raises(TransitionRefused, match="has not been reported yet"):
-        actions.refuse_if_on_hold(unit)
+    assert "has not been reported yet" in compliance.hold_refusal(unit, "sell")
     TradeIn.objects.filter(pk=trade_in.pk).update(reported_at=timezone.now() - timedelta(days=9))
     assert compliance.unit_on_hold(Unit.objects.get(pk=unit.pk))
     TradeIn.objects.filter(pk=trade_in.pk).update(reported_at=timezone.now() - timedelta(days=10))

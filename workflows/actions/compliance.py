@@ -37,7 +37,6 @@ from workflows.models import (
     PoliceReportRow,
     PoliceReportStatus,
     PoliceRowKind,
-    Quote,
     SellerIdentity,
     SideEffectKind,
     State,
@@ -63,50 +62,6 @@ class DeclarationInput:
     birth_date: date | None = None
     ip: str | None = None
     user_agent: str = ""
-
-
-def check_declaration(declaration: DeclarationInput | None) -> None:
-    """Raise if the settings require a declaration and this one does not do."""
-    if not settings.DECLARATION_REQUIRED:
-        return
-    if declaration is None or not declaration.confirmed:
-        raise InvalidInput(_("Please confirm the declaration to accept the offer."))
-    if declaration.wording != compliance.declaration_text():
-        raise InvalidInput(
-            _("The declaration's wording has changed since the page opened: read it again.")
-        )
-    problem = compliance.birth_date_problem(
-        declaration.birth_date, required=settings.DECLARATION_ASKS_BIRTH_DATE
-    )
-    if problem:
-        raise InvalidInput(_(problem))
-
-
-def record_declaration(
-    trade_in: TradeIn, quote: Quote | None, declaration: DeclarationInput | None, actor: Actor
-) -> Declaration | None:
-    """Check and store the declaration inside the caller's accepting transaction.
-
-    Called by every action that completes a purchase (accepting an offer or a revised offer).
-    """
-    check_declaration(declaration)
-    if declaration is None or not declaration.confirmed:
-        return None  # not required, and not given
-    row = Declaration.objects.create(
-        trade_in=trade_in,
-        quote=quote,
-        wording=declaration.wording,
-        birth_date=declaration.birth_date,
-        ip=declaration.ip or None,
-        user_agent=declaration.user_agent[:300],
-    )
-    record_event(
-        trade_in,
-        kind=EventKind.DECLARED,
-        actor=actor,
-        note=_("The seller declared ownership and lawful age: “%s”") % declaration.wording,
-    )
-    return row
 
 
 # --- seller identity ---------------------------------------------------------------------------
@@ -271,14 +226,6 @@ def seller_identity_reveal(*, identity: SellerIdentity, actor: Actor, purpose: s
 
 
 # --- hold period -------------------------------------------------------------------------------
-def refuse_if_on_hold(unit: Unit, transition: str = "sell") -> None:
-    """Raise if the police hold refuses this Unit transition. `move_unit`, the one helper every
-    unit move goes through, calls it inside its transaction, so no path skips it."""
-    refusal = compliance.hold_refusal(unit, transition)
-    if refusal:
-        raise TransitionRefused(refusal)
-
-
 @transaction.atomic(durable=True)
 def unit_hold_release(*, unit: Unit, actor: Actor, police_reference: str) -> HoldRelease:
     """A manager ends the hold early, on the police's word (their reference is required)."""

@@ -21,13 +21,13 @@ from workflows.actions._common import (
     SYSTEM,
     Actor,
     Operation,
+    _requeue,
     authorize,
     lock_trade_in,
     record_event,
     schedule,
 )
-from workflows.actions.outbox import _requeue
-from workflows.actions.payouts import _lock_for_settling, _settle
+from workflows.actions._lifecycle import _lock_for_settling, _settle
 from workflows.errors import LinkInvalid, TransitionRefused
 from workflows.integrations import payments
 from workflows.models import (

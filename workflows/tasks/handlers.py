@@ -171,7 +171,9 @@ def _handle_imei_check(effect: SideEffect) -> str:
         )
     if cached is not None:
         note += f" (cached result of {cached.checked_at:%Y-%m-%d %H:%M})"
-    earlier = [f for f in redflags.red_flags(check.trade_in) if f not in check.red_flags]
+    # The same list the answer was recorded with (its duplicate is the one stored on the check).
+    flags_now = redflags.red_flags(check.trade_in, duplicate_of=check.duplicate_of)
+    earlier = [f for f in flags_now if f not in check.red_flags]
     earlier = [f for f in earlier if f not in redflags.inconclusive(check)]
     if earlier:
         note += ". Still a red flag until a manager overrides it: " + ", ".join(earlier)
