@@ -31,7 +31,6 @@ from unfold.widgets import (
 
 from backoffice.admin.base import call_action, form_errors
 from workflows import actions
-from workflows.documents import police_report
 from workflows.documents.receipts import purchase_receipt_pdf, receipt_filename
 from workflows.errors import DomainError
 from workflows.models import Declaration, IdType, SellerIdentity, State, TradeIn, Unit
@@ -282,17 +281,13 @@ def _reveal(request: HttpRequest, trade_in: TradeIn, back: HttpResponse) -> Http
 
 def police_daily_export(request: HttpRequest) -> HttpResponse:
     """One day's purchases as the police report's CSV, for a manager (on the audit trail)."""
-    if not request.user.has_perm("workflows.view_id_number"):
+    if not may(request.user, Operation.EXPORT_POLICE_DAY):
         raise PermissionDenied
     form = DailyExportForm(request.GET or None, initial={"day": timezone.localdate()})
     if form.is_bound and form.is_valid():
         day: date = form.cleaned_data["day"]
-        data = police_report.rows(
-            police_report.day_lines(day),
-            actor=request.user,
-            purpose=f"daily police CSV for {day:%Y-%m-%d}",
-        )
-        response = HttpResponse(police_report.render_csv(data), content_type="text/csv")
+        content = actions.police_daily_export(day=day, actor=request.user)
+        response = HttpResponse(content, content_type="text/csv")
         response["Content-Disposition"] = f'attachment; filename="purchases-{day:%Y%m%d}.csv"'
         response["Cache-Control"] = "no-store"
         return response

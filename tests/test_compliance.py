@@ -675,6 +675,26 @@ def test_the_daily_csv_export_matches_the_database_and_is_for_managers(
     assert "Daily police CSV" in page.content.decode()
 
 
+def test_the_daily_csv_export_is_an_action_on_the_timeline_and_refused_without_permission(
+    make_trade_in, staff, manager
+):
+    """Issue 19: the export wrote the audit rows from the view, with no authorize and no
+    timeline row; the action does both, so a direct call by staff is refused too."""
+    trade_in = _received_with_id(make_trade_in, staff)
+    day = timezone.localdate()
+    with pytest.raises(TransitionRefused, match="Only a manager can export the police CSV"):
+        actions.police_daily_export(day=day, actor=staff)
+    with pytest.raises(TransitionRefused):
+        actions.police_daily_export(day=day, actor=actions.SYSTEM)
+    assert not IdNumberAccess.objects.exists()
+    content = actions.police_daily_export(day=day, actor=manager)
+    assert trade_in.reference in content.decode()
+    access = IdNumberAccess.objects.get()
+    assert (access.actor, access.purpose) == (manager, f"daily police CSV for {day:%Y-%m-%d}")
+    (event,) = events(trade_in, EventKind.ID_NUMBER_VIEWED)
+    assert event.actor == manager and "daily police CSV" in event.note
+
+
 def test_late_purchases_are_counted_on_the_dashboard(make_trade_in, staff, manager, settings):
     settings.POLICE_REPORT = "folder"
     settings.POLICE_REPORT_DEADLINE_HOURS = 24

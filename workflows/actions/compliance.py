@@ -25,6 +25,7 @@ from workflows.actions._common import (
     record_event,
     schedule,
 )
+from workflows.documents import police_report
 from workflows.errors import InvalidInput, TransitionRefused
 from workflows.models import (
     Declaration,
@@ -360,6 +361,57 @@ def police_report_failed(*, report: PoliceReport, error: str, gave_up: bool) -> 
         last_error=error[:2000],
         status=PoliceReportStatus.FAILED if gave_up else PoliceReportStatus.PENDING,
     )
+
+
+def _record_id_numbers_shown(
+    identities: list[SellerIdentity], *, actor: Actor, purpose: str, timeline: bool
+) -> None:
+    """The audit trail of a file that shows whole ID numbers: one row per ID, and (when a
+    person took the file) one timeline row on each trade-in, like a reveal on its page."""
+    user = None if isinstance(actor, str) else actor
+    IdNumberAccess.objects.bulk_create(
+        IdNumberAccess(
+            identity=identity,
+            actor=user,
+            actor_label=str(actor) if user is None else "",
+            purpose=purpose[:200],
+        )
+        for identity in identities
+    )
+    if not timeline:
+        return
+    for identity in identities:
+        record_event(
+            identity.trade_in,
+            kind=EventKind.ID_NUMBER_VIEWED,
+            actor=actor,
+            note=_("Whole ID number exported (version %(version)d, %(id)s): %(purpose)s")
+            % {"version": identity.version, "id": identity.masked_number, "purpose": purpose},
+        )
+
+
+@transaction.atomic(durable=True)
+def police_daily_export(*, day: date, actor: Actor) -> bytes:
+    """One day's purchases as the police report's CSV, for a manager. Every whole ID number in
+    it goes on the audit trail and on its trade-in's timeline, with who exported it."""
+    authorize(actor, Operation.EXPORT_POLICE_DAY)
+    data, shown = police_report.rows(police_report.day_lines(day))
+    _record_id_numbers_shown(
+        shown, actor=actor, purpose=f"daily police CSV for {day:%Y-%m-%d}", timeline=True
+    )
+    return police_report.render_csv(data)
+
+
+@transaction.atomic(durable=True)
+def police_report_render(*, report: PoliceReport, actor: Actor = SYSTEM) -> tuple[bytes, int]:
+    """The batch's file as it is delivered now (the scheduled task), its ID numbers on the
+    audit trail. Returns the CSV and its number of rows."""
+    authorize(actor, Operation.REPORT_TO_POLICE)
+    data, shown = police_report.rows(police_report.report_lines(report))
+    _record_id_numbers_shown(
+        shown, actor=actor, purpose=f"police report {report.filename}", timeline=False
+    )
+    return police_report.render_csv(data), len(data)
 
 
 # --- retention and erasure ---------------------------------------------------------------------

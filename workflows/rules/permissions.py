@@ -65,6 +65,7 @@ class Operation(StrEnum):
     REVEAL_ID_NUMBER = "reveal_id_number"
     RELEASE_HOLD = "release_hold"
     REPORT_TO_POLICE = "report_to_police"
+    EXPORT_POLICE_DAY = "export_police_day"
     ERASE_BUYER = "erase_buyer"
     ANONYMISE_EXPIRED = "anonymise_expired"
     # offers that learn (workflows.actions.pricing)
@@ -199,6 +200,10 @@ RULES: dict[Operation, Rule] = {
     ),
     Operation.REPORT_TO_POLICE: Rule(
         None, _("Police reports are made by the scheduled task."), frozenset({SYSTEM})
+    ),
+    Operation.EXPORT_POLICE_DAY: Rule(
+        "workflows.view_id_number",
+        _("Only a manager can export the police CSV: it shows whole ID numbers."),
     ),
     Operation.ERASE_BUYER: Rule(
         "workflows.erase_buyer", _("Only a manager can erase a buyer's personal data.")
