@@ -33,6 +33,7 @@ from workflows.formatting import money
 from workflows.models import (
     STOCKED_STATUSES,
     Declaration,
+    Email,
     Event,
     EventKind,
     Payout,
@@ -184,7 +185,7 @@ def _quote(
         SideEffectKind.SEND_EMAIL,
         key=f"email:quote:{quote.pk}",
         trade_in=trade_in,
-        template="counter_quote" if is_counter else "quote",
+        template=Email.COUNTER_QUOTE if is_counter else Email.QUOTE,
         quote_id=quote.pk,
     )
     return quote
@@ -277,7 +278,7 @@ def _reroute(trade_in: TradeIn, actor: Actor, reason: str) -> ReturnCase:
         SideEffectKind.SEND_EMAIL,
         key=f"email:rerouted:{trade_in.pk}",
         trade_in=trade_in,
-        template="rerouted",
+        template=Email.REROUTED,
     )
     return case
 

@@ -13,6 +13,7 @@ from workflows.actions._lifecycle import _auto_quote
 from workflows.actions._returns import _ship_back_tracked
 from workflows.integrations.imei import ImeiResult, model_mismatch
 from workflows.models import (
+    Email,
     EventKind,
     ImeiCheck,
     ImeiCheckStatus,
@@ -138,7 +139,7 @@ def _schedule_label_email(trade_in: TradeIn) -> None:
         SideEffectKind.SEND_EMAIL,
         key=f"email:accepted:{trade_in.pk}",
         trade_in=trade_in,
-        template="accepted_label",
+        template=Email.ACCEPTED_LABEL,
     )
 
 

@@ -45,6 +45,7 @@ from workflows.formatting import money
 from workflows.models import (
     Answer,
     Direction,
+    Email,
     EventKind,
     InspectionPhoto,
     Payout,
@@ -265,7 +266,7 @@ def _send_revised_offer(
         SideEffectKind.SEND_EMAIL,
         key=f"email:revised-offer:{offer.pk}",
         trade_in=trade_in,
-        template="revised_offer",
+        template=Email.REVISED_OFFER,
         revised_offer_id=offer.pk,
     )
     return offer
@@ -347,7 +348,7 @@ def _accept(trade_in: TradeIn, offer: RevisedOffer, actor: Actor, answered_by: s
         SideEffectKind.SEND_EMAIL,
         key=f"email:revised-offer-accepted:{offer.pk}",
         trade_in=trade_in,
-        template="revised_offer_accepted",
+        template=Email.REVISED_OFFER_ACCEPTED,
         revised_offer_id=offer.pk,
     )
     return trade_in
@@ -386,7 +387,7 @@ def _return_device(trade_in: TradeIn, *, actor: Actor, note: str) -> TradeIn:
             SideEffectKind.SEND_EMAIL,
             key=f"email:return-pickup:{trade_in.pk}",
             trade_in=trade_in,
-            template="return_pickup",
+            template=Email.RETURN_PICKUP,
         )
     else:
         schedule(
@@ -532,6 +533,6 @@ def return_label_record(
         SideEffectKind.SEND_EMAIL,
         key=f"email:return-label:{trade_in.pk}",
         trade_in=trade_in,
-        template="return_label",
+        template=Email.RETURN_LABEL,
     )
     return label

@@ -14,6 +14,7 @@ from workflows.actions._common import (
 from workflows.actions._lifecycle import _lock_for_settling, _settle
 from workflows.errors import InvalidInput
 from workflows.models import (
+    Email,
     Payout,
     PayoutMethod,
     SideEffectKind,
@@ -36,7 +37,7 @@ def payout_settle_check(
         SideEffectKind.SEND_EMAIL,
         key=f"email:payout-sent:{payout.pk}",
         trade_in=payout.trade_in,
-        template="payout_sent",
+        template=Email.PAYOUT_SENT,
     )
     return payout
 
@@ -66,7 +67,7 @@ def payout_issue_store_credit(*, payout: Payout, actor: Actor) -> StoreCredit:
         SideEffectKind.SEND_EMAIL,
         key=f"email:store-credit:{payout.pk}",
         trade_in=payout.trade_in,
-        template="store_credit",
+        template=Email.STORE_CREDIT,
         store_credit_id=credit.pk,
     )
     return credit

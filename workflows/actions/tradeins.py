@@ -36,6 +36,7 @@ from workflows.actions.compliance import DeclarationInput
 from workflows.errors import TransitionRefused
 from workflows.formatting import money
 from workflows.models import (
+    Email,
     Payout,
     Quote,
     ReturnCase,
@@ -120,14 +121,14 @@ def trade_in_accept(
         SideEffectKind.SEND_EMAIL,
         key=f"email:receipt:{trade_in.pk}:{quote.pk}",
         trade_in=trade_in,
-        template="purchase_receipt",
+        template=Email.PURCHASE_RECEIPT,
     )
     if wants_pickup(trade_in):
         schedule(
             SideEffectKind.SEND_EMAIL,
             key=f"email:accepted:{trade_in.pk}",
             trade_in=trade_in,
-            template="accepted_pickup",
+            template=Email.ACCEPTED_PICKUP,
         )
     else:
         schedule(SideEffectKind.CREATE_LABEL, key=f"label:{trade_in.pk}", trade_in=trade_in)
@@ -158,19 +159,21 @@ def trade_in_decline(
         SideEffectKind.SEND_EMAIL,
         key=f"email:declined:{event.pk}",
         trade_in=trade_in,
-        template="declined",
+        template=Email.DECLINED,
     )
     return trade_in
 
 
 @transaction.atomic(durable=True)
-def trade_in_expire(*, trade_in: TradeIn) -> TradeIn:
+def trade_in_expire(*, trade_in: TradeIn, actor: Actor = SYSTEM) -> TradeIn:
+    """The scheduled task: the quote lapsed unanswered."""
+    authorize(actor, Operation.EXPIRE)
     trade_in = lock_trade_in(trade_in)
     quote = trade_in.latest_quote()
     if quote is None or not quote.is_lapsed:
         raise TransitionRefused(_("The quote for %s has not lapsed.") % trade_in)
     _transition(
-        trade_in, "expire", actor=SYSTEM, note=f"quote lapsed {quote.valid_until:%Y-%m-%d %H:%M}"
+        trade_in, "expire", actor=actor, note=f"quote lapsed {quote.valid_until:%Y-%m-%d %H:%M}"
     )
     return trade_in
 
@@ -192,7 +195,7 @@ def trade_in_cancel(*, trade_in: TradeIn, actor: Actor, reason: str) -> TradeIn:
         SideEffectKind.SEND_EMAIL,
         key=f"email:cancelled:{trade_in.pk}",
         trade_in=trade_in,
-        template="cancelled",
+        template=Email.CANCELLED,
     )
     return trade_in
 

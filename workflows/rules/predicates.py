@@ -21,6 +21,7 @@ from workflows.models import (
     State,
     TradeIn,
 )
+from workflows.rules.permissions import Operation, allowed
 from workflows.rules.redflags import red_flags
 
 
@@ -91,8 +92,6 @@ def agreed_revision(trade_in: TradeIn) -> RevisedOffer | None:
 def revision_refusal(trade_in: TradeIn, actor: object) -> str:
     """Why this actor may not revise this trade-in's price now, or ''. Asked by the action and
     by the trade-in and return-case pages (which show this instead of the form)."""
-    from workflows.rules.permissions import Operation, allowed
-
     agreed = agreed_revision(trade_in)
     if agreed is None or allowed(actor, Operation.REVISE_AGREED_OFFER):
         return ""
