@@ -13,7 +13,7 @@ from tests.helpers import declared
 from tests.test_lifecycle_http import staff_client, workflow
 from tests.test_races import outcomes, race
 from workflows import actions
-from workflows.actions._stock import UNIT_EVENT
+from workflows.actions.units import UNIT_EVENT
 from workflows.errors import DomainError, InvalidInput, TransitionRefused
 from workflows.models import (
     STOCKED_STATUSES,

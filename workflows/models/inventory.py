@@ -119,9 +119,12 @@ class Unit(FSMModelMixin, models.Model):
         return self.status in STOCKED_STATUSES
 
     # --- a unit's life; workflows.actions.units._move_unit runs these --------------------------
-    # Graded at intake, or at the revised offer the buyer accepted (again, if re-priced).
+    # Graded at intake, or at the revised offer the buyer accepted (again, if re-priced: a
+    # listed unit comes off sale at its new grade).
     @transition(
-        field=status, source=[UnitStatus.RECEIVED, UnitStatus.GRADED], target=UnitStatus.GRADED
+        field=status,
+        source=[UnitStatus.RECEIVED, UnitStatus.GRADED, UnitStatus.LISTED],
+        target=UnitStatus.GRADED,
     )
     def grade_as_sellable(self) -> None:
         self.graded_at = timezone.now()
