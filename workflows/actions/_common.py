@@ -93,6 +93,8 @@ def _flush() -> None:
 
 
 def enqueue(*side_effect_ids: int) -> None:
+    # Deferred: django_q.tasks loads django-q2's models, brokers and signing at import, which
+    # needs the app registry; the actions are imported by code that runs before it is ready.
     from django_q.tasks import async_task
 
     try:
