@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django_q.tasks import async_task
 
 from workflows.models import Event, EventKind, SideEffect, SideEffectKind, SideEffectStatus, TradeIn
 from workflows.rules.permissions import AUTO_QUOTE, BUYER, SYSTEM, Actor, Operation, authorize
@@ -93,10 +94,6 @@ def _flush() -> None:
 
 
 def enqueue(*side_effect_ids: int) -> None:
-    # Deferred: django_q.tasks loads django-q2's models, brokers and signing at import, which
-    # needs the app registry; the actions are imported by code that runs before it is ready.
-    from django_q.tasks import async_task
-
     try:
         async_task(
             "workflows.tasks.run_side_effects",
