@@ -31,7 +31,6 @@ from unfold.widgets import (
 
 from backoffice.admin.base import call_action, form_errors
 from workflows import actions
-from workflows.documents import police_report
 from workflows.documents.receipts import purchase_receipt_pdf, receipt_filename
 from workflows.errors import DomainError
 from workflows.models import Declaration, IdType, SellerIdentity, State, TradeIn, Unit
@@ -105,7 +104,7 @@ def compliance_context(request: HttpRequest, trade_in: TradeIn) -> dict:
     if identity is None:
         can_record = (
             trade_in.state in (State.ACCEPTED, State.RECEIVED)
-            and user.has_perm("workflows.add_selleridentity")
+            and may(user, Operation.RECORD_IDENTITY)
             and not trade_in.anonymised_at
         )
     else:
@@ -122,7 +121,7 @@ def compliance_context(request: HttpRequest, trade_in: TradeIn) -> dict:
         "c_identity_locked": identity is not None and not can_record,
         "c_can_reveal": identity is not None
         and not identity.anonymised_at
-        and user.has_perm("workflows.view_id_number"),
+        and may(user, Operation.REVEAL_ID_NUMBER),
         "c_reveal_form": RevealForm(),
         "c_reporting": settings.POLICE_REPORT != "off",
         "c_hold_days": settings.HOLD_DAYS,
@@ -131,12 +130,12 @@ def compliance_context(request: HttpRequest, trade_in: TradeIn) -> dict:
         "c_hold_until": compliance.hold_until(unit) if on_hold else None,
         "c_hold_release": getattr(unit, "hold_release", None) if unit else None,
         "c_release_form": HoldReleaseForm()
-        if on_hold and user.has_perm("workflows.add_holdrelease")
+        if on_hold and may(user, Operation.RELEASE_HOLD)
         else None,
         "c_receipt_url": reverse("admin:purchase_receipt", args=[trade_in.pk])
         if trade_in.accepted_at
         else "",
-        "c_erase_form": EraseForm() if user.has_perm("workflows.erase_buyer") else None,
+        "c_erase_form": EraseForm() if may(user, Operation.ERASE_BUYER) else None,
         "c_erase_refusal": compliance.erasure_refusal(trade_in),
         "c_retention_ends": compliance.retention_ends(trade_in) if trade_in.received_at else None,
     }
@@ -282,17 +281,13 @@ def _reveal(request: HttpRequest, trade_in: TradeIn, back: HttpResponse) -> Http
 
 def police_daily_export(request: HttpRequest) -> HttpResponse:
     """One day's purchases as the police report's CSV, for a manager (on the audit trail)."""
-    if not request.user.has_perm("workflows.view_id_number"):
+    if not may(request.user, Operation.EXPORT_POLICE_DAY):
         raise PermissionDenied
     form = DailyExportForm(request.GET or None, initial={"day": timezone.localdate()})
     if form.is_bound and form.is_valid():
         day: date = form.cleaned_data["day"]
-        data = police_report.rows(
-            police_report.day_lines(day),
-            actor=request.user,
-            purpose=f"daily police CSV for {day:%Y-%m-%d}",
-        )
-        response = HttpResponse(police_report.render_csv(data), content_type="text/csv")
+        content = actions.police_daily_export(day=day, actor=request.user)
+        response = HttpResponse(content, content_type="text/csv")
         response["Content-Disposition"] = f'attachment; filename="purchases-{day:%Y%m%d}.csv"'
         response["Cache-Control"] = "no-store"
         return response

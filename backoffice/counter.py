@@ -20,6 +20,7 @@ from workflows.errors import DomainError, UnknownCode
 from workflows.formatting import money
 from workflows.models import InspectionPhoto, StoreCredit, StoreCreditRedemption
 from workflows.models.payouts import code_lookup_hash
+from workflows.rules.permissions import Operation, allowed
 from workflows.rules.photos import photo_response
 
 
@@ -32,7 +33,7 @@ def inspection_photo(request: HttpRequest, pk: int) -> HttpResponse:
 def store_credit_counter(request: HttpRequest) -> HttpResponse:
     """The counter: type or scan the code, see the balance, redeem an amount of it. Wrong
     codes are counted; past the limit no code is checked (backoffice.code_throttle)."""
-    if not request.user.has_perm("workflows.redeem_storecredit"):
+    if not allowed(request.user, Operation.REDEEM_STORE_CREDIT):
         raise PermissionDenied
     here = reverse("admin:store_credit_counter")
     if request.method == "POST":

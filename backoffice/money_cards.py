@@ -14,13 +14,12 @@ from workflows.models import (
     SideEffectKind,
     SideEffectStatus,
 )
-
-APPROVE = "workflows.approve_payoutdetailchange"
+from workflows.rules.permissions import Operation, allowed
 
 
 def detail_changes_badge(request: HttpRequest) -> str | None:
     """Sidebar: payout-detail changes waiting for a manager (managers only)."""
-    if not request.user.has_perm(APPROVE):
+    if not allowed(request.user, Operation.DECIDE_DETAILS_CHANGE):
         return None
     if not hasattr(request, "detail_changes_waiting"):
         request.detail_changes_waiting = PayoutDetailChange.objects.filter(
@@ -31,7 +30,7 @@ def detail_changes_badge(request: HttpRequest) -> str | None:
 
 def money_cards(request: HttpRequest) -> list[tuple[str, object, str]]:
     cards: list[tuple[str, object, str]] = []
-    if request.user.has_perm(APPROVE):
+    if allowed(request.user, Operation.DECIDE_DETAILS_CHANGE):
         pending = PayoutDetailChange.objects.filter(status=ChangeStatus.PENDING)
         first = pending.select_related("trade_in").order_by("requested_at").first()
         label = _("Payout detail changes to approve")

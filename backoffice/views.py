@@ -16,6 +16,7 @@ from backoffice.labels import MAX_LABELS
 from workflows import actions
 from workflows.errors import DomainError
 from workflows.models import Event, EventKind, State, TradeIn, Unit
+from workflows.rules.permissions import Operation, allowed
 from workflows.selectors import IntakeMatch, find_for_intake, find_for_intake_by_reference
 
 
@@ -25,7 +26,7 @@ def intake_bench(request: HttpRequest) -> HttpResponse:
     GET ?imei= looks the device up; POST receives (and, if damaged, reroutes) it and comes
     straight back here, ready for the next scan.
     """
-    if not request.user.has_perm("workflows.receive_tradein"):
+    if not allowed(request.user, Operation.RECEIVE):
         raise PermissionDenied
     if request.method == "POST":
         return _receive(request)

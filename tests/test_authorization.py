@@ -191,3 +191,21 @@ def test_the_same_calls_succeed_for_someone_with_the_permission(make_trade_in, s
     assert case.trade_in.state == State.REROUTED
     manager.groups.add(Group.objects.get(name="Manager"))
     actions.side_effect_retry(effects=SideEffect.objects.all(), actor=manager)
+
+
+@pytest.mark.parametrize("label", ["system", "System", "sytem", "auto-quote policy"])
+def test_a_plain_string_is_nobody_even_when_it_spells_a_label(label, make_trade_in):
+    """Issue 19: actors were strings accepted by membership, so "system" typed by hand
+    authorized the scheduled task's operations. Only the typed labels act without a login."""
+    from workflows.rules.permissions import ActorLabel, Operation, allowed
+
+    assert not allowed(label, Operation.CANCEL)
+    assert not allowed(label, Operation.AUTO_QUOTE)
+    assert allowed(ActorLabel.SYSTEM, Operation.CANCEL)
+    trade_in = make_trade_in(State.ACCEPTED)
+    before = snapshot(trade_in)
+    with pytest.raises(TransitionRefused, match="You cannot cancel trade-ins"):
+        actions.trade_in_cancel(trade_in=trade_in, actor=label, reason="Never came")
+    assert snapshot(trade_in) == before
+    actions.trade_in_cancel(trade_in=trade_in, actor=actions.SYSTEM, reason="Never came")
+    assert Event.objects.filter(trade_in=trade_in, actor_label="system").exists()

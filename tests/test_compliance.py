@@ -392,7 +392,7 @@ def test_there_is_no_hold_when_the_setting_is_zero(make_trade_in, settings):
     settings.HOLD_DAYS = 0
     unit = refresh(make_trade_in(State.RECEIVED)).unit
     assert not compliance.unit_on_hold(unit)
-    actions.refuse_if_on_hold(unit)  # no error
+    assert compliance.hold_refusal(unit, "sell") == ""
 
 
 def test_a_unit_on_hold_cannot_be_listed_or_sold_until_the_date(make_trade_in, settings):
@@ -402,14 +402,13 @@ def test_a_unit_on_hold_cannot_be_listed_or_sold_until_the_date(make_trade_in, s
     unit = Unit.objects.get(trade_in=trade_in)
     assert compliance.unit_on_hold(unit)
     until = timezone.localdate() + timedelta(days=21)
-    with pytest.raises(TransitionRefused, match=f"on the police hold until {until:%Y-%m-%d}"):
-        actions.refuse_if_on_hold(unit)
+    assert f"on the police hold until {until:%Y-%m-%d}" in compliance.hold_refusal(unit, "sell")
     _age_purchase(trade_in, 20)
     assert compliance.unit_on_hold(Unit.objects.get(pk=unit.pk))
     _age_purchase(trade_in, 21)
     unit = Unit.objects.get(pk=unit.pk)
     assert not compliance.unit_on_hold(unit)
-    actions.refuse_if_on_hold(unit)
+    assert compliance.hold_refusal(unit, "sell") == ""
 
 
 def test_the_unit_actions_refuse_to_list_or_sell_a_unit_on_hold_even_called_directly(
@@ -435,8 +434,7 @@ def test_the_hold_counts_from_the_police_report(make_trade_in, settings, tmp_pat
     trade_in = make_trade_in(State.RECEIVED)
     _age_purchase(trade_in, 30)  # received long ago, but never reported: still on hold
     unit = Unit.objects.get(trade_in=trade_in)
-    with pytest.raises(TransitionRefused, match="has not been reported yet"):
-        actions.refuse_if_on_hold(unit)
+    assert "has not been reported yet" in compliance.hold_refusal(unit, "sell")
     TradeIn.objects.filter(pk=trade_in.pk).update(reported_at=timezone.now() - timedelta(days=9))
     assert compliance.unit_on_hold(Unit.objects.get(pk=unit.pk))
     TradeIn.objects.filter(pk=trade_in.pk).update(reported_at=timezone.now() - timedelta(days=10))
@@ -675,6 +673,26 @@ def test_the_daily_csv_export_matches_the_database_and_is_for_managers(
     assert IdNumberAccess.objects.filter(actor=manager).count() == 2
     page = login(manager).get(reverse("admin:workflows_policereport_changelist"))
     assert "Daily police CSV" in page.content.decode()
+
+
+def test_the_daily_csv_export_is_an_action_on_the_timeline_and_refused_without_permission(
+    make_trade_in, staff, manager
+):
+    """Issue 19: the export wrote the audit rows from the view, with no authorize and no
+    timeline row; the action does both, so a direct call by staff is refused too."""
+    trade_in = _received_with_id(make_trade_in, staff)
+    day = timezone.localdate()
+    with pytest.raises(TransitionRefused, match="Only a manager can export the police CSV"):
+        actions.police_daily_export(day=day, actor=staff)
+    with pytest.raises(TransitionRefused):
+        actions.police_daily_export(day=day, actor=actions.SYSTEM)
+    assert not IdNumberAccess.objects.exists()
+    content = actions.police_daily_export(day=day, actor=manager)
+    assert trade_in.reference in content.decode()
+    access = IdNumberAccess.objects.get()
+    assert (access.actor, access.purpose) == (manager, f"daily police CSV for {day:%Y-%m-%d}")
+    (event,) = events(trade_in, EventKind.ID_NUMBER_VIEWED)
+    assert event.actor == manager and "daily police CSV" in event.note
 
 
 def test_late_purchases_are_counted_on_the_dashboard(make_trade_in, staff, manager, settings):

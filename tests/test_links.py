@@ -91,3 +91,21 @@ def test_pickup_buyers_get_instructions_not_a_label(client, make_trade_in, setti
         State.ACCEPTED, city="Springfield", region="IL", postcode=settings.LOCAL_PICKUP_POSTCODES[0]
     )
     assert local.fulfilment == "ship" and local.labels.exists()
+
+
+def test_whether_an_offer_is_still_actionable_is_one_predicate(client, make_trade_in, staff):
+    """Issue 19: the rule lived in the signing module. The page and the actions ask
+    rules.predicates.quote_link_refusal; links.py only signs and unsigns."""
+    from workflows import links
+    from workflows.rules.predicates import quote_link_refusal
+
+    assert not hasattr(links, "check_quote_actionable")
+    trade_in = make_trade_in(State.QUOTED)
+    first = trade_in.latest_quote()
+    assert quote_link_refusal(first) is None
+    actions.trade_in_quote(trade_in=trade_in, actor=staff, amount="280")
+    first = Quote.objects.select_related("trade_in").get(pk=first.pk)
+    assert quote_link_refusal(first).reason == "superseded"
+    response = client.post(f"/trade-in/offer/{quote_token(first)}/accept/")
+    assert "replaced by a newer one" in response.content.decode()
+    assert refresh(trade_in).state == State.QUOTED

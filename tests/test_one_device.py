@@ -243,3 +243,31 @@ def test_a_blocklisted_duplicate_lists_both_reasons(submit, staff):
     second = submit(imei)
     flags = second.latest_imei_check().red_flags
     assert "lost/stolen" in flags and any(f.startswith("duplicate IMEI") for f in flags)
+
+
+def test_an_imei_answer_works_out_its_red_flags_once(product, manager, drain):
+    """The check's copy in the queue, the duplicate stored on the check and the auto-quote
+    policy all read one list (issue 19): the duplicate-IMEI question is asked once."""
+    from decimal import Decimal
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    actions.quote_policy_update(
+        actor=manager, changes={"auto_quote": True, "auto_quote_cap": Decimal("1000")}
+    )
+    imei = valid_imei()
+    actions.trade_in_submit(submission=submission(product, imei=imei), submission_key="a")
+    drain()
+    second = actions.trade_in_submit(
+        submission=submission(product, imei=imei, buyer_email="b@example.com"),
+        submission_key="b",
+    )
+    with CaptureQueriesContext(connection) as queries:
+        drain()
+    duplicate_questions = [q for q in queries if '"workflows_tradein"."imei" =' in q["sql"]]
+    assert len(duplicate_questions) == 1
+    second = refresh(second)
+    assert second.imei_status == ImeiCheckStatus.FLAGGED and second.state == State.SUBMITTED
+    skipped = Event.objects.get(trade_in=second, kind="auto_quote_skipped")
+    assert "duplicate IMEI" in skipped.note

@@ -463,3 +463,27 @@ def test_it_keeps_schedules_read_only_even_for_a_superuser(make_trade_in, db):
     assert client.get(reverse("admin:django_q_schedule_changelist")).status_code == 200
     for check in (edit_schedule_func, add_schedule, delete_schedule, resubmit_failed_task):
         assert check(client, make_trade_in) is False, check.__name__
+
+
+def test_a_transitions_permission_is_the_permission_tables(staff, manager, monkeypatch):
+    """Issue 19: the trade-in's transitions named their permissions a second time (strings on
+    @transition beside permissions.RULES). They ask RULES now: change the table, and the
+    buttons the state machine offers change with it."""
+    from django_fsm import has_transition_perm
+
+    from workflows.rules import permissions
+    from workflows.rules.permissions import RULES, Operation, Rule
+
+    trade_in = TradeIn(state=State.SUBMITTED)
+    assert has_transition_perm(trade_in.quote, staff)
+    assert has_transition_perm(trade_in.decline, staff)
+    monkeypatch.setitem(
+        permissions.RULES, Operation.QUOTE, Rule("workflows.settle_payout", "managers only")
+    )
+    assert not has_transition_perm(trade_in.quote, staff)
+    assert has_transition_perm(trade_in.quote, manager)
+    assert RULES[Operation.QUOTE].refusal == "managers only"
+    # The buyer's and the scheduled tasks' transitions are nobody's by hand.
+    quoted = TradeIn(state=State.QUOTED)
+    for transition in (quoted.accept, quoted.expire):
+        assert not has_transition_perm(transition, manager)

@@ -168,3 +168,23 @@ def test_no_label_is_bought_for_a_trade_in_cancelled_before_the_label_task_ran(
     assert Event.objects.filter(
         trade_in=trade_in, note="No label needed: trade-in is cancelled"
     ).exists()
+
+
+def test_emails_are_a_typed_vocabulary_stored_as_their_names(product):
+    """Issue 19: the outbox named its emails with free strings. Every Email has its handler;
+    the payload still stores the plain name; a name that is no Email fails loudly, unsent."""
+    from workflows.models import Email
+    from workflows.tasks.handlers import EMAILS
+
+    assert set(EMAILS) == set(Email)
+    trade_in = actions.trade_in_submit(submission=submission(product), submission_key="k9")
+    received = SideEffect.objects.get(trade_in=trade_in, key__startswith="email:received")
+    assert received.payload["template"] == "received" == Email.RECEIVED
+    typo = schedule(
+        SideEffectKind.SEND_EMAIL, key="email:typo", trade_in=trade_in, template="recieved"
+    )
+    sent = len(mail.outbox)
+    run_side_effect(typo.pk)
+    typo.refresh_from_db()
+    assert typo.status != SideEffectStatus.DONE and "recieved" in typo.last_error
+    assert len(mail.outbox) == sent

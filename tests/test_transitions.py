@@ -119,14 +119,10 @@ def perform(transition: str, trade_in, staff, manager):
             return actions.payout_settle_check(
                 payout=trade_in.payout, actor=manager, check_number="42", check_date=date.today()
             )
-        # Closing is part of settling a payout (a private step of it); without a payout,
-        # try the step itself, as the settling action would run it.
-        from django.db import transaction
-
-        from workflows.actions.tradeins import _trade_in_close
-
-        with transaction.atomic():
-            return _trade_in_close(trade_in=actions._common.lock_trade_in(trade_in), actor=staff)
+        # Closing is part of settling a payout, the only way to it: no payout, nothing closes
+        # (every such state is one the close transition's source does not hold either).
+        assert "close" not in {t.name for t in trade_in.get_available_state_transitions()}
+        raise TransitionRefused("no payout to settle")
     if transition == "send_revised_offer":
         return actions.revised_offer_send(
             trade_in=trade_in, actor=staff, amount="150", grade="C", note="Battery at 70%"

@@ -13,7 +13,7 @@ from tests.helpers import declared
 from tests.test_lifecycle_http import staff_client, workflow
 from tests.test_races import outcomes, race
 from workflows import actions
-from workflows.actions.units import OPERATIONS, UNIT_EVENT
+from workflows.actions.units import UNIT_EVENT
 from workflows.errors import DomainError, InvalidInput, TransitionRefused
 from workflows.models import (
     STOCKED_STATUSES,
@@ -25,6 +25,7 @@ from workflows.models import (
     Unit,
     UnitStatus,
 )
+from workflows.selectors.units import OPERATIONS
 
 # operation -> (from statuses, to status): Unit's machine after grading
 LIFE = {
@@ -309,3 +310,29 @@ def test_two_counters_redeeming_at_once_never_overdraw(credit, staff):
 def test_errors_are_domain_errors(credit, staff):
     with pytest.raises(DomainError):
         actions.store_credit_redeem(code="SC-UNKNOWN", actor=staff, amount="1")
+
+
+# --- one way to move a unit (issue 19) ----------------------------------------------------------
+def test_a_units_status_cannot_be_assigned_directly(make_trade_in):
+    unit = refresh(make_trade_in(State.RECEIVED)).unit
+    with pytest.raises(AttributeError, match="Direct status modification is not allowed"):
+        unit.status = UnitStatus.SOLD
+    unit.refresh_from_db()  # the protected field still reloads (FSMModelMixin)
+    assert unit.status == UnitStatus.GRADED
+
+
+def test_cancel_and_reroute_move_the_unit_through_its_transitions(make_trade_in, staff):
+    cancelled = refresh(make_trade_in(State.CANCELLED)).unit
+    rerouted = refresh(make_trade_in(State.REROUTED)).unit
+    assert (cancelled.status, rerouted.status) == (UnitStatus.VOID, UnitStatus.RETURNS)
+    assert cancelled.status_changed_at and rerouted.status_changed_at
+    assert_stock_is_the_stocked_units()
+    assert_books_balance()
+
+
+def test_a_sold_unit_is_not_sent_to_returns_by_a_reroute(make_trade_in, staff):
+    sold = unit_in(UnitStatus.SOLD, make_trade_in, staff)
+    with pytest.raises(TransitionRefused, match="cannot be sent to Returns"):
+        actions.trade_in_reroute(trade_in=sold.trade_in, actor=staff, reason="Bent frame")
+    assert refresh(sold).status == UnitStatus.SOLD
+    assert_stock_is_the_stocked_units()

@@ -11,6 +11,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
+from django.db import models
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 
@@ -45,8 +46,6 @@ MONEY_FIELDS = frozenset(
 
 
 def is_money_field(field: object) -> bool:
-    from django.db import models
-
     return isinstance(field, models.DecimalField) and field.name in MONEY_FIELDS
 
 

@@ -1,4 +1,7 @@
-"""Signed buyer links. Ids inside are signed, so they cannot be guessed or changed."""
+"""Signed buyer links. Ids inside are signed, so they cannot be guessed or changed.
+
+This module signs and unsigns; whether the buyer can still act on what a link names is the
+predicates' (workflows.rules.predicates.quote_link_refusal / revised_offer_link_refusal)."""
 
 from __future__ import annotations
 
@@ -8,7 +11,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from workflows.errors import LinkInvalid
-from workflows.models import Payout, Quote, RevisedOffer, RevisedOfferStatus, State, TradeIn
+from workflows.models import Payout, Quote, RevisedOffer, TradeIn
+from workflows.rules.predicates import quote_link_refusal, revised_offer_link_refusal
 
 QUOTE_SALT = "workflows.quote-link"
 STATUS_SALT = "workflows.status-link"
@@ -94,7 +98,8 @@ def quote_from_token(token: str) -> Quote:
     )
     if quote is None:
         raise LinkInvalid(_("This link is not valid."), reason="tampered")
-    check_quote_actionable(quote)
+    if refusal := quote_link_refusal(quote):
+        raise refusal
     return quote
 
 
@@ -107,21 +112,6 @@ def trade_in_of_quote_token(token: str) -> TradeIn | None:
         return None
     quote = Quote.objects.select_related("trade_in").filter(pk=pk).first()
     return quote.trade_in if quote else None
-
-
-def check_quote_actionable(quote: Quote) -> None:
-    trade_in = quote.trade_in
-    if trade_in.latest_quote().pk != quote.pk:
-        raise LinkInvalid(
-            _("This offer was replaced by a newer one. Please use the link in our latest email."),
-            reason="superseded",
-        )
-    if quote.responded_at is not None or trade_in.state != State.QUOTED:
-        if trade_in.state == State.EXPIRED:
-            raise LinkInvalid(_("This offer has expired."), reason="expired")
-        raise LinkInvalid(_("You have already answered this offer."), reason="used")
-    if quote.is_lapsed:
-        raise LinkInvalid(_("This offer has expired."), reason="expired")
 
 
 # --- revised offers after inspection: the same rules as quote links --------------------------
@@ -144,8 +134,8 @@ def revised_offer_from_token(token: str, *, actionable: bool = True) -> RevisedO
     )
     if offer is None:
         raise LinkInvalid(_("This link is not valid."), reason="tampered")
-    if actionable:
-        check_revised_offer_actionable(offer)
+    if actionable and (refusal := revised_offer_link_refusal(offer)):
+        raise refusal
     return offer
 
 
@@ -156,16 +146,3 @@ def trade_in_of_revised_offer_token(token: str) -> TradeIn | None:
         return revised_offer_from_token(token, actionable=False).trade_in
     except LinkInvalid:
         return None
-
-
-def check_revised_offer_actionable(offer: RevisedOffer) -> None:
-    newest = offer.trade_in.revised_offers.order_by("-created_at", "-pk").first()
-    if offer.status == RevisedOfferStatus.SUPERSEDED or (newest and newest.pk != offer.pk):
-        raise LinkInvalid(
-            _("This offer was replaced by a newer one. Please use the link in our latest email."),
-            reason="superseded",
-        )
-    if offer.status != RevisedOfferStatus.SENT or offer.trade_in.state != State.REOFFERED:
-        raise LinkInvalid(_("You have already answered this offer."), reason="used")
-    if offer.is_lapsed:
-        raise LinkInvalid(_("The time to answer this offer has passed."), reason="expired")

@@ -10,6 +10,7 @@ from unfold.decorators import display
 
 from backoffice.admin.base import ReadOnlyAdmin
 from workflows.models import IdNumberAccess, PoliceReport, PoliceReportStatus
+from workflows.rules.permissions import Operation, allowed
 
 
 @admin.register(PoliceReport)
@@ -49,7 +50,7 @@ class PoliceReportAdmin(ReadOnlyAdmin):
         extra_context = {
             **(extra_context or {}),
             "daily_form": DailyExportForm(initial={"day": timezone.localdate()}),
-            "can_export": request.user.has_perm("workflows.view_id_number"),
+            "can_export": allowed(request.user, Operation.EXPORT_POLICE_DAY),
         }
         return super().changelist_view(request, extra_context)
 

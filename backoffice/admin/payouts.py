@@ -55,7 +55,7 @@ from workflows.models import (
 from workflows.models.payouts import looks_like_code
 from workflows.rules.compliance import hold_refusal
 from workflows.rules.inspection import compare
-from workflows.rules.permissions import Operation
+from workflows.rules.permissions import Operation, allowed
 from workflows.rules.permissions import allowed as may
 from workflows.rules.predicates import (
     agreed_revision,
@@ -151,7 +151,7 @@ class PayoutAdmin(PanelAdmin, NoDeleteAdmin, FilteredExportAdmin, ExportActionMo
             )
 
     def has_export_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("workflows.export_payout")
+        return allowed(request.user, Operation.EXPORT_PAYOUTS)
 
     def _do_file_export(self, file_format, request, queryset, export_form=None):
         # CSV streams from the database (flat memory at any size); XLSX needs the whole sheet.
@@ -417,10 +417,10 @@ class ManagersOnly(ReadOnlyAdmin):
     """Read-only records of money matters, for whoever may settle payouts."""
 
     def has_module_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("workflows.settle_payout")
+        return allowed(request.user, Operation.SETTLE_PAYOUT)
 
     def has_view_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return request.user.has_perm("workflows.settle_payout")
+        return allowed(request.user, Operation.SETTLE_PAYOUT)
 
 
 @admin.register(StripeAccount)

@@ -12,6 +12,7 @@ from backoffice.admin.base import ReadOnlyAdmin
 from workflows import actions
 from workflows.errors import DomainError
 from workflows.models import ImeiCheck, ShippingLabel, SideEffect, SideEffectStatus
+from workflows.rules.permissions import Operation, allowed
 
 
 @admin.register(SideEffect)
@@ -52,7 +53,7 @@ class SideEffectAdmin(ModelAdmin):
         return False  # written by the outbox; "Retry now" is the one thing staff do here
 
     def has_retry_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("workflows.change_sideeffect")
+        return allowed(request.user, Operation.RETRY_SIDE_EFFECT)
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False

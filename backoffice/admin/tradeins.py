@@ -42,7 +42,6 @@ from backoffice.forms import (
 )
 from backoffice.paginator import EstimatedCountPaginator
 from workflows import actions
-from workflows.actions.counter import resendable_emails
 from workflows.actions.details import PAYOUT_DETAILS
 from workflows.errors import DomainError, NeedsConfirmation
 from workflows.models import (
@@ -75,6 +74,7 @@ from workflows.rules.predicates import (
     wants_pickup,
 )
 from workflows.rules.redflags import red_flags
+from workflows.selectors import resendable_emails
 
 STATE_COLOURS = {
     State.SUBMITTED: "info",
@@ -409,7 +409,7 @@ class TradeInAdmin(SavesThroughAnAction, PanelAdmin, NoDeleteAdmin):
             )
 
     def has_quote_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("workflows.quote_tradein")
+        return may(request.user, Operation.QUOTE)
 
     # --- the workflow panel above the form -------------------------------------------------------
     panel_url = "workflow"
@@ -482,7 +482,7 @@ class TradeInAdmin(SavesThroughAnAction, PanelAdmin, NoDeleteAdmin):
             "payout_waits_for_manager": payout is not None and payout_settleable(payout),
             **self.detail_change_context(request, trade_in),
             "blocklist_url": reverse("admin:workflows_blockedimei_add") + f"?imei={trade_in.imei}"
-            if user.has_perm("workflows.add_blockedimei")
+            if may(user, Operation.BLOCKLIST_ADD)
             and not BlockedImei.objects.filter(imei=trade_in.imei).exists()
             else "",
         }

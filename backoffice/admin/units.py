@@ -19,13 +19,7 @@ from backoffice.admin.base import (
     call_action_with_form,
 )
 from workflows import actions
-from workflows.actions.units import (
-    OPERATIONS,
-    UNIT_EVENT,
-    available_operations,
-    unit_add_refurbishment_cost,
-    unit_sell_lot,
-)
+from workflows.actions.units import UNIT_EVENT_KINDS, unit_add_refurbishment_cost, unit_sell_lot
 from workflows.errors import DomainError
 from workflows.models import (
     SHIP_BACK_OPEN,
@@ -39,6 +33,7 @@ from workflows.rules import compliance
 from workflows.rules.inspection import compare
 from workflows.rules.permissions import Operation, allowed
 from workflows.selectors.reports import unit_money
+from workflows.selectors.units import OPERATIONS, available_operations
 
 BUTTONS = {
     "list": _("List for sale"),
@@ -173,7 +168,7 @@ class UnitAdmin(SavesThroughAnAction, PanelAdmin):
     def panel_context(self, request: HttpRequest, unit: Unit) -> dict:
         trade_in = unit.trade_in
         history = (
-            Event.objects.filter(trade_in=trade_in, kind__in=UNIT_EVENT.values())
+            Event.objects.filter(trade_in=trade_in, kind__in=UNIT_EVENT_KINDS)
             .select_related("actor")
             .order_by("created_at", "pk")
             if trade_in

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django_q.tasks import async_task
 
-from workflows.models import Event, EventKind, SideEffect, SideEffectKind, TradeIn
+from workflows.models import Event, EventKind, SideEffect, SideEffectKind, SideEffectStatus, TradeIn
 from workflows.rules.permissions import AUTO_QUOTE, BUYER, SYSTEM, Actor, Operation, authorize
 
 log = logging.getLogger("workflows")
@@ -91,8 +94,6 @@ def _flush() -> None:
 
 
 def enqueue(*side_effect_ids: int) -> None:
-    from django_q.tasks import async_task
-
     try:
         async_task(
             "workflows.tasks.run_side_effects",
@@ -103,6 +104,26 @@ def enqueue(*side_effect_ids: int) -> None:
         log.exception(
             "could not enqueue side effects %s; the sweep will retry them", side_effect_ids
         )
+
+
+def _requeue(effects: Iterable[SideEffect]) -> list[int]:
+    """Make rows that are not done due now, and run them after the commit.
+
+    The keys stay the same, so an outside call that did go through (Stripe) is replayed by
+    the service instead of being made twice.
+    """
+    ids = [effect.pk for effect in effects]
+    rows = list(
+        SideEffect.objects.select_for_update()
+        .filter(pk__in=ids)
+        .exclude(status=SideEffectStatus.DONE)
+    )
+    SideEffect.objects.filter(pk__in=[row.pk for row in rows]).update(
+        status=SideEffectStatus.PENDING, next_attempt_at=timezone.now()
+    )
+    for row in rows:
+        run_after_commit(row.pk)
+    return [row.pk for row in rows]
 
 
 def lock_trade_in(trade_in: TradeIn) -> TradeIn:

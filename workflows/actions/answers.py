@@ -9,10 +9,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from workflows.actions._common import SYSTEM, lock_trade_in, record_event, schedule
-from workflows.actions.ship_back import _ship_back_tracked
-from workflows.actions.tradeins import _auto_quote
+from workflows.actions._lifecycle import _auto_quote
+from workflows.actions._returns import _ship_back_tracked
 from workflows.integrations.imei import ImeiResult, model_mismatch
 from workflows.models import (
+    Email,
     EventKind,
     ImeiCheck,
     ImeiCheckStatus,
@@ -38,7 +39,7 @@ RESULT_FIELDS = (
 )
 
 
-def _copy_if_latest(trade_in: TradeIn, check: ImeiCheck) -> bool:
+def _copy_if_latest(trade_in: TradeIn, check: ImeiCheck, flags: list[str]) -> bool:
     """The queue shows a copy of the latest check's answer. An older check answering late
     (a re-run was asked meanwhile) must not overwrite what the newer one said."""
     latest = trade_in.latest_imei_check()
@@ -46,7 +47,7 @@ def _copy_if_latest(trade_in: TradeIn, check: ImeiCheck) -> bool:
         return False
     # A red flag stands while any does, also one an earlier check raised (workflows.rules.redflags);
     # a check that could not decide stays "unknown"/"error" unless something else is flagged.
-    flagged = [f for f in red_flags(trade_in) if f not in inconclusive(check)]
+    flagged = [f for f in flags if f not in inconclusive(check)]
     trade_in.imei_status = ImeiCheckStatus.FLAGGED if flagged else check.status
     trade_in.model_mismatch = check.model_mismatch
     trade_in.save(update_fields=["imei_status", "model_mismatch", "updated_at"])
@@ -72,9 +73,11 @@ def imei_check_record(*, check: ImeiCheck, result: ImeiResult, provider_name: st
     if check.duplicate_of:
         check.status = ImeiCheckStatus.FLAGGED
     check.save()
-    if _copy_if_latest(trade_in, check):
+    # The red flags of this answer, worked out once for the queue's copy and the policy.
+    flags = red_flags(trade_in, duplicate_of=check.duplicate_of)
+    if _copy_if_latest(trade_in, check, flags):
         # A clean answer may be all a submission needs: the manager's quoting policy decides.
-        _auto_quote(trade_in)
+        _auto_quote(trade_in, flags)
     return check
 
 
@@ -87,7 +90,7 @@ def imei_check_give_up(*, check: ImeiCheck, error: str) -> ImeiCheck:
     check.detail = error[:2000]
     check.checked_at = timezone.now()
     check.save(update_fields=["status", "detail", "checked_at"])
-    _copy_if_latest(trade_in, check)
+    _copy_if_latest(trade_in, check, red_flags(trade_in))
     return check
 
 
@@ -136,7 +139,7 @@ def _schedule_label_email(trade_in: TradeIn) -> None:
         SideEffectKind.SEND_EMAIL,
         key=f"email:accepted:{trade_in.pk}",
         trade_in=trade_in,
-        template="accepted_label",
+        template=Email.ACCEPTED_LABEL,
     )
 
 

@@ -25,6 +25,7 @@ from workflows.actions._common import (
     record_event,
     schedule,
 )
+from workflows.documents import police_report
 from workflows.errors import InvalidInput, TransitionRefused
 from workflows.models import (
     Declaration,
@@ -37,7 +38,6 @@ from workflows.models import (
     PoliceReportRow,
     PoliceReportStatus,
     PoliceRowKind,
-    Quote,
     SellerIdentity,
     SideEffectKind,
     State,
@@ -63,50 +63,6 @@ class DeclarationInput:
     birth_date: date | None = None
     ip: str | None = None
     user_agent: str = ""
-
-
-def check_declaration(declaration: DeclarationInput | None) -> None:
-    """Raise if the settings require a declaration and this one does not do."""
-    if not settings.DECLARATION_REQUIRED:
-        return
-    if declaration is None or not declaration.confirmed:
-        raise InvalidInput(_("Please confirm the declaration to accept the offer."))
-    if declaration.wording != compliance.declaration_text():
-        raise InvalidInput(
-            _("The declaration's wording has changed since the page opened: read it again.")
-        )
-    problem = compliance.birth_date_problem(
-        declaration.birth_date, required=settings.DECLARATION_ASKS_BIRTH_DATE
-    )
-    if problem:
-        raise InvalidInput(_(problem))
-
-
-def record_declaration(
-    trade_in: TradeIn, quote: Quote | None, declaration: DeclarationInput | None, actor: Actor
-) -> Declaration | None:
-    """Check and store the declaration inside the caller's accepting transaction.
-
-    Called by every action that completes a purchase (accepting an offer or a revised offer).
-    """
-    check_declaration(declaration)
-    if declaration is None or not declaration.confirmed:
-        return None  # not required, and not given
-    row = Declaration.objects.create(
-        trade_in=trade_in,
-        quote=quote,
-        wording=declaration.wording,
-        birth_date=declaration.birth_date,
-        ip=declaration.ip or None,
-        user_agent=declaration.user_agent[:300],
-    )
-    record_event(
-        trade_in,
-        kind=EventKind.DECLARED,
-        actor=actor,
-        note=_("The seller declared ownership and lawful age: “%s”") % declaration.wording,
-    )
-    return row
 
 
 # --- seller identity ---------------------------------------------------------------------------
@@ -271,14 +227,6 @@ def seller_identity_reveal(*, identity: SellerIdentity, actor: Actor, purpose: s
 
 
 # --- hold period -------------------------------------------------------------------------------
-def refuse_if_on_hold(unit: Unit, transition: str = "sell") -> None:
-    """Raise if the police hold refuses this Unit transition. `move_unit`, the one helper every
-    unit move goes through, calls it inside its transaction, so no path skips it."""
-    refusal = compliance.hold_refusal(unit, transition)
-    if refusal:
-        raise TransitionRefused(refusal)
-
-
 @transaction.atomic(durable=True)
 def unit_hold_release(*, unit: Unit, actor: Actor, police_reference: str) -> HoldRelease:
     """A manager ends the hold early, on the police's word (their reference is required)."""
@@ -413,6 +361,57 @@ def police_report_failed(*, report: PoliceReport, error: str, gave_up: bool) -> 
         last_error=error[:2000],
         status=PoliceReportStatus.FAILED if gave_up else PoliceReportStatus.PENDING,
     )
+
+
+def _record_id_numbers_shown(
+    identities: list[SellerIdentity], *, actor: Actor, purpose: str, timeline: bool
+) -> None:
+    """The audit trail of a file that shows whole ID numbers: one row per ID, and (when a
+    person took the file) one timeline row on each trade-in, like a reveal on its page."""
+    user = None if isinstance(actor, str) else actor
+    IdNumberAccess.objects.bulk_create(
+        IdNumberAccess(
+            identity=identity,
+            actor=user,
+            actor_label=str(actor) if user is None else "",
+            purpose=purpose[:200],
+        )
+        for identity in identities
+    )
+    if not timeline:
+        return
+    for identity in identities:
+        record_event(
+            identity.trade_in,
+            kind=EventKind.ID_NUMBER_VIEWED,
+            actor=actor,
+            note=_("Whole ID number exported (version %(version)d, %(id)s): %(purpose)s")
+            % {"version": identity.version, "id": identity.masked_number, "purpose": purpose},
+        )
+
+
+@transaction.atomic(durable=True)
+def police_daily_export(*, day: date, actor: Actor) -> bytes:
+    """One day's purchases as the police report's CSV, for a manager. Every whole ID number in
+    it goes on the audit trail and on its trade-in's timeline, with who exported it."""
+    authorize(actor, Operation.EXPORT_POLICE_DAY)
+    data, shown = police_report.rows(police_report.day_lines(day))
+    _record_id_numbers_shown(
+        shown, actor=actor, purpose=f"daily police CSV for {day:%Y-%m-%d}", timeline=True
+    )
+    return police_report.render_csv(data)
+
+
+@transaction.atomic(durable=True)
+def police_report_render(*, report: PoliceReport, actor: Actor = SYSTEM) -> tuple[bytes, int]:
+    """The batch's file as it is delivered now (the scheduled task), its ID numbers on the
+    audit trail. Returns the CSV and its number of rows."""
+    authorize(actor, Operation.REPORT_TO_POLICE)
+    data, shown = police_report.rows(police_report.report_lines(report))
+    _record_id_numbers_shown(
+        shown, actor=actor, purpose=f"police report {report.filename}", timeline=False
+    )
+    return police_report.render_csv(data), len(data)
 
 
 # --- retention and erasure ---------------------------------------------------------------------

@@ -17,6 +17,7 @@ from workflows.actions._common import (
 from workflows.actions.details import PAYOUT_DETAILS, clean_detail
 from workflows.errors import InvalidInput, TransitionRefused
 from workflows.models import (
+    Email,
     EventKind,
     Grade,
     PayoutMethod,
@@ -88,7 +89,7 @@ def trade_in_update_details(*, trade_in: TradeIn, actor: Actor, changes: dict[st
             SideEffectKind.SEND_EMAIL,
             key=f"email:email-changed:{event.pk}",
             trade_in=trade_in,
-            template="email_changed",
+            template=Email.EMAIL_CHANGED,
             old_email=before["buyer_email"],
             new_email=changed["buyer_email"],
         )

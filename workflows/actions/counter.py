@@ -8,7 +8,8 @@ from django.utils.translation import gettext as _
 
 from workflows.actions._common import Operation, authorize, lock_trade_in, record_event, schedule
 from workflows.errors import InvalidInput
-from workflows.models import EventKind, SideEffect, SideEffectKind, SideEffectStatus, TradeIn
+from workflows.models import EventKind, SideEffect, SideEffectKind, TradeIn
+from workflows.selectors import resendable_emails
 
 NOTE_MAX = 2000
 
@@ -27,19 +28,6 @@ def trade_in_add_note(*, trade_in: TradeIn, actor: AbstractBaseUser, note: str) 
     return trade_in
 
 
-def resendable_emails(trade_in: TradeIn) -> list[SideEffect]:
-    """The buyer emails of this trade-in that went out and may go out again."""
-    return [
-        effect
-        for effect in trade_in.side_effects.filter(
-            kind=SideEffectKind.SEND_EMAIL, status=SideEffectStatus.DONE
-        ).order_by("created_at", "pk")
-        # Staff notices are not the buyer's; a store-credit code is shown whole only once.
-        if effect.payload.get("template") not in ("staff_new_submission", "store_credit")
-        and not effect.payload.get("resend_of")
-    ]
-
-
 @transaction.atomic(durable=True)
 def email_resend(*, trade_in: TradeIn, actor: AbstractBaseUser, side_effect_id: int) -> SideEffect:
     """Send one of the buyer's emails again, through the outbox like the first time.
@@ -56,7 +44,7 @@ def email_resend(*, trade_in: TradeIn, actor: AbstractBaseUser, side_effect_id: 
         trade_in,
         kind=EventKind.EMAIL_RESENT,
         actor=actor,
-        note=_("Re-sending %(email)s") % {"email": original.payload.get("template", "email")},
+        note=_("Re-sending %(email)s") % {"email": original.payload["template"]},
     )
     return schedule(
         SideEffectKind.SEND_EMAIL,

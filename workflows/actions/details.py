@@ -25,6 +25,7 @@ from workflows.actions._common import (
 from workflows.errors import InvalidInput, TransitionRefused
 from workflows.models import (
     ChangeStatus,
+    Email,
     EventKind,
     Payout,
     PayoutDetailChange,
@@ -202,7 +203,7 @@ def payout_details_change_approve(
         SideEffectKind.SEND_EMAIL,
         key=f"email:details-changed:{change.pk}",
         trade_in=trade_in,
-        template="payout_details_changed",
+        template=Email.PAYOUT_DETAILS_CHANGED,
         change_id=change.pk,
     )
     return change

@@ -28,22 +28,24 @@ from workflows.actions._common import (
     record_event,
     schedule,
 )
-from workflows.actions.compliance import DeclarationInput, record_declaration
-from workflows.actions.ship_back import _ship_back_label, _ship_back_open
-from workflows.actions.tradeins import (
+from workflows.actions._lifecycle import (
     _parse_amount,
+    _record_declaration,
     _refuse_unless,
     _required,
     _reroute,
     _scanned_imei_problem,
     _transition,
 )
-from workflows.actions.units import lock_unit, move_unit
+from workflows.actions._returns import _ship_back_label, _ship_back_open
+from workflows.actions._stock import _lock_unit, _move_unit
+from workflows.actions.compliance import DeclarationInput
 from workflows.errors import InvalidInput, TransitionRefused
 from workflows.formatting import money
 from workflows.models import (
     Answer,
     Direction,
+    Email,
     EventKind,
     InspectionPhoto,
     Payout,
@@ -67,6 +69,7 @@ from workflows.rules.predicates import (
     agreed_revision,
     return_case_closable,
     return_case_decidable,
+    revised_offer_link_refusal,
     revision_refusal,
     wants_pickup,
 )
@@ -144,12 +147,13 @@ def trade_in_intake(
     elif outcome == REROUTE:
         _required(notes, _("Describe the damage that was not disclosed."))
 
-    unit = lock_unit(trade_in.unit)
+    unit = _lock_unit(trade_in.unit)
     unit.as_found = found
     unit.intake_notes = notes
-    if outcome == GRADE:
-        unit.grade, unit.status, unit.graded_at = grade, UnitStatus.GRADED, timezone.now()
     unit.save()
+    if outcome == GRADE:
+        unit.grade = grade
+        _move_unit(unit, "grade_as_sellable", actor=actor)
     _save_photos(trade_in, checked_photos, actor)
     _transition(
         trade_in,
@@ -212,7 +216,7 @@ def _send_revised_offer(
             _("A revised offer must be less than the original offer of %(amount)s.")
             % {"amount": original}
         )
-    unit = lock_unit(trade_in.unit)
+    unit = _lock_unit(trade_in.unit)
     if unit.status not in (UnitStatus.RECEIVED, UnitStatus.GRADED, UnitStatus.RETURNS):
         raise TransitionRefused(
             _("The unit is %s: it is no longer ours to re-price.")
@@ -262,7 +266,7 @@ def _send_revised_offer(
         SideEffectKind.SEND_EMAIL,
         key=f"email:revised-offer:{offer.pk}",
         trade_in=trade_in,
-        template="revised_offer",
+        template=Email.REVISED_OFFER,
         revised_offer_id=offer.pk,
     )
     return offer
@@ -292,19 +296,12 @@ def revised_offer_send(
     return offer
 
 
-def revised_offer_accept_blockers(offer: RevisedOffer) -> list[str]:
-    """The one precondition of accepting a revised offer, besides the link being current.
-    Empty: it can be accepted. (Compliance adds its seller declaration here.)"""
-    return []
-
-
 def _lock_offer(offer: RevisedOffer) -> tuple[TradeIn, RevisedOffer]:
-    from workflows.links import check_revised_offer_actionable
-
     trade_in = lock_trade_in(offer.trade_in)
     offer = RevisedOffer.objects.select_for_update().get(pk=offer.pk)
     offer.trade_in = trade_in
-    check_revised_offer_actionable(offer)  # raises LinkInvalid: superseded, answered, lapsed
+    if refusal := revised_offer_link_refusal(offer):  # superseded, answered, lapsed
+        raise refusal
     return trade_in, offer
 
 
@@ -325,12 +322,12 @@ def _accept(trade_in: TradeIn, offer: RevisedOffer, actor: Actor, answered_by: s
     offer.accept()
     offer.answered_by = answered_by
     offer.save()
-    unit = lock_unit(trade_in.unit)
+    unit = _lock_unit(trade_in.unit)
     unit.grade = offer.grade
     if unit.status == UnitStatus.RETURNS:  # from a return case: back into stock
-        move_unit(unit, "restock", actor=actor, note=f"grade {offer.grade}")
+        _move_unit(unit, "restock", actor=actor, note=f"grade {offer.grade}")
     else:
-        unit.status = UnitStatus.GRADED
+        _move_unit(unit, "grade_as_sellable", actor=actor)
     unit.graded_at = timezone.now()
     unit.save()
     payout = Payout.objects.select_for_update().get(trade_in=trade_in)
@@ -351,7 +348,7 @@ def _accept(trade_in: TradeIn, offer: RevisedOffer, actor: Actor, answered_by: s
         SideEffectKind.SEND_EMAIL,
         key=f"email:revised-offer-accepted:{offer.pk}",
         trade_in=trade_in,
-        template="revised_offer_accepted",
+        template=Email.REVISED_OFFER_ACCEPTED,
         revised_offer_id=offer.pk,
     )
     return trade_in
@@ -366,17 +363,14 @@ def revised_offer_accept(
     of ownership and lawful age (stored like the one given on the first offer)."""
     authorize(actor, Operation.ANSWER_REVISED_OFFER)
     trade_in, offer = _lock_offer(offer)
-    blockers = revised_offer_accept_blockers(offer)
-    if blockers:
-        raise TransitionRefused(" ".join(blockers))
-    record_declaration(trade_in, None, declaration, actor)
+    _record_declaration(trade_in, None, declaration, actor)
     return _accept(trade_in, offer, actor, Answer.BUYER)
 
 
 def _return_device(trade_in: TradeIn, *, actor: Actor, note: str) -> TradeIn:
     """Send the device back: out of stock, payout declined, a return label (or pickup)."""
-    unit = lock_unit(trade_in.unit)
-    move_unit(unit, "return_to_buyer", actor=actor, note=note)
+    unit = _lock_unit(trade_in.unit)
+    _move_unit(unit, "return_to_buyer", actor=actor, note=note)
     # The device is still on the bench: it goes on the "To ship back" list until it is gone.
     _ship_back_open(trade_in, unit, reason=note)
     payout = Payout.objects.select_for_update().get(trade_in=trade_in)
@@ -393,7 +387,7 @@ def _return_device(trade_in: TradeIn, *, actor: Actor, note: str) -> TradeIn:
             SideEffectKind.SEND_EMAIL,
             key=f"email:return-pickup:{trade_in.pk}",
             trade_in=trade_in,
-            template="return_pickup",
+            template=Email.RETURN_PICKUP,
         )
     else:
         schedule(
@@ -464,8 +458,8 @@ def return_case_resolve(
     if resolution == Resolution.RETURNED:
         _return_device(trade_in, actor=actor, note=note or _("Returned to the buyer."))
     elif resolution == Resolution.RECYCLED:
-        unit = lock_unit(trade_in.unit)
-        move_unit(unit, "recycle", actor=actor, note=note)
+        unit = _lock_unit(trade_in.unit)
+        _move_unit(unit, "recycle", actor=actor, note=note)
         case.resolve()
         case.resolution, case.resolution_note = resolution, note
         case.save()
@@ -490,10 +484,10 @@ def return_case_reject(*, case: ReturnCase, actor: Actor, note: str, grade: str)
     original payout is owed again and the trade-in proceeds to payout."""
     note = _required(clean_text(note), _("Say why the return case is rejected."))
     trade_in, case = _lock_case(case, actor)
-    unit = lock_unit(trade_in.unit)
+    unit = _lock_unit(trade_in.unit)
     check_grade(unit.as_found, grade)
     unit.grade = grade
-    move_unit(unit, "restock", actor=actor, note=f"grade {grade}")
+    _move_unit(unit, "restock", actor=actor, note=f"grade {grade}")
     unit.graded_at = timezone.now()
     unit.save()
     payout = Payout.objects.select_for_update().get(trade_in=trade_in)
@@ -539,6 +533,6 @@ def return_label_record(
         SideEffectKind.SEND_EMAIL,
         key=f"email:return-label:{trade_in.pk}",
         trade_in=trade_in,
-        template="return_label",
+        template=Email.RETURN_LABEL,
     )
     return label

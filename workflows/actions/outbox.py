@@ -17,9 +17,9 @@ from workflows.actions._common import (
     SYSTEM,
     Actor,
     Operation,
+    _requeue,
     authorize,
     record_event,
-    run_after_commit,
 )
 from workflows.models import OUTCOME, EventKind, SideEffect, SideEffectStatus
 
@@ -70,26 +70,6 @@ def side_effect_failed(
         record_event(
             effect.trade_in, kind=OUTCOME[effect.kind], actor=SYSTEM, is_failure=True, note=note
         )
-
-
-def _requeue(effects: Iterable[SideEffect]) -> list[int]:
-    """Make rows that are not done due now, and run them after the commit.
-
-    The keys stay the same, so an outside call that did go through (Stripe) is replayed by
-    the service instead of being made twice.
-    """
-    ids = [effect.pk for effect in effects]
-    rows = list(
-        SideEffect.objects.select_for_update()
-        .filter(pk__in=ids)
-        .exclude(status=SideEffectStatus.DONE)
-    )
-    SideEffect.objects.filter(pk__in=[row.pk for row in rows]).update(
-        status=SideEffectStatus.PENDING, next_attempt_at=timezone.now()
-    )
-    for row in rows:
-        run_after_commit(row.pk)
-    return [row.pk for row in rows]
 
 
 @transaction.atomic(durable=True)

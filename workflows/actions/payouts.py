@@ -6,62 +6,22 @@ from datetime import date
 
 from django.db import transaction
 from django.utils.translation import gettext as _
-from django_fsm import can_proceed
 
 from workflows.actions._common import (
     Actor,
-    Operation,
-    authorize,
-    lock_trade_in,
-    record_event,
     schedule,
 )
-from workflows.actions.tradeins import _trade_in_close
-from workflows.errors import InvalidInput, TransitionRefused
-from workflows.formatting import money
+from workflows.actions._lifecycle import _lock_for_settling, _settle
+from workflows.errors import InvalidInput
 from workflows.models import (
-    EventKind,
+    Email,
     Payout,
     PayoutMethod,
     SideEffectKind,
     StoreCredit,
 )
 from workflows.models.payouts import code_lookup_hash
-from workflows.rules.compliance import identity_missing
 from workflows.rules.parsers import clean_text
-from workflows.rules.predicates import payout_settleable
-
-
-def _lock_for_settling(payout: Payout, actor: Actor, method: str) -> Payout:
-    authorize(actor, Operation.SETTLE_PAYOUT)
-    # Lock order everywhere: trade-in first, then its payout. Two managers settling the same
-    # payout at once: the second waits here and then sees it settled.
-    lock_trade_in(payout.trade_in)
-    payout = Payout.objects.select_for_update().select_related("trade_in").get(pk=payout.pk)
-    if payout.method != method:
-        raise InvalidInput(_("This payout is paid by %s.") % payout.get_method_display())
-    if not can_proceed(payout.settle, check_conditions=False):
-        raise TransitionRefused(_("This payout is %s.") % payout.get_status_display().lower())
-    if not payout_settleable(payout):
-        raise TransitionRefused(_("A payout can be settled only after the device was received."))
-    if missing := identity_missing(payout.trade_in, "payout"):
-        raise TransitionRefused(missing)
-    return payout
-
-
-def _settle(payout: Payout, actor: Actor, reference: str) -> Payout:
-    payout.settle()
-    payout.settlement_reference = reference
-    payout.settled_by = None if isinstance(actor, str) else actor
-    payout.save()
-    record_event(
-        payout.trade_in,
-        kind=EventKind.PAYOUT_SETTLED,
-        actor=actor,
-        note=f"{money(payout.amount)} by {payout.get_method_display()}: {reference}",
-    )
-    _trade_in_close(trade_in=payout.trade_in, actor=actor)
-    return payout
 
 
 @transaction.atomic(durable=True)
@@ -77,7 +37,7 @@ def payout_settle_check(
         SideEffectKind.SEND_EMAIL,
         key=f"email:payout-sent:{payout.pk}",
         trade_in=payout.trade_in,
-        template="payout_sent",
+        template=Email.PAYOUT_SENT,
     )
     return payout
 
@@ -107,7 +67,7 @@ def payout_issue_store_credit(*, payout: Payout, actor: Actor) -> StoreCredit:
         SideEffectKind.SEND_EMAIL,
         key=f"email:store-credit:{payout.pk}",
         trade_in=payout.trade_in,
-        template="store_credit",
+        template=Email.STORE_CREDIT,
         store_credit_id=credit.pk,
     )
     return credit

@@ -21,16 +21,17 @@ from workflows.actions._common import (
     SYSTEM,
     Actor,
     Operation,
+    _requeue,
     authorize,
     lock_trade_in,
     record_event,
     schedule,
 )
-from workflows.actions.outbox import _requeue
-from workflows.actions.payouts import _lock_for_settling, _settle
+from workflows.actions._lifecycle import _lock_for_settling, _settle
 from workflows.errors import LinkInvalid, TransitionRefused
 from workflows.integrations import payments
 from workflows.models import (
+    Email,
     EventKind,
     Payout,
     PayoutMethod,
@@ -44,23 +45,13 @@ from workflows.models import (
     TradeIn,
 )
 from workflows.rules.predicates import payout_settleable
+from workflows.selectors import ready_payee
 
 
 def _lock(payout: Payout) -> Payout:
     # Lock order everywhere: trade-in first, then its payout.
     lock_trade_in(payout.trade_in)
     return Payout.objects.select_for_update().select_related("trade_in").get(pk=payout.pk)
-
-
-def ready_payee(payout: Payout) -> StripeAccount | None:
-    """The connected account the buyer confirmed for this payout, if it can be paid now.
-    Never an account found by the email typed into the trade-in."""
-    account = payout.payee_account
-    if account is None or not account.payouts_enabled:
-        return None
-    if account.provider != payments.get_provider().name:
-        return None
-    return account
 
 
 @transaction.atomic(durable=True)
@@ -191,7 +182,7 @@ def _payout_settle_stripe(payout: Payout, *, transfer_id: str, account_id: str) 
         SideEffectKind.SEND_EMAIL,
         key=f"email:payout-sent:{payout.pk}",
         trade_in=trade_in,
-        template="payout_sent",
+        template=Email.PAYOUT_SENT,
     )
     return payout
 
@@ -284,7 +275,7 @@ def stripe_onboarding_record(
             SideEffectKind.SEND_EMAIL,
             key=email_key,
             trade_in=payout.trade_in,
-            template="stripe_onboarding",
+            template=Email.STRIPE_ONBOARDING,
         )
     return account
 

@@ -18,6 +18,7 @@ from workflows.actions._common import (
 from workflows.errors import InvalidInput, TransitionRefused
 from workflows.models import (
     QUESTIONS,
+    Email,
     EventKind,
     Fulfilment,
     ImeiCheck,
@@ -116,14 +117,14 @@ def trade_in_submit(*, submission: Submission, submission_key: str) -> TradeIn:
                 SideEffectKind.SEND_EMAIL,
                 key=f"email:received:{trade_in.pk}",
                 trade_in=trade_in,
-                template="received",
+                template=Email.RECEIVED,
             )
             if settings.STAFF_NOTIFY_EMAIL:
                 schedule(
                     SideEffectKind.SEND_EMAIL,
                     key=f"email:staff-new:{trade_in.pk}",
                     trade_in=trade_in,
-                    template="staff_new_submission",
+                    template=Email.STAFF_NEW_SUBMISSION,
                 )
     except IntegrityError:
         # The same key was submitted before (a double tap): that trade-in is the answer. The

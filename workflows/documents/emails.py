@@ -26,6 +26,7 @@ from workflows.links import (
     status_url,
 )
 from workflows.models import (
+    Email,
     PayoutDetailChange,
     Quote,
     RevisedOffer,
@@ -33,6 +34,7 @@ from workflows.models import (
     StoreCredit,
     TradeIn,
 )
+from workflows.rules.compliance import identity_of, identity_required_before
 
 # The outbox row this email is sent for (set by the side-effect handler around the send).
 _outbox_key: ContextVar[str | None] = ContextVar("outbox_key", default=None)
@@ -57,7 +59,7 @@ def message_id(key: str) -> str:
 
 
 def _send(
-    template: str,
+    template: Email,
     *,
     to: str,
     subject: str,
@@ -94,7 +96,7 @@ def _send(
 
 def received(trade_in: TradeIn) -> str:
     return _send(
-        "received",
+        Email.RECEIVED,
         to=trade_in.buyer_email,
         trade_in=trade_in,
         subject="We received your trade-in request",
@@ -104,7 +106,7 @@ def received(trade_in: TradeIn) -> str:
 def quote(trade_in: TradeIn, quote: Quote, *, counter: bool = False) -> str:
     subject = "A new offer for your device" if counter else "Your trade-in offer"
     return _send(
-        "quote",
+        Email.QUOTE,
         to=trade_in.buyer_email,
         trade_in=trade_in,
         subject=subject,
@@ -117,7 +119,7 @@ def quote(trade_in: TradeIn, quote: Quote, *, counter: bool = False) -> str:
 def accepted_label(trade_in: TradeIn, label: ShippingLabel) -> str:
     label_url = absolute(reverse("buyer_portal:label", args=[status_token(trade_in)]))
     return _send(
-        "accepted_label",
+        Email.ACCEPTED_LABEL,
         to=trade_in.buyer_email,
         trade_in=trade_in,
         subject="Offer accepted: your shipping label",
@@ -128,7 +130,7 @@ def accepted_label(trade_in: TradeIn, label: ShippingLabel) -> str:
 
 def accepted_pickup(trade_in: TradeIn) -> str:
     return _send(
-        "accepted_pickup",
+        Email.ACCEPTED_PICKUP,
         to=trade_in.buyer_email,
         trade_in=trade_in,
         subject="Offer accepted: how to drop off your device",
@@ -137,13 +139,16 @@ def accepted_pickup(trade_in: TradeIn) -> str:
 
 def declined(trade_in: TradeIn) -> str:
     return _send(
-        "declined", to=trade_in.buyer_email, trade_in=trade_in, subject="Your trade-in was declined"
+        Email.DECLINED,
+        to=trade_in.buyer_email,
+        trade_in=trade_in,
+        subject="Your trade-in was declined",
     )
 
 
 def cancelled(trade_in: TradeIn) -> str:
     return _send(
-        "cancelled",
+        Email.CANCELLED,
         to=trade_in.buyer_email,
         trade_in=trade_in,
         subject="Your trade-in was cancelled",
@@ -152,7 +157,7 @@ def cancelled(trade_in: TradeIn) -> str:
 
 def rerouted(trade_in: TradeIn) -> str:
     return _send(
-        "rerouted",
+        Email.REROUTED,
         to=trade_in.buyer_email,
         trade_in=trade_in,
         subject="About the device you sent us",
@@ -166,7 +171,7 @@ def revised_offer(trade_in: TradeIn, offer: RevisedOffer) -> str:
         for photo in trade_in.photos.all()
     ]
     return _send(
-        "revised_offer",
+        Email.REVISED_OFFER,
         to=trade_in.buyer_email,
         trade_in=trade_in,
         subject="We checked your device: a revised offer",
@@ -179,7 +184,7 @@ def revised_offer(trade_in: TradeIn, offer: RevisedOffer) -> str:
 
 def revised_offer_accepted(trade_in: TradeIn, offer: RevisedOffer) -> str:
     return _send(
-        "revised_offer_accepted",
+        Email.REVISED_OFFER_ACCEPTED,
         to=trade_in.buyer_email,
         trade_in=trade_in,
         subject="Revised offer accepted",
@@ -189,7 +194,7 @@ def revised_offer_accepted(trade_in: TradeIn, offer: RevisedOffer) -> str:
 
 def return_label(trade_in: TradeIn, label: ShippingLabel) -> str:
     return _send(
-        "return_label",
+        Email.RETURN_LABEL,
         to=trade_in.buyer_email,
         trade_in=trade_in,
         subject="Your device is on its way back",
@@ -199,7 +204,7 @@ def return_label(trade_in: TradeIn, label: ShippingLabel) -> str:
 
 def return_pickup(trade_in: TradeIn) -> str:
     return _send(
-        "return_pickup",
+        Email.RETURN_PICKUP,
         to=trade_in.buyer_email,
         trade_in=trade_in,
         subject="Your device is ready to collect",
@@ -208,7 +213,7 @@ def return_pickup(trade_in: TradeIn) -> str:
 
 def payout_sent(trade_in: TradeIn) -> str:
     return _send(
-        "payout_sent",
+        Email.PAYOUT_SENT,
         to=trade_in.buyer_email,
         trade_in=trade_in,
         subject="Your payment is on its way",
@@ -219,7 +224,7 @@ def payout_sent(trade_in: TradeIn) -> str:
 def stripe_onboarding(trade_in: TradeIn) -> str:
     setup_url = payout_setup_url(trade_in.payout)
     return _send(
-        "stripe_onboarding",
+        Email.STRIPE_ONBOARDING,
         to=trade_in.buyer_email,
         trade_in=trade_in,
         subject="Set up your payout",
@@ -230,7 +235,7 @@ def stripe_onboarding(trade_in: TradeIn) -> str:
 
 def store_credit(trade_in: TradeIn, credit: StoreCredit) -> str:
     return _send(
-        "store_credit",
+        Email.STORE_CREDIT,
         to=credit.email,
         trade_in=trade_in,
         subject="Your store credit code",
@@ -243,7 +248,7 @@ def payout_details_changed(trade_in: TradeIn, change: PayoutDetailChange) -> str
     """Told at the address the buyer had before: if they did not ask, they can stop it."""
     old_email = change.changes.get("buyer_email", {}).get("old") or trade_in.buyer_email
     return _send(
-        "payout_details_changed",
+        Email.PAYOUT_DETAILS_CHANGED,
         to=old_email,
         trade_in=trade_in,
         subject="Your payout details were changed",
@@ -257,7 +262,7 @@ def payout_details_changed(trade_in: TradeIn, change: PayoutDetailChange) -> str
 
 def email_changed(trade_in: TradeIn, *, old_email: str, new_email: str) -> str:
     return _send(
-        "payout_details_changed",
+        Email.PAYOUT_DETAILS_CHANGED,
         to=old_email,
         trade_in=trade_in,
         subject="Your contact email was changed",
@@ -269,7 +274,7 @@ def email_changed(trade_in: TradeIn, *, old_email: str, new_email: str) -> str:
 def staff_new_submission(trade_in: TradeIn) -> str:
     admin_url = absolute(reverse("admin:workflows_tradein_change", args=[trade_in.pk]))
     return _send(
-        "staff_new_submission",
+        Email.STAFF_NEW_SUBMISSION,
         to=settings.STAFF_NOTIFY_EMAIL,
         trade_in=trade_in,
         subject=f"New trade-in: {trade_in.product}",
@@ -279,14 +284,14 @@ def staff_new_submission(trade_in: TradeIn) -> str:
 
 def purchase_receipt(trade_in: TradeIn) -> str:
     """The purchase record, as a PDF attachment, at acceptance (workflows.documents.receipts)."""
+    # Deferred: the PDF library (fpdf) loads only when a receipt is sent.
     from workflows.documents.receipts import purchase_receipt_pdf, receipt_filename
-    from workflows.rules.compliance import identity_of, identity_required_before
 
     identity_url = ""
     if identity_required_before("payout") and identity_of(trade_in) is None:
         identity_url = absolute(reverse("buyer_portal:identity", args=[status_token(trade_in)]))
     return _send(
-        "purchase_receipt",
+        Email.PURCHASE_RECEIPT,
         to=trade_in.buyer_email,
         trade_in=trade_in,
         subject="Your purchase receipt",

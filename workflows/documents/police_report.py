@@ -25,10 +25,8 @@ from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from workflows import crypto
-from workflows.actions._common import Actor
 from workflows.integrations.http import BadResponse, call, json_object
 from workflows.models import (
-    IdNumberAccess,
     PoliceReport,
     PoliceReportRow,
     PoliceRowKind,
@@ -128,10 +126,11 @@ def report_lines(report: PoliceReport) -> list[Line]:
     ]
 
 
-def rows(lines: Iterable[Line], *, actor: Actor, purpose: str) -> list[list[str]]:
-    """The report's rows; every ID number decrypted is written to the audit trail."""
-    out, accesses = [], []
-    user = None if isinstance(actor, str) else actor
+def rows(lines: Iterable[Line]) -> tuple[list[list[str]], list[SellerIdentity]]:
+    """The report's rows, and the seller IDs whose whole number they show. Reading only: the
+    action that hands the rows to somebody writes those to the audit trail
+    (workflows.actions.compliance)."""
+    out, shown = [], []
     for line in lines:
         t, bought = line.trade_in, line.purchase
         versions = getattr(t, "identity_versions", None)
@@ -142,14 +141,7 @@ def rows(lines: Iterable[Line], *, actor: Actor, purpose: str) -> list[list[str]
             identity = None
         number = crypto.decrypt(identity.id_number_encrypted) if identity else ""
         if identity is not None:
-            accesses.append(
-                IdNumberAccess(
-                    identity=identity,
-                    actor=user,
-                    actor_label=actor if isinstance(actor, str) else "",
-                    purpose=purpose[:200],
-                )
-            )
+            shown.append(identity)
         # The ID's date of birth, else the one declared with the offer (where it is asked).
         born = identity.birth_date if identity else None
         born = born or next((d.birth_date for d in t.declarations.all() if d.birth_date), None)
@@ -185,8 +177,7 @@ def rows(lines: Iterable[Line], *, actor: Actor, purpose: str) -> list[list[str]
                 )
             ]
         )
-    IdNumberAccess.objects.bulk_create(accesses)
-    return out
+    return out, shown
 
 
 def render_csv(data: list[list[str]]) -> bytes:

@@ -62,9 +62,10 @@ from workflows.models.tradeins import (
     State,
     TradeIn,
 )
-from workflows.models.vocabulary import OUTCOME, EventKind, SaleChannel, SideEffectKind
+from workflows.models.vocabulary import OUTCOME, Email, EventKind, SaleChannel, SideEffectKind
 
 __all__ = [
+    "Email",
     "SHIP_BACK_OPEN",
     "ShipBack",
     "ShipBackStatus",

@@ -55,8 +55,9 @@ class Unit(FSMModelMixin, models.Model):
 
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="units")
     imei = models.CharField("IMEI", max_length=15, db_index=True)
-    # Not protected: the trade-in actions still set received/graded/returns/void directly.
-    status = FSMField(max_length=10, choices=UnitStatus.choices, db_index=True)
+    # Protected: every change is a transition below, run by workflows.actions.units._move_unit
+    # (which keeps Product.stock in step). A unit is created RECEIVED when a buyer accepts.
+    status = FSMField(max_length=10, choices=UnitStatus.choices, db_index=True, protected=True)
     grade = models.CharField(max_length=1, choices=Grade.choices, blank=True)
     trade_in = models.OneToOneField(
         TradeIn,
@@ -117,7 +118,31 @@ class Unit(FSMModelMixin, models.Model):
     def is_stocked(self) -> bool:
         return self.status in STOCKED_STATUSES
 
-    # --- a unit's life after grading; workflows.actions.units calls these ----------------------
+    # --- a unit's life; workflows.actions.units._move_unit runs these --------------------------
+    # Graded at intake, or at the revised offer the buyer accepted (again, if re-priced: a
+    # listed unit comes off sale at its new grade).
+    @transition(
+        field=status,
+        source=[UnitStatus.RECEIVED, UnitStatus.GRADED, UnitStatus.LISTED],
+        target=UnitStatus.GRADED,
+    )
+    def grade_as_sellable(self) -> None:
+        self.graded_at = timezone.now()
+
+    # The trade-in was cancelled: the device never arrived.
+    @transition(field=status, source=UnitStatus.RECEIVED, target=UnitStatus.VOID)
+    def void(self) -> None:
+        pass
+
+    # The trade-in was rerouted to Returns: out of sellable stock while the case is open.
+    @transition(
+        field=status,
+        source=[UnitStatus.RECEIVED, UnitStatus.GRADED, UnitStatus.LISTED],
+        target=UnitStatus.RETURNS,
+    )
+    def send_to_returns(self) -> None:
+        pass
+
     @transition(
         field=status, source=UnitStatus.GRADED, target=UnitStatus.LISTED, conditions=[unit_can_list]
     )

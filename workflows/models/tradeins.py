@@ -13,6 +13,7 @@ from django_fsm import FSMField, FSMModelMixin, transition
 from workflows.models.catalog import Product
 from workflows.models.conditions import Accessories, Battery, Body, Screen
 from workflows.models.vocabulary import EventKind
+from workflows.rules.permissions import Operation, transition_permission
 
 
 class State(models.TextChoices):
@@ -28,11 +29,6 @@ class State(models.TextChoices):
     RETURNED = "returned", _("Returned to buyer")
     RECYCLED = "recycled", _("Recycled")
     CLOSED = "closed", _("Closed")
-
-
-def _nobody(instance: object, user: object) -> bool:
-    """Transitions that no staff member triggers by hand (buyer links and scheduled tasks)."""
-    return False
 
 
 # States in which somebody still has to do something.
@@ -176,12 +172,17 @@ class TradeIn(FSMModelMixin, models.Model):
         field=state,
         source=[State.SUBMITTED, State.QUOTED, State.DECLINED, State.EXPIRED],
         target=State.QUOTED,
-        permission="workflows.quote_tradein",
+        permission=transition_permission(Operation.QUOTE),
     )
     def quote(self) -> None:
         pass
 
-    @transition(field=state, source=State.QUOTED, target=State.ACCEPTED, permission=_nobody)
+    @transition(
+        field=state,
+        source=State.QUOTED,
+        target=State.ACCEPTED,
+        permission=transition_permission(Operation.ACCEPT),
+    )
     def accept(self) -> None:
         self.accepted_at = timezone.now()
 
@@ -189,12 +190,17 @@ class TradeIn(FSMModelMixin, models.Model):
         field=state,
         source=[State.SUBMITTED, State.QUOTED],
         target=State.DECLINED,
-        permission="workflows.change_tradein",
+        permission=transition_permission(Operation.DECLINE),
     )
     def decline(self) -> None:
         pass
 
-    @transition(field=state, source=State.QUOTED, target=State.EXPIRED, permission=_nobody)
+    @transition(
+        field=state,
+        source=State.QUOTED,
+        target=State.EXPIRED,
+        permission=transition_permission(Operation.EXPIRE),
+    )
     def expire(self) -> None:
         pass
 
@@ -202,7 +208,7 @@ class TradeIn(FSMModelMixin, models.Model):
         field=state,
         source=State.ACCEPTED,
         target=State.CANCELLED,
-        permission="workflows.change_tradein",
+        permission=transition_permission(Operation.CANCEL),
     )
     def cancel(self) -> None:
         pass
@@ -211,7 +217,7 @@ class TradeIn(FSMModelMixin, models.Model):
         field=state,
         source=State.ACCEPTED,
         target=State.RECEIVED,
-        permission="workflows.receive_tradein",
+        permission=transition_permission(Operation.RECEIVE),
     )
     def receive(self) -> None:
         self.received_at = timezone.now()
@@ -220,12 +226,17 @@ class TradeIn(FSMModelMixin, models.Model):
         field=state,
         source=State.RECEIVED,
         target=State.REROUTED,
-        permission="workflows.receive_tradein",
+        permission=transition_permission(Operation.REROUTE),
     )
     def reroute(self) -> None:
         pass
 
-    @transition(field=state, source=State.RECEIVED, target=State.CLOSED, permission=_nobody)
+    @transition(
+        field=state,
+        source=State.RECEIVED,
+        target=State.CLOSED,
+        permission=transition_permission(None),
+    )
     def close(self) -> None:
         pass
 
@@ -235,12 +246,17 @@ class TradeIn(FSMModelMixin, models.Model):
         field=state,
         source=[State.RECEIVED, State.REROUTED, State.REOFFERED],
         target=State.REOFFERED,
-        permission="workflows.receive_tradein",
+        permission=transition_permission(Operation.SEND_REVISED_OFFER),
     )
     def send_revised_offer(self) -> None:
         pass
 
-    @transition(field=state, source=State.REOFFERED, target=State.RECEIVED, permission=_nobody)
+    @transition(
+        field=state,
+        source=State.REOFFERED,
+        target=State.RECEIVED,
+        permission=transition_permission(Operation.ANSWER_REVISED_OFFER),
+    )
     def accept_revised_offer(self) -> None:
         pass
 
@@ -248,16 +264,26 @@ class TradeIn(FSMModelMixin, models.Model):
         field=state,
         source=[State.REOFFERED, State.REROUTED],
         target=State.RETURNED,
-        permission=_nobody,
+        permission=transition_permission(None),
     )
     def return_to_buyer(self) -> None:
         pass
 
-    @transition(field=state, source=State.REROUTED, target=State.RECEIVED, permission=_nobody)
+    @transition(
+        field=state,
+        source=State.REROUTED,
+        target=State.RECEIVED,
+        permission=transition_permission(None),
+    )
     def reinstate(self) -> None:
         pass
 
-    @transition(field=state, source=State.REROUTED, target=State.RECYCLED, permission=_nobody)
+    @transition(
+        field=state,
+        source=State.REROUTED,
+        target=State.RECYCLED,
+        permission=transition_permission(None),
+    )
     def recycle(self) -> None:
         pass
 

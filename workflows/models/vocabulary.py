@@ -1,4 +1,4 @@
-"""The typed vocabulary of the timeline and the outbox.
+"""The typed vocabulary of the timeline and the outbox (and the emails it sends).
 
 Event kinds say what happened, in the past tense. Side-effect kinds say what is to be done,
 in the imperative. A side effect's outcome goes on the timeline as the event its kind maps to
@@ -9,6 +9,31 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+
+class Email(models.TextChoices):
+    """The emails the outbox sends (a SEND_EMAIL side effect's payload "template"): one
+    function each in workflows.documents.emails, one handler each in workflows.tasks.handlers."""
+
+    RECEIVED = "received", _("Submission received")
+    STAFF_NEW_SUBMISSION = "staff_new_submission", _("New submission (staff)")
+    QUOTE = "quote", _("Quote")
+    COUNTER_QUOTE = "counter_quote", _("Counter-quote")
+    ACCEPTED_LABEL = "accepted_label", _("Accepted, shipping label")
+    ACCEPTED_PICKUP = "accepted_pickup", _("Accepted, drop-off")
+    DECLINED = "declined", _("Declined")
+    CANCELLED = "cancelled", _("Cancelled")
+    REROUTED = "rerouted", _("Rerouted")
+    PAYOUT_SENT = "payout_sent", _("Payout sent")
+    STRIPE_ONBOARDING = "stripe_onboarding", _("Stripe onboarding")
+    STORE_CREDIT = "store_credit", _("Store credit")
+    EMAIL_CHANGED = "email_changed", _("Email changed")
+    PAYOUT_DETAILS_CHANGED = "payout_details_changed", _("Payout details changed")
+    PURCHASE_RECEIPT = "purchase_receipt", _("Purchase receipt")
+    REVISED_OFFER = "revised_offer", _("Revised offer")
+    REVISED_OFFER_ACCEPTED = "revised_offer_accepted", _("Revised offer accepted")
+    RETURN_LABEL = "return_label", _("Return label")
+    RETURN_PICKUP = "return_pickup", _("Return pickup")
 
 
 class EventKind(models.TextChoices):

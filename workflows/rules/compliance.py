@@ -182,7 +182,7 @@ def never_bought(unit: Unit) -> bool:
 
 def hold_refusal(unit: Unit, transition: str) -> str:
     """Why the police hold refuses this Unit transition now, or ''. The one predicate: every
-    unit move asks it (workflows.actions.units.move_unit) and the pages ask it before showing
+    unit move asks it (workflows.actions._stock._move_unit) and the pages ask it before showing
     a button.
 
     The hold protects what the shop BOUGHT, so the police can still seize it. A device whose

@@ -7,6 +7,7 @@ operations this table lets them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -15,16 +16,28 @@ from django.utils.translation import gettext_lazy as _
 
 from workflows.errors import TransitionRefused
 
-BUYER = "buyer"
-SYSTEM = "system"
-# The manager-set quoting policy, when it quotes a clean submission by itself.
-AUTO_QUOTE = "auto-quote policy"
-# A staff member, or BUYER / SYSTEM when nobody logged in acted.
-Actor = AbstractBaseUser | str
+
+class ActorLabel(StrEnum):
+    """Who acted when nobody logged in. Typed: `authorize` accepts only these members, so a
+    string that merely spells one ("system", or a typo of it) authorizes nothing. The value is
+    what the timeline stores in Event.actor_label."""
+
+    BUYER = "buyer"
+    SYSTEM = "system"
+    # The manager-set quoting policy, when it quotes a clean submission by itself.
+    AUTO_QUOTE = "auto-quote policy"
+
+
+BUYER = ActorLabel.BUYER
+SYSTEM = ActorLabel.SYSTEM
+AUTO_QUOTE = ActorLabel.AUTO_QUOTE
+# A staff member, or one of the labels when nobody logged in acted.
+Actor = AbstractBaseUser | ActorLabel
 
 
 class Operation(StrEnum):
     QUOTE = "quote"
+    EXPIRE = "expire"
     OVERRIDE_RED_FLAG = "override_red_flag"
     ACCEPT = "accept"
     DECLINE = "decline"
@@ -36,6 +49,7 @@ class Operation(StrEnum):
     RERUN_IMEI_CHECK = "rerun_imei_check"
     REGRADE = "regrade"
     SETTLE_PAYOUT = "settle_payout"
+    EXPORT_PAYOUTS = "export_payouts"
     CLOSE_RETURN = "close_return"
     SEND_REVISED_OFFER = "send_revised_offer"
     ANSWER_REVISED_OFFER = "answer_revised_offer"
@@ -65,6 +79,7 @@ class Operation(StrEnum):
     REVEAL_ID_NUMBER = "reveal_id_number"
     RELEASE_HOLD = "release_hold"
     REPORT_TO_POLICE = "report_to_police"
+    EXPORT_POLICE_DAY = "export_police_day"
     ERASE_BUYER = "erase_buyer"
     ANONYMISE_EXPIRED = "anonymise_expired"
     # offers that learn (workflows.actions.pricing)
@@ -76,11 +91,14 @@ class Operation(StrEnum):
 class Rule:
     permission: str | None  # a staff member needs this; None: no staff member may
     refusal: str
-    also: frozenset[str] = field(default_factory=frozenset)  # BUYER / SYSTEM allowed too
+    also: frozenset[ActorLabel] = field(default_factory=frozenset)  # BUYER / SYSTEM too
 
 
 RULES: dict[Operation, Rule] = {
     Operation.QUOTE: Rule("workflows.quote_tradein", _("Only staff can send a quote.")),
+    Operation.EXPIRE: Rule(
+        None, _("A quote expires by itself when it lapses."), frozenset({SYSTEM})
+    ),
     Operation.OVERRIDE_RED_FLAG: Rule(
         "workflows.override_red_flag", _("Only a manager can override a red flag.")
     ),
@@ -107,6 +125,9 @@ RULES: dict[Operation, Rule] = {
     Operation.REGRADE: Rule("workflows.change_unit", _("You cannot grade units.")),
     Operation.SETTLE_PAYOUT: Rule(
         "workflows.settle_payout", _("Only a manager can settle payouts.")
+    ),
+    Operation.EXPORT_PAYOUTS: Rule(
+        "workflows.export_payout", _("Only a manager can export payouts for accounting.")
     ),
     Operation.CLOSE_RETURN: Rule(
         "workflows.change_returncase", _("You cannot close return cases.")
@@ -200,6 +221,10 @@ RULES: dict[Operation, Rule] = {
     Operation.REPORT_TO_POLICE: Rule(
         None, _("Police reports are made by the scheduled task."), frozenset({SYSTEM})
     ),
+    Operation.EXPORT_POLICE_DAY: Rule(
+        "workflows.view_id_number",
+        _("Only a manager can export the police CSV: it shows whole ID numbers."),
+    ),
     Operation.ERASE_BUYER: Rule(
         "workflows.erase_buyer", _("Only a manager can erase a buyer's personal data.")
     ),
@@ -218,9 +243,23 @@ RULES: dict[Operation, Rule] = {
 
 def allowed(actor: Actor, operation: Operation) -> bool:
     rule = RULES[operation]
-    if isinstance(actor, str):
+    if isinstance(actor, ActorLabel):
         return actor in rule.also
+    if isinstance(actor, str):  # a plain string is nobody, however it is spelled
+        return False
     return bool(rule.permission) and actor.has_perm(rule.permission)
+
+
+def transition_permission(operation: Operation | None) -> Callable[[object, object], bool]:
+    """A django-fsm `permission=` made from this table, so a transition's permission is written
+    once, here. None: a step of another operation (closing on settlement, a return case's
+    outcome), which nobody runs by hand and the pages never offer as a button."""
+
+    def permitted(instance: object, user: object) -> bool:
+        return operation is not None and allowed(user, operation)
+
+    permitted.__name__ = f"may_{operation or 'nobody'}"
+    return permitted
 
 
 def authorize(actor: Actor, operation: Operation) -> None:

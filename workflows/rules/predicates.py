@@ -4,20 +4,25 @@ not hold; the staff pages ask the same functions to decide which buttons to show
 from __future__ import annotations
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
+from workflows.errors import LinkInvalid
 from workflows.formatting import money
 from workflows.models import (
     Fulfilment,
     ImeiCheck,
     ImeiCheckStatus,
     Payout,
+    Quote,
     ReturnCase,
     RevisedOffer,
     RevisedOfferStatus,
     State,
     TradeIn,
 )
+from workflows.rules.permissions import Operation, allowed
+from workflows.rules.redflags import red_flags
 
 
 def wants_pickup(trade_in: TradeIn) -> bool:
@@ -39,8 +44,6 @@ def red_flag_override_needed(trade_in: TradeIn) -> bool:
     """A red flag stands (the check's, a duplicate IMEI, one an earlier check raised) or the
     check gave no clear answer: only a manager may quote it, with a written reason. The
     reasons themselves are workflows.rules.redflags.red_flags, which the quote action names."""
-    from workflows.rules.redflags import red_flags
-
     return bool(red_flags(trade_in))
 
 
@@ -89,8 +92,6 @@ def agreed_revision(trade_in: TradeIn) -> RevisedOffer | None:
 def revision_refusal(trade_in: TradeIn, actor: object) -> str:
     """Why this actor may not revise this trade-in's price now, or ''. Asked by the action and
     by the trade-in and return-case pages (which show this instead of the form)."""
-    from workflows.rules.permissions import Operation, allowed
-
     agreed = agreed_revision(trade_in)
     if agreed is None or allowed(actor, Operation.REVISE_AGREED_OFFER):
         return ""
@@ -98,3 +99,38 @@ def revision_refusal(trade_in: TradeIn, actor: object) -> str:
         f"The buyer already accepted a revised offer of {money(agreed.amount)}: "
         "only a manager can revise it again, with a written reason."
     )
+
+
+# --- the buyer's links: can the buyer still act on what the link names? ---------------------
+def quote_link_refusal(quote: Quote) -> LinkInvalid | None:
+    """Why the buyer can no longer act on this offer's link (superseded, answered, lapsed), or
+    None: the one rule the offer page and the accept and decline actions ask."""
+    trade_in = quote.trade_in
+    if trade_in.latest_quote().pk != quote.pk:
+        return LinkInvalid(
+            _("This offer was replaced by a newer one. Please use the link in our latest email."),
+            reason="superseded",
+        )
+    if quote.responded_at is not None or trade_in.state != State.QUOTED:
+        if trade_in.state == State.EXPIRED:
+            return LinkInvalid(_("This offer has expired."), reason="expired")
+        return LinkInvalid(_("You have already answered this offer."), reason="used")
+    if quote.is_lapsed:
+        return LinkInvalid(_("This offer has expired."), reason="expired")
+    return None
+
+
+def revised_offer_link_refusal(offer: RevisedOffer) -> LinkInvalid | None:
+    """Why the buyer can no longer answer this revised offer (superseded, answered, lapsed),
+    or None: asked by its page and by the actions that take the buyer's answer."""
+    newest = offer.trade_in.revised_offers.order_by("-created_at", "-pk").first()
+    if offer.status == RevisedOfferStatus.SUPERSEDED or (newest and newest.pk != offer.pk):
+        return LinkInvalid(
+            _("This offer was replaced by a newer one. Please use the link in our latest email."),
+            reason="superseded",
+        )
+    if offer.status != RevisedOfferStatus.SENT or offer.trade_in.state != State.REOFFERED:
+        return LinkInvalid(_("You have already answered this offer."), reason="used")
+    if offer.is_lapsed:
+        return LinkInvalid(_("The time to answer this offer has passed."), reason="expired")
+    return None

@@ -55,22 +55,15 @@ def offer_check(amount: Decimal, suggested: Decimal | None, policy: QuotePolicy)
     return OfferCheck(OfferLimit.OK)
 
 
-def red_flags(trade_in: TradeIn, check: ImeiCheck | None) -> list[str]:
-    """What only a manager may quote past, named: the one list in workflows.rules.redflags (the
-    latest check's flags or its inconclusive answer, a duplicate IMEI, a flag an earlier
-    check raised). `check` is the latest check, which that list reads itself."""
-    from workflows.rules.redflags import red_flags as reasons
-
-    return reasons(trade_in)
-
-
-def auto_quote_blocker(trade_in: TradeIn, check: ImeiCheck | None, policy: QuotePolicy) -> str:
-    """Why the auto-quote policy leaves this submission to staff ("" when it may quote)."""
+def auto_quote_blocker(
+    trade_in: TradeIn, check: ImeiCheck | None, policy: QuotePolicy, flags: list[str]
+) -> str:
+    """Why the auto-quote policy leaves this submission to staff ("" when it may quote).
+    `flags` is workflows.rules.redflags.red_flags(trade_in), which the caller has asked."""
     if not policy.auto_quote:
         return _("the auto-quote policy is off")
     if not imei_check_finished(check):
         return _("the IMEI check has not finished")
-    flags = red_flags(trade_in, check)
     if flags:
         return _("red flag: %s") % ", ".join(flags)
     if trade_in.model_mismatch or check.model_mismatch:

@@ -66,8 +66,13 @@ def inconclusive(check: ImeiCheck) -> list[str]:
     return []
 
 
-def red_flags(trade_in: TradeIn) -> list[str]:
+def red_flags(trade_in: TradeIn, *, duplicate_of: str | None = None) -> list[str]:
     """Every reason a manager must override before this trade-in is quoted; [] if none.
+
+    The one list: the quote action, the IMEI answer (the queue's copy of the check) and the
+    auto-quote policy all ask it. `duplicate_of` is `duplicate_holder(trade_in)` when the
+    caller already asked it in this transaction (the IMEI answer does, to store it on the
+    check), so one answer works the flags out once.
 
     - what the latest finished IMEI check said (or that it could not decide);
     - another live trade-in or stocked unit with the same IMEI, as of now;
@@ -87,7 +92,7 @@ def red_flags(trade_in: TradeIn) -> list[str]:
             text = _("%(flag)s on an earlier check") % {"flag": flag}
             if flag not in flags and text not in flags:
                 flags.append(text)
-    holder = duplicate_holder(trade_in)
+    holder = duplicate_holder(trade_in) if duplicate_of is None else duplicate_of
     if holder:
         flags.append(_("duplicate IMEI (%s)") % holder)
     return flags

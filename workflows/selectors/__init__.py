@@ -14,9 +14,13 @@ from django.utils.translation import gettext as _
 from workflows.errors import InvalidInput
 from workflows.integrations import payments
 from workflows.models import (
+    Email,
     Payout,
     PayoutStatus,
     Quote,
+    SideEffect,
+    SideEffectKind,
+    SideEffectStatus,
     State,
     StoreCredit,
     StripeAccount,
@@ -235,3 +239,27 @@ def stripe_account_for(email: str, *, ready: bool = False) -> StripeAccount | No
     if ready:
         accounts = accounts.filter(payouts_enabled=True)
     return accounts.first()
+
+
+def ready_payee(payout: Payout) -> StripeAccount | None:
+    """The connected account the buyer confirmed for this payout, if it can be paid now.
+    Never an account found by the email typed into the trade-in."""
+    account = payout.payee_account
+    if account is None or not account.payouts_enabled:
+        return None
+    if account.provider != payments.get_provider().name:
+        return None
+    return account
+
+
+def resendable_emails(trade_in: TradeIn) -> list[SideEffect]:
+    """The buyer emails of this trade-in that went out and may go out again."""
+    return [
+        effect
+        for effect in trade_in.side_effects.filter(
+            kind=SideEffectKind.SEND_EMAIL, status=SideEffectStatus.DONE
+        ).order_by("created_at", "pk")
+        # Staff notices are not the buyer's; a store-credit code is shown whole only once.
+        if effect.payload.get("template") not in (Email.STAFF_NEW_SUBMISSION, Email.STORE_CREDIT)
+        and not effect.payload.get("resend_of")
+    ]

@@ -53,6 +53,7 @@ from workflows.models import (
     TradeIn,
     Unit,
 )
+from workflows.rules.compliance import HOLD_SHOWN_STATUSES, held_units
 
 MONEY = DecimalField(max_digits=14, decimal_places=2)
 MOMENT = DateTimeField()
@@ -428,8 +429,6 @@ def auto_quote_share(p: Period) -> Report:
 def units_on_hold(limit: int | None = 200) -> Report:
     """The units the police hold keeps on the shelf today (workflows.rules.compliance.unit_on_hold,
     as one query), oldest first."""
-    from workflows.rules.compliance import HOLD_SHOWN_STATUSES, held_units
-
     # One pass over the held units' ids (index-only) gives the first `limit` and the count
     # (a window over all of them); then only those units are read in full.
     held = (
@@ -469,8 +468,6 @@ def units_on_hold(limit: int | None = 200) -> Report:
 
 @without_jit
 def on_hold_count() -> int:
-    from workflows.rules.compliance import HOLD_SHOWN_STATUSES, held_units
-
     return held_units(Unit.objects.filter(status__in=HOLD_SHOWN_STATUSES)).count()
 
 

@@ -10,11 +10,11 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from workflows.actions import SYSTEM
 from workflows.actions.compliance import (
     police_report_create,
     police_report_delivered,
     police_report_failed,
+    police_report_render,
     trade_in_anonymise_expired,
 )
 from workflows.documents import police_report
@@ -48,19 +48,17 @@ def handle_police_report(effect: SideEffect) -> str:
     report = PoliceReport.objects.get(pk=effect.payload["report_id"])
     if report.status == PoliceReportStatus.SENT:
         return f"Police report {report.filename} was already delivered"
-    lines = police_report.report_lines(report)
-    data = police_report.rows(lines, actor=SYSTEM, purpose=f"police report {report.filename}")
-    content = police_report.render_csv(data)
+    content, row_count = police_report_render(report=report)
     try:
         delivered = police_report.deliver(
-            report.filename, content, row_count=len(data), key=effect.key.replace(":", "-")
+            report.filename, content, row_count=row_count, key=effect.key.replace(":", "-")
         )
     except Exception as exc:
         police_report_failed(report=report, error=str(exc), gave_up=False)
         raise
     police_report_delivered(report=report, sha256=delivered.sha256)
-    log.info("police report %s delivered: %s rows", report.filename, len(data))
-    return f"Police report {report.filename}: {len(data)} purchases delivered to {delivered.where}"
+    log.info("police report %s delivered: %s rows", report.filename, row_count)
+    return f"Police report {report.filename}: {row_count} purchases delivered to {delivered.where}"
 
 
 def give_up_police_report(effect: SideEffect, error: str) -> None:

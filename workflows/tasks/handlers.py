@@ -32,6 +32,7 @@ from workflows.integrations import shipping as shipping_integration
 from workflows.integrations.http import ProviderRefused, TemporaryError
 from workflows.models import (
     Direction,
+    Email,
     ImeiCheck,
     ImeiCheckStatus,
     Payout,
@@ -46,7 +47,7 @@ from workflows.models import (
     StoreCredit,
 )
 from workflows.rules import redflags
-from workflows.selectors import stripe_account_for
+from workflows.selectors import ready_payee, stripe_account_for
 from workflows.tasks.compliance import give_up_police_report, handle_police_report
 
 # Stripe keeps an idempotency key for 24 hours; we stop trusting it a little earlier.
@@ -70,9 +71,8 @@ def _store_credit_email(effect: SideEffect) -> str:
     return emails.store_credit(effect.trade_in, credit)
 
 
-def _revised_offer_email(effect: SideEffect) -> str:
-    offer = RevisedOffer.objects.get(pk=effect.payload["revised_offer_id"])
-    return getattr(emails, effect.payload["template"])(effect.trade_in, offer)
+def _revised_offer(effect: SideEffect) -> RevisedOffer:
+    return RevisedOffer.objects.get(pk=effect.payload["revised_offer_id"])
 
 
 def _return_label_email(effect: SideEffect) -> str:
@@ -80,39 +80,44 @@ def _return_label_email(effect: SideEffect) -> str:
     return emails.return_label(effect.trade_in, labels.first())
 
 
-# The payload's "template" names one of these; anything else is a bug and fails loudly.
-EMAILS: dict[str, Callable[[SideEffect], str]] = {
-    "received": lambda effect: emails.received(effect.trade_in),
-    "staff_new_submission": lambda effect: emails.staff_new_submission(effect.trade_in),
-    "quote": lambda effect: _quote_email(effect, counter=False),
-    "counter_quote": lambda effect: _quote_email(effect, counter=True),
-    "accepted_label": _accepted_label_email,
-    "accepted_pickup": lambda effect: emails.accepted_pickup(effect.trade_in),
-    "declined": lambda effect: emails.declined(effect.trade_in),
-    "cancelled": lambda effect: emails.cancelled(effect.trade_in),
-    "rerouted": lambda effect: emails.rerouted(effect.trade_in),
-    "payout_sent": lambda effect: emails.payout_sent(effect.trade_in),
-    "stripe_onboarding": lambda effect: emails.stripe_onboarding(effect.trade_in),
-    "store_credit": _store_credit_email,
-    "email_changed": lambda effect: emails.email_changed(
+# The payload's "template" is an Email; anything else is a bug and fails loudly (ValueError).
+EMAILS: dict[Email, Callable[[SideEffect], str]] = {
+    Email.RECEIVED: lambda effect: emails.received(effect.trade_in),
+    Email.STAFF_NEW_SUBMISSION: lambda effect: emails.staff_new_submission(effect.trade_in),
+    Email.QUOTE: lambda effect: _quote_email(effect, counter=False),
+    Email.COUNTER_QUOTE: lambda effect: _quote_email(effect, counter=True),
+    Email.ACCEPTED_LABEL: _accepted_label_email,
+    Email.ACCEPTED_PICKUP: lambda effect: emails.accepted_pickup(effect.trade_in),
+    Email.DECLINED: lambda effect: emails.declined(effect.trade_in),
+    Email.CANCELLED: lambda effect: emails.cancelled(effect.trade_in),
+    Email.REROUTED: lambda effect: emails.rerouted(effect.trade_in),
+    Email.PAYOUT_SENT: lambda effect: emails.payout_sent(effect.trade_in),
+    Email.STRIPE_ONBOARDING: lambda effect: emails.stripe_onboarding(effect.trade_in),
+    Email.STORE_CREDIT: _store_credit_email,
+    Email.EMAIL_CHANGED: lambda effect: emails.email_changed(
         effect.trade_in,
         old_email=effect.payload["old_email"],
         new_email=effect.payload["new_email"],
     ),
-    "payout_details_changed": lambda effect: emails.payout_details_changed(
+    Email.PAYOUT_DETAILS_CHANGED: lambda effect: emails.payout_details_changed(
         effect.trade_in, PayoutDetailChange.objects.get(pk=effect.payload["change_id"])
     ),
-    "purchase_receipt": lambda effect: emails.purchase_receipt(effect.trade_in),
-    "revised_offer": _revised_offer_email,
-    "revised_offer_accepted": _revised_offer_email,
-    "return_label": _return_label_email,
-    "return_pickup": lambda effect: emails.return_pickup(effect.trade_in),
+    Email.PURCHASE_RECEIPT: lambda effect: emails.purchase_receipt(effect.trade_in),
+    Email.REVISED_OFFER: lambda effect: emails.revised_offer(
+        effect.trade_in, _revised_offer(effect)
+    ),
+    Email.REVISED_OFFER_ACCEPTED: lambda effect: emails.revised_offer_accepted(
+        effect.trade_in, _revised_offer(effect)
+    ),
+    Email.RETURN_LABEL: _return_label_email,
+    Email.RETURN_PICKUP: lambda effect: emails.return_pickup(effect.trade_in),
 }
+assert set(EMAILS) == set(Email), "every Email has its handler"
 
 
 def _handle_email(effect: SideEffect) -> str:
     with emails.for_outbox_row(effect.key):
-        subject = EMAILS[effect.payload["template"]](effect)
+        subject = EMAILS[Email(effect.payload["template"])](effect)
     return f"Email sent: {subject}"
 
 
@@ -171,7 +176,9 @@ def _handle_imei_check(effect: SideEffect) -> str:
         )
     if cached is not None:
         note += f" (cached result of {cached.checked_at:%Y-%m-%d %H:%M})"
-    earlier = [f for f in redflags.red_flags(check.trade_in) if f not in check.red_flags]
+    # The same list the answer was recorded with (its duplicate is the one stored on the check).
+    flags_now = redflags.red_flags(check.trade_in, duplicate_of=check.duplicate_of)
+    earlier = [f for f in flags_now if f not in check.red_flags]
     earlier = [f for f in earlier if f not in redflags.inconclusive(check)]
     if earlier:
         note += ". Still a red flag until a manager overrides it: " + ", ".join(earlier)
@@ -301,7 +308,7 @@ def _handle_stripe_transfer(effect: SideEffect) -> str:
     payout = Payout.objects.select_related("trade_in").get(pk=effect.payload["payout_id"])
     if payout.status != PayoutStatus.PENDING or payout.attempt != effect.payload["attempt"]:
         return f"No transfer: payout is {payout.get_status_display().lower()}"
-    account = stripe_actions.ready_payee(payout)
+    account = ready_payee(payout)
     if account is None:
         raise ProviderRefused("The buyer's Stripe account cannot receive payouts yet.")
     provider = payments.get_provider()
