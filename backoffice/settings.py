@@ -284,7 +284,7 @@ INSPECTION_PHOTO_MAX_BYTES = envint("INSPECTION_PHOTO_MAX_BYTES", 10 * 2**20)
 INSPECTION_PHOTO_MAX_PIXELS = envint("INSPECTION_PHOTO_MAX_PIXELS", 40_000_000)
 
 
-# --- Compliance: second-hand dealer rules (README "Compliance"); each jurisdiction decides ------
+# --- Compliance: second-hand dealer rules (docs/compliance.md); each jurisdiction decides ------
 # Read strictly: a value that is not what the rule expects stops the start with a clear message,
 # because a typo here would quietly make the shop buy what its law forbids.
 def _strict(name: str, default: str, parse, expected: str):
@@ -392,7 +392,8 @@ WAREHOUSE_POSTCODE = os.getenv("WAREHOUSE_POSTCODE", "62701")
 WAREHOUSE_COUNTRY = os.getenv("WAREHOUSE_COUNTRY", "US")
 STRIPE_SECRET_KEY = os.getenv("STRIPE_SECRET_KEY", "")
 # Two webhook endpoints, two signing secrets: the platform's own events (transfer.*) and the
-# Connect endpoint's events of connected accounts (account.updated, payout.*). See README.
+# Connect endpoint's events of connected accounts (account.updated, payout.*).
+# See docs/providers.md.
 STRIPE_WEBHOOK_SECRET = os.getenv("STRIPE_WEBHOOK_SECRET", "")
 STRIPE_CONNECT_WEBHOOK_SECRET = os.getenv("STRIPE_CONNECT_WEBHOOK_SECRET", "")
 STRIPE_API_BASE = os.getenv("STRIPE_API_BASE", "")  # empty: Stripe's own

@@ -18,7 +18,7 @@ log = logging.getLogger("workflows")
 @csrf_exempt  # Stripe cannot send our CSRF token; the Stripe-Signature header proves the sender
 @require_POST
 def stripe_webhook(request: HttpRequest) -> HttpResponse:
-    """Both Stripe endpoints (platform and Connect) post here; README says which sends what."""
+    """Both Stripe endpoints (platform and Connect) post here; docs/providers.md says which."""
     provider = payments.get_provider()
     try:
         event = provider.parse_webhook(request.body, request.headers.get("Stripe-Signature", ""))

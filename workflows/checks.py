@@ -45,7 +45,7 @@ def demo_id_key(app_configs, **kwargs) -> list[Warning]:
         Warning(
             "ID_ENCRYPTION_KEYS holds the public demo key: sellers' ID numbers would be "
             "readable by anyone with this repository.",
-            hint="Set ID_ENCRYPTION_KEYS to a key of your own (README, Compliance).",
+            hint="Set ID_ENCRYPTION_KEYS to a key of your own (docs/compliance.md).",
             id="workflows.W001",
         )
     ]

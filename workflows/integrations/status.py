@@ -91,7 +91,7 @@ def probe(integration: Integration) -> tuple[bool, str]:
             if missing:
                 return False, (
                     f"key accepted ({mode} mode), but {' and '.join(missing)} "
-                    f"{'is' if len(missing) == 1 else 'are'} not set: see README, Stripe"
+                    f"{'is' if len(missing) == 1 else 'are'} not set: see docs/providers.md, Stripe"
                 )
             return True, f"key accepted ({mode} mode); both webhook secrets set"
         connection = get_connection(fail_silently=False)

@@ -1,8 +1,8 @@
-"""The second-hand dealer rules, each asked in one place (README "Compliance").
+"""The second-hand dealer rules, each asked in one place (docs/compliance.md).
 
 Predicates only: the actions (workflows.actions.compliance and the lifecycle actions) enforce
 them, and the pages ask them to decide what to show. (Over 400 lines: declaration, ID,
-hold, police report and retention rules read together, as the README's Compliance section does;
+hold, police report and retention rules read together, as docs/compliance.md does;
 issue 19 splits them into a rules package.)
 """
 
