@@ -2,7 +2,7 @@
 
 Both are answered by HealthMiddleware, first in MIDDLEWARE: before the host check (a balancer
 probes by the node's address, which ALLOWED_HOSTS does not list), the HTTPS redirect, sessions,
-sign-in, CSRF and CSP. gunicorn leaves them out of its access log (backoffice.redaction).
+sign-in, CSRF and CSP. gunicorn leaves them out of its access log (backoffice.gunicorn_logger).
 
 /healthz touches nothing: the process answers. /readyz asks, each timed, as JSON:
 
@@ -38,6 +38,8 @@ from django.core.files.storage import FileSystemStorage, default_storage
 from django.db import connection, connections
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+
+from workflows.models import SideEffect, SideEffectStatus
 
 logger = logging.getLogger(__name__)
 
@@ -84,8 +86,6 @@ def check_storage() -> dict:
 
 
 def check_outbox() -> dict:
-    from workflows.models import SideEffect, SideEffectStatus
-
     now = timezone.now()
     oldest = (
         SideEffect.objects.filter(status=SideEffectStatus.PENDING, next_attempt_at__lte=now)

@@ -16,6 +16,7 @@ from backoffice.admin.base import (
     ReadOnlyInline,
     SavesThroughAnAction,
 )
+from backoffice.admin.units import held
 from backoffice.resources import ConditionDeductionResource, ProductPriceResource
 from workflows import actions
 from workflows.errors import DomainError
@@ -63,8 +64,6 @@ class UnitInline(ReadOnlyInline):
     @admin.display(description="Status")
     def status_shown(self, unit: Unit) -> str:
         # A held unit says so here too, not "Graded, sellable" (backoffice.admin.units.held).
-        from backoffice.admin.units import held
-
         return held(unit) or unit.get_status_display()
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Unit]:

@@ -8,7 +8,8 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
 
-from backoffice.admin.base import SavesThroughAnAction, call_action
+from backoffice.actions_ui import call_action
+from backoffice.admin.base import SavesThroughAnAction
 from workflows.actions import quote_policy_update
 from workflows.actions.policy import POLICY_FIELDS
 from workflows.models import QuotePolicy

@@ -20,15 +20,9 @@ from django.utils.translation import gettext_lazy as _
 from unfold.contrib.filters.admin import RangeDateFilter
 from unfold.decorators import action, display
 
-from backoffice.admin.base import (
-    NoDeleteAdmin,
-    PanelAdmin,
-    ReadOnlyInline,
-    SavesThroughAnAction,
-    call_action,
-    call_action_with_form,
-    form_errors,
-)
+from backoffice.actions_ui import call_action, call_action_with_form, form_errors
+from backoffice.admin.base import NoDeleteAdmin, PanelAdmin, ReadOnlyInline, SavesThroughAnAction
+from backoffice.compliance import compliance_context
 from backoffice.display import choice_label
 from backoffice.forms import (
     ChangeDecisionForm,
@@ -437,9 +431,6 @@ class TradeInAdmin(SavesThroughAnAction, PanelAdmin, NoDeleteAdmin):
                 del quote_form.fields["override_reason"]
             if quote_form.is_bound:
                 quote_form.full_clean()  # its errors, shown beside the fields
-        # Imported here: backoffice.compliance uses the admin helpers this package defines.
-        from backoffice.compliance import compliance_context
-
         payout = getattr(trade_in, "payout", None)
         return {
             **compliance_context(request, trade_in),

@@ -12,12 +12,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from unfold.decorators import action, display
 
-from backoffice.admin.base import (
-    PanelAdmin,
-    SavesThroughAnAction,
-    call_action,
-    call_action_with_form,
-)
+from backoffice.actions_ui import call_action, call_action_with_form
+from backoffice.admin.base import PanelAdmin, SavesThroughAnAction
+from backoffice.labels import MAX_LABELS, labels_response
 from workflows import actions
 from workflows.actions.units import (
     OPERATIONS,
@@ -283,7 +280,5 @@ class UnitAdmin(SavesThroughAnAction, PanelAdmin):
     @action(description=_("Print labels for the selected units"))
     def print_labels(self, request: HttpRequest, queryset: QuerySet[Unit]):
         # A PDF, one 100 x 50 mm label per page (workflows.documents.labels); nothing changes.
-        from backoffice.labels import MAX_LABELS, labels_response
-
         units = queryset.select_related("product__device_model__make", "trade_in").order_by("pk")
         return labels_response(units[:MAX_LABELS])
