@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from unfold.decorators import action, display
 
 from backoffice.actions_ui import call_action, call_action_with_form
-from backoffice.admin.base import PanelAdmin, SavesThroughAnAction
+from backoffice.admin.base import PanelAdmin, Save, SavesThroughAnAction
 from backoffice.labels import MAX_LABELS, labels_response
 from workflows import actions
 from workflows.actions.units import (
@@ -148,16 +148,17 @@ class UnitAdmin(SavesThroughAnAction, PanelAdmin):
             return False
         return super().has_change_permission(request, obj)
 
-    def save_model(self, request: HttpRequest, obj: Unit, form, change: bool) -> None:
-        call_action(
-            request,
+    def save_action(self, request: HttpRequest, obj: Unit, form, change: bool) -> Save:
+        return Save(
             actions.unit_regrade,
-            unit=obj,
-            actor=request.user,
-            # Read-only (not graded) fields are not in the form: the action then says why.
-            grade=form.cleaned_data.get("grade", obj.grade),
-            notes=form.cleaned_data.get("intake_notes", obj.intake_notes),
-            success=_("Grade saved."),
+            {
+                "unit": obj,
+                "actor": request.user,
+                # Read-only (not graded) fields are not in the form: the action then says why.
+                "grade": form.cleaned_data.get("grade", obj.grade),
+                "notes": form.cleaned_data.get("intake_notes", obj.intake_notes),
+            },
+            _("Grade saved."),
         )
 
     @display(description=_("Status"), ordering="status", label=STATUS_COLOURS)
