@@ -41,7 +41,7 @@ from workflows.models import (
     State,
     TradeIn,
 )
-from workflows.rules.payout_details import PAYOUT_DETAILS
+from workflows.rules.payout_details import PAYOUT_DETAILS, payout_details_need_a_request
 
 STATE_COLOURS = {
     State.SUBMITTED: "info",
@@ -177,7 +177,7 @@ class TradeInAdmin(SavesThroughAnAction, PanelAdmin, NoDeleteAdmin):
         # After acceptance the payout details change only by a request a manager approves
         # (the panel's form); the plain form keeps the rest (phone, fulfilment) editable.
         fields = list(super().get_readonly_fields(request, obj))
-        if obj is not None and obj.accepted_at is not None:
+        if obj is not None and payout_details_need_a_request(obj):
             fields += [f for f in PAYOUT_DETAILS if f not in fields]
         return fields
 

@@ -32,6 +32,13 @@ PAYOUT_DETAILS = (
 DETAILS_CHANGEABLE = (PayoutStatus.PENDING, PayoutStatus.FAILED)
 
 
+def payout_details_need_a_request(trade_in: TradeIn) -> bool:
+    """After the buyer accepted, who is paid, how and where changes only by a request that
+    another manager approves; before, staff correct the details directly
+    (workflows.actions.corrections)."""
+    return trade_in.accepted_at is not None
+
+
 def payout_refusal(payout: Payout | None) -> str:
     """Why this payout's details can no longer change (its money left, or it was declined or
     voided), or ''."""
@@ -45,7 +52,7 @@ def payout_refusal(payout: Payout | None) -> str:
 def details_change_request_refusal(trade_in: TradeIn, payout: Payout | None) -> str:
     """Why a change of this trade-in's payout details cannot be asked for now, or ''. Before
     acceptance the details are corrected directly (workflows.actions.corrections)."""
-    if trade_in.accepted_at is None:
+    if not payout_details_need_a_request(trade_in):
         return _("%s is not accepted yet: correct the details directly.") % trade_in
     return payout_refusal(payout)
 
