@@ -1,13 +1,13 @@
 """gunicorn's settings for `make run` (and any `gunicorn -c gunicorn.conf.py` in production).
 
 The access log redacts signed buyer links, IMEIs, emails and search terms, and leaves out the
-load balancer's /healthz and /readyz (backoffice.redaction). LOG_FORMAT=json makes every line,
+load balancer's /healthz and /readyz (backoffice.gunicorn_logger). LOG_FORMAT=json makes every line,
 access and gunicorn's own, one JSON object (the access line with the request's id).
 """
 
 import os
 
-logger_class = "backoffice.redaction.RedactingGunicornLogger"
+logger_class = "backoffice.gunicorn_logger.RedactingGunicornLogger"
 accesslog = "-"
 # A request still running after a SIGTERM gets this long to finish before the worker is killed.
 graceful_timeout = 10

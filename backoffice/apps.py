@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.core import checks
+from django.db import DatabaseError
 
 
 class BackofficeConfig(AppConfig):
@@ -19,7 +20,7 @@ class BackofficeConfig(AppConfig):
 
 def demo_totp_secret_in_use(app_configs=None, **kwargs) -> list:
     """The demo's second-step secret is public: no real deployment may keep an account on it."""
-    from django.db import DatabaseError
+    # Imported when the check runs: this module is loaded before any model can be.
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     from backoffice.management.commands.demo_totp import DEMO_TOTP_KEY

@@ -29,11 +29,20 @@ from unfold.widgets import (
     UnfoldAdminTextInputWidget,
 )
 
-from backoffice.admin.base import call_action, form_errors
+from backoffice.actions_ui import call_action, form_errors
 from workflows import actions
 from workflows.documents.receipts import purchase_receipt_pdf, receipt_filename
 from workflows.errors import DomainError
-from workflows.models import Declaration, IdType, SellerIdentity, State, TradeIn, Unit
+from workflows.models import (
+    Declaration,
+    IdType,
+    PoliceReport,
+    PoliceReportStatus,
+    SellerIdentity,
+    State,
+    TradeIn,
+    Unit,
+)
 from workflows.rules import compliance
 from workflows.rules.permissions import RULES, Operation
 from workflows.rules.permissions import allowed as may
@@ -322,8 +331,6 @@ def late_report_card() -> tuple[str, object, str] | None:
     """The dashboard card: purchases not reported to the police in time, and failed reports."""
     if settings.POLICE_REPORT == "off":
         return None
-    from workflows.models import PoliceReport, PoliceReportStatus
-
     late = compliance.late_reports().count()
     failing = PoliceReport.objects.exclude(status=PoliceReportStatus.SENT).exclude(last_error="")
     label = _("Police reports late")

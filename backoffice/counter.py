@@ -12,7 +12,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from backoffice.admin.base import form_errors
+from backoffice.actions_ui import form_errors
 from backoffice.code_throttle import THROTTLED, code_lookups_paused, count_wrong_code
 from backoffice.forms import StoreCreditRedeemForm
 from workflows import actions

@@ -24,7 +24,7 @@ from unfold.widgets import (
 
 from workflows.errors import InvalidInput
 from workflows.models import Grade, PayoutMethod, Resolution
-from workflows.rules.inspection import CHECKLIST, ITEMS, checklist_as_disclosed
+from workflows.rules.inspection import CHECKLIST, ITEMS, checklist_as_disclosed, compare
 
 
 def _textarea(rows: int = 2) -> UnfoldAdminTextareaWidget:
@@ -201,8 +201,6 @@ class IntakeForm(forms.Form):
 
     def checklist_rows(self, trade_in) -> list[tuple]:
         """(item label, what the buyer disclosed, the bound radio field) per checklist item."""
-        from workflows.rules.inspection import compare
-
         return [
             (row.label, row.disclosed, self[f"check_{row.key}"], ITEMS[row.key])
             for row in compare(trade_in, {})

@@ -2,7 +2,7 @@
 
 Both are answered by HealthMiddleware, first in MIDDLEWARE: before the host check (a balancer
 probes by the node's address, which ALLOWED_HOSTS does not list), the HTTPS redirect, sessions,
-sign-in, CSRF and CSP. gunicorn leaves them out of its access log (backoffice.redaction).
+sign-in, CSRF and CSP. gunicorn leaves them out of its access log (backoffice.gunicorn_logger).
 
 /healthz touches nothing: the process answers. /readyz asks, each timed, as JSON:
 
@@ -13,7 +13,8 @@ sign-in, CSRF and CSP. gunicorn leaves them out of its access log (backoffice.re
   pending, next attempt passed) has waited under READY_MAX_OUTBOX_AGE_MINUTES. Rows waiting for
   a later retry are not late: a failing mail server is the outbox's job, not the balancer's;
 - worker: a django-q2 cluster was seen in the last READY_WORKER_SEEN_MINUTES. Every
-  `manage.py qcluster` beats (start_heartbeat) into the shared cache while its sentinel lives:
+  `manage.py qcluster` beats (workflows.tasks.heartbeat) into the shared cache while its
+  sentinel lives:
   django-q2's own Stat lives in the per-process cache here, and a scheduled task would beat
   only once a minute.
 
@@ -27,7 +28,6 @@ import json
 import logging
 import os
 import socket
-import threading
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -35,14 +35,16 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.cache import caches
 from django.core.files.storage import FileSystemStorage, default_storage
-from django.db import connection, connections
+from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+
+from workflows.models import SideEffect, SideEffectStatus
+from workflows.tasks.heartbeat import WORKER_SEEN_KEY
 
 logger = logging.getLogger(__name__)
 
 HEALTH_PATHS = ("/healthz", "/readyz")
-WORKER_SEEN_KEY = "health:worker-seen"
 
 
 def _json(body: dict, status: int = 200) -> HttpResponse:
@@ -84,8 +86,6 @@ def check_storage() -> dict:
 
 
 def check_outbox() -> dict:
-    from workflows.models import SideEffect, SideEffectStatus
-
     now = timezone.now()
     oldest = (
         SideEffect.objects.filter(status=SideEffectStatus.PENDING, next_attempt_at__lte=now)
@@ -159,40 +159,3 @@ class HealthMiddleware:
             ok, checks = readiness()
             return _json({"status": "ok" if ok else "fail", "checks": checks}, 200 if ok else 503)
         return self.get_response(request)
-
-
-# --- The worker's heartbeat ----------------------------------------------------------------------
-
-
-def beat() -> None:
-    caches["shared"].set(
-        WORKER_SEEN_KEY, {"at": time.time(), "host": socket.gethostname(), "pid": os.getpid()}, None
-    )
-
-
-def heartbeat_interval() -> float:
-    """Three beats inside READY_WORKER_SEEN_MINUTES, and at least one a minute."""
-    return max(0.5, min(60.0, settings.READY_WORKER_SEEN_MINUTES * 60 / 3))
-
-
-def start_heartbeat(sentinel) -> threading.Thread:
-    """Beat from `manage.py qcluster`'s main process while its sentinel (the process that keeps
-    the workers alive) runs. Not a daemon: it ends when the sentinel does, promptly."""
-
-    def run() -> None:
-        interval = heartbeat_interval()
-        next_beat = 0.0
-        while sentinel.is_alive():
-            if time.monotonic() >= next_beat:
-                try:
-                    beat()
-                except Exception:  # noqa: BLE001 - readyz reports the missing beats
-                    logger.warning("worker heartbeat failed", exc_info=True)
-                finally:
-                    connections.close_all()
-                next_beat = time.monotonic() + interval
-            time.sleep(0.2)
-
-    thread = threading.Thread(target=run, name="readyz-heartbeat")
-    thread.start()
-    return thread

@@ -12,6 +12,8 @@ from datetime import UTC, datetime
 from django.core.signals import request_finished, request_started
 from django.dispatch import receiver
 
+from backoffice.redaction import redact
+
 
 class OneLineClientErrors(logging.Filter):
     """A refused request (403: a staff member without the permission, a bad CSRF token) is
@@ -87,8 +89,6 @@ class JsonFormatter(logging.Formatter):
     """LOG_FORMAT=json: one JSON object per line, redacted like the plain lines."""
 
     def format(self, record: logging.LogRecord) -> str:
-        from backoffice.redaction import redact
-
         line = {
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,

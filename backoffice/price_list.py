@@ -16,7 +16,7 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from backoffice.admin.base import call_action
+from backoffice.actions_ui import call_action
 from workflows import actions
 from workflows.errors import DomainError
 from workflows.models import PriceChange, Product

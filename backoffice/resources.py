@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from io import BytesIO
 
+import openpyxl
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import CharField, DateTimeField, F, Func, QuerySet, TextField
@@ -84,8 +85,6 @@ class SpreadsheetXLSX(XLSX):
         money = getattr(dataset, "money_columns", [])
         if not money or not dataset.headers:
             return data
-        import openpyxl
-
         book = openpyxl.load_workbook(BytesIO(data))
         sheet = book.active
         for index, header in enumerate(dataset.headers, start=1):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.apps import apps as global_apps
+
 VIEW_ALL = [
     f"workflows.view_{model}"
     for model in (
@@ -102,8 +104,6 @@ def sync_roles(apps=None) -> None:
     """Create the groups and give each exactly its permissions."""
     historical = apps is not None
     if apps is None:
-        from django.apps import apps as global_apps
-
         apps = global_apps
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")

@@ -1,3 +1,6 @@
+"""The back office's admin site. Loaded with INSTALLED_APPS (BackofficeAdminConfig), before any
+model can be imported: the pages it links (which import models) are imported in its methods."""
+
 from __future__ import annotations
 
 from django.contrib.admin.apps import AdminConfig

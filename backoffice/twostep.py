@@ -51,7 +51,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from unfold.widgets import UnfoldAdminTextInputWidget
 
 from backoffice.roles import requires_two_step
-from backoffice.signin import LOCKED, _serialize_attempts, login_username
+from backoffice.signin import LOCKED, ThrottledLoginForm, _serialize_attempts, login_username
 
 RECOVERY_CODES = 10
 APP_DEVICE = "Authenticator app"
@@ -128,8 +128,6 @@ def _credentials(user) -> dict:
 def _locked(request: HttpRequest) -> bool:
     """Locked for this username and address (axes), or this address tried too many sign-ins
     whatever the usernames (LOGIN_FAILURES_PER_IP): as the password step."""
-    from backoffice.signin import ThrottledLoginForm
-
     if ThrottledLoginForm(request)._ip_limited(increment=False):
         return True
     return AxesProxyHandler.is_locked(request, _credentials(request.user))
@@ -137,8 +135,6 @@ def _locked(request: HttpRequest) -> bool:
 
 def _count_failure(request: HttpRequest) -> None:
     """A wrong code counts like a wrong password (and locks both steps at the limit)."""
-    from backoffice.signin import ThrottledLoginForm
-
     user_login_failed.send(sender=__name__, credentials=_credentials(request.user), request=request)
     form = ThrottledLoginForm(request)
     form._ip_limited(increment=True)

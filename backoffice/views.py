@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from backoffice.admin.base import form_errors
+from backoffice.actions_ui import form_errors
 from backoffice.forms import IntakeForm, IntakeScanForm, ReferenceSearchForm
 from backoffice.labels import MAX_LABELS
 from workflows import actions

@@ -20,13 +20,14 @@ from django.utils import timezone
 from backoffice import health
 from tests.integrations.conftest import free_port
 from workflows.models import SideEffect, SideEffectStatus
+from workflows.tasks import heartbeat
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
 def worker_seen(db):
-    health.beat()
+    heartbeat.beat()
     yield
     caches["shared"].delete(health.WORKER_SEEN_KEY)
 

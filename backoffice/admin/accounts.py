@@ -1,3 +1,4 @@
+from django.apps import apps
 from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
@@ -47,7 +48,5 @@ class GroupAdmin(BaseGroupAdmin, ModelAdmin):
 # django-otp's own device pages do not fit Unfold and would let an admin read a secret: each
 # person enrols on their own account page; `manage.py two_step_reset NAME` starts one over.
 for _model in ("otp_totp.TOTPDevice", "otp_static.StaticDevice"):
-    from django.apps import apps
-
     if admin.site.is_registered(apps.get_model(_model)):
         admin.site.unregister(apps.get_model(_model))

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
@@ -14,8 +14,10 @@ from backoffice.admin.base import (
     FilteredExportAdmin,
     ReadOnlyAdmin,
     ReadOnlyInline,
+    Save,
     SavesThroughAnAction,
 )
+from backoffice.admin.units import held
 from backoffice.resources import ConditionDeductionResource, ProductPriceResource
 from workflows import actions
 from workflows.errors import DomainError
@@ -63,8 +65,6 @@ class UnitInline(ReadOnlyInline):
     @admin.display(description="Status")
     def status_shown(self, unit: Unit) -> str:
         # A held unit says so here too, not "Graded, sellable" (backoffice.admin.units.held).
-        from backoffice.admin.units import held
-
         return held(unit) or unit.get_status_display()
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Unit]:
@@ -151,28 +151,18 @@ class BlockedImeiAdmin(SavesThroughAnAction, ModelAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: BlockedImei | None = None):
         return ["imei"] if obj is not None else []
 
-    def save_model(self, request: HttpRequest, obj: BlockedImei, form, change: bool) -> None:
-        data = form.cleaned_data
-        try:
-            if change:
-                actions.blocked_imei_change(
-                    entry=obj, actor=request.user, reason=data["reason"], note=data["note"]
-                )
-            else:
-                entry = actions.blocked_imei_add(
-                    actor=request.user, imei=data["imei"], reason=data["reason"], note=data["note"]
-                )
-                obj.pk = entry.pk
-        except DomainError as exc:  # e.g. added by somebody else a moment ago
-            messages.error(request, exc.message)
-            obj.pk = obj.pk or BlockedImei.objects.filter(imei=data["imei"]).values("pk")[0]["pk"]
+    def save_action(self, request: HttpRequest, obj: BlockedImei, form, change: bool) -> Save:
+        data = {"reason": form.cleaned_data["reason"], "note": form.cleaned_data["note"]}
+        if change:
+            return Save(actions.blocked_imei_change, {"entry": obj, "actor": request.user, **data})
+        # A refusal (e.g. added by somebody else a moment ago) shows the form again, saying so.
+        return Save(
+            actions.blocked_imei_add,
+            {"actor": request.user, "imei": form.cleaned_data["imei"], **data},
+        )
 
-    def delete_view(self, request: HttpRequest, object_id: str, extra_context=None):
-        # Like the change form (SavesThroughAnAction): the action is the transaction.
-        return self._delete_view(request, object_id, extra_context)
-
-    def delete_model(self, request: HttpRequest, obj: BlockedImei) -> None:
-        actions.blocked_imei_remove(entry=obj, actor=request.user)
+    def delete_action(self, request: HttpRequest, obj: BlockedImei) -> Save:
+        return Save(actions.blocked_imei_remove, {"entry": obj, "actor": request.user})
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[BlockedImei]) -> None:
         for entry in queryset:

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from unfold.decorators import display
 
 from backoffice.admin.base import ReadOnlyAdmin
+from backoffice.compliance import DailyExportForm
 from workflows.models import IdNumberAccess, PoliceReport, PoliceReportStatus
 from workflows.rules.permissions import Operation, allowed
 
@@ -45,8 +46,6 @@ class PoliceReportAdmin(ReadOnlyAdmin):
         return obj.status, obj.get_status_display()
 
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
-        from backoffice.compliance import DailyExportForm
-
         extra_context = {
             **(extra_context or {}),
             "daily_form": DailyExportForm(initial={"day": timezone.localdate()}),

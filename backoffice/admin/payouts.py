@@ -17,14 +17,13 @@ from unfold.contrib.filters.admin import RangeDateFilter
 from unfold.contrib.import_export.forms import ExportForm
 from unfold.decorators import display
 
+from backoffice.actions_ui import call_action, call_action_with_form
 from backoffice.admin.base import (
     FilteredExportAdmin,
     NoDeleteAdmin,
     PanelAdmin,
     ReadOnlyAdmin,
     ReadOnlyInline,
-    call_action,
-    call_action_with_form,
 )
 from backoffice.code_throttle import THROTTLED, code_lookups_paused, count_wrong_code
 from backoffice.forms import (

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
 
-from backoffice.admin.base import SavesThroughAnAction, call_action
+from backoffice.admin.base import Save, SavesThroughAnAction
 from workflows.actions import quote_policy_update
 from workflows.actions.policy import POLICY_FIELDS
 from workflows.models import QuotePolicy
@@ -39,16 +39,17 @@ class QuotePolicyAdmin(SavesThroughAnAction, ModelAdmin):
     def changelist_view(self, request: HttpRequest, extra_context=None) -> HttpResponse:
         return HttpResponseRedirect(reverse("admin:workflows_quotepolicy_change", args=[1]))
 
-    def save_model(self, request: HttpRequest, obj: QuotePolicy, form, change: bool) -> None:
+    def save_action(
+        self, request: HttpRequest, obj: QuotePolicy, form, change: bool
+    ) -> Save | None:
         changes = {name: form.cleaned_data[name] for name in form.changed_data}
-        if set(changes) <= set(POLICY_FIELDS):
-            call_action(
-                request,
-                quote_policy_update,
-                actor=request.user,
-                changes=changes,
-                success=_("Quoting policy saved."),
-            )
+        if not set(changes) <= set(POLICY_FIELDS):
+            return None
+        return Save(
+            quote_policy_update,
+            {"actor": request.user, "changes": changes},
+            _("Quoting policy saved."),
+        )
 
     def message_user(self, request: HttpRequest, message, *args, **kwargs) -> None:
         # save_model already said whether the action saved the policy.

@@ -16,7 +16,8 @@ from django_fsm import can_proceed
 from unfold.decorators import display
 from unfold.widgets import UnfoldAdminTextInputWidget
 
-from backoffice.admin.base import PanelAdmin, ReadOnlyAdmin, call_action, call_action_with_form
+from backoffice.actions_ui import call_action, call_action_with_form
+from backoffice.admin.base import PanelAdmin, ReadOnlyAdmin
 from workflows import actions
 from workflows.models import SHIP_BACK_OPEN, ShipBack, ShipBackStatus
 from workflows.rules.permissions import Operation

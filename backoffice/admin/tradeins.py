@@ -1,6 +1,6 @@
-"""The trade-ins queue and the trade-in page with its workflow panel.
-
-Over 400 lines: the queue, its filters and the one page staff work a trade-in from."""
+"""The trade-ins queue and the trade-in page. The queue's filters and the page's history tables
+are in backoffice.admin.tradein_lists; the workflow panel above the page is
+backoffice.admin.tradein_panel."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
-from django.urls import path, reverse
+from django.urls import path
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
@@ -20,61 +20,30 @@ from django.utils.translation import gettext_lazy as _
 from unfold.contrib.filters.admin import RangeDateFilter
 from unfold.decorators import action, display
 
-from backoffice.admin.base import (
-    NoDeleteAdmin,
-    PanelAdmin,
-    ReadOnlyInline,
-    SavesThroughAnAction,
-    call_action,
-    call_action_with_form,
-    form_errors,
+from backoffice.admin import tradein_panel
+from backoffice.admin.base import NoDeleteAdmin, PanelAdmin, Save, SavesThroughAnAction
+from backoffice.admin.tradein_lists import (
+    ArchiveFilter,
+    EventInline,
+    MakeFilter,
+    QuoteInline,
+    RedFlagFilter,
+    RevisedOfferInline,
 )
 from backoffice.display import choice_label
-from backoffice.forms import (
-    ChangeDecisionForm,
-    LabelAddressForm,
-    NoteForm,
-    PayoutDetailsChangeForm,
-    QuoteForm,
-    ReasonForm,
-    ResendForm,
-    RevisedOfferForm,
-)
 from backoffice.paginator import EstimatedCountPaginator
 from workflows import actions
-from workflows.actions.details import PAYOUT_DETAILS
-from workflows.errors import DomainError, NeedsConfirmation
+from workflows.errors import DomainError
 from workflows.models import (
-    ARCHIVED_STATES,
-    BlockedImei,
-    ChangeStatus,
     Direction,
-    Event,
     Fulfilment,
     ImeiCheckStatus,
-    Make,
-    PayoutStatus,
-    Quote,
-    RevisedOffer,
-    ShipBack,
-    SideEffect,
-    SideEffectKind,
-    SideEffectStatus,
     State,
     TradeIn,
 )
-from workflows.rules.inspection import compare
+from workflows.rules.payout_details import PAYOUT_DETAILS, payout_details_need_a_request
 from workflows.rules.permissions import Operation
 from workflows.rules.permissions import allowed as may
-from workflows.rules.predicates import (
-    agreed_revision,
-    imei_check_rerun_allowed,
-    payout_settleable,
-    revision_refusal,
-    wants_pickup,
-)
-from workflows.rules.redflags import red_flags
-from workflows.selectors import resendable_emails
 
 STATE_COLOURS = {
     State.SUBMITTED: "info",
@@ -97,106 +66,6 @@ CHECK_COLOURS = {
     ImeiCheckStatus.UNKNOWN: "warning",
     ImeiCheckStatus.ERROR: "warning",
 }
-
-
-class QuoteInline(ReadOnlyInline):
-    model = Quote
-    fields = [
-        "created_at",
-        "amount",
-        "currency",
-        "valid_until",
-        "note",
-        "sent_by",
-        "auto_quoted",
-        "responded_at",
-    ]
-    readonly_fields = fields
-    verbose_name_plural = _("Quote history")
-
-
-class EventInline(ReadOnlyInline):
-    model = Event
-    fields = ["created_at", "who", "kind", "from_state", "to_state", "note"]
-    readonly_fields = fields
-    verbose_name_plural = _("Timeline")
-    ordering = ["created_at", "pk"]
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Event]:
-        return super().get_queryset(request).select_related("actor")
-
-    @admin.display(description=_("Who"))
-    def who(self, event: Event) -> str:
-        return event.who
-
-
-class RevisedOfferInline(ReadOnlyInline):
-    model = RevisedOffer
-    fields = [
-        "created_at",
-        "amount",
-        "original_amount",
-        "grade",
-        "status",
-        "answered_by",
-        "respond_by",
-        "sent_by",
-    ]
-    readonly_fields = fields
-    verbose_name_plural = _("Revised offers")
-
-
-class ArchiveFilter(admin.SimpleListFilter):
-    """The queue shows work in progress; finished trade-ins (declined, expired, cancelled,
-    returned, recycled, closed) are in the Archive, each with its decline reason."""
-
-    title = _("view")
-    parameter_name = "view"
-    template = "backoffice/queue_view_kept.html"  # shown as tabs above the list
-
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin):
-        return [("archive", _("Archive")), ("all", _("Everything"))]
-
-    def choices(self, changelist):
-        for choice in super().choices(changelist):
-            if choice["display"] == _("All"):  # no value: the queue itself
-                choice["display"] = _("Queue")
-            yield choice
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[TradeIn]) -> QuerySet[TradeIn]:
-        if self.value() == "archive":
-            return queryset.filter(state__in=ARCHIVED_STATES)
-        if self.value() == "all" or "state__exact" in request.GET:
-            return queryset  # a state picked by hand is shown wherever it lives
-        return queryset.filter(queue_rank=0)  # workflows.models.QUEUE_STATES
-
-
-class RedFlagFilter(admin.SimpleListFilter):
-    title = _("IMEI check")
-    parameter_name = "imei"
-
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin):
-        return ImeiCheckStatus.choices
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[TradeIn]) -> QuerySet[TradeIn]:
-        if self.value():
-            return queryset.filter(imei_status=self.value())
-        return queryset
-
-
-class MakeFilter(admin.SimpleListFilter):
-    """Lists the makes from the small catalog table, not by scanning every trade-in."""
-
-    title = _("make")
-    parameter_name = "make"
-
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin):
-        return Make.objects.values_list("slug", "name")
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[TradeIn]) -> QuerySet[TradeIn]:
-        if self.value():
-            return queryset.filter(product__device_model__make__slug=self.value())
-        return queryset
 
 
 @functools.cache
@@ -310,7 +179,7 @@ class TradeInAdmin(SavesThroughAnAction, PanelAdmin, NoDeleteAdmin):
         # After acceptance the payout details change only by a request a manager approves
         # (the panel's form); the plain form keeps the rest (phone, fulfilment) editable.
         fields = list(super().get_readonly_fields(request, obj))
-        if obj is not None and obj.accepted_at is not None:
+        if obj is not None and payout_details_need_a_request(obj):
             fields += [f for f in PAYOUT_DETAILS if f not in fields]
         return fields
 
@@ -415,324 +284,25 @@ class TradeInAdmin(SavesThroughAnAction, PanelAdmin, NoDeleteAdmin):
     panel_url = "workflow"
 
     def panel_context(self, request: HttpRequest, trade_in: TradeIn) -> dict:
-        user = request.user
-        allowed = {t.name for t in trade_in.get_available_user_state_transitions(user)}
-        check = trade_in.latest_imei_check()
-        flags = red_flags(trade_in)  # the quote action refuses on the same list
-        needs_override = bool(flags)
-        can_override = may(user, Operation.OVERRIDE_RED_FLAG)
-        quote_form = None
-        # An offer that waits for "yes, send it" (or was refused) comes back as typed.
-        pending = request.session.pop(self._pending_key(trade_in), None)
-        if "quote" in allowed and not (needs_override and not can_override):
-            quote_form = QuoteForm(
-                pending.get("raw") if pending else None,
-                initial=pending["data"]
-                if pending and "data" in pending
-                else {"amount": trade_in.offer_amount or trade_in.suggested_offer},
-                confirm_reason=pending["confirm"] if pending else "",
-                auto_id="id_quote_%s",
-            )
-            if not needs_override:
-                del quote_form.fields["override_reason"]
-            if quote_form.is_bound:
-                quote_form.full_clean()  # its errors, shown beside the fields
-        # Imported here: backoffice.compliance uses the admin helpers this package defines.
-        from backoffice.compliance import compliance_context
+        return tradein_panel.panel_context(request, trade_in)
 
-        payout = getattr(trade_in, "payout", None)
-        return {
-            **compliance_context(request, trade_in),
-            "trade_in": trade_in,
-            "check": check,
-            "red_flags": flags,
-            "needs_override": needs_override,
-            "can_override": can_override,
-            "allowed": allowed,
-            "quote_form": quote_form,
-            "suggested_offer": trade_in.suggested_offer,
-            # One form per use, each with its own ids: a label finds its own field.
-            "decline_form": ReasonForm(auto_id="id_decline_%s"),
-            "cancel_form": ReasonForm(auto_id="id_cancel_%s"),
-            "reroute_form": ReasonForm(auto_id="id_reroute_%s"),
-            "note_form": NoteForm(auto_id="id_timeline_%s")
-            if may(user, Operation.ADD_NOTE)
-            else None,
-            "emails": [
-                (email, email.payload.get("template", "email").replace("_", " ").capitalize())
-                for email in resendable_emails(trade_in)
-            ]
-            if may(user, Operation.RESEND_EMAIL)
-            else [],
-            **self.revision_context(user, trade_in, allowed),
-            **self.inspection_context(trade_in),
-            "can_rerun_check": may(user, Operation.RERUN_IMEI_CHECK)
-            and imei_check_rerun_allowed(trade_in),
-            **self.shipping_context(request, trade_in),
-            "intake_url": reverse("admin:intake_bench") + f"?imei={trade_in.imei}",
-            "settle_url": reverse("admin:workflows_payout_change", args=[payout.pk])
-            if payout is not None
-            and may(user, Operation.SETTLE_PAYOUT)
-            and payout_settleable(payout)
-            else "",
-            # Those who cannot settle see where the payout stands, and whose job settling is.
-            "payout_status": payout
-            if payout is not None and not may(user, Operation.SETTLE_PAYOUT)
-            else None,
-            "payout_waits_for_manager": payout is not None and payout_settleable(payout),
-            **self.detail_change_context(request, trade_in),
-            "blocklist_url": reverse("admin:workflows_blockedimei_add") + f"?imei={trade_in.imei}"
-            if may(user, Operation.BLOCKLIST_ADD)
-            and not BlockedImei.objects.filter(imei=trade_in.imei).exists()
-            else "",
-        }
+    def panel_post(self, request: HttpRequest, trade_in: TradeIn, step: str) -> None:
+        tradein_panel.post_step(request, trade_in, step)
 
-    def revision_context(self, user, trade_in: TradeIn, allowed: set[str]) -> dict:
-        """The revised-offer form, or why it is not offered (an accepted revision is a
-        manager's to change: revision_refusal, which the action asks too)."""
-        if "send_revised_offer" not in allowed:
-            return {"revised_offer_form": None}
-        refusal = revision_refusal(trade_in, user)
-        return {
-            "revision_refusal": refusal,
-            "revised_offer_form": None
-            if refusal
-            else RevisedOfferForm(
-                initial={"grade": "C"}, agreed=agreed_revision(trade_in), auto_id="id_revise_%s"
-            ),
-        }
-
-    def detail_change_context(self, request: HttpRequest, trade_in: TradeIn) -> dict:
-        """Payout details after acceptance: the request form, and what waits for a manager."""
-        user = request.user
-        pending = trade_in.detail_changes.filter(status=ChangeStatus.PENDING).first()
-        payout = getattr(trade_in, "payout", None)
-        can_request = (
-            trade_in.accepted_at is not None
-            and pending is None
-            and may(user, Operation.REQUEST_DETAILS_CHANGE)
-            and payout is not None
-            and payout.status in (PayoutStatus.PENDING, PayoutStatus.FAILED)
-        )
-        return {
-            "pending_change": pending,
-            "can_decide_change": pending is not None
-            and may(user, Operation.DECIDE_DETAILS_CHANGE)
-            and pending.requested_by_id != user.pk,
-            "decision_form": ChangeDecisionForm(initial={"change": pending.pk})
-            if pending
-            else None,
-            "details_form": PayoutDetailsChangeForm(
-                initial={name: getattr(trade_in, name) for name in PAYOUT_DETAILS}
-            )
-            if can_request
-            else None,
-        }
-
-    def inspection_context(self, trade_in: TradeIn) -> dict:
-        """The as-found checklist beside the disclosure, the photos, the latest revised offer."""
-        unit = getattr(trade_in, "unit", None)
-        if unit is None or not unit.as_found:
-            return {}
-        return {
-            "as_found_rows": compare(trade_in, unit.as_found),
-            "photos": trade_in.photos.all(),
-            "revised_offer": trade_in.revised_offers.first(),
-        }
-
-    def save_model(self, request: HttpRequest, obj: TradeIn, form, change: bool) -> None:
+    def save_action(self, request: HttpRequest, obj: TradeIn, form, change: bool) -> Save | None:
         """Edits go through the action, so the timeline records who changed what."""
         changes = {name: form.cleaned_data[name] for name in form.changed_data}
         if not changes:
             # Say plainly that nothing happened: no "saved" for a click that changed nothing.
             self.message_user(request, _("Nothing to save: the buyer details are unchanged."))
-            return
-        call_action(
-            request,
+            return None
+        return Save(
             actions.trade_in_update_details,
-            trade_in=obj,
-            actor=request.user,
-            changes=changes,
-            success=_("Buyer details saved."),
+            {"trade_in": obj, "actor": request.user, "changes": changes},
+            _("Buyer details saved."),
         )
 
     def message_user(self, request: HttpRequest, message, *args, **kwargs) -> None:
         # save_model has already said what the action did; not Django's generic "changed".
         if "was changed successfully" not in str(message):
             super().message_user(request, message, *args, **kwargs)
-
-    def shipping_context(self, request: HttpRequest, trade_in: TradeIn) -> dict:
-        """The label, its tracking, and why the carrier refused it if it did."""
-        # The buyer's label to us; the label that sends a device back has its own card.
-        label = trade_in.labels.filter(voided_at__isnull=True, direction=Direction.TO_SHOP).first()
-        ship_back = ShipBack.objects.filter(trade_in=trade_in).select_related("label").first()
-        waiting = trade_in.state == State.ACCEPTED and label is None and not wants_pickup(trade_in)
-        problem = (
-            SideEffect.objects.filter(
-                trade_in=trade_in, kind=SideEffectKind.CREATE_LABEL, status=SideEffectStatus.FAILED
-            )
-            .order_by("-created_at")
-            .first()
-            if waiting
-            else None
-        )
-        can_fix = problem is not None and may(request.user, Operation.RETRY_LABEL)
-        return {
-            "label": label,
-            "ship_back": ship_back,
-            "label_waiting": waiting,
-            "label_problem": problem,
-            "address_form": LabelAddressForm(
-                initial={name: getattr(trade_in, name) for name in LabelAddressForm.base_fields}
-            )
-            if can_fix
-            else None,
-        }
-
-    def panel_post(self, request: HttpRequest, trade_in: TradeIn, step: str) -> None:
-        """The workflow panel's buttons: one form, one action, one message. The actions
-        check who may and when; a transition the state machine does not offer is refused."""
-        allowed = {t.name for t in trade_in.get_available_user_state_transitions(request.user)}
-        common = {"trade_in": trade_in, "actor": request.user}
-        if step == "rerun_check":
-            call_action(
-                request,
-                actions.imei_check_rerun,
-                success=_("IMEI check requested again."),
-                **common,
-            )
-        elif step == "retry_label":
-            call_action_with_form(
-                request,
-                LabelAddressForm(request.POST),
-                actions.shipping_label_retry,
-                success=_("Address saved; the label is requested again."),
-                arguments=lambda data: {"address": data},
-                **common,
-            )
-        elif step == "request_details_change":
-            call_action_with_form(
-                request,
-                PayoutDetailsChangeForm(request.POST),
-                actions.payout_details_change_request,
-                success=_("Change requested: a manager must approve it."),
-                arguments=lambda data: {
-                    "changes": {k: v for k, v in data.items() if k != "reason"},
-                    "reason": data["reason"],
-                },
-                **common,
-            )
-        elif step in ("approve_change", "reject_change"):
-            self.decide_change(request, trade_in, step)
-        elif step == "quote" and "quote" in allowed:
-            self._post_quote(request, trade_in)
-        elif step == "note":
-            call_action_with_form(
-                request,
-                NoteForm(request.POST),
-                actions.trade_in_add_note,
-                success=_("Note added to the timeline."),
-                **common,
-            )
-        elif step == "resend":
-            call_action_with_form(
-                request,
-                ResendForm(request.POST),
-                actions.email_resend,
-                success=_("The email is on its way again."),
-                arguments=lambda data: {"side_effect_id": data["email"]},
-                **common,
-            )
-        elif step == "revise" and "send_revised_offer" in allowed:
-            call_action_with_form(
-                request,
-                RevisedOfferForm(request.POST, request.FILES, agreed=agreed_revision(trade_in)),
-                actions.revised_offer_send,
-                success=_("Revised offer emailed to the buyer."),
-                **common,
-            )
-        elif step in REASONED_STEPS and step in allowed:
-            call_action_with_form(
-                request,
-                ReasonForm(request.POST),
-                REASONED_STEPS[step],
-                success=_("Done: %(step)s.") % {"step": step},
-                **common,
-            )
-        else:
-            self.message_user(request, _("You cannot do that to this trade-in now."), level="error")
-
-    def decide_change(self, request: HttpRequest, trade_in: TradeIn, step: str) -> None:
-        form = ChangeDecisionForm(request.POST)
-        change = (
-            trade_in.detail_changes.filter(pk=form.cleaned_data["change"]).first()
-            if form.is_valid()
-            else None
-        )
-        if change is None:
-            self.message_user(request, _("That change request does not exist."), level="error")
-            return
-        approve = step == "approve_change"
-        call_action(
-            request,
-            actions.payout_details_change_approve
-            if approve
-            else actions.payout_details_change_reject,
-            change=change,
-            actor=request.user,
-            note=form.cleaned_data["note"],
-            success=_("Payout details changed; the buyer is told at their old address.")
-            if approve
-            else _("Change rejected."),
-        )
-
-    @staticmethod
-    def _pending_key(trade_in: TradeIn) -> str:
-        return f"quote-pending-{trade_in.pk}"
-
-    def _post_quote(self, request: HttpRequest, trade_in: TradeIn) -> None:
-        form = QuoteForm(request.POST)
-        if not form.is_valid():
-            form_errors(request, form)
-            # Shown again as typed, each refused field marked and its message linked to it.
-            request.session[self._pending_key(trade_in)] = {
-                "raw": {name: request.POST.get(name, "") for name in form.fields},
-                "confirm": "",
-            }
-            return
-        data = form.cleaned_data
-        try:
-            actions.trade_in_quote(
-                trade_in=trade_in,
-                actor=request.user,
-                amount=data["amount"],
-                valid_days=data["valid_days"],
-                note=data["note"],
-                override_reason=data.get("override_reason") or "",
-                confirmed_amount=form.confirmed_for(),
-            )
-        except DomainError as exc:
-            # Nothing was sent; the offer stays in the form as typed, and an offer far above
-            # the price list comes back with a "yes, send it" box to tick.
-            level = messages.WARNING if isinstance(exc, NeedsConfirmation) else messages.ERROR
-            messages.add_message(request, level, exc.message)
-            request.session[self._pending_key(trade_in)] = {
-                "data": {
-                    "amount": str(data["amount"]),
-                    "valid_days": data["valid_days"],
-                    "note": data["note"],
-                    "override_reason": data.get("override_reason") or "",
-                    "confirmed_amount": str(data["amount"]),
-                },
-                "confirm": exc.reason if isinstance(exc, NeedsConfirmation) else "",
-            }
-            return
-        messages.success(request, _("Quote sent to the buyer."))
-
-
-# The panel's buttons that take a written reason, and the action each one calls.
-REASONED_STEPS = {
-    "decline": actions.trade_in_decline,
-    "cancel": actions.trade_in_cancel,
-    "reroute": actions.trade_in_reroute,
-}

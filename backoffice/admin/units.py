@@ -12,12 +12,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from unfold.decorators import action, display
 
-from backoffice.admin.base import (
-    PanelAdmin,
-    SavesThroughAnAction,
-    call_action,
-    call_action_with_form,
-)
+from backoffice.actions_ui import call_action, call_action_with_form
+from backoffice.admin.base import PanelAdmin, Save, SavesThroughAnAction
+from backoffice.labels import MAX_LABELS, labels_response
 from workflows import actions
 from workflows.actions.units import UNIT_EVENT_KINDS, unit_add_refurbishment_cost, unit_sell_lot
 from workflows.errors import DomainError
@@ -146,16 +143,17 @@ class UnitAdmin(SavesThroughAnAction, PanelAdmin):
             return False
         return super().has_change_permission(request, obj)
 
-    def save_model(self, request: HttpRequest, obj: Unit, form, change: bool) -> None:
-        call_action(
-            request,
+    def save_action(self, request: HttpRequest, obj: Unit, form, change: bool) -> Save:
+        return Save(
             actions.unit_regrade,
-            unit=obj,
-            actor=request.user,
-            # Read-only (not graded) fields are not in the form: the action then says why.
-            grade=form.cleaned_data.get("grade", obj.grade),
-            notes=form.cleaned_data.get("intake_notes", obj.intake_notes),
-            success=_("Grade saved."),
+            {
+                "unit": obj,
+                "actor": request.user,
+                # Read-only (not graded) fields are not in the form: the action then says why.
+                "grade": form.cleaned_data.get("grade", obj.grade),
+                "notes": form.cleaned_data.get("intake_notes", obj.intake_notes),
+            },
+            _("Grade saved."),
         )
 
     @display(description=_("Status"), ordering="status", label=STATUS_COLOURS)
@@ -278,7 +276,5 @@ class UnitAdmin(SavesThroughAnAction, PanelAdmin):
     @action(description=_("Print labels for the selected units"))
     def print_labels(self, request: HttpRequest, queryset: QuerySet[Unit]):
         # A PDF, one 100 x 50 mm label per page (workflows.documents.labels); nothing changes.
-        from backoffice.labels import MAX_LABELS, labels_response
-
         units = queryset.select_related("product__device_model__make", "trade_in").order_by("pk")
         return labels_response(units[:MAX_LABELS])

@@ -29,6 +29,7 @@ from workflows.models import (
 )
 from workflows.models.payouts import describe_detail_changes
 from workflows.rules.parsers import clean_text
+from workflows.rules.payout_details import payout_details_need_a_request
 from workflows.rules.predicates import wants_pickup
 
 # What a shipping label needs to reach the buyer (shipping_label_retry corrects these).
@@ -64,7 +65,7 @@ def trade_in_update_details(*, trade_in: TradeIn, actor: Actor, changes: dict[st
     if not changed:
         return trade_in
     guarded = sorted(set(changed) & set(PAYOUT_DETAILS))
-    if guarded and trade_in.accepted_at is not None:
+    if guarded and payout_details_need_a_request(trade_in):
         raise TransitionRefused(
             _(
                 "%(ref)s was accepted: a change of %(fields)s decides who is paid and where, "

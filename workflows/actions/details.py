@@ -30,27 +30,17 @@ from workflows.models import (
     Payout,
     PayoutDetailChange,
     PayoutMethod,
-    PayoutStatus,
-    SideEffect,
     SideEffectKind,
-    SideEffectStatus,
     TradeIn,
 )
 from workflows.models.payouts import describe_detail_changes
 from workflows.rules.parsers import clean_text
-
-# What decides who gets the money and where it goes (a check is mailed to the address).
-PAYOUT_DETAILS = (
-    "buyer_name",
-    "buyer_email",
-    "payout_method",
-    "address_line1",
-    "address_line2",
-    "city",
-    "region",
-    "postcode",
-    "country",
+from workflows.rules.payout_details import (
+    PAYOUT_DETAILS,
+    details_change_approval_refusal,
+    details_change_request_refusal,
 )
+
 REQUIRED = {"buyer_name", "buyer_email", "payout_method", "country"}
 
 
@@ -100,10 +90,11 @@ def payout_details_change_request(
     if not reason:
         raise InvalidInput(_("Say why the payout details must change (who asked, how)."))
     trade_in = lock_trade_in(trade_in)
-    if trade_in.accepted_at is None:
-        raise TransitionRefused(
-            _("%s is not accepted yet: correct the details directly.") % trade_in
-        )
+    refusal = details_change_request_refusal(
+        trade_in, Payout.objects.filter(trade_in=trade_in).first()
+    )
+    if refusal:
+        raise TransitionRefused(refusal)
     cleaned = {name: clean_detail(name, value) for name, value in changes.items()}
     diff = {
         name: {"old": getattr(trade_in, name), "new": value}
@@ -112,12 +103,6 @@ def payout_details_change_request(
     }
     if not diff:
         raise InvalidInput(_("Nothing would change."))
-    payout = Payout.objects.filter(trade_in=trade_in).first()
-    if payout is not None and payout.status not in (PayoutStatus.PENDING, PayoutStatus.FAILED):
-        raise TransitionRefused(
-            _("The payout is %s: its details can no longer change.")
-            % payout.get_status_display().lower()
-        )
     try:
         with transaction.atomic():
             change = PayoutDetailChange.objects.create(
@@ -155,33 +140,10 @@ def payout_details_change_approve(
     email address they had before."""
     authorize(actor, Operation.DECIDE_DETAILS_CHANGE)
     change, trade_in = _lock_pending(change)
-    if change.requested_by_id == actor.pk:
-        raise TransitionRefused(
-            _("Another manager must approve this: a change of payout details needs two people.")
-        )
-    stale = [n for n, v in change.changes.items() if getattr(trade_in, n) != v["old"]]
-    if stale:
-        raise TransitionRefused(
-            _("%(fields)s changed since this was asked: reject it and ask again.")
-            % {"fields": ", ".join(n.replace("_", " ") for n in stale)}
-        )
     payout = Payout.objects.select_for_update().filter(trade_in=trade_in).first()
-    if payout is not None:
-        if payout.status not in (PayoutStatus.PENDING, PayoutStatus.FAILED):
-            raise TransitionRefused(
-                _("The payout is %s: its details can no longer change.")
-                % payout.get_status_display().lower()
-            )
-        in_flight = SideEffect.objects.filter(
-            kind=SideEffectKind.MAKE_STRIPE_TRANSFER,
-            payload__payout_id=payout.pk,
-            status=SideEffectStatus.PENDING,
-        )
-        if payout.status == PayoutStatus.PENDING and in_flight.exists():
-            # The money may be leaving right now; its outcome decides what happens next.
-            raise TransitionRefused(
-                _("A Stripe transfer was requested for this payout: wait for its outcome.")
-            )
+    refusal = details_change_approval_refusal(change, trade_in, payout, actor)
+    if refusal:
+        raise TransitionRefused(refusal)
     for name, value in change.changes.items():
         setattr(trade_in, name, value["new"])
     trade_in.save(update_fields=[*change.changes, "updated_at"])

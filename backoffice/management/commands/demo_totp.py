@@ -13,6 +13,7 @@ import time
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 # Demo data only, like the demo accounts' password.
 DEMO_TOTP_SECRET = "TRADEINDEMOTOTPSECRETDEMOONLY234"
@@ -22,8 +23,6 @@ DEMO_TOTP_USERS = ("manager", "admin")
 
 def give_demo_devices() -> None:
     """The demo manager and admin enrolled with the demo secret (seed_demo only)."""
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
     for user in get_user_model().objects.filter(username__in=DEMO_TOTP_USERS):
         TOTPDevice.objects.filter(user=user).delete()
         TOTPDevice.objects.create(user=user, name="Demo authenticator", key=DEMO_TOTP_KEY)
@@ -39,8 +38,6 @@ class Command(BaseCommand):
     help = "Print the demo accounts' current two-step code (demo data only)."
 
     def handle(self, *args, **options) -> None:
-        from django_otp.plugins.otp_totp.models import TOTPDevice
-
         if not TOTPDevice.objects.filter(key=DEMO_TOTP_KEY).exists():
             raise CommandError("No account has the demo secret: run `manage.py seed_demo` first.")
         left = 30 - int(time.time()) % 30

@@ -19,6 +19,7 @@ from django.conf import settings
 from django_q.cluster import Cluster
 from django_q.management.commands.qcluster import Command as QclusterCommand
 
+from workflows.tasks.heartbeat import start_heartbeat
 from workflows.tasks.outbox import STOPPING
 
 # Together with the time to stop the pusher and monitor, well inside the 10 s that process
@@ -70,8 +71,6 @@ class Command(QclusterCommand):
         cluster = GracefulCluster()
         cluster.start()
         # /readyz's "worker seen" (backoffice.health): beats while the sentinel runs.
-        from backoffice.health import start_heartbeat
-
         start_heartbeat(cluster.sentinel)
         if options.get("run_once", False):
             cluster.stop()

@@ -12,8 +12,9 @@ from django.core.management.base import BaseCommand
 from django.db import connection
 from django.utils import timezone
 
+from backoffice.management.commands._demo_month import demo_month
+from backoffice.management.commands.demo_totp import give_demo_devices
 from workflows import actions
-from workflows.management.commands._demo_month import demo_month
 from workflows.models import BlockedImei, DeviceModel, Make, Payout, TradeIn
 from workflows.rules.compliance import declaration_text
 from workflows.rules.inspection import checklist_as_disclosed
@@ -167,8 +168,6 @@ class Command(BaseCommand):
             call_command("loaddata", "catalog", verbosity=0)
         call_command("loaddata", "demo_accounts", verbosity=0)
         # The demo manager and admin's second step (`manage.py demo_totp` prints the code).
-        from backoffice.management.commands.demo_totp import give_demo_devices
-
         give_demo_devices()
         BlockedImei.objects.get_or_create(
             imei=BLOCKED_DEMO_IMEI,
