@@ -149,9 +149,11 @@ def _quote(
     note: str = "",
     override_reason: str = "",
     confirmed_amount: Decimal | str | None = None,
+    notify: bool = True,
 ) -> Quote:
     """The quote itself, for a trade-in the caller has locked. `actor` is a staff member or
-    AUTO_QUOTE (the policy, which `_auto_quote` has asked first)."""
+    AUTO_QUOTE (the policy, which `_auto_quote` has asked first). `notify=False`: the buyer is
+    at the counter and sees the offer there, so no offer email."""
     from workflows.rules.quoting import OfferLimit, offer_check, red_flags
 
     _refuse_unless(trade_in, "quote")
@@ -218,6 +220,8 @@ def _quote(
         kind=EventKind.COUNTER_QUOTED if is_counter else EventKind.QUOTED,
         note=details,
     )
+    if not notify:
+        return quote
     schedule(
         SideEffectKind.SEND_EMAIL,
         key=f"email:quote:{quote.pk}",
