@@ -180,6 +180,12 @@ def _product_for(text: str, products: list[Product]) -> Product | None:
     exact = [p for p in products if str(p).lower() == text]
     if exact:
         return exact[0]
+    # "iPhone 13 128" is the iPhone 13's, not the iPhone 13 Pro's: the label as typed first.
+    started = [
+        p for p in products if f"{p.device_model.name} {p.storage_label}".lower().startswith(text)
+    ]
+    if len(started) == 1:
+        return started[0]
     words = text.split()
     found = [p for p in products if all(w in str(p).lower() for w in words)]
     return found[0] if len(found) == 1 else None
