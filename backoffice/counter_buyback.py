@@ -9,8 +9,6 @@ workflows.rules.counter. Not backoffice/counter.py, which is the store-credit co
 
 from __future__ import annotations
 
-import base64
-import binascii
 import uuid
 from datetime import date
 
@@ -391,23 +389,13 @@ def _step_page(request: HttpRequest, buyback: CounterBuyback, **extra) -> HttpRe
         drawer=CashDrawer.objects.filter(day=timezone.localdate(), closed_at__isnull=True).first(),
         abandonable=step in rules.ABANDONABLE,
         amount=(trade_in.offer_amount or trade_in.suggested_offer or ""),
+        customer_url=request.build_absolute_uri(reverse("buyer_portal:counter_code")),
         **extra,
     )
     return TemplateResponse(request, "backoffice/counter/buyback.html", context)
 
 
 # --- the customer page: the screen turned round -----------------------------------------------
-def signature_bytes(data_url: str) -> bytes:
-    """The canvas's PNG from its data URL ("" if there is none)."""
-    prefix = "data:image/png;base64,"
-    if not data_url.startswith(prefix):
-        return b""
-    try:
-        return base64.b64decode(data_url[len(prefix) :], validate=True)
-    except (binascii.Error, ValueError):
-        return b""
-
-
 def counter_customer(request: HttpRequest, pk: int) -> HttpResponse:
     _require(request)
     buyback = _buyback(pk)
@@ -428,7 +416,7 @@ def counter_customer(request: HttpRequest, pk: int) -> HttpResponse:
                     ip=request.META.get("REMOTE_ADDR"),
                     user_agent=request.META.get("HTTP_USER_AGENT", ""),
                 ),
-                signature_png=signature_bytes(request.POST.get("signature", "")),
+                signature_png=rules.signature_bytes(request.POST.get("signature", "")),
             )
             return HttpResponseRedirect(_here(buyback))
         except DomainError as exc:
@@ -439,7 +427,7 @@ def counter_customer(request: HttpRequest, pk: int) -> HttpResponse:
         return HttpResponseRedirect(_here(buyback))
     return TemplateResponse(
         request,
-        "backoffice/counter/customer.html",
+        "workflows/counter_customer.html",
         {
             "buyback": buyback,
             "t": buyback.trade_in,

@@ -4,6 +4,8 @@ workflows.actions.counter_buyback enforce them and the counter pages ask them.""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import io
 from decimal import Decimal
 
@@ -105,3 +107,26 @@ def clean_signature(data: bytes) -> tuple[bytes, int, int]:
     out = io.BytesIO()
     rgba.save(out, format="PNG", optimize=True)
     return out.getvalue(), rgba.width, rgba.height
+
+
+def signature_bytes(data_url: str) -> bytes:
+    """The signature pad's PNG from the data URL the page posts ("" if there is none)."""
+    prefix = "data:image/png;base64,"
+    if not data_url.startswith(prefix) or len(data_url) > SIGNATURE_MAX_BYTES * 2:
+        return b""
+    try:
+        return base64.b64decode(data_url[len(prefix) :], validate=True)
+    except (binascii.Error, ValueError):
+        return b""
+
+
+def customer_code_open(buyback: CounterBuyback | None) -> bool:
+    """May the customer page be opened with this buyback's short code now? Only while its
+    offer waits for the customer, and not days later."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    if buyback is None or counter_step(buyback) != Step.CUSTOMER:
+        return False
+    return buyback.started_at > timezone.now() - timedelta(minutes=settings.COUNTER_ABANDON_MINUTES)
