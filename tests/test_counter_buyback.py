@@ -290,3 +290,26 @@ def test_people_without_the_counter_permission_are_refused(product, django_user_
         start(clerk, product)
     with pytest.raises(TransitionRefused):
         counter.cash_drawer_open(actor=clerk, opening_float="100")
+
+
+def test_the_police_hold_and_report_apply_as_for_a_mailed_device(staff, product, settings):
+    from workflows import actions
+    from workflows.rules.compliance import unit_on_hold
+
+    settings.HOLD_DAYS = 21
+    settings.POLICE_REPORT = "off"  # the hold counts from receipt
+    unit = refresh(accepted(staff, product).trade_in).unit
+    assert unit_on_hold(unit)
+    with pytest.raises(TransitionRefused, match="hold"):
+        actions.unit_change_status(unit=unit, actor=staff, operation="list")
+    assert refresh(unit).status == UnitStatus.GRADED
+
+
+def test_the_receipt_names_the_device_the_price_and_the_declaration(staff, product):
+    from workflows.documents.receipts import purchase_receipt_pdf
+    from workflows.rules.compliance import declaration_text
+
+    trade_in = accepted(staff, product).trade_in
+    pdf = purchase_receipt_pdf(refresh(trade_in)).decode("latin-1")
+    assert trade_in.imei in pdf and "300.00" in pdf
+    assert declaration_text()[:40] in pdf
