@@ -313,3 +313,33 @@ def test_the_receipt_names_the_device_the_price_and_the_declaration(staff, produ
     pdf = purchase_receipt_pdf(refresh(trade_in)).decode("latin-1")
     assert trade_in.imei in pdf and "300.00" in pdf
     assert declaration_text()[:40] in pdf
+    assert "/Subtype /Image" in pdf  # the drawn signature, beside the declaration
+
+
+def test_an_unanswered_check_waits_with_a_retry_and_no_price(staff, product):
+    from workflows.tasks.counter import check_imei_now
+
+    buyback = counter.counter_buyback_start(
+        actor=staff,
+        customer=counter.Customer(name="Walk In"),
+        product=product,
+        imei=valid_imei(),
+    )
+    # The service has not answered (a worker holds the row, or it timed out): no price yet.
+    assert counter_step(buyback) == Step.CHECKING
+    with pytest.raises(TransitionRefused):
+        counter.counter_buyback_inspect(buyback=buyback, actor=staff, checklist=CLEAN, grade="A")
+    counter.counter_buyback_check_again(buyback=buyback, actor=staff)
+    check_imei_now(buyback.trade_in)
+    assert counter_step(refresh(buyback)) == Step.INSPECT
+    effect = SideEffect.objects.filter(trade_in=buyback.trade_in, kind="check_imei").first()
+    assert effect.payload["timeout"] == 4.0  # COUNTER_IMEI_TIMEOUT: the customer waits
+
+
+def test_the_http_provider_takes_the_counters_shorter_timeout(settings):
+    from workflows.integrations.imei import get_provider
+
+    settings.IMEI_CHECK_URL, settings.IMEI_CHECK_API_KEY = "https://imei.example", "k"
+    settings.IMEI_CHECK_TIMEOUT = 10
+    assert get_provider().timeout == 10
+    assert get_provider(timeout=4).timeout == 4

@@ -32,7 +32,7 @@ def test_two_counters_buying_one_imei_at_once_buy_it_once(manager, product):
         imei = valid_imei()
         products = [product, ProductFactory()]
 
-        def sitting(i: int):
+        def sitting(i: int, products=products, imei=imei):
             buyback = start(manager, products[i], imei=imei)
             if counter_step(buyback) == Step.STOPPED:
                 counter.counter_buyback_override(

@@ -37,6 +37,7 @@ def start(page, product, imei: str, name: str = "Dana Walker") -> None:
     page.goto("/dashboard/counter/")
     page.click("#start-buyback")
     # The name field has the focus: staff type straight away (Tab to the next field).
+    page.wait_for_url("**/counter/start/")
     page.wait_for_function("document.activeElement && document.activeElement.id === 'id_name'")
     page.keyboard.type(name)
     page.keyboard.press("Tab")
