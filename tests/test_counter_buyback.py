@@ -343,3 +343,13 @@ def test_the_http_provider_takes_the_counters_shorter_timeout(settings):
     settings.IMEI_CHECK_TIMEOUT = 10
     assert get_provider().timeout == 10
     assert get_provider(timeout=4).timeout == 4
+
+
+def test_the_auto_quote_policy_leaves_a_counter_buyback_to_staff(staff, manager, product):
+    from workflows import actions
+
+    actions.quote_policy_update(actor=manager, changes={"auto_quote": True})
+    buyback = start(staff, product)
+    assert counter_step(buyback) == Step.INSPECT
+    skipped = buyback.trade_in.events.get(kind=EventKind.AUTO_QUOTE_SKIPPED)
+    assert "counter" in skipped.note

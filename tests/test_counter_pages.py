@@ -68,3 +68,14 @@ def test_the_counter_pages_need_the_counter_permission(staff, product, django_us
     assert client.get(reverse("admin:counter")).status_code == 403
     assert client.get(reverse("admin:counter_start")).status_code == 403
     assert staff_client(staff).get(reverse("admin:counter")).status_code == 200
+
+
+def test_earlier_drawers_are_read_only_records(staff, product):
+    from workflows.actions import counter_buyback as counter
+
+    drawer = counter.cash_drawer_open(actor=staff, opening_float="250.00")
+    client = staff_client(staff)
+    listing = client.get(reverse("admin:workflows_cashdrawer_changelist"))
+    assert listing.status_code == 200 and "250.00" in listing.content.decode()
+    page = client.get(reverse("admin:workflows_cashdrawer_change", args=[drawer.pk]))
+    assert page.status_code == 200 and 'name="_save"' not in page.content.decode()
