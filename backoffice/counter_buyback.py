@@ -5,6 +5,8 @@ inspection → offer → the customer page (the screen turned round: declaration
 signature, or no) → payout → receipt; and the day's cash drawer. Each POST calls one action
 (workflows.actions.counter_buyback); which step a buyback is at is asked of
 workflows.rules.counter. Not backoffice/counter.py, which is the store-credit counter.
+(Over 400 lines: the sitting's pages share their lookups and read best in the order staff
+meet them.)
 """
 
 from __future__ import annotations
