@@ -83,12 +83,14 @@ def test_a_clean_phone_bought_for_cash_with_a_drawn_signature(desktop, staff, pr
     imei = valid_imei()
     desktop.goto("/dashboard/counter/start/?q=dana")
     check("start")
+    screenshot(desktop, "counter-start")
     start(desktop, product, imei)
     assert desktop.get_attribute("#counter-buyback", "data-step") == "inspect"
     check("inspect")
     desktop.click("#all-clear")
     desktop.wait_for_selector("#offer-form")
     check("offer")
+    screenshot(desktop, "counter-offer")
     desktop.click("#show-customer")
     desktop.wait_for_selector("#customer-page")
     check("customer")
@@ -102,6 +104,7 @@ def test_a_clean_phone_bought_for_cash_with_a_drawn_signature(desktop, staff, pr
     desktop.click("#pay")
     desktop.wait_for_selector("#done")
     check("done")
+    screenshot(desktop, "counter-done")
     assert problems == {}
     with desktop.expect_popup() as popup:
         desktop.click("#print-receipt")
