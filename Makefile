@@ -110,6 +110,7 @@ bench: install-test
 	$(BIN)/python -m bench $(BENCH_ARGS)
 	$(BIN)/python -m bench buyer
 	$(BIN)/python -m bench staff
+	$(BIN)/python -m bench counter
 	@if [ -n "$$DATABASE_URL" ]; then $(BIN)/python -m bench reports $(REPORTS_ARGS); \
 	else echo "bench reports: skipped (it seeds 1M rows on PostgreSQL: set DATABASE_URL)"; fi
 

@@ -47,6 +47,12 @@ STAFF = [
     "workflows.add_blockedimei",
     # Staff record a seller's ID at the counter (seen masked); managers see it whole.
     "workflows.add_selleridentity",
+    # The counter: buy from a customer at the desk, pay them, keep the day's cash drawer.
+    "workflows.buy_at_counter",
+    "workflows.view_counterbuyback",
+    "workflows.view_cashdrawer",
+    "workflows.add_cashdrawer",
+    "workflows.change_cashdrawer",
 ]
 
 MANAGER = [
@@ -73,6 +79,7 @@ MANAGER = [
     # The money reports (backoffice/reports.py): margins and payouts are the managers'.
     "workflows.view_reports",
     "workflows.view_idnumberaccess",
+    "workflows.pay_cash_over_limit",
     *[
         f"workflows.{verb}_{model}"
         for verb in ("add", "change")

@@ -372,6 +372,12 @@ IMEI_CHECK_API_KEY = os.getenv("IMEI_CHECK_API_KEY", "")
 # (imeicheck.net's service 1, the old default, is "Apple Basic Info": Apple devices only.)
 IMEI_CHECK_SERVICE_ID = os.getenv("IMEI_CHECK_SERVICE_ID", "")
 IMEI_CHECK_TIMEOUT = float(os.getenv("IMEI_CHECK_TIMEOUT", "10"))
+# The counter asks the IMEI service while the customer waits: a short timeout, then "check again".
+COUNTER_IMEI_TIMEOUT = float(os.getenv("COUNTER_IMEI_TIMEOUT", "4"))
+# Cash paid at the counter above this amount needs a manager (0: no limit).
+COUNTER_CASH_LIMIT = Decimal(os.getenv("COUNTER_CASH_LIMIT", "500"))
+# A counter buyback nobody finished in this many minutes is abandoned by the sweep.
+COUNTER_ABANDON_MINUTES = envint("COUNTER_ABANDON_MINUTES", 120)
 # A paid check's result is reused for the same IMEI for this long (a staff re-run never is).
 IMEI_CHECK_CACHE_SECONDS = envint("IMEI_CHECK_CACHE_SECONDS", 24 * 3600)
 SHIPENGINE_API_KEY = os.getenv("SHIPENGINE_API_KEY", "")

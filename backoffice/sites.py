@@ -42,7 +42,7 @@ class BackofficeSite(UnfoldAdminSite):
         return super().has_permission(request) and not second_step_pending(request)
 
     def extra_urls(self) -> list:
-        from backoffice import compliance, reports, twostep
+        from backoffice import compliance, counter_buyback, reports, twostep
         from backoffice.counter import inspection_photo, store_credit_counter
         from backoffice.labels import unit_labels
         from backoffice.price_list import price_list
@@ -63,6 +63,7 @@ class BackofficeSite(UnfoldAdminSite):
             path("price-list/", self.admin_view(price_list), name="price_list"),
             path("labels/", self.admin_view(unit_labels), name="unit_labels"),
             *compliance.urls(self),
+            *counter_buyback.urls(self),
             *twostep.urls(),
             *twostep.admin_urls(self),
             *reports.urls(self),

@@ -79,6 +79,12 @@ UNFOLD = {
                         badge="backoffice.dashboard.new_submissions_badge",
                     ),
                     _item(
+                        _("Counter"),
+                        "storefront",
+                        "admin:counter",
+                        "workflows.buy_at_counter",
+                    ),
+                    _item(
                         _("Intake bench"),
                         "barcode_scanner",
                         "admin:intake_bench",

@@ -1,6 +1,7 @@
 """`python -m bench [options]`: the back-office numbers (bench/backoffice.py);
 `python -m bench buyer [options]`: the buyer's pages in Chromium (bench/buyer.py);
 `python -m bench staff`: staff clicks to a quote and through intake in Chromium (bench/staff.py);
+`python -m bench counter`: a counter buyback, human-paced, in Chromium (bench/counter.py);
 `python -m bench reports [--rows N]`: the managers' reports at 1M rows (bench/reports.py).
 `--help` after either lists its options."""
 
@@ -24,6 +25,10 @@ def main(argv: list[str]) -> None:
         from bench.reports import Command
 
         name, argv = "bench reports", argv[1:]
+    elif argv[:1] == ["counter"]:
+        from bench.counter import Command
+
+        name, argv = "bench counter", argv[1:]
     elif argv[:1] == ["staff"]:
         from bench.staff import Command
 

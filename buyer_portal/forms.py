@@ -16,10 +16,10 @@ from workflows.models import (
     Body,
     DeviceModel,
     Fulfilment,
-    PayoutMethod,
     Product,
     Screen,
 )
+from workflows.models.tradeins import ONLINE_PAYOUT_METHODS
 from workflows.rules.addresses import (
     US_STATES,
     country_choices,
@@ -177,7 +177,7 @@ class TradeInForm(forms.Form):
         widget=forms.Select(attrs={"autocomplete": "country"}),
         error_messages=CHOOSE_ONE,
     )
-    payout_method = _choice(_("How do you want to be paid?"), PayoutMethod.choices)
+    payout_method = _choice(_("How do you want to be paid?"), ONLINE_PAYOUT_METHODS)
     submission_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
     # Honeypot: hidden from people, filled in by bots.
     website = forms.CharField(

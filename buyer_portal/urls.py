@@ -1,12 +1,14 @@
 from django.urls import path
 
 from buyer_portal import views, zip_lookup
-from buyer_portal.views import revised_offers
+from buyer_portal.views import counter, revised_offers
 
 app_name = "buyer_portal"
 urlpatterns = [
     path("", views.storefront, name="storefront"),
     path("trade-in/", views.trade_in_form, name="form"),
+    path("counter/", counter.counter_code, name="counter_code"),
+    path("counter/<str:code>/", counter.counter_offer, name="counter_offer"),
     path("trade-in/zip/", zip_lookup.zip_lookup, name="zip_lookup"),
     path("trade-in/thanks/<str:token>/", views.confirmation, name="confirmation"),
     path("trade-in/status/<str:token>/", views.status, name="status"),

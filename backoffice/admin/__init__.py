@@ -4,6 +4,7 @@ from backoffice.admin import (  # noqa: F401
     accounts,
     catalog,
     compliance,
+    counter,
     payouts,
     quoting,
     ship_back,

@@ -13,6 +13,7 @@ from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
@@ -26,7 +27,7 @@ from workflows.actions._common import (
     record_event,
     schedule,
 )
-from workflows.actions._stock import _move_unit
+from workflows.actions._stock import _change_stock, _move_unit
 from workflows.actions.compliance import DeclarationInput
 from workflows.errors import InvalidInput, NeedsConfirmation, TransitionRefused
 from workflows.formatting import money
@@ -44,6 +45,7 @@ from workflows.models import (
     State,
     TradeIn,
     Unit,
+    UnitStatus,
 )
 from workflows.rules import compliance
 from workflows.rules.compliance import identity_missing
@@ -114,9 +116,11 @@ def _quote(
     note: str = "",
     override_reason: str = "",
     confirmed_amount: Decimal | str | None = None,
+    notify: bool = True,
 ) -> Quote:
     """The quote itself, for a trade-in the caller has locked. `actor` is a staff member or
-    AUTO_QUOTE (the policy, which `_auto_quote` has asked first)."""
+    AUTO_QUOTE (the policy, which `_auto_quote` has asked first). `notify=False`: the buyer is
+    at the counter and sees the offer there, so no offer email."""
     _refuse_unless(trade_in, "quote")
     value = _parse_amount(amount)
     valid_days = settings.QUOTE_VALID_DAYS if valid_days is None else int(valid_days)
@@ -181,6 +185,8 @@ def _quote(
         kind=EventKind.COUNTER_QUOTED if is_counter else EventKind.QUOTED,
         note=details,
     )
+    if not notify:
+        return quote
     schedule(
         SideEffectKind.SEND_EMAIL,
         key=f"email:quote:{quote.pk}",
@@ -228,6 +234,35 @@ def _refuse_if_in_stock(trade_in: TradeIn) -> None:
     if unit is not None:
         holder = unit.trade_in.reference if unit.trade_in_id else f"unit #{unit.pk}"
         raise TransitionRefused(_in_stock_message(trade_in, holder))
+
+
+def _accept_quote(trade_in: TradeIn, quote: Quote, *, actor: Actor, note: str) -> Unit:
+    """The acceptance the offer link and the counter both make, for a trade-in the caller has
+    locked and whose quote it checked: stock +1, a received unit with the IMEI, a pending
+    payout at the quote's amount, the quote answered, the accept transition."""
+    _change_stock(trade_in.product_id, +1)
+    _refuse_if_in_stock(trade_in)
+    try:
+        # The constraint decides when two acceptances of one IMEI race past the check above.
+        with transaction.atomic():
+            unit = Unit.objects.create(
+                product_id=trade_in.product_id,
+                imei=trade_in.imei,
+                status=UnitStatus.RECEIVED,
+                trade_in=trade_in,
+            )
+    except IntegrityError:
+        raise TransitionRefused(_in_stock_message(trade_in, "")) from None
+    Payout.objects.create(
+        trade_in=trade_in,
+        amount=quote.amount,
+        currency=quote.currency,
+        method=trade_in.payout_method,
+    )
+    quote.responded_at = timezone.now()
+    quote.save(update_fields=["responded_at"])
+    _transition(trade_in, "accept", actor=actor, note=note)
+    return unit
 
 
 def _unstock(trade_in: TradeIn, transition: str, *, actor: Actor) -> tuple[Unit, Payout]:

@@ -5,7 +5,6 @@ retention and erasure. The rules are settings; the predicates are in workflows.r
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -25,6 +24,12 @@ from workflows.actions._common import (
     record_event,
     schedule,
 )
+from workflows.actions._identity import (
+    IdentityInput,
+    _describe,
+    _identity_values,
+    _record_identity,
+)
 from workflows.documents import police_report
 from workflows.errors import InvalidInput, TransitionRefused
 from workflows.models import (
@@ -33,7 +38,6 @@ from workflows.models import (
     HoldRelease,
     IdCapturedVia,
     IdNumberAccess,
-    IdType,
     PoliceReport,
     PoliceReportRow,
     PoliceReportStatus,
@@ -49,7 +53,6 @@ from workflows.rules import compliance
 from workflows.rules.permissions import RULES
 from workflows.storage import police_report_destination
 
-ID_NUMBER = re.compile(r"^[A-Z0-9][A-Z0-9 -]{2,39}$")
 ANONYMISED = "anonymised"
 
 
@@ -66,63 +69,6 @@ class DeclarationInput:
 
 
 # --- seller identity ---------------------------------------------------------------------------
-@dataclass(frozen=True)
-class IdentityInput:
-    id_type: str
-    id_number: str
-    issuer: str
-    birth_date: date | None
-    expires_on: date | None
-    signature: str = ""
-
-
-def _clean_identity(data: IdentityInput, *, by_buyer: bool) -> tuple[str, str]:
-    if data.id_type not in IdType.values:
-        raise InvalidInput(_("Choose the type of ID."))
-    number = re.sub(r"\s+", " ", data.id_number.strip().upper())
-    if not number:
-        raise InvalidInput(_("Enter the ID number."))
-    if not ID_NUMBER.match(number):
-        raise InvalidInput(
-            _("The ID number is 3 to 40 letters, digits, spaces or dashes, as printed on the ID.")
-        )
-    issuer = data.issuer.strip()
-    if not issuer:
-        raise InvalidInput(_("Enter the state or country that issued the ID."))
-    if len(issuer) > 80:
-        raise InvalidInput(_("The issuing state or country is at most 80 characters."))
-    problem = compliance.birth_date_problem(data.birth_date, required=True)
-    if problem:
-        raise InvalidInput(_(problem))
-    if data.expires_on is None:
-        raise InvalidInput(_("Enter the ID's expiry date."))
-    if data.expires_on < timezone.localdate():
-        raise InvalidInput(
-            _("This ID expired on %s: we need an ID that is still valid.")
-            % data.expires_on.strftime("%Y-%m-%d")
-        )
-    if by_buyer and not data.signature.strip():
-        raise InvalidInput(_("Type your full name to sign."))
-    return number, issuer
-
-
-def _identity_values(data: IdentityInput, *, by_buyer: bool) -> dict:
-    number, issuer = _clean_identity(data, by_buyer=by_buyer)
-    return dict(
-        id_type=data.id_type,
-        id_number_encrypted=crypto.encrypt(number),
-        id_number_last4=number.replace(" ", "").replace("-", "")[-4:],
-        issuer=issuer,
-        birth_date=data.birth_date,
-        expires_on=data.expires_on,
-        signature=data.signature.strip()[:120],
-    )
-
-
-def _describe(identity: SellerIdentity) -> str:
-    return f"{identity.get_id_type_display()} {identity.masked_number}, {identity.issuer}"
-
-
 @transaction.atomic(durable=True)
 def seller_identity_record(
     *, trade_in: TradeIn, actor: Actor, data: IdentityInput, ip: str | None = None
@@ -142,22 +88,8 @@ def seller_identity_record(
         if by_buyer:
             raise TransitionRefused(_("Your ID is already recorded. Contact us to correct it."))
         raise TransitionRefused(str(RULES[Operation.CORRECT_IDENTITY].refusal))
-    identity = SellerIdentity.objects.create(
-        trade_in=trade_in,
-        version=1,
-        captured_via=IdCapturedVia.BUYER if by_buyer else IdCapturedVia.COUNTER,
-        captured_by=None if by_buyer else actor,
-        ip=ip or None,
-        **_identity_values(data, by_buyer=by_buyer),
-    )
+    identity = _record_identity(trade_in, actor, data, by_buyer=by_buyer, ip=ip)
     trade_in.save(update_fields=["updated_at"])  # a reported purchase gets a correction row
-    record_event(
-        trade_in,
-        kind=EventKind.IDENTITY_RECORDED,
-        actor=actor,
-        note=_("Seller's ID recorded (%(via)s): %(id)s")
-        % {"via": identity.get_captured_via_display(), "id": _describe(identity)},
-    )
     return identity
 
 

@@ -45,6 +45,11 @@ def payout_settle_check(
 @transaction.atomic(durable=True)
 def payout_issue_store_credit(*, payout: Payout, actor: Actor) -> StoreCredit:
     payout = _lock_for_settling(payout, actor, PayoutMethod.STORE_CREDIT)
+    return _issue_store_credit(payout, actor)
+
+
+def _issue_store_credit(payout: Payout, actor: Actor) -> StoreCredit:
+    """For a payout the caller locked and may settle (a manager here; staff at the counter)."""
     while True:
         secret, code = StoreCredit.new_secret()
         code_hash = code_lookup_hash(code)
@@ -63,6 +68,8 @@ def payout_issue_store_credit(*, payout: Payout, actor: Actor) -> StoreCredit:
         email=payout.trade_in.buyer_email,
     )
     _settle(payout, actor, f"store credit {credit.masked_code}")
+    if not payout.trade_in.buyer_email:  # a walk-in who gave no email: the code is on paper
+        return credit
     schedule(
         SideEffectKind.SEND_EMAIL,
         key=f"email:store-credit:{payout.pk}",

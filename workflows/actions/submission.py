@@ -66,7 +66,7 @@ def _validate(sub: Submission) -> str:
             raise InvalidInput(_("Please answer every condition question."))
     if sub.fulfilment not in Fulfilment.values:
         raise InvalidInput(_("Please choose shipping or drop-off."))
-    if sub.payout_method not in PayoutMethod.values:
+    if sub.payout_method not in PayoutMethod.values or sub.payout_method == PayoutMethod.CASH:
         raise InvalidInput(_("Please choose how you want to be paid."))
     if not clean_text(sub.buyer_name) or not clean_text(sub.buyer_email):
         raise InvalidInput(_("Please give your name and email."))

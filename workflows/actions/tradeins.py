@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -21,29 +21,24 @@ from workflows.actions._common import (
     schedule,
 )
 from workflows.actions._lifecycle import (
-    _in_stock_message,
+    _accept_quote,
     _quote,
     _record_declaration,
-    _refuse_if_in_stock,
     _refuse_unless,
     _required,
     _reroute,
     _transition,
     _unstock,
 )
-from workflows.actions._stock import _change_stock
 from workflows.actions.compliance import DeclarationInput
 from workflows.errors import TransitionRefused
 from workflows.formatting import money
 from workflows.models import (
     Email,
-    Payout,
     Quote,
     ReturnCase,
     SideEffectKind,
     TradeIn,
-    Unit,
-    UnitStatus,
 )
 from workflows.rules.predicates import quote_link_refusal, wants_pickup
 
@@ -93,29 +88,7 @@ def trade_in_accept(
         raise refusal
     _refuse_unless(trade_in, "accept")
     _record_declaration(trade_in, quote, declaration, actor)
-
-    _change_stock(trade_in.product_id, +1)
-    _refuse_if_in_stock(trade_in)
-    try:
-        # The constraint decides when two acceptances of one IMEI race past the check above.
-        with transaction.atomic():
-            Unit.objects.create(
-                product_id=trade_in.product_id,
-                imei=trade_in.imei,
-                status=UnitStatus.RECEIVED,
-                trade_in=trade_in,
-            )
-    except IntegrityError:
-        raise TransitionRefused(_in_stock_message(trade_in, "")) from None
-    Payout.objects.create(
-        trade_in=trade_in,
-        amount=quote.amount,
-        currency=quote.currency,
-        method=trade_in.payout_method,
-    )
-    quote.responded_at = timezone.now()
-    quote.save(update_fields=["responded_at"])
-    _transition(trade_in, "accept", actor=actor, note=money(quote.amount))
+    _accept_quote(trade_in, quote, actor=actor, note=money(quote.amount))
     # The purchase receipt (workflows.documents.receipts) goes to the buyer with the acceptance.
     schedule(
         SideEffectKind.SEND_EMAIL,

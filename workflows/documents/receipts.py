@@ -6,6 +6,7 @@ IMEI, the price and the declaration the seller made, word for word.
 
 from __future__ import annotations
 
+import io
 import unicodedata
 
 from django.conf import settings
@@ -122,6 +123,19 @@ def purchase_receipt_pdf(trade_in: TradeIn) -> bytes:
                 ),
             ],
         )
+        signature = getattr(declaration, "counter_signature", None)
+        if signature is not None:  # signed at the counter: the drawing, beside the wording
+            pdf.set_font("Helvetica", "", 9)
+            pdf.cell(45, 6, "Signature")
+            width = 60
+            pdf.image(
+                io.BytesIO(bytes(signature.png)),
+                x=pdf.get_x(),
+                y=pdf.get_y(),
+                w=width,
+                h=width * signature.height / signature.width,
+            )
+            pdf.ln(width * signature.height / signature.width + 2)
     pdf.ln(6)
     pdf.set_font("Helvetica", "I", 8)
     pdf.multi_cell(

@@ -506,13 +506,14 @@ class HttpImeiProvider:
 _SERVICE_PICKS: dict[tuple[str, str], tuple[str, str]] = {}
 
 
-def get_provider() -> ImeiProvider:
+def get_provider(*, timeout: float | None = None) -> ImeiProvider:
+    """`timeout`: shorter than the setting when somebody waits for the answer (the counter)."""
     if settings.IMEI_CHECK_URL and settings.IMEI_CHECK_API_KEY:
         return HttpImeiProvider(
             base_url=settings.IMEI_CHECK_URL,
             api_key=settings.IMEI_CHECK_API_KEY,
             service_id=settings.IMEI_CHECK_SERVICE_ID,
-            timeout=settings.IMEI_CHECK_TIMEOUT,
+            timeout=timeout or settings.IMEI_CHECK_TIMEOUT,
         )
     return OfflineImeiProvider()
 

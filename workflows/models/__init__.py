@@ -12,6 +12,12 @@ from workflows.models.compliance import (
     SellerIdentity,
 )
 from workflows.models.conditions import QUESTIONS, Accessories, Battery, Body, Screen
+from workflows.models.counter import (
+    CashDrawer,
+    CashMovement,
+    CounterBuyback,
+    CounterSignature,
+)
 from workflows.models.inspection import Answer, RevisedOffer, RevisedOfferStatus
 from workflows.models.inventory import (
     SELLABLE_GRADES,
@@ -66,6 +72,10 @@ from workflows.models.vocabulary import OUTCOME, Email, EventKind, SaleChannel, 
 
 __all__ = [
     "Email",
+    "CashDrawer",
+    "CashMovement",
+    "CounterBuyback",
+    "CounterSignature",
     "SHIP_BACK_OPEN",
     "ShipBack",
     "ShipBackStatus",

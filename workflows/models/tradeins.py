@@ -65,6 +65,11 @@ class PayoutMethod(models.TextChoices):
     STRIPE = "stripe", _("Bank transfer (Stripe)")
     CHECK = "check", _("Check")
     STORE_CREDIT = "store_credit", _("Store credit")
+    # Only at the counter (workflows.actions.counter_buyback): a buyer online is never paid cash.
+    CASH = "cash", _("Cash at the counter")
+
+
+ONLINE_PAYOUT_METHODS = [(v, name) for v, name in PayoutMethod.choices if v != PayoutMethod.CASH]
 
 
 class TradeIn(FSMModelMixin, models.Model):

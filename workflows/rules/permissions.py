@@ -85,6 +85,13 @@ class Operation(StrEnum):
     # offers that learn (workflows.actions.pricing)
     APPLY_PRICE_SUGGESTION = "apply_price_suggestion"
     IMPORT_MARKET_PRICES = "import_market_prices"
+    # the counter (workflows.actions.counter_buyback)
+    BUY_AT_COUNTER = "buy_at_counter"
+    PAY_CASH_OVER_LIMIT = "pay_cash_over_limit"
+    ANSWER_AT_COUNTER = "answer_at_counter"
+    ABANDON_AT_COUNTER = "abandon_at_counter"
+    OPEN_DRAWER = "open_drawer"
+    CLOSE_DRAWER = "close_drawer"
 
 
 @dataclass(frozen=True)
@@ -237,6 +244,30 @@ RULES: dict[Operation, Rule] = {
     ),
     Operation.IMPORT_MARKET_PRICES: Rule(
         "workflows.change_product", _("Only a manager can import market prices.")
+    ),
+    # The counter: staff buy, pay and keep the drawer; cash above the limit is a manager's.
+    Operation.BUY_AT_COUNTER: Rule(
+        "workflows.buy_at_counter", _("You cannot buy devices at the counter.")
+    ),
+    # The customer answers on the counter's screen (staff signed in) or on a second device
+    # opened with the buyback's short code (BUYER).
+    Operation.ANSWER_AT_COUNTER: Rule(
+        "workflows.buy_at_counter",
+        _("Only the customer at the counter answers this offer."),
+        frozenset({BUYER}),
+    ),
+    Operation.ABANDON_AT_COUNTER: Rule(
+        "workflows.buy_at_counter",
+        _("You cannot abandon counter buybacks."),
+        frozenset({SYSTEM}),
+    ),
+    Operation.PAY_CASH_OVER_LIMIT: Rule(
+        "workflows.pay_cash_over_limit",
+        _("Only a manager can pay this much in cash (above the counter's cash limit)."),
+    ),
+    Operation.OPEN_DRAWER: Rule("workflows.add_cashdrawer", _("You cannot open the cash drawer.")),
+    Operation.CLOSE_DRAWER: Rule(
+        "workflows.change_cashdrawer", _("You cannot close the cash drawer.")
     ),
 }
 

@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from django.utils.translation import gettext as _
 
-from workflows.models import ImeiCheck, QuotePolicy, TradeIn
+from workflows.models import CounterBuyback, ImeiCheck, QuotePolicy, TradeIn
 from workflows.rules.predicates import imei_check_finished
 
 
@@ -62,6 +62,8 @@ def auto_quote_blocker(
     `flags` is workflows.rules.redflags.red_flags(trade_in), which the caller has asked."""
     if not policy.auto_quote:
         return _("the auto-quote policy is off")
+    if CounterBuyback.objects.filter(trade_in=trade_in).exists():
+        return _("bought at the counter: staff price it with the customer after inspecting it")
     if not imei_check_finished(check):
         return _("the IMEI check has not finished")
     if flags:

@@ -7,13 +7,15 @@ records success or failure on the trade-in's timeline. A failure is retried with
 the sweep (`workflows.tasks.sweeps`); nothing the person did is rolled back.
 
 django-q2 stores task paths as text (queued tasks, and the schedules of migrations 0002, 0007,
-0011 and 0029): `workflows.tasks.<name>` stays importable for each of them. The compliance work
-(police report, retention sweep) is in `workflows.tasks.compliance`.
+0011, 0029 and 0031): `workflows.tasks.<name>` stays importable for each of them. The compliance
+work (police report, retention sweep) is in `workflows.tasks.compliance`; the counter's IMEI
+check while the customer waits and its abandon sweep in `workflows.tasks.counter`.
 """
 
 from __future__ import annotations
 
 from workflows.tasks.compliance import anonymise_expired_records, send_police_reports
+from workflows.tasks.counter import abandon_stale_counter_buybacks
 from workflows.tasks.outbox import run_due_side_effects, run_side_effect, run_side_effects
 from workflows.tasks.sweeps import (
     apply_revised_offer_defaults,
@@ -23,6 +25,7 @@ from workflows.tasks.sweeps import (
 )
 
 __all__ = [
+    "abandon_stale_counter_buybacks",
     "anonymise_expired_records",
     "apply_revised_offer_defaults",
     "cancel_unarrived_devices",

@@ -140,7 +140,7 @@ def _handle_imei_check(effect: SideEffect) -> str:
     check = ImeiCheck.objects.select_related("trade_in__product__device_model__make").get(
         pk=effect.payload["check_id"]
     )
-    provider = imei_integration.get_provider()
+    provider = imei_integration.get_provider(timeout=effect.payload.get("timeout"))
     cached = None
     # The shop's own blocklist is asked first, whichever provider: an entry added a minute
     # ago wins over a cached (or a paid) "clean".
