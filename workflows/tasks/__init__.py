@@ -7,7 +7,7 @@ records success or failure on the trade-in's timeline. A failure is retried with
 the sweep (`workflows.tasks.sweeps`); nothing the person did is rolled back.
 
 django-q2 stores task paths as text (queued tasks, and the schedules of migrations 0002, 0007,
-0011, 0029 and 0031): `workflows.tasks.<name>` stays importable for each of them. The compliance
+0011, 0029 and 0032): `workflows.tasks.<name>` stays importable for each of them. The compliance
 work (police report, retention sweep) is in `workflows.tasks.compliance`; the counter's IMEI
 check while the customer waits and its abandon sweep in `workflows.tasks.counter`.
 """
