@@ -29,6 +29,7 @@ from workflows.actions._common import (
     schedule,
 )
 from workflows.actions.compliance import DeclarationInput, record_declaration
+from workflows.actions.costs import _carry_costs
 from workflows.actions.ship_back import _ship_back_label, _ship_back_open
 from workflows.actions.tradeins import (
     _parse_amount,
@@ -38,7 +39,7 @@ from workflows.actions.tradeins import (
     _scanned_imei_problem,
     _transition,
 )
-from workflows.actions.units import lock_unit, move_unit
+from workflows.actions.units import _add_refurbishment_cost, lock_unit, move_unit
 from workflows.errors import InvalidInput, TransitionRefused
 from workflows.formatting import money
 from workflows.models import (
@@ -57,6 +58,7 @@ from workflows.models import (
     SideEffectKind,
     State,
     TradeIn,
+    Unit,
     UnitStatus,
 )
 from workflows.rules.compliance import identity_missing
@@ -100,13 +102,24 @@ def trade_in_intake(
     notes: str = "",
     amount: Decimal | str | None = None,
     photos: Sequence[UploadedFile] = (),
+    parts_cost: Decimal | str | None = None,
+    labour_cost: Decimal | str | None = None,
 ) -> TradeIn:
     """The device is on the bench. Every checklist item is answered, then one outcome:
     grade it at the accepted offer, send a revised offer, or reroute it to Returns.
 
     `scanned_imei` is what the bench read off the device; it must be this trade-in's, or else
-    (unreadable, or another device in the box) a manager receives it with `imei_note`."""
+    (unreadable, or another device in the box) a manager receives it with `imei_note`.
+    `parts_cost` and `labour_cost`, when given, are refurbishment entries on the unit (as on
+    its page: unit_add_refurbishment_cost)."""
     authorize(actor, Operation.RECEIVE)
+    refurbishment = [
+        (value, what)
+        for value, what in ((parts_cost, _("Parts")), (labour_cost, _("Labour")))
+        if value not in (None, "")
+    ]
+    if refurbishment:
+        authorize(actor, Operation.ADD_REFURBISHMENT_COST)
     if outcome == REVISE:
         authorize(actor, Operation.SEND_REVISED_OFFER)
     elif outcome == REROUTE:
@@ -158,6 +171,11 @@ def trade_in_intake(
         note=(f"grade {grade}" if outcome == GRADE else _("checklist recorded"))
         + (f": {notes}" if notes else ""),
     )
+    # The day it arrived, carried on the unit for the stock ageing report.
+    unit.received_at = trade_in.received_at
+    unit.save(update_fields=["received_at"])
+    for value, what in refurbishment:
+        _add_refurbishment_cost(unit, actor=actor, amount=value, note=what)
     if imei_problem:
         record_event(
             trade_in,
@@ -338,6 +356,7 @@ def _accept(trade_in: TradeIn, offer: RevisedOffer, actor: Actor, answered_by: s
         payout.reinstate()
     payout.amount = offer.amount
     payout.save()
+    _carry_costs(Unit.objects.filter(trade_in=trade_in))
     _close_return_case(trade_in, Resolution.REVISED_OFFER, money(offer.amount))
     _transition(
         trade_in,
@@ -384,6 +403,7 @@ def _return_device(trade_in: TradeIn, *, actor: Actor, note: str) -> TradeIn:
         payout.decline()
         payout.failure_reason = note
         payout.save()
+        _carry_costs(Unit.objects.filter(trade_in=trade_in))
     _close_return_case(trade_in, Resolution.RETURNED, note)
     _transition(
         trade_in, "return_to_buyer", actor=actor, kind=EventKind.RETURNED_TO_BUYER, note=note
@@ -499,6 +519,7 @@ def return_case_reject(*, case: ReturnCase, actor: Actor, note: str, grade: str)
     payout = Payout.objects.select_for_update().get(trade_in=trade_in)
     payout.reinstate()
     payout.save()
+    _carry_costs(Unit.objects.filter(trade_in=trade_in))
     case.reject()
     case.resolution_note = note
     case.save()
@@ -534,6 +555,7 @@ def return_label_record(
         cost=cost,
         cost_currency=cost_currency,
     )
+    _carry_costs(Unit.objects.filter(trade_in=trade_in))
     _ship_back_label(trade_in, label)
     schedule(
         SideEffectKind.SEND_EMAIL,

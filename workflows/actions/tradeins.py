@@ -27,6 +27,7 @@ from workflows.actions._common import (
     schedule,
 )
 from workflows.actions.compliance import DeclarationInput, record_declaration
+from workflows.actions.costs import _carry_costs
 from workflows.errors import InvalidInput, NeedsConfirmation, TransitionRefused
 from workflows.formatting import money
 from workflows.models import (
@@ -287,6 +288,7 @@ def trade_in_accept(
         currency=quote.currency,
         method=trade_in.payout_method,
     )
+    _carry_costs(Unit.objects.filter(trade_in=trade_in))
     quote.responded_at = timezone.now()
     quote.save(update_fields=["responded_at"])
     _transition(trade_in, "accept", actor=actor, note=money(quote.amount))
@@ -397,6 +399,7 @@ def trade_in_cancel(*, trade_in: TradeIn, actor: Actor, reason: str) -> TradeIn:
     _unit, payout = _unstock(trade_in, UnitStatus.VOID)
     payout.void()
     payout.save()
+    _carry_costs(Unit.objects.filter(trade_in=trade_in))
     _transition(trade_in, "cancel", actor=actor, note=reason)
     if trade_in.labels.filter(voided_at__isnull=True).exists():
         schedule(SideEffectKind.VOID_LABEL, key=f"void-label:{trade_in.pk}", trade_in=trade_in)
@@ -434,6 +437,7 @@ def _reroute(trade_in: TradeIn, actor: Actor, reason: str) -> ReturnCase:
     payout.decline()
     payout.failure_reason = reason
     payout.save()
+    _carry_costs(Unit.objects.filter(trade_in=trade_in))
     case = ReturnCase.objects.create(trade_in=trade_in, unit=unit, reason=reason, opened_by=actor)
     _transition(trade_in, "reroute", actor=actor, note=reason)
     schedule(

@@ -19,6 +19,7 @@ from django_fsm import can_proceed, has_transition_perm
 
 from workflows.actions._common import Actor, Operation, authorize, record_event
 from workflows.actions.compliance import refuse_if_on_hold
+from workflows.actions.costs import _carry_costs
 from workflows.actions.tradeins import _change_stock
 from workflows.errors import InvalidInput, TransitionRefused
 from workflows.formatting import money
@@ -29,12 +30,11 @@ from workflows.models import (
     SaleChannel,
     SaleLot,
     Unit,
-    UnitStatus,
+    unit_can_refurbish,
 )
 from workflows.rules.compliance import hold_refusal
 from workflows.rules.parsers import clean_text
 from workflows.rules.permissions import allowed
-from workflows.selectors.reports import payout_cost
 
 # The operations staff run from a unit's page and in bulk from the units list:
 # name -> (Unit transition, what the timeline and the messages call it).
@@ -236,7 +236,7 @@ def unit_sell_lot(
         note=note,
         sold_by=None if isinstance(actor, str) else actor,
     )
-    shares = spread(total, [payout_cost(unit) for unit in locked])
+    shares = spread(total, [unit.payout_cost for unit in locked])
     for unit, share in zip(locked, shares, strict=True):
         unit.sale_price, unit.sale_channel = share, SaleChannel.WHOLESALE
         unit.sold_on, unit.sale_lot = day, lot
@@ -249,10 +249,18 @@ def unit_sell_lot(
 def unit_add_refurbishment_cost(
     *, unit: Unit, actor: Actor, amount: Decimal | str, note: str = ""
 ) -> RefurbishmentCost:
-    """Parts or labour spent on a unit (at the bench or on its page); entries add up."""
+    """Parts or labour spent on a unit (on its page; the intake bench adds them with the
+    grading, through the same helper); entries add up."""
     authorize(actor, Operation.ADD_REFURBISHMENT_COST)
-    unit = lock_unit(unit)
-    if unit.status in (UnitStatus.VOID, UnitStatus.RETURNED):
+    return _add_refurbishment_cost(lock_unit(unit), actor=actor, amount=amount, note=note)
+
+
+def _add_refurbishment_cost(
+    unit: Unit, *, actor: Actor, amount: Decimal | str, note: str = ""
+) -> RefurbishmentCost:
+    """One refurbishment entry on a locked unit, and the unit's costs after it. The caller
+    holds the transaction and has checked the permission."""
+    if not unit_can_refurbish(unit):
         raise TransitionRefused(
             _("Unit %(imei)s is %(status)s: it is not the shop's to refurbish.")
             % {"imei": unit.imei, "status": unit.get_status_display().lower()}
@@ -263,6 +271,7 @@ def unit_add_refurbishment_cost(
         note=clean_text(note)[:200],
         added_by=None if isinstance(actor, str) else actor,
     )
+    _carry_costs(Unit.objects.filter(pk=unit.pk))
     if unit.trade_in_id is not None:
         record_event(
             unit.trade_in,
