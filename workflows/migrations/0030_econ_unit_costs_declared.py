@@ -46,6 +46,9 @@ def drop_triggers(apps, schema_editor) -> None:
 
 def restore_triggers(apps, schema_editor) -> None:
     if schema_editor.connection.vendor == "postgresql":
+        # 0026 and 0028 ran in two transactions; here one: the foreign keys are checked at
+        # once, or 0028's index would wait on the checks of the rows 0026 just touched.
+        schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE", params=None)
         for name in ("0026_speed_unit_costs", "0028_speed_unit_received"):
             sql = import_module(f"workflows.migrations.{name}").FORWARD
             schema_editor.execute(sql, params=None)
@@ -54,6 +57,10 @@ def restore_triggers(apps, schema_editor) -> None:
 def backfill(apps, schema_editor) -> None:
     from workflows.actions.costs import _carry_costs
 
+    if schema_editor.connection.vendor == "postgresql":
+        # Foreign keys checked at once, so the indexes below can be made in this transaction
+        # after two updates of the same rows.
+        schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE", params=None)
     Unit = apps.get_model("workflows", "Unit")
     TradeIn = apps.get_model("workflows", "TradeIn")
     _carry_costs(Unit.objects.all())
