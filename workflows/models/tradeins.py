@@ -166,6 +166,13 @@ class TradeIn(FSMModelMixin, models.Model):
                 condition=models.Q(received_at__isnull=False),
                 name="tradein_received_id_idx",
             ),
+            # The price list's acceptance rates: each recent quote's trade-in (its product, the
+            # answers its expected grade comes from, its acceptance), index-only at 1M.
+            models.Index(
+                fields=["id"],
+                include=["product", "screen", "body", "battery", "accepted_at"],
+                name="tradein_rate_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -303,7 +310,15 @@ class Quote(models.Model):
     class Meta:
         ordering = ["-created_at", "-pk"]
         # The auto-quote report counts a period's quotes.
-        indexes = [models.Index(fields=["created_at"], name="quote_created_idx")]
+        indexes = [
+            models.Index(fields=["created_at"], name="quote_created_idx"),
+            # The price list's acceptance rates: the window's quotes, and whether a later
+            # quote replaced each (index-only).
+            models.Index(
+                fields=["created_at"], include=["trade_in", "responded_at"], name="quote_rate_idx"
+            ),
+            models.Index(fields=["trade_in", "id"], name="quote_later_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.amount} {self.currency} for {self.trade_in}"
