@@ -311,12 +311,14 @@ class Quote(models.Model):
         ordering = ["-created_at", "-pk"]
         # The auto-quote report counts a period's quotes.
         indexes = [
-            models.Index(fields=["created_at"], name="quote_created_idx"),
-            # The price list's acceptance rates: the window's quotes, and whether a later
-            # quote replaced each (index-only).
+            # The auto-quote report counts a period's quotes; the price list's acceptance
+            # rates read the window's quotes with their trade-in and answer, index-only.
             models.Index(
-                fields=["created_at"], include=["trade_in", "responded_at"], name="quote_rate_idx"
+                fields=["created_at"],
+                include=["id", "trade_in", "responded_at"],
+                name="quote_rate_idx",
             ),
+            # Whether a later quote replaced one (index-only).
             models.Index(fields=["trade_in", "id"], name="quote_later_idx"),
         ]
 
