@@ -191,6 +191,21 @@ class IntakeForm(forms.Form):
         widget=_textarea(),
     )
     photos = PhotosField(label=_("Photos (optional)"))
+    # Refurbishment spent at the bench (optional): each a cost entry on the unit.
+    parts_cost = forms.DecimalField(
+        label=_("Parts"),
+        required=False,
+        max_digits=10,
+        decimal_places=2,
+        widget=UnfoldAdminDecimalFieldWidget(attrs={"step": "0.01", "inputmode": "decimal"}),
+    )
+    labour_cost = forms.DecimalField(
+        label=_("Labour"),
+        required=False,
+        max_digits=10,
+        decimal_places=2,
+        widget=UnfoldAdminDecimalFieldWidget(attrs={"step": "0.01", "inputmode": "decimal"}),
+    )
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -68,6 +68,7 @@ def _page(
         "match": match,
         "receive_form": receive_form,
         "ref_form": ref_form or ReferenceSearchForm(),
+        "can_refurbish": allowed(request.user, Operation.ADD_REFURBISHMENT_COST),
         # Just received: its label, one click away (printed from a new tab).
         "label_unit": Unit.objects.filter(pk=request.GET["label"]).first()
         if request.GET.get("label", "").isdigit() and len(request.GET["label"]) < 16
@@ -124,6 +125,8 @@ def _receive(request: HttpRequest) -> HttpResponse:
             notes=data["notes"],
             amount=data["amount"],
             photos=data["photos"],
+            parts_cost=data["parts_cost"],
+            labour_cost=data["labour_cost"],
         )
     except DomainError as exc:
         messages.error(request, exc.message)

@@ -18,6 +18,8 @@ from django.db import connection
 from django.test.utils import override_settings
 
 from bench.data import kept_database, throwaway_database, vacuum
+from workflows.actions._costs import _carry_costs
+from workflows.models import Unit
 from workflows.selectors import learning, reports
 
 TARGET_MS = 300
@@ -80,7 +82,7 @@ FROM bench_rows WHERE k BETWEEN 4 AND 15;
 
 -- Units: one per accepted trade-in, then units without one up to N.
 INSERT INTO workflows_unit (id, product_id, imei, status, grade, trade_in_id, as_found,
-    intake_notes, created_at, graded_at, sale_price, sale_channel, sold_on)
+    intake_notes, created_at, graded_at, sale_price, sale_channel, sold_on, received_at)
 SELECT i, products[1 + ((i::bigint * 7919) %% cardinality(products))::int],
        '35' || lpad(i::text, 13, '0'), st.status,
        CASE WHEN k = 4 THEN '' ELSE (ARRAY['A', 'B', 'C'])[1 + i %% 3] END, i, '{}', '',
@@ -91,7 +93,9 @@ SELECT i, products[1 + ((i::bigint * 7919) %% cardinality(products))::int],
             ELSE '' END,
        CASE WHEN st.status = 'sold'
             THEN LEAST((created + interval '4 days' + make_interval(days => i %% 120))::date,
-                       current_date) END
+                       current_date) END,
+       -- received at the bench with its trade-in (as trade_in_intake writes it)
+       CASE WHEN k BETWEEN 5 AND 15 THEN LEAST(created + interval '4 days', now()) END
 FROM bench_rows,
 LATERAL (SELECT CASE WHEN k = 4 THEN 'received' WHEN i %% 10 < 6 AND k > 5 THEN 'sold'
                      -- a unit on the shelf for more than four months was sold long ago
@@ -161,6 +165,8 @@ class Command(BaseCommand):
                             f"SELECT setval(pg_get_serial_sequence('workflows_{table}', 'id'), "
                             f"(SELECT max(id) FROM workflows_{table}))"
                         )
+                # Each unit's costs from its rows, by the rule the actions write them with.
+                _carry_costs(Unit.objects.all())
                 vacuum()
             with connection.cursor() as cursor:
                 cursor.execute("SELECT count(*) FROM workflows_tradein")

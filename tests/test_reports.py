@@ -20,6 +20,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 
 from tests.helpers import refresh, staff_client
 from workflows import actions
+from workflows.actions import answers
 from workflows.models import (
     Payout,
     Quote,
@@ -73,6 +74,10 @@ def back(trade_in: TradeIn, days: int) -> None:
                 + (timedelta(hours=1) if field != "created_at" else timedelta())
             }
         )
+    # Its unit arrived when it did (the copy intake wrote).
+    Unit.objects.filter(trade_in=trade_in, received_at__isnull=False).update(
+        received_at=TradeIn.objects.get(pk=trade_in.pk).received_at
+    )
     Quote.objects.filter(trade_in=trade_in).update(created_at=timezone.now() - delta)
     Payout.objects.filter(trade_in=trade_in, settled_at__isnull=False).update(
         settled_at=timezone.now() - delta + timedelta(days=2)
@@ -123,7 +128,7 @@ def shop(make_trade_in, staff, manager, settings):
         units=units[2:], actor=staff, total="555.55", sold_on=today - timedelta(days=15)
     )
     Unit.objects.filter(pk=units[3].pk).update(grade="A")
-    ShippingLabel.objects.filter(trade_in=closed[1]).update(voided_at=timezone.now())
+    answers.shipping_label_voided(label=ShippingLabel.objects.get(trade_in=closed[1]))
     return {"closed": closed, "shelf": shelf, "fresh": fresh, "others": others}
 
 

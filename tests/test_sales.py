@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from tests.helpers import declared, refresh, staff_client
 from workflows import actions
+from workflows.actions import answers
 from workflows.actions.units import spread
 from workflows.errors import DomainError, InvalidInput, TransitionRefused
 from workflows.models import (
@@ -229,7 +230,7 @@ def test_refurbishment_entries_add_up_and_the_unit_page_shows_costs_sale_and_mar
 
 def test_a_voided_label_and_a_declined_payout_cost_nothing(make_trade_in, staff):
     unit = graded_unit(make_trade_in)
-    ShippingLabel.objects.filter(trade_in=unit.trade_in).update(voided_at=timezone.now())
+    answers.shipping_label_voided(label=ShippingLabel.objects.get(trade_in=unit.trade_in))
     assert unit_money(unit).labels == Decimal("0.00")
     rerouted = make_trade_in(State.REROUTED).unit
     assert unit_money(rerouted).payout == Decimal("0.00")

@@ -25,6 +25,7 @@ from workflows.models import (
     ShipBack,
     Unit,
     UnitStatus,
+    unit_can_refurbish,
 )
 from workflows.rules import compliance
 from workflows.rules.inspection import compare
@@ -190,7 +191,7 @@ class UnitAdmin(SavesThroughAnAction, PanelAdmin):
             "currency": settings.CURRENCY,
             "money": unit_money(unit),
             "can_refurbish": allowed(request.user, Operation.ADD_REFURBISHMENT_COST)
-            and unit.status not in (UnitStatus.VOID, UnitStatus.RETURNED),
+            and unit_can_refurbish(unit),
         }
 
     def panel_post(self, request: HttpRequest, unit: Unit, step: str) -> None:

@@ -7,6 +7,7 @@ import logging
 import time
 import uuid
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.core import mail
@@ -457,6 +458,8 @@ def test_a_reversed_transfer_and_the_buyers_bank_show_on_the_payout(
     assert Event.objects.filter(
         trade_in=trade_in, kind=EventKind.PAYOUT_REVERSED, is_failure=True, note__contains="300"
     ).exists()
+    # The money came back: the unit no longer carries the payout as a cost.
+    assert refresh(trade_in.unit).payout_cost == Decimal("0.00")
 
 
 def test_a_bank_payout_marks_only_the_payouts_whose_transfers_it_carried(

@@ -27,6 +27,7 @@ from workflows.actions._common import (
     record_event,
     schedule,
 )
+from workflows.actions._costs import _carry_costs
 from workflows.actions._stock import _change_stock, _move_unit
 from workflows.actions.compliance import DeclarationInput
 from workflows.errors import InvalidInput, NeedsConfirmation, TransitionRefused
@@ -259,10 +260,19 @@ def _accept_quote(trade_in: TradeIn, quote: Quote, *, actor: Actor, note: str) -
         currency=quote.currency,
         method=trade_in.payout_method,
     )
+    _carry_costs(Unit.objects.filter(pk=unit.pk))
     quote.responded_at = timezone.now()
     quote.save(update_fields=["responded_at"])
     _transition(trade_in, "accept", actor=actor, note=note)
     return unit
+
+
+def _receive(trade_in: TradeIn, unit: Unit, *, actor: Actor, note: str) -> None:
+    """The device is in the shop (the intake bench, or the counter): the receive transition,
+    and its moment carried on the unit, where the stock ageing report reads it."""
+    _transition(trade_in, "receive", actor=actor, note=note)
+    unit.received_at = trade_in.received_at
+    unit.save(update_fields=["received_at"])
 
 
 def _unstock(trade_in: TradeIn, transition: str, *, actor: Actor) -> tuple[Unit, Payout]:
@@ -307,6 +317,7 @@ def _reroute(trade_in: TradeIn, actor: Actor, reason: str) -> ReturnCase:
     payout.decline()
     payout.failure_reason = reason
     payout.save()
+    _carry_costs(Unit.objects.filter(pk=unit.pk))
     case = ReturnCase.objects.create(trade_in=trade_in, unit=unit, reason=reason, opened_by=actor)
     _transition(trade_in, "reroute", actor=actor, note=reason)
     schedule(

@@ -36,6 +36,7 @@ from workflows.actions._identity import IdentityInput, _record_identity
 from workflows.actions._lifecycle import (
     _accept_quote,
     _quote,
+    _receive,
     _record_declaration,
     _refuse_unless,
     _transition,
@@ -339,7 +340,7 @@ def counter_buyback_accept(
     unit.intake_notes = buyback.inspection_notes
     unit.grade = buyback.grade
     _move_unit(unit, "grade_as_sellable", actor=actor)
-    _transition(trade_in, "receive", actor=actor, note=f"grade {buyback.grade}, at the counter")
+    _receive(trade_in, unit, actor=actor, note=f"grade {buyback.grade}, at the counter")
     if trade_in.buyer_email:
         schedule(
             SideEffectKind.SEND_EMAIL,

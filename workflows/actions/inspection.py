@@ -28,8 +28,10 @@ from workflows.actions._common import (
     record_event,
     schedule,
 )
+from workflows.actions._costs import _add_refurbishment_cost, _carry_costs
 from workflows.actions._lifecycle import (
     _parse_amount,
+    _receive,
     _record_declaration,
     _refuse_unless,
     _required,
@@ -59,6 +61,7 @@ from workflows.models import (
     SideEffectKind,
     State,
     TradeIn,
+    Unit,
     UnitStatus,
 )
 from workflows.rules.compliance import identity_missing
@@ -103,13 +106,24 @@ def trade_in_intake(
     notes: str = "",
     amount: Decimal | str | None = None,
     photos: Sequence[UploadedFile] = (),
+    parts_cost: Decimal | str | None = None,
+    labour_cost: Decimal | str | None = None,
 ) -> TradeIn:
     """The device is on the bench. Every checklist item is answered, then one outcome:
     grade it at the accepted offer, send a revised offer, or reroute it to Returns.
 
     `scanned_imei` is what the bench read off the device; it must be this trade-in's, or else
-    (unreadable, or another device in the box) a manager receives it with `imei_note`."""
+    (unreadable, or another device in the box) a manager receives it with `imei_note`.
+    `parts_cost` and `labour_cost`, when given, are refurbishment entries on the unit (as on
+    its page: unit_add_refurbishment_cost)."""
     authorize(actor, Operation.RECEIVE)
+    refurbishment = [
+        (value, what)
+        for value, what in ((parts_cost, _("Parts")), (labour_cost, _("Labour")))
+        if value not in (None, "")
+    ]
+    if refurbishment:
+        authorize(actor, Operation.ADD_REFURBISHMENT_COST)
     if outcome == REVISE:
         authorize(actor, Operation.SEND_REVISED_OFFER)
     elif outcome == REROUTE:
@@ -155,13 +169,15 @@ def trade_in_intake(
         unit.grade = grade
         _move_unit(unit, "grade_as_sellable", actor=actor)
     _save_photos(trade_in, checked_photos, actor)
-    _transition(
+    _receive(
         trade_in,
-        "receive",
+        unit,
         actor=actor,
         note=(f"grade {grade}" if outcome == GRADE else _("checklist recorded"))
         + (f": {notes}" if notes else ""),
     )
+    for value, what in refurbishment:
+        _add_refurbishment_cost(unit, actor=actor, amount=value, note=what)
     if imei_problem:
         record_event(
             trade_in,
@@ -335,6 +351,7 @@ def _accept(trade_in: TradeIn, offer: RevisedOffer, actor: Actor, answered_by: s
         payout.reinstate()
     payout.amount = offer.amount
     payout.save()
+    _carry_costs(Unit.objects.filter(trade_in=trade_in))
     _close_return_case(trade_in, Resolution.REVISED_OFFER, money(offer.amount))
     _transition(
         trade_in,
@@ -378,6 +395,7 @@ def _return_device(trade_in: TradeIn, *, actor: Actor, note: str) -> TradeIn:
         payout.decline()
         payout.failure_reason = note
         payout.save()
+        _carry_costs(Unit.objects.filter(trade_in=trade_in))
     _close_return_case(trade_in, Resolution.RETURNED, note)
     _transition(
         trade_in, "return_to_buyer", actor=actor, kind=EventKind.RETURNED_TO_BUYER, note=note
@@ -493,6 +511,7 @@ def return_case_reject(*, case: ReturnCase, actor: Actor, note: str, grade: str)
     payout = Payout.objects.select_for_update().get(trade_in=trade_in)
     payout.reinstate()
     payout.save()
+    _carry_costs(Unit.objects.filter(trade_in=trade_in))
     case.reject()
     case.resolution_note = note
     case.save()
@@ -528,6 +547,7 @@ def return_label_record(
         cost=cost,
         cost_currency=cost_currency,
     )
+    _carry_costs(Unit.objects.filter(trade_in=trade_in))
     _ship_back_label(trade_in, label)
     schedule(
         SideEffectKind.SEND_EMAIL,

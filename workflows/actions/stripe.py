@@ -27,6 +27,7 @@ from workflows.actions._common import (
     record_event,
     schedule,
 )
+from workflows.actions._costs import _carry_costs
 from workflows.actions._lifecycle import _lock_for_settling, _settle
 from workflows.errors import LinkInvalid, TransitionRefused
 from workflows.integrations import payments
@@ -43,6 +44,7 @@ from workflows.models import (
     StripeAccount,
     StripeEvent,
     TradeIn,
+    Unit,
 )
 from workflows.rules.predicates import payout_settleable
 from workflows.selectors import ready_payee
@@ -378,6 +380,7 @@ def _on_transfer_reversed(event: dict[str, Any], obj: dict[str, Any]) -> str:
         payout.reverse()
         payout.provider_status = "reversed"
         payout.save()
+        _carry_costs(Unit.objects.filter(trade_in_id=payout.trade_in_id))
     divisor = 1 if payout.currency.lower() in payments.ZERO_DECIMAL else 100
     record_event(
         payout.trade_in,

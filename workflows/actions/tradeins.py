@@ -20,6 +20,7 @@ from workflows.actions._common import (
     lock_trade_in,
     schedule,
 )
+from workflows.actions._costs import _carry_costs
 from workflows.actions._lifecycle import (
     _accept_quote,
     _quote,
@@ -39,6 +40,7 @@ from workflows.models import (
     ReturnCase,
     SideEffectKind,
     TradeIn,
+    Unit,
 )
 from workflows.rules.predicates import quote_link_refusal, wants_pickup
 
@@ -161,6 +163,7 @@ def trade_in_cancel(*, trade_in: TradeIn, actor: Actor, reason: str) -> TradeIn:
     _unit, payout = _unstock(trade_in, "void", actor=actor)
     payout.void()
     payout.save()
+    _carry_costs(Unit.objects.filter(trade_in=trade_in))
     _transition(trade_in, "cancel", actor=actor, note=reason)
     if trade_in.labels.filter(voided_at__isnull=True).exists():
         schedule(SideEffectKind.VOID_LABEL, key=f"void-label:{trade_in.pk}", trade_in=trade_in)

@@ -7,7 +7,7 @@ Every status change of a unit goes through `_move_unit` (workflows.actions._stoc
 from __future__ import annotations
 
 from datetime import date
-from decimal import ROUND_DOWN, Decimal, InvalidOperation
+from decimal import ROUND_DOWN, Decimal
 
 from django.conf import settings
 from django.db import transaction
@@ -15,43 +15,23 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
-from workflows.actions._common import Actor, Operation, authorize, record_event
+from workflows.actions._common import Actor, Operation, authorize
+from workflows.actions._costs import CENT, _add_refurbishment_cost, _amount
 from workflows.actions._stock import UNIT_EVENT, _lock_unit, _move_unit, _refuse_if_on_hold
 from workflows.errors import InvalidInput, TransitionRefused
 from workflows.formatting import money
 from workflows.models import (
-    EventKind,
     RefurbishmentCost,
     SaleChannel,
     SaleLot,
     Unit,
-    UnitStatus,
 )
 from workflows.rules.compliance import hold_refusal
 from workflows.rules.parsers import clean_text
-from workflows.selectors.reports import payout_cost
 from workflows.selectors.units import OPERATIONS
 
 # The timeline rows a unit's moves write (its page lists them).
 UNIT_EVENT_KINDS = frozenset(kind for kind in UNIT_EVENT.values() if kind)
-
-
-MAX_AMOUNT = Decimal("100000")
-CENT = Decimal("0.01")
-
-
-def _amount(value: Decimal | str | None, *, what: str) -> Decimal:
-    """A positive amount of money in cents, or InvalidInput naming `what`."""
-    try:
-        amount = Decimal(str(value).strip()).quantize(CENT)
-    except (InvalidOperation, ValueError):
-        raise InvalidInput(_("Enter the %s as an amount, like 120.00.") % what) from None
-    if not amount.is_finite() or amount <= 0 or amount > MAX_AMOUNT:
-        raise InvalidInput(
-            _("The %(what)s must be more than 0 and at most %(max)s.")
-            % {"what": what, "max": MAX_AMOUNT}
-        )
-    return amount
 
 
 def _sale_day(sold_on: date | None) -> date:
@@ -170,7 +150,7 @@ def unit_sell_lot(
         note=note,
         sold_by=None if isinstance(actor, str) else actor,
     )
-    shares = spread(total, [payout_cost(unit) for unit in locked])
+    shares = spread(total, [unit.payout_cost for unit in locked])
     for unit, share in zip(locked, shares, strict=True):
         unit.sale_price, unit.sale_channel = share, SaleChannel.WHOLESALE
         unit.sold_on, unit.sale_lot = day, lot
@@ -183,26 +163,7 @@ def unit_sell_lot(
 def unit_add_refurbishment_cost(
     *, unit: Unit, actor: Actor, amount: Decimal | str, note: str = ""
 ) -> RefurbishmentCost:
-    """Parts or labour spent on a unit (at the bench or on its page); entries add up."""
+    """Parts or labour spent on a unit (on its page; the intake bench adds them with the
+    grading, through the same helper); entries add up."""
     authorize(actor, Operation.ADD_REFURBISHMENT_COST)
-    unit = _lock_unit(unit)
-    if unit.status in (UnitStatus.VOID, UnitStatus.RETURNED):
-        raise TransitionRefused(
-            _("Unit %(imei)s is %(status)s: it is not the shop's to refurbish.")
-            % {"imei": unit.imei, "status": unit.get_status_display().lower()}
-        )
-    cost = RefurbishmentCost.objects.create(
-        unit=unit,
-        amount=_amount(amount, what=_("refurbishment cost")),
-        note=clean_text(note)[:200],
-        added_by=None if isinstance(actor, str) else actor,
-    )
-    if unit.trade_in_id is not None:
-        record_event(
-            unit.trade_in,
-            kind=EventKind.REFURBISHMENT_COST_ADDED,
-            actor=actor,
-            note=f"Unit {unit.imei}: {money(cost.amount)}"
-            + (f", {cost.note}" if cost.note else ""),
-        )
-    return cost
+    return _add_refurbishment_cost(_lock_unit(unit), actor=actor, amount=amount, note=note)

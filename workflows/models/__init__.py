@@ -29,6 +29,7 @@ from workflows.models.inventory import (
     Unit,
     UnitStatus,
     unit_can_list,
+    unit_can_refurbish,
     unit_can_sell,
 )
 from workflows.models.outbox import SideEffect, SideEffectStatus
@@ -93,6 +94,7 @@ __all__ = [
     "RevisedOfferStatus",
     "StoreCreditRedemption",
     "unit_can_list",
+    "unit_can_refurbish",
     "unit_can_sell",
     "OUTCOME",
     "QUESTIONS",

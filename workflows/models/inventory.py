@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -50,6 +52,23 @@ def unit_can_sell(unit: Unit) -> bool:
     return unit.grade in SELLABLE_GRADES
 
 
+def unit_can_refurbish(unit: Unit) -> bool:
+    """The one precondition for spending parts or labour on a unit: it is the shop's."""
+    return unit.status not in (UnitStatus.VOID, UnitStatus.RETURNED)
+
+
+# A carried cost: money, 0 until the rule says otherwise (also for rows written outside the ORM).
+COST = {
+    "max_digits": 12,
+    "decimal_places": 2,
+    "default": Decimal("0.00"),
+    "db_default": Decimal("0.00"),
+    "editable": False,
+}
+
+CARRIED_COSTS = ("payout_cost", "label_cost", "refurbishment_cost", "total_cost")
+
+
 class Unit(FSMModelMixin, models.Model):
     """One serialized device in inventory."""
 
@@ -81,6 +100,16 @@ class Unit(FSMModelMixin, models.Model):
     sale_lot = models.ForeignKey(
         "workflows.SaleLot", null=True, blank=True, on_delete=models.PROTECT, related_name="units"
     )
+    # What the unit cost the shop, carried on its row for the reports at any size. Written only
+    # by workflows.actions._costs._carry_costs (the one cost rule, from the payout, label and
+    # refurbishment rows), in the transaction of the action that changed one of those rows.
+    payout_cost = models.DecimalField(**COST, help_text=_("Owed or paid to the seller."))
+    label_cost = models.DecimalField(**COST, help_text=_("Inbound and return labels."))
+    refurbishment_cost = models.DecimalField(**COST, help_text=_("Parts and labour."))
+    total_cost = models.DecimalField(**COST)
+    # When the device arrived at the bench (its trade-in's intake); empty for a unit that
+    # came otherwise or is still on its way.
+    received_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at"]
@@ -91,6 +120,31 @@ class Unit(FSMModelMixin, models.Model):
                 fields=["sold_on"],
                 include=["sale_price", "grade", "product", "trade_in"],
                 name="unit_sold_on_idx",
+            ),
+            # The margin and ageing reports: a period's sales with their costs and receipt,
+            # read off this index alone (PostgreSQL).
+            models.Index(
+                fields=["sold_on"],
+                include=[
+                    "product",
+                    "grade",
+                    "sale_price",
+                    "payout_cost",
+                    "label_cost",
+                    "refurbishment_cost",
+                    "total_cost",
+                    "received_at",
+                ],
+                condition=models.Q(sale_price__isnull=False),
+                name="unit_margin_idx",
+            ),
+            # The ageing report: the shelf by the day each unit arrived.
+            models.Index(
+                fields=["received_at"],
+                condition=models.Q(
+                    status__in=["received", "graded", "listed"], received_at__isnull=False
+                ),
+                name="unit_shelf_received_idx",
             ),
             # The reports: the units on the shelf or in returns by trade-in (ageing, on hold).
             models.Index(
@@ -113,6 +167,18 @@ class Unit(FSMModelMixin, models.Model):
 
     def __str__(self) -> str:
         return f"{self.product} · {self.imei}"
+
+    def save(self, *args, **kwargs) -> None:
+        # The carried costs are written only by the cost rule's UPDATE: a unit loaded before
+        # an action changed them must not write its old figures back when it is saved.
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            deferred = self.get_deferred_fields()
+            kwargs["update_fields"] = [
+                f.name
+                for f in self._meta.concrete_fields
+                if not f.primary_key and f.name not in CARRIED_COSTS and f.attname not in deferred
+            ]
+        super().save(*args, **kwargs)
 
     @property
     def is_stocked(self) -> bool:
@@ -142,6 +208,11 @@ class Unit(FSMModelMixin, models.Model):
     )
     def send_to_returns(self) -> None:
         pass
+
+    @property
+    def margin(self) -> Decimal | None:
+        """Sale price − what the unit cost; None until it is sold."""
+        return None if self.sale_price is None else self.sale_price - self.total_cost
 
     @transition(
         field=status, source=UnitStatus.GRADED, target=UnitStatus.LISTED, conditions=[unit_can_list]

@@ -167,6 +167,13 @@ class TradeIn(FSMModelMixin, models.Model):
                 condition=models.Q(received_at__isnull=False),
                 name="tradein_received_id_idx",
             ),
+            # The price list's acceptance rates: each recent quote's trade-in (its product, the
+            # answers its expected grade comes from, its acceptance), index-only at 1M.
+            models.Index(
+                fields=["id"],
+                include=["product", "screen", "body", "battery", "accepted_at"],
+                name="tradein_rate_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -334,7 +341,17 @@ class Quote(models.Model):
     class Meta:
         ordering = ["-created_at", "-pk"]
         # The auto-quote report counts a period's quotes.
-        indexes = [models.Index(fields=["created_at"], name="quote_created_idx")]
+        indexes = [
+            # The auto-quote report counts a period's quotes; the price list's acceptance
+            # rates read the window's quotes with their trade-in and answer, index-only.
+            models.Index(
+                fields=["created_at"],
+                include=["id", "trade_in", "responded_at"],
+                name="quote_rate_idx",
+            ),
+            # Whether a later quote replaced one (index-only).
+            models.Index(fields=["trade_in", "id"], name="quote_later_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.amount} {self.currency} for {self.trade_in}"

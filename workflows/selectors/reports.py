@@ -1,10 +1,10 @@
 """What each unit earns, and the reports a manager reads (backoffice/reports.py draws them).
 Over 400 lines: the reports share one period, one week and one money rule, read best together.
 
-A unit's costs are its payout (the amount owed or paid to its seller: a revised offer the
-buyer accepted included), its shipping labels (inbound and return; a voided label costs
-nothing) and its refurbishment entries. Margin = sale price − those costs. It is derived here,
-in one queryset annotation (`with_money`), never stored.
+A unit's costs (payout, labels, refurbishment, their total) are carried on its row, written by
+the one cost rule (workflows.actions._costs._carry_costs) in the transaction of each action that
+changes them; margin = sale price − total cost. The reports read those columns, never
+recompute them.
 
 Each report is one or two aggregate queries over a period of whole weeks (Monday to Sunday in
 the shop's time zone) and lists only the weeks that have data. Every figure is what SQL over
@@ -23,24 +23,18 @@ from django.db import connection, transaction
 from django.db.models import (
     Case,
     Count,
-    DateTimeField,
-    DecimalField,
     DurationField,
     ExpressionWrapper,
     F,
     FilteredRelation,
     IntegerField,
-    OuterRef,
     Q,
-    QuerySet,
-    Subquery,
     Sum,
     Value,
     When,
     Window,
 )
-from django.db.models.expressions import RawSQL
-from django.db.models.functions import Coalesce, TruncDate, TruncWeek
+from django.db.models.functions import TruncDate, TruncWeek
 from django.utils import timezone
 
 from workflows.models import (
@@ -49,51 +43,13 @@ from workflows.models import (
     PayoutStatus,
     Quote,
     RefurbishmentCost,
-    ShippingLabel,
     TradeIn,
     Unit,
 )
 from workflows.rules.compliance import HOLD_SHOWN_STATUSES, held_units
 
-MONEY = DecimalField(max_digits=14, decimal_places=2)
-MOMENT = DateTimeField()
-ZERO = Value(Decimal("0.00"), output_field=MONEY)
-# A payout counts as a cost while it is owed or paid; declined, void or reversed, it is not.
-OWED = [PayoutStatus.PENDING, PayoutStatus.FAILED, PayoutStatus.SETTLED]
-
 
 # --- a unit's money -----------------------------------------------------------------------------
-def with_money(units: QuerySet[Unit]) -> QuerySet[Unit]:
-    """Units with payout_cost, label_cost, refurbishment_cost, total_cost and margin
-    (None until the unit is sold)."""
-    labels = (
-        ShippingLabel.objects.filter(trade_in_id=OuterRef("trade_in_id"), voided_at__isnull=True)
-        .values("trade_in_id")
-        .annotate(s=Sum("cost"))
-        .values("s")
-    )
-    refurbishment = (
-        RefurbishmentCost.objects.filter(unit_id=OuterRef("pk"))
-        .values("unit_id")
-        .annotate(s=Sum("amount"))
-        .values("s")
-    )
-    return units.annotate(
-        payout_cost=Case(
-            When(trade_in__payout__status__in=OWED, then=F("trade_in__payout__amount")),
-            default=ZERO,
-            output_field=MONEY,
-        ),
-        label_cost=Coalesce(Subquery(labels, output_field=MONEY), ZERO),
-        refurbishment_cost=Coalesce(Subquery(refurbishment, output_field=MONEY), ZERO),
-    ).annotate(
-        total_cost=ExpressionWrapper(
-            F("payout_cost") + F("label_cost") + F("refurbishment_cost"), output_field=MONEY
-        ),
-        margin=ExpressionWrapper(F("sale_price") - F("total_cost"), output_field=MONEY),
-    )
-
-
 @dataclass(frozen=True)
 class UnitMoney:
     payout: Decimal
@@ -106,21 +62,16 @@ class UnitMoney:
 
 
 def unit_money(unit: Unit) -> UnitMoney:
-    row = with_money(Unit.objects.filter(pk=unit.pk)).get()
+    unit = Unit.objects.get(pk=unit.pk)  # the costs as the last action wrote them
     return UnitMoney(
-        payout=row.payout_cost,
-        labels=row.label_cost,
-        refurbishment=row.refurbishment_cost,
-        total_cost=row.total_cost,
-        sale_price=row.sale_price,
-        margin=row.margin,
+        payout=unit.payout_cost,
+        labels=unit.label_cost,
+        refurbishment=unit.refurbishment_cost,
+        total_cost=unit.total_cost,
+        sale_price=unit.sale_price,
+        margin=unit.margin,
         refurbishment_entries=list(unit.refurbishment_costs.select_related("added_by")),
     )
-
-
-def payout_cost(unit: Unit) -> Decimal:
-    """What the unit's seller is owed or was paid (a wholesale lot's weight)."""
-    return with_money(Unit.objects.filter(pk=unit.pk)).values_list("payout_cost", flat=True).get()
 
 
 # --- the period and its weeks -------------------------------------------------------------------
@@ -221,24 +172,11 @@ def money_per_week(p: Period) -> Report:
     )
 
 
-def _carried(column: str) -> RawSQL:
-    return RawSQL(f'"workflows_unit"."{column}"', [], output_field=MONEY)
-
-
 # --- margin by model and grade ------------------------------------------------------------------
 @without_jit
 def margin_by_model(p: Period) -> Report:
+    # The costs as each unit's row carries them, read off unit_margin_idx alone (PostgreSQL).
     sold = Unit.objects.filter(sold_on__gte=p.first_day, sale_price__isnull=False)
-    if connection.vendor == "postgresql":
-        # The unit's costs as its row carries them (migration 0026_speed_unit_costs: kept by
-        # triggers, the same rule as with_money), read off unit_margin_idx alone.
-        sold = sold.annotate(
-            payout_cost=_carried("payout_cost"),
-            label_cost=_carried("label_cost"),
-            refurbishment_cost=_carried("refurbishment_cost"),
-        )
-    else:
-        sold = with_money(sold)
     rows = (
         sold.values("product__device_model__make__name", "product__device_model__name", "grade")
         .annotate(
@@ -247,14 +185,15 @@ def margin_by_model(p: Period) -> Report:
             payouts=Sum("payout_cost"),
             labels=Sum("label_cost"),
             refurbishment=Sum("refurbishment_cost"),
+            costs=Sum("total_cost"),
         )
         .order_by("product__device_model__make__name", "product__device_model__name", "grade")
     )
     table = []
     for row in rows:
-        for key in ("sales", "payouts", "labels", "refurbishment"):
+        for key in ("sales", "payouts", "labels", "refurbishment", "costs"):
             row[key] = _cents(row[key])
-        margin = row["sales"] - row["payouts"] - row["labels"] - row["refurbishment"]
+        margin = row["sales"] - row["costs"]
         share = round(100 * margin / row["sales"], 1) if row["sales"] else None
         table.append(
             [
@@ -311,19 +250,14 @@ def stock_ageing(p: Period) -> Report:
     """Days from received to sold for the units sold in the period, and the units still on
     the shelf (stocked, arrived) by the days since they were received, in the same buckets."""
     tz = timezone.get_current_timezone()
-    # When the unit's trade-in was received: on PostgreSQL the copy its row carries
-    # (0028_speed_unit_received, kept by triggers), read off the unit's indexes alone.
-    if connection.vendor == "postgresql":
-        received = RawSQL('"workflows_unit"."trade_in_received_at"', [], output_field=MOMENT)
-    else:
-        received = F("trade_in__received_at")
+    # When the unit arrived (written at intake), read off the unit's indexes alone.
     sold = dict(
-        Unit.objects.filter(sold_on__gte=p.first_day, sale_price__isnull=False)
-        .annotate(received=received)
-        .filter(received__isnull=False)
+        Unit.objects.filter(
+            sold_on__gte=p.first_day, sale_price__isnull=False, received_at__isnull=False
+        )
         .annotate(
             age=ExpressionWrapper(
-                F("sold_on") - TruncDate("received", tzinfo=tz),
+                F("sold_on") - TruncDate("received_at", tzinfo=tz),
                 output_field=DurationField(),
             )
         )
@@ -339,14 +273,12 @@ def stock_ageing(p: Period) -> Report:
         if last is not None
     ]
     shelf_case = Case(
-        *[When(received__gte=start, then=Value(i)) for i, start in enumerate(starts)],
+        *[When(received_at__gte=start, then=Value(i)) for i, start in enumerate(starts)],
         default=Value(len(BUCKETS) - 1),
         output_field=IntegerField(),
     )
     shelf = dict(
-        Unit.objects.filter(status__in=STOCKED_STATUSES)
-        .annotate(received=received)
-        .filter(received__isnull=False)
+        Unit.objects.filter(status__in=STOCKED_STATUSES, received_at__isnull=False)
         .annotate(bucket=shelf_case)
         .values("bucket")
         .annotate(n=Count("*"))
