@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import os
 import shutil
+from urllib.parse import urlsplit
 
 import pytest
 from django.core.cache import caches
@@ -86,17 +87,23 @@ def phone(chromium, site):
 
 def login(page, username: str, password: str = "tradein-demo") -> None:
     """The sign-in form, then the second step for managers and admins: enrolment the first
-    time (the key read off the page, as an authenticator app would), a code after that."""
+    time (through the enrolment link an admin would give them; the key read off the page, as an
+    authenticator app would), a code after that."""
     page.goto("/dashboard/login/?next=/dashboard/")
     page.fill("#id_username", username)
     page.fill("#id_password", password)
     page.click("button[type=submit]")
     page.wait_for_load_state()
     if "/two-step/setup/" in page.url:
+        from django.contrib.auth.models import User
         from django_otp.plugins.otp_totp.models import TOTPDevice
 
+        from backoffice.twostep import issue_invite
         from tests.helpers import totp_code
 
+        # The first enrolment takes the link an admin issues (the password alone cannot).
+        link = urlsplit(issue_invite(User.objects.get(username=username))[0])
+        page.goto(f"{link.path}?{link.query}")
         secret = page.inner_text("#two-step-secret").replace(" ", "")
         device = TOTPDevice(key=base64.b32decode(secret).hex())
         device.refresh_from_db = lambda: None  # not saved: the page's key only
