@@ -173,6 +173,10 @@ def test_the_streamed_csv_is_the_stock_export_in_the_same_order_in_pieces(make_t
     streamed = list(csv.reader(io.StringIO("".join(pieces))))
     assert streamed == list(csv.reader(io.StringIO(PayoutResource().export(queryset).csv)))
     assert [row[1] for row in streamed[1:]] == ["Di", "Cy", "Bob", "Ann"]
+    if connection.vendor == "postgresql":  # the export's planner setting ended with it
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW enable_sort")
+            assert cursor.fetchone()[0] == "on"
 
 
 HOSTILE_NAMES = [
