@@ -8,6 +8,7 @@ import json
 import os
 
 from gunicorn.glogging import Logger as GunicornLogger
+from gunicorn.glogging import SafeAtoms
 
 from backoffice.logs import JsonFormatter
 from backoffice.redaction import redact
@@ -15,6 +16,32 @@ from backoffice.redaction import redact
 # Request and response headers that carry credentials are never logged, even if someone
 # adds them to the access log format.
 _SECRET_HEADERS = {"{cookie}i", "{authorization}i", "{x-csrftoken}i", "{set-cookie}o"}
+
+
+class _RedactedAtoms(SafeAtoms):
+    """gunicorn's atoms as its access log reads them (case-insensitive headers, "-" when
+    missing), each redacted on the way out: credential headers and the environ (which holds
+    the raw query and cookies again) are "-", every other text atom goes through redact()."""
+
+    def __init__(self, atoms: dict) -> None:
+        # SafeAtoms escapes all fifty-odd atoms (every header, every environ key) up front; a
+        # line's format reads a dozen, so each is redacted and escaped when it is read.
+        dict.__init__(self, atoms)
+        self.json = _json_logs()
+
+    def __getitem__(self, key: str):
+        name = key.lower() if key.startswith("{") else key
+        if name in _SECRET_HEADERS or name.endswith("}e"):
+            return "-"
+        value = super().__getitem__(key)
+        if not isinstance(value, str) or value == "-":
+            return value
+        value = redact(value)
+        if self.json:
+            # Backslashes and control characters escaped for JSON; quotes are left to the
+            # escaping below (SafeAtoms'), which writes \" for every format.
+            value = json.dumps(value, ensure_ascii=False)[1:-1].replace('\\"', '"')
+        return value.replace('"', '\\"')
 
 
 class RedactingGunicornLogger(GunicornLogger):
@@ -35,19 +62,7 @@ class RedactingGunicornLogger(GunicornLogger):
             return
         super().access(resp, req, environ, request_time)
 
-    def atoms(self, resp, req, environ, request_time) -> dict:
-        atoms = super().atoms(resp, req, environ, request_time)
-        for key, value in atoms.items():
-            if key in _SECRET_HEADERS or key.endswith("}e"):
-                atoms[key] = "-"  # environ holds the raw query and cookies again
-            elif isinstance(value, str):
-                atoms[key] = redact(value)
-                if _json_logs():
-                    # Backslashes and control characters escaped for JSON; quotes are left to
-                    # gunicorn's SafeAtoms, which escapes them (\") for every format.
-                    escaped = json.dumps(atoms[key], ensure_ascii=False)[1:-1]
-                    atoms[key] = escaped.replace('\\"', '"')
-        return atoms
+    atoms_wrapper_class = _RedactedAtoms
 
 
 def _json_logs() -> bool:

@@ -11,7 +11,7 @@ from io import BytesIO
 
 import openpyxl
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import CharField, DateTimeField, F, Func, QuerySet, TextField
 from django.utils import timezone
 from import_export import fields, resources, widgets
@@ -38,6 +38,9 @@ def neutralise(value: object) -> object:
         return "'" + value
     return value
 
+
+# What the streamed CSV hands on at a time (COPY's rows are joined up to this size).
+CHUNK_BYTES = 64 * 1024
 
 # A byte-order mark: Excel reads a CSV that starts with it as UTF-8 (else as the PC's code page,
 # and "José Müller" arrives as "JosÃ© MÃ¼ller"). LibreOffice and Python's utf-8-sig skip it.
@@ -164,8 +167,14 @@ class PayoutResource(SafeExportResource):
             yield from _copy_csv(rows)
             return
         tz = timezone.get_current_timezone()
+        lines = []
         for row in rows.iterator(chunk_size=2000):
-            yield writer.writerow([_cell(value, tz) for value in row])
+            lines.append(writer.writerow([_cell(value, tz) for value in row]))
+            if len(lines) == 500:  # ~64 KB
+                yield "".join(lines)
+                lines = []
+        if lines:
+            yield "".join(lines)
 
 
 class LocalTimestamp(Func):
@@ -174,9 +183,12 @@ class LocalTimestamp(Func):
     output_field = CharField()
 
     def as_postgresql(self, compiler, connection, **extra):
+        # Cut to the second and printed as text: the same as to_char(…, 'YYYY-MM-DD
+        # HH24:MI:SS') at half its cost, which a 100k-row export feels. (Printed in the ISO
+        # DateStyle, PostgreSQL's default, which psycopg needs anyway to read any timestamp.)
         sql, params = compiler.compile(self.source_expressions[0])
         zone = timezone.get_current_timezone_name()
-        return f"to_char({sql} AT TIME ZONE %s, 'YYYY-MM-DD HH24:MI:SS')", [*params, zone]
+        return f"date_trunc('second', {sql} AT TIME ZONE %s)::text", [*params, zone]
 
     def as_sql(self, compiler, connection, **extra):
         return compiler.compile(self.source_expressions[0])  # formatted in Python (_cell)
@@ -204,19 +216,38 @@ def _column(model, path: str) -> F | Func:
         field = field.related_model._meta.get_field(part)
     if isinstance(field, DateTimeField):
         return LocalTimestamp(F(path))
-    if isinstance(field, CharField | TextField):
+    if isinstance(field, CharField | TextField) and field.editable and not field.choices:
+        # Text a person typed (a name, an email, a settlement reference). A choice is one of
+        # our own values and a field nobody edits (the reference) is ours too: neither can
+        # start a formula, and the guard's regex costs the database a pass over each cell.
         return FormulaSafe(F(path))
     return F(path)
 
 
 def _copy_csv(rows: QuerySet) -> Iterator[str]:
     sql, params = rows.query.sql_with_params()
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        # Rows in the list's order as they are found (an index on the order, then the join),
+        # rather than all of them joined and sorted before the first goes out: the database
+        # and Python then work side by side. Only where no index gives the order is it sorted.
+        cursor.execute("SET LOCAL enable_sort = off")
         raw = cursor.cursor  # psycopg's own cursor: Django's wrapper has no copy()
         select = raw.mogrify(sql, params)  # COPY cannot take bound parameters
         with raw.copy(f"COPY ({select}) TO STDOUT WITH (FORMAT csv)") as copy:
+            # COPY hands over one row at a time: passed on in pieces of ~64 KB, not 100,000
+            # pieces of ~100 bytes (each one a write to the client's socket).
+            rows, size = [], 0
             for block in copy:
-                yield bytes(block).decode()
+                rows.append(block)
+                size += len(block)
+                if size >= CHUNK_BYTES:
+                    yield b"".join(rows).decode()
+                    rows, size = [], 0
+            if rows:
+                yield b"".join(rows).decode()
+        # Nothing was written: rolling back ends the SET LOCAL, also inside a caller's
+        # transaction (where this block is a savepoint).
+        transaction.set_rollback(True)
 
 
 class _Echo:

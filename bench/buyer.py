@@ -20,19 +20,14 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.contrib.staticfiles.handlers import StaticFilesHandler
-from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 from django.test import Client
 from django.test.testcases import LiveServerThread
-from django.test.utils import (
-    override_settings,
-    setup_databases,
-    setup_test_environment,
-    teardown_databases,
-    teardown_test_environment,
-)
+from django.test.utils import override_settings
 from playwright.sync_api import expect
+
+from bench.data import throwaway_database
 
 BUDGET = 14 * 1024
 ASSETS = ["buyer_portal/portal.css", "buyer_portal/portal.js"]
@@ -69,8 +64,7 @@ class Command(BaseCommand):
         parser.add_argument("--no-browser", action="store_true", help="only the page weights")
 
     def handle(self, *args, pace: float, cps: float, no_browser: bool, **options) -> None:
-        with throwaway_database():
-            call_command("loaddata", "catalog", verbosity=0)
+        with throwaway_database("bench_buyer", sqlite_file=False):
             self.page_weights()
             if not no_browser:
                 self.human_run(pace=pace, cps=cps)
@@ -228,18 +222,6 @@ class Command(BaseCommand):
         page.wait_for_url("**/trade-in/thanks/**")
         page.locator("h1").wait_for(state="visible")
         return time.monotonic() - start, choices, chars
-
-
-@contextmanager
-def throwaway_database():
-    """Test databases and the test environment (mail kept in memory, testserver allowed)."""
-    setup_test_environment()
-    old = setup_databases(verbosity=0, interactive=False)
-    try:
-        yield
-    finally:
-        teardown_databases(old, verbosity=0)
-        teardown_test_environment()
 
 
 @contextmanager

@@ -140,24 +140,45 @@ def bench_user(role: str = "Manager") -> User:
 
 
 @contextmanager
-def throwaway_database(name: str = "tradein_bench"):
+def throwaway_database(name: str = "bench", *, sqlite_file: bool = True):
     """A fresh, migrated database made like the test database and dropped afterwards.
 
     Benchmarks never touch real data, and what they seed is committed (and, on PostgreSQL,
-    vacuumed) like real data, so counts and index-only scans behave as in production.
+    vacuumed) like real data, so counts and index-only scans behave as in production. Each
+    benchmark names its own (`<configured name>_<name>` on PostgreSQL), so two benchmarks, or
+    two clones sharing a server, never drop each other's. `sqlite_file=False` keeps Django's
+    in-memory SQLite test database (the browser benchmarks share it with the live server).
     """
     for conn in connections.all():
-        conn.settings_dict.setdefault("TEST", {})["NAME"] = (
-            str(settings.VAR_DIR / f"{name}.sqlite3") if conn.vendor == "sqlite" else name
-        )
+        test = conn.settings_dict.setdefault("TEST", {})
+        if conn.vendor != "sqlite":
+            test["NAME"] = f"{conn.settings_dict['NAME']}_{name}"[:63]
+        elif sqlite_file:
+            test["NAME"] = str(settings.VAR_DIR / f"{name}.sqlite3")
     setup_test_environment()
     old = setup_databases(verbosity=0, interactive=False)
     try:
         call_command("loaddata", "catalog", verbosity=0)
         yield
     finally:
+        close_other_sessions()
         teardown_databases(old, verbosity=0)
         teardown_test_environment()
+
+
+def close_other_sessions() -> None:
+    """Before the throwaway database is dropped: this thread's connections closed, and on
+    PostgreSQL every other session on it ended (a live server's request threads, a gunicorn
+    worker that has not exited yet), or DROP DATABASE refuses: "being accessed by other
+    users"."""
+    for conn in connections.all():
+        if conn.vendor == "postgresql":
+            with conn.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+        conn.close()
 
 
 @contextmanager

@@ -150,7 +150,7 @@ class Command(BaseCommand):
         database = (
             kept_database(options["keep"])
             if options["keep"]
-            else throwaway_database(name="tradein_bench_reports")
+            else throwaway_database(name="bench_reports")
         )
         with database:
             started = time.perf_counter()

@@ -17,10 +17,10 @@ import shutil
 import uuid
 from decimal import Decimal
 
-from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from bench.buyer import live_server, throwaway_database
+from bench.buyer import live_server
+from bench.data import throwaway_database
 
 PASSWORD = "bench-clicks-only"
 # Valid check digits; each submission its own device.
@@ -50,8 +50,7 @@ class Command(BaseCommand):
         chromium = shutil.which("chromium") or shutil.which("chromium-browser")
         if chromium is None:
             raise CommandError("Debian's chromium is needed (apt-get install chromium)")
-        with throwaway_database():
-            call_command("loaddata", "catalog", verbosity=0)
+        with throwaway_database("bench_staff", sqlite_file=False):
             staff, manager = self.users()
             with live_server() as url, sync_playwright() as p:
                 browser = p.chromium.launch(

