@@ -18,6 +18,7 @@ from tests.factories import ProductFactory, valid_imei
 from tests.helpers import declaration_post, declared, intake_data
 from tests.test_lifecycle_http import quote_link, staff_client, workflow
 from workflows import actions
+from workflows.actions import _lifecycle
 from workflows.errors import TransitionRefused
 from workflows.models import (
     BlockedImei,
@@ -139,7 +140,7 @@ def test_the_database_refuses_two_stocked_units_with_one_imei(product):
 
 
 def test_accepting_a_duplicate_the_check_missed_is_refused_by_the_constraint(
-    submit, manager, drain
+    submit, manager, drain, monkeypatch
 ):
     """Even if the check in the action were skipped, the unit insert itself is refused and
     the whole acceptance rolls back."""
@@ -150,15 +151,10 @@ def test_accepting_a_duplicate_the_check_missed_is_refused_by_the_constraint(
     actions.trade_in_quote(trade_in=second, actor=manager, amount="100")
     actions.trade_in_accept(quote=first.latest_quote(), declaration=declared())
     TradeIn.objects.filter(pk=second.pk).update(imei=imei)  # e.g. a corrected typo
-    from workflows.actions import tradeins
-
-    original = tradeins._refuse_if_in_stock
-    tradeins._refuse_if_in_stock = lambda trade_in: None
-    try:
+    with monkeypatch.context() as patched:  # the acceptance's own check, skipped
+        patched.setattr(_lifecycle, "_refuse_if_in_stock", lambda trade_in: None)
         with pytest.raises(TransitionRefused, match="We already have this device"):
             actions.trade_in_accept(quote=refresh(second).latest_quote(), declaration=declared())
-    finally:
-        tradeins._refuse_if_in_stock = original
     assert refresh(second).state == State.QUOTED
     assert Unit.objects.filter(imei=imei).count() == 1
     assert_books_balance()
