@@ -316,18 +316,9 @@ def counter_buyback_accept(
     _refuse_unless(trade_in, "accept")
     if missing := identity_missing(trade_in, "dropoff"):
         raise TransitionRefused(missing)
+    # Confirmed (checked above), so stored even where the shop does not require one: the
+    # signature below belongs to it.
     row = _record_declaration(trade_in, quote, declaration, actor)
-    if row is None:  # declarations are off in this shop: the counter still keeps what was signed
-        from workflows.models import Declaration
-
-        row = Declaration.objects.create(
-            trade_in=trade_in,
-            quote=quote,
-            wording=declaration.wording,
-            birth_date=declaration.birth_date,
-            ip=declaration.ip or None,
-            user_agent=declaration.user_agent[:300],
-        )
     CounterSignature.objects.create(declaration=row, png=png, width=width, height=height)
 
     # Accept, as the offer link does; then receive, as the intake bench does, with what the
