@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from playwright.sync_api import expect
 
 from backoffice.twostep import issue_invite
 from tests.browser.conftest import screenshot
@@ -58,7 +59,8 @@ def test_a_manager_enrols_then_signs_in_with_a_code(desktop, manager):
     screenshot(desktop, "two-step-verify")
     desktop.fill("#id_code", "000000")
     desktop.click("#two-step-form button[type=submit]")
-    assert desktop.get_by_text("That code is not right").is_visible()
+    # The click only starts the POST: wait for the page it answers with, not the one it left.
+    expect(desktop.get_by_text("That code is not right")).to_be_visible()
     device = TOTPDevice.objects.get(user=manager, confirmed=True)
     desktop.wait_for_timeout(1100)  # django-otp's one-second back-off after a wrong code
     desktop.fill("#id_code", totp_code(device))
