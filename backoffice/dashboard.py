@@ -16,13 +16,6 @@ from workflows.models import State, TradeIn
 from workflows.selectors import dashboard_stats
 
 
-def new_submissions_badge(request: HttpRequest) -> str | None:
-    # Counted once a request: the sidebar's cache key reads it too (templatetags/sidebar.py).
-    if not hasattr(request, "new_submissions"):
-        request.new_submissions = TradeIn.objects.filter(state=State.SUBMITTED).count()
-    return str(request.new_submissions) if request.new_submissions else None
-
-
 def environment_callback(request: HttpRequest) -> list[str] | None:
     integrations = configured()
     demo = [i.system for i in integrations if i.is_demo]

@@ -76,7 +76,7 @@ UNFOLD = {
                         "inbox",
                         "admin:workflows_tradein_changelist",
                         "workflows.view_tradein",
-                        badge="backoffice.dashboard.new_submissions_badge",
+                        badge="backoffice.badges.new_submissions_badge",
                     ),
                     _item(
                         _("Counter"),
@@ -114,7 +114,7 @@ UNFOLD = {
                         "local_shipping",
                         "admin:workflows_shipback_changelist",
                         "workflows.view_shipback",
-                        badge="backoffice.admin.ship_back.ship_back_badge",
+                        badge="backoffice.badges.ship_back_badge",
                     ),
                     _item(
                         _("Reports"),

@@ -15,7 +15,7 @@ from backoffice.forms import IntakeForm, IntakeScanForm, ReferenceSearchForm
 from backoffice.labels import MAX_LABELS
 from workflows import actions
 from workflows.errors import DomainError
-from workflows.models import Event, EventKind, State, TradeIn, Unit
+from workflows.models import State, TradeIn, Unit
 from workflows.rules.permissions import Operation, allowed
 from workflows.selectors import IntakeMatch, find_for_intake, find_for_intake_by_reference
 
@@ -74,13 +74,12 @@ def _page(
         if request.GET.get("label", "").isdigit() and len(request.GET["label"]) < 16
         else None,
     }
-    # Every unit received here today, for one batch of labels at the end of the session.
+    # Every unit received here today, for one batch of labels at the end of the session
+    # (the unit's own receipt time, indexed: the bench loads this after every scan).
     today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
-    # (Read from the timeline, whose time is indexed: the bench loads this after every scan.)
-    received = Event.objects.filter(kind=EventKind.RECEIVED, created_at__gte=today)
     context["today_units"] = list(
-        Unit.objects.filter(trade_in__in=received.values("trade_in"))
-        .order_by("trade_in__received_at", "pk")
+        Unit.objects.filter(received_at__gte=today)
+        .order_by("received_at", "pk")
         .values_list("pk", flat=True)[:MAX_LABELS]
     )
     if match.trade_in:

@@ -111,3 +111,16 @@ def test_the_charts_and_the_throughput_numbers_match_the_database(make_trade_in,
     assert chart["datasets"][0]["data"] == stats.submissions_per_day
     assert chart["datasets"][1]["data"] == stats.quotes_per_day
     assert len(chart["labels"]) == 30
+
+
+def test_it_counts_both_sidebar_badges_in_one_query(make_trade_in, django_assert_num_queries):
+    from workflows.selectors import sidebar_counts
+
+    assert sidebar_counts().new_submissions == 0
+    make_trade_in(State.SUBMITTED)
+    make_trade_in(State.SUBMITTED)
+    make_trade_in(State.QUOTED)
+    with django_assert_num_queries(1):
+        counts = sidebar_counts()
+    assert counts.new_submissions == TradeIn.objects.filter(state=State.SUBMITTED).count() == 2
+    assert counts.open_ship_backs == 0

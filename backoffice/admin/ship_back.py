@@ -16,6 +16,7 @@ from django_fsm import can_proceed
 from unfold.decorators import display
 from unfold.widgets import UnfoldAdminTextInputWidget
 
+from backoffice import badges
 from backoffice.actions_ui import call_action, call_action_with_form
 from backoffice.admin.base import PanelAdmin, ReadOnlyAdmin
 from workflows import actions
@@ -32,26 +33,14 @@ STATUS_COLOURS = {
 }
 
 
-def open_ship_backs() -> QuerySet[ShipBack]:
-    return ShipBack.objects.filter(status__in=SHIP_BACK_OPEN)
-
-
-def ship_back_badge(request: HttpRequest) -> str | None:
-    """The sidebar's count of devices still to leave (read by its cache key too)."""
-    if not hasattr(request, "ship_back_count"):
-        request.ship_back_count = open_ship_backs().count()
-    return str(request.ship_back_count) if request.ship_back_count else None
-
-
 def ship_back_card(request: HttpRequest) -> tuple[str, int, str] | None:
     """The dashboard's count card: devices that must still leave the shop (always shown to
     those who can see the list, so a zero says "nothing left on a shelf")."""
     if not request.user.has_perm("workflows.view_shipback"):
         return None
-    ship_back_badge(request)
     return (
         "To ship back",
-        request.ship_back_count,
+        badges.counts(request).open_ship_backs,
         reverse("admin:workflows_shipback_changelist"),
     )
 

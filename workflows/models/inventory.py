@@ -138,6 +138,8 @@ class Unit(FSMModelMixin, models.Model):
                 condition=models.Q(sale_price__isnull=False),
                 name="unit_margin_idx",
             ),
+            # The intake bench's labels for today's units, read after every scan.
+            models.Index(fields=["received_at"], name="unit_received_idx"),
             # The ageing report: the shelf by the day each unit arrived.
             models.Index(
                 fields=["received_at"],
