@@ -44,6 +44,7 @@ from workflows.actions._lifecycle import (
 from workflows.actions._stock import _lock_unit, _move_unit
 from workflows.actions.compliance import DeclarationInput
 from workflows.actions.payouts import _issue_store_credit, _settle
+from workflows.actions.stripe import _email_stripe_setup
 from workflows.errors import InvalidInput, TransitionRefused
 from workflows.formatting import money
 from workflows.models import (
@@ -441,18 +442,7 @@ def counter_buyback_pay(
     # only where they proved they read the mail); the transfer follows by itself.
     payout.transfer_requested_at = timezone.now()
     payout.save(update_fields=["transfer_requested_at"])
-    event = record_event(
-        trade_in,
-        kind=EventKind.PAYOUT_REQUESTED,
-        actor=actor,
-        note=_("Stripe payout link emailed from the counter"),
-    )
-    schedule(
-        SideEffectKind.SEND_STRIPE_SETUP,
-        key=f"stripe-onboarding:{payout.pk}:{event.pk}",
-        trade_in=trade_in,
-        payout_id=payout.pk,
-    )
+    _email_stripe_setup(payout, actor=actor, note=_("Stripe payout link emailed from the counter"))
     return Paid(payout=payout)
 
 
