@@ -4,6 +4,7 @@ and every action run twice does its work once."""
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -241,6 +242,31 @@ def test_check_store_credit_and_stripe_payouts(staff, product):
     assert (
         SideEffect.objects.filter(trade_in=stripe.trade_in, kind="send_stripe_setup").count() == 1
     )
+
+
+def test_a_check_is_settled_alike_at_the_counter_and_by_a_manager(
+    staff, manager, product, make_trade_in
+):
+    """One rule for a check (its number required; number and date are the reference),
+    whether staff pay at the counter or a manager settles a mailed-in device."""
+    from workflows import actions
+
+    mailed = make_trade_in(State.RECEIVED)
+    walk_in = accepted(staff, product, method="check")
+    day = date(2026, 3, 9)
+    with pytest.raises(InvalidInput, match="check number"):
+        actions.payout_settle_check(
+            payout=mailed.payout, actor=manager, check_number="  ", check_date=day
+        )
+    with pytest.raises(InvalidInput, match="check number"):
+        counter.counter_buyback_pay(buyback=walk_in, actor=staff, check_number=" ", check_date=day)
+    assert refresh(mailed.payout).status == refresh(walk_in.trade_in.payout).status == "pending"
+    actions.payout_settle_check(
+        payout=mailed.payout, actor=manager, check_number=" 1043 ", check_date=day
+    )
+    counter.counter_buyback_pay(buyback=walk_in, actor=staff, check_number=" 1044 ", check_date=day)
+    assert refresh(mailed.payout).settlement_reference == "check 1043 dated 2026-03-09"
+    assert refresh(walk_in.trade_in.payout).settlement_reference == "check 1044 dated 2026-03-09"
 
 
 def test_a_stripe_payout_needs_an_email(staff, product):

@@ -43,7 +43,7 @@ from workflows.actions._lifecycle import (
 )
 from workflows.actions._stock import _lock_unit, _move_unit
 from workflows.actions.compliance import DeclarationInput
-from workflows.actions.payouts import _issue_store_credit, _settle
+from workflows.actions.payouts import _issue_store_credit, _settle, _settle_by_check
 from workflows.actions.stripe import _email_stripe_setup
 from workflows.errors import InvalidInput, TransitionRefused
 from workflows.formatting import money
@@ -430,11 +430,7 @@ def counter_buyback_pay(
         _settle(payout, actor, f"cash from the drawer of {drawer.day:%Y-%m-%d}")
         return Paid(payout=payout, drawer=drawer)
     if payout.method == PayoutMethod.CHECK:
-        check_number = clean_text(check_number)
-        if not check_number:
-            raise InvalidInput(_("Enter the check number."))
-        check_date = check_date or timezone.localdate()
-        _settle(payout, actor, f"check {check_number} dated {check_date:%Y-%m-%d}")
+        _settle_by_check(payout, actor, check_number, check_date or timezone.localdate())
         return Paid(payout=payout)
     if payout.method == PayoutMethod.STORE_CREDIT:
         return Paid(payout=payout, store_credit=_issue_store_credit(payout, actor))
