@@ -379,3 +379,21 @@ def test_the_auto_quote_policy_leaves_a_counter_buyback_to_staff(staff, manager,
     assert counter_step(buyback) == Step.INSPECT
     skipped = buyback.trade_in.events.get(kind=EventKind.AUTO_QUOTE_SKIPPED)
     assert "counter" in skipped.note
+
+
+def test_the_counter_schedules_the_submissions_imei_check_with_its_short_timeout(
+    staff, product, make_trade_in
+):
+    """One way to schedule an IMEI check: the counter's differs only by its timeout."""
+    mailed = make_trade_in(State.SUBMITTED)
+    walk_in = start(staff, product).trade_in
+    checks = SideEffect.objects.filter(kind="check_imei")
+    assert checks.get(trade_in=mailed).payload == {
+        "check_id": mailed.imei_checks.get().pk,
+        "force": False,
+    }
+    assert checks.get(trade_in=walk_in).payload == {
+        "check_id": walk_in.imei_checks.get().pk,
+        "force": False,
+        "timeout": 4.0,
+    }

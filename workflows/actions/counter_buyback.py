@@ -45,6 +45,7 @@ from workflows.actions._stock import _lock_unit, _move_unit
 from workflows.actions.compliance import DeclarationInput
 from workflows.actions.payouts import _issue_store_credit, _settle, _settle_by_check
 from workflows.actions.stripe import _email_stripe_setup
+from workflows.actions.submission import _schedule_imei_check
 from workflows.errors import InvalidInput, TransitionRefused
 from workflows.formatting import money
 from workflows.models import (
@@ -168,18 +169,7 @@ def counter_buyback_start(
 
 def _schedule_counter_check(trade_in: TradeIn) -> ImeiCheck:
     """The same check a submission gets, with the counter's short timeout: the customer waits."""
-    check = ImeiCheck.objects.create(trade_in=trade_in, imei=trade_in.imei)
-    if trade_in.imei_status != check.status:
-        TradeIn.objects.filter(pk=trade_in.pk).update(imei_status=check.status)
-    schedule(
-        SideEffectKind.CHECK_IMEI,
-        key=f"imei-check:{check.pk}",
-        trade_in=trade_in,
-        check_id=check.pk,
-        force=False,
-        timeout=settings.COUNTER_IMEI_TIMEOUT,
-    )
-    return check
+    return _schedule_imei_check(trade_in, timeout=settings.COUNTER_IMEI_TIMEOUT)
 
 
 @transaction.atomic(durable=True)
