@@ -397,3 +397,16 @@ def test_the_counter_schedules_the_submissions_imei_check_with_its_short_timeout
         "force": False,
         "timeout": 4.0,
     }
+
+
+def test_the_counter_pays_no_one_whose_id_the_rules_still_ask_for(staff, product, settings):
+    """The same settle rule as a manager's payout: the rule changed to "ID before payout"
+    after the offer was signed, so the counter refuses to pay until the ID is recorded."""
+    counter.cash_drawer_open(actor=staff, opening_float="1000.00")
+    settings.SELLER_ID_REQUIRED = "off"
+    buyback = accepted(staff, product)
+    settings.SELLER_ID_REQUIRED = "payout"
+    with pytest.raises(TransitionRefused, match="photo ID is required"):
+        counter.counter_buyback_pay(buyback=buyback, actor=staff)
+    assert refresh(buyback.trade_in.payout).status == PayoutStatus.PENDING
+    assert not CashMovement.objects.exists()

@@ -39,6 +39,7 @@ from workflows.actions._lifecycle import (
     _receive,
     _record_declaration,
     _refuse_unless,
+    _refuse_unless_settleable,
     _transition,
 )
 from workflows.actions._stock import _lock_unit, _move_unit
@@ -72,7 +73,7 @@ from workflows.rules import counter as rules
 from workflows.rules.compliance import identity_missing, identity_of, identity_required_before
 from workflows.rules.inspection import check_grade, parse_checklist
 from workflows.rules.parsers import clean_text, normalize_imei
-from workflows.rules.predicates import payout_settleable, quote_link_refusal
+from workflows.rules.predicates import quote_link_refusal
 from workflows.rules.pricing import suggested_offer
 
 # A counter quote is answered in the sitting; a day is plenty and keeps old ones from lingering.
@@ -399,11 +400,8 @@ def counter_buyback_pay(
     ):
         return Paid(payout=payout)
     _refuse_unless_step(buyback, rules.Step.PAY)
-    if not payout_settleable(payout):
-        raise TransitionRefused(_("A payout can be settled only after the device was received."))
-    if missing := identity_missing(trade_in, "payout"):
-        raise TransitionRefused(missing)
     payout.trade_in = trade_in
+    _refuse_unless_settleable(payout)
     if payout.method == PayoutMethod.CASH:
         if rules.cash_needs_manager(payout.amount):
             authorize(actor, Operation.PAY_CASH_OVER_LIMIT)
