@@ -31,14 +31,19 @@ def _textarea(rows: int = 2) -> UnfoldAdminTextareaWidget:
     return UnfoldAdminTextareaWidget(attrs={"rows": rows})
 
 
-class QuoteForm(forms.Form):
-    amount = forms.DecimalField(
-        label=_("Offer"),
-        min_value=Decimal("0.01"),
+def _money_field(label: str, **options) -> forms.DecimalField:
+    """An amount of money, to the cent (the browser offers a decimal keypad)."""
+    return forms.DecimalField(
+        label=label,
         max_digits=10,
         decimal_places=2,
         widget=UnfoldAdminDecimalFieldWidget(attrs={"step": "0.01", "inputmode": "decimal"}),
+        **options,
     )
+
+
+class QuoteForm(forms.Form):
+    amount = _money_field(label=_("Offer"), min_value=Decimal("0.01"))
     valid_days = forms.IntegerField(
         label=_("Valid for (days)"),
         min_value=1,
@@ -177,13 +182,7 @@ class IntakeForm(forms.Form):
         required=False,
         widget=UnfoldAdminRadioSelectWidget,
     )
-    amount = forms.DecimalField(
-        label=_("Revised offer"),
-        required=False,
-        max_digits=10,
-        decimal_places=2,
-        widget=UnfoldAdminDecimalFieldWidget(attrs={"step": "0.01", "inputmode": "decimal"}),
-    )
+    amount = _money_field(label=_("Revised offer"), required=False)
     notes = forms.CharField(
         label=_("Intake notes (the buyer sees them with a revised offer)"),
         required=False,
@@ -192,20 +191,8 @@ class IntakeForm(forms.Form):
     )
     photos = PhotosField(label=_("Photos (optional)"))
     # Refurbishment spent at the bench (optional): each a cost entry on the unit.
-    parts_cost = forms.DecimalField(
-        label=_("Parts"),
-        required=False,
-        max_digits=10,
-        decimal_places=2,
-        widget=UnfoldAdminDecimalFieldWidget(attrs={"step": "0.01", "inputmode": "decimal"}),
-    )
-    labour_cost = forms.DecimalField(
-        label=_("Labour"),
-        required=False,
-        max_digits=10,
-        decimal_places=2,
-        widget=UnfoldAdminDecimalFieldWidget(attrs={"step": "0.01", "inputmode": "decimal"}),
-    )
+    parts_cost = _money_field(label=_("Parts"), required=False)
+    labour_cost = _money_field(label=_("Labour"), required=False)
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -273,12 +260,7 @@ class IntakeForm(forms.Form):
 
 
 class RevisedOfferForm(forms.Form):
-    amount = forms.DecimalField(
-        label=_("Revised offer"),
-        max_digits=10,
-        decimal_places=2,
-        widget=UnfoldAdminDecimalFieldWidget(attrs={"step": "0.01", "inputmode": "decimal"}),
-    )
+    amount = _money_field(label=_("Revised offer"))
     grade = forms.ChoiceField(
         label=_("Grade if the buyer accepts"),
         choices=Grade.choices,
@@ -351,13 +333,7 @@ class StoreCreditRedeemForm(forms.Form):
             attrs={"autofocus": True, "autocomplete": "off", "placeholder": "SC-XXXXXXXXXX"}
         ),
     )
-    amount = forms.DecimalField(
-        label=_("Amount to redeem"),
-        min_value=Decimal("0.01"),
-        max_digits=10,
-        decimal_places=2,
-        widget=UnfoldAdminDecimalFieldWidget(attrs={"step": "0.01", "inputmode": "decimal"}),
-    )
+    amount = _money_field(label=_("Amount to redeem"), min_value=Decimal("0.01"))
     note = forms.CharField(
         label=_("Till receipt or order number"),
         required=False,

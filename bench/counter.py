@@ -7,15 +7,13 @@ the signature is one gesture, counted and paced as a click. Prints seconds and c
 
 from __future__ import annotations
 
-import os
-import shutil
 import time
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from bench.browser import chromium_path, signed_in_page, staff_user
 from bench.buyer import live_server, throwaway_database
-from bench.staff import PASSWORD
 
 CLICK_SECONDS = 1.0
 KEY_DELAY_MS = 125  # eight characters a second
@@ -59,25 +57,16 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         from playwright.sync_api import sync_playwright
 
-        os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-        if chromium is None:
-            raise CommandError("Debian's chromium is needed (apt-get install chromium)")
+        chromium = chromium_path()
         with throwaway_database():
             call_command("loaddata", "catalog", verbosity=0)
-            staff = self.staff()
+            staff = staff_user("Staff")
             from workflows.actions import counter_buyback as counter
             from workflows.models import CounterBuyback, State
 
             counter.cash_drawer_open(actor=staff, opening_float="1000.00")
             with live_server() as url, sync_playwright() as p:
-                browser = p.chromium.launch(
-                    executable_path=chromium,
-                    args=["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"],
-                )
-                context = browser.new_context(viewport={"width": 1440, "height": 900}, base_url=url)
-                page = context.new_page()
-                self.login(page, staff.username)
+                browser, page = signed_in_page(p, chromium, url, staff.username)
                 page.goto("/dashboard/counter/")
                 seconds, clicks = self.buy(page)
                 browser.close()
@@ -124,18 +113,3 @@ class Command(BaseCommand):
         receipt = popup.value
         receipt.wait_for_load_state()
         return time.monotonic() - started, you.clicks
-
-    def staff(self):
-        from bench.data import bench_user
-
-        user = bench_user("Staff")
-        user.set_password(PASSWORD)
-        user.save()
-        return user
-
-    def login(self, page, username: str) -> None:
-        page.goto("/dashboard/login/?next=/dashboard/")
-        page.fill("#id_username", username)
-        page.fill("#id_password", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url("**/dashboard/")

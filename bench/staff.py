@@ -12,17 +12,15 @@ Runs against a throwaway database, never your data.
 
 from __future__ import annotations
 
-import os
-import shutil
 import uuid
 from decimal import Decimal
 
 from django.core.management.base import BaseCommand, CommandError
 
+from bench.browser import chromium_path, signed_in_page, staff_user
 from bench.buyer import live_server
 from bench.data import throwaway_database
 
-PASSWORD = "bench-clicks-only"
 # Valid check digits; each submission its own device.
 IMEIS = iter(["356938035643817", "356938035643825", "356938035643833", "356938035643841"])
 
@@ -44,22 +42,11 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         from playwright.sync_api import sync_playwright
 
-        # Playwright's sync API runs an event loop in this thread; our ORM calls are safe.
-        os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-        chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-        if chromium is None:
-            raise CommandError("Debian's chromium is needed (apt-get install chromium)")
+        chromium = chromium_path()
         with throwaway_database("bench_staff", sqlite_file=False):
-            staff, manager = self.users()
+            staff, manager = staff_user("Staff"), staff_user("Manager")
             with live_server() as url, sync_playwright() as p:
-                browser = p.chromium.launch(
-                    executable_path=chromium,
-                    args=["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"],
-                )
-                context = browser.new_context(viewport={"width": 1440, "height": 900}, base_url=url)
-                page = context.new_page()
-                self.login(page, staff.username)
+                browser, page = signed_in_page(p, chromium, url, staff.username)
                 off = self.quote_clicks(page, manager, policy=False)
                 on = self.quote_clicks(page, manager, policy=True)
                 intake = self.intake_clicks(page, staff)
@@ -76,24 +63,6 @@ class Command(BaseCommand):
                 f"  CLICKS intake: scan + {intake} clicks to a graded device (budget ≤ 2)"
             )
         )
-
-    def users(self):
-        from bench.data import bench_user
-
-        users = []
-        for role in ("Staff", "Manager"):
-            user = bench_user(role)
-            user.set_password(PASSWORD)
-            user.save()
-            users.append(user)
-        return users
-
-    def login(self, page, username: str) -> None:
-        page.goto("/dashboard/login/?next=/dashboard/")
-        page.fill("#id_username", username)
-        page.fill("#id_password", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url("**/dashboard/")
 
     def submit(self):
         """A clean submission from a buyer, its IMEI check run as the worker would."""

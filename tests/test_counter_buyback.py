@@ -4,6 +4,7 @@ and every action run twice does its work once."""
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -243,6 +244,31 @@ def test_check_store_credit_and_stripe_payouts(staff, product):
     )
 
 
+def test_a_check_is_settled_alike_at_the_counter_and_by_a_manager(
+    staff, manager, product, make_trade_in
+):
+    """One rule for a check (its number required; number and date are the reference),
+    whether staff pay at the counter or a manager settles a mailed-in device."""
+    from workflows import actions
+
+    mailed = make_trade_in(State.RECEIVED)
+    walk_in = accepted(staff, product, method="check")
+    day = date(2026, 3, 9)
+    with pytest.raises(InvalidInput, match="check number"):
+        actions.payout_settle_check(
+            payout=mailed.payout, actor=manager, check_number="  ", check_date=day
+        )
+    with pytest.raises(InvalidInput, match="check number"):
+        counter.counter_buyback_pay(buyback=walk_in, actor=staff, check_number=" ", check_date=day)
+    assert refresh(mailed.payout).status == refresh(walk_in.trade_in.payout).status == "pending"
+    actions.payout_settle_check(
+        payout=mailed.payout, actor=manager, check_number=" 1043 ", check_date=day
+    )
+    counter.counter_buyback_pay(buyback=walk_in, actor=staff, check_number=" 1044 ", check_date=day)
+    assert refresh(mailed.payout).settlement_reference == "check 1043 dated 2026-03-09"
+    assert refresh(walk_in.trade_in.payout).settlement_reference == "check 1044 dated 2026-03-09"
+
+
 def test_a_stripe_payout_needs_an_email(staff, product):
     buyback = start(staff, product, email="")
     counter.counter_buyback_inspect(buyback=buyback, actor=staff, checklist=CLEAN, grade="A")
@@ -353,3 +379,34 @@ def test_the_auto_quote_policy_leaves_a_counter_buyback_to_staff(staff, manager,
     assert counter_step(buyback) == Step.INSPECT
     skipped = buyback.trade_in.events.get(kind=EventKind.AUTO_QUOTE_SKIPPED)
     assert "counter" in skipped.note
+
+
+def test_the_counter_schedules_the_submissions_imei_check_with_its_short_timeout(
+    staff, product, make_trade_in
+):
+    """One way to schedule an IMEI check: the counter's differs only by its timeout."""
+    mailed = make_trade_in(State.SUBMITTED)
+    walk_in = start(staff, product).trade_in
+    checks = SideEffect.objects.filter(kind="check_imei")
+    assert checks.get(trade_in=mailed).payload == {
+        "check_id": mailed.imei_checks.get().pk,
+        "force": False,
+    }
+    assert checks.get(trade_in=walk_in).payload == {
+        "check_id": walk_in.imei_checks.get().pk,
+        "force": False,
+        "timeout": 4.0,
+    }
+
+
+def test_the_counter_pays_no_one_whose_id_the_rules_still_ask_for(staff, product, settings):
+    """The same settle rule as a manager's payout: the rule changed to "ID before payout"
+    after the offer was signed, so the counter refuses to pay until the ID is recorded."""
+    counter.cash_drawer_open(actor=staff, opening_float="1000.00")
+    settings.SELLER_ID_REQUIRED = "off"
+    buyback = accepted(staff, product)
+    settings.SELLER_ID_REQUIRED = "payout"
+    with pytest.raises(TransitionRefused, match="photo ID is required"):
+        counter.counter_buyback_pay(buyback=buyback, actor=staff)
+    assert refresh(buyback.trade_in.payout).status == PayoutStatus.PENDING
+    assert not CashMovement.objects.exists()

@@ -90,3 +90,24 @@ def test_the_demo_holds_a_realistic_month_walked_through_the_actions(db):
     assert sum(r.source == "market" for r in rows) >= 2
     assert sum(r.sent > 0 for r in rows) >= 10
     assert_books_balance()
+
+
+def test_it_records_a_made_up_seller_id_for_every_received_demo_trade_in(db):
+    from workflows import crypto
+    from workflows.rules.compliance import identity_of
+
+    call_command("seed_demo")
+    received = TradeIn.objects.exclude(received_at=None)
+    month = received.filter(submission_key__startswith="demo-month-")
+    assert month.exists() and received.exclude(pk__in=month).exists()
+    year = timezone.localdate().year
+    for trade_in in received:
+        identity = identity_of(trade_in)
+        assert (identity.id_type, identity.issuer, identity.version) == ("drivers_license", "IL", 1)
+        number = crypto.decrypt(identity.id_number_encrypted)
+        if trade_in in month:  # _demo_month: D<pk>-7731-<i>, valid 4 more years
+            assert number.startswith(f"D{trade_in.pk:04d}-7731-")
+            assert identity.expires_on.year == year + 4
+        else:  # seed_demo's one-of-each-stage: D<pk>-5550-<pk>, valid 3 more years
+            assert number == f"D{trade_in.pk:03d}-5550-{trade_in.pk:04d}"
+            assert identity.expires_on.year == year + 3

@@ -346,11 +346,17 @@ def _lock_for_settling(payout: Payout, actor: Actor, method: str) -> Payout:
         raise InvalidInput(_("This payout is paid by %s.") % payout.get_method_display())
     if not can_proceed(payout.settle, check_conditions=False):
         raise TransitionRefused(_("This payout is %s.") % payout.get_status_display().lower())
+    _refuse_unless_settleable(payout)
+    return payout
+
+
+def _refuse_unless_settleable(payout: Payout) -> None:
+    """Money goes out only for a received device, and only once the seller's ID is recorded
+    where the shop's rules ask for it before paying (a manager here; staff at the counter)."""
     if not payout_settleable(payout):
         raise TransitionRefused(_("A payout can be settled only after the device was received."))
     if missing := identity_missing(payout.trade_in, "payout"):
         raise TransitionRefused(missing)
-    return payout
 
 
 def _settle(payout: Payout, actor: Actor, reference: str) -> Payout:

@@ -39,11 +39,14 @@ from workflows.actions._lifecycle import (
     _receive,
     _record_declaration,
     _refuse_unless,
+    _refuse_unless_settleable,
     _transition,
 )
 from workflows.actions._stock import _lock_unit, _move_unit
 from workflows.actions.compliance import DeclarationInput
-from workflows.actions.payouts import _issue_store_credit, _settle
+from workflows.actions.payouts import _issue_store_credit, _settle, _settle_by_check
+from workflows.actions.stripe import _email_stripe_setup
+from workflows.actions.submission import _schedule_imei_check
 from workflows.errors import InvalidInput, TransitionRefused
 from workflows.formatting import money
 from workflows.models import (
@@ -70,7 +73,7 @@ from workflows.rules import counter as rules
 from workflows.rules.compliance import identity_missing, identity_of, identity_required_before
 from workflows.rules.inspection import check_grade, parse_checklist
 from workflows.rules.parsers import clean_text, normalize_imei
-from workflows.rules.predicates import payout_settleable, quote_link_refusal
+from workflows.rules.predicates import quote_link_refusal
 from workflows.rules.pricing import suggested_offer
 
 # A counter quote is answered in the sitting; a day is plenty and keeps old ones from lingering.
@@ -167,18 +170,7 @@ def counter_buyback_start(
 
 def _schedule_counter_check(trade_in: TradeIn) -> ImeiCheck:
     """The same check a submission gets, with the counter's short timeout: the customer waits."""
-    check = ImeiCheck.objects.create(trade_in=trade_in, imei=trade_in.imei)
-    if trade_in.imei_status != check.status:
-        TradeIn.objects.filter(pk=trade_in.pk).update(imei_status=check.status)
-    schedule(
-        SideEffectKind.CHECK_IMEI,
-        key=f"imei-check:{check.pk}",
-        trade_in=trade_in,
-        check_id=check.pk,
-        force=False,
-        timeout=settings.COUNTER_IMEI_TIMEOUT,
-    )
-    return check
+    return _schedule_imei_check(trade_in, timeout=settings.COUNTER_IMEI_TIMEOUT)
 
 
 @transaction.atomic(durable=True)
@@ -408,11 +400,8 @@ def counter_buyback_pay(
     ):
         return Paid(payout=payout)
     _refuse_unless_step(buyback, rules.Step.PAY)
-    if not payout_settleable(payout):
-        raise TransitionRefused(_("A payout can be settled only after the device was received."))
-    if missing := identity_missing(trade_in, "payout"):
-        raise TransitionRefused(missing)
     payout.trade_in = trade_in
+    _refuse_unless_settleable(payout)
     if payout.method == PayoutMethod.CASH:
         if rules.cash_needs_manager(payout.amount):
             authorize(actor, Operation.PAY_CASH_OVER_LIMIT)
@@ -429,11 +418,7 @@ def counter_buyback_pay(
         _settle(payout, actor, f"cash from the drawer of {drawer.day:%Y-%m-%d}")
         return Paid(payout=payout, drawer=drawer)
     if payout.method == PayoutMethod.CHECK:
-        check_number = clean_text(check_number)
-        if not check_number:
-            raise InvalidInput(_("Enter the check number."))
-        check_date = check_date or timezone.localdate()
-        _settle(payout, actor, f"check {check_number} dated {check_date:%Y-%m-%d}")
+        _settle_by_check(payout, actor, check_number, check_date or timezone.localdate())
         return Paid(payout=payout)
     if payout.method == PayoutMethod.STORE_CREDIT:
         return Paid(payout=payout, store_credit=_issue_store_credit(payout, actor))
@@ -441,18 +426,7 @@ def counter_buyback_pay(
     # only where they proved they read the mail); the transfer follows by itself.
     payout.transfer_requested_at = timezone.now()
     payout.save(update_fields=["transfer_requested_at"])
-    event = record_event(
-        trade_in,
-        kind=EventKind.PAYOUT_REQUESTED,
-        actor=actor,
-        note=_("Stripe payout link emailed from the counter"),
-    )
-    schedule(
-        SideEffectKind.SEND_STRIPE_SETUP,
-        key=f"stripe-onboarding:{payout.pk}:{event.pk}",
-        trade_in=trade_in,
-        payout_id=payout.pk,
-    )
+    _email_stripe_setup(payout, actor=actor, note=_("Stripe payout link emailed from the counter"))
     return Paid(payout=payout)
 
 

@@ -29,10 +29,7 @@ def payout_settle_check(
     *, payout: Payout, actor: Actor, check_number: str, check_date: date
 ) -> Payout:
     payout = _lock_for_settling(payout, actor, PayoutMethod.CHECK)
-    check_number = clean_text(check_number)
-    if not check_number:
-        raise InvalidInput(_("Enter the check number."))
-    payout = _settle(payout, actor, f"check {check_number} dated {check_date:%Y-%m-%d}")
+    payout = _settle_by_check(payout, actor, check_number, check_date)
     schedule(
         SideEffectKind.SEND_EMAIL,
         key=f"email:payout-sent:{payout.pk}",
@@ -40,6 +37,15 @@ def payout_settle_check(
         template=Email.PAYOUT_SENT,
     )
     return payout
+
+
+def _settle_by_check(payout: Payout, actor: Actor, check_number: str, check_date: date) -> Payout:
+    """For a payout the caller locked and may settle (a manager here; staff at the counter):
+    the check's number is required, and it and the date are the settlement reference."""
+    check_number = clean_text(check_number)
+    if not check_number:
+        raise InvalidInput(_("Enter the check number."))
+    return _settle(payout, actor, f"check {check_number} dated {check_date:%Y-%m-%d}")
 
 
 @transaction.atomic(durable=True)

@@ -116,6 +116,19 @@ def _schedule_transfer(payout: Payout, *, again: bool = False) -> SideEffect:
     return effect
 
 
+def _email_stripe_setup(payout: Payout, *, actor: Actor, note: str) -> SideEffect:
+    """The payout is requested (its timeline row says `note`) and the buyer is emailed the
+    link to set up their Stripe payouts; the transfer follows once they have. Shared by the
+    manager's request (payout_send_stripe) and the counter (counter_buyback_pay)."""
+    event = record_event(payout.trade_in, kind=EventKind.PAYOUT_REQUESTED, actor=actor, note=note)
+    return schedule(
+        SideEffectKind.SEND_STRIPE_SETUP,
+        key=f"stripe-onboarding:{payout.pk}:{event.pk}",
+        trade_in=payout.trade_in,
+        payout_id=payout.pk,
+    )
+
+
 @transaction.atomic(durable=True)
 def payout_send_stripe(*, payout: Payout, actor: Actor) -> Payout:
     """A manager pays a received device by Stripe: now if the buyer's Stripe account is ready,
@@ -134,17 +147,8 @@ def payout_send_stripe(*, payout: Payout, actor: Actor) -> Payout:
             "currency": payout.currency,
         }
     else:
-        event = record_event(
-            trade_in,
-            kind=EventKind.PAYOUT_REQUESTED,
-            actor=actor,
-            note=_("Waiting for the buyer to set up Stripe payouts"),
-        )
-        schedule(
-            SideEffectKind.SEND_STRIPE_SETUP,
-            key=f"stripe-onboarding:{payout.pk}:{event.pk}",
-            trade_in=trade_in,
-            payout_id=payout.pk,
+        _email_stripe_setup(
+            payout, actor=actor, note=_("Waiting for the buyer to set up Stripe payouts")
         )
         return payout
     record_event(trade_in, kind=EventKind.PAYOUT_REQUESTED, actor=actor, note=note)

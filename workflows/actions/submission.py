@@ -133,8 +133,11 @@ def trade_in_submit(*, submission: Submission, submission_key: str) -> TradeIn:
     return trade_in
 
 
-def _schedule_imei_check(trade_in: TradeIn, *, force: bool = False) -> ImeiCheck:
-    """`force` asks the service again even when a recent result for this IMEI is cached."""
+def _schedule_imei_check(
+    trade_in: TradeIn, *, force: bool = False, timeout: float | None = None
+) -> ImeiCheck:
+    """`force` asks the service again even when a recent result for this IMEI is cached;
+    `timeout` replaces the service's usual one (the counter's: the customer waits)."""
     check = ImeiCheck.objects.create(trade_in=trade_in, imei=trade_in.imei)
     if trade_in.imei_status != check.status:  # a re-run: the queue shows "pending" again
         TradeIn.objects.filter(pk=trade_in.pk).update(imei_status=check.status)
@@ -144,6 +147,7 @@ def _schedule_imei_check(trade_in: TradeIn, *, force: bool = False) -> ImeiCheck
         trade_in=trade_in,
         check_id=check.pk,
         force=force,
+        **({} if timeout is None else {"timeout": timeout}),
     )
     return check
 

@@ -190,6 +190,33 @@ def _give_up_imei_check(effect: SideEffect, error: str) -> None:
     imei_check_give_up(check=check, error=error)
 
 
+def _buy_label(
+    effect: SideEffect, record: Callable[..., ShippingLabel], **options
+) -> tuple[ShippingLabel, shipping_integration.Label]:
+    """Buy the effect's label from the shipping provider (the outbox key is its idempotency
+    key, so a retry buys one label) and keep it through `record`, the action for its
+    direction (to the shop, or back to the buyer: `to_buyer=True`)."""
+    provider = shipping_integration.get_provider()
+    made = provider.create_label(
+        effect.trade_in,
+        idempotency_key=effect.key.replace(":", "-"),
+        is_retry=effect.attempts > 1,
+        **options,
+    )
+    label = record(
+        trade_in=effect.trade_in,
+        provider_name=provider.name,
+        is_sample=provider.is_demo,
+        label_id=made.label_id,
+        tracking_number=made.tracking_number,
+        carrier=made.carrier,
+        pdf=made.pdf,
+        cost=made.cost,
+        cost_currency=made.cost_currency,
+    )
+    return label, made
+
+
 def _handle_shipping_label(effect: SideEffect) -> str:
     trade_in = effect.trade_in
     # Cancelled (or otherwise moved on) before the label was bought: buy none. A label bought
@@ -199,21 +226,7 @@ def _handle_shipping_label(effect: SideEffect) -> str:
     label = trade_in.labels.filter(voided_at__isnull=True).first()
     note = ""
     if label is None:
-        provider = shipping_integration.get_provider()
-        made = provider.create_label(
-            trade_in, idempotency_key=effect.key.replace(":", "-"), is_retry=effect.attempts > 1
-        )
-        label = shipping_label_record(
-            trade_in=trade_in,
-            provider_name=provider.name,
-            is_sample=provider.is_demo,
-            label_id=made.label_id,
-            tracking_number=made.tracking_number,
-            carrier=made.carrier,
-            pdf=made.pdf,
-            cost=made.cost,
-            cost_currency=made.cost_currency,
-        )
+        label, made = _buy_label(effect, shipping_label_record)
         # e.g. the address ShipEngine corrected: staff see what the label says.
         note = f". {made.note}" if made.note else ""
     else:
@@ -230,24 +243,7 @@ def _handle_return_label(effect: SideEffect) -> str:
     trade_in = effect.trade_in
     label = trade_in.labels.filter(direction=Direction.TO_BUYER, voided_at__isnull=True).first()
     if label is None:
-        provider = shipping_integration.get_provider()
-        made = provider.create_label(
-            trade_in,
-            idempotency_key=effect.key.replace(":", "-"),
-            is_retry=effect.attempts > 1,
-            to_buyer=True,
-        )
-        label = return_label_record(
-            trade_in=trade_in,
-            provider_name=provider.name,
-            is_sample=provider.is_demo,
-            label_id=made.label_id,
-            tracking_number=made.tracking_number,
-            carrier=made.carrier,
-            pdf=made.pdf,
-            cost=made.cost,
-            cost_currency=made.cost_currency,
-        )
+        label, _made = _buy_label(effect, return_label_record, to_buyer=True)
     return (
         f"Return label {label.label_id} created ({label.provider}), "
         f"tracking {label.tracking_number}"

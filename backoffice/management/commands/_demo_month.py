@@ -125,6 +125,24 @@ class _Timeline:
         return demo_start + (real - real_start)
 
 
+def demo_identity(
+    trade_in: TradeIn, manager: User, *, id_number: str, birth_date: date, valid_years: int
+) -> None:
+    """A made-up driver's license, recorded as staff would at the counter (stored encrypted)
+    through the real action; it expires `valid_years` from today. seed_demo uses it too."""
+    actions.seller_identity_record(
+        trade_in=trade_in,
+        actor=manager,
+        data=actions.IdentityInput(
+            id_type="drivers_license",
+            id_number=id_number,
+            issuer="IL",
+            birth_date=birth_date,
+            expires_on=timezone.localdate().replace(year=timezone.localdate().year + valid_years),
+        ),
+    )
+
+
 def _hours(rng: random.Random, low: float, high: float) -> timedelta:
     return timedelta(hours=rng.uniform(low, high))
 
@@ -189,16 +207,12 @@ def _one(i: int, rng: random.Random, product, days_ago: int, demand, manager) ->
     if days_ago <= 4:  # on its way to the shop
         return _set_back(trade_in, clock)
     clock.step(timedelta(days=rng.randint(2, 4)) + _hours(rng, 0, 6))  # the box arrives
-    actions.seller_identity_record(
-        trade_in=trade_in,
-        actor=manager,
-        data=actions.IdentityInput(
-            id_type="drivers_license",
-            id_number=f"D{trade_in.pk:04d}-7731-{i:04d}",
-            issuer="IL",
-            birth_date=date(1988, 6, 2),
-            expires_on=timezone.localdate().replace(year=timezone.localdate().year + 4),
-        ),
+    demo_identity(
+        trade_in,
+        manager,
+        id_number=f"D{trade_in.pk:04d}-7731-{i:04d}",
+        birth_date=date(1988, 6, 2),
+        valid_years=4,
     )
     actions.trade_in_intake(
         trade_in=trade_in,

@@ -12,7 +12,7 @@ from django.core.management.base import BaseCommand
 from django.db import connection
 from django.utils import timezone
 
-from backoffice.management.commands._demo_month import demo_month
+from backoffice.management.commands._demo_month import demo_identity, demo_month
 from backoffice.management.commands.demo_totp import give_demo_devices
 from workflows import actions
 from workflows.models import BlockedImei, DeviceModel, Make, Payout, TradeIn
@@ -248,17 +248,12 @@ class Command(BaseCommand):
                 ),
             )
         if STAGES.index(stage) >= STAGES.index("received"):
-            # A made-up ID, recorded at the counter as staff would (stored encrypted).
-            actions.seller_identity_record(
-                trade_in=trade_in,
-                actor=manager,
-                data=actions.IdentityInput(
-                    id_type="drivers_license",
-                    id_number=f"D{trade_in.pk:03d}-5550-{trade_in.pk:04d}",
-                    issuer="IL",
-                    birth_date=date(1990, 4, 23),
-                    expires_on=timezone.localdate().replace(year=timezone.localdate().year + 3),
-                ),
+            demo_identity(
+                trade_in,
+                manager,
+                id_number=f"D{trade_in.pk:03d}-5550-{trade_in.pk:04d}",
+                birth_date=date(1990, 4, 23),
+                valid_years=3,
             )
         if STAGES.index(stage) >= STAGES.index("received"):
             actions.trade_in_intake(
