@@ -16,6 +16,9 @@ device, is signed, lasts TWO_STEP_INVITE_HOURS and is void once used, re-issued 
 The lockout applies to both steps: a wrong code is a django-axes failure for the same username
 and address as a wrong password, so LOGIN_FAILURE_LIMIT failures in all lock both steps, and the
 count is cleared only when the whole sign-in succeeded (not by the password alone).
+
+Over 400 lines on purpose: the whole second step (who is asked, the middleware, enrolment,
+verification, recovery codes, invites) in one module, since each part guards the others.
 """
 
 from __future__ import annotations

@@ -154,6 +154,7 @@ def throwaway_database(name: str = "bench", *, sqlite_file: bool = True):
         if conn.vendor != "sqlite":
             test["NAME"] = f"{conn.settings_dict['NAME']}_{name}"[:63]
         elif sqlite_file:
+            settings.VAR_DIR.mkdir(parents=True, exist_ok=True)  # a fresh clone has none yet
             test["NAME"] = str(settings.VAR_DIR / f"{name}.sqlite3")
     setup_test_environment()
     old = setup_databases(verbosity=0, interactive=False)

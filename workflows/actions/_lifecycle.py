@@ -5,6 +5,9 @@ The public actions (workflows.actions.tradeins, .inspection, .payouts, .answers)
 trade-in, authorize, and call these; nothing here authorizes a staff member by itself except
 where a step needs more than the action's own permission (a red-flag override, an offer over
 the manager threshold, the quoting policy's own label).
+
+Over 400 lines on purpose: every step of the device's state machine in one place, so a
+reader follows a trade-in from quote to close without opening another module.
 """
 
 from __future__ import annotations

@@ -18,6 +18,9 @@ Which service: `IMEI_CHECK_SERVICE_ID`, or when it is empty the service `GET /v1
 lists as a worldwide GSMA blacklist check naming no brand (the cheapest, if several). A
 brand's service (imeicheck.net's service 1 is "Apple Basic Info": Apple devices only) never
 checks another brand's device: such an answer is "unknown — needs review".
+
+Over 400 lines on purpose: the provider interface, the HTTP service's client and its strict
+reading of the answer, and the offline provider sit together so both answer alike.
 """
 
 from __future__ import annotations

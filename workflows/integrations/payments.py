@@ -16,6 +16,9 @@ Stripe tells us what happened later through signed webhooks from two endpoints (
 `parse_webhook`): the platform's own (`transfer.*`, signed with `STRIPE_WEBHOOK_SECRET`) and the
 Connect endpoint for events of connected accounts (`account.updated`, `payout.*`, signed with
 `STRIPE_CONNECT_WEBHOOK_SECRET`). An event whose `livemode` is not the key's mode is ignored.
+
+Over 400 lines on purpose: the provider interface, Stripe's client and the demo provider sit
+together so the two implementations can be read side by side.
 """
 
 from __future__ import annotations

@@ -22,6 +22,9 @@ ShipEngine has no idempotency key, so each label carries ours as `external_shipm
 retry after a lost answer looks that shipment up and reuses its label instead of buying two.
 (Over 400 lines: the ShipEngine client, its address checks and the sample provider answer to one
 published spec and are read together.)
+
+Over 400 lines on purpose: the provider interface, ShipEngine's client read against its
+published spec, and the sample provider sit together so each can be checked against the other.
 """
 
 from __future__ import annotations
