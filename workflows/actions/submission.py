@@ -15,6 +15,7 @@ from workflows.actions._common import (
     record_event,
     schedule,
 )
+from workflows.actions._orders import order_open
 from workflows.errors import InvalidInput, TransitionRefused
 from workflows.models import (
     QUESTIONS,
@@ -32,6 +33,7 @@ from workflows.rules.addresses import normalize_postcode, normalize_region
 from workflows.rules.parsers import clean_text, normalize_imei
 from workflows.rules.predicates import imei_check_rerun_allowed
 from workflows.rules.pricing import suggested_offer
+from workflows.rules.references import device_reference
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -104,13 +106,16 @@ def trade_in_submit(*, submission: Submission, submission_key: str) -> TradeIn:
     fields.update(_address(submission))
     try:
         with transaction.atomic():
+            order = order_open(submission_key=submission_key)
             trade_in = TradeIn.objects.create(
                 **fields,
+                order=order,
+                position=1,
+                reference=device_reference(order.reference, position=1, count=1),
+                created_at=order.created_at,
                 submission_key=submission_key,
                 suggested_offer=suggested_offer(submission.product, submission.answers()),
             )
-            trade_in.reference = f"TI-{trade_in.pk:06d}"
-            trade_in.save(update_fields=["reference"])
             record_event(trade_in, kind=EventKind.SUBMITTED, actor=BUYER, to_state=State.SUBMITTED)
             _schedule_imei_check(trade_in)
             schedule(
