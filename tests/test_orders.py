@@ -269,3 +269,76 @@ def test_the_order_page_lists_its_devices_and_cannot_be_edited(make_trade_in, st
     delete = reverse("admin:workflows_order_delete", args=[basket[0].order_id])
     assert client.post(delete, {"post": "yes"}).status_code == 403
     assert Order.objects.filter(pk=basket[0].order_id).exists()
+
+
+# --- the basket's submission: one order, N devices ----------------------------------------------
+def basket_submissions(product, n: int, **overrides) -> list[actions.Submission]:
+    return [submission(product, **overrides) for _ in range(n)]
+
+
+def test_it_submits_a_basket_as_one_order_of_numbered_devices(db, product, drain):
+    subs = basket_submissions(product, 3)
+    subs[1] = submission(product, screen="cracked", imei=subs[1].imei)
+    order = actions.order_submit(submissions=subs, submission_key="basket-1")
+    devices = list(order.devices.order_by("position"))
+    assert [d.position for d in devices] == [1, 2, 3]
+    assert [d.reference for d in devices] == [f"{order.reference}-{n}" for n in (1, 2, 3)]
+    assert [d.imei for d in devices] == [s.imei for s in subs]
+    assert {d.buyer_email for d in devices} == {"ada@example.com"}
+    # Each device priced by its own answers, exactly as alone.
+    assert devices[1].suggested_offer < devices[0].suggested_offer
+    assert all(d.state == State.SUBMITTED for d in devices)
+    drain()
+    # Each device gets its own IMEI check, as a single submission does.
+    assert all(d.imei_checks.count() == 1 for d in devices)
+
+
+def test_a_double_tap_on_a_basket_keeps_one_order(db, product):
+    subs = basket_submissions(product, 2)
+    first = actions.order_submit(submissions=subs, submission_key="tap")
+    again = actions.order_submit(submissions=subs, submission_key="tap")
+    assert again.pk == first.pk
+    assert Order.objects.count() == 1 and TradeIn.objects.count() == 2
+
+
+def test_the_same_imei_twice_in_a_basket_is_refused_and_nothing_written(db, product):
+    from workflows.errors import InvalidInput
+
+    subs = basket_submissions(product, 3)
+    subs[2] = submission(product, imei=subs[0].imei)
+    with pytest.raises(InvalidInput, match="Devices 1 and 3 have the same IMEI"):
+        actions.order_submit(submissions=subs, submission_key="dup")
+    assert not Order.objects.exists() and not TradeIn.objects.exists()
+
+
+def test_a_bad_imei_in_a_basket_names_the_device_and_writes_nothing(db, product):
+    from workflows.errors import InvalidInput
+
+    subs = basket_submissions(product, 2)
+    good = subs[1].imei
+    subs[1] = submission(product, imei=good[:14] + str((int(good[14]) + 1) % 10))
+    with pytest.raises(InvalidInput, match="^Device 2: "):
+        actions.order_submit(submissions=subs, submission_key="bad")
+    assert not Order.objects.exists() and not TradeIn.objects.exists()
+
+
+def test_a_basket_holds_at_most_the_setting(db, product, settings):
+    from workflows.errors import InvalidInput
+
+    settings.BASKET_MAX_DEVICES = 2
+    with pytest.raises(InvalidInput, match="at most 2 devices"):
+        actions.order_submit(submissions=basket_submissions(product, 3), submission_key="big")
+    assert not TradeIn.objects.exists()
+    order = actions.order_submit(submissions=basket_submissions(product, 2), submission_key="ok")
+    assert order.devices.count() == 2
+
+
+def test_every_device_of_a_basket_has_the_same_buyer(db, product):
+    from workflows.errors import InvalidInput
+
+    subs = [submission(product), submission(product, buyer_email="other@example.com")]
+    with pytest.raises(InvalidInput):
+        actions.order_submit(submissions=subs, submission_key="two-people")
+    with pytest.raises(InvalidInput):
+        actions.order_submit(submissions=[], submission_key="empty")
+    assert not Order.objects.exists()
