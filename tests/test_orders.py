@@ -159,6 +159,28 @@ def test_migration_0035_makes_every_trade_in_a_one_device_order_and_goes_back(ma
     assert trade_in_rows()[: len(before)] == before
 
 
+@pytest.mark.django_db(transaction=True)
+def test_migration_0035_on_the_seeded_demo_goes_back_and_forth_losing_nothing():
+    from django.core.management import call_command
+
+    call_command("seed_demo")
+    before = trade_in_rows()
+    orders = set(Order.objects.values_list("reference", "submission_key", "created_at"))
+    assert len(before) == len(orders) > 20
+    try:
+        migrate(BEFORE)
+        assert trade_in_rows() == before
+        migrate(AFTER)
+        assert trade_in_rows() == before
+        # One order per trade-in, with its id, and the same reference, key and time as before.
+        assert set(Order.objects.values_list("reference", "submission_key", "created_at")) == (
+            orders
+        )
+        assert all(t.order_id == t.pk for t in TradeIn.objects.all())
+    finally:
+        migrate(None)
+
+
 # --- every other writer of trade-ins ---------------------------------------------------------
 def one_device_orders_consistent() -> None:
     """Every trade-in is the one device of its own order, under the order's reference."""
