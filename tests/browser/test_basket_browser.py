@@ -64,6 +64,10 @@ def test_a_three_device_basket_is_sent_as_one_order(phone, product, site):
     assert "Total for all 3 devices" in phone.inner_text("#basket-total")
     assert_page_is_good(phone)
     screenshot(phone, "390-basket-device-3")
+    phone.set_viewport_size({"width": 320, "height": 640})  # the smallest phone still sold
+    assert_page_is_good(phone)  # the basket's rows and buttons fit, no sideways scroll
+    screenshot(phone, "320-basket-device-3")
+    phone.set_viewport_size({"width": 390, "height": 844})
 
     # The first device's battery was not quite "Good": edit it, then it goes back in.
     phone.click("#basket-1 button:has-text('Edit')")
