@@ -215,3 +215,43 @@ def test_the_finish_button_opens_the_last_device_to_send(client, product, other)
     response = client.post(reverse("buyer_portal:basket_edit", args=[2]))
     assert response.url == form_url(other)
     assert f'value="{second}"' in client.get(response.url).content.decode()
+
+
+def test_every_device_of_a_basket_counts_against_the_submit_rate(client, product, settings):
+    # A day-long window: the test cannot straddle two windows and see the count reset.
+    settings.BUYER_SUBMIT_RATE = "3/d"
+    add(client, product)
+    add(client, product)
+    assert buyer_post(client, product, submission_key="three").status_code == 302
+    assert TradeIn.objects.count() == 3
+    # Three devices sent: as if three submissions, the next one waits.
+    response = buyer_post(client, product, submission_key="fourth")
+    assert response.status_code == 429
+    assert TradeIn.objects.count() == 3
+
+
+def test_the_buyer_gets_one_received_email_listing_every_device(client, product, drain):
+    from django.core import mail
+
+    add(client, product)
+    add(client, product)
+    buyer_post(client, product, submission_key="mail")
+    drain()
+    order = Order.objects.get()
+    received = [m for m in mail.outbox if "We received your trade-in request" in m.subject]
+    assert len(received) == 1
+    assert order.reference in received[0].subject
+    for device in order.devices.all():
+        assert device.reference in received[0].body
+        assert device.reference in received[0].alternatives[0][0]
+
+
+def test_a_single_trade_in_gets_the_received_email_as_before(client, product, drain):
+    from django.core import mail
+
+    buyer_post(client, product, submission_key="one-mail")
+    drain()
+    trade_in = TradeIn.objects.get()
+    (received,) = [m for m in mail.outbox if "We received your trade-in request" in m.subject]
+    assert received.subject.endswith(f"({trade_in.reference})")
+    assert f"sell your {trade_in.product}" in received.body

@@ -139,6 +139,10 @@ def trade_in_form(request: HttpRequest) -> HttpResponse:
                 form.add_error(None, exc.message)
             else:
                 basket.clear(request)
+                # Each device counts as a submission, as if sent one by one (this POST
+                # counted the first).
+                for _device in submissions:
+                    _too_many_submissions(request)
                 first = order.devices.order_by("position").first()
                 return redirect("buyer_portal:confirmation", token=status_token(first))
     return render(

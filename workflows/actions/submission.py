@@ -179,12 +179,13 @@ def order_submit(*, submissions: Sequence[Submission], submission_key: str) -> O
 def _submitted(trade_in: TradeIn) -> None:
     record_event(trade_in, kind=EventKind.SUBMITTED, actor=BUYER, to_state=State.SUBMITTED)
     _schedule_imei_check(trade_in)
-    schedule(
-        SideEffectKind.SEND_EMAIL,
-        key=f"email:received:{trade_in.pk}",
-        trade_in=trade_in,
-        template=Email.RECEIVED,
-    )
+    if trade_in.position == 1:  # one "we received it" for the order, listing every device
+        schedule(
+            SideEffectKind.SEND_EMAIL,
+            key=f"email:received:{trade_in.pk}",
+            trade_in=trade_in,
+            template=Email.RECEIVED,
+        )
     if settings.STAFF_NOTIFY_EMAIL:
         schedule(
             SideEffectKind.SEND_EMAIL,
