@@ -145,6 +145,7 @@ def test_editing_a_device_opens_its_page_filled_in(client, product, other):
     assert response.status_code == 302 and response.url == form_url(other)
     page = client.get(response.url).content.decode()
     assert f'value="{second}"' in page
+    assert 'id="editing"' in page
     assert re.search(r'<input[^>]*name="battery" value="service"[^>]*checked', page)
     assert not re.search(r'<input[^>]*name="battery" value="good"[^>]*checked', page)
     assert [d["imei"] for d in in_basket(client)] == [first]
@@ -255,3 +256,12 @@ def test_a_single_trade_in_gets_the_received_email_as_before(client, product, dr
     (received,) = [m for m in mail.outbox if "We received your trade-in request" in m.subject]
     assert received.subject.endswith(f"({trade_in.reference})")
     assert f"sell your {trade_in.product}" in received.body
+
+
+def test_a_double_tap_on_submit_keeps_one_order(client, product):
+    add(client, product)
+    first = buyer_post(client, product, imei=(imei := valid_imei()), submission_key="double")
+    again = buyer_post(client, product, imei=imei, submission_key="double")
+    assert first.status_code == again.status_code == 302
+    assert again.url == first.url  # the same confirmation page
+    assert Order.objects.count() == 1 and TradeIn.objects.count() == 2
