@@ -8,6 +8,7 @@ VIEW_ALL = [
     f"workflows.view_{model}"
     for model in (
         "tradein",
+        "order",
         "quote",
         "imeicheck",
         "event",

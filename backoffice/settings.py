@@ -454,6 +454,8 @@ CACHES = {
 RATELIMIT_USE_CACHE = "shared"
 # Submissions of the buyer form per client address (django-ratelimit rate: "10/m", "100/h").
 BUYER_SUBMIT_RATE = os.getenv("BUYER_SUBMIT_RATE", "10/m")
+# The most devices one buyer's trade-in (an order, issue 20) may hold.
+BASKET_MAX_DEVICES = envint("BASKET_MAX_DEVICES", 10)
 # Behind a proxy the client address is in a header, e.g. HTTP_X_REAL_IP (set by your proxy).
 RATELIMIT_IP_META_KEY = os.getenv("RATELIMIT_IP_META_KEY") or None
 # Dashboard sign-in (backoffice.signin): django-axes counts failures per username and client

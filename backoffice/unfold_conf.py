@@ -79,6 +79,12 @@ UNFOLD = {
                         badge="backoffice.badges.new_submissions_badge",
                     ),
                     _item(
+                        _("Orders"),
+                        "shopping_basket",
+                        "admin:workflows_order_changelist",
+                        "workflows.view_order",
+                    ),
+                    _item(
                         _("Counter"),
                         "storefront",
                         "admin:counter",

@@ -26,7 +26,16 @@ from django.test.utils import (
 from django.utils import timezone
 from stdnum import luhn
 
-from workflows.models import Payout, PayoutStatus, Product, State, TradeIn, Unit, UnitStatus
+from workflows.models import (
+    Order,
+    Payout,
+    PayoutStatus,
+    Product,
+    State,
+    TradeIn,
+    Unit,
+    UnitStatus,
+)
 
 STATE_MIX = (
     [State.SUBMITTED] * 2
@@ -56,17 +65,33 @@ def seed_trade_ins(
     now = timezone.now()
     start = TradeIn.objects.count()
     last_pk = TradeIn.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    # Orders and trade-ins were numbered alike until the first basket of two: count apart.
+    last_order = Order.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     for offset in range(start, total, batch):
         rows = []
+        orders = []
         for n in range(offset, min(offset + batch, total)):
             pk = last_pk + n - start + 1
+            order_pk = last_order + n - start + 1
             state = rng.choice(states)
             product = rng.choice(products)
             offer = (product.base_price * Decimal("0.8")).quantize(Decimal("1.00"))
+            created_at = now - timedelta(minutes=rng.randint(0, 60 * 24 * 90))
+            # A one-device order each; its device has its reference (as today's buyer gets).
+            orders.append(
+                Order(
+                    pk=order_pk,
+                    reference=f"TI-{order_pk:06d}",
+                    submission_key=f"bench-{pk}",
+                    created_at=created_at,
+                )
+            )
             rows.append(
                 TradeIn(
                     pk=pk,
-                    reference=f"TI-{pk:06d}",
+                    order_id=order_pk,
+                    position=1,
+                    reference=f"TI-{order_pk:06d}",
                     state=state,
                     product=product,
                     screen="scratched",
@@ -85,12 +110,13 @@ def seed_trade_ins(
                     offer_amount=None if state == State.SUBMITTED else offer,
                     imei_status="flagged" if pk % 50 == 0 else "clean",
                     submission_key=f"bench-{pk}",
-                    created_at=now - timedelta(minutes=rng.randint(0, 60 * 24 * 90)),
+                    created_at=created_at,
                     accepted_at=now
                     if state in (State.ACCEPTED, State.RECEIVED, State.CLOSED)
                     else None,
                 )
             )
+        Order.objects.bulk_create(orders)
         TradeIn.objects.bulk_create(rows)
         payouts = [
             Payout(
@@ -124,7 +150,7 @@ def seed_trade_ins(
     # Rows were written with explicit ids: move PostgreSQL's sequences past them, or the next
     # real insert (a buyer's submission in the benchmark) would collide.
     with connection.cursor() as cursor:
-        for sql in connection.ops.sequence_reset_sql(no_style(), [TradeIn, Payout, Unit]):
+        for sql in connection.ops.sequence_reset_sql(no_style(), [Order, TradeIn, Payout, Unit]):
             cursor.execute(sql)
 
 

@@ -40,13 +40,17 @@ SELECT i,
        (SELECT array_agg(id ORDER BY id) FROM workflows_product) AS products
 FROM generate_series(1, %(n)s) AS i;
 
+-- A one-device order each, with the trade-in's id and reference (as migration 0035 made them).
+INSERT INTO workflows_order (id, reference, submission_key, created_at)
+SELECT i, 'TI-B' || i, 'bench-' || i, created FROM bench_rows;
+
 INSERT INTO workflows_tradein (
-    id, reference, state, product_id, screen, body, battery, accessories, imei, buyer_name,
-    buyer_email, buyer_phone, fulfilment, address_line1, address_line2, city, region, postcode,
-    country, payout_method, imei_status, model_mismatch, decline_reason,
+    id, order_id, position, reference, state, product_id, screen, body, battery, accessories,
+    imei, buyer_name, buyer_email, buyer_phone, fulfilment, address_line1, address_line2, city,
+    region, postcode, country, payout_method, imei_status, model_mismatch, decline_reason,
     red_flag_override_reason, submission_key, created_at, updated_at, offer_amount,
     accepted_at, received_at)
-SELECT i, 'TI-B' || i,
+SELECT i, i, 1, 'TI-B' || i,
        CASE WHEN k < 2 THEN 'submitted' WHEN k < 4 THEN 'quoted' WHEN k = 4 THEN 'accepted'
             WHEN k = 5 THEN 'received' WHEN k < 16 THEN 'closed' WHEN k < 19 THEN 'declined'
             ELSE 'expired' END,
@@ -160,7 +164,7 @@ class Command(BaseCommand):
             if not seeded:
                 with connection.cursor() as cursor:
                     cursor.execute(SEED, {"n": rows})
-                    for table in ("tradein", "quote", "payout", "shippinglabel", "unit"):
+                    for table in ("order", "tradein", "quote", "payout", "shippinglabel", "unit"):
                         cursor.execute(
                             f"SELECT setval(pg_get_serial_sequence('workflows_{table}', 'id'), "
                             f"(SELECT max(id) FROM workflows_{table}))"

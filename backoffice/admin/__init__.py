@@ -5,6 +5,7 @@ from backoffice.admin import (  # noqa: F401
     catalog,
     compliance,
     counter,
+    orders,
     payouts,
     quoting,
     ship_back,

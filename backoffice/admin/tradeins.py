@@ -10,9 +10,9 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import escape
+from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.timesince import timesince
 from django.utils.translation import get_language, ngettext
@@ -78,6 +78,7 @@ def _short_fulfilment(language: str | None) -> dict[str, str]:
 class TradeInAdmin(SavesThroughAnAction, PanelAdmin, NoDeleteAdmin):
     list_display = [
         "reference",
+        "order_link",
         "age",
         "buyer",
         "device",
@@ -115,6 +116,7 @@ class TradeInAdmin(SavesThroughAnAction, PanelAdmin, NoDeleteAdmin):
     change_form_template = "backoffice/tradein_change_form.html"
     readonly_fields = [
         "reference",
+        "order_link",
         "state",
         "product",
         "screen",
@@ -138,7 +140,7 @@ class TradeInAdmin(SavesThroughAnAction, PanelAdmin, NoDeleteAdmin):
             _("Device"),
             {
                 "fields": [
-                    ("reference", "state"),
+                    ("reference", "order_link", "state"),
                     "product",
                     ("imei", "imei_status"),
                     ("suggested_offer", "offer_amount"),
@@ -173,7 +175,7 @@ class TradeInAdmin(SavesThroughAnAction, PanelAdmin, NoDeleteAdmin):
     ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[TradeIn]:
-        return super().get_queryset(request).select_related("product__device_model__make")
+        return super().get_queryset(request).select_related("product__device_model__make", "order")
 
     def get_readonly_fields(self, request: HttpRequest, obj: TradeIn | None = None) -> list[str]:
         # After acceptance the payout details change only by a request a manager approves
@@ -189,6 +191,15 @@ class TradeInAdmin(SavesThroughAnAction, PanelAdmin, NoDeleteAdmin):
         return False  # trade-ins come from buyers
 
     # --- columns ---------------------------------------------------------------------------------
+    @display(description=_("Order"), ordering="order__reference")
+    def order_link(self, obj: TradeIn) -> str:
+        """The order (the buyer's basket) this device came in, linked to its page."""
+        return format_html(
+            '<a href="{}" class="text-primary-600 dark:text-primary-500">{}</a>',
+            reverse("admin:workflows_order_change", args=[obj.order_id]),
+            obj.order.reference,
+        )
+
     @display(description=_("Age"), ordering="created_at")
     def age(self, obj: TradeIn) -> str:
         return timesince(obj.created_at, timezone.now()).split(",")[0]

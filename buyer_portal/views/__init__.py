@@ -7,9 +7,17 @@ from buyer_portal.views.identity import identity_page
 from buyer_portal.views.offers import quote, quote_accept, quote_decline
 from buyer_portal.views.payout_setup import payout_setup, payout_setup_demo, payout_setup_done
 from buyer_portal.views.status import label_pdf, status
-from buyer_portal.views.submission import confirmation, storefront, trade_in_form
+from buyer_portal.views.submission import (
+    basket_edit,
+    basket_remove,
+    confirmation,
+    storefront,
+    trade_in_form,
+)
 
 __all__ = [
+    "basket_edit",
+    "basket_remove",
     "confirmation",
     "identity_page",
     "label_pdf",

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from buyer_portal.views.links import trade_in_or_invalid
+from buyer_portal.views.submission import order_devices
 from workflows.links import quote_token, revised_offer_token
 from workflows.models import Direction, State, TradeIn
 from workflows.rules.compliance import identity_missing
@@ -62,6 +63,7 @@ def status(request: HttpRequest, token: str) -> HttpResponse:
         "buyer_portal/status.html",
         {
             "trade_in": trade_in,
+            "order_devices": order_devices(trade_in),
             "quote": quote,
             "quote_token": quote_token(quote) if quote and trade_in.state == State.QUOTED else "",
             **_after_inspection(trade_in),

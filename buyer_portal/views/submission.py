@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Count, Prefetch, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 from django_ratelimit.core import is_ratelimited
 
+from buyer_portal import basket
 from buyer_portal.forms import ADDRESS_NEEDED, TradeInForm
 from buyer_portal.views.links import trade_in_or_invalid
 from workflows import actions
@@ -28,6 +34,13 @@ from workflows.models import (
     Product,
 )
 from workflows.rules.addresses import warm_zip_table
+from workflows.rules.basket import (
+    DEVICE_FIELDS,
+    basket_full,
+    basket_full_message,
+    repeated_imei,
+    repeated_imei_message,
+)
 from workflows.rules.predicates import wants_pickup
 from workflows.rules.pricing import price_table, suggested_offer
 
@@ -44,11 +57,13 @@ def trade_in_form(request: HttpRequest) -> HttpResponse:
     make = next((m for m in makes if m.slug == request.GET.get("make")), None)
     bad_status = 400 if request.method == "POST" else 200
     if make is None:
+        basket.put_back(request)
         return render(
             request,
             "buyer_portal/pick_make.html",
             {
                 "makes": makes,
+                "basket": basket.lines(basket.devices(request)),
                 "step": 1,
                 "popular": popular_models(),
                 "unknown": _("We don't buy that make yet. Pick one below.")
@@ -82,16 +97,25 @@ def trade_in_form(request: HttpRequest) -> HttpResponse:
             status=bad_status,
         )
 
+    in_basket = basket.lines(basket.devices(request))
     # A storage size tapped on the model list is the buyer's own choice: it arrives chosen.
     form = TradeInForm(
-        request.POST or None, device_model=device_model, storage=request.GET.get("storage")
+        request.POST or None,
+        device_model=device_model,
+        storage=request.GET.get("storage"),
+        initial=_initial(request, device_model),
     )
     warm_zip_table()
     page_error = ""
     status = 200
     if request.method == "POST":
         status = 400
-        if _too_many_submissions(request):
+        if "add_device" in request.POST:
+            if form.is_bot():
+                form.add_error(None, _("Please leave the last field empty."))
+            elif added := _add_device(request, form, in_basket):
+                return added
+        elif _too_many_submissions(request):
             status = 429
             page_error = _(
                 "That was a lot of tries from your connection. "
@@ -100,15 +124,27 @@ def trade_in_form(request: HttpRequest) -> HttpResponse:
         elif form.is_bot():
             form.add_error(None, _("Please leave the last field empty."))
         elif form.is_valid():
+            last = form.submission()
+            # The basket's devices with the buyer's answers given once, on this page.
+            submissions = [
+                replace(last, product=line.product, imei=line.imei, **line.answers)
+                for line in in_basket
+            ]
             try:
-                trade_in = actions.trade_in_submit(
-                    submission=form.submission(),
+                order = actions.order_submit(
+                    submissions=[*submissions, last],
                     submission_key=form.cleaned_data["submission_key"],
                 )
             except DomainError as exc:
                 form.add_error(None, exc.message)
             else:
-                return redirect("buyer_portal:confirmation", token=status_token(trade_in))
+                basket.clear(request)
+                # Each device counts as a submission, as if sent one by one (this POST
+                # counted the first).
+                for _device in submissions:
+                    _too_many_submissions(request)
+                first = order.devices.order_by("position").first()
+                return redirect("buyer_portal:confirmation", token=status_token(first))
     return render(
         request,
         "buyer_portal/form.html",
@@ -128,9 +164,86 @@ def trade_in_form(request: HttpRequest) -> HttpResponse:
             "prices": price_table(device_model),
             "estimate": _estimate(form),
             "js": _form_messages(form),
+            "basket": in_basket,
+            "basket_total": _total(in_basket, _estimate(form)),
+            "basket_full": basket_full(len(in_basket) + 1),
+            "editing": basket.current(request) is not None,
         },
         status=status,
     )
+
+
+def _initial(request: HttpRequest, device_model: DeviceModel) -> dict:
+    """The buyer's answers from an earlier device's page (asked once), and the device being
+    edited when it is this model."""
+    if request.method != "GET":
+        return {}
+    initial = {k: v for k, v in basket.contact(request).items() if v}
+    device = basket.current(request)
+    if device and device_model.products.filter(pk=device["product"]).exists():
+        initial.update({name: device[name] for name in DEVICE_FIELDS})
+    return initial
+
+
+def _add_device(request: HttpRequest, form: TradeInForm, in_basket) -> HttpResponse | None:
+    """ "Add another device": this page's device goes into the basket (only its own answers
+    are needed now) and the buyer picks the next one. None: the page shows what to fix."""
+    form.is_valid()
+    for name in list(form.errors):
+        if name not in DEVICE_FIELDS:  # the buyer's details are asked on the last page
+            del form.errors[name]
+    if form.errors:
+        return None
+    if basket_full(len(in_basket) + 1):
+        form.add_error(None, basket_full_message())
+        return None
+    imeis = [line.imei for line in in_basket] + [form.cleaned_data["imei"]]
+    if repeated := repeated_imei(imeis):
+        form.add_error("imei", repeated_imei_message(*repeated))
+        return None
+    basket.add(request, form.cleaned_data, form.data)
+    return redirect("buyer_portal:form")
+
+
+def _total(in_basket, estimate) -> dict | None:
+    """The basket's estimate: with this page's device once its answers are in, else the devices
+    already in the basket. None when a device has no price."""
+    amounts = [line.estimate for line in in_basket]
+    if not in_basket or any(amount is None for amount in amounts):
+        return None
+    if estimate is None:
+        return {"amount": sum(amounts, Decimal("0")), "devices": len(amounts), "all": False}
+    return {"amount": sum(amounts, estimate), "devices": len(amounts) + 1, "all": True}
+
+
+@require_POST
+def basket_remove(request: HttpRequest, position: int) -> HttpResponse:
+    basket.take_out(request, position)
+    return redirect(_back(request))
+
+
+@require_POST
+def basket_edit(request: HttpRequest, position: int) -> HttpResponse:
+    """The device leaves the basket and its page opens filled in: "Add another device" or
+    "Submit" puts it back."""
+    device = basket.take_out(request, position, to_edit=True)
+    if device is None:
+        return redirect("buyer_portal:form")
+    product = (
+        Product.objects.select_related("device_model__make").filter(pk=device["product"]).first()
+    )
+    if product is None:
+        return redirect("buyer_portal:form")
+    model = product.device_model
+    return redirect(f"{reverse('buyer_portal:form')}?make={model.make.slug}&model={model.slug}")
+
+
+def _back(request: HttpRequest) -> str:
+    """The page the buyer was on (the form of the device they are filling in), or the picker."""
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return reverse("buyer_portal:form")
 
 
 def _estimate(form: TradeInForm):
@@ -227,6 +340,15 @@ def _form_messages(form: TradeInForm) -> dict:
     }
 
 
+def order_devices(trade_in) -> list[dict]:
+    """Every device of the trade-in's order (one: itself), each with its status link."""
+    devices = trade_in.order.devices.select_related("product__device_model__make")
+    return [
+        {"trade_in": device, "status_token": status_token(device)}
+        for device in devices.order_by("position")
+    ]
+
+
 def confirmation(request: HttpRequest, token: str) -> HttpResponse:
     trade_in, invalid = trade_in_or_invalid(request, token)
     if invalid:
@@ -236,6 +358,8 @@ def confirmation(request: HttpRequest, token: str) -> HttpResponse:
         "buyer_portal/confirmation.html",
         {
             "trade_in": trade_in,
+            "order": trade_in.order,
+            "devices": order_devices(trade_in),
             "status_token": token,
             "step": 4,
             "pickup": wants_pickup(trade_in),

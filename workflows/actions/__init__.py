@@ -67,6 +67,7 @@ from workflows.actions.stripe import (
 from workflows.actions.submission import (
     Submission,
     imei_check_rerun,
+    order_submit,
     trade_in_submit,
 )
 from workflows.actions.tradeins import (
@@ -147,6 +148,7 @@ __all__ = [
     "store_credit_void",
     "unit_change_status",
     "trade_in_reroute",
+    "order_submit",
     "trade_in_submit",
     "trade_in_update_details",
     "unit_regrade",

@@ -42,6 +42,7 @@ from workflows.actions._lifecycle import (
     _refuse_unless_settleable,
     _transition,
 )
+from workflows.actions._orders import order_open
 from workflows.actions._stock import _lock_unit, _move_unit
 from workflows.actions.compliance import DeclarationInput
 from workflows.actions.payouts import _issue_store_credit, _settle, _settle_by_check
@@ -75,6 +76,7 @@ from workflows.rules.inspection import check_grade, parse_checklist
 from workflows.rules.parsers import clean_text, normalize_imei
 from workflows.rules.predicates import quote_link_refusal
 from workflows.rules.pricing import suggested_offer
+from workflows.rules.references import device_reference
 
 # A counter quote is answered in the sitting; a day is plenty and keeps old ones from lingering.
 COUNTER_QUOTE_DAYS = 1
@@ -137,7 +139,12 @@ def counter_buyback_start(
     submission_key = f"counter:{clean_text(key)[:50] or uuid.uuid4().hex}"
     try:
         with transaction.atomic():
+            order = order_open(submission_key=submission_key)
             trade_in = TradeIn.objects.create(
+                order=order,
+                position=1,
+                reference=device_reference(order.reference, position=1, count=1),
+                created_at=order.created_at,
                 product=product,
                 imei=imei,
                 # The condition is what the inspection finds (counter_buyback_inspect); until
@@ -154,8 +161,6 @@ def counter_buyback_start(
             )
     except IntegrityError:
         return CounterBuyback.objects.get(trade_in__submission_key=submission_key)
-    trade_in.reference = f"TI-{trade_in.pk:06d}"
-    trade_in.save(update_fields=["reference"])
     record_event(
         trade_in,
         kind=EventKind.SUBMITTED,

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -15,6 +16,7 @@ from workflows.actions._common import (
     record_event,
     schedule,
 )
+from workflows.actions._orders import order_open
 from workflows.errors import InvalidInput, TransitionRefused
 from workflows.models import (
     QUESTIONS,
@@ -22,6 +24,7 @@ from workflows.models import (
     EventKind,
     Fulfilment,
     ImeiCheck,
+    Order,
     PayoutMethod,
     Product,
     SideEffectKind,
@@ -29,9 +32,16 @@ from workflows.models import (
     TradeIn,
 )
 from workflows.rules.addresses import normalize_postcode, normalize_region
+from workflows.rules.basket import (
+    DEVICE_FIELDS,
+    basket_full_message,
+    repeated_imei,
+    repeated_imei_message,
+)
 from workflows.rules.parsers import clean_text, normalize_imei
 from workflows.rules.predicates import imei_check_rerun_allowed
 from workflows.rules.pricing import suggested_offer
+from workflows.rules.references import device_reference
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -90,9 +100,16 @@ def _address(sub: Submission) -> dict[str, str]:
     return fields
 
 
-@transaction.atomic(durable=True)
 def trade_in_submit(*, submission: Submission, submission_key: str) -> TradeIn:
-    """Create a trade-in from the buyer form. The same key twice (a double tap) gives one row."""
+    """Create a trade-in from the buyer form: an order of one device, whose reference it
+    carries. The same key twice (a double tap) gives one row."""
+    order = order_submit(submissions=[submission], submission_key=submission_key)
+    return order.devices.get()
+
+
+def _fields(submission: Submission) -> dict:
+    """A device's row as the buyer gave it: texts cleaned, the IMEI and the address normalised
+    (InvalidInput for what no trade-in may hold)."""
     imei = _validate(submission)
     fields = {
         name: clean_text(getattr(submission, name))
@@ -102,35 +119,80 @@ def trade_in_submit(*, submission: Submission, submission_key: str) -> TradeIn:
     }
     fields["imei"] = imei
     fields.update(_address(submission))
+    return fields
+
+
+@transaction.atomic(durable=True)
+def order_submit(*, submissions: Sequence[Submission], submission_key: str) -> Order:
+    """A buyer's basket: one order, its devices numbered 1..N in the order given, each a
+    trade-in with its own lifecycle, checked exactly as a single submission is. The buyer's
+    fields (contact, address, ship or drop-off, payout method) are asked once, so they must be
+    the same on every submission. Nothing is written unless every device is valid. The same
+    key twice (a double tap) gives the first order."""
+    if not submissions:
+        raise InvalidInput(_("Please add a device."))
+    if len(submissions) > settings.BASKET_MAX_DEVICES:
+        raise InvalidInput(basket_full_message())
+    first = submissions[0]
+    if any(
+        getattr(sub, name) != getattr(first, name)
+        for sub in submissions[1:]
+        for name in Submission.__dataclass_fields__
+        if name not in DEVICE_FIELDS
+    ):
+        raise InvalidInput(_("Every device of one trade-in is sent by the same buyer."))
+    count = len(submissions)
+    rows = []
+    for position, sub in enumerate(submissions, start=1):
+        try:
+            rows.append(_fields(sub))
+        except InvalidInput as exc:
+            if count == 1:
+                raise
+            raise InvalidInput(
+                _("Device %(n)d: %(error)s") % {"n": position, "error": exc.message}
+            ) from None
+    if repeated := repeated_imei([row["imei"] for row in rows]):
+        raise InvalidInput(repeated_imei_message(*repeated))
     try:
         with transaction.atomic():
-            trade_in = TradeIn.objects.create(
-                **fields,
-                submission_key=submission_key,
-                suggested_offer=suggested_offer(submission.product, submission.answers()),
-            )
-            trade_in.reference = f"TI-{trade_in.pk:06d}"
-            trade_in.save(update_fields=["reference"])
-            record_event(trade_in, kind=EventKind.SUBMITTED, actor=BUYER, to_state=State.SUBMITTED)
-            _schedule_imei_check(trade_in)
-            schedule(
-                SideEffectKind.SEND_EMAIL,
-                key=f"email:received:{trade_in.pk}",
-                trade_in=trade_in,
-                template=Email.RECEIVED,
-            )
-            if settings.STAFF_NOTIFY_EMAIL:
-                schedule(
-                    SideEffectKind.SEND_EMAIL,
-                    key=f"email:staff-new:{trade_in.pk}",
-                    trade_in=trade_in,
-                    template=Email.STAFF_NEW_SUBMISSION,
+            order = order_open(submission_key=submission_key)
+            for position, (sub, fields) in enumerate(zip(submissions, rows, strict=True), 1):
+                trade_in = TradeIn.objects.create(
+                    **fields,
+                    order=order,
+                    position=position,
+                    reference=device_reference(order.reference, position=position, count=count),
+                    created_at=order.created_at,
+                    # A basket of one keeps the form's key on its trade-in, as always.
+                    submission_key=submission_key if count == 1 else f"order:{order.pk}:{position}",
+                    suggested_offer=suggested_offer(sub.product, sub.answers()),
                 )
+                _submitted(trade_in)
     except IntegrityError:
-        # The same key was submitted before (a double tap): that trade-in is the answer. The
-        # unique key decides, so two taps racing each other also make one trade-in.
-        return TradeIn.objects.get(submission_key=submission_key)
-    return trade_in
+        # The same key was submitted before (a double tap): that order is the answer. The
+        # unique key decides, so two taps racing each other also make one order.
+        return Order.objects.get(submission_key=submission_key)
+    return order
+
+
+def _submitted(trade_in: TradeIn) -> None:
+    record_event(trade_in, kind=EventKind.SUBMITTED, actor=BUYER, to_state=State.SUBMITTED)
+    _schedule_imei_check(trade_in)
+    if trade_in.position == 1:  # one "we received it" for the order, listing every device
+        schedule(
+            SideEffectKind.SEND_EMAIL,
+            key=f"email:received:{trade_in.pk}",
+            trade_in=trade_in,
+            template=Email.RECEIVED,
+        )
+    if settings.STAFF_NOTIFY_EMAIL:
+        schedule(
+            SideEffectKind.SEND_EMAIL,
+            key=f"email:staff-new:{trade_in.pk}",
+            trade_in=trade_in,
+            template=Email.STAFF_NEW_SUBMISSION,
+        )
 
 
 def _schedule_imei_check(

@@ -65,6 +65,7 @@ def _send(
     subject: str,
     trade_in: TradeIn,
     attachments: list[tuple[str, bytes, str]] = (),
+    reference: str = "",
     **extra: Any,
 ) -> str:
     context = {
@@ -80,7 +81,7 @@ def _send(
     html = render_to_string(f"workflows/emails/{template}.html", context)
     key = _outbox_key.get()
     message = EmailMultiAlternatives(
-        subject=f"{subject} ({trade_in.reference})",
+        subject=f"{subject} ({reference or trade_in.reference})",
         body=text,
         to=[to],
         # Answers reach the shop, whatever address the mail is sent from.
@@ -95,11 +96,17 @@ def _send(
 
 
 def received(trade_in: TradeIn) -> str:
+    """One email for the whole order: a basket of several devices lists each (the action
+    schedules it for the first device only)."""
+    devices = list(trade_in.order.devices.select_related("product").order_by("position"))
     return _send(
         Email.RECEIVED,
         to=trade_in.buyer_email,
         trade_in=trade_in,
         subject="We received your trade-in request",
+        reference=trade_in.order.reference,
+        devices=devices if len(devices) > 1 else [],
+        order=trade_in.order,
     )
 
 

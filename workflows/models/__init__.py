@@ -32,6 +32,7 @@ from workflows.models.inventory import (
     unit_can_refurbish,
     unit_can_sell,
 )
+from workflows.models.orders import Order
 from workflows.models.outbox import SideEffect, SideEffectStatus
 from workflows.models.payouts import (
     ChangeStatus,
@@ -126,6 +127,7 @@ __all__ = [
     "ImeiCheckStatus",
     "Make",
     "ChangeStatus",
+    "Order",
     "Payout",
     "PayoutDetailChange",
     "PayoutMethod",

@@ -12,6 +12,7 @@ from django_fsm import FSMField, FSMModelMixin, transition
 
 from workflows.models.catalog import Product
 from workflows.models.conditions import Accessories, Battery, Body, Screen
+from workflows.models.orders import Order
 from workflows.models.vocabulary import EventKind
 from workflows.rules.permissions import Operation, transition_permission
 
@@ -74,6 +75,10 @@ ONLINE_PAYOUT_METHODS = [(v, name) for v, name in PayoutMethod.choices if v != P
 
 class TradeIn(FSMModelMixin, models.Model):
     reference = models.CharField(max_length=20, unique=True, null=True, editable=False)
+    # The order (the buyer's basket) this device came in, and its number in it, from 1. A
+    # one-device order is today's trade-in (workflows.models.orders).
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="devices")
+    position = models.PositiveSmallIntegerField()
     state = FSMField(default=State.SUBMITTED, choices=State.choices, protected=True, db_index=True)
 
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="trade_ins")
@@ -145,6 +150,9 @@ class TradeIn(FSMModelMixin, models.Model):
         ordering = ["created_at"]
         verbose_name = "trade-in"
         verbose_name_plural = "trade-ins"
+        constraints = [
+            models.UniqueConstraint(fields=["order", "position"], name="tradein_order_position"),
+        ]
         permissions = [
             ("quote_tradein", "Can send quotes"),
             ("receive_tradein", "Can receive devices at the intake bench"),

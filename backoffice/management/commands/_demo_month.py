@@ -25,6 +25,7 @@ from workflows import actions
 from workflows.models import (
     Event,
     EventKind,
+    Order,
     Payout,
     PayoutMethod,
     Product,
@@ -301,6 +302,10 @@ def _set_back(trade_in: TradeIn, clock: _Timeline) -> None:
                 row.valid_until = row.created_at + (before["valid_until"] - before["created_at"])
         if rows:
             model.objects.bulk_update(rows, names)
+    # Its order (one device each in the demo) was opened when it was submitted.
+    order = Order.objects.get(pk=trade_in.order_id)
+    order.created_at = TradeIn.objects.values_list("created_at", flat=True).get(pk=trade_in.pk)
+    order.save(update_fields=["created_at"])
 
 
 def _market_prices(manager: User) -> None:

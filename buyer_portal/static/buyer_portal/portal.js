@@ -255,10 +255,14 @@
       note.textContent = "";
     }
   });
+  // "Add another device" needs only this device's answers: the buyer's come on the last one.
+  var DEVICE = ["product", "screen", "body", "battery", "accessories", "imei"];
   d.addEventListener("submit", function (e) {
     if (e.target !== form) return;
-    var bad = false;
-    checked().forEach(function (name) {
+    var bad = false, adding = e.submitter && e.submitter.name === "add_device";
+    checked().filter(function (name) {
+      return !adding || DEVICE.indexOf(name) >= 0;
+    }).forEach(function (name) {
       var message = problem(name);
       show(name, message);
       bad = bad || !!message;
