@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('workflows', '0034_econ_price_list_rates'),
+        ('workflows', '0035_basket_orders'),
     ]
 
     operations = [
