@@ -122,7 +122,6 @@ def _fields(submission: Submission) -> dict:
     return fields
 
 
-@transaction.atomic(durable=True)
 def order_submit(*, submissions: Sequence[Submission], submission_key: str) -> Order:
     """A buyer's basket: one order, its devices numbered 1..N in the order given, each a
     trade-in with its own lifecycle, checked exactly as a single submission is. The buyer's
@@ -154,8 +153,10 @@ def order_submit(*, submissions: Sequence[Submission], submission_key: str) -> O
             ) from None
     if repeated := repeated_imei([row["imei"] for row in rows]):
         raise InvalidInput(repeated_imei_message(*repeated))
+    # Checked above without writing; written here in one transaction of its own (durable: no
+    # caller wraps it), so a double tap's IntegrityError needs no savepoint to answer from.
     try:
-        with transaction.atomic():
+        with transaction.atomic(durable=True):
             order = order_open(submission_key=submission_key)
             for position, (sub, fields) in enumerate(zip(submissions, rows, strict=True), 1):
                 trade_in = TradeIn.objects.create(
