@@ -10,7 +10,16 @@ import pytest
 
 from tests.factories import DeviceModelFactory, MakeFactory, ProductFactory, valid_imei
 from workflows.errors import InvalidInput
-from workflows.models import Accessories, Battery, Body, Screen, State, TradeIn
+from workflows.models import (
+    Accessories,
+    Battery,
+    Body,
+    Screen,
+    State,
+    TradeIn,
+    Unit,
+    UnitStatus,
+)
 from workflows.rules.device_list import (
     CONDITIONS,
     DEVICE_LIST_TEMPLATE_CSV,
@@ -247,6 +256,13 @@ def test_it_refuses_a_bad_line_saying_why(catalog, row, says):
     assert [d.line for d in result.devices] == [2]
 
 
+def test_it_quotes_a_long_cell_cut_short(catalog):
+    result = read_device_list(csv_bytes([good_row(model="x" * 5000)]))
+    (bad,) = result.bad_rows
+    assert f"the model “{'x' * 39}…” is not one we buy" in bad.message
+    assert len(bad.message) < 100
+
+
 def test_it_lists_every_problem_of_a_line(catalog):
     result = read_device_list(csv_bytes([["Apple", "iPhone 99", "128", "123", "meh"]]))
     (bad,) = result.bad_rows
@@ -359,9 +375,22 @@ def test_it_refuses_an_imei_already_in_a_live_trade_in(catalog, make_trade_in):
 
 
 def test_it_refuses_an_imei_whose_unit_is_in_stock(catalog, make_trade_in):
-    received = make_trade_in(State.RECEIVED, imei=valid_imei())
-    (bad,) = read_device_list(csv_bytes([good_row(received.imei)])).bad_rows
-    assert bad.held_by == received.reference
+    # Closed (paid) but its unit is still on the shelf: the IMEI is still taken.
+    closed = make_trade_in(State.CLOSED, imei=valid_imei())
+    assert closed.unit.is_stocked
+    (bad,) = read_device_list(csv_bytes([good_row(closed.imei)])).bad_rows
+    assert bad.held_by == closed.reference
+
+
+def test_it_refuses_an_imei_of_a_stocked_unit_of_no_trade_in(catalog):
+    product = catalog["iphone_128"]
+    in_stock, gone = valid_imei(), valid_imei()
+    unit = Unit.objects.create(product=product, imei=in_stock, status=UnitStatus.GRADED)
+    Unit.objects.create(product=product, imei=gone, status=UnitStatus.VOID)
+    result = read_device_list(csv_bytes([good_row(in_stock), good_row(gone)]))
+    (bad,) = result.bad_rows
+    assert (bad.line, bad.held_by) == (2, f"unit #{unit.pk}")
+    assert [d.imei for d in result.devices] == [gone]
 
 
 def test_an_imei_of_a_finished_trade_in_is_free_again(catalog, make_trade_in):

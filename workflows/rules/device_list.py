@@ -250,6 +250,11 @@ def _words(text: str) -> str:
     return " ".join(re.sub(r"[^\w+]+", " ", text.casefold()).replace("_", " ").split())
 
 
+def _shown(text: str) -> str:
+    """What the person wrote, quoted back in a message: a long cell is cut short."""
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
 def _key(text: str) -> str:
     """A catalog name without case, spaces or punctuation: "iphone-15 Pro" -> "iphone15pro"
     ("+" stays: the Galaxy S24+ is not the S24)."""
@@ -280,7 +285,7 @@ class _Catalog:
         if _key(make) not in self.makes:
             problems.append(
                 _("the make “%(make)s” is not one we buy (we buy %(makes)s)")
-                % {"make": make, "makes": ", ".join(sorted(set(self.makes.values())))}
+                % {"make": _shown(make), "makes": ", ".join(sorted(set(self.makes.values())))}
             )
             return None
         make = self.makes[_key(make)]
@@ -291,7 +296,7 @@ class _Catalog:
         if not products:
             problems.append(
                 _("the model “%(model)s” is not one we buy from %(make)s")
-                % {"model": model, "make": make}
+                % {"model": _shown(model), "make": make}
             )
             return None
         if not products[0].device_model.is_active:
@@ -300,7 +305,7 @@ class _Catalog:
         size = _storage_gb(storage)
         if size is None:
             problems.append(
-                _("the storage “%s” is not a size: write it in GB, like 128") % storage
+                _("the storage “%s” is not a size: write it in GB, like 128") % _shown(storage)
                 if storage
                 else _("the storage is missing")
             )
@@ -352,7 +357,7 @@ def _imei(value: object, problems: list[str]) -> str:
         # The buyer form's sentence, as a clause of the line's message.
         why = error.message.rstrip(".")
         problems.append(
-            _("IMEI “%(imei)s”: %(why)s") % {"imei": text, "why": why[:1].lower() + why[1:]}
+            _("IMEI “%(imei)s”: %(why)s") % {"imei": _shown(text), "why": why[:1].lower() + why[1:]}
         )
         return ""
 
@@ -364,7 +369,7 @@ def _condition(value: object, problems: list[str]) -> ConditionAnswers | None:
         return CONDITIONS[word]
     problems.append(
         _("the condition “%(given)s” is not one of %(words)s")
-        % {"given": cell_text(value), "words": ", ".join(CONDITIONS)}
+        % {"given": _shown(cell_text(value)), "words": ", ".join(CONDITIONS)}
         if word
         else _("the condition is missing (%s)") % ", ".join(CONDITIONS)
     )
