@@ -225,6 +225,8 @@ PRICING_REFURBISHMENT = {
 }
 # "Apply all" changes the offers whose suggestion differs by more than this percent.
 PRICING_APPLY_THRESHOLD_PERCENT = envint("PRICING_APPLY_THRESHOLD_PERCENT", 5)
+# A business's device list (workflows.rules.device_list): at most this many devices per file.
+DEVICE_LIST_MAX_ROWS = envint("DEVICE_LIST_MAX_ROWS", 500)
 # An accepted trade-in whose device has not arrived after this many days is cancelled.
 ARRIVAL_WINDOW_DAYS = envint("ARRIVAL_WINDOW_DAYS", 14)
 SHOP_ADDRESS = os.getenv("SHOP_ADDRESS", "12 Market Street, Springfield, 62701")

@@ -3,5 +3,5 @@
 predicates (each action's preconditions), permissions (who may do what), redflags and quoting
 (when an offer needs a manager), pricing (the price list's arithmetic), inspection (the intake
 checklist), compliance (the second-hand dealer rules), and the input rules: parsers, addresses,
-photos.
+photos, sheets and device_list (a business's CSV or XLSX of devices).
 """

@@ -6,6 +6,8 @@ workflow panel asks them before it offers the override field.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
@@ -29,6 +31,16 @@ LEFT_US = [
 ]
 
 
+def _holds_its_imei(*, submitted_before: int | None = None) -> Q:
+    """The trade-ins that hold their IMEI: one with a unit in stock, or an open one whose
+    device has not left us for good (of those, only the ones submitted before the trade-in
+    `submitted_before` when one is asked about itself)."""
+    open_here = Q(state__in=OPEN_STATES) & ~Q(unit__status__in=LEFT_US)
+    if submitted_before is not None:
+        open_here &= Q(pk__lt=submitted_before)
+    return Q(unit__status__in=STOCKED_STATUSES) | open_here
+
+
 def duplicate_holder(trade_in: TradeIn) -> str:
     """Who else holds this IMEI: another trade-in with a unit in stock, an earlier open
     trade-in whose device has not left us for good, or a stocked unit of no trade-in. ""
@@ -38,11 +50,10 @@ def duplicate_holder(trade_in: TradeIn) -> str:
     flagged, whichever check runs first. A unit that was sold, returned, recycled or used for
     parts frees the IMEI even while its trade-in still waits for its payout.
     """
-    earlier_open = Q(state__in=OPEN_STATES, pk__lt=trade_in.pk) & ~Q(unit__status__in=LEFT_US)
     other = (
         TradeIn.objects.filter(imei=trade_in.imei)
         .exclude(pk=trade_in.pk)
-        .filter(Q(unit__status__in=STOCKED_STATUSES) | earlier_open)
+        .filter(_holds_its_imei(submitted_before=trade_in.pk))
         .order_by("pk")
         .values_list("reference", flat=True)
         .first()
@@ -57,6 +68,28 @@ def duplicate_holder(trade_in: TradeIn) -> str:
         .first()
     )
     return f"unit #{unit}" if unit else ""
+
+
+def live_imei_holders(imeis: Collection[str]) -> dict[str, str]:
+    """For IMEIs not yet in any trade-in (a business's device list): who already holds each,
+    by the same rule as `duplicate_holder` (a trade-in's reference, or "unit #N"); IMEIs
+    nobody holds are left out. Two queries, however many IMEIs."""
+    if not imeis:
+        return {}
+    holders: dict[str, str] = {}
+    trade_ins = (
+        TradeIn.objects.filter(imei__in=imeis)
+        .filter(_holds_its_imei())
+        .order_by("-pk")  # the earliest holder is written last, so it is the one kept
+        .values_list("imei", "reference")
+    )
+    holders.update(trade_ins)
+    units = Unit.objects.filter(
+        imei__in=imeis, status__in=STOCKED_STATUSES, trade_in__isnull=True
+    ).values_list("imei", "pk")
+    for imei, pk in units:
+        holders.setdefault(imei, f"unit #{pk}")
+    return holders
 
 
 def inconclusive(check: ImeiCheck) -> list[str]:

@@ -1,0 +1,76 @@
+"""The rows of an uploaded spreadsheet, CSV or XLSX, numbered as the spreadsheet numbers them.
+
+CSV: UTF-8 with or without a byte-order mark, separated by commas, semicolons or tabs (whichever
+the first line uses most); a quoted cell may hold a line break and is still one row. XLSX: the
+first sheet, values as last calculated. The format is told by the content, not the file name.
+Blank rows are yielded (empty), so the n-th row yielded is the spreadsheet's row n.
+
+Why not tablib (django-import-export's loader): it drops blank lines, so its row numbers are
+not the spreadsheet's, and it refuses a line longer than the header; the csv module and
+openpyxl (which tablib itself uses for XLSX) give the rows as they are.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import unicodedata
+from collections.abc import Iterator
+
+import openpyxl
+from django.utils.translation import gettext as _
+
+from workflows.errors import InvalidInput
+
+
+def sheet_rows(data: bytes) -> Iterator[list[object]]:
+    """The file's rows, the header first, whatever its format."""
+    if data.startswith(b"PK\x03\x04"):
+        return _xlsx_rows(data)
+    if data.startswith(b"\xd0\xcf\x11\xe0"):
+        raise InvalidInput(_("This is an old Excel file (.xls): please save it as .xlsx or CSV."))
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InvalidInput(
+            _("This file is not a CSV in UTF-8 or an XLSX: please save it as CSV UTF-8 or XLSX.")
+        ) from None
+    if "\x00" in text:
+        raise InvalidInput(_("This file is not a CSV or an XLSX."))
+    return _csv_rows(text)
+
+
+def _csv_rows(text: str) -> Iterator[list[object]]:
+    first_line = text.split("\n", 1)[0]
+    delimiter = max([",", ";", "\t"], key=first_line.count)
+    try:
+        # One record per spreadsheet row, even when a quoted cell holds a line break.
+        yield from csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    except csv.Error:
+        raise InvalidInput(_("This file could not be read as CSV.")) from None
+
+
+def _xlsx_rows(data: bytes) -> Iterator[list[object]]:
+    # openpyxl raises many kinds of error on a damaged or foreign zip (BadZipFile, KeyError,
+    # InvalidFileException, XML errors, ...): any of them means the same thing to the person.
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception:
+        raise InvalidInput(_("This file could not be read as XLSX.")) from None
+    try:
+        # Read-only sheets yield an empty row for each row with nothing in it: numbers stay true.
+        for row in book.worksheets[0].iter_rows(values_only=True):
+            yield list(row)
+    except Exception:
+        raise InvalidInput(_("This file could not be read as XLSX.")) from None
+    finally:
+        book.close()
+
+
+def cell_text(value: object) -> str:
+    """A cell as text: numbers from XLSX without a trailing ".0"."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return unicodedata.normalize("NFKC", str(value)).strip()
