@@ -95,7 +95,7 @@ run: install
 	SERVE_COLLECTED_STATIC=True exec $(BIN)/python manage.py serve --bind $(HOST):$(PORT) --workers 2
 
 # Two test processes (pytest-xdist), one per core: the suite stays under ten minutes here.
-PYTEST_ARGS ?= -n 2
+PYTEST_ARGS ?= -n 2 --durations=20
 test: install-test
 	$(BIN)/pytest $(PYTEST_ARGS)
 
