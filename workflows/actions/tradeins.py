@@ -31,6 +31,7 @@ from workflows.actions._lifecycle import (
     _transition,
     _unstock,
 )
+from workflows.actions._orders import _offer_order_if_ready
 from workflows.actions.compliance import DeclarationInput
 from workflows.errors import TransitionRefused
 from workflows.formatting import money
@@ -42,6 +43,7 @@ from workflows.models import (
     TradeIn,
     Unit,
 )
+from workflows.rules.orders import is_multi_device
 from workflows.rules.predicates import quote_link_refusal, wants_pickup
 
 
@@ -124,9 +126,20 @@ def trade_in_decline(
         quote.trade_in = trade_in
         if refusal := quote_link_refusal(quote):
             raise refusal
+    _decline(trade_in, quote, actor=actor, reason=reason)
+    if actor != BUYER and is_multi_device(trade_in.order):
+        # Staff ended one device of an order: the others' offers may be ready to go out.
+        _offer_order_if_ready(trade_in)
+    return trade_in
+
+
+def _decline(trade_in: TradeIn, quote: Quote | None, *, actor: Actor, reason: str) -> None:
+    """The decline step, for a locked trade-in whose quote (if any) the caller checked: the
+    quote answered, the reason kept, the transition, the email. Shared with order_answer."""
+    reason = _required(reason, _("Please give a reason for declining."))
+    if quote is not None:
         quote.responded_at = timezone.now()
         quote.save(update_fields=["responded_at"])
-    reason = _required(reason, _("Please give a reason for declining."))
     _refuse_unless(trade_in, "decline")
     trade_in.decline_reason = reason
     event = _transition(trade_in, "decline", actor=actor, note=reason)
@@ -136,7 +149,6 @@ def trade_in_decline(
         trade_in=trade_in,
         template=Email.DECLINED,
     )
-    return trade_in
 
 
 @transaction.atomic(durable=True)

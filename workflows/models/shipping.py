@@ -12,6 +12,16 @@ class Direction(models.TextChoices):
 
 
 class ShippingLabel(models.Model):
+    """A label bought from the carrier (to the shop, or a return to the buyer).
+
+    One label per box: an order of several devices gets ONE label to the shop, kept on the
+    order's first accepted device (`trade_in`, the lowest position accepted) and weighed for
+    every accepted device (workflows.actions.orders, workflows.selectors.order_box_weight).
+    The other accepted devices have no label row of their own: the box's label is found
+    through the order (`trade_in.order.devices` → the first one's `labels`). No new column, so
+    an order of one keeps exactly the label it always had.
+    """
+
     trade_in = models.ForeignKey(
         TradeIn, verbose_name="trade-in", on_delete=models.PROTECT, related_name="labels"
     )
