@@ -364,3 +364,19 @@ def test_a_token_naming_another_orders_quote_is_refused(quoted, make_trade_in):
     token = order_offer_token(order, [quotes[0].pk, stranger.latest_quote().pk])
     assert Client().get(reverse("buyer_portal:order_offer", args=[token])).status_code == 404
     assert Quote.objects.count() == 3
+
+
+def test_the_auto_quote_policy_quotes_each_device_and_emails_the_order_once(basket, manager, drain):
+    actions.quote_policy_update(
+        actor=manager, changes={"auto_quote": True, "auto_quote_cap": Decimal("1000")}
+    )
+    mail.outbox.clear()
+    devices = basket(1) + basket(2)  # an order of one, then an order of two
+    drain()
+    single, a, b = (refresh(d) for d in devices)
+    assert {single.state, a.state, b.state} == {State.QUOTED}
+    assert _single_quote_effects().filter(trade_in=single).count() == 1
+    assert not _single_quote_effects().filter(trade_in__in=[a, b]).exists()
+    [effect] = _order_offer_effects()
+    assert effect.trade_in_id == a.pk
+    assert sorted(effect.payload["quote_ids"]) == sorted([a.latest_quote().pk, b.latest_quote().pk])
