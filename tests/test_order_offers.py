@@ -380,3 +380,33 @@ def test_the_auto_quote_policy_quotes_each_device_and_emails_the_order_once(bask
     [effect] = _order_offer_effects()
     assert effect.trade_in_id == a.pk
     assert sorted(effect.payload["quote_ids"]) == sorted([a.latest_quote().pk, b.latest_quote().pk])
+
+
+def test_the_status_page_of_a_device_points_at_the_orders_page(basket, staff, drain):
+    from workflows.links import status_token
+
+    a, b = basket(2)
+    quote(a, staff, "100.00")
+    page = Client().get(reverse("buyer_portal:status", args=[status_token(a)])).content.decode()
+    assert "/trade-in/offer/" not in page and "/trade-in/offers/" not in page
+    assert "together" in page
+    quote(b, staff, "120.00")
+    page = Client().get(reverse("buyer_portal:status", args=[status_token(a)])).content.decode()
+    assert "/trade-in/offers/" in page and "/trade-in/offer/" not in page
+
+
+def test_every_accepted_device_of_the_box_shows_the_one_label(quoted, drain):
+    from workflows.links import status_token
+
+    order, quotes, (a, b) = quoted(2)
+    actions.order_answer(
+        order=order, quotes=quotes, accept=[a, b], decline={}, declaration=declared()
+    )
+    drain()
+    label = ShippingLabel.objects.get()
+    for device in (a, b):
+        token = status_token(device)
+        page = Client().get(reverse("buyer_portal:status", args=[token])).content.decode()
+        assert "Download shipping label" in page
+        pdf = Client().get(reverse("buyer_portal:label", args=[token]))
+        assert pdf.status_code == 200 and bytes(pdf.content) == bytes(label.pdf)

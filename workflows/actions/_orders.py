@@ -7,8 +7,8 @@ import hashlib
 import uuid
 
 from workflows.actions._common import schedule
-from workflows.models import Email, Order, SideEffect, SideEffectKind, State, TradeIn
-from workflows.rules.orders import order_ready_to_offer
+from workflows.models import Email, Order, SideEffect, SideEffectKind, TradeIn
+from workflows.rules.orders import order_offer_quote_ids
 from workflows.rules.references import order_reference
 
 
@@ -31,21 +31,12 @@ def _lock_order(order_id: int) -> Order:
     return Order.objects.select_for_update().get(pk=order_id)
 
 
-def _offer_quote_ids(order: Order) -> list[int] | None:
-    """The newest quote of each quoted device when the order is ready to offer, else None."""
-    devices = list(order.devices.order_by("position"))
-    if not order_ready_to_offer(devices):
-        return None
-    quoted = [device for device in devices if device.state == State.QUOTED]
-    return [device.latest_quote().pk for device in quoted]
-
-
 def _offer_order_if_ready(trade_in: TradeIn) -> SideEffect | None:
     """For an order of several devices: one offer email once every device is decided for
     quoting. The key names the quotes it offers, so the same offer is emailed once and a
     re-quote (a new quote row) emails the order again, whose older link then stops working."""
     order = _lock_order(trade_in.order_id)
-    quote_ids = _offer_quote_ids(order)
+    quote_ids = order_offer_quote_ids(order.devices.all())
     if quote_ids is None:
         return None
     digest = hashlib.sha256(",".join(map(str, sorted(quote_ids))).encode()).hexdigest()[:20]

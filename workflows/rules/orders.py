@@ -21,3 +21,12 @@ def order_ready_to_offer(devices: Iterable[TradeIn]) -> bool:
     holds the email back."""
     states = [device.state for device in devices]
     return bool(states) and State.SUBMITTED not in states and State.QUOTED in states
+
+
+def order_offer_quote_ids(devices: Iterable[TradeIn]) -> list[int] | None:
+    """The newest quote of each quoted device, in the order's order, when the order is ready
+    to offer (what its one email and its one link offer); else None."""
+    devices = sorted(devices, key=lambda device: device.position)
+    if not order_ready_to_offer(devices):
+        return None
+    return [device.latest_quote().pk for device in devices if device.state == State.QUOTED]

@@ -16,11 +16,13 @@ from workflows.errors import InvalidInput
 from workflows.integrations import payments
 from workflows.models import (
     SHIP_BACK_OPEN,
+    Direction,
     Email,
     Payout,
     PayoutStatus,
     Quote,
     ShipBack,
+    ShippingLabel,
     SideEffect,
     SideEffectKind,
     SideEffectStatus,
@@ -303,3 +305,17 @@ def order_box_weight(order_id: int) -> int:
     """The label's weight: the sum of the accepted devices' weights (each its model's
     `weight_grams`, as a one-device label uses)."""
     return sum(device.product.device_model.weight_grams for device in order_box_devices(order_id))
+
+
+def box_label(trade_in: TradeIn) -> ShippingLabel | None:
+    """The label the buyer tapes on the box this device travels in: its own, or for an order
+    of several devices the order's one label (kept on its first accepted device)."""
+    return (
+        ShippingLabel.objects.filter(
+            trade_in__order_id=trade_in.order_id,
+            direction=Direction.TO_SHOP,
+            voided_at__isnull=True,
+        )
+        .order_by("-created_at")
+        .first()
+    )
