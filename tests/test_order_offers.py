@@ -410,3 +410,14 @@ def test_every_accepted_device_of_the_box_shows_the_one_label(quoted, drain):
         assert "Download shipping label" in page
         pdf = Client().get(reverse("buyer_portal:label", args=[token]))
         assert pdf.status_code == 200 and bytes(pdf.content) == bytes(label.pdf)
+
+
+def test_accept_all_never_accepts_a_device_the_buyer_chose_to_decline(quoted):
+    order, quotes, (a, b) = quoted(2)
+    response = Client().post(
+        _page_url(order, quotes, "buyer_portal:order_offer_answer"),
+        {"accept_all": "1", f"answer-{b.pk}": "decline", **declaration_post()},
+    )
+    assert response.status_code == 400
+    assert f"You chose to decline {b.reference}" in response.content.decode()
+    assert [refresh(d).state for d in (a, b)] == [State.QUOTED, State.QUOTED]

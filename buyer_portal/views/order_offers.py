@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from buyer_portal.compliance import DeclarationForm, declaration_context
@@ -94,6 +95,26 @@ def order_offer_answer(request: HttpRequest, token: str) -> HttpResponse:
     except LinkInvalid as exc:
         return _invalid(request, exc, token)
     accept_all = "accept_all" in request.POST
+    chose_decline = [
+        quote.trade_in.reference
+        for quote in quotes
+        if request.POST.get(f"answer-{quote.trade_in_id}") == "decline"
+    ]
+    if accept_all and chose_decline:
+        # "Accept all" tapped after choosing to decline a device: never sell what the buyer
+        # said they keep. Ask again instead of guessing which they meant.
+        return _page(
+            request,
+            order,
+            quotes,
+            token,
+            status=400,
+            data=request.POST,
+            error=_(
+                "You chose to decline %(refs)s: tap “Send my answers”, or choose Accept for it."
+            )
+            % {"refs": ", ".join(chose_decline)},
+        )
     accept: list[TradeIn] = []
     decline: dict[TradeIn, str] = {}
     errors: dict[int, str] = {}
@@ -114,7 +135,7 @@ def order_offer_answer(request: HttpRequest, token: str) -> HttpResponse:
             else:
                 errors[device.pk] = form.first_error()
         else:
-            errors[device.pk] = "Please choose accept or decline."
+            errors[device.pk] = _("Please choose accept or decline.")
     data = request.POST
     form = DeclarationForm(request.POST)
     # The declaration is about selling: asked only when something is accepted.
@@ -138,7 +159,7 @@ def order_offer_answer(request: HttpRequest, token: str) -> HttpResponse:
             status=400,
             data=data,
             errors=errors,
-            error="Please answer every device.",
+            error=_("Please check the devices marked below."),
             declaration_form=form if accept else None,
         )
     try:
