@@ -421,3 +421,20 @@ def test_accept_all_never_accepts_a_device_the_buyer_chose_to_decline(quoted):
     assert response.status_code == 400
     assert f"You chose to decline {b.reference}" in response.content.decode()
     assert [refresh(d).state for d in (a, b)] == [State.QUOTED, State.QUOTED]
+
+
+def test_the_box_label_is_voided_only_when_no_device_of_the_box_is_coming(quoted, staff, drain):
+    order, quotes, (a, b) = quoted(2)
+    actions.order_answer(
+        order=order, quotes=quotes, accept=[a, b], decline={}, declaration=declared()
+    )
+    drain()
+    label = ShippingLabel.objects.get()
+    actions.trade_in_cancel(trade_in=refresh(a), actor=staff, reason="Not in the box")
+    drain()
+    assert not SideEffect.objects.filter(kind=SideEffectKind.VOID_LABEL).exists()
+    assert refresh(label).voided_at is None  # b still travels on it
+    actions.trade_in_cancel(trade_in=refresh(b), actor=staff, reason="Box never came")
+    drain()
+    assert SideEffect.objects.filter(kind=SideEffectKind.VOID_LABEL).count() == 1
+    assert refresh(label).voided_at is not None

@@ -36,10 +36,13 @@ from workflows.actions.compliance import DeclarationInput
 from workflows.errors import TransitionRefused
 from workflows.formatting import money
 from workflows.models import (
+    Direction,
     Email,
     Quote,
     ReturnCase,
+    ShippingLabel,
     SideEffectKind,
+    State,
     TradeIn,
     Unit,
 )
@@ -177,7 +180,9 @@ def trade_in_cancel(*, trade_in: TradeIn, actor: Actor, reason: str) -> TradeIn:
     payout.save()
     _carry_costs(Unit.objects.filter(trade_in=trade_in))
     _transition(trade_in, "cancel", actor=actor, note=reason)
-    if trade_in.labels.filter(voided_at__isnull=True).exists():
+    if is_multi_device(trade_in.order):
+        _void_box_label_if_empty(trade_in)
+    elif trade_in.labels.filter(voided_at__isnull=True).exists():
         schedule(SideEffectKind.VOID_LABEL, key=f"void-label:{trade_in.pk}", trade_in=trade_in)
     schedule(
         SideEffectKind.SEND_EMAIL,
@@ -186,6 +191,24 @@ def trade_in_cancel(*, trade_in: TradeIn, actor: Actor, reason: str) -> TradeIn:
         template=Email.CANCELLED,
     )
     return trade_in
+
+
+def _void_box_label_if_empty(trade_in: TradeIn) -> None:
+    """An order's one label (on its first accepted device) serves the whole box: void it only
+    when no device of the box is still on its way, not when one device of it is cancelled."""
+    if trade_in.order.devices.filter(state=State.ACCEPTED).exists():
+        return
+    label = ShippingLabel.objects.filter(
+        trade_in__order_id=trade_in.order_id,
+        direction=Direction.TO_SHOP,
+        voided_at__isnull=True,
+    ).first()
+    if label is not None:
+        schedule(
+            SideEffectKind.VOID_LABEL,
+            key=f"void-label:{label.trade_in_id}",
+            trade_in=label.trade_in,
+        )
 
 
 @transaction.atomic(durable=True)
