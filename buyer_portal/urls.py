@@ -1,7 +1,7 @@
 from django.urls import path
 
 from buyer_portal import views, zip_lookup
-from buyer_portal.views import counter, revised_offers
+from buyer_portal.views import counter, order_offers, revised_offers
 
 app_name = "buyer_portal"
 urlpatterns = [
@@ -17,6 +17,12 @@ urlpatterns = [
     path("trade-in/label/<str:token>/", views.label_pdf, name="label"),
     path("trade-in/identity/<str:token>/", views.identity_page, name="identity"),
     path("trade-in/offer/<str:token>/", views.quote, name="quote"),
+    path("trade-in/offers/<str:token>/", order_offers.order_offer, name="order_offer"),
+    path(
+        "trade-in/offers/<str:token>/answer/",
+        order_offers.order_offer_answer,
+        name="order_offer_answer",
+    ),
     path("trade-in/offer/<str:token>/accept/", views.quote_accept, name="quote_accept"),
     path("trade-in/offer/<str:token>/decline/", views.quote_decline, name="quote_decline"),
     path(

@@ -11,12 +11,13 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from workflows.errors import LinkInvalid
-from workflows.models import Payout, Quote, RevisedOffer, TradeIn
+from workflows.models import Order, Payout, Quote, RevisedOffer, TradeIn
 from workflows.rules.predicates import quote_link_refusal, revised_offer_link_refusal
 
 QUOTE_SALT = "workflows.quote-link"
 STATUS_SALT = "workflows.status-link"
 REVISED_OFFER_SALT = "workflows.revised-offer-link"
+ORDER_OFFER_SALT = "workflows.order-offer-link"
 # Sent only by email: opening it is how the buyer proves the payout address is theirs.
 PAYOUT_SETUP_SALT = "workflows.payout-setup-link"
 
@@ -146,3 +147,50 @@ def trade_in_of_revised_offer_token(token: str) -> TradeIn | None:
         return revised_offer_from_token(token, actionable=False).trade_in
     except LinkInvalid:
         return None
+
+
+# --- an order's offers: one link for every device's quote (workflows.rules.orders) -----------
+def order_offer_token(order: Order, quote_ids: list[int]) -> str:
+    """Names the order and the quotes it offers: a re-quote of any device (a new quote row)
+    leaves this link behind, and it expires with those quotes."""
+    return signing.dumps({"o": order.pk, "q": sorted(quote_ids)}, salt=ORDER_OFFER_SALT)
+
+
+def order_offer_url(order: Order, quote_ids: list[int]) -> str:
+    return absolute(reverse("buyer_portal:order_offer", args=[order_offer_token(order, quote_ids)]))
+
+
+def order_offer_from_token(token: str) -> tuple[Order, list[Quote]]:
+    """The order and the quotes its link offers, if the buyer can still answer them; else
+    LinkInvalid (one device re-quoted: superseded; all answered: used; lapsed: expired).
+    Quotes a device no longer waits on (staff declined it since) are left out."""
+    pk = _unsign(token, ORDER_OFFER_SALT, "o")
+    try:
+        quote_ids = [int(q) for q in signing.loads(token, salt=ORDER_OFFER_SALT)["q"]]
+    except (signing.BadSignature, KeyError, TypeError, ValueError):  # pragma: no cover
+        raise LinkInvalid(_("This link is not valid."), reason="tampered") from None
+    order = Order.objects.filter(pk=pk).first()
+    quotes = list(
+        Quote.objects.select_related("trade_in__product__device_model__make")
+        .filter(pk__in=quote_ids, trade_in__order_id=pk)
+        .order_by("trade_in__position")
+    )
+    if order is None or not quotes or len(quotes) != len(quote_ids):
+        raise LinkInvalid(_("This link is not valid."), reason="tampered")
+    refusals = [quote_link_refusal(quote) for quote in quotes]
+    for refusal in refusals:
+        if refusal is not None and refusal.reason == "superseded":
+            raise refusal
+    open_quotes = [quote for quote, refusal in zip(quotes, refusals, strict=True) if not refusal]
+    if not open_quotes:
+        raise next(refusal for refusal in refusals if refusal is not None)
+    return order, open_quotes
+
+
+def order_of_offer_token(token: str) -> Order | None:
+    """The order behind a genuine order-offer link, to point the buyer at a status page."""
+    try:
+        pk = _unsign(token, ORDER_OFFER_SALT, "o")
+    except LinkInvalid:
+        return None
+    return Order.objects.filter(pk=pk).first()

@@ -5,15 +5,18 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from buyer_portal.views.links import trade_in_or_invalid
 from buyer_portal.views.submission import order_devices
-from workflows.links import quote_token, revised_offer_token
+from workflows.links import order_offer_token, quote_token, revised_offer_token
 from workflows.models import Direction, State, TradeIn
 from workflows.rules.compliance import identity_missing
+from workflows.rules.orders import is_multi_device, order_offer_quote_ids
 from workflows.rules.predicates import wants_pickup
+from workflows.selectors import box_label
 
 # The buyer's journey, in their words; each trade-in state sits at one of these steps.
 JOURNEY = [
@@ -65,13 +68,11 @@ def status(request: HttpRequest, token: str) -> HttpResponse:
             "trade_in": trade_in,
             "order_devices": order_devices(trade_in),
             "quote": quote,
-            "quote_token": quote_token(quote) if quote and trade_in.state == State.QUOTED else "",
+            "offer_url": _offer_url(trade_in, quote),
             **_after_inspection(trade_in),
             "journey": journey,
             "pickup": wants_pickup(trade_in),
-            "has_label": trade_in.labels.filter(
-                direction=Direction.TO_SHOP, voided_at__isnull=True
-            ).exists(),
+            "has_label": box_label(trade_in) is not None,
             "identity_needed": identity_missing(trade_in, "payout")
             and trade_in.state in (State.ACCEPTED, State.RECEIVED),
             "status_token": token,
@@ -79,6 +80,19 @@ def status(request: HttpRequest, token: str) -> HttpResponse:
             "shop_hours": settings.SHOP_HOURS,
         },
     )
+
+
+def _offer_url(trade_in: TradeIn, quote) -> str:
+    """Where the buyer answers this device's offer: its own link, or for an order of several
+    devices the order's page, once every device is decided ("" until then)."""
+    if not quote or trade_in.state != State.QUOTED:
+        return ""
+    if not is_multi_device(trade_in.order):
+        return reverse("buyer_portal:quote", args=[quote_token(quote)])
+    quote_ids = order_offer_quote_ids(trade_in.order.devices.all())
+    if quote_ids is None:
+        return ""
+    return reverse("buyer_portal:order_offer", args=[order_offer_token(trade_in.order, quote_ids)])
 
 
 def _after_inspection(trade_in: TradeIn) -> dict:
@@ -102,7 +116,7 @@ def label_pdf(request: HttpRequest, token: str) -> HttpResponse:
     if invalid:
         return invalid
     # The buyer's own label to us; a return label is the shop's to print.
-    label = trade_in.labels.filter(direction=Direction.TO_SHOP, voided_at__isnull=True).first()
+    label = box_label(trade_in)  # an order's one label serves every device in the box
     if label is None:
         raise Http404(_("No shipping label yet."))
     response = HttpResponse(bytes(label.pdf), content_type="application/pdf")

@@ -36,6 +36,7 @@ from workflows.actions.inspection import (
     revised_offer_send,
     trade_in_intake,
 )
+from workflows.actions.orders import order_answer
 from workflows.actions.outbox import side_effect_retry
 from workflows.actions.payouts import (
     payout_issue_store_credit,
@@ -149,6 +150,7 @@ __all__ = [
     "unit_change_status",
     "trade_in_reroute",
     "order_submit",
+    "order_answer",
     "trade_in_submit",
     "trade_in_update_details",
     "unit_regrade",

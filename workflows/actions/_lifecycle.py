@@ -31,6 +31,7 @@ from workflows.actions._common import (
     schedule,
 )
 from workflows.actions._costs import _carry_costs
+from workflows.actions._orders import _offer_order_if_ready
 from workflows.actions._stock import _change_stock, _move_unit
 from workflows.actions.compliance import DeclarationInput
 from workflows.errors import InvalidInput, NeedsConfirmation, TransitionRefused
@@ -53,6 +54,7 @@ from workflows.models import (
 )
 from workflows.rules import compliance
 from workflows.rules.compliance import identity_missing
+from workflows.rules.orders import is_multi_device
 from workflows.rules.parsers import clean_text, normalize_imei
 from workflows.rules.permissions import allowed
 from workflows.rules.predicates import imei_check_finished, payout_settleable
@@ -190,6 +192,10 @@ def _quote(
         note=details,
     )
     if not notify:
+        return quote
+    if is_multi_device(trade_in.order):
+        # One email for the order, once every device is decided (workflows.rules.orders).
+        _offer_order_if_ready(trade_in)
         return quote
     schedule(
         SideEffectKind.SEND_EMAIL,

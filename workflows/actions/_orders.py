@@ -1,10 +1,14 @@
-"""Orders (workflows.models.orders): opened inside the action that creates their devices."""
+"""Orders (workflows.models.orders), inside the caller's transaction: opened by the action that
+creates their devices; offered by one email once every device is decided for quoting."""
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 
-from workflows.models import Order
+from workflows.actions._common import schedule
+from workflows.models import Email, Order, SideEffect, SideEffectKind, TradeIn
+from workflows.rules.orders import order_offer_quote_ids
 from workflows.rules.references import order_reference
 
 
@@ -18,3 +22,30 @@ def order_open(*, submission_key: str) -> Order:
     order.reference = order_reference(order.pk)
     order.save(update_fields=["reference"])
     return order
+
+
+def _lock_order(order_id: int) -> Order:
+    """Lock the order row, always after its devices (lock order: devices in pk order, then
+    the order). Two staff quoting two devices of one order at once: without it each would
+    see the other device still "submitted" and neither would send the order's offer email."""
+    return Order.objects.select_for_update().get(pk=order_id)
+
+
+def _offer_order_if_ready(trade_in: TradeIn) -> SideEffect | None:
+    """For an order of several devices: one offer email once every device is decided for
+    quoting. The key names the quotes it offers, so the same offer is emailed once and a
+    re-quote (a new quote row) emails the order again, whose older link then stops working."""
+    order = _lock_order(trade_in.order_id)
+    quote_ids = order_offer_quote_ids(order.devices.all())
+    if quote_ids is None:
+        return None
+    digest = hashlib.sha256(",".join(map(str, sorted(quote_ids))).encode()).hexdigest()[:20]
+    lead = order.devices.order_by("position").first()
+    return schedule(
+        SideEffectKind.SEND_EMAIL,
+        key=f"email:order-offer:{order.pk}:{digest}",
+        trade_in=lead,
+        template=Email.ORDER_OFFER,
+        order_id=order.pk,
+        quote_ids=quote_ids,
+    )

@@ -31,17 +31,22 @@ from workflows.actions._lifecycle import (
     _transition,
     _unstock,
 )
+from workflows.actions._orders import _offer_order_if_ready
 from workflows.actions.compliance import DeclarationInput
 from workflows.errors import TransitionRefused
 from workflows.formatting import money
 from workflows.models import (
+    Direction,
     Email,
     Quote,
     ReturnCase,
+    ShippingLabel,
     SideEffectKind,
+    State,
     TradeIn,
     Unit,
 )
+from workflows.rules.orders import is_multi_device
 from workflows.rules.predicates import quote_link_refusal, wants_pickup
 
 
@@ -124,9 +129,20 @@ def trade_in_decline(
         quote.trade_in = trade_in
         if refusal := quote_link_refusal(quote):
             raise refusal
+    _decline(trade_in, quote, actor=actor, reason=reason)
+    if actor != BUYER and is_multi_device(trade_in.order):
+        # Staff ended one device of an order: the others' offers may be ready to go out.
+        _offer_order_if_ready(trade_in)
+    return trade_in
+
+
+def _decline(trade_in: TradeIn, quote: Quote | None, *, actor: Actor, reason: str) -> None:
+    """The decline step, for a locked trade-in whose quote (if any) the caller checked: the
+    quote answered, the reason kept, the transition, the email. Shared with order_answer."""
+    reason = _required(reason, _("Please give a reason for declining."))
+    if quote is not None:
         quote.responded_at = timezone.now()
         quote.save(update_fields=["responded_at"])
-    reason = _required(reason, _("Please give a reason for declining."))
     _refuse_unless(trade_in, "decline")
     trade_in.decline_reason = reason
     event = _transition(trade_in, "decline", actor=actor, note=reason)
@@ -136,7 +152,6 @@ def trade_in_decline(
         trade_in=trade_in,
         template=Email.DECLINED,
     )
-    return trade_in
 
 
 @transaction.atomic(durable=True)
@@ -165,7 +180,9 @@ def trade_in_cancel(*, trade_in: TradeIn, actor: Actor, reason: str) -> TradeIn:
     payout.save()
     _carry_costs(Unit.objects.filter(trade_in=trade_in))
     _transition(trade_in, "cancel", actor=actor, note=reason)
-    if trade_in.labels.filter(voided_at__isnull=True).exists():
+    if is_multi_device(trade_in.order):
+        _void_box_label_if_empty(trade_in)
+    elif trade_in.labels.filter(voided_at__isnull=True).exists():
         schedule(SideEffectKind.VOID_LABEL, key=f"void-label:{trade_in.pk}", trade_in=trade_in)
     schedule(
         SideEffectKind.SEND_EMAIL,
@@ -174,6 +191,24 @@ def trade_in_cancel(*, trade_in: TradeIn, actor: Actor, reason: str) -> TradeIn:
         template=Email.CANCELLED,
     )
     return trade_in
+
+
+def _void_box_label_if_empty(trade_in: TradeIn) -> None:
+    """An order's one label (on its first accepted device) serves the whole box: void it only
+    when no device of the box is still on its way, not when one device of it is cancelled."""
+    if trade_in.order.devices.filter(state=State.ACCEPTED).exists():
+        return
+    label = ShippingLabel.objects.filter(
+        trade_in__order_id=trade_in.order_id,
+        direction=Direction.TO_SHOP,
+        voided_at__isnull=True,
+    ).first()
+    if label is not None:
+        schedule(
+            SideEffectKind.VOID_LABEL,
+            key=f"void-label:{label.trade_in_id}",
+            trade_in=label.trade_in,
+        )
 
 
 @transaction.atomic(durable=True)

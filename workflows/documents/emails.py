@@ -7,6 +7,7 @@ import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -18,6 +19,7 @@ from django.urls import reverse
 from workflows.integrations.payments import get_provider
 from workflows.links import (
     absolute,
+    order_offer_url,
     payout_setup_url,
     quote_url,
     revised_offer_token,
@@ -27,14 +29,18 @@ from workflows.links import (
 )
 from workflows.models import (
     Email,
+    Order,
     PayoutDetailChange,
     Quote,
     RevisedOffer,
     ShippingLabel,
+    State,
     StoreCredit,
     TradeIn,
 )
 from workflows.rules.compliance import identity_of, identity_required_before
+from workflows.rules.orders import is_multi_device
+from workflows.selectors import order_box_devices
 
 # The outbox row this email is sent for (set by the side-effect handler around the send).
 _outbox_key: ContextVar[str | None] = ContextVar("outbox_key", default=None)
@@ -123,6 +129,43 @@ def quote(trade_in: TradeIn, quote: Quote, *, counter: bool = False) -> str:
     )
 
 
+def order_offer(trade_in: TradeIn, order: Order, quote_ids: list[int]) -> str:
+    """One email for an order of several devices: each quoted device's offer, the total and
+    one link to answer them all (workflows.rules.orders.order_ready_to_offer)."""
+    quotes = list(
+        Quote.objects.filter(pk__in=quote_ids)
+        .select_related("trade_in__product")
+        .order_by("trade_in__position")
+    )
+    return _send(
+        Email.ORDER_OFFER,
+        to=trade_in.buyer_email,
+        trade_in=trade_in,
+        subject="Your trade-in offers",
+        reference=order.reference,
+        order=order,
+        quotes=quotes,
+        total=sum((quote.amount for quote in quotes), Decimal("0")),
+        valid_until=min(quote.valid_until for quote in quotes),
+        offer_url=order_offer_url(order, quote_ids),
+    )
+
+
+def _box(trade_in: TradeIn) -> dict[str, Any]:
+    """What an order of several devices sends in its one box: the accepted devices (listed
+    in the label and drop-off emails) and whether some were declined (they stay home). Empty
+    for an order of one, whose emails read as they always did."""
+    order = trade_in.order
+    if not is_multi_device(order):
+        return {}
+    return {
+        "order": order,
+        "reference": order.reference,
+        "devices": order_box_devices(order.pk),
+        "declined": order.devices.filter(state=State.DECLINED).exists(),
+    }
+
+
 def accepted_label(trade_in: TradeIn, label: ShippingLabel) -> str:
     label_url = absolute(reverse("buyer_portal:label", args=[status_token(trade_in)]))
     return _send(
@@ -132,6 +175,7 @@ def accepted_label(trade_in: TradeIn, label: ShippingLabel) -> str:
         subject="Offer accepted: your shipping label",
         label=label,
         label_url=label_url,
+        **_box(trade_in),
     )
 
 
@@ -141,6 +185,7 @@ def accepted_pickup(trade_in: TradeIn) -> str:
         to=trade_in.buyer_email,
         trade_in=trade_in,
         subject="Offer accepted: how to drop off your device",
+        **_box(trade_in),
     )
 
 

@@ -79,6 +79,7 @@ class ShippingProvider(Protocol):
         idempotency_key: str,
         is_retry: bool = False,
         to_buyer: bool = False,
+        weight_grams: int | None = None,
     ) -> Label: ...
 
     def void_label(self, label_id: str) -> None: ...
@@ -97,6 +98,7 @@ class SampleShippingProvider:
         idempotency_key: str,
         is_retry: bool = False,
         to_buyer: bool = False,
+        weight_grams: int | None = None,
     ) -> Label:
         digest = hashlib.sha256(idempotency_key.encode()).hexdigest()[:10].upper()
         tracking = f"SAMPLE{digest}"
@@ -236,10 +238,13 @@ class ShipEngineProvider:
         carrier_id: str,
         buyer: dict[str, str] | None = None,
         to_buyer: bool = False,
+        weight_grams: int | None = None,
     ) -> dict[str, Any]:
         """The buyer's prepaid label to the warehouse, or (to_buyer) the label that sends
         the device back to them, which the shop pays outright. `buyer`: the buyer's address
-        as ShipEngine validated it."""
+        as ShipEngine validated it. `weight_grams`: the box's weight when it carries several
+        devices (an order's accepted ones); else the device's own."""
+        weight = weight_grams or trade_in.product.device_model.weight_grams
         buyer, warehouse = buyer or buyer_address(trade_in), warehouse_address()
         shipment: dict[str, Any] = {
             "carrier_id": carrier_id,
@@ -249,7 +254,7 @@ class ShipEngineProvider:
             "ship_to": buyer if to_buyer else warehouse,
             "packages": [
                 {
-                    "weight": {"value": trade_in.product.device_model.weight_grams, "unit": "gram"},
+                    "weight": {"value": weight, "unit": "gram"},
                     # The spec requires all three lines (null when unused); USPS prints 60
                     # characters a line, the narrowest carrier 25: our reference fits both.
                     "label_messages": {
@@ -404,6 +409,7 @@ class ShipEngineProvider:
         idempotency_key: str,
         is_retry: bool = False,
         to_buyer: bool = False,
+        weight_grams: int | None = None,
     ) -> Label:
         if is_retry:
             existing = self._find_label(idempotency_key)
@@ -417,6 +423,7 @@ class ShipEngineProvider:
             carrier_id=carrier_id,
             buyer=buyer,
             to_buyer=to_buyer,
+            weight_grams=weight_grams,
         )
         label = self._label(self._call("POST", "/v1/labels", json=request))
         return Label(**{**label.__dict__, "note": note}) if note else label

@@ -12,6 +12,18 @@ class Direction(models.TextChoices):
 
 
 class ShippingLabel(models.Model):
+    """A label bought from the carrier (to the shop, or a return to the buyer).
+
+    One label per box: an order of several devices gets ONE label to the shop, kept on the
+    order's first accepted device (`trade_in`, the lowest position accepted) and weighed for
+    every accepted device (workflows.actions.orders, workflows.selectors.order_box_weight).
+    The other accepted devices have no label row of their own: the box's label is found
+    through the order (workflows.selectors.box_label). No new column, so an order of one keeps
+    exactly the label it always had. It is voided only when no device of the box is still on
+    its way (workflows.actions.tradeins.trade_in_cancel); its cost is carried on the first
+    device's unit.
+    """
+
     trade_in = models.ForeignKey(
         TradeIn, verbose_name="trade-in", on_delete=models.PROTECT, related_name="labels"
     )

@@ -34,6 +34,8 @@ class Email(models.TextChoices):
     REVISED_OFFER_ACCEPTED = "revised_offer_accepted", _("Revised offer accepted")
     RETURN_LABEL = "return_label", _("Return label")
     RETURN_PICKUP = "return_pickup", _("Return pickup")
+    # An order of several devices: one email with every device's offer (workflows.rules.orders).
+    ORDER_OFFER = "order_offer", _("Order offer")
 
 
 class EventKind(models.TextChoices):

@@ -16,11 +16,13 @@ from workflows.errors import InvalidInput
 from workflows.integrations import payments
 from workflows.models import (
     SHIP_BACK_OPEN,
+    Direction,
     Email,
     Payout,
     PayoutStatus,
     Quote,
     ShipBack,
+    ShippingLabel,
     SideEffect,
     SideEffectKind,
     SideEffectStatus,
@@ -286,3 +288,34 @@ def resendable_emails(trade_in: TradeIn) -> list[SideEffect]:
         if effect.payload.get("template") not in (Email.STAFF_NEW_SUBMISSION, Email.STORE_CREDIT)
         and not effect.payload.get("resend_of")
     ]
+
+
+# --- an order's box (issue 20) -------------------------------------------------------------
+def order_box_devices(order_id: int) -> list[TradeIn]:
+    """The devices travelling in an order's box: the accepted ones, in the order's order.
+    Declined (and cancelled) devices stay home."""
+    return list(
+        TradeIn.objects.filter(order_id=order_id, state=State.ACCEPTED)
+        .select_related("product__device_model")
+        .order_by("position")
+    )
+
+
+def order_box_weight(order_id: int) -> int:
+    """The label's weight: the sum of the accepted devices' weights (each its model's
+    `weight_grams`, as a one-device label uses)."""
+    return sum(device.product.device_model.weight_grams for device in order_box_devices(order_id))
+
+
+def box_label(trade_in: TradeIn) -> ShippingLabel | None:
+    """The label the buyer tapes on the box this device travels in: its own, or for an order
+    of several devices the order's one label (kept on its first accepted device)."""
+    return (
+        ShippingLabel.objects.filter(
+            trade_in__order_id=trade_in.order_id,
+            direction=Direction.TO_SHOP,
+            voided_at__isnull=True,
+        )
+        .order_by("-created_at")
+        .first()
+    )

@@ -35,6 +35,7 @@ from workflows.models import (
     Email,
     ImeiCheck,
     ImeiCheckStatus,
+    Order,
     Payout,
     PayoutDetailChange,
     PayoutStatus,
@@ -47,7 +48,7 @@ from workflows.models import (
     StoreCredit,
 )
 from workflows.rules import redflags
-from workflows.selectors import ready_payee, stripe_account_for
+from workflows.selectors import order_box_weight, ready_payee, stripe_account_for
 from workflows.tasks.compliance import give_up_police_report, handle_police_report
 
 # Stripe keeps an idempotency key for 24 hours; we stop trusting it a little earlier.
@@ -111,6 +112,11 @@ EMAILS: dict[Email, Callable[[SideEffect], str]] = {
     ),
     Email.RETURN_LABEL: _return_label_email,
     Email.RETURN_PICKUP: lambda effect: emails.return_pickup(effect.trade_in),
+    Email.ORDER_OFFER: lambda effect: emails.order_offer(
+        effect.trade_in,
+        Order.objects.get(pk=effect.payload["order_id"]),
+        effect.payload["quote_ids"],
+    ),
 }
 assert set(EMAILS) == set(Email), "every Email has its handler"
 
@@ -225,8 +231,13 @@ def _handle_shipping_label(effect: SideEffect) -> str:
         return f"No label needed: trade-in is {trade_in.get_state_display().lower()}"
     label = trade_in.labels.filter(voided_at__isnull=True).first()
     note = ""
+    options = {}
+    if "order_id" in effect.payload:
+        # One box for an order's accepted devices (workflows.actions.orders): the label is
+        # the first one's, weighed for every device still accepted; declined ones stay home.
+        options["weight_grams"] = order_box_weight(effect.payload["order_id"])
     if label is None:
-        label, made = _buy_label(effect, shipping_label_record)
+        label, made = _buy_label(effect, shipping_label_record, **options)
         # e.g. the address ShipEngine corrected: staff see what the label says.
         note = f". {made.note}" if made.note else ""
     else:

@@ -1,0 +1,71 @@
+"""Orders of several devices under concurrency, on PostgreSQL (see tests/test_races.py):
+two answers to one order's page at once, and two staff quoting its last devices at once."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from django.db import connection
+
+from tests.factories import ProductFactory
+from tests.helpers import assert_books_balance, declared, refresh, submission
+from tests.test_races import outcomes, race
+from workflows import actions
+from workflows.links import order_offer_from_token, order_offer_token
+from workflows.models import Email, Payout, SideEffect, SideEffectKind, State
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.postgres,
+    pytest.mark.skipif(
+        connection.vendor != "postgresql",
+        reason="races need PostgreSQL row locks; set DATABASE_URL to run them",
+    ),
+]
+
+
+def _order(product, n=3):
+    subs = [submission(product)] + [submission(ProductFactory()) for _ in range(n - 1)]
+    order = actions.order_submit(submissions=subs, submission_key=uuid.uuid4().hex)
+    return order, list(order.devices.order_by("position"))
+
+
+def _offer_emails():
+    return SideEffect.objects.filter(
+        kind=SideEffectKind.SEND_EMAIL, payload__template=Email.ORDER_OFFER
+    )
+
+
+def test_two_staff_quoting_the_last_two_devices_at_once_send_one_order_email(product, staff, drain):
+    for _ in range(3):
+        order, (a, b, c) = _order(product)
+        drain()
+        actions.trade_in_quote(trade_in=a, actor=staff, amount="100")
+        results = race(
+            lambda b=b: actions.trade_in_quote(trade_in=b, actor=staff, amount="120"),
+            lambda c=c: actions.trade_in_quote(trade_in=c, actor=staff, amount="80"),
+        )
+        assert outcomes(results) == (2, 0)
+        assert _offer_emails().filter(payload__order_id=order.pk).count() == 1
+
+
+def test_two_answers_to_one_orders_page_at_once_make_one(product, staff, drain):
+    order, (a, b, c) = _order(product)
+    drain()
+    for device in (a, b, c):
+        actions.trade_in_quote(trade_in=device, actor=staff, amount="100")
+    effect = _offer_emails().get()
+    order, quotes = order_offer_from_token(order_offer_token(order, effect.payload["quote_ids"]))
+    answer = lambda: actions.order_answer(  # noqa: E731
+        order=order,
+        quotes=quotes,
+        accept=[a, b],
+        decline={c: "The offer is too low"},
+        declaration=declared(),
+    )
+    assert outcomes(race(answer, answer, answer)) == (1, 2)
+    assert Payout.objects.filter(trade_in__order=order).count() == 2
+    assert SideEffect.objects.filter(kind=SideEffectKind.CREATE_LABEL).count() == 1
+    assert [refresh(d).state for d in (a, b, c)] == [State.ACCEPTED, State.ACCEPTED, State.DECLINED]
+    assert_books_balance()
