@@ -1,8 +1,9 @@
 """Money and stock stay exact in every mix of outcomes inside one order (issue 20).
 
-Hypothesis builds a basket of one to four devices and gives each its own fate through the real
-actions: the buyer declines the offer, the device never arrives (cancelled alone), it is graded
-at the offer, a revised offer is accepted or refused (sent back), or it is rerouted to Returns.
+Hypothesis builds a basket of one to four devices, staff quote each, the buyer answers them all
+at once on the order's page, and each device meets its own fate through the real actions: its
+offer declined, never arriving (cancelled alone), graded at the offer, a revised offer accepted
+or refused (sent back), or rerouted to Returns.
 Whatever the mix, what the shop owes is the sum of the devices it kept at their final amounts,
 and every product's stock is the count of its units on the shelf.
 
@@ -28,7 +29,6 @@ from workflows.models import (
     Payout,
     PayoutStatus,
     Product,
-    Quote,
     State,
     TradeIn,
     Unit,
@@ -65,16 +65,9 @@ def rolled_back():
 
 
 def give_fate(device: TradeIn, fate: str, revised: Decimal, *, staff, drain) -> Decimal:
-    """Runs the device to its end through the actions; returns what the shop owes for it."""
-    quote = actions.trade_in_quote(trade_in=device, actor=staff, amount=OFFER)
-    drain()
+    """Runs an accepted device to its end through the actions; returns what the shop owes."""
     if fate == "declined":
-        actions.trade_in_decline(
-            trade_in=device, quote=quote, actor=actions.BUYER, reason="Keeping this one"
-        )
         return Decimal("0")
-    actions.trade_in_accept(quote=Quote.objects.get(pk=quote.pk), declaration=declared())
-    drain()
     device.refresh_from_db()
     if fate == "never_arrives":
         actions.trade_in_cancel(trade_in=device, actor=staff, reason="Not in the box")
@@ -112,6 +105,28 @@ def give_fate(device: TradeIn, fate: str, revised: Decimal, *, staff, drain) -> 
     return OFFER
 
 
+def answer(order, devices: list[TradeIn], fates: list[str]) -> None:
+    """The buyer answers every offer at once, as the order's page does (a single device: its
+    own offer page)."""
+    quotes = [device.latest_quote() for device in devices]
+    if len(devices) == 1:
+        if fates[0] == "declined":
+            actions.trade_in_decline(
+                trade_in=devices[0], quote=quotes[0], actor=actions.BUYER, reason="Keeping it"
+            )
+        else:
+            actions.trade_in_accept(quote=quotes[0], declaration=declared())
+        return
+    accept = [d for d, fate in zip(devices, fates, strict=True) if fate != "declined"]
+    actions.order_answer(
+        order=order,
+        quotes=quotes,
+        accept=accept,
+        decline={d: "Keeping it" for d in devices if d not in accept},
+        declaration=declared() if accept else None,
+    )
+
+
 @pytest.mark.django_db
 @EXAMPLES
 @given(
@@ -131,6 +146,11 @@ def test_what_is_owed_and_what_is_stocked_add_up_in_every_mix(fates, product, st
         )
         drain()
         devices = list(order.devices.order_by("position"))
+        for device in devices:
+            actions.trade_in_quote(trade_in=device, actor=staff, amount=OFFER)
+        drain()
+        answer(order, devices, [fate for fate, _ in fates])
+        drain()
         owed = sum(
             (
                 give_fate(device, fate, revised, staff=staff, drain=drain)
