@@ -109,6 +109,7 @@ bench: install-test
 	mkdir -p var
 	$(BIN)/python -m bench $(BENCH_ARGS)
 	$(BIN)/python -m bench buyer
+	$(BIN)/python -m bench basket
 	$(BIN)/python -m bench staff
 	$(BIN)/python -m bench counter
 	@if [ -n "$$DATABASE_URL" ]; then $(BIN)/python -m bench reports $(REPORTS_ARGS); \

@@ -1,5 +1,7 @@
 """`python -m bench [options]`: the back-office numbers (bench/backoffice.py);
 `python -m bench buyer [options]`: the buyer's pages in Chromium (bench/buyer.py);
+`python -m bench basket [options]`: a basket of two devices, human-paced, in Chromium
+(bench/basket.py);
 `python -m bench staff`: staff clicks to a quote and through intake in Chromium (bench/staff.py);
 `python -m bench counter`: a counter buyback, human-paced, in Chromium (bench/counter.py);
 `python -m bench reports [--rows N]`: the managers' reports at 1M rows (bench/reports.py).
@@ -21,6 +23,10 @@ def main(argv: list[str]) -> None:
         from bench.buyer import Command
 
         name, argv = "bench buyer", argv[1:]
+    elif argv[:1] == ["basket"]:
+        from bench.basket import Command
+
+        name, argv = "bench basket", argv[1:]
     elif argv[:1] == ["reports"]:
         from bench.reports import Command
 

@@ -11,7 +11,6 @@ It runs against a throwaway database (the test database machinery), never your d
 from __future__ import annotations
 
 import gzip
-import shutil
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,13 +19,14 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.contrib.staticfiles.handlers import StaticFilesHandler
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 from django.db import connections
 from django.test import Client
 from django.test.testcases import LiveServerThread
 from django.test.utils import override_settings
 from playwright.sync_api import expect
 
+from bench.browser import chromium_path
 from bench.data import throwaway_database
 
 BUDGET = 14 * 1024
@@ -46,6 +46,57 @@ STREET = "1 Main St"
 
 def gzipped(data: bytes) -> int:
     return len(gzip.compress(data, compresslevel=9))
+
+
+def phone_page(playwright, chromium: str, url: str):
+    """Debian's chromium as a phone (390×844, touch, a phone's user agent) on the live server
+    at `url`: the browser (the caller closes it) and a page."""
+    browser = playwright.chromium.launch(
+        executable_path=chromium,
+        args=[
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+        ],
+    )
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844},
+        is_mobile=True,
+        has_touch=True,
+        device_scale_factor=2,
+        user_agent=PHONE_UA,
+        base_url=url,
+    )
+    return browser, context.new_page()
+
+
+class Person:
+    """A buyer on the phone, tap by tap: waits until the next thing shows, takes `pace`
+    seconds to choose it, then taps; types at `cps` characters a second. Counts both."""
+
+    def __init__(self, page, *, pace: float, cps: float) -> None:
+        self.page, self.pace, self.cps = page, pace, cps
+        self.choices = self.chars = 0
+
+    def tap(self, selector: str) -> None:
+        target = self.page.locator(selector).first
+        target.wait_for(state="visible")
+        time.sleep(self.pace)
+        # Shown and still for `pace` seconds: Playwright's stability re-check is not the app.
+        target.click(force=True)
+        self.choices += 1
+
+    def type_into(self, selector: str, text: str) -> None:
+        self.page.locator(selector).focus()
+        # Keystrokes on a fixed clock, so the driver's own time per key is not counted twice.
+        begin = time.monotonic()
+        for i, char in enumerate(text, 1):
+            self.page.keyboard.type(char)
+            time.sleep(max(0.0, begin + i / self.cps - time.monotonic()))
+        self.chars += len(text)
 
 
 class Command(BaseCommand):
@@ -110,30 +161,9 @@ class Command(BaseCommand):
     def human_run(self, *, pace: float, cps: float) -> None:
         from playwright.sync_api import sync_playwright
 
-        chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-        if chromium is None:
-            raise CommandError("Debian's chromium is needed for the run (apt-get install chromium)")
+        chromium = chromium_path()
         with live_server() as url, sync_playwright() as p:
-            browser = p.chromium.launch(
-                executable_path=chromium,
-                args=[
-                    "--headless",
-                    "--no-sandbox",
-                    "--disable-gpu",
-                    "--no-first-run",
-                    "--disable-background-networking",
-                    "--disable-component-update",
-                ],
-            )
-            context = browser.new_context(
-                viewport={"width": 390, "height": 844},
-                is_mobile=True,
-                has_touch=True,
-                device_scale_factor=2,
-                user_agent=PHONE_UA,
-                base_url=url,
-            )
-            page = context.new_page()
+            browser, page = phone_page(p, chromium, url)
             hosts: set[str] = set()
             page.on("request", lambda r: hosts.add(urlsplit(r.url).netloc))
             # One run at full speed first, as a server in use would have its templates compiled
@@ -172,26 +202,8 @@ class Command(BaseCommand):
         """Tap by tap, as a person would: wait until the next thing shows, take `pace` seconds
         to choose it, then tap; type at `cps`. The clock starts with the tap on the footer link
         and stops when the confirmation page shows."""
-        choices = chars = 0
-
-        def tap(selector: str) -> None:
-            nonlocal choices
-            target = page.locator(selector).first
-            target.wait_for(state="visible")
-            time.sleep(pace)
-            # Shown and still for `pace` seconds: Playwright's stability re-check is not the app.
-            target.click(force=True)
-            choices += 1
-
-        def type_into(selector: str, text: str) -> None:
-            nonlocal chars
-            page.locator(selector).focus()
-            # Keystrokes on a fixed clock, so the driver's own time per key is not counted twice.
-            begin = time.monotonic()
-            for i, char in enumerate(text, 1):
-                page.keyboard.type(char)
-                time.sleep(max(0.0, begin + i / cps - time.monotonic()))
-            chars += len(text)
+        person = Person(page, pace=pace, cps=cps)
+        tap, type_into = person.tap, person.type_into
 
         footer = page.locator("footer >> text=Trade in your device")
         footer.wait_for(state="visible")
@@ -221,7 +233,7 @@ class Command(BaseCommand):
         tap("#submit")
         page.wait_for_url("**/trade-in/thanks/**")
         page.locator("h1").wait_for(state="visible")
-        return time.monotonic() - start, choices, chars
+        return time.monotonic() - start, person.choices, person.chars
 
 
 @contextmanager
