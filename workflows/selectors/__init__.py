@@ -31,6 +31,7 @@ from workflows.models import (
 )
 from workflows.models.payouts import code_lookup_hash
 from workflows.rules.parsers import normalize_imei
+from workflows.selectors.orders import order_size
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,8 @@ def find_for_intake(raw_imei: str) -> IntakeMatch:
     accepted = list(
         TradeIn.objects.filter(imei=imei, state=State.ACCEPTED)
         .select_related("product__device_model__make", "unit")
+        # The bench shows the rest of the box; a one-device order needs no second look.
+        .annotate(order_size=order_size())
         .order_by("created_at", "pk")[:20]
     )
     if len(accepted) == 1:
@@ -79,6 +82,7 @@ def find_for_intake_by_reference(reference: str) -> IntakeMatch:
     """The scanner could not read the box: the same answer, found by reference."""
     trade_in = (
         TradeIn.objects.select_related("product__device_model__make", "unit")
+        .annotate(order_size=order_size())
         .filter(reference=reference)
         .first()
     )

@@ -103,10 +103,11 @@ def state_summary(devices: Iterable[TradeIn]) -> str:
     )
 
 
-def order_size() -> Subquery:
-    """How many devices the trade-in's order holds, as an annotation (no query per row)."""
+def order_size(outer: str = "order_id") -> Subquery:
+    """How many devices the trade-in's order holds, as an annotation (no query per row);
+    `outer` names the order's id from the annotated row ("trade_in__order_id" for a unit)."""
     return Subquery(
-        TradeIn.objects.filter(order_id=OuterRef("order_id"))
+        TradeIn.objects.filter(order_id=OuterRef(outer))
         .order_by()
         .values("order_id")
         .annotate(n=Count("pk"))
@@ -118,7 +119,7 @@ def order_size() -> Subquery:
 class BoxDevice:
     device: TradeIn
     received: bool  # arrived at the bench (received or anything after it)
-    expected: bool  # accepted, not here yet
+    expected: bool  # accepted, not here yet: the bench asks about it
 
 
 def rest_of_box(trade_in: TradeIn) -> list[BoxDevice]:
