@@ -174,3 +174,49 @@ def test_the_queue_counts_order_sizes_without_a_query_per_row(
     with django_assert_max_num_queries(len(few.captured_queries)):
         html = client.get("/dashboard/trade-ins/").content.decode()
     assert "· 5 devices" in html
+
+
+# --- exports: a row per device, with its order ---------------------------------------------------
+def test_the_payout_export_carries_each_devices_order(db, product, drain, staff, manager):
+    from tests.test_import_export import export_csv
+
+    devices = box(product, drain, 2)
+    for device in devices:
+        accept(device, staff)
+    single = box(product, drain, 1)[0]
+    accept(single, staff)
+    rows = export_csv(staff_client(manager))
+    by_ref = {row["Trade-in"]: row["Order"] for row in rows}
+    assert by_ref == {
+        devices[0].reference: devices[0].order.reference,
+        devices[1].reference: devices[0].order.reference,
+        single.reference: single.order.reference,
+    }
+    assert devices[0].reference != devices[0].order.reference  # numbered: TI-…-1
+
+
+def test_the_police_report_carries_each_devices_order(db, product, drain, staff):
+    from workflows.documents import police_report
+
+    devices = box(product, drain, 2)
+    client = staff_client(staff)
+    for device in devices:
+        accept(device, staff)
+    from tests.helpers import intake_data
+
+    for device in devices:
+        client.post("/dashboard/intake/", intake_data(TradeIn.objects.get(pk=device.pk)))
+    purchases = police_report.purchases(TradeIn.objects.filter(order=devices[0].order))
+    lines = [police_report.Line(t, "purchase", _purchase(t)) for t in purchases]
+    data, _shown = police_report.rows(lines)
+    order_column = police_report.COLUMNS.index("order")
+    reference_column = police_report.COLUMNS.index("reference")
+    assert [(r[reference_column], r[order_column]) for r in data] == [
+        (d.reference, d.order.reference) for d in devices
+    ]
+
+
+def _purchase(trade_in):
+    from workflows.rules import compliance
+
+    return compliance.purchase_now(trade_in)
