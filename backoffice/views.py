@@ -80,7 +80,11 @@ def _page(
         if request.GET.get("label", "").isdigit() and len(request.GET["label"]) < 16
         else None,
     }
-    context.update(_box_context(request, match.trade_in or _label_trade_in(context["label_unit"])))
+    context.update(
+        _box_context(
+            request, match.trade_in or match.found or _label_trade_in(context["label_unit"])
+        )
+    )
     # Every unit received here today, for one batch of labels at the end of the session
     # (the unit's own receipt time, indexed: the bench loads this after every scan).
     today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)

@@ -162,3 +162,12 @@ def test_a_scan_of_any_device_finds_its_order(db, product, drain, staff, n):
     for device in devices:
         page = client.get(BENCH, {"imei": device.imei}).content.decode()
         assert device.order.reference in page and 'id="intake-box"' in page
+
+
+def test_a_scan_of_a_device_already_received_still_shows_its_box(db, product, drain, staff):
+    first, second = accepted_box(product, drain, staff, 2)
+    client = staff_client(staff)
+    client.post(BENCH, intake_data(first, grade="B"))
+    page = client.get(BENCH, {"imei": first.imei}).content.decode()
+    assert "was already received" in page
+    assert 'id="missing-2"' in page and "Cancel this device" in page

@@ -41,6 +41,9 @@ class IntakeMatch:
     # Several accepted trade-ins claim this IMEI: the bench asks which one is in the box.
     choices: tuple[TradeIn, ...] = ()
     scanned_imei: str = ""
+    # Found but not waiting to be received (say received already): the bench still shows the
+    # rest of its box.
+    found: TradeIn | None = None
 
 
 def find_for_intake(raw_imei: str) -> IntakeMatch:
@@ -70,6 +73,7 @@ def find_for_intake(raw_imei: str) -> IntakeMatch:
     latest = (
         TradeIn.objects.filter(imei=imei)
         .select_related("product__device_model__make", "unit")
+        .annotate(order_size=order_size())
         .order_by("-created_at", "-pk")
         .first()
     )
@@ -95,11 +99,14 @@ def _intake_match(trade_in: TradeIn) -> IntakeMatch:
     if trade_in.state == State.ACCEPTED:
         return IntakeMatch(trade_in)
     if trade_in.state in (State.RECEIVED, State.CLOSED, State.REROUTED):
-        return IntakeMatch(None, _("%(ref)s was already received.") % {"ref": trade_in})
+        return IntakeMatch(
+            None, _("%(ref)s was already received.") % {"ref": trade_in}, found=trade_in
+        )
     return IntakeMatch(
         None,
         _("%(ref)s is %(state)s, not accepted; it cannot be received.")
         % {"ref": trade_in, "state": trade_in.get_state_display().lower()},
+        found=trade_in,
     )
 
 
