@@ -61,3 +61,25 @@ def test_two_of_three_arrive_and_the_missing_one_is_cancelled_alone(desktop, pro
     stocked = Unit.objects.filter(product=product, status__in=STOCKED_STATUSES)
     assert product.stock == stocked.count() == 2
     assert set(stocked.values_list("trade_in", flat=True)) == {first.pk, second.pk}
+
+
+def test_the_order_pages_and_the_bench_with_a_box_pass_axe(desktop, product, drain, staff):
+    from tests.browser.checks import staff_page_problems
+
+    first, second, third = [accept(device, staff) for device in box(product, drain, 3)]
+    drain()
+    login(desktop, "staff")
+    found = {}
+    for url in (
+        f"/dashboard/workflows/order/{first.order_id}/change/",
+        "/dashboard/workflows/order/",
+        "/dashboard/workflows/order/?waiting=arrival",
+        f"/dashboard/intake/?imei={second.imei}",  # the box: devices 1 and 3 expected
+    ):
+        response = desktop.goto(url)
+        assert response.status == 200, url
+        desktop.wait_for_load_state("networkidle")
+        if problems := staff_page_problems(desktop):
+            found[url] = problems
+    assert desktop.locator("#missing-3").is_visible()
+    assert not found, found
