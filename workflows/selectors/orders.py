@@ -19,7 +19,7 @@ NOT_OWED = [PayoutStatus.VOID, PayoutStatus.DECLINED]
 
 def order_devices(order: Order) -> list[TradeIn]:
     """The order's devices by position, each with its product, payout and unit, and its IMEI
-    checks newest first in `checks` (three queries)."""
+    checks newest first in `checks` (two queries)."""
     devices = list(
         TradeIn.objects.filter(order=order)
         .select_related("product__device_model__make", "payout", "unit")
