@@ -115,12 +115,15 @@ def _box_context(request: HttpRequest, trade_in: TradeIn | None) -> dict:
     if not box:
         return {}
     coming = request.GET.getlist("coming")
+    back = request.get_full_path() if request.method == "GET" else reverse("admin:intake_bench")
     return {
         "box_device": trade_in,
         "box": box,
         "box_still_coming": {str(pk) for pk in coming if pk.isdigit()},
         "can_cancel": allowed(request.user, Operation.CANCEL),
-        "box_back": request.get_full_path(),
+        "box_back": back,
+        # "Still coming" adds the device to this same page's address (a POST's page has none).
+        "box_coming": back + ("&" if "?" in back else "?") + "coming=",
     }
 
 

@@ -171,3 +171,15 @@ def test_a_scan_of_a_device_already_received_still_shows_its_box(db, product, dr
     page = client.get(BENCH, {"imei": first.imei}).content.decode()
     assert "was already received" in page
     assert 'id="missing-2"' in page and "Cancel this device" in page
+
+
+def test_a_refused_receive_still_shows_the_box_with_working_links(db, product, drain, staff):
+    first, second = accepted_box(product, drain, staff, 2)
+    data = intake_data(first, grade="B")
+    data["scanned_imei"] = second.imei  # not this device's IMEI: refused, the page again
+    response = staff_client(staff).post(BENCH, data)
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert 'id="missing-2"' in page
+    assert f'href="{BENCH}?coming={second.pk}"' in page
+    assert TradeIn.objects.get(pk=first.pk).state == State.ACCEPTED
