@@ -46,10 +46,15 @@ class BackofficeSite(UnfoldAdminSite):
         from backoffice.counter import inspection_photo, store_credit_counter
         from backoffice.labels import unit_labels
         from backoffice.price_list import price_list
-        from backoffice.views import intake_bench
+        from backoffice.views import intake_bench, intake_cancel_missing
 
         return [
             path("intake/", self.admin_view(intake_bench), name="intake_bench"),
+            path(
+                "intake/cancel-missing/",
+                self.admin_view(intake_cancel_missing),
+                name="intake_cancel_missing",
+            ),
             path(
                 "store-credit/counter/",
                 self.admin_view(store_credit_counter),
