@@ -5,15 +5,17 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.db.models import Count, Prefetch, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
-from unfold.decorators import display
+from unfold.decorators import action, display
 
 from backoffice.admin.base import ReadOnlyAdmin
+from backoffice.device_lists import quote_suggested
 from backoffice.display import choice_label
 from workflows.models import Order, TradeIn
+from workflows.rules.permissions import Operation, allowed
 
 
 def device_links(order: Order) -> str:
@@ -40,6 +42,26 @@ class OrderAdmin(ReadOnlyAdmin):
     ordering = ["-created_at", "-id"]
     fields = ["reference", "created_at", "device_count", "buyer", "device_table"]
     readonly_fields = fields
+    # Business sellers (backoffice/device_lists.py): upload a customer's list; quote in bulk.
+    actions_list = ["upload_device_list"]
+    actions = ["quote_suggested_orders"]
+
+    @action(
+        description=_("Upload a device list"),
+        url_path="upload-device-list",
+        permissions=["upload_device_list"],
+        icon="upload_file",
+    )
+    def upload_device_list(self, request: HttpRequest) -> HttpResponse:
+        return HttpResponseRedirect(reverse("admin:order_upload"))
+
+    def has_upload_device_list_permission(self, request: HttpRequest) -> bool:
+        return allowed(request.user, Operation.SUBMIT_DEVICE_LIST)
+
+    @admin.action(description=_("Quote every device at its suggested offer"))
+    def quote_suggested_orders(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
+        for order in queryset:
+            quote_suggested(request, order)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Order]:
         # The count for the column and one prefetch for every row's devices: no query per row.
