@@ -5,6 +5,7 @@ at its suggested offer (workflows.actions.order_quote_suggested)."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import asdict
 
@@ -89,21 +90,24 @@ def device_list_upload(request: HttpRequest) -> HttpResponse:
                 request.session[SESSION_KEY] = {
                     **kept_lists.device_list_data(devices),
                     "details": asdict(form.details()),
-                    "key": f"staff-list:{request.POST.get('key') or ''}:{request.user.pk}",
+                    "key": f"staff-list:{_key(request)}:{request.user.pk}",
                 }
                 return HttpResponseRedirect(reverse("admin:order_upload_review"))
     context = {
         **admin.site.each_context(request),
         "title": _("Upload a device list for a business customer"),
         "form": form,
-        "key": request.POST.get("key") or _new_key(),
+        "key": _key(request),
         "max_rows": settings.DEVICE_LIST_MAX_ROWS,
     }
     return TemplateResponse(request, "backoffice/device_list_upload.html", context, status=status)
 
 
-def _new_key() -> str:
-    return uuid.uuid4().hex
+def _key(request: HttpRequest) -> str:
+    """The page's one-time key (a double click on Send makes one order); a new one when the
+    form sent none or something else."""
+    key = request.POST.get("key", "")
+    return key if re.fullmatch(r"[0-9a-f]{32}", key) else uuid.uuid4().hex
 
 
 def device_list_review(request: HttpRequest) -> HttpResponse:

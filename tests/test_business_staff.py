@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -113,3 +114,12 @@ def test_staff_without_the_permission_cannot_upload(staff, path, db):
     client = staff_client(staff)
     assert client.get(path).status_code == 403
     assert "Upload a device list" not in client.get(ORDERS).content.decode()
+
+
+@pytest.mark.parametrize("key", ["not-hex", "9" * 400, ""])
+def test_a_hostile_page_key_is_replaced_by_a_fresh_one(staff, product, key):
+    client = staff_client(staff)
+    response = upload(client, device_csv(product, [valid_imei()]), key=key)
+    assert response.status_code == 302, response.content.decode()[-3000:]
+    assert client.post(REVIEW).status_code == 302
+    assert re.fullmatch(r"staff-list:[0-9a-f]{32}:\d+", Order.objects.get().submission_key)
