@@ -121,13 +121,9 @@ def order_quote_suggested(*, order: Order, actor: Actor) -> BulkQuote:
     be quoted (no price, IMEI check not finished, a red flag, above the manager's threshold,
     already quoted) is skipped with the reason; the others are quoted."""
     authorize(actor, Operation.QUOTE)
-    # Every device locked in one query, in position order (the order two staff would meet).
-    devices = list(
-        TradeIn.objects.select_for_update()
-        .filter(order=order)
-        .select_related("product__device_model__make")
-        .order_by("position")
-    )
+    # Every device locked in one query, in position order (the order two staff would meet),
+    # so a buyer's answer or a second bulk quote waits for this one.
+    devices = list(TradeIn.objects.select_for_update().filter(order=order).order_by("position"))
     quoted: list[TradeIn] = []
     skipped: list[tuple[TradeIn, str]] = []
     for trade_in in devices:
