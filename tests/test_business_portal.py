@@ -154,3 +154,15 @@ def test_every_good_device_is_new_and_checked(client, product, drain):
     client.post(REVIEW)
     drain()
     assert set(TradeIn.objects.values_list("state", "imei_status")) == {(State.SUBMITTED, "clean")}
+
+
+def test_the_seller_is_told_an_imei_is_taken_but_not_by_whom(client, product):
+    imeis = [valid_imei(), valid_imei()]
+    upload(client, device_csv(product, imeis[:1]), submission_key="first")
+    client.post(REVIEW)
+    held = TradeIn.objects.get()
+    upload(client, device_csv(product, imeis), submission_key="second")
+    page = client.get(REVIEW).content.decode()
+    assert f"Line 2: IMEI {imeis[0]} is already with us" in page
+    assert held.reference not in page  # who holds it is for staff only
+    assert "1 device ready" in page
