@@ -166,3 +166,16 @@ def test_the_seller_is_told_an_imei_is_taken_but_not_by_whom(client, product):
     assert f"Line 2: IMEI {imeis[0]} is already with us" in page
     assert held.reference not in page  # who holds it is for staff only
     assert "1 device ready" in page
+
+
+def test_an_xlsx_list_is_read_like_a_csv(client, product):
+    from tests.test_device_list import xlsx_bytes
+
+    model = product.device_model
+    imeis = [valid_imei(), valid_imei()]
+    rows = [[model.make.name, model.name, product.storage_gb, i, "fair"] for i in imeis]
+    response = upload(client, xlsx_bytes(rows), name="devices.xlsx")
+    assert response.status_code == 302
+    assert "2 devices ready" in client.get(REVIEW).content.decode()
+    client.post(REVIEW)
+    assert list(TradeIn.objects.order_by("position").values_list("imei", flat=True)) == imeis
