@@ -7,15 +7,17 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet, Sum
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
-from unfold.decorators import display
+from unfold.decorators import action, display
 
 from backoffice.admin.base import ReadOnlyAdmin
+from backoffice.device_lists import quote_suggested
 from workflows import formatting
 from workflows.models import Order, State, TradeIn
+from workflows.rules.permissions import Operation, allowed
 from workflows.selectors import orders as order_reads
 
 
@@ -71,6 +73,26 @@ class OrderAdmin(ReadOnlyAdmin):
     readonly_fields = fields
     # Every device in the box with its own panel, the totals and the timeline.
     change_form_outer_before_template = "backoffice/order_page.html"
+    # Business sellers (backoffice/device_lists.py): upload a customer's list; quote in bulk.
+    actions_list = ["upload_device_list"]
+    actions = ["quote_suggested_orders"]
+
+    @action(
+        description=_("Upload a device list"),
+        url_path="upload-device-list",
+        permissions=["upload_device_list"],
+        icon="upload_file",
+    )
+    def upload_device_list(self, request: HttpRequest) -> HttpResponse:
+        return HttpResponseRedirect(reverse("admin:order_upload"))
+
+    def has_upload_device_list_permission(self, request: HttpRequest) -> bool:
+        return allowed(request.user, Operation.SUBMIT_DEVICE_LIST)
+
+    @admin.action(description=_("Quote every device at its suggested offer"))
+    def quote_suggested_orders(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
+        for order in queryset:
+            quote_suggested(request, order)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Order]:
         # The count, the offers' sum and one prefetch for every row's devices: no query per row.
