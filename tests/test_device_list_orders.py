@@ -13,6 +13,7 @@ from tests.factories import ProductFactory, valid_imei
 from workflows import actions
 from workflows.errors import InvalidInput, TransitionRefused
 from workflows.models import (
+    Email,
     Event,
     EventKind,
     ImeiCheck,
@@ -199,8 +200,11 @@ def test_the_auto_quote_policy_quotes_every_device_of_a_100_device_list(product,
     drain()
     states = list(order.devices.values_list("state", flat=True))
     assert states == [State.QUOTED] * 100
-    # One offer email per device for now (the per-order offer email is the next step).
     assert order.devices.filter(quotes__auto_quoted=True).count() == 100
+    # One offer email for the order, listing all 100 (workflows.actions._orders).
+    offers = SideEffect.objects.filter(kind=SideEffectKind.SEND_EMAIL)
+    assert offers.filter(payload__template=Email.ORDER_OFFER).count() == 1
+    assert not offers.filter(payload__template=Email.QUOTE).exists()
 
 
 def test_staff_quote_every_device_at_its_suggested_offer_saying_which_were_skipped(
@@ -240,3 +244,16 @@ def test_quoting_an_order_in_bulk_needs_the_quote_permission(product, drain):
     with pytest.raises(TransitionRefused):
         actions.order_quote_suggested(order=order, actor=actions.BUYER)
     assert order.devices.get().state == State.SUBMITTED
+
+
+def test_an_order_quoted_in_bulk_gets_one_offer_email(product, staff, drain):
+    order = send(device_rows(product, 3))
+    drain()
+    result = actions.order_quote_suggested(order=order, actor=staff)
+    assert [t.position for t in result.quoted] == [1, 2, 3]
+    offers = SideEffect.objects.filter(kind=SideEffectKind.SEND_EMAIL)
+    [email] = offers.filter(payload__template=Email.ORDER_OFFER)
+    assert sorted(email.payload["quote_ids"]) == sorted(
+        order.devices.values_list("quotes__pk", flat=True)
+    )
+    assert not offers.filter(payload__template=Email.QUOTE).exists()
