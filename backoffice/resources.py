@@ -107,6 +107,8 @@ class PayoutResource(SafeExportResource):
     """One row per payout, as accounting wants it. Export only."""
 
     reference = fields.Field(attribute="trade_in__reference", column_name="Trade-in")
+    # The order (the buyer's box) the device came in: one payout row per device, grouped by it.
+    order = fields.Field(attribute="trade_in__order__reference", column_name="Order")
     buyer = fields.Field(attribute="trade_in__buyer_name", column_name="Buyer")
     email = fields.Field(attribute="trade_in__buyer_email", column_name="Email")
     # A number: in the XLSX the amounts add up, shown with two decimals.
@@ -141,12 +143,14 @@ class PayoutResource(SafeExportResource):
             "created",
             "settled",
             "settlement_reference",
+            # Last, so the columns accounting's sheets already read stay where they were.
+            "order",
         ]
         export_order = fields
 
     def filter_export(self, queryset, **kwargs):
         # One query for the trade-in columns, not one per row.
-        return super().filter_export(queryset, **kwargs).select_related("trade_in")
+        return super().filter_export(queryset, **kwargs).select_related("trade_in__order")
 
     def stream_csv(self, queryset: QuerySet[Payout], *, bom: bool = False) -> Iterator[str]:
         """The same columns and rows, in the same order, as export(), streamed from a database

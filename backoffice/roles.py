@@ -54,6 +54,8 @@ STAFF = [
     "workflows.view_cashdrawer",
     "workflows.add_cashdrawer",
     "workflows.change_cashdrawer",
+    # A business customer's device list, uploaded as one order (issue 20).
+    "workflows.add_order",
 ]
 
 MANAGER = [

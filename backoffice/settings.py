@@ -227,6 +227,8 @@ PRICING_REFURBISHMENT = {
 PRICING_APPLY_THRESHOLD_PERCENT = envint("PRICING_APPLY_THRESHOLD_PERCENT", 5)
 # A business's device list (workflows.rules.device_list): at most this many devices per file.
 DEVICE_LIST_MAX_ROWS = envint("DEVICE_LIST_MAX_ROWS", 500)
+# The largest device-list file (CSV or XLSX) a business or staff may upload, in bytes.
+DEVICE_LIST_MAX_BYTES = envint("DEVICE_LIST_MAX_BYTES", 2 * 1024 * 1024)
 # An accepted trade-in whose device has not arrived after this many days is cancelled.
 ARRIVAL_WINDOW_DAYS = envint("ARRIVAL_WINDOW_DAYS", 14)
 SHOP_ADDRESS = os.getenv("SHOP_ADDRESS", "12 Market Street, Springfield, 62701")

@@ -42,14 +42,19 @@ class BackofficeSite(UnfoldAdminSite):
         return super().has_permission(request) and not second_step_pending(request)
 
     def extra_urls(self) -> list:
-        from backoffice import compliance, counter_buyback, reports, twostep
+        from backoffice import compliance, counter_buyback, device_lists, reports, twostep
         from backoffice.counter import inspection_photo, store_credit_counter
         from backoffice.labels import unit_labels
         from backoffice.price_list import price_list
-        from backoffice.views import intake_bench
+        from backoffice.views import intake_bench, intake_cancel_missing
 
         return [
             path("intake/", self.admin_view(intake_bench), name="intake_bench"),
+            path(
+                "intake/cancel-missing/",
+                self.admin_view(intake_cancel_missing),
+                name="intake_cancel_missing",
+            ),
             path(
                 "store-credit/counter/",
                 self.admin_view(store_credit_counter),
@@ -67,6 +72,7 @@ class BackofficeSite(UnfoldAdminSite):
             *twostep.urls(),
             *twostep.admin_urls(self),
             *reports.urls(self),
+            *device_lists.urls(self),
         ]
 
     def get_urls(self) -> list:

@@ -4,20 +4,22 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 from backoffice.actions_ui import form_errors
-from backoffice.forms import IntakeForm, IntakeScanForm, ReferenceSearchForm
+from backoffice.forms import IntakeForm, IntakeScanForm, ReasonForm, ReferenceSearchForm
 from backoffice.labels import MAX_LABELS
 from workflows import actions
 from workflows.errors import DomainError
 from workflows.models import State, TradeIn, Unit
 from workflows.rules.permissions import Operation, allowed
 from workflows.selectors import IntakeMatch, find_for_intake, find_for_intake_by_reference
+from workflows.selectors.orders import order_size, rest_of_box
 
 
 def intake_bench(request: HttpRequest) -> HttpResponse:
@@ -69,11 +71,20 @@ def _page(
         "receive_form": receive_form,
         "ref_form": ref_form or ReferenceSearchForm(),
         "can_refurbish": allowed(request.user, Operation.ADD_REFURBISHMENT_COST),
-        # Just received: its label, one click away (printed from a new tab).
-        "label_unit": Unit.objects.filter(pk=request.GET["label"]).first()
+        # Just received: its label, one click away (printed from a new tab), and its order's
+        # size, so the rest of its box shows without a second look for a one-device order.
+        "label_unit": Unit.objects.select_related("trade_in")
+        .annotate(order_size=order_size("trade_in__order_id"))
+        .filter(pk=request.GET["label"])
+        .first()
         if request.GET.get("label", "").isdigit() and len(request.GET["label"]) < 16
         else None,
     }
+    context.update(
+        _box_context(
+            request, match.trade_in or match.found or _label_trade_in(context["label_unit"])
+        )
+    )
     # Every unit received here today, for one batch of labels at the end of the session
     # (the unit's own receipt time, indexed: the bench loads this after every scan).
     today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
@@ -85,6 +96,65 @@ def _page(
     if match.trade_in:
         context["checklist_rows"] = receive_form.checklist_rows(match.trade_in)
     return TemplateResponse(request, "backoffice/intake_bench.html", context, status=status)
+
+
+def _label_trade_in(unit: Unit | None) -> TradeIn | None:
+    if unit is None or unit.trade_in is None:
+        return None
+    unit.trade_in.order_size = unit.order_size
+    return unit.trade_in
+
+
+def _box_context(request: HttpRequest, trade_in: TradeIn | None) -> dict:
+    """The rest of the scanned (or just received) device's box: which devices of its order
+    are in, which are still expected. An expected one is asked about: still coming (nothing
+    changes) or cancel it alone (the cancel action, with a reason)."""
+    if trade_in is None:
+        return {}
+    box = rest_of_box(trade_in)
+    if not box:
+        return {}
+    coming = request.GET.getlist("coming")
+    back = request.get_full_path() if request.method == "GET" else reverse("admin:intake_bench")
+    return {
+        "box_device": trade_in,
+        "box": box,
+        "box_still_coming": {str(pk) for pk in coming if pk.isdigit()},
+        "can_cancel": allowed(request.user, Operation.CANCEL),
+        "box_back": back,
+        # "Still coming" adds the device to this same page's address (a POST's page has none).
+        "box_coming": back + ("&" if "?" in back else "?") + "coming=",
+    }
+
+
+def intake_cancel_missing(request: HttpRequest) -> HttpResponse:
+    """ "Cancel this device" at the bench: one device of the box never came. The cancel action
+    reverses its stock, unit and payout, for that device alone; the rest of its order stays."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    back = request.POST.get("back", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        back = reverse("admin:intake_bench")
+    pk = request.POST.get("trade_in", "")
+    trade_in = TradeIn.objects.filter(pk=pk).first() if pk.isdigit() and len(pk) < 16 else None
+    form = ReasonForm(request.POST)
+    if trade_in is None:
+        messages.error(request, _("That trade-in does not exist."))
+    elif not form.is_valid():
+        messages.error(request, _("Please give a reason for cancelling."))
+    else:
+        try:
+            actions.trade_in_cancel(
+                trade_in=trade_in, actor=request.user, reason=form.cleaned_data["reason"]
+            )
+        except DomainError as exc:
+            messages.error(request, f"{trade_in}: {exc.message}")
+        else:
+            messages.warning(
+                request,
+                _("%(ref)s cancelled: out of stock, its unit and payout void.") % {"ref": trade_in},
+            )
+    return HttpResponseRedirect(back)
 
 
 def _match_reference(form: ReferenceSearchForm) -> IntakeMatch:

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from workflows.actions import Submission
+from workflows.actions import SellerDetails, Submission
 from workflows.errors import InvalidInput
 from workflows.formatting import money
 from workflows.models import (
@@ -248,6 +248,61 @@ class TradeInForm(forms.Form):
     def submission(self) -> Submission:
         data = self.cleaned_data
         return Submission(**{name: data[name] for name in Submission.__dataclass_fields__})
+
+
+def device_list_bytes(upload) -> bytes:
+    """The uploaded device list's bytes, refused beside the field when it is too large."""
+    limit = settings.DEVICE_LIST_MAX_BYTES
+    if upload.size > limit:
+        raise forms.ValidationError(
+            _(
+                "This file is %(size)s; a device list may be up to %(limit)s. Please split it "
+                "or save it as CSV."
+            )
+            % {"size": _megabytes(upload.size), "limit": _megabytes(limit)}
+        )
+    return upload.read(limit + 1)
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+class BusinessListForm(TradeInForm):
+    """A business's device list with the seller's details asked once: the buyer form's own
+    fields (and its address rules), without the one device's questions."""
+
+    DEVICE_ONLY = ("product", "screen", "body", "battery", "accessories", "imei")
+
+    device_list = forms.FileField(
+        label=_("Your device list (CSV or XLSX)"),
+        help_text=_("One device per line: make, model, storage, IMEI and condition."),
+        error_messages={
+            "required": _("Please choose your device list file."),
+            "empty": _("This file is empty."),
+        },
+        widget=forms.ClearableFileInput(
+            attrs={
+                "accept": ".csv,.xlsx,text/csv,application/vnd.openxmlformats-officedocument"
+                ".spreadsheetml.sheet"
+            }
+        ),
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("initial", {}).setdefault("submission_key", uuid.uuid4().hex)
+        forms.Form.__init__(self, *args, **kwargs)
+        for name in self.DEVICE_ONLY:
+            del self.fields[name]
+
+    def clean_device_list(self) -> bytes:
+        return device_list_bytes(self.cleaned_data["device_list"])
+
+    def details(self) -> SellerDetails:
+        data = self.cleaned_data
+        return SellerDetails(
+            **{name: data[name] or "" for name in SellerDetails.__dataclass_fields__}
+        )
 
 
 DECLINE_REASONS = [

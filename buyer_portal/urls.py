@@ -1,7 +1,7 @@
 from django.urls import path
 
 from buyer_portal import views, zip_lookup
-from buyer_portal.views import counter, order_offers, revised_offers
+from buyer_portal.views import business, counter, order_offers, revised_offers
 
 app_name = "buyer_portal"
 urlpatterns = [
@@ -9,6 +9,9 @@ urlpatterns = [
     path("trade-in/", views.trade_in_form, name="form"),
     path("trade-in/basket/<int:position>/remove/", views.basket_remove, name="basket_remove"),
     path("trade-in/basket/<int:position>/edit/", views.basket_edit, name="basket_edit"),
+    path("trade-in/business/", business.business_upload, name="business"),
+    path("trade-in/business/review/", business.business_review, name="business_review"),
+    path("trade-in/business/template.csv", business.business_template, name="business_template"),
     path("counter/", counter.counter_code, name="counter_code"),
     path("counter/<str:code>/", counter.counter_offer, name="counter_offer"),
     path("trade-in/zip/", zip_lookup.zip_lookup, name="zip_lookup"),

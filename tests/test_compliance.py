@@ -486,6 +486,7 @@ def _expected_row(t: TradeIn) -> dict[str, str]:
     return {
         "row_type": "purchase",
         "reference": t.reference,
+        "order": t.order.reference,
         "purchased_at": timezone.localtime(t.received_at).strftime("%Y-%m-%d %H:%M:%S"),
         "seller_name": t.buyer_name,
         "address": t.address_line1,

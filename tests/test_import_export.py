@@ -25,6 +25,7 @@ HEADER = [
     "Created",
     "Settled",
     "Settlement reference",
+    "Order",
 ]
 
 
@@ -59,6 +60,7 @@ def test_it_exports_payouts_matching_the_database(make_trade_in, manager):
             payout.status,
         )
         assert row["Settlement reference"] == payout.settlement_reference
+        assert row["Order"] == payout.trade_in.order.reference
         assert bool(row["Settled"]) == (payout.settled_at is not None)
 
 

@@ -118,15 +118,16 @@ def test_a_rolled_back_action_schedules_nothing(product, monkeypatch):
     from workflows.actions import submission as submission_action
 
     monkeypatch.setattr(Conf, "SYNC", True)
-    scheduled, real_schedule = [], submission_action.schedule
+    scheduled, real_run_after_commit = [], submission_action.run_after_commit
 
     def schedule_then_fail(*args, **kwargs):
         # The IMEI check is scheduled (its after-commit hook registered), then the action fails.
         if scheduled:
             raise RuntimeError("the action failed after scheduling")
-        scheduled.append(real_schedule(*args, **kwargs))
+        scheduled.append(real_run_after_commit(*args, **kwargs))
 
-    monkeypatch.setattr(submission_action, "schedule", schedule_then_fail)
+    # The submission writes its outbox rows in bulk, then hands each to run_after_commit.
+    monkeypatch.setattr(submission_action, "run_after_commit", schedule_then_fail)
     with pytest.raises(RuntimeError):
         actions.trade_in_submit(submission=submission(product), submission_key=uuid.uuid4().hex)
     assert scheduled

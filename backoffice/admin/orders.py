@@ -1,19 +1,24 @@
-"""Orders: what one buyer sent in one submission (issue 20). Written by the actions only
-(workflows.actions.submission, the counter), so this page reads and links to each device."""
+"""Orders: what one buyer sent in one box (issue 20). Written by the actions only
+(workflows.actions.submission, the counter), so these pages read: the list (devices, states,
+money, buyer) and the order page (every device in the box with its own panel, the order's
+totals and its timeline). Each device's actions stay on its own trade-in page."""
 
 from __future__ import annotations
 
 from django.contrib import admin
-from django.db.models import Count, Prefetch, QuerySet
-from django.http import HttpRequest
+from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet, Sum
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
-from unfold.decorators import display
+from unfold.decorators import action, display
 
 from backoffice.admin.base import ReadOnlyAdmin
-from backoffice.display import choice_label
-from workflows.models import Order, TradeIn
+from backoffice.device_lists import quote_suggested
+from workflows import formatting
+from workflows.models import Order, State, TradeIn
+from workflows.rules.permissions import Operation, allowed
+from workflows.selectors import orders as order_reads
 
 
 def device_links(order: Order) -> str:
@@ -28,60 +33,131 @@ def device_links(order: Order) -> str:
     )
 
 
+class WaitingFilter(admin.SimpleListFilter):
+    """Orders with at least one device waiting for staff's quote, or for its box."""
+
+    title = _("devices waiting")
+    parameter_name = "waiting"
+    STATES = {"quote": State.SUBMITTED, "arrival": State.ACCEPTED}
+
+    def lookups(self, request: HttpRequest, model_admin) -> list[tuple[str, str]]:
+        return [("quote", _("for a quote")), ("arrival", _("to arrive"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Order]) -> QuerySet[Order]:
+        state = self.STATES.get(self.value() or "")
+        if state is None:
+            return queryset
+        return queryset.filter(Exists(TradeIn.objects.filter(order_id=OuterRef("pk"), state=state)))
+
+
 @admin.register(Order)
 class OrderAdmin(ReadOnlyAdmin):
-    list_display = ["reference", "created_at", "device_count", "buyer", "devices"]
+    list_display = [
+        "reference",
+        "created_at",
+        "device_count",
+        "state_summary",
+        "total_offered",
+        "buyer",
+        "devices",
+    ]
     list_display_links = ["reference"]
+    list_filter = [WaitingFilter]
     # Any device's IMEI or the buyer's email finds the order (both live on the devices).
     search_fields = ["=reference", "=devices__imei", "devices__buyer_email"]
     search_help_text = _("Order reference, any device's IMEI, or the buyer's email")
     list_per_page = 50
     show_full_result_count = False
     ordering = ["-created_at", "-id"]
-    fields = ["reference", "created_at", "device_count", "buyer", "device_table"]
+    fields = ["reference", "created_at", "buyer"]
     readonly_fields = fields
+    # Every device in the box with its own panel, the totals and the timeline.
+    change_form_outer_before_template = "backoffice/order_page.html"
+    # Business sellers (backoffice/device_lists.py): upload a customer's list; quote in bulk.
+    actions_list = ["upload_device_list"]
+    actions = ["quote_suggested_orders"]
+
+    @action(
+        description=_("Upload a device list"),
+        url_path="upload-device-list",
+        permissions=["upload_device_list"],
+        icon="upload_file",
+    )
+    def upload_device_list(self, request: HttpRequest) -> HttpResponse:
+        return HttpResponseRedirect(reverse("admin:order_upload"))
+
+    def has_upload_device_list_permission(self, request: HttpRequest) -> bool:
+        return allowed(request.user, Operation.SUBMIT_DEVICE_LIST)
+
+    @admin.action(description=_("Quote every device at its suggested offer"))
+    def quote_suggested_orders(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
+        for order in queryset:
+            quote_suggested(request, order)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Order]:
-        # The count for the column and one prefetch for every row's devices: no query per row.
+        # The count, the offers' sum and one prefetch for every row's devices: no query per row.
         return (
             super()
             .get_queryset(request)
-            .annotate(device_total=Count("devices"))
+            .annotate(device_total=Count("devices"), offered_total=Sum("devices__offer_amount"))
             .prefetch_related(Prefetch("devices", queryset=TradeIn.objects.order_by("position")))
         )
+
+    def get_object(self, request: HttpRequest, object_id: str, from_field=None) -> Order | None:
+        # The page reads its devices through the selectors: the bare row, read once a request
+        # (change_view and Django's form view both ask for it).
+        cached = getattr(request, "_backoffice_order", None)
+        if cached is not None and str(cached.pk) == str(object_id):
+            return cached
+        order = Order.objects.filter(pk=object_id).first() if str(object_id).isdigit() else None
+        request._backoffice_order = order
+        return order
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict | None = None,
+    ) -> HttpResponse:
+        order = self.get_object(request, object_id)
+        if order is not None:
+            devices = order_reads.order_devices(order)
+            # The buyer is the same on every device (the basket writes it onto each).
+            order._prefetched_objects_cache = {"devices": devices}
+            extra_context = {
+                **(extra_context or {}),
+                "order_device_rows": [
+                    {
+                        "device": device,
+                        "flags": order_reads.device_flags(device),
+                        "payout": getattr(device, "payout", None),
+                    }
+                    for device in devices
+                ],
+                "order_totals": order_reads.order_totals(order),
+                "order_summary": order_reads.state_summary(devices),
+                "order_timeline": order_reads.order_timeline(order, devices),
+            }
+        return super().change_view(request, object_id, form_url, extra_context)
 
     @display(description=_("Devices"), ordering="device_total")
     def device_count(self, obj: Order) -> int:
         return obj.device_total
 
+    @display(description=_("States"))
+    def state_summary(self, obj: Order) -> str:
+        return order_reads.state_summary(obj.devices.all())
+
+    @display(description=_("Offered"), ordering="offered_total")
+    def total_offered(self, obj: Order) -> str:
+        return formatting.money(obj.offered_total) or "-"
+
     @display(description=_("Buyer"))
     def buyer(self, obj: Order) -> str:
-        # The same person on every device of the order (the basket writes it onto each).
         first = next(iter(obj.devices.all()), None)
         return f"{first.buyer_name} <{first.buyer_email}>" if first else "-"
 
     @display(description=_("Trade-ins"))
     def devices(self, obj: Order) -> str:
         return device_links(obj)
-
-    @display(description=_("Devices in this order"))
-    def device_table(self, obj: Order) -> str:
-        rows = format_html_join(
-            "",
-            '<tr><td class="px-2 py-1"><a href="{}" class="text-primary-600 '
-            'dark:text-primary-500">{}</a></td><td class="px-2 py-1">{}</td>'
-            '<td class="px-2 py-1">{}</td><td class="px-2 py-1">{}</td></tr>',
-            (
-                (
-                    reverse("admin:workflows_tradein_change", args=[t.pk]),
-                    t.reference or t.pk,
-                    t.product,
-                    t.imei,
-                    choice_label(t, "state"),
-                )
-                for t in obj.devices.select_related("product__device_model__make").order_by(
-                    "position"
-                )
-            ),
-        )
-        return format_html("<table>{}</table>", rows)

@@ -44,6 +44,7 @@ from workflows.models import (
 from workflows.rules.payout_details import PAYOUT_DETAILS, payout_details_need_a_request
 from workflows.rules.permissions import Operation
 from workflows.rules.permissions import allowed as may
+from workflows.selectors.orders import order_size
 
 STATE_COLOURS = {
     State.SUBMITTED: "info",
@@ -175,7 +176,14 @@ class TradeInAdmin(SavesThroughAnAction, PanelAdmin, NoDeleteAdmin):
     ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[TradeIn]:
-        return super().get_queryset(request).select_related("product__device_model__make", "order")
+        # The order's size is a subquery of the same row, read off the order index: no query
+        # per row of the queue.
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("product__device_model__make", "order")
+            .annotate(order_size=order_size())
+        )
 
     def get_readonly_fields(self, request: HttpRequest, obj: TradeIn | None = None) -> list[str]:
         # After acceptance the payout details change only by a request a manager approves
@@ -193,11 +201,19 @@ class TradeInAdmin(SavesThroughAnAction, PanelAdmin, NoDeleteAdmin):
     # --- columns ---------------------------------------------------------------------------------
     @display(description=_("Order"), ordering="order__reference")
     def order_link(self, obj: TradeIn) -> str:
-        """The order (the buyer's basket) this device came in, linked to its page."""
+        """The order (the buyer's basket) this device came in, linked to its page, and how many
+        devices it holds: "TI-000123 · 3 devices"."""
+        size = getattr(obj, "order_size", None)
+        text = obj.order.reference
+        if size:
+            text = ngettext("%(ref)s · %(n)d device", "%(ref)s · %(n)d devices", size) % {
+                "ref": text,
+                "n": size,
+            }
         return format_html(
             '<a href="{}" class="text-primary-600 dark:text-primary-500">{}</a>',
             reverse("admin:workflows_order_change", args=[obj.order_id]),
-            obj.order.reference,
+            text,
         )
 
     @display(description=_("Age"), ordering="created_at")

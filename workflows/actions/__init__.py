@@ -27,6 +27,12 @@ from workflows.actions.details import (
     payout_details_change_reject,
     payout_details_change_request,
 )
+from workflows.actions.device_lists import (
+    BulkQuote,
+    SellerDetails,
+    order_quote_suggested,
+    order_submit_list,
+)
 from workflows.actions.inspection import (
     return_case_reject,
     return_case_resolve,
@@ -106,6 +112,10 @@ __all__ = [
     "trade_in_anonymise_expired",
     "unit_hold_release",
     "Submission",
+    "BulkQuote",
+    "SellerDetails",
+    "order_quote_suggested",
+    "order_submit_list",
     "blocked_imei_add",
     "blocked_imei_change",
     "blocked_imei_remove",

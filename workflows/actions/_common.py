@@ -38,8 +38,32 @@ def record_event(
     note: str = "",
     is_failure: bool = False,
 ) -> Event:
+    event = event_row(
+        trade_in,
+        kind=kind,
+        actor=actor,
+        from_state=from_state,
+        to_state=to_state,
+        note=note,
+        is_failure=is_failure,
+    )
+    event.save(force_insert=True)
+    return event
+
+
+def event_row(
+    trade_in: TradeIn,
+    *,
+    kind: EventKind,
+    actor: Actor,
+    from_state: str = "",
+    to_state: str = "",
+    note: str = "",
+    is_failure: bool = False,
+) -> Event:
+    """A timeline row not yet written: `record_event` writes one, bulk writers many at once."""
     user = None if isinstance(actor, str) else actor
-    return Event.objects.create(
+    return Event(
         trade_in=trade_in,
         actor=user,
         actor_label=actor if isinstance(actor, str) else "",

@@ -12,21 +12,26 @@ from workflows.actions._common import (
     Actor,
     Operation,
     authorize,
+    event_row,
     lock_trade_in,
     record_event,
+    run_after_commit,
     schedule,
 )
 from workflows.actions._orders import order_open
 from workflows.errors import InvalidInput, TransitionRefused
 from workflows.models import (
     QUESTIONS,
+    ConditionDeduction,
     Email,
+    Event,
     EventKind,
     Fulfilment,
     ImeiCheck,
     Order,
     PayoutMethod,
     Product,
+    SideEffect,
     SideEffectKind,
     State,
     TradeIn,
@@ -141,7 +146,7 @@ def order_submit(*, submissions: Sequence[Submission], submission_key: str) -> O
     ):
         raise InvalidInput(_("Every device of one trade-in is sent by the same buyer."))
     count = len(submissions)
-    rows = []
+    rows: list[dict] = []
     for position, sub in enumerate(submissions, start=1):
         try:
             rows.append(_fields(sub))
@@ -158,18 +163,7 @@ def order_submit(*, submissions: Sequence[Submission], submission_key: str) -> O
     try:
         with transaction.atomic(durable=True):
             order = order_open(submission_key=submission_key)
-            for position, (sub, fields) in enumerate(zip(submissions, rows, strict=True), 1):
-                trade_in = TradeIn.objects.create(
-                    **fields,
-                    order=order,
-                    position=position,
-                    reference=device_reference(order.reference, position=position, count=count),
-                    created_at=order.created_at,
-                    # A basket of one keeps the form's key on its trade-in, as always.
-                    submission_key=submission_key if count == 1 else f"order:{order.pk}:{position}",
-                    suggested_offer=suggested_offer(sub.product, sub.answers()),
-                )
-                _submitted(trade_in)
+            _create_devices(order, rows, actor=BUYER)
     except IntegrityError:
         # The same key was submitted before (a double tap): that order is the answer. The
         # unique key decides, so two taps racing each other also make one order.
@@ -177,23 +171,74 @@ def order_submit(*, submissions: Sequence[Submission], submission_key: str) -> O
     return order
 
 
-def _submitted(trade_in: TradeIn) -> None:
-    record_event(trade_in, kind=EventKind.SUBMITTED, actor=BUYER, to_state=State.SUBMITTED)
-    _schedule_imei_check(trade_in)
-    if trade_in.position == 1:  # one "we received it" for the order, listing every device
-        schedule(
-            SideEffectKind.SEND_EMAIL,
-            key=f"email:received:{trade_in.pk}",
-            trade_in=trade_in,
-            template=Email.RECEIVED,
+def _create_devices(order: Order, rows: Sequence[dict], *, actor: Actor) -> list[TradeIn]:
+    """The devices of a new order, numbered 1..N in the order given (`rows`: `_fields` of
+    each), each submitted as a single trade-in is: priced, its timeline row, its IMEI check
+    scheduled, the order's one "we received it" email. Inside the caller's transaction, in a
+    handful of bulk inserts however many devices (a business list has hundreds)."""
+    count = len(rows)
+    deductions = list(ConditionDeduction.objects.all())
+    trade_ins = TradeIn.objects.bulk_create(
+        [
+            TradeIn(
+                **fields,
+                order=order,
+                position=position,
+                reference=device_reference(order.reference, position=position, count=count),
+                created_at=order.created_at,
+                # A basket of one keeps the form's key on its trade-in, as always.
+                submission_key=order.submission_key
+                if count == 1
+                else f"order:{order.pk}:{position}",
+                suggested_offer=suggested_offer(
+                    fields["product"], {q: fields[q] for q in QUESTIONS}, deductions
+                ),
+            )
+            for position, fields in enumerate(rows, start=1)
+        ]
+    )
+    Event.objects.bulk_create(
+        [
+            event_row(trade_in, kind=EventKind.SUBMITTED, actor=actor, to_state=State.SUBMITTED)
+            for trade_in in trade_ins
+        ]
+    )
+    # A new trade-in's imei_status is already the new check's (pending): nothing to update.
+    checks = ImeiCheck.objects.bulk_create(
+        [ImeiCheck(trade_in=trade_in, imei=trade_in.imei) for trade_in in trade_ins]
+    )
+    effects = [
+        SideEffect(
+            key=f"imei-check:{check.pk}",
+            kind=SideEffectKind.CHECK_IMEI,
+            trade_in=check.trade_in,
+            payload={"check_id": check.pk, "force": False},
         )
+        for check in checks
+    ]
+    # One "we received it" for the order, listing every device.
+    effects.append(
+        SideEffect(
+            key=f"email:received:{trade_ins[0].pk}",
+            kind=SideEffectKind.SEND_EMAIL,
+            trade_in=trade_ins[0],
+            payload={"template": Email.RECEIVED},
+        )
+    )
     if settings.STAFF_NOTIFY_EMAIL:
-        schedule(
-            SideEffectKind.SEND_EMAIL,
-            key=f"email:staff-new:{trade_in.pk}",
-            trade_in=trade_in,
-            template=Email.STAFF_NEW_SUBMISSION,
-        )
+        effects += [
+            SideEffect(
+                key=f"email:staff-new:{trade_in.pk}",
+                kind=SideEffectKind.SEND_EMAIL,
+                trade_in=trade_in,
+                payload={"template": Email.STAFF_NEW_SUBMISSION},
+            )
+            for trade_in in trade_ins
+        ]
+    # New trade-ins' keys are new: no outbox row can hold them yet (schedule()'s dedup).
+    for effect in SideEffect.objects.bulk_create(effects):
+        run_after_commit(effect.pk)
+    return trade_ins
 
 
 def _schedule_imei_check(

@@ -59,6 +59,9 @@ COLUMNS = [
     "price",
     "currency",
     "change",
+    # The order (the buyer's box) the device came in: a row per device, each with its order.
+    # Last, so the columns the receiving system already reads stay where they were.
+    "order",
 ]
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -71,7 +74,7 @@ def _safe(value: object) -> str:
 
 def purchases(queryset: QuerySet[TradeIn]) -> QuerySet[TradeIn]:
     return (
-        queryset.select_related("product__device_model__make", "payout", "unit")
+        queryset.select_related("product__device_model__make", "payout", "unit", "order")
         .prefetch_related(
             "declarations",
             # The current version first (corrections add versions).
@@ -174,6 +177,7 @@ def rows(lines: Iterable[Line]) -> tuple[list[list[str]], list[SellerIdentity]]:
                     f"{bought.amount:.2f}" if bought.amount is not None else "",
                     bought.currency or settings.CURRENCY,
                     line.change,
+                    t.order.reference,
                 )
             ]
         )

@@ -92,6 +92,8 @@ class Operation(StrEnum):
     ABANDON_AT_COUNTER = "abandon_at_counter"
     OPEN_DRAWER = "open_drawer"
     CLOSE_DRAWER = "close_drawer"
+    # business sellers (workflows.actions.device_lists)
+    SUBMIT_DEVICE_LIST = "submit_device_list"
 
 
 @dataclass(frozen=True)
@@ -268,6 +270,12 @@ RULES: dict[Operation, Rule] = {
     Operation.OPEN_DRAWER: Rule("workflows.add_cashdrawer", _("You cannot open the cash drawer.")),
     Operation.CLOSE_DRAWER: Rule(
         "workflows.change_cashdrawer", _("You cannot close the cash drawer.")
+    ),
+    # A business sends its device list from the portal; staff upload one for a customer.
+    Operation.SUBMIT_DEVICE_LIST: Rule(
+        "workflows.add_order",
+        _("You cannot upload device lists for customers."),
+        frozenset({BUYER}),
     ),
 }
 

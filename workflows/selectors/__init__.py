@@ -33,6 +33,7 @@ from workflows.models import (
 )
 from workflows.models.payouts import code_lookup_hash
 from workflows.rules.parsers import normalize_imei
+from workflows.selectors.orders import order_size
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,9 @@ class IntakeMatch:
     # Several accepted trade-ins claim this IMEI: the bench asks which one is in the box.
     choices: tuple[TradeIn, ...] = ()
     scanned_imei: str = ""
+    # Found but not waiting to be received (say received already): the bench still shows the
+    # rest of its box.
+    found: TradeIn | None = None
 
 
 def find_for_intake(raw_imei: str) -> IntakeMatch:
@@ -53,6 +57,8 @@ def find_for_intake(raw_imei: str) -> IntakeMatch:
     accepted = list(
         TradeIn.objects.filter(imei=imei, state=State.ACCEPTED)
         .select_related("product__device_model__make", "unit")
+        # The bench shows the rest of the box; a one-device order needs no second look.
+        .annotate(order_size=order_size())
         .order_by("created_at", "pk")[:20]
     )
     if len(accepted) == 1:
@@ -69,6 +75,7 @@ def find_for_intake(raw_imei: str) -> IntakeMatch:
     latest = (
         TradeIn.objects.filter(imei=imei)
         .select_related("product__device_model__make", "unit")
+        .annotate(order_size=order_size())
         .order_by("-created_at", "-pk")
         .first()
     )
@@ -81,6 +88,7 @@ def find_for_intake_by_reference(reference: str) -> IntakeMatch:
     """The scanner could not read the box: the same answer, found by reference."""
     trade_in = (
         TradeIn.objects.select_related("product__device_model__make", "unit")
+        .annotate(order_size=order_size())
         .filter(reference=reference)
         .first()
     )
@@ -93,11 +101,14 @@ def _intake_match(trade_in: TradeIn) -> IntakeMatch:
     if trade_in.state == State.ACCEPTED:
         return IntakeMatch(trade_in)
     if trade_in.state in (State.RECEIVED, State.CLOSED, State.REROUTED):
-        return IntakeMatch(None, _("%(ref)s was already received.") % {"ref": trade_in})
+        return IntakeMatch(
+            None, _("%(ref)s was already received.") % {"ref": trade_in}, found=trade_in
+        )
     return IntakeMatch(
         None,
         _("%(ref)s is %(state)s, not accepted; it cannot be received.")
         % {"ref": trade_in, "state": trade_in.get_state_display().lower()},
+        found=trade_in,
     )
 
 

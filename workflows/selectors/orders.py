@@ -1,0 +1,144 @@
+"""The reads behind the staff pages of an order (issue 20): every device in the box, the
+order's money, its timeline (the devices' events merged) and the rest of a box at the bench.
+Each is a fixed number of queries however many devices the order holds."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Count, OuterRef, Prefetch, Q, Subquery, Sum
+
+from workflows.models import Event, ImeiCheck, Order, PayoutStatus, State, TradeIn
+
+# A payout in one of these is no longer owed: the device was cancelled, rerouted or returned.
+NOT_OWED = [PayoutStatus.VOID, PayoutStatus.DECLINED]
+
+
+def order_devices(order: Order) -> list[TradeIn]:
+    """The order's devices by position, each with its product, payout and unit, and its IMEI
+    checks newest first in `checks` (two queries)."""
+    devices = list(
+        TradeIn.objects.filter(order=order)
+        .select_related("product__device_model__make", "payout", "unit")
+        .prefetch_related(
+            Prefetch(
+                "imei_checks",
+                queryset=ImeiCheck.objects.order_by("-created_at", "-pk"),
+                to_attr="checks",
+            )
+        )
+        .order_by("position")
+    )
+    return devices
+
+
+def latest_check(device: TradeIn) -> ImeiCheck | None:
+    """The newest IMEI check of a device loaded by `order_devices` (no query)."""
+    checks = getattr(device, "checks", None)
+    if checks is None:
+        return device.latest_imei_check()
+    return checks[0] if checks else None
+
+
+def device_flags(device: TradeIn) -> list[str]:
+    """The red flags of the device's newest IMEI check, as its own panel names them."""
+    check = latest_check(device)
+    return check.red_flags if check else []
+
+
+@dataclass(frozen=True)
+class OrderTotals:
+    devices: int
+    offered: Decimal  # the current offer of every quoted device
+    accepted: Decimal  # what we owe for the accepted devices, at their final amounts
+    paid: Decimal  # settled payouts
+
+
+def order_totals(order: Order) -> OrderTotals:
+    """The order's money in one query. "Accepted" is every payout still owed or paid (a
+    revised amount included); a cancelled, rerouted or returned device's payout is void or
+    declined and counts for nothing."""
+    zero = Decimal("0.00")
+    row = TradeIn.objects.filter(order=order).aggregate(
+        devices=Count("pk"),
+        offered=Sum("offer_amount"),
+        accepted=Sum(
+            "payout__amount", filter=Q(payout__isnull=False) & ~Q(payout__status__in=NOT_OWED)
+        ),
+        paid=Sum("payout__amount", filter=Q(payout__status=PayoutStatus.SETTLED)),
+    )
+    return OrderTotals(
+        devices=row["devices"],
+        offered=row["offered"] or zero,
+        accepted=row["accepted"] or zero,
+        paid=row["paid"] or zero,
+    )
+
+
+# The order's timeline lists at most this many events (newest first); each device's own page
+# keeps its whole history.
+TIMELINE_LIMIT = 500
+
+
+def order_timeline(order: Order, devices: Iterable[TradeIn]) -> list[tuple[Event, TradeIn]]:
+    """The devices' events merged, newest first, each with its device (one query)."""
+    by_id = {device.pk: device for device in devices}
+    events = (
+        Event.objects.filter(trade_in__order=order)
+        .select_related("actor")
+        .order_by("-created_at", "-pk")[:TIMELINE_LIMIT]
+    )
+    return [(event, by_id[event.trade_in_id]) for event in events if event.trade_in_id in by_id]
+
+
+def state_summary(devices: Iterable[TradeIn]) -> str:
+    """ "2 accepted, 1 declined": how many devices are in each state, in the state machine's
+    order (no query for devices already loaded)."""
+    counts = Counter(device.state for device in devices)
+    return ", ".join(
+        f"{counts[state]} {label.lower()}" for state, label in State.choices if counts[state]
+    )
+
+
+def order_size(outer: str = "order_id") -> Subquery:
+    """How many devices the trade-in's order holds, as an annotation (no query per row);
+    `outer` names the order's id from the annotated row ("trade_in__order_id" for a unit)."""
+    return Subquery(
+        TradeIn.objects.filter(order_id=OuterRef(outer))
+        .order_by()
+        .values("order_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+
+
+@dataclass(frozen=True)
+class BoxDevice:
+    device: TradeIn
+    received: bool  # arrived at the bench (received or anything after it)
+    expected: bool  # accepted, not here yet: the bench asks about it
+
+
+def rest_of_box(trade_in: TradeIn) -> list[BoxDevice]:
+    """At the bench: the other devices of the scanned device's order, which are already in
+    and which are still expected (one query; none for a one-device order whose size was
+    annotated by `order_size`)."""
+    if getattr(trade_in, "order_size", None) == 1:
+        return []
+    others = (
+        TradeIn.objects.filter(order_id=trade_in.order_id)
+        .exclude(pk=trade_in.pk)
+        .select_related("product__device_model__make")
+        .order_by("position")
+    )
+    return [
+        BoxDevice(
+            device=other,
+            received=other.received_at is not None,
+            expected=other.state == State.ACCEPTED,
+        )
+        for other in others
+    ]
