@@ -110,6 +110,7 @@ bench: install-test
 	$(BIN)/python -m bench $(BENCH_ARGS)
 	$(BIN)/python -m bench buyer
 	$(BIN)/python -m bench basket
+	$(BIN)/python -m bench upload
 	$(BIN)/python -m bench staff
 	$(BIN)/python -m bench counter
 	@if [ -n "$$DATABASE_URL" ]; then $(BIN)/python -m bench reports $(REPORTS_ARGS); \

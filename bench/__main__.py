@@ -2,6 +2,7 @@
 `python -m bench buyer [options]`: the buyer's pages in Chromium (bench/buyer.py);
 `python -m bench basket [options]`: a basket of two devices, human-paced, in Chromium
 (bench/basket.py);
+`python -m bench upload`: staff clicks for a 100-device business list, quoted (bench/upload.py);
 `python -m bench staff`: staff clicks to a quote and through intake in Chromium (bench/staff.py);
 `python -m bench counter`: a counter buyback, human-paced, in Chromium (bench/counter.py);
 `python -m bench reports [--rows N]`: the managers' reports at 1M rows (bench/reports.py).
@@ -27,6 +28,10 @@ def main(argv: list[str]) -> None:
         from bench.basket import Command
 
         name, argv = "bench basket", argv[1:]
+    elif argv[:1] == ["upload"]:
+        from bench.upload import Command
+
+        name, argv = "bench upload", argv[1:]
     elif argv[:1] == ["reports"]:
         from bench.reports import Command
 
