@@ -2,6 +2,9 @@
 
 A handler raises to fail: TemporaryError (and anything unexpected) is retried with backoff,
 ProviderRefused is not (see workflows.integrations.http).
+
+Over 400 lines on purpose: every handler the outbox dispatches to, in one table (HANDLERS), so
+what each side effect does and how it fails is read in one place.
 """
 
 from __future__ import annotations
