@@ -136,28 +136,17 @@ def order_offer_answer(request: HttpRequest, token: str) -> HttpResponse:
                 errors[device.pk] = form.first_error()
         else:
             errors[device.pk] = _("Please choose accept or decline.")
-    data = request.POST
     form = DeclarationForm(request.POST)
+
+    def again(**context) -> HttpResponse:
+        """The page once more with every answer kept, saying what to mend."""
+        return _page(request, order, quotes, token, status=400, data=request.POST, **context)
+
     # The declaration is about selling: asked only when something is accepted.
     if accept and not form.is_valid():
-        return _page(
-            request,
-            order,
-            quotes,
-            token,
-            status=400,
-            data=data,
-            declaration_form=form,
-            errors=errors,
-        )
+        return again(declaration_form=form, errors=errors)
     if errors:
-        return _page(
-            request,
-            order,
-            quotes,
-            token,
-            status=400,
-            data=data,
+        return again(
             errors=errors,
             error=_("Please check the devices marked below."),
             declaration_form=form if accept else None,
@@ -174,16 +163,7 @@ def order_offer_answer(request: HttpRequest, token: str) -> HttpResponse:
         return _invalid(request, exc, token)
     except InvalidInput as exc:
         form.add_error(None, exc.message)
-        return _page(
-            request,
-            order,
-            quotes,
-            token,
-            status=400,
-            data=data,
-            declaration_form=form,
-            error=exc.message,
-        )
+        return again(declaration_form=form, error=exc.message)
     except DomainError as exc:
         return _invalid(request, LinkInvalid(exc.message, reason="used"), token)
     return redirect("buyer_portal:status", token=status_token(quotes[0].trade_in))
