@@ -79,3 +79,23 @@ def test_earlier_drawers_are_read_only_records(staff, product):
     assert listing.status_code == 200 and "250.00" in listing.content.decode()
     page = client.get(reverse("admin:workflows_cashdrawer_change", args=[drawer.pk]))
     assert page.status_code == 200 and 'name="_save"' not in page.content.decode()
+
+
+def test_too_many_wrong_codes_pause_both_pages_with_the_same_answer(
+    client, staff, product, monkeypatch
+):
+    from django.core.cache import caches
+
+    from buyer_portal.views import counter as views
+
+    caches["shared"].clear()
+    monkeypatch.setattr(views, "WRONG_CODES", "2/10m")
+    buyback = quoted(staff, product)
+    for _ in range(2):
+        client.get(reverse("buyer_portal:counter_code"), {"code": "ZZZZZZ"})
+    right = client.get(reverse("buyer_portal:counter_code"), {"code": buyback.code})
+    assert right.status_code == 200 and "Too many wrong codes" in right.content.decode()
+    # The offer's own address does not pretend the offer is gone.
+    offer = client.get(reverse("buyer_portal:counter_offer", args=[buyback.code]))
+    assert offer.status_code == 429 and "Too many wrong codes" in offer.content.decode()
+    assert "no longer waiting" not in offer.content.decode()

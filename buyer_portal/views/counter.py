@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django_ratelimit.core import get_usage
 
 from workflows.actions import BUYER, DeclarationInput
@@ -23,6 +24,7 @@ from workflows.rules import counter as rules
 from workflows.rules.compliance import declaration_text
 
 WRONG_CODES = "20/10m"
+TOO_MANY = gettext_noop("Too many wrong codes from here: wait a few minutes.")
 
 
 def _paused(request: HttpRequest, *, wrong: bool) -> bool:
@@ -46,7 +48,7 @@ def counter_code(request: HttpRequest) -> HttpResponse:
     code = request.GET.get("code", "")
     if code:
         if _paused(request, wrong=False):
-            error = _("Too many wrong codes from here: wait a few minutes.")
+            error = _(TOO_MANY)
         elif (buyback := _find(code)) is not None:
             return HttpResponseRedirect(reverse("buyer_portal:counter_offer", args=[buyback.code]))
         else:
@@ -56,7 +58,10 @@ def counter_code(request: HttpRequest) -> HttpResponse:
 
 
 def counter_offer(request: HttpRequest, code: str) -> HttpResponse:
-    buyback = None if _paused(request, wrong=False) else _find(code)
+    if _paused(request, wrong=False):
+        # The same polite answer as the code page's: not "no longer waiting", which is untrue.
+        return render(request, "workflows/counter_code.html", {"error": _(TOO_MANY)}, status=429)
+    buyback = _find(code)
     if buyback is None:
         _paused(request, wrong=True)
         return render(

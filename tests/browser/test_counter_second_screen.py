@@ -137,6 +137,7 @@ def test_the_customer_signs_on_their_own_phone_and_staff_pay_cash(desktop, phone
     assert CashDrawer.objects.get().movements.get().amount == Decimal("500.00")
     declaration = Declaration.objects.get(trade_in=trade_in)
     assert declaration.wording == declaration_text()
+    assert declaration.ip == "127.0.0.1"
     assert declaration.user_agent == phone.evaluate("navigator.userAgent")
     signature = CounterSignature.objects.get(declaration=declaration)
     png = bytes(signature.png)
@@ -175,6 +176,10 @@ def test_a_wrong_code_is_refused_and_too_many_stop_the_page(desktop, phone, staf
     assert "Too many wrong codes from here: wait a few minutes." in phone.inner_text("[role=alert]")
     assert_page_is_good(phone)
     screenshot(phone, "counter-second-screen-paused")
+    # The offer's own address says the same, not that the offer is gone.
+    phone.goto(f"/counter/{code}/")
+    assert phone.locator("#customer-page").count() == 0
+    assert "Too many wrong codes" in phone.inner_text("[role=alert]")
     desktop.reload()
     assert desktop.inner_text("#customer-code").strip() == code
     # The counter's own screen, turned round, still works: the pause is the second device's.
