@@ -242,9 +242,18 @@ def order_purchase(order: Order) -> OrderPurchase:
     )
 
 
+def _fit(pdf: FPDF, text: str, width: float) -> str:
+    """The text cut to its column (a long model name would run into the next one)."""
+    if pdf.get_string_width(text) <= width:
+        return text
+    while text and pdf.get_string_width(text + "...") > width:
+        text = text[:-1]
+    return text + "..."
+
+
 def _device_lines(pdf: FPDF, devices: Iterable[TradeIn], total: Decimal) -> None:
     """One line per device bought: reference, model, IMEI, grade, amount; then the total."""
-    widths = (30, 62, 38, 28)  # the amount takes the rest of the line
+    widths = (26, 56, 30, 58)  # the amount takes the rest of the line (26 mm)
     _heading(pdf, "Devices bought")
     pdf.set_font("Helvetica", "B", 8)
     for width, label in zip(widths, ("Reference", "Make and model", "IMEI", "Grade"), strict=True):
@@ -260,7 +269,7 @@ def _device_lines(pdf: FPDF, devices: Iterable[TradeIn], total: Decimal) -> None
         )
         pdf.set_font("Helvetica", "", 9)
         for width, value in zip(widths, cells, strict=True):
-            pdf.cell(width, 6, _text(value))
+            pdf.cell(width, 6, _fit(pdf, _text(value), width - 2))
         pdf.set_font("Helvetica", "B", 9)
         pdf.cell(0, 6, _text(money(device.payout.amount)), align="R", new_x="LMARGIN", new_y="NEXT")
     pdf.set_draw_color(200, 200, 200)
