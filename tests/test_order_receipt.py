@@ -270,3 +270,13 @@ def test_a_long_model_name_is_cut_to_its_column_and_the_imei_stays_whole(db, dra
     line = text[text.index(devices[0].reference) :][:300]
     assert "..." in line and str(product.device_model) not in line
     assert devices[0].imei in line
+
+
+def test_the_sellers_id_is_shown_masked(mixed, staff):
+    from tests.test_compliance import ID_NUMBER, an_id
+
+    first = mixed[0]
+    actions.seller_identity_record(trade_in=refresh(first), actor=staff, data=an_id())
+    text = pdf_text(order_receipt_pdf(first.order))
+    assert f"Driver's license * {ID_NUMBER[-4:]}" in text.replace("****", "*")
+    assert ID_NUMBER not in text
