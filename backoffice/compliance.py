@@ -152,7 +152,7 @@ def compliance_context(request: HttpRequest, trade_in: TradeIn) -> dict:
 
 def purchase_receipt(request: HttpRequest, trade_in_id: int) -> HttpResponse:
     """The purchase receipt PDF of one trade-in, to print (also emailed at acceptance)."""
-    if not request.user.has_perm("workflows.view_tradein"):
+    if not may(request.user, Operation.PRINT_RECEIPT):
         raise PermissionDenied
     trade_in = get_object_or_404(
         TradeIn.objects.select_related("product__device_model__make"), pk=trade_in_id

@@ -18,6 +18,11 @@ urlpatterns = [
     path("trade-in/thanks/<str:token>/", views.confirmation, name="confirmation"),
     path("trade-in/status/<str:token>/", views.status, name="status"),
     path("trade-in/label/<str:token>/", views.label_pdf, name="label"),
+    path(
+        "trade-in/orders/<str:reference>/receipt/<str:token>/",
+        views.order_receipt,
+        name="order_receipt",
+    ),
     path("trade-in/identity/<str:token>/", views.identity_page, name="identity"),
     path("trade-in/offer/<str:token>/", views.quote, name="quote"),
     path("trade-in/offers/<str:token>/", order_offers.order_offer, name="order_offer"),

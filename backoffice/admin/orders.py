@@ -6,9 +6,10 @@ totals and its timeline). Each device's actions stay on its own trade-in page.""
 from __future__ import annotations
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet, Sum
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.urls import reverse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import path, reverse
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 from unfold.decorators import action, display
@@ -16,7 +17,9 @@ from unfold.decorators import action, display
 from backoffice.admin.base import ReadOnlyAdmin
 from backoffice.device_lists import quote_suggested
 from workflows import formatting
+from workflows.documents import receipts
 from workflows.models import Order, State, TradeIn
+from workflows.rules.orders import is_multi_device
 from workflows.rules.permissions import Operation, allowed
 from workflows.selectors import orders as order_reads
 
@@ -138,8 +141,39 @@ class OrderAdmin(ReadOnlyAdmin):
                 "order_totals": order_reads.order_totals(order),
                 "order_summary": order_reads.state_summary(devices),
                 "order_timeline": order_reads.order_timeline(order, devices),
+                # An order of one keeps its device's own receipt (on the trade-in page).
+                "order_receipt_url": reverse("admin:workflows_order_receipt", args=[order.pk])
+                if len(devices) > 1
+                and any(device.accepted_at for device in devices)
+                and allowed(request.user, Operation.PRINT_RECEIPT)
+                else "",
             }
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def get_urls(self):
+        receipt = path(
+            "<int:order_id>/receipt/",
+            self.admin_site.admin_view(self.receipt_view),
+            name="workflows_order_receipt",
+        )
+        return [receipt, *super().get_urls()]
+
+    def receipt_view(self, request: HttpRequest, order_id: int) -> HttpResponse:
+        """The order's one purchase receipt (every device bought, the total), to print."""
+        if not allowed(request.user, Operation.PRINT_RECEIPT):
+            raise PermissionDenied
+        order = Order.objects.filter(pk=order_id).first()
+        if order is None or not is_multi_device(order):
+            raise Http404(_("An order of one device has its device's own receipt."))
+        purchase = receipts.order_purchase(order)
+        if not purchase.bought:
+            raise Http404(_("There is no purchase yet: no offer was accepted."))
+        response = HttpResponse(
+            receipts.order_receipt_pdf(order, purchase), content_type="application/pdf"
+        )
+        filename = receipts.order_receipt_filename(order)
+        response["Content-Disposition"] = f'inline; filename="{filename}"'
+        return response
 
     @display(description=_("Devices"), ordering="device_total")
     def device_count(self, obj: Order) -> int:

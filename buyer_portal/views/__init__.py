@@ -6,7 +6,7 @@ from __future__ import annotations
 from buyer_portal.views.identity import identity_page
 from buyer_portal.views.offers import quote, quote_accept, quote_decline
 from buyer_portal.views.payout_setup import payout_setup, payout_setup_demo, payout_setup_done
-from buyer_portal.views.status import label_pdf, status
+from buyer_portal.views.status import label_pdf, order_receipt, status
 from buyer_portal.views.submission import (
     basket_edit,
     basket_remove,
@@ -21,6 +21,7 @@ __all__ = [
     "confirmation",
     "identity_page",
     "label_pdf",
+    "order_receipt",
     "payout_setup",
     "payout_setup_demo",
     "payout_setup_done",

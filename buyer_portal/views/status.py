@@ -1,4 +1,5 @@
-"""The buyer's status page (from any of our emails) and their shipping label."""
+"""The buyer's status page (from any of our emails), their shipping label and the receipt of
+an order of several devices."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from django.utils.translation import gettext_lazy
 
 from buyer_portal.views.links import trade_in_or_invalid
 from buyer_portal.views.submission import order_devices
+from workflows.documents import receipts
 from workflows.links import order_offer_token, quote_token, revised_offer_token
 from workflows.models import Direction, State, TradeIn
 from workflows.rules.compliance import identity_missing
@@ -55,6 +57,7 @@ def status(request: HttpRequest, token: str) -> HttpResponse:
     if invalid:
         return invalid
     quote = trade_in.latest_quote()
+    devices = order_devices(trade_in)
     current = JOURNEY_STEP[trade_in.state]
     here = "stopped" if trade_in.state in STOPPED else "current"
     journey = [
@@ -66,13 +69,16 @@ def status(request: HttpRequest, token: str) -> HttpResponse:
         "buyer_portal/status.html",
         {
             "trade_in": trade_in,
-            "order_devices": order_devices(trade_in),
+            "order_devices": devices,
             "quote": quote,
             "offer_url": _offer_url(trade_in, quote),
             **_after_inspection(trade_in),
             "journey": journey,
             "pickup": wants_pickup(trade_in),
             "has_label": box_label(trade_in) is not None,
+            # An order of several devices, something accepted: its one receipt (the view says
+            # whether anything is still bought). An order of one has its emailed receipt.
+            "order_receipt": len(devices) > 1 and any(d["trade_in"].accepted_at for d in devices),
             "identity_needed": identity_missing(trade_in, "payout")
             and trade_in.state in (State.ACCEPTED, State.RECEIVED),
             "status_token": token,
@@ -121,4 +127,23 @@ def label_pdf(request: HttpRequest, token: str) -> HttpResponse:
         raise Http404(_("No shipping label yet."))
     response = HttpResponse(bytes(label.pdf), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="label-{trade_in.reference}.pdf"'
+    return response
+
+
+def order_receipt(request: HttpRequest, reference: str, token: str) -> HttpResponse:
+    """The receipt of the order named in the address, for the holder of the status link of one
+    of its devices (the label's rule); a link of another order's device is refused."""
+    trade_in, invalid = trade_in_or_invalid(request, token)
+    if invalid:
+        return invalid
+    order = trade_in.order
+    if order.reference != reference or not is_multi_device(order):
+        raise Http404(_("No receipt here."))
+    purchase = receipts.order_purchase(order)
+    if not purchase.bought:
+        raise Http404(_("There is no purchase yet: no offer was accepted."))
+    response = HttpResponse(
+        receipts.order_receipt_pdf(order, purchase), content_type="application/pdf"
+    )
+    response["Content-Disposition"] = f'inline; filename="{receipts.order_receipt_filename(order)}"'
     return response

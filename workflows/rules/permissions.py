@@ -80,6 +80,7 @@ class Operation(StrEnum):
     RELEASE_HOLD = "release_hold"
     REPORT_TO_POLICE = "report_to_police"
     EXPORT_POLICE_DAY = "export_police_day"
+    PRINT_RECEIPT = "print_receipt"
     ERASE_BUYER = "erase_buyer"
     ANONYMISE_EXPIRED = "anonymise_expired"
     # offers that learn (workflows.actions.pricing)
@@ -229,6 +230,10 @@ RULES: dict[Operation, Rule] = {
     ),
     Operation.REPORT_TO_POLICE: Rule(
         None, _("Police reports are made by the scheduled task."), frozenset({SYSTEM})
+    ),
+    # A device's purchase receipt, or an order's (workflows.documents.receipts).
+    Operation.PRINT_RECEIPT: Rule(
+        "workflows.view_tradein", _("You cannot print purchase receipts.")
     ),
     Operation.EXPORT_POLICE_DAY: Rule(
         "workflows.view_id_number",
