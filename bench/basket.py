@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from django.core.management.base import BaseCommand, CommandError
 
 from bench.browser import chromium_path
-from bench.buyer import EMAIL, IMEI, NAME, Person, live_server, phone_page
+from bench.buyer import EMAIL, IMEI, NAME, Person, add_pace_arguments, live_server, phone_page
 from bench.data import throwaway_database
 
 BUDGET_SECONDS = 25.0
@@ -35,15 +35,7 @@ class Command(BaseCommand):
     help = "Time a human-paced basket of two devices, drop-off, in Chromium (throwaway database)."
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument(
-            "--pace", type=float, default=1.0, help="seconds a person takes per choice (default 1)"
-        )
-        parser.add_argument(
-            "--cps",
-            type=float,
-            default=8.0,
-            help="characters a person types per second (default 8)",
-        )
+        add_pace_arguments(parser)
 
     def handle(self, *args, pace: float, cps: float, **options) -> None:
         from playwright.sync_api import sync_playwright

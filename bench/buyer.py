@@ -99,19 +99,21 @@ class Person:
         self.chars += len(text)
 
 
+def add_pace_arguments(parser) -> None:
+    """--pace and --cps: how fast the scripted person chooses and types."""
+    parser.add_argument(
+        "--pace", type=float, default=1.0, help="seconds a person takes per choice (default 1)"
+    )
+    parser.add_argument(
+        "--cps", type=float, default=8.0, help="characters a person types per second (default 8)"
+    )
+
+
 class Command(BaseCommand):
     help = "Print the buyer flow's page weights and a human-paced run time (throwaway database)."
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument(
-            "--pace", type=float, default=1.0, help="seconds a person takes per choice (default 1)"
-        )
-        parser.add_argument(
-            "--cps",
-            type=float,
-            default=8.0,
-            help="characters a person types per second (default 8)",
-        )
+        add_pace_arguments(parser)
         parser.add_argument("--no-browser", action="store_true", help="only the page weights")
 
     def handle(self, *args, pace: float, cps: float, no_browser: bool, **options) -> None:
