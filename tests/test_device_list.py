@@ -407,3 +407,17 @@ def test_the_template_is_a_header_and_one_example_that_reads_back(catalog):
     assert result.ok
     (device,) = result.devices
     assert device.product == catalog["iphone_128"] and device.line == 2
+
+
+def test_it_refuses_an_xlsx_that_unpacks_to_far_more_than_a_list_before_unpacking_it(catalog):
+    import zipfile
+
+    from workflows.rules.sheets import XLSX_MAX_UNPACKED_BYTES
+
+    # A zip bomb shaped like a workbook: a few hundred KB that would unpack past the bound.
+    packed = io.BytesIO()
+    with zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/sharedStrings.xml", b"\x00" * (XLSX_MAX_UNPACKED_BYTES + 1))
+    data = packed.getvalue()
+    assert len(data) < 2 * 1024 * 1024  # within the upload cap
+    assert "far more than a device list" in the_error(data)

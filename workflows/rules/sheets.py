@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import unicodedata
+import zipfile
 from collections.abc import Iterator
 
 import openpyxl
@@ -50,7 +51,20 @@ def _csv_rows(text: str) -> Iterator[list[object]]:
         raise InvalidInput(_("This file could not be read as CSV.")) from None
 
 
+# An XLSX is a zip: a file within the upload cap can unpack to gigabytes. A device list of the
+# most rows allowed unpacks to a few MB; more than this is refused before anything is unpacked
+# (zipfile reads no more of an entry than its header declares).
+XLSX_MAX_UNPACKED_BYTES = 50 * 1024 * 1024
+
+
 def _xlsx_rows(data: bytes) -> Iterator[list[object]]:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(entry.file_size for entry in archive.infolist())
+    except (zipfile.BadZipFile, ValueError):
+        raise InvalidInput(_("This file could not be read as XLSX.")) from None
+    if unpacked > XLSX_MAX_UNPACKED_BYTES:
+        raise InvalidInput(_("This XLSX holds far more than a device list: please send a CSV."))
     # openpyxl raises many kinds of error on a damaged or foreign zip (BadZipFile, KeyError,
     # InvalidFileException, XML errors, ...): any of them means the same thing to the person.
     try:
