@@ -139,6 +139,8 @@ class OrderAdmin(ReadOnlyAdmin):
                     for device in devices
                 ],
                 "order_totals": order_reads.order_totals(order),
+                "order_payout": order_reads.order_payout_of(devices),
+                "may_settle": allowed(request.user, Operation.SETTLE_PAYOUT),
                 "order_summary": order_reads.state_summary(devices),
                 "order_timeline": order_reads.order_timeline(order, devices),
                 # An order of one keeps its device's own receipt (on the trade-in page).

@@ -64,6 +64,7 @@ from workflows.rules.predicates import (
     revision_refusal,
 )
 from workflows.selectors import store_credit_by_code
+from workflows.selectors.orders import order_payout
 
 PAYOUT_COLOURS = {
     PayoutStatus.PENDING: "warning",
@@ -180,21 +181,26 @@ class PayoutAdmin(PanelAdmin, NoDeleteAdmin, FilteredExportAdmin, ExportActionMo
 
     def panel_context(self, request: HttpRequest, payout: Payout) -> dict:
         may_settle = may(request.user, Operation.SETTLE_PAYOUT)
+        paying = order_payout(payout)  # an order of several devices is paid once, for all
         return {
             "payout": payout,
-            "settleable": may_settle and payout_settleable(payout),
+            "order_payout": paying if paying.several and paying.lines else None,
+            "order_wait": paying.wait if payout_settleable(payout) else "",
+            "settleable": may_settle and payout_settleable(payout) and not paying.wait,
             "waiting_for_device": may_settle and payout_waiting_for_device(payout),
             # Staff see why there is no button, instead of an empty card.
             "manager_only": not may_settle
             and payout.status in (PayoutStatus.PENDING, PayoutStatus.FAILED),
             "check_form": CheckSettleForm() if payout.method == PayoutMethod.CHECK else None,
-            **self.stripe_context(payout),
+            # An order's transfer is asked and answered for its first owed line.
+            **self.stripe_context(paying.lead if paying.several and paying.lead else payout),
         }
 
     def stripe_context(self, payout: Payout) -> dict:
         if payout.method != PayoutMethod.STRIPE:
             return {}
         return {
+            "stripe_payout": payout,
             # The account the buyer confirmed for this payout, not one found by email.
             "stripe_account": payout.payee_account,
             "stripe_demo": payments.get_provider().is_demo,

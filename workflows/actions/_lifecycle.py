@@ -12,6 +12,7 @@ reader follows a trade-in from quote to close without opening another module.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
@@ -26,7 +27,6 @@ from workflows.actions._common import (
     Actor,
     Operation,
     authorize,
-    lock_trade_in,
     record_event,
     schedule,
 )
@@ -43,6 +43,7 @@ from workflows.models import (
     Event,
     EventKind,
     Payout,
+    PayoutStatus,
     Quote,
     QuotePolicy,
     ReturnCase,
@@ -54,7 +55,7 @@ from workflows.models import (
 )
 from workflows.rules import compliance
 from workflows.rules.compliance import identity_missing
-from workflows.rules.orders import is_multi_device
+from workflows.rules.orders import is_multi_device, order_payout_wait
 from workflows.rules.parsers import clean_text, normalize_imei
 from workflows.rules.permissions import allowed
 from workflows.rules.predicates import imei_check_finished, payout_settleable
@@ -345,18 +346,65 @@ def _trade_in_close(*, trade_in: TradeIn, actor: Actor) -> TradeIn:
 
 
 # --- settling the payout closes the trade-in ----------------------------------------------------
-def _lock_for_settling(payout: Payout, actor: Actor, method: str) -> Payout:
+# An order is paid once: one check, one store credit or one Stripe transfer for the sum of its
+# owed payouts. Each device keeps its own Payout row (its line: the amount owed for it, declined,
+# voided or reinstated with the device's own fate); settling settles every owed line of the
+# order together, under one reference. A one-device order's settlement is its one payout.
+@dataclass(frozen=True)
+class OrderPayouts:
+    devices: list[TradeIn]  # every device of the order, locked, by position
+    lines: list[Payout]  # their payouts, locked, by position
+
+    def owed(self) -> list[Payout]:
+        """The lines one settlement pays: pending or failed (a device we have or will have)."""
+        return [line for line in self.lines if line.status in OWED_LINES]
+
+
+OWED_LINES = (PayoutStatus.PENDING, PayoutStatus.FAILED)
+
+
+def _lock_order_payouts(payout: Payout) -> OrderPayouts:
+    """Lock the payout's order: its devices in pk order (the lock order of every action that
+    locks several devices), then their payouts. Two managers paying two devices of one order
+    at once: the second waits here and then finds them settled."""
+    devices = list(
+        TradeIn.objects.select_for_update().filter(order_id=payout.trade_in.order_id).order_by("pk")
+    )
+    by_id = {device.pk: device for device in devices}
+    lines = list(Payout.objects.select_for_update().filter(trade_in_id__in=by_id))
+    for line in lines:
+        line.trade_in = by_id[line.trade_in_id]
+    devices.sort(key=lambda device: device.position)
+    lines.sort(key=lambda line: line.trade_in.position)
+    return OrderPayouts(devices=devices, lines=lines)
+
+
+def _lock_for_settling(payout: Payout, actor: Actor, method: str) -> list[Payout]:
+    """Lock the payout's order and return the lines one settlement pays, the first device's
+    first: refused unless this payout is owed by `method`, every device of the order is
+    decided (workflows.rules.orders.order_payout_wait) and every owed line may be paid."""
     authorize(actor, Operation.SETTLE_PAYOUT)
-    # Lock order everywhere: trade-in first, then its payout. Two managers settling the same
-    # payout at once: the second waits here and then sees it settled.
-    lock_trade_in(payout.trade_in)
-    payout = Payout.objects.select_for_update().select_related("trade_in").get(pk=payout.pk)
+    order = _lock_order_payouts(payout)
+    payout = next(line for line in order.lines if line.pk == payout.pk)
     if payout.method != method:
         raise InvalidInput(_("This payout is paid by %s.") % payout.get_method_display())
     if not can_proceed(payout.settle, check_conditions=False):
         raise TransitionRefused(_("This payout is %s.") % payout.get_status_display().lower())
-    _refuse_unless_settleable(payout)
-    return payout
+    if len(order.devices) > 1 and (wait := order_payout_wait(order.devices)):
+        raise TransitionRefused(wait)
+    lines = order.owed()
+    for line in lines:
+        if line.method != method:
+            raise InvalidInput(
+                _("%(ref)s is paid by %(other)s, not %(method)s: an order is paid one way.")
+                % {
+                    "ref": line.trade_in,
+                    "other": line.get_method_display(),
+                    "method": payout.get_method_display(),
+                }
+            )
+        _refuse_unless_settleable(line)
+    return lines
 
 
 def _refuse_unless_settleable(payout: Payout) -> None:
@@ -368,19 +416,24 @@ def _refuse_unless_settleable(payout: Payout) -> None:
         raise TransitionRefused(missing)
 
 
-def _settle(payout: Payout, actor: Actor, reference: str) -> Payout:
-    payout.settle()
-    payout.settlement_reference = reference
-    payout.settled_by = None if isinstance(actor, str) else actor
-    payout.save()
-    record_event(
-        payout.trade_in,
-        kind=EventKind.PAYOUT_SETTLED,
-        actor=actor,
-        note=f"{money(payout.amount)} by {payout.get_method_display()}: {reference}",
-    )
-    _trade_in_close(trade_in=payout.trade_in, actor=actor)
-    return payout
+def _settle(lines: list[Payout], actor: Actor, reference: str) -> list[Payout]:
+    """Settle every line of one settlement under one reference; each device closes. The
+    timeline of each says what its device was paid and, for an order, the whole sum."""
+    total = sum((line.amount for line in lines), Decimal("0"))
+    for line in lines:
+        line.settle()
+        line.settlement_reference = reference
+        line.settled_by = None if isinstance(actor, str) else actor
+        line.save()
+        note = f"{money(line.amount)} by {line.get_method_display()}: {reference}"
+        if len(lines) > 1:
+            note += _(" (with the order: %(total)s for %(n)d devices)") % {
+                "total": money(total),
+                "n": len(lines),
+            }
+        record_event(line.trade_in, kind=EventKind.PAYOUT_SETTLED, actor=actor, note=note)
+        _trade_in_close(trade_in=line.trade_in, actor=actor)
+    return lines
 
 
 # --- the buyer's declaration, stored with the purchase --------------------------------------

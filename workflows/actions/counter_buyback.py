@@ -420,13 +420,13 @@ def counter_buyback_pay(
         CashMovement.objects.create(
             drawer=drawer, payout=payout, amount=payout.amount, paid_by=actor
         )
-        _settle(payout, actor, f"cash from the drawer of {drawer.day:%Y-%m-%d}")
+        _settle([payout], actor, f"cash from the drawer of {drawer.day:%Y-%m-%d}")
         return Paid(payout=payout, drawer=drawer)
     if payout.method == PayoutMethod.CHECK:
-        _settle_by_check(payout, actor, check_number, check_date or timezone.localdate())
+        _settle_by_check([payout], actor, check_number, check_date or timezone.localdate())
         return Paid(payout=payout)
     if payout.method == PayoutMethod.STORE_CREDIT:
-        return Paid(payout=payout, store_credit=_issue_store_credit(payout, actor))
+        return Paid(payout=payout, store_credit=_issue_store_credit([payout], actor))
     # Stripe: the customer sets up their payout from the link we email them (the money goes
     # only where they proved they read the mail); the transfer follows by itself.
     payout.transfer_requested_at = timezone.now()

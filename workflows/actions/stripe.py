@@ -28,7 +28,8 @@ from workflows.actions._common import (
     schedule,
 )
 from workflows.actions._costs import _carry_costs
-from workflows.actions._lifecycle import _lock_for_settling, _settle
+from workflows.actions._lifecycle import _lock_for_settling, _lock_order_payouts, _settle
+from workflows.actions.payouts import _email_payout_sent, _the
 from workflows.errors import LinkInvalid, TransitionRefused
 from workflows.integrations import payments
 from workflows.models import (
@@ -131,28 +132,40 @@ def _email_stripe_setup(payout: Payout, *, actor: Actor, note: str) -> SideEffec
 
 @transaction.atomic(durable=True)
 def payout_send_stripe(*, payout: Payout, actor: Actor) -> Payout:
-    """A manager pays a received device by Stripe: now if the buyer's Stripe account is ready,
-    else once the buyer finishes Stripe's onboarding from the link we email them."""
-    payout = _lock_for_settling(payout, actor, PayoutMethod.STRIPE)
-    trade_in = payout.trade_in
-    if payout.status == PayoutStatus.FAILED:
-        payout.retry()
-        payout.attempt += 1  # Stripe refused the last key's transfer; it made none
-    payout.transfer_requested_at = timezone.now()
-    payout.save()
-    if ready_payee(payout):
-        _schedule_transfer(payout, again=True)
-        note = _("Stripe transfer of %(amount)s %(currency)s requested") % {
-            "amount": payout.amount,
-            "currency": payout.currency,
-        }
-    else:
+    """A manager pays a received device by Stripe (with its order's other owed devices: one
+    transfer for the sum): now if the buyer's Stripe account is ready, else once the buyer
+    finishes Stripe's onboarding from the link we email them.
+
+    The transfer is asked, keyed and answered for the first owed line (the lead); the other
+    lines are settled with it when Stripe answers."""
+    lines = _lock_for_settling(payout, actor, PayoutMethod.STRIPE)
+    lead = lines[0]
+    if lead.status == PayoutStatus.FAILED:
+        lead.attempt += 1  # Stripe refused the last key's transfer; it made none
+    for line in lines:
+        if line.status == PayoutStatus.FAILED:
+            line.retry()
+        # Every line carries the attempt: a later lead (the first device sent to Returns
+        # meanwhile) never reuses a key Stripe refused.
+        line.attempt = lead.attempt
+        line.save()
+    lead.transfer_requested_at = timezone.now()
+    lead.save()
+    if not ready_payee(lead):
         _email_stripe_setup(
-            payout, actor=actor, note=_("Waiting for the buyer to set up Stripe payouts")
+            lead, actor=actor, note=_("Waiting for the buyer to set up Stripe payouts")
         )
-        return payout
-    record_event(trade_in, kind=EventKind.PAYOUT_REQUESTED, actor=actor, note=note)
-    return payout
+        return _the(payout, lines)
+    _schedule_transfer(lead, again=True)
+    total = sum((line.amount for line in lines), Decimal("0"))
+    note = _("Stripe transfer of %(amount)s %(currency)s requested") % {
+        "amount": total,
+        "currency": lead.currency,
+    }
+    if len(lines) > 1:
+        note += _(" for %d devices of the order") % len(lines)
+    record_event(lead.trade_in, kind=EventKind.PAYOUT_REQUESTED, actor=actor, note=note)
+    return _the(payout, lines)
 
 
 @transaction.atomic(durable=True)
@@ -163,7 +176,8 @@ def payout_settle_stripe(*, payout: Payout, transfer_id: str, account_id: str) -
 
 def _payout_settle_stripe(payout: Payout, *, transfer_id: str, account_id: str) -> Payout:
     # The transfer's answer and Stripe's webhook may both settle at once: one waits here.
-    payout = _lock(payout)
+    order = _lock_order_payouts(payout)
+    payout = _the(payout, order.lines)
     trade_in = payout.trade_in
     if payout.status == PayoutStatus.SETTLED and payout.settlement_reference == transfer_id:
         return payout  # the webhook and the answer both told us
@@ -181,29 +195,37 @@ def _payout_settle_stripe(payout: Payout, *, transfer_id: str, account_id: str) 
             % {"id": transfer_id, "status": payout.get_status_display().lower()},
         )
         return payout
-    payout.stripe_account = account_id
-    payout.provider_status = "transfer_created"
-    payout = _settle(payout, SYSTEM, transfer_id)
-    schedule(
-        SideEffectKind.SEND_EMAIL,
-        key=f"email:payout-sent:{payout.pk}",
-        trade_in=trade_in,
-        template=Email.PAYOUT_SENT,
-    )
+    # The transfer paid the order's owed Stripe lines (workflows.selectors.order_payout).
+    lines = [
+        line
+        for line in order.owed()
+        if line.method == PayoutMethod.STRIPE and payout_settleable(line)
+    ]
+    for line in lines:
+        line.stripe_account = account_id
+        line.provider_status = "transfer_created"
+    _settle(lines, SYSTEM, transfer_id)
+    _email_payout_sent(lines)
     return payout
 
 
 @transaction.atomic(durable=True)
 def payout_stripe_refused(*, payout: Payout, reason: str) -> Payout:
-    """Stripe said no (no transfer was made): the payout fails, and a manager may try again."""
+    """Stripe said no (no transfer was made): the payout fails (with its order's other owed
+    lines, which the same transfer was to pay), and a manager may try again."""
     # A manager pressing "pay" again at this moment must see the payout failed, or pending.
-    payout = _lock(payout)
-    if payout.status == PayoutStatus.PENDING:
-        payout.fail()
-        payout.failure_reason = reason[:2000]
-        payout.save()
+    order = _lock_order_payouts(payout)
+    payout = _the(payout, order.lines)
+    if payout.status != PayoutStatus.PENDING:
+        return payout
+    for line in order.owed():
+        if line.status != PayoutStatus.PENDING or line.method != PayoutMethod.STRIPE:
+            continue
+        line.fail()
+        line.failure_reason = reason[:2000]
+        line.save()
         record_event(
-            payout.trade_in,
+            line.trade_in,
             kind=EventKind.PAYOUT_FAILED,
             actor=SYSTEM,
             is_failure=True,
@@ -368,39 +390,44 @@ def _on_transfer_created(event: dict[str, Any], obj: dict[str, Any]) -> str:
 
 def _on_transfer_reversed(event: dict[str, Any], obj: dict[str, Any]) -> str:
     transfer_id = str(obj.get("id", ""))
-    payout = (
+    found = (
         Payout.objects.filter(method=PayoutMethod.STRIPE, settlement_reference=transfer_id)
         .select_related("trade_in")
         .first()
     )
-    if payout is None:
+    if found is None:
         return "ignored: no payout of ours"
-    payout = _lock(payout)
+    # One transfer paid every line of its order payout: all of them are reversed together.
+    order = _lock_order_payouts(found)
+    lines = [
+        line
+        for line in order.lines
+        if line.method == PayoutMethod.STRIPE and line.settlement_reference == transfer_id
+    ]
+    payout = lines[0]
     reversed_minor = obj.get("amount_reversed")
     if not isinstance(reversed_minor, int):
         return "ignored: no amount_reversed"
-    whole = reversed_minor >= payments.minor_units(payout.amount, payout.currency)
-    if whole and can_proceed(payout.reverse):
-        payout.reverse()
-        payout.provider_status = "reversed"
-        payout.save()
-        _carry_costs(Unit.objects.filter(trade_in_id=payout.trade_in_id))
+    total = sum((line.amount for line in lines), Decimal("0"))
+    whole = reversed_minor >= payments.minor_units(total, payout.currency)
+    if whole and all(can_proceed(line.reverse) for line in lines):
+        for line in lines:
+            line.reverse()
+            line.provider_status = "reversed"
+            line.save()
+        _carry_costs(Unit.objects.filter(trade_in_id__in=[line.trade_in_id for line in lines]))
     divisor = 1 if payout.currency.lower() in payments.ZERO_DECIMAL else 100
-    record_event(
-        payout.trade_in,
-        kind=EventKind.PAYOUT_REVERSED,
-        actor=SYSTEM,
-        is_failure=True,
-        note=_(
-            "Stripe reversed %(amount)s %(currency)s of transfer %(id)s: "
-            "the buyer was not paid that."
+    note = _(
+        "Stripe reversed %(amount)s %(currency)s of transfer %(id)s: the buyer was not paid that."
+    ) % {
+        "amount": Decimal(reversed_minor) / divisor,
+        "currency": payout.currency,
+        "id": transfer_id,
+    }
+    for line in lines:
+        record_event(
+            line.trade_in, kind=EventKind.PAYOUT_REVERSED, actor=SYSTEM, is_failure=True, note=note
         )
-        % {
-            "amount": Decimal(reversed_minor) / divisor,
-            "currency": payout.currency,
-            "id": transfer_id,
-        },
-    )
     return f"payout {payout.pk}: {'reversed' if whole else 'partly reversed'}"
 
 

@@ -41,6 +41,7 @@ from workflows.models import (
 from workflows.rules.compliance import identity_of, identity_required_before
 from workflows.rules.orders import is_multi_device
 from workflows.selectors import order_box_devices
+from workflows.selectors.orders import settled_together
 
 # The outbox row this email is sent for (set by the side-effect handler around the send).
 _outbox_key: ContextVar[str | None] = ContextVar("outbox_key", default=None)
@@ -263,6 +264,16 @@ def return_pickup(trade_in: TradeIn) -> str:
     )
 
 
+def _paid_with(payout) -> dict[str, Any]:
+    """The devices one payment paid (several for an order's one payout) and their sum."""
+    lines = settled_together(payout)
+    return {
+        "lines": lines if len(lines) > 1 else [],
+        "total": sum((line.amount for line in lines), Decimal("0")),
+        "reference": payout.trade_in.order.reference if len(lines) > 1 else "",
+    }
+
+
 def payout_sent(trade_in: TradeIn) -> str:
     return _send(
         Email.PAYOUT_SENT,
@@ -270,6 +281,7 @@ def payout_sent(trade_in: TradeIn) -> str:
         trade_in=trade_in,
         subject="Your payment is on its way",
         payout=trade_in.payout,
+        **_paid_with(trade_in.payout),
     )
 
 
@@ -292,6 +304,7 @@ def store_credit(trade_in: TradeIn, credit: StoreCredit) -> str:
         trade_in=trade_in,
         subject="Your store credit code",
         credit=credit,
+        **_paid_with(credit.payout),
         code=credit.code_for_buyer(),
     )
 

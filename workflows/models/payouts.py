@@ -128,7 +128,18 @@ class Payout(FSMModelMixin, models.Model):
     def idempotency_key(self) -> str:
         """Stripe's key for this payout's transfer. A new one only after Stripe refused the
         last try: a try whose answer was lost keeps its key, so it can never pay twice."""
-        return f"payout-{self.pk}" if not self.attempt else f"payout-{self.pk}-{self.attempt}"
+        return self.transfer_key(order_of_several=False)
+
+    def transfer_key(self, *, order_of_several: bool) -> str:
+        """The idempotency key of the one transfer that pays this payout (the first owed line
+        of its order) and, in an order of several devices, the others with it: one key per
+        order payout. A new key only after Stripe refused the last try (`attempt`)."""
+        base = self.transfer_group(order_of_several=order_of_several)
+        return f"{base}-{self.attempt}" if self.attempt else base
+
+    def transfer_group(self, *, order_of_several: bool) -> str:
+        """Stripe's transfer_group: how a try older than Stripe's key memory is found again."""
+        return f"order-payout-{self.trade_in.order_id}" if order_of_several else f"payout-{self.pk}"
 
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # 32 letters, no 0/O or 1/I to misread

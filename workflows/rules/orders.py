@@ -30,3 +30,24 @@ def order_offer_quote_ids(devices: Iterable[TradeIn]) -> list[int] | None:
     if not order_ready_to_offer(devices):
         return None
     return [device.latest_quote().pk for device in devices if device.state == State.QUOTED]
+
+
+# What each undecided device still waits for, before its order's one payout may go: an offer
+# to be answered, the device itself, a return case, the buyer's answer to a revised offer.
+# Every other state is decided: received (owed), closed (paid), or ended with nothing owed.
+PAYOUT_WAITS = {
+    State.SUBMITTED: "%(ref)s has no offer yet.",
+    State.QUOTED: "%(ref)s has an offer the buyer has not answered.",
+    State.ACCEPTED: "%(ref)s has not arrived: receive it, or cancel it alone if it never comes.",
+    State.REROUTED: "%(ref)s is in Returns: decide its return case first.",
+    State.REOFFERED: "%(ref)s waits for the buyer's answer to a revised offer.",
+}
+
+
+def order_payout_wait(devices: Iterable[TradeIn]) -> str:
+    """Why the order's one payout cannot go yet ("" when it can): it is settled once every
+    device in the box is decided, so it pays the sum of the kept devices' final amounts."""
+    for device in sorted(devices, key=lambda device: device.position):
+        if wait := PAYOUT_WAITS.get(device.state):
+            return (wait % {"ref": device.reference}) + " The order is paid in one payout."
+    return ""

@@ -11,7 +11,8 @@ from decimal import Decimal
 
 from django.db.models import Count, OuterRef, Prefetch, Q, Subquery, Sum
 
-from workflows.models import Event, ImeiCheck, Order, PayoutStatus, State, TradeIn
+from workflows.models import Event, ImeiCheck, Order, Payout, PayoutStatus, State, TradeIn
+from workflows.rules.orders import order_payout_wait
 
 # A payout in one of these is no longer owed: the device was cancelled, rerouted or returned.
 NOT_OWED = [PayoutStatus.VOID, PayoutStatus.DECLINED]
@@ -142,3 +143,68 @@ def rest_of_box(trade_in: TradeIn) -> list[BoxDevice]:
         )
         for other in others
     ]
+
+
+# A line in one of these is still owed: the next settlement of its order pays it.
+OWED = [PayoutStatus.PENDING, PayoutStatus.FAILED]
+
+
+@dataclass(frozen=True)
+class OrderPayout:
+    """What the next settlement of a payout's order pays: the owed lines of its received
+    devices (this payout's among them), first device first, and their sum. `wait` says why
+    it cannot go yet ("" when it can); `several`: the order holds more than one device."""
+
+    lines: list[Payout]
+    total: Decimal
+    wait: str
+    several: bool
+
+    @property
+    def lead(self) -> Payout | None:
+        """The line a Stripe transfer is asked, keyed and answered for."""
+        return self.lines[0] if self.lines else None
+
+
+def order_payout(payout: Payout) -> OrderPayout:
+    """The order payout `payout` is part of (one query). For a one-device order, the payout
+    itself whenever it is owed."""
+    return order_payout_of(
+        TradeIn.objects.filter(order_id=payout.trade_in.order_id)
+        .select_related("payout")
+        .order_by("position")
+    )
+
+
+def order_payout_of(devices: Iterable[TradeIn]) -> OrderPayout:
+    """The same, from an order's devices already loaded with their payouts (no query)."""
+    devices = sorted(devices, key=lambda device: device.position)
+    lines = []
+    for device in devices:
+        line = getattr(device, "payout", None)
+        if line is not None and line.status in OWED and device.state == State.RECEIVED:
+            line.trade_in = device
+            lines.append(line)
+    several = len(devices) > 1
+    return OrderPayout(
+        lines=lines,
+        total=sum((line.amount for line in lines), Decimal("0.00")),
+        wait=order_payout_wait(devices) if several else "",
+        several=several,
+    )
+
+
+def settled_together(payout: Payout) -> list[Payout]:
+    """The lines one settlement paid with `payout`: its order's, under its reference, first
+    device first (one query; just `payout` for a one-device order or an unsettled one)."""
+    if payout.status not in (PayoutStatus.SETTLED, PayoutStatus.REVERSED):
+        return [payout]
+    return list(
+        Payout.objects.filter(
+            trade_in__order_id=payout.trade_in.order_id,
+            settlement_reference=payout.settlement_reference,
+            status=payout.status,
+        )
+        .select_related("trade_in__product__device_model__make")
+        .order_by("trade_in__position")
+    )

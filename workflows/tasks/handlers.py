@@ -52,6 +52,7 @@ from workflows.models import (
 )
 from workflows.rules import redflags
 from workflows.selectors import order_box_weight, ready_payee, stripe_account_for
+from workflows.selectors.orders import order_payout
 from workflows.tasks.compliance import give_up_police_report, handle_police_report
 
 # Stripe keeps an idempotency key for 24 hours; we stop trusting it a little earlier.
@@ -315,14 +316,24 @@ def _handle_stripe_onboarding(effect: SideEffect) -> str:
 
 
 def _handle_stripe_transfer(effect: SideEffect) -> str:
+    """One transfer for the order payout the effect's payout leads: the sum of its order's
+    owed lines (one line for a one-device order), under one key per order payout."""
     payout = Payout.objects.select_related("trade_in").get(pk=effect.payload["payout_id"])
     if payout.status != PayoutStatus.PENDING or payout.attempt != effect.payload["attempt"]:
         return f"No transfer: payout is {payout.get_status_display().lower()}"
     account = ready_payee(payout)
     if account is None:
         raise ProviderRefused("The buyer's Stripe account cannot receive payouts yet.")
+    paying = order_payout(payout)
+    if paying.wait or payout not in paying.lines:
+        # A device of the box went back to Returns (or on) after the manager asked to pay:
+        # nothing is sent; the payout fails with the reason, and a manager pays again later.
+        stripe_actions.payout_stripe_refused(
+            payout=payout, reason=paying.wait or "This payout is no longer owed."
+        )
+        return f"No transfer: {paying.wait or 'payout no longer owed'}"
     provider = payments.get_provider()
-    group = f"payout-{payout.pk}"
+    group = payout.transfer_group(order_of_several=paying.several)
     try:
         transfer_id = None
         if timezone.now() - effect.created_at > IDEMPOTENCY_WINDOW:
@@ -331,11 +342,16 @@ def _handle_stripe_transfer(effect: SideEffect) -> str:
             transfer_id = provider.find_transfer(transfer_group=group)
         transfer_id = transfer_id or provider.transfer(
             account_id=account.account_id,
-            amount=payout.amount,
+            amount=paying.total,
             currency=payout.currency,
-            idempotency_key=payout.idempotency_key,
+            idempotency_key=payout.transfer_key(order_of_several=paying.several),
             transfer_group=group,
-            metadata={"payout_id": str(payout.pk), "trade_in": payout.trade_in.reference or ""},
+            metadata={
+                "payout_id": str(payout.pk),
+                "trade_in": payout.trade_in.reference or "",
+                "order": payout.trade_in.order.reference,
+                "devices": str(len(paying.lines)),
+            },
         )
     except ProviderRefused as exc:
         stripe_actions.payout_stripe_refused(payout=payout, reason=str(exc))
@@ -350,7 +366,7 @@ def _handle_stripe_transfer(effect: SideEffect) -> str:
         payout=payout, transfer_id=transfer_id, account_id=account.account_id
     )
     return (
-        f"Stripe transfer {transfer_id}: {money(payout.amount)} to "
+        f"Stripe transfer {transfer_id}: {money(paying.total)} to "
         f"{account.account_id} ({provider.name})"
     )
 
