@@ -3,9 +3,10 @@
 Hypothesis builds a basket of one to four devices, staff quote each, the buyer answers them all
 at once on the order's page, and each device meets its own fate through the real actions: its
 offer declined, never arriving (cancelled alone), graded at the offer, a revised offer accepted
-or refused (sent back), or rerouted to Returns.
+or refused (sent back), or rerouted to Returns and recycled.
 Whatever the mix, what the shop owes is the sum of the devices it kept at their final amounts,
-and every product's stock is the count of its units on the shelf.
+every product's stock is the count of its units on the shelf, and the order's one payout (one
+check, one settlement reference) pays exactly that sum.
 
 Each example runs in a savepoint that is rolled back, so examples cannot see each other.
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import uuid
 from contextlib import contextmanager
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -34,6 +36,7 @@ from workflows.models import (
     Unit,
 )
 from workflows.rules.inspection import checklist_as_disclosed
+from workflows.selectors.orders import order_payout
 
 OUTCOMES = [
     "declined",
@@ -100,7 +103,9 @@ def give_fate(device: TradeIn, fate: str, revised: Decimal, *, staff, drain) -> 
         grade="B",
     )
     if fate == "rerouted":
-        actions.trade_in_reroute(trade_in=device, actor=staff, reason="Water damage inside")
+        case = actions.trade_in_reroute(trade_in=device, actor=staff, reason="Water damage inside")
+        # Decided: recycled (a case still open would hold the order's payout back).
+        actions.return_case_resolve(case=case, actor=staff, resolution="recycled")
         return Decimal("0")
     return OFFER
 
@@ -139,7 +144,9 @@ def answer(order, devices: list[TradeIn], fates: list[str]) -> None:
         max_size=4,
     )
 )
-def test_what_is_owed_and_what_is_stocked_add_up_in_every_mix(fates, product, staff, drain):
+def test_what_is_owed_and_what_is_stocked_add_up_in_every_mix(
+    fates, product, staff, manager, drain
+):
     with rolled_back():
         order = actions.order_submit(
             submissions=[submission(product) for _ in fates], submission_key=uuid.uuid4().hex
@@ -172,5 +179,19 @@ def test_what_is_owed_and_what_is_stocked_add_up_in_every_mix(fates, product, st
         assert Unit.objects.filter(
             trade_in__order=order, status__in=STOCKED_STATUSES
         ).count() == len(kept)
-        ends = {State.DECLINED, State.CANCELLED, State.RECEIVED, State.RETURNED, State.REROUTED}
+        ends = {State.DECLINED, State.CANCELLED, State.RECEIVED, State.RETURNED, State.RECYCLED}
         assert {d.state for d in order.devices.all()} <= ends
+
+        # Every device is decided: one payout pays what is owed, in one settlement.
+        if not kept:
+            return
+        paying = order_payout(live.filter(status=PayoutStatus.PENDING).first())
+        assert paying.wait == "" and paying.total == owed
+        actions.payout_settle_check(
+            payout=paying.lines[-1], actor=manager, check_number="9", check_date=date.today()
+        )
+        paid = Payout.objects.filter(trade_in__order=order, status=PayoutStatus.SETTLED)
+        assert paid.aggregate(total=Sum("amount"))["total"] == owed
+        assert paid.values("settlement_reference").distinct().count() == 1
+        assert paid.count() == len(kept)
+        assert order.devices.filter(state=State.CLOSED).count() == len(kept)
