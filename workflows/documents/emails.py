@@ -41,7 +41,7 @@ from workflows.models import (
 from workflows.rules.compliance import identity_of, identity_required_before
 from workflows.rules.orders import is_multi_device
 from workflows.selectors import order_box_devices
-from workflows.selectors.orders import settled_together
+from workflows.selectors.orders import order_payout, settled_together
 
 # The outbox row this email is sent for (set by the side-effect handler around the send).
 _outbox_key: ContextVar[str | None] = ContextVar("outbox_key", default=None)
@@ -265,8 +265,9 @@ def return_pickup(trade_in: TradeIn) -> str:
 
 
 def _paid_with(payout) -> dict[str, Any]:
-    """The devices one payment paid (several for an order's one payout) and their sum."""
-    lines = settled_together(payout)
+    """The devices one payment paid, or is about to pay (several for an order's one payout),
+    and their sum."""
+    lines = settled_together(payout) if payout.settlement_reference else order_payout(payout).lines
     return {
         "lines": lines if len(lines) > 1 else [],
         "total": sum((line.amount for line in lines), Decimal("0")),
@@ -294,6 +295,7 @@ def stripe_onboarding(trade_in: TradeIn) -> str:
         subject="Set up your payout",
         setup_url=setup_url,
         demo=get_provider().is_demo,
+        **_paid_with(trade_in.payout),
     )
 
 
