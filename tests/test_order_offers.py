@@ -204,9 +204,16 @@ def test_accept_two_decline_one_makes_one_label_weighed_for_the_two(quoted, drai
     assert len(label_mails) == 1
     assert a.reference in label_mails[0].body and b.reference in label_mails[0].body
     assert c.reference not in label_mails[0].body
-    # each device keeps its declaration and its receipt
+    # each device keeps its declaration; the buyer gets one receipt for the order
     assert a.declarations.count() == 1 and b.declarations.count() == 1
     assert c.declarations.count() == 0
+    [receipt] = [m for m in mail.outbox if m.subject.startswith("Your purchase receipt")]
+    assert receipt.subject == f"Your purchase receipt ({order.reference})"
+    assert a.reference in receipt.body and b.reference in receipt.body
+    assert c.reference not in receipt.body and "Total: $220.00" in receipt.body
+    [(filename, pdf, kind)] = receipt.attachments
+    assert kind == "application/pdf" and order.reference in filename
+    assert pdf.startswith(b"%PDF")
 
 
 def test_drop_off_gets_one_email_listing_the_accepted_devices(quoted, drain):

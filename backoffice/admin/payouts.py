@@ -85,6 +85,7 @@ class PayoutAdmin(PanelAdmin, NoDeleteAdmin, FilteredExportAdmin, ExportActionMo
     formats = [CSV, SpreadsheetXLSX, ExcelCSV]
     list_display = [
         "reference",
+        "order",
         "buyer",
         "amount",
         "currency",
@@ -101,9 +102,14 @@ class PayoutAdmin(PanelAdmin, NoDeleteAdmin, FilteredExportAdmin, ExportActionMo
         ("settled_at", RangeDateFilter),
     ]
     list_filter_submit = True
-    search_fields = ["=trade_in__reference", "trade_in__buyer_email", "settlement_reference"]
-    search_help_text = _("Reference, buyer email or settlement reference")
-    list_select_related = ["trade_in"]
+    search_fields = [
+        "=trade_in__reference",
+        "=trade_in__order__reference",
+        "trade_in__buyer_email",
+        "settlement_reference",
+    ]
+    search_help_text = _("Reference, order, buyer email or settlement reference")
+    list_select_related = ["trade_in__order"]
     show_full_result_count = False
     readonly_fields = [
         "trade_in",
@@ -168,6 +174,11 @@ class PayoutAdmin(PanelAdmin, NoDeleteAdmin, FilteredExportAdmin, ExportActionMo
     @display(description=_("Trade-in"), ordering="trade_in__reference")
     def reference(self, obj: Payout) -> str:
         return obj.trade_in.reference
+
+    @display(description=_("Order"), ordering="trade_in__order__reference")
+    def order(self, obj: Payout) -> str:
+        """Devices of one order are paid together, under one settlement reference."""
+        return obj.trade_in.order.reference
 
     @display(description=_("Buyer"), ordering="trade_in__buyer_name")
     def buyer(self, obj: Payout) -> str:

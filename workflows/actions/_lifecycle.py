@@ -37,13 +37,13 @@ from workflows.actions.compliance import DeclarationInput
 from workflows.errors import InvalidInput, NeedsConfirmation, TransitionRefused
 from workflows.formatting import money
 from workflows.models import (
+    OWED_STATUSES,
     STOCKED_STATUSES,
     Declaration,
     Email,
     Event,
     EventKind,
     Payout,
-    PayoutStatus,
     Quote,
     QuotePolicy,
     ReturnCase,
@@ -357,10 +357,7 @@ class OrderPayouts:
 
     def owed(self) -> list[Payout]:
         """The lines one settlement pays: pending or failed (a device we have or will have)."""
-        return [line for line in self.lines if line.status in OWED_LINES]
-
-
-OWED_LINES = (PayoutStatus.PENDING, PayoutStatus.FAILED)
+        return [line for line in self.lines if line.status in OWED_STATUSES]
 
 
 def _lock_order_payouts(payout: Payout) -> OrderPayouts:

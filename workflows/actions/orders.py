@@ -5,6 +5,8 @@ belongs to the box (the declaration asked once, one label or one drop-off email)
 
 from __future__ import annotations
 
+import hashlib
+
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -78,16 +80,20 @@ def order_answer(
         # Asked once on the page; stored with each device's purchase, as its own link would.
         _record_declaration(device, fresh[device.pk], declaration, actor)
         _accept_quote(device, fresh[device.pk], actor=actor, note=money(fresh[device.pk].amount))
-        schedule(
-            SideEffectKind.SEND_EMAIL,
-            key=f"email:receipt:{device.pk}:{fresh[device.pk].pk}",
-            trade_in=device,
-            template=Email.PURCHASE_RECEIPT,
-        )
     for device_id, reason in decline_reasons.items():
         _decline(devices[device_id], fresh[device_id], actor=actor, reason=reason)
 
     if accepted:
+        # One receipt for what the buyer sold us (the order's), keyed by the quotes it answers.
+        answered = ",".join(str(fresh[device.pk].pk) for device in accepted)
+        digest = hashlib.sha256(answered.encode()).hexdigest()[:20]
+        schedule(
+            SideEffectKind.SEND_EMAIL,
+            key=f"email:order-receipt:{order.pk}:{digest}",
+            trade_in=accepted[0],
+            template=Email.ORDER_RECEIPT,
+            order_id=order.pk,
+        )
         _send_the_box(order, accepted[0])
     return accepted
 

@@ -349,14 +349,48 @@ def staff_new_submission(trade_in: TradeIn) -> str:
     )
 
 
+def _identity_link(trade_in: TradeIn) -> dict[str, Any]:
+    """Where the seller adds their photo ID, when the law asks for it before paying."""
+    identity_url = ""
+    if identity_required_before("payout") and identity_of(trade_in) is None:
+        identity_url = absolute(reverse("buyer_portal:identity", args=[status_token(trade_in)]))
+    return {"identity_url": identity_url, "id_at_dropoff": identity_required_before("dropoff")}
+
+
+def order_receipt(trade_in: TradeIn, order: Order) -> str:
+    """An order of several devices: one receipt for what the buyer sold us in it (the order's
+    PDF), sent when they answer the order's offers. `trade_in` is its first accepted device."""
+    from workflows.documents.receipts import (
+        order_purchase,
+        order_receipt_filename,
+        order_receipt_pdf,
+    )
+
+    purchase = order_purchase(order)
+    return _send(
+        Email.ORDER_RECEIPT,
+        to=trade_in.buyer_email,
+        trade_in=trade_in,
+        subject="Your purchase receipt",
+        reference=order.reference,
+        attachments=[
+            (
+                order_receipt_filename(order),
+                order_receipt_pdf(order, purchase),
+                "application/pdf",
+            )
+        ],
+        order=order,
+        purchase=purchase,
+        **_identity_link(trade_in),
+    )
+
+
 def purchase_receipt(trade_in: TradeIn) -> str:
     """The purchase record, as a PDF attachment, at acceptance (workflows.documents.receipts)."""
     # Deferred: the PDF library (fpdf) loads only when a receipt is sent.
     from workflows.documents.receipts import purchase_receipt_pdf, receipt_filename
 
-    identity_url = ""
-    if identity_required_before("payout") and identity_of(trade_in) is None:
-        identity_url = absolute(reverse("buyer_portal:identity", args=[status_token(trade_in)]))
     return _send(
         Email.PURCHASE_RECEIPT,
         to=trade_in.buyer_email,
@@ -365,6 +399,5 @@ def purchase_receipt(trade_in: TradeIn) -> str:
         attachments=[
             (receipt_filename(trade_in), purchase_receipt_pdf(trade_in), "application/pdf")
         ],
-        identity_url=identity_url,
-        id_at_dropoff=identity_required_before("dropoff"),
+        **_identity_link(trade_in),
     )

@@ -35,6 +35,7 @@ from workflows.models.inventory import (
 from workflows.models.orders import Order
 from workflows.models.outbox import SideEffect, SideEffectStatus
 from workflows.models.payouts import (
+    OWED_STATUSES,
     ChangeStatus,
     Payout,
     PayoutDetailChange,
@@ -99,6 +100,7 @@ __all__ = [
     "unit_can_sell",
     "OUTCOME",
     "QUESTIONS",
+    "OWED_STATUSES",
     "STOCKED_STATUSES",
     "Accessories",
     "Battery",

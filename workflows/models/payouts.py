@@ -23,6 +23,10 @@ class PayoutStatus(models.TextChoices):
     REVERSED = "reversed", _("Reversed by Stripe")
 
 
+# Still owed: the next settlement of the payout's order pays it (a failed Stripe try included).
+OWED_STATUSES = [PayoutStatus.PENDING, PayoutStatus.FAILED]
+
+
 class Payout(FSMModelMixin, models.Model):
     """What we owe the buyer for an accepted trade-in. Never deleted."""
 

@@ -36,6 +36,8 @@ class Email(models.TextChoices):
     RETURN_PICKUP = "return_pickup", _("Return pickup")
     # An order of several devices: one email with every device's offer (workflows.rules.orders).
     ORDER_OFFER = "order_offer", _("Order offer")
+    # ... and one purchase receipt for the devices the buyer sold us in it.
+    ORDER_RECEIPT = "order_receipt", _("Order receipt")
 
 
 class EventKind(models.TextChoices):

@@ -11,7 +11,16 @@ from decimal import Decimal
 
 from django.db.models import Count, OuterRef, Prefetch, Q, Subquery, Sum
 
-from workflows.models import Event, ImeiCheck, Order, Payout, PayoutStatus, State, TradeIn
+from workflows.models import (
+    OWED_STATUSES,
+    Event,
+    ImeiCheck,
+    Order,
+    Payout,
+    PayoutStatus,
+    State,
+    TradeIn,
+)
 from workflows.rules.orders import order_payout_wait
 
 # A payout in one of these is no longer owed: the device was cancelled, rerouted or returned.
@@ -145,10 +154,6 @@ def rest_of_box(trade_in: TradeIn) -> list[BoxDevice]:
     ]
 
 
-# A line in one of these is still owed: the next settlement of its order pays it.
-OWED = [PayoutStatus.PENDING, PayoutStatus.FAILED]
-
-
 @dataclass(frozen=True)
 class OrderPayout:
     """What the next settlement of a payout's order pays: the owed lines of its received
@@ -182,7 +187,7 @@ def order_payout_of(devices: Iterable[TradeIn]) -> OrderPayout:
     lines = []
     for device in devices:
         line = getattr(device, "payout", None)
-        if line is not None and line.status in OWED and device.state == State.RECEIVED:
+        if line is not None and line.status in OWED_STATUSES and device.state == State.RECEIVED:
             line.trade_in = device
             lines.append(line)
     several = len(devices) > 1

@@ -116,6 +116,9 @@ EMAILS: dict[Email, Callable[[SideEffect], str]] = {
     ),
     Email.RETURN_LABEL: _return_label_email,
     Email.RETURN_PICKUP: lambda effect: emails.return_pickup(effect.trade_in),
+    Email.ORDER_RECEIPT: lambda effect: emails.order_receipt(
+        effect.trade_in, Order.objects.get(pk=effect.payload["order_id"])
+    ),
     Email.ORDER_OFFER: lambda effect: emails.order_offer(
         effect.trade_in,
         Order.objects.get(pk=effect.payload["order_id"]),
