@@ -322,8 +322,10 @@ DECLARATION_REQUIRED = envbool("DECLARATION_REQUIRED", "true")
 SELLER_MIN_AGE = _strict("SELLER_MIN_AGE", "18", _positive, "an age in years, like 18")
 DECLARATION_TEXT = os.getenv(
     "DECLARATION_TEXT",
-    "I declare that I am the lawful owner of this device, that I have the right to sell it, "
-    "that it is not stolen, and that I am at least {min_age} years old.",
+    # One wording for a device and for a basket of several (confirmed once for the order).
+    "I declare that I am the lawful owner of the device or devices I am selling, that I have "
+    "the right to sell them, that they are not stolen, and that I am at least {min_age} years "
+    "old.",
 )
 # Ask the buyer's date of birth with the declaration (an under-age date refuses the purchase).
 DECLARATION_ASKS_BIRTH_DATE = envbool("DECLARATION_ASKS_BIRTH_DATE", "false")

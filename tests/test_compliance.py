@@ -734,7 +734,7 @@ def test_the_receipt_is_emailed_at_acceptance_and_staff_can_print_it(
             trade_in.buyer_name,
             trade_in.imei,
             "$300.00",
-            "lawful owner of this device",
+            "lawful owner of the device",
             str(trade_in.product.device_model),
         ):
             assert text.encode("latin-1") in document, text

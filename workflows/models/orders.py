@@ -14,11 +14,15 @@ class Order(models.Model):
     The devices of a larger order are numbered "TI-000123-1", "TI-000123-2", ...
     (workflows.rules.references).
 
-    For now the buyer's contact, address, ship or drop-off and payout method stay on each
-    TradeIn: the basket writes the same values onto every device of the order. Next step:
-    move what belongs to the person and the box (buyer, contact, address, fulfilment, payout
-    method, label, declaration, seller ID, payout) onto the order, once its readers
-    (compliance, anonymisation, exports, the counter) read it from here.
+    What belongs to the box is done once per order: one offer email and page, one label (kept
+    on the first accepted device), one purchase receipt, one payout (each device's Payout is
+    its line; settling pays every owed line of the order together under one reference:
+    workflows.actions._lifecycle._lock_for_settling).
+
+    The buyer's contact, address, ship or drop-off and payout method are still stored on each
+    TradeIn: the basket writes the same values onto every device of the order, and a change
+    of payout details is applied to the order's devices together. Next step: move them here,
+    once their readers (compliance, anonymisation, exports, the counter) read them from here.
     """
 
     reference = models.CharField(max_length=20, unique=True, editable=False)
