@@ -1,5 +1,6 @@
 """Orders of several devices under concurrency, on PostgreSQL (see tests/test_races.py):
-two answers to one order's page at once, and two staff quoting its last devices at once."""
+two answers to one order's page at once, two staff quoting its last devices at once, and two
+staff asking to change the buyer's payout details on two of its devices at once."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from tests.helpers import assert_books_balance, declared, refresh, submission
 from tests.test_races import outcomes, race
 from workflows import actions
 from workflows.links import order_offer_from_token, order_offer_token
-from workflows.models import Email, Payout, SideEffect, SideEffectKind, State
+from workflows.models import Email, Payout, PayoutDetailChange, SideEffect, SideEffectKind, State
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -69,3 +70,34 @@ def test_two_answers_to_one_orders_page_at_once_make_one(product, staff, drain):
     assert SideEffect.objects.filter(kind=SideEffectKind.CREATE_LABEL).count() == 1
     assert [refresh(d).state for d in (a, b, c)] == [State.ACCEPTED, State.ACCEPTED, State.DECLINED]
     assert_books_balance()
+
+
+def test_two_staff_asking_to_change_the_payout_details_on_two_devices_at_once_make_one(
+    product, staff, manager, drain
+):
+    """One change waits per order: both lock the order's devices in pk order, so the second
+    one waits, then sees the first one's request and is refused."""
+    for _ in range(3):
+        order, (a, b, c) = _order(product)
+        drain()
+        for device in (a, b, c):
+            actions.trade_in_quote(trade_in=device, actor=staff, amount="100")
+        effect = _offer_emails().filter(payload__order_id=order.pk).get()
+        order, quotes = order_offer_from_token(
+            order_offer_token(order, effect.payload["quote_ids"])
+        )
+        actions.order_answer(
+            order=order, quotes=quotes, accept=[a, b, c], decline={}, declaration=declared()
+        )
+        results = race(
+            lambda c=c: actions.payout_details_change_request(
+                trade_in=c, actor=staff, changes={"city": "Boston"}, reason="Moved"
+            ),
+            lambda a=a: actions.payout_details_change_request(
+                trade_in=a, actor=manager, changes={"city": "Denver"}, reason="Moved"
+            ),
+        )
+        assert outcomes(results) == (1, 1)
+        [refused] = [r for r in results if isinstance(r, Exception)]
+        assert "is already waiting for a manager" in refused.message
+        assert PayoutDetailChange.objects.filter(trade_in__order=order).count() == 1

@@ -37,6 +37,7 @@ from backoffice.resources import ExcelCSV, PayoutResource, SpreadsheetXLSX
 from workflows import actions
 from workflows.integrations import payments
 from workflows.models import (
+    ChangeStatus,
     Direction,
     Payout,
     PayoutDetailChange,
@@ -65,6 +66,7 @@ from workflows.rules.predicates import (
 )
 from workflows.selectors import store_credit_by_code
 from workflows.selectors.orders import order_payout
+from workflows.selectors.tradein_panel import details_change_devices
 
 PAYOUT_COLOURS = {
     PayoutStatus.PENDING: "warning",
@@ -478,3 +480,14 @@ class PayoutDetailChangeAdmin(ReadOnlyAdmin):
     list_filter = ["status"]
     search_fields = ["=trade_in__reference"]
     list_select_related = ["trade_in", "requested_by", "decided_by"]
+    readonly_fields = ["applies_to"]
+
+    @admin.display(description=_("Applies to"))
+    def applies_to(self, obj: PayoutDetailChange) -> str:
+        """While it waits: the devices of its order it will be written onto, as the trade-in
+        page shows them. Once approved, each device's timeline says what changed on it."""
+        if obj.status != ChangeStatus.PENDING:
+            return "—"
+        return ", ".join(str(device) for device in details_change_devices(obj.trade_in)) or str(
+            obj.trade_in
+        )

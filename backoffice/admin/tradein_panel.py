@@ -171,6 +171,7 @@ def _details_change_context(trade_in: TradeIn, user) -> dict:
     change = panel.details_change(trade_in, user)
     return {
         "pending_change": change.pending,
+        "change_applies_to": change.applies_to,
         "can_decide_change": change.can_decide,
         "decision_form": ChangeDecisionForm(initial={"change": change.pending.pk})
         if change.pending
@@ -213,12 +214,14 @@ class Step:
 
 @dataclass(frozen=True)
 class DecisionStep(Step):
-    """Approve or reject the pending payout-details change the form names."""
+    """Approve or reject the pending payout-details change the form names (asked on this
+    device or, in an order of several, on another of its devices)."""
 
     def post(self, request: HttpRequest, trade_in: TradeIn) -> None:
         form = ChangeDecisionForm(request.POST)
+        # One change waits per order: it is decided from the page of any of its devices.
         change = (
-            trade_in.detail_changes.filter(pk=form.cleaned_data["change"]).first()
+            panel.order_detail_change(trade_in, form.cleaned_data["change"])
             if form.is_valid()
             else None
         )

@@ -66,12 +66,22 @@ def trade_in_update_details(*, trade_in: TradeIn, actor: Actor, changes: dict[st
         return trade_in
     guarded = sorted(set(changed) & set(PAYOUT_DETAILS))
     if guarded and payout_details_need_a_request(trade_in):
+        fields = ", ".join(f.replace("_", " ") for f in guarded)
+        if trade_in.accepted_at is None:  # another device of its order was accepted
+            raise TransitionRefused(
+                _(
+                    "A device of %(order)s was accepted: a change of %(fields)s decides who is "
+                    "paid and where for every device of the order, so it is a request a "
+                    "manager approves."
+                )
+                % {"order": trade_in.order, "fields": fields}
+            )
         raise TransitionRefused(
             _(
                 "%(ref)s was accepted: a change of %(fields)s decides who is paid and where, "
                 "so it is a request a manager approves."
             )
-            % {"ref": trade_in, "fields": ", ".join(f.replace("_", " ") for f in guarded)}
+            % {"ref": trade_in, "fields": fields}
         )
     before = {name: getattr(trade_in, name) for name in changed}
     for name, value in changed.items():

@@ -2,6 +2,11 @@
 where (name, email, payout method, mailing address) is a request that a manager other than
 the requester approves. The timeline keeps old and new values, and the buyer is told at the
 address they had before, so a redirected payout cannot go unnoticed.
+
+The details belong to the person: in an order of several devices one request (on the device
+staff opened) is written onto every device of the order it still matters for
+(workflows.rules.payout_details.details_change_reaches), one email tells the buyer, and one
+request waits per order at a time.
 """
 
 from __future__ import annotations
@@ -18,7 +23,6 @@ from workflows.actions._common import (
     Actor,
     Operation,
     authorize,
-    lock_trade_in,
     record_event,
     schedule,
 )
@@ -38,6 +42,7 @@ from workflows.rules.parsers import clean_text
 from workflows.rules.payout_details import (
     PAYOUT_DETAILS,
     details_change_approval_refusal,
+    details_change_reach,
     details_change_request_refusal,
 )
 
@@ -89,12 +94,29 @@ def payout_details_change_request(
     reason = reason.strip()
     if not reason:
         raise InvalidInput(_("Say why the payout details must change (who asked, how)."))
-    trade_in = lock_trade_in(trade_in)
-    refusal = details_change_request_refusal(
-        trade_in, Payout.objects.filter(trade_in=trade_in).first()
-    )
+    trade_in, devices = _lock_devices(trade_in)
+    payouts = {p.trade_in_id: p for p in Payout.objects.filter(trade_in__in=devices)}
+    refusal = details_change_request_refusal(trade_in, payouts.get(trade_in.pk))
     if refusal:
         raise TransitionRefused(refusal)
+    # One request per order: a second one, on another device, would race the first for the
+    # same person's details. The devices are locked, so two staff asking at once queue here.
+    waiting = (
+        PayoutDetailChange.objects.filter(
+            trade_in__order_id=trade_in.order_id, status=ChangeStatus.PENDING
+        )
+        .exclude(trade_in=trade_in)
+        .select_related("trade_in")
+        .first()
+    )
+    if waiting is not None:
+        raise TransitionRefused(
+            _(
+                "A change of the payout details asked on %(other)s is already waiting for a "
+                "manager, and it applies to %(this)s too: decide that one first."
+            )
+            % {"other": waiting.trade_in, "this": trade_in}
+        )
     cleaned = {name: clean_detail(name, value) for name, value in changes.items()}
     diff = {
         name: {"old": getattr(trade_in, name), "new": value}
@@ -112,24 +134,45 @@ def payout_details_change_request(
         raise TransitionRefused(
             _("A change of %s's payout details is already waiting for a manager.") % trade_in
         ) from None
+    reach = details_change_reach(trade_in, devices, payouts)
     record_event(
         trade_in,
         kind=EventKind.PAYOUT_DETAILS_CHANGE_REQUESTED,
         actor=actor,
-        note=f"{describe_detail_changes(diff)}. {reason}",
+        note=f"{describe_detail_changes(diff)}. {reason}"
+        + (f" ({_applies_to(reach)})" if len(devices) > 1 else ""),
     )
     return change
 
 
-def _lock_pending(change: PayoutDetailChange) -> tuple[PayoutDetailChange, TradeIn]:
-    # Lock order everywhere: trade-in first.
-    trade_in = lock_trade_in(change.trade_in)
+def _applies_to(devices: list[TradeIn]) -> str:
+    return _("Applies to %s") % ", ".join(str(device) for device in devices)
+
+
+def _lock_devices(trade_in: TradeIn) -> tuple[TradeIn, list[TradeIn]]:
+    """Re-read every device of the trade-in's order under a row lock, in pk order (the lock
+    order of quoting and answering an order, workflows.actions.orders). Prevents: two staff
+    asking (or one asking, one deciding) on two devices of one order at once each seeing no
+    change waiting; the second waits here and then sees the first's. In pk order, so that two
+    actions locking several devices never deadlock. Returns the trade-in and all the order's
+    devices (an order of one: the trade-in alone)."""
+    devices = list(
+        TradeIn.objects.select_for_update().filter(order_id=trade_in.order_id).order_by("pk")
+    )
+    return next(device for device in devices if device.pk == trade_in.pk), devices
+
+
+def _lock_pending(
+    change: PayoutDetailChange,
+) -> tuple[PayoutDetailChange, TradeIn, list[TradeIn]]:
+    # Lock order everywhere: the order's devices first, then the change, then payouts.
+    trade_in, devices = _lock_devices(change.trade_in)
     change = PayoutDetailChange.objects.select_for_update().get(pk=change.pk)
     if change.status != ChangeStatus.PENDING:
         raise TransitionRefused(
             _("This change was already %s.") % change.get_status_display().lower()
         )
-    return change, trade_in
+    return change, trade_in, devices
 
 
 @transaction.atomic(durable=True)
@@ -139,9 +182,16 @@ def payout_details_change_approve(
     """A manager who did not ask for it applies the change; the buyer hears of it at the
     email address they had before."""
     authorize(actor, Operation.DECIDE_DETAILS_CHANGE)
-    change, trade_in = _lock_pending(change)
-    payout = Payout.objects.select_for_update().filter(trade_in=trade_in).first()
-    refusal = details_change_approval_refusal(change, trade_in, payout, actor)
+    change, trade_in, devices = _lock_pending(change)
+    payouts = {
+        p.trade_in_id: p
+        for p in Payout.objects.select_for_update().filter(trade_in__in=devices).order_by("pk")
+    }
+    payout = payouts.get(trade_in.pk)
+    others = [d for d in details_change_reach(trade_in, devices, payouts) if d.pk != trade_in.pk]
+    refusal = details_change_approval_refusal(
+        change, trade_in, payout, actor, others=[(d, payouts.get(d.pk)) for d in others]
+    )
     if refusal:
         raise TransitionRefused(refusal)
     for name, value in change.changes.items():
@@ -161,14 +211,49 @@ def payout_details_change_approve(
         + f" (asked by {change.requested_by.get_username()})"
         + (f". {change.decision_note}" if change.decision_note else ""),
     )
+    for device in others:
+        _apply_to_device(device, payouts.get(device.pk), change, actor, asked_on=trade_in)
+    # One email for the order, listing its devices the change applies to.
     schedule(
         SideEffectKind.SEND_EMAIL,
         key=f"email:details-changed:{change.pk}",
         trade_in=trade_in,
         template=Email.PAYOUT_DETAILS_CHANGED,
         change_id=change.pk,
+        **({"device_ids": [trade_in.pk, *(d.pk for d in others)]} if others else {}),
     )
     return change
+
+
+def _apply_to_device(
+    device: TradeIn,
+    payout: Payout | None,
+    change: PayoutDetailChange,
+    actor: Actor,
+    *,
+    asked_on: TradeIn,
+) -> None:
+    """The approved values onto another device of the order, and its payout; its timeline
+    shows its own old values (a device not yet accepted may have been corrected apart)."""
+    diff = {
+        name: {"old": getattr(device, name), "new": value["new"]}
+        for name, value in change.changes.items()
+        if getattr(device, name) != value["new"]
+    }
+    for name, value in diff.items():
+        setattr(device, name, value["new"])
+    if diff:
+        device.save(update_fields=[*diff, "updated_at"])
+    if payout is not None:
+        _apply_to_payout(payout, change)
+    record_event(
+        device,
+        kind=EventKind.PAYOUT_DETAILS_CHANGED,
+        actor=actor,
+        note=(describe_detail_changes(diff) if diff else "Already so on this device")
+        + f" (asked on {asked_on} by {change.requested_by.get_username()})"
+        + (f". {change.decision_note}" if change.decision_note else ""),
+    )
 
 
 def _apply_to_payout(payout: Payout, change: PayoutDetailChange) -> None:
@@ -192,7 +277,7 @@ def payout_details_change_reject(
     note = note.strip()
     if not note:
         raise InvalidInput(_("Say why the change is rejected."))
-    change, trade_in = _lock_pending(change)
+    change, trade_in, _devices = _lock_pending(change)
     change.status = ChangeStatus.REJECTED
     change.decided_by, change.decided_at = actor, timezone.now()
     change.decision_note = note

@@ -311,14 +311,27 @@ def store_credit(trade_in: TradeIn, credit: StoreCredit) -> str:
     )
 
 
-def payout_details_changed(trade_in: TradeIn, change: PayoutDetailChange) -> str:
-    """Told at the address the buyer had before: if they did not ask, they can stop it."""
+def payout_details_changed(
+    trade_in: TradeIn, change: PayoutDetailChange, device_ids: list[int] | None = None
+) -> str:
+    """Told at the address the buyer had before: if they did not ask, they can stop it. For
+    an order of several devices, one email under the order's reference listing the devices
+    the change was written onto (`device_ids`)."""
     old_email = change.changes.get("buyer_email", {}).get("old") or trade_in.buyer_email
+    devices = (
+        list(
+            TradeIn.objects.filter(pk__in=device_ids).select_related("product").order_by("position")
+        )
+        if device_ids
+        else []
+    )
     return _send(
         Email.PAYOUT_DETAILS_CHANGED,
         to=old_email,
         trade_in=trade_in,
         subject="Your payout details were changed",
+        reference=trade_in.order.reference if devices else "",
+        devices=devices,
         change=change,
         lines=[
             (name.replace("_", " ").capitalize(), v["old"] or "—", v["new"] or "—")

@@ -4,6 +4,8 @@ answers; the trade-in page asks the same functions to decide which forms to show
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+
 from django.utils.translation import gettext as _
 
 from workflows.models import (
@@ -13,6 +15,7 @@ from workflows.models import (
     SideEffect,
     SideEffectKind,
     SideEffectStatus,
+    State,
     TradeIn,
 )
 
@@ -32,11 +35,58 @@ PAYOUT_DETAILS = (
 DETAILS_CHANGEABLE = (PayoutStatus.PENDING, PayoutStatus.FAILED)
 
 
+# Where a device stands for good, with no transition back to a payout (workflows.models.tradeins):
+# closed (its payout settled), cancelled (payout void), returned or recycled (payout declined for
+# good). Declined and expired are not here: a counter-quote reopens them (`quote`), and their
+# acceptance then pays from the details on the device.
+DETAILS_FINAL_STATES = (State.CLOSED, State.CANCELLED, State.RETURNED, State.RECYCLED)
+# A payout whose money left or never will: settled, reversed, void. A declined one is not here:
+# an accepted revised offer or a rejected return case reinstates it (Payout.reinstate).
+DETAILS_FINAL_PAYOUTS = (PayoutStatus.SETTLED, PayoutStatus.REVERSED, PayoutStatus.VOID)
+
+
+def details_change_reaches(device: TradeIn, payout: Payout | None) -> bool:
+    """Whether a change of the buyer's payout details, asked on another device of the same
+    order, is written onto this device too.
+
+    The details belong to the person, and the order is paid as one payout whose lines must
+    share the method and email: so the change reaches every device whose details may still
+    decide money, i.e. every device except one whose state is final (DETAILS_FINAL_STATES),
+    whose payout is final (DETAILS_FINAL_PAYOUTS), or whose personal data was anonymised
+    (writing it again would undo the erasure). Devices not yet accepted are reached: their
+    payout will be made from these details when the buyer accepts."""
+    return (
+        device.state not in DETAILS_FINAL_STATES
+        and device.anonymised_at is None
+        and (payout is None or payout.status not in DETAILS_FINAL_PAYOUTS)
+    )
+
+
+def details_change_reach(
+    opened: TradeIn, devices: Iterable[TradeIn], payouts: Mapping[int, Payout]
+) -> list[TradeIn]:
+    """The devices of `opened`'s order (`devices`, with their payouts by trade-in id) that a
+    change asked on `opened` is written onto, in the order's order: `opened` itself (the
+    request's own refusal decides for it) and each other device it reaches."""
+    return sorted(
+        (
+            device
+            for device in devices
+            if device.pk == opened.pk or details_change_reaches(device, payouts.get(device.pk))
+        ),
+        key=lambda device: device.position,
+    )
+
+
 def payout_details_need_a_request(trade_in: TradeIn) -> bool:
     """After the buyer accepted, who is paid, how and where changes only by a request that
     another manager approves; before, staff correct the details directly
-    (workflows.actions.corrections)."""
-    return trade_in.accepted_at is not None
+    (workflows.actions.corrections). Accepted: this device or another of its order, since the
+    details are the person's and a change is written onto all of them."""
+    return (
+        trade_in.accepted_at is not None
+        or TradeIn.objects.filter(order_id=trade_in.order_id, accepted_at__isnull=False).exists()
+    )
 
 
 def payout_refusal(payout: Payout | None) -> str:
@@ -54,7 +104,13 @@ def details_change_request_refusal(trade_in: TradeIn, payout: Payout | None) -> 
     acceptance the details are corrected directly (workflows.actions.corrections)."""
     if not payout_details_need_a_request(trade_in):
         return _("%s is not accepted yet: correct the details directly.") % trade_in
-    return payout_refusal(payout)
+    refusal = payout_refusal(payout)
+    if not refusal and not details_change_reaches(trade_in, payout):
+        return (
+            _("The details of %s no longer decide any payment: ask on another device of its order.")
+            % trade_in
+        )
+    return refusal
 
 
 def details_change_decidable_by(change: PayoutDetailChange, actor: object) -> bool:
@@ -63,9 +119,14 @@ def details_change_decidable_by(change: PayoutDetailChange, actor: object) -> bo
 
 
 def details_change_approval_refusal(
-    change: PayoutDetailChange, trade_in: TradeIn, payout: Payout | None, actor: object
+    change: PayoutDetailChange,
+    trade_in: TradeIn,
+    payout: Payout | None,
+    actor: object,
+    others: Iterable[tuple[TradeIn, Payout | None]] = (),
 ) -> str:
-    """Why this actor cannot apply this change now, or ''."""
+    """Why this actor cannot apply this change now, or ''. `others`: the other devices of the
+    order it reaches (details_change_reach), each with its payout."""
     if not details_change_decidable_by(change, actor):
         return _("Another manager must approve this: a change of payout details needs two people.")
     stale = [n for n, v in change.changes.items() if getattr(trade_in, n) != v["old"]]
@@ -74,14 +135,30 @@ def details_change_approval_refusal(
             "fields": ", ".join(n.replace("_", " ") for n in stale)
         }
     refusal = payout_refusal(payout)
-    if refusal or payout is None:
+    if refusal:
         return refusal
-    in_flight = SideEffect.objects.filter(
-        kind=SideEffectKind.MAKE_STRIPE_TRANSFER,
-        payload__payout_id=payout.pk,
-        status=SideEffectStatus.PENDING,
-    )
-    if payout.status == PayoutStatus.PENDING and in_flight.exists():
+    if _transfer_in_flight(payout):
         # The money may be leaving right now; its outcome decides what happens next.
         return _("A Stripe transfer was requested for this payout: wait for its outcome.")
+    for device, other_payout in others:
+        if _transfer_in_flight(other_payout):
+            return (
+                _(
+                    "A Stripe transfer was requested for %s, which this change applies to: "
+                    "wait for its outcome."
+                )
+                % device
+            )
     return ""
+
+
+def _transfer_in_flight(payout: Payout | None) -> bool:
+    return (
+        payout is not None
+        and payout.status == PayoutStatus.PENDING
+        and SideEffect.objects.filter(
+            kind=SideEffectKind.MAKE_STRIPE_TRANSFER,
+            payload__payout_id=payout.pk,
+            status=SideEffectStatus.PENDING,
+        ).exists()
+    )

@@ -24,6 +24,7 @@ from workflows.models import (
 from workflows.rules.inspection import compare
 from workflows.rules.payout_details import (
     details_change_decidable_by,
+    details_change_reach,
     details_change_request_refusal,
 )
 from workflows.rules.permissions import Operation
@@ -79,18 +80,29 @@ def payout_card(trade_in: TradeIn, user: object) -> PayoutCard:
 
 @dataclass(frozen=True)
 class DetailsChange:
-    pending: PayoutDetailChange | None  # a change waiting for a manager
+    pending: PayoutDetailChange | None  # waiting for a manager (asked on any device of the order)
     can_request: bool  # this person may ask for a change now
     can_decide: bool  # this person may approve or reject the pending one
+    # In an order of several devices: the devices the pending change (or one asked here)
+    # would be written onto now; empty for an order of one.
+    applies_to: list[TradeIn]
 
 
 def details_change(trade_in: TradeIn, user: object) -> DetailsChange:
-    """Payout details after acceptance (workflows.rules.payout_details, which the actions ask)."""
-    pending = trade_in.detail_changes.filter(status=ChangeStatus.PENDING).first()
+    """Payout details after acceptance (workflows.rules.payout_details, which the actions ask).
+    One change waits per order: the page of each of its devices shows it."""
+    pending = (
+        PayoutDetailChange.objects.filter(
+            trade_in__order_id=trade_in.order_id, status=ChangeStatus.PENDING
+        )
+        .select_related("trade_in", "requested_by")
+        .first()
+    )
     payout = getattr(trade_in, "payout", None)
+    # A device not accepted yet has no payout: asked on it, a change is about the order's
+    # accepted devices (details_change_request_refusal decides).
     can_request = (
         pending is None
-        and payout is not None
         and may(user, Operation.REQUEST_DETAILS_CHANGE)
         and not details_change_request_refusal(trade_in, payout)
     )
@@ -99,7 +111,21 @@ def details_change(trade_in: TradeIn, user: object) -> DetailsChange:
         and may(user, Operation.DECIDE_DETAILS_CHANGE)
         and details_change_decidable_by(pending, user)
     )
-    return DetailsChange(pending, can_request, can_decide)
+    applies_to = []
+    if pending is not None or can_request:
+        applies_to = details_change_devices(pending.trade_in if pending else trade_in)
+    return DetailsChange(pending, can_request, can_decide, applies_to)
+
+
+def details_change_devices(opened: TradeIn) -> list[TradeIn]:
+    """The devices of an order of several that a change asked on `opened` would be written
+    onto now (the approval writes onto the same, read again under lock); [] for an order of
+    one, whose change is about that device alone."""
+    devices = list(TradeIn.objects.filter(order_id=opened.order_id).order_by("position"))
+    if len(devices) < 2:
+        return []
+    payouts = {p.trade_in_id: p for p in Payout.objects.filter(trade_in__in=devices)}
+    return details_change_reach(opened, devices, payouts)
 
 
 @dataclass(frozen=True)
@@ -119,3 +145,10 @@ def inspection(trade_in: TradeIn) -> Inspection | None:
         photos=list(trade_in.photos.all()),
         revised_offer=trade_in.revised_offers.first(),
     )
+
+
+def order_detail_change(trade_in: TradeIn, change_id: int) -> PayoutDetailChange | None:
+    """A payout-details change asked on this device or another device of its order."""
+    return PayoutDetailChange.objects.filter(
+        trade_in__order_id=trade_in.order_id, pk=change_id
+    ).first()

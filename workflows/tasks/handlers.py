@@ -105,7 +105,9 @@ EMAILS: dict[Email, Callable[[SideEffect], str]] = {
         new_email=effect.payload["new_email"],
     ),
     Email.PAYOUT_DETAILS_CHANGED: lambda effect: emails.payout_details_changed(
-        effect.trade_in, PayoutDetailChange.objects.get(pk=effect.payload["change_id"])
+        effect.trade_in,
+        PayoutDetailChange.objects.get(pk=effect.payload["change_id"]),
+        effect.payload.get("device_ids"),
     ),
     Email.PURCHASE_RECEIPT: lambda effect: emails.purchase_receipt(effect.trade_in),
     Email.REVISED_OFFER: lambda effect: emails.revised_offer(
