@@ -19,7 +19,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -76,6 +76,7 @@ def urls(site: admin.AdminSite) -> list:
         path(
             "counter/<int:pk>/receipt.pdf", site.admin_view(counter_receipt), name="counter_receipt"
         ),
+        path("counter/<int:pk>/step/", site.admin_view(counter_step), name="counter_step"),
     ]
 
 
@@ -440,6 +441,13 @@ def counter_customer(request: HttpRequest, pk: int) -> HttpResponse:
             "messages_list": messages.get_messages(request),
         },
     )
+
+
+def counter_step(request: HttpRequest, pk: int) -> JsonResponse:
+    """Where the buyback stands, for the staff screen waiting on the customer's own device
+    (backoffice/static/backoffice/counter_wait.js reloads the page when it moves on)."""
+    _require(request)
+    return JsonResponse({"step": str(rules.counter_step(_buyback(pk)))})
 
 
 def _iso(text: str) -> bool:

@@ -70,6 +70,23 @@ def test_the_counter_pages_need_the_counter_permission(staff, product, django_us
     assert staff_client(staff).get(reverse("admin:counter")).status_code == 200
 
 
+def test_the_staff_screen_asks_where_the_buyback_stands(client, staff, product, django_user_model):
+    """What the staff page waiting on a second device polls (counter_wait.js): the step, for
+    counter staff only, never cached."""
+    buyback = quoted(staff, product)
+    url = reverse("admin:counter_step", args=[buyback.pk])
+    waiting = staff_client(staff).get(reverse("admin:counter_buyback", args=[buyback.pk]))
+    assert f'data-step-url="{url}"' in waiting.content.decode()
+    answer = staff_client(staff).get(url)
+    assert answer.json() == {"step": "customer"} and "no-store" in answer["Cache-Control"]
+    client.post(
+        reverse("buyer_portal:counter_offer", args=[buyback.code]),
+        {"confirm": "on", "wording": declaration_text(), "signature": data_url(signature_png())},
+    )
+    assert staff_client(staff).get(url).json() == {"step": "pay"}
+    assert client.get(url).status_code == 302  # to the sign-in: not for the customer's phone
+
+
 def test_earlier_drawers_are_read_only_records(staff, product):
     from workflows.actions import counter_buyback as counter
 
