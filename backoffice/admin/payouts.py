@@ -3,6 +3,8 @@ and Stripe records. (Over 400 lines: one admin class per money record, kept toge
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import (
@@ -65,7 +67,7 @@ from workflows.rules.predicates import (
     revision_refusal,
 )
 from workflows.selectors import store_credit_by_code
-from workflows.selectors.orders import order_payout
+from workflows.selectors.orders import order_payout, settled_together
 from workflows.selectors.tradein_panel import details_change_devices
 
 PAYOUT_COLOURS = {
@@ -199,6 +201,9 @@ class PayoutAdmin(PanelAdmin, NoDeleteAdmin, FilteredExportAdmin, ExportActionMo
             "payout": payout,
             "order_payout": paying if paying.several and paying.lines else None,
             "order_wait": paying.wait if payout_settleable(payout) else "",
+            # A settled line says what the one payment paid with it, not only its own amount.
+            "settled_with": paid if len(paid := settled_together(payout)) > 1 else [],
+            "settled_total": sum((line.amount for line in paid), Decimal("0")),
             "settleable": may_settle and payout_settleable(payout) and not paying.wait,
             "waiting_for_device": may_settle and payout_waiting_for_device(payout),
             # Staff see why there is no button, instead of an empty card.
