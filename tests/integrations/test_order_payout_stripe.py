@@ -29,6 +29,7 @@ def test_one_transfer_pays_the_order_and_its_reversal_reverses_every_line(
     drain()
     [setup] = [m for m in mail.outbox if m.subject.startswith("Set up your payout")]
     assert order.reference in setup.subject and "$420.00 for them" in setup.body
+    assert f"(order {order.reference})" in setup.body
     open_setup_link(first)  # one setup email, for the order's payout
     account = StripeAccount.objects.get()
     assert refresh(first.payout).payee_account == account

@@ -266,7 +266,7 @@ def return_pickup(trade_in: TradeIn) -> str:
 
 def _paid_with(payout) -> dict[str, Any]:
     """The devices one payment paid, or is about to pay (several for an order's one payout),
-    and their sum."""
+    and their sum; `reference` is the subject's (the order's, for several devices)."""
     lines = settled_together(payout) if payout.settlement_reference else order_payout(payout).lines
     return {
         "lines": lines if len(lines) > 1 else [],
