@@ -1,10 +1,12 @@
 """Orders of several devices under concurrency, on PostgreSQL (see tests/test_races.py):
-two answers to one order's page at once, two staff quoting its last devices at once, and two
-staff asking to change the buyer's payout details on two of its devices at once."""
+two answers to one order's page at once, two staff quoting its last devices at once, two
+staff asking to change the buyer's payout details on two of its devices at once, and the units
+of a box re-carried by actions on its devices at once."""
 
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -14,7 +16,15 @@ from tests.helpers import assert_books_balance, declared, refresh, submission
 from tests.test_races import outcomes, race
 from workflows import actions
 from workflows.links import order_offer_from_token, order_offer_token
-from workflows.models import Email, Payout, PayoutDetailChange, SideEffect, SideEffectKind, State
+from workflows.models import (
+    Email,
+    Payout,
+    PayoutDetailChange,
+    SideEffect,
+    SideEffectKind,
+    State,
+    Unit,
+)
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -101,3 +111,35 @@ def test_two_staff_asking_to_change_the_payout_details_on_two_devices_at_once_ma
         [refused] = [r for r in results if isinstance(r, Exception)]
         assert "is already waiting for a manager" in refused.message
         assert PayoutDetailChange.objects.filter(trade_in__order=order).count() == 1
+
+
+def test_two_devices_cancelled_and_a_refurbishment_at_once_leave_every_unit_by_the_rule(
+    product, staff, drain, settings
+):
+    """Each action re-carries units whose share depends on the others' rows: none may write
+    a share that misses a change committed meanwhile, and none may deadlock."""
+    from tests.test_unit_costs import by_hand, carried
+
+    settings.SAMPLE_LABEL_COST = Decimal("7.51")
+    for _ in range(3):
+        order, (a, b, c) = _order(product)
+        drain()
+        for device in (a, b, c):
+            actions.trade_in_quote(trade_in=device, actor=staff, amount="100")
+        quotes = [refresh(device).latest_quote() for device in (a, b, c)]
+        actions.order_answer(
+            order=order, quotes=quotes, accept=[a, b, c], decline={}, declaration=declared()
+        )
+        drain()  # the box's label
+        unit = Unit.objects.get(trade_in=a)
+        results = race(
+            lambda b=b: actions.trade_in_cancel(trade_in=b, actor=staff, reason="Not in the box"),
+            lambda c=c: actions.trade_in_cancel(trade_in=c, actor=staff, reason="Not in the box"),
+            lambda unit=unit: actions.unit_add_refurbishment_cost(
+                unit=unit, actor=staff, amount="12.00"
+            ),
+        )
+        assert outcomes(results) == (3, 0)
+        assert carried() == by_hand()
+        assert Unit.objects.get(trade_in=a).label_cost == Decimal("7.51")
+        assert Unit.objects.get(trade_in=a).total_cost == Decimal("119.51")

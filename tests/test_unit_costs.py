@@ -9,6 +9,7 @@ tests/integrations/test_stripe_payouts.py."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 from decimal import Decimal
 
@@ -20,7 +21,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from tests.helpers import declared, intake_data, refresh, staff_client
+from tests.helpers import declared, intake_data, refresh, staff_client, submission
 from tests.test_reports import sql
 from workflows import actions
 from workflows.actions import answers
@@ -37,19 +38,49 @@ from workflows.models import (
 )
 from workflows.rules.inspection import checklist_as_disclosed
 
+# The rule by hand (workflows.actions._costs): a return label stays on its device; the labels
+# to the shop are split over the order's units that are not void (cents, the remainder to the
+# first positions; done in Python below), or stay on their device while no unit is left.
 BY_HAND = """
+WITH box AS (
+    SELECT u.id AS unit_id, t.order_id AS box_id,
+           COUNT(*) OVER (PARTITION BY t.order_id) AS n,
+           ROW_NUMBER() OVER (PARTITION BY t.order_id ORDER BY t.position) AS rank
+    FROM workflows_unit u JOIN workflows_tradein t ON t.id = u.trade_in_id
+    WHERE u.status <> 'void'
+), box_label AS (
+    SELECT t.order_id AS box_id, SUM(l.cost) AS cost
+    FROM workflows_shippinglabel l JOIN workflows_tradein t ON t.id = l.trade_in_id
+    WHERE l.voided_at IS NULL AND l.direction = 'to_shop'
+    GROUP BY t.order_id
+)
 SELECT u.id,
        COALESCE((SELECT amount FROM workflows_payout p WHERE p.trade_in_id = u.trade_in_id
                  AND p.status IN ('pending', 'failed', 'settled')), 0),
        COALESCE((SELECT SUM(cost) FROM workflows_shippinglabel l
-                 WHERE l.trade_in_id = u.trade_in_id AND l.voided_at IS NULL), 0),
+                 WHERE l.trade_in_id = u.trade_in_id AND l.voided_at IS NULL
+                 AND (l.direction = 'to_buyer' OR NOT EXISTS (
+                     SELECT 1 FROM box b JOIN workflows_tradein t ON t.order_id = b.box_id
+                     WHERE t.id = u.trade_in_id))), 0),
+       COALESCE(bl.cost, 0), b.n, b.rank,
        COALESCE((SELECT SUM(amount) FROM workflows_refurbishmentcost r WHERE r.unit_id = u.id), 0)
-FROM workflows_unit u ORDER BY u.id
+FROM workflows_unit u
+LEFT JOIN box b ON b.unit_id = u.id
+LEFT JOIN box_label bl ON bl.box_id = b.box_id
+ORDER BY u.id
 """
 
 
 def cents(value) -> Decimal:
     return Decimal(str(value)).quantize(Decimal("0.01"))
+
+
+def split(total, n: int | None, rank: int | None) -> Decimal:
+    """This unit's part of its box's labels: whole cents, the remainder to the first ranks."""
+    if not n:
+        return Decimal("0.00")
+    each, left = divmod(int(cents(total) * 100), n)
+    return Decimal(each + (1 if rank <= left else 0)) / 100
 
 
 def carried() -> list[tuple]:
@@ -59,20 +90,26 @@ def carried() -> list[tuple]:
     ]
 
 
-def by_hand() -> list[tuple]:
+def by_hand(*, before_orders: bool = False) -> list[tuple]:
+    """Before orders (migration 0035) each device was its own box."""
+    query = BY_HAND.replace("t.order_id", "t.id").replace("t.position", "t.id")
     received = dict(
         Unit.objects.filter(trade_in__isnull=False).values_list("pk", "trade_in__received_at")
     )
-    return [
-        (pk, cents(p), cents(lab), cents(r), cents(p) + cents(lab) + cents(r), received.get(pk))
-        for pk, p, lab, r in sql(BY_HAND)
-    ]
+    rows = []
+    for pk, p, own, box, n, rank, r in sql(query if before_orders else BY_HAND):
+        lab = cents(own) + split(box, n, rank)
+        rows.append((pk, cents(p), lab, cents(r), cents(p) + lab + cents(r), received.get(pk)))
+    return rows
 
 
 def check() -> None:
-    """The columns equal SQL over the rows, and the rule run again changes nothing."""
+    """The columns equal SQL over the rows, the units' label costs add up to the labels
+    bought (none lost, none counted twice), and the rule run again changes nothing."""
     before = carried()
     assert before == by_hand()
+    bought = ShippingLabel.objects.filter(voided_at__isnull=True, trade_in__unit__isnull=False)
+    assert sum(row[2] for row in before) == sum(label.cost or 0 for label in bought)
     _carry_costs(Unit.objects.all())
     assert carried() == before
 
@@ -218,6 +255,107 @@ def test_a_saved_unit_never_writes_old_costs_back(make_trade_in, staff):
     check()
 
 
+# --- a box of several devices -------------------------------------------------------------------
+@pytest.fixture
+def box(db, product, staff, drain, settings):
+    """An order of `n` devices sent in one box: the buyer accepts those at the positions in
+    `accept` and declines the others; the box's one label costs `label` (the sample provider's
+    price)."""
+
+    def build(n: int = 3, accept: tuple[int, ...] = (1, 2), label: str = "7.51") -> list:
+        settings.SAMPLE_LABEL_COST = Decimal(label)
+        order = actions.order_submit(
+            submissions=[submission(product) for _ in range(n)], submission_key=uuid.uuid4().hex
+        )
+        drain()
+        devices = list(order.devices.order_by("position"))
+        for device in devices:
+            actions.trade_in_quote(trade_in=refresh(device), actor=staff, amount="100.00")
+        drain()
+        devices = [refresh(device) for device in devices]
+        actions.order_answer(
+            order=order,
+            quotes=[device.latest_quote() for device in devices],
+            accept=[d for d in devices if d.position in accept],
+            decline={d: "Keeping it" for d in devices if d.position not in accept},
+            declaration=declared(),
+        )
+        drain()  # the box's label, bought for its first accepted device
+        return [refresh(device) for device in devices]
+
+    return build
+
+
+def label_costs(devices: list[TradeIn]) -> list[Decimal | None]:
+    """Each device's unit's label cost; None for a device without a unit (declined)."""
+    carried = dict(Unit.objects.values_list("trade_in_id", "label_cost"))
+    return [carried.get(device.pk) for device in devices]
+
+
+def test_a_box_label_is_split_in_cents_over_its_units_and_a_cancel_moves_it(box, staff, drain):
+    a, b, c = box(3, accept=(1, 2), label="7.51")
+    label = ShippingLabel.objects.get()
+    assert label.trade_in_id == a.pk and label.cost == D("7.51")
+    assert label_costs([a, b, c]) == [D("3.76"), D("3.75"), None]  # c declined: no unit
+    assert costs(b) == (D("100.00"), D("3.75"), D("0.00"), D("103.75"))
+    check()
+    # b never arrives: a travels alone on the label.
+    actions.trade_in_cancel(trade_in=refresh(b), actor=staff, reason="Not in the box")
+    drain()
+    assert refresh(label).voided_at is None
+    assert label_costs([a, b]) == [D("7.51"), D("0.00")]
+    assert costs(a) == (D("100.00"), D("7.51"), D("0.00"), D("107.51"))
+    check()
+
+
+def test_the_lead_cancelled_its_label_goes_to_the_others_and_all_cancelled_it_is_voided(
+    box, staff, drain
+):
+    a, b, c = box(3, accept=(1, 2, 3), label="7.51")
+    assert label_costs([a, b, c]) == [D("2.51"), D("2.50"), D("2.50")]
+    check()
+    # The label stays on a's row (the box's label), but a never came: b and c carry it.
+    actions.trade_in_cancel(trade_in=refresh(a), actor=staff, reason="Not in the box")
+    drain()
+    assert label_costs([a, b, c]) == [D("0.00"), D("3.76"), D("3.75")]
+    check()
+    actions.trade_in_cancel(trade_in=refresh(b), actor=staff, reason="Not in the box")
+    actions.trade_in_cancel(trade_in=refresh(c), actor=staff, reason="Box never came")
+    # Until the carrier voids it, the label bought stays a cost: on its own device's unit.
+    assert label_costs([a, b, c]) == [D("7.51"), D("0.00"), D("0.00")]
+    check()
+    drain()  # the label voided
+    assert ShippingLabel.objects.get().voided_at is not None
+    assert label_costs([a, b, c]) == [D("0.00"), D("0.00"), D("0.00")]
+    check()
+
+
+def test_a_return_label_stays_on_its_device_and_arrival_changes_no_share(box, staff):
+    a, b, c = box(3, accept=(1, 2, 3), label="0.02")
+    assert label_costs([a, b, c]) == [D("0.01"), D("0.01"), D("0.00")]
+    for device in (a, b, c):
+        actions.trade_in_intake(
+            trade_in=refresh(device),
+            actor=staff,
+            scanned_imei=device.imei,
+            checklist=checklist_as_disclosed(device),
+            outcome="grade",
+            grade="B",
+        )
+    actions.trade_in_reroute(trade_in=refresh(c), actor=staff, reason="Dented")
+    buy_label(refresh(c), "9.15", back=True)
+    # c came in the box (then went to Returns): it keeps its share and its return label.
+    assert label_costs([a, b, c]) == [D("0.01"), D("0.01"), D("9.15")]
+    check()
+
+
+def test_voiding_the_box_label_clears_every_share(box):
+    a, b, _c = box(3, accept=(1, 2), label="7.51")
+    answers.shipping_label_voided(label=ShippingLabel.objects.get())
+    assert label_costs([a, b]) == [D("0.00"), D("0.00")]
+    check()
+
+
 # --- any sequence of them -----------------------------------------------------------------------
 STEPS = [
     "label",
@@ -317,6 +455,41 @@ def test_after_any_sequence_of_actions_the_columns_are_the_rule(
         check()
 
 
+BOX_STEPS = ["label", "void_label", "return_label", "intake_grade", "reroute", "cancel", "sell"]
+
+
+@pytest.mark.django_db
+@hypothesis_settings(
+    max_examples=6,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    accept=st.sets(st.integers(min_value=1, max_value=4), min_size=1),
+    label=st.decimals(min_value=Decimal("0.01"), max_value=30, places=2, allow_nan=False),
+    steps=st.lists(
+        st.tuples(
+            st.sampled_from(BOX_STEPS),
+            st.integers(min_value=0, max_value=3),
+            st.decimals(min_value=1, max_value=250, places=2, allow_nan=False),
+        ),
+        max_size=8,
+    ),
+)
+def test_after_any_sequence_in_a_box_the_columns_are_the_rule(
+    box, staff, manager, accept, label, steps
+):
+    devices = box(4, accept=tuple(accept), label=str(label))
+    check()
+    boxed = [device for device in devices if device.position in accept]
+    for step, which, amount in steps:
+        try:
+            run(step, boxed[which % len(boxed)], str(amount), staff, manager)
+        except DomainError:
+            pass  # not allowed in this state: nothing changed
+        check()
+
+
 # --- migration 0030, forwards and backwards -----------------------------------------------------
 BEFORE = ("workflows", "0032_counter_abandon_schedule")
 AFTER = ("workflows", "0033_econ_unit_costs_declared")
@@ -348,7 +521,7 @@ def test_migration_0030_fills_the_fields_by_the_rule_and_goes_back(make_trade_in
                     "SELECT id, payout_cost, label_cost, refurbishment_cost, trade_in_received_at"
                     " FROM workflows_unit ORDER BY id"
                 )
-                == [row[:4] + row[5:] for row in by_hand()]
+                == [row[:4] + row[5:] for row in by_hand(before_orders=True)]
                 == [row[:4] + row[5:] for row in made]
             )
         else:
@@ -364,3 +537,21 @@ def test_migration_0030_fills_the_fields_by_the_rule_and_goes_back(make_trade_in
     finally:
         migrate(None)
     assert carried() == made
+
+
+# --- migration 0037: the labels of the boxes already sent, shared -------------------------------
+@pytest.mark.django_db(transaction=True)
+def test_migration_0037_shares_the_labels_of_existing_boxes_and_goes_back(box, make_trade_in):
+    a, b, _c = box(3, accept=(1, 2), label="7.51")
+    alone = make_trade_in(State.ACCEPTED)  # an order of one: its label, whole, either way
+    shared = carried()
+    assert label_costs([a, b, alone]) == [D("3.76"), D("3.75"), D("7.51")]
+    try:
+        migrate(("workflows", "0036_unit_received_idx"))
+        assert label_costs([a, b, alone]) == [D("7.51"), D("0.00"), D("7.51")]  # as it was
+        assert costs(a)[3] == D("107.51") and costs(b)[3] == D("100.00")
+        migrate(("workflows", "0037_labelsplit_box_label_costs"))
+        assert carried() == shared
+    finally:
+        migrate(None)
+    assert carried() == shared == by_hand()

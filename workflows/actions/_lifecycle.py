@@ -30,7 +30,7 @@ from workflows.actions._common import (
     record_event,
     schedule,
 )
-from workflows.actions._costs import _carry_costs
+from workflows.actions._costs import _carry_box_costs, _carry_costs
 from workflows.actions._orders import _offer_order_if_ready
 from workflows.actions._stock import _change_stock, _move_unit
 from workflows.actions.compliance import DeclarationInput
@@ -270,7 +270,7 @@ def _accept_quote(trade_in: TradeIn, quote: Quote, *, actor: Actor, note: str) -
         currency=quote.currency,
         method=trade_in.payout_method,
     )
-    _carry_costs(Unit.objects.filter(pk=unit.pk))
+    _carry_box_costs(trade_in)  # one more unit in the order's box: the label's shares change
     quote.responded_at = timezone.now()
     quote.save(update_fields=["responded_at"])
     _transition(trade_in, "accept", actor=actor, note=note)

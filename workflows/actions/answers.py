@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from workflows.actions._common import SYSTEM, lock_trade_in, record_event, schedule
-from workflows.actions._costs import _carry_costs
+from workflows.actions._costs import _carry_box_costs
 from workflows.actions._lifecycle import _auto_quote
 from workflows.actions._returns import _ship_back_tracked
 from workflows.integrations.imei import ImeiResult, model_mismatch
@@ -22,7 +22,6 @@ from workflows.models import (
     SideEffectKind,
     State,
     TradeIn,
-    Unit,
 )
 from workflows.rules.redflags import duplicate_holder, inconclusive, red_flags
 
@@ -124,7 +123,7 @@ def shipping_label_record(
         cost=cost,
         cost_currency=cost_currency,
     )
-    _carry_costs(Unit.objects.filter(trade_in=trade_in))
+    _carry_box_costs(trade_in)  # the box's units share it
     if trade_in.state != State.ACCEPTED:
         schedule(
             SideEffectKind.VOID_LABEL,
@@ -158,7 +157,7 @@ def shipping_label_voided(*, label: ShippingLabel) -> ShippingLabel:
     if label.voided_at is None:
         label.voided_at = timezone.now()
         label.save(update_fields=["voided_at"])
-        _carry_costs(Unit.objects.filter(trade_in_id=label.trade_in_id))
+        _carry_box_costs(label.trade_in)
     return label
 
 

@@ -20,7 +20,7 @@ from workflows.actions._common import (
     lock_trade_in,
     schedule,
 )
-from workflows.actions._costs import _carry_costs
+from workflows.actions._costs import _carry_box_costs
 from workflows.actions._lifecycle import (
     _accept_quote,
     _quote,
@@ -31,7 +31,7 @@ from workflows.actions._lifecycle import (
     _transition,
     _unstock,
 )
-from workflows.actions._orders import _offer_order_if_ready
+from workflows.actions._orders import _lock_order, _offer_order_if_ready
 from workflows.actions.compliance import DeclarationInput
 from workflows.errors import TransitionRefused
 from workflows.formatting import money
@@ -44,7 +44,6 @@ from workflows.models import (
     SideEffectKind,
     State,
     TradeIn,
-    Unit,
 )
 from workflows.rules.orders import is_multi_device
 from workflows.rules.predicates import quote_link_refusal, wants_pickup
@@ -175,10 +174,14 @@ def trade_in_cancel(*, trade_in: TradeIn, actor: Actor, reason: str) -> TradeIn:
     trade_in = lock_trade_in(trade_in)
     _refuse_unless(trade_in, "cancel")
     reason = _required(reason, _("Please give a reason for cancelling."))
+    # The order before the unit, as every change to a box locks them (_carry_box_costs):
+    # holding the unit while waiting for the order would deadlock with one of those.
+    _lock_order(trade_in.order_id)
     _unit, payout = _unstock(trade_in, "void", actor=actor)
     payout.void()
     payout.save()
-    _carry_costs(Unit.objects.filter(trade_in=trade_in))
+    # Its unit leaves the box: the others share the label without it.
+    _carry_box_costs(trade_in)
     _transition(trade_in, "cancel", actor=actor, note=reason)
     if is_multi_device(trade_in.order):
         _void_box_label_if_empty(trade_in)

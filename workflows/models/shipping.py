@@ -20,8 +20,8 @@ class ShippingLabel(models.Model):
     The other accepted devices have no label row of their own: the box's label is found
     through the order (workflows.selectors.box_label). No new column, so an order of one keeps
     exactly the label it always had. It is voided only when no device of the box is still on
-    its way (workflows.actions.tradeins.trade_in_cancel); its cost is carried on the first
-    device's unit.
+    its way (workflows.actions.tradeins.trade_in_cancel); its cost is shared, in cents, by the
+    units of the devices in the box (workflows.actions._costs).
     """
 
     trade_in = models.ForeignKey(
