@@ -225,3 +225,16 @@ def declaration_post(**extra: str) -> dict[str, str]:
     from workflows.rules.compliance import declaration_fingerprint
 
     return {"declare": "on", "wording": declaration_fingerprint(), **extra}
+
+
+def receive_as_disclosed(device: TradeIn, staff) -> TradeIn:
+    """The device at the intake bench: its own IMEI scanned, found as disclosed, grade B."""
+    actions.trade_in_intake(
+        trade_in=refresh(device),
+        scanned_imei=device.imei,
+        actor=staff,
+        checklist=checklist_as_disclosed(device),
+        outcome="grade",
+        grade="B",
+    )
+    return refresh(device)

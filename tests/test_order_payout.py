@@ -12,7 +12,14 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from tests.helpers import assert_books_balance, declared, refresh, staff_client, submission
+from tests.helpers import (
+    assert_books_balance,
+    declared,
+    receive_as_disclosed,
+    refresh,
+    staff_client,
+    submission,
+)
 from workflows import actions
 from workflows.errors import InvalidInput, TransitionRefused
 from workflows.models import (
@@ -26,7 +33,6 @@ from workflows.models import (
     StoreCredit,
     TradeIn,
 )
-from workflows.rules.inspection import checklist_as_disclosed
 from workflows.selectors.orders import order_payout
 
 PAID = "Your payment is on its way"
@@ -57,18 +63,6 @@ def answered_box(product, drain, staff, offers, *, decline=(), method="check") -
     return [refresh(device) for device in devices]
 
 
-def receive(device: TradeIn, staff) -> TradeIn:
-    actions.trade_in_intake(
-        trade_in=device,
-        actor=staff,
-        scanned_imei=device.imei,
-        checklist=checklist_as_disclosed(device),
-        outcome="grade",
-        grade="B",
-    )
-    return refresh(device)
-
-
 def pay_by_check(payout: Payout, manager, number: str = "1042") -> Payout:
     return actions.payout_settle_check(
         payout=payout, actor=manager, check_number=number, check_date=date(2026, 12, 5)
@@ -79,7 +73,7 @@ def test_one_check_pays_the_kept_devices_and_one_email_says_so(db, product, drai
     first, second, third = answered_box(
         product, drain, staff, ["300.00", "250.00", "99.00"], decline={3}
     )
-    first, second = receive(first, staff), receive(second, staff)
+    first, second = receive_as_disclosed(first, staff), receive_as_disclosed(second, staff)
     paying = order_payout(second.payout)
     assert paying.total == Decimal("550.00") and paying.several and paying.wait == ""
     assert paying.lead == first.payout
@@ -113,7 +107,7 @@ def test_one_check_pays_the_kept_devices_and_one_email_says_so(db, product, drai
 
 def test_the_order_payout_waits_until_every_device_is_decided(db, product, drain, staff, manager):
     first, second = answered_box(product, drain, staff, ["300.00", "120.00"])
-    first = receive(first, staff)
+    first = receive_as_disclosed(first, staff)
     assert "has not arrived" in order_payout(first.payout).wait
 
     with pytest.raises(TransitionRefused, match=f"{second.reference} has not arrived"):
@@ -134,7 +128,7 @@ def test_a_device_in_returns_holds_the_payout_until_its_case_is_decided(
     db, product, drain, staff, manager
 ):
     first, second = answered_box(product, drain, staff, ["300.00", "120.00"])
-    first, second = receive(first, staff), receive(second, staff)
+    first, second = receive_as_disclosed(first, staff), receive_as_disclosed(second, staff)
     case = actions.trade_in_reroute(trade_in=second, actor=staff, reason="Water inside")
     with pytest.raises(TransitionRefused, match="in Returns"):
         pay_by_check(first.payout, manager)
@@ -151,7 +145,7 @@ def test_a_device_in_returns_holds_the_payout_until_its_case_is_decided(
 
 def test_one_store_credit_for_the_sum(db, product, drain, staff, manager):
     devices = answered_box(product, drain, staff, ["80.00", "45.50"], method="store_credit")
-    devices = [receive(device, staff) for device in devices]
+    devices = [receive_as_disclosed(device, staff) for device in devices]
     mail.outbox.clear()
 
     credit = actions.payout_issue_store_credit(payout=devices[1].payout, actor=manager)
@@ -174,7 +168,7 @@ def test_one_store_credit_for_the_sum(db, product, drain, staff, manager):
 
 def test_an_order_is_paid_one_way(db, product, drain, staff, manager):
     first, second = answered_box(product, drain, staff, ["300.00", "120.00"])
-    first, second = receive(first, staff), receive(second, staff)
+    first, second = receive_as_disclosed(first, staff), receive_as_disclosed(second, staff)
     Payout.objects.filter(pk=second.payout.pk).update(method=PayoutMethod.STORE_CREDIT)
     with pytest.raises(InvalidInput, match=f"{second.reference} is paid by Store credit"):
         pay_by_check(first.payout, manager)
@@ -183,14 +177,14 @@ def test_an_order_is_paid_one_way(db, product, drain, staff, manager):
 
 def test_staff_cannot_pay_an_order(db, product, drain, staff):
     first, second = answered_box(product, drain, staff, ["300.00", "120.00"])
-    receive(first, staff), receive(second, staff)
+    receive_as_disclosed(first, staff), receive_as_disclosed(second, staff)
     with pytest.raises(TransitionRefused, match="Only a manager"):
         pay_by_check(refresh(first).payout, staff)
 
 
 def test_the_pages_show_the_one_payout_and_pay_it(db, product, drain, staff, manager):
     first, second = answered_box(product, drain, staff, ["300.00", "120.00"])
-    first = receive(first, staff)
+    first = receive_as_disclosed(first, staff)
     client = staff_client(manager)
     order_url = reverse("admin:workflows_order_change", args=[first.order_id])
     page = client.get(order_url).content.decode()
@@ -199,7 +193,7 @@ def test_the_pages_show_the_one_payout_and_pay_it(db, product, drain, staff, man
     payout_page = client.get(reverse("admin:workflows_payout_change", args=[first.payout.pk]))
     assert "Record check and settle" not in payout_page.content.decode()
 
-    second = receive(second, staff)
+    second = receive_as_disclosed(second, staff)
     page = client.get(order_url).content.decode()
     assert "$420.00" in page and "for 2 devices" in page and "order-payout-settle" in page
     payout_page = client.get(

@@ -8,10 +8,9 @@ from datetime import date
 import pytest
 from django.core import mail
 
-from tests.helpers import refresh
+from tests.helpers import receive_as_disclosed, refresh
 from tests.test_order_staff import accept, box
 from workflows import actions
-from workflows.rules.inspection import checklist_as_disclosed
 
 
 def paid_order(product, drain, staff, method: str):
@@ -24,14 +23,7 @@ def paid_order(product, drain, staff, method: str):
     ]
     drain()
     for device in devices:
-        actions.trade_in_intake(
-            trade_in=refresh(device),
-            scanned_imei=device.imei,
-            actor=staff,
-            checklist=checklist_as_disclosed(device),
-            outcome="grade",
-            grade="B",
-        )
+        receive_as_disclosed(device, staff)
     drain()
     mail.outbox.clear()
     return devices

@@ -16,7 +16,7 @@ from django.urls import reverse
 from tests.browser.checks import assert_page_is_good, scrolls_sideways, staff_page_problems
 from tests.browser.conftest import login, screenshot
 from tests.factories import ProductFactory
-from tests.helpers import links_in_last_mail, refresh, submission
+from tests.helpers import links_in_last_mail, receive_as_disclosed, refresh, submission
 from workflows import actions
 from workflows.models import (
     Payout,
@@ -26,22 +26,9 @@ from workflows.models import (
     SideEffectKind,
     State,
 )
-from workflows.rules.inspection import checklist_as_disclosed
 from workflows.selectors import order_box_weight
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def receive(device, staff) -> None:
-    """The device at the intake bench: scanned, as disclosed, grade B."""
-    actions.trade_in_intake(
-        trade_in=refresh(device),
-        scanned_imei=device.imei,
-        actor=staff,
-        checklist=checklist_as_disclosed(device),
-        outcome="grade",
-        grade="B",
-    )
 
 
 def assert_staff_page_is_good(page) -> None:
@@ -135,7 +122,7 @@ def test_the_buyer_accepts_two_and_declines_one_and_the_order_is_paid_once(
     # The box arrives; the first device is received, the second not yet: the order's one
     # payout waits for it, on the order's page and on the payout's.
     first, second = Payout.objects.filter(trade_in__order=order).order_by("trade_in__position")
-    receive(a, staff)
+    receive_as_disclosed(a, staff)
     drain()
     login(phone, "manager")
     order_url = reverse("admin:workflows_order_change", args=[order.pk])
@@ -157,7 +144,7 @@ def test_the_buyer_accepts_two_and_declines_one_and_the_order_is_paid_once(
     screenshot(phone, "390-payout-waits")
 
     # The second arrives: one payout of the two offers, a manager pays it with one check.
-    receive(b, staff)
+    receive_as_disclosed(b, staff)
     drain()
     phone.goto(order_url)
     banner = phone.inner_text("#order-payout")

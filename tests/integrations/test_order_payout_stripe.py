@@ -10,8 +10,9 @@ from django.core import mail
 from django.urls import reverse
 
 from tests.helpers import assert_books_balance, refresh, staff_client
+from tests.helpers import receive_as_disclosed as receive
 from tests.integrations.test_stripe_payouts import open_setup_link, settle, stripe_event, webhook
-from tests.test_order_payout import answered_box, receive
+from tests.test_order_payout import answered_box
 from workflows import actions
 from workflows.models import EventKind, PayoutStatus, State, StripeAccount
 
