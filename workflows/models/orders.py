@@ -18,7 +18,9 @@ class Order(models.Model):
     TradeIn: the basket writes the same values onto every device of the order. Next step:
     move what belongs to the person and the box (buyer, contact, address, fulfilment, payout
     method, label, declaration, seller ID, payout) onto the order, once its readers
-    (compliance, anonymisation, exports, the counter) read it from here.
+    (compliance, anonymisation, exports, the counter) read it from here. The seller ID is
+    already read per order (its rows stay on the device it was given from:
+    workflows.rules.compliance.current_identity).
     """
 
     reference = models.CharField(max_length=20, unique=True, editable=False)
