@@ -38,7 +38,6 @@ from workflows.models import (
     IdType,
     PoliceReport,
     PoliceReportStatus,
-    SellerIdentity,
     State,
     TradeIn,
     Unit,
@@ -102,7 +101,8 @@ class DailyExportForm(forms.Form):
 def compliance_context(request: HttpRequest, trade_in: TradeIn) -> dict:
     """What the trade-in page shows of the rules; TradeInAdmin.panel_context merges it in."""
     user = request.user
-    versions = list(SellerIdentity.objects.filter(trade_in=trade_in).order_by("-version"))
+    # The order's ID: recorded from any of its devices, it is this one's too.
+    versions = compliance.identity_versions(trade_in)
     identity = versions[0] if versions else None
     unit = Unit.objects.filter(trade_in=trade_in).first()
     on_hold = (
@@ -123,6 +123,10 @@ def compliance_context(request: HttpRequest, trade_in: TradeIn) -> dict:
     return {
         "c_declarations": Declaration.objects.filter(trade_in=trade_in),
         "c_identity": identity,
+        # Recorded (or corrected) from another device of the order: say which.
+        "c_identity_from": identity.trade_in
+        if identity is not None and identity.trade_in_id != trade_in.pk
+        else None,
         "c_identity_history": versions[1:],
         "c_identity_required": settings.SELLER_ID_REQUIRED != "off",
         "c_identity_missing": compliance.identity_missing(trade_in, "payout"),
@@ -130,6 +134,7 @@ def compliance_context(request: HttpRequest, trade_in: TradeIn) -> dict:
         "c_identity_locked": identity is not None and not can_record,
         "c_can_reveal": identity is not None
         and not identity.anonymised_at
+        and not trade_in.anonymised_at
         and may(user, Operation.REVEAL_ID_NUMBER),
         "c_reveal_form": RevealForm(),
         "c_reporting": settings.POLICE_REPORT != "off",
@@ -215,7 +220,7 @@ def _identity(request: HttpRequest, trade_in: TradeIn, back: HttpResponse) -> Ht
     Refused (an expired ID, a typo, not a manager): the trade-in page again, answering 400,
     with every field as typed and the reason shown, so nobody types it again while the
     customer waits. Nothing is stored."""
-    recorded = SellerIdentity.objects.filter(trade_in=trade_in).exists()
+    recorded = compliance.current_identity(trade_in) is not None  # on any device of the order
     user = request.user
     if recorded and not may(user, Operation.CORRECT_IDENTITY):
         # Refused before parsing: staff never overwrite a recorded ID.
@@ -256,10 +261,10 @@ def _reveal(request: HttpRequest, trade_in: TradeIn, back: HttpResponse) -> Http
     form = RevealForm(request.POST)
     identity = None
     if form.is_valid():
-        versions = SellerIdentity.objects.filter(trade_in=trade_in).order_by("-version")
+        versions = compliance.identity_versions(trade_in)  # the order's
         if form.cleaned_data.get("version"):
-            versions = versions.filter(version=form.cleaned_data["version"])
-        identity = versions.first()
+            versions = [v for v in versions if v.version == form.cleaned_data["version"]]
+        identity = versions[0] if versions else None
     if identity is None or not form.is_valid():
         form_errors(request, form)
         return back
@@ -269,6 +274,7 @@ def _reveal(request: HttpRequest, trade_in: TradeIn, back: HttpResponse) -> Http
         identity=identity,
         actor=request.user,
         purpose=form.cleaned_data["purpose"],
+        trade_in=trade_in,
         success=_("The whole ID number was shown to you; this is on the audit trail."),
     )
     if number is None:

@@ -80,7 +80,7 @@ def _record_identity(
     trade_in: TradeIn, actor: Actor, data: IdentityInput, *, by_buyer: bool, ip: str | None = None
 ) -> SellerIdentity:
     """Version 1 of the seller's ID, encrypted, with its timeline row. The caller checked
-    that none is recorded yet and authorized the actor."""
+    that none is recorded yet on any device of the order and authorized the actor."""
     identity = SellerIdentity.objects.create(
         trade_in=trade_in,
         version=1,

@@ -69,27 +69,40 @@ class DeclarationInput:
 
 
 # --- seller identity ---------------------------------------------------------------------------
+def _lock_with_order(trade_in: TradeIn) -> TradeIn:
+    """Lock every device of the trade-in's order, in pk order (the lock order of every action
+    that locks several devices), and return this one re-read. The seller's ID is the order's:
+    recording, correcting or erasing it from two devices at once must wait for each other (else
+    two "version 1"s, or two erasures that each leave the ID to the other device)."""
+    devices = TradeIn.objects.select_for_update().filter(order_id=trade_in.order_id)
+    return next(device for device in devices.order_by("pk") if device.pk == trade_in.pk)
+
+
 @transaction.atomic(durable=True)
 def seller_identity_record(
     *, trade_in: TradeIn, actor: Actor, data: IdentityInput, ip: str | None = None
 ) -> SellerIdentity:
     """Record the seller's photo ID the first time: by staff at the counter, or by the buyer
     on the signed page (actor BUYER). The number is stored only encrypted. Once an ID is
-    recorded it is never overwritten: a manager corrects it (seller_identity_correct)."""
+    recorded it is never overwritten: a manager corrects it (seller_identity_correct).
+
+    The ID is the order's: given once, from any of its devices, it is every device's
+    (workflows.rules.compliance.current_identity), so a second one from another device of
+    the order is refused like a second one from the same device."""
     authorize(actor, Operation.RECORD_IDENTITY)
     by_buyer = actor == BUYER
-    trade_in = lock_trade_in(trade_in)
+    trade_in = _lock_with_order(trade_in)
     if trade_in.state not in (State.ACCEPTED, State.RECEIVED):
         raise TransitionRefused(
             _("An ID is recorded once the offer is accepted and until the payout (now: %s).")
             % trade_in.get_state_display().lower()
         )
-    if SellerIdentity.objects.filter(trade_in=trade_in).exists():
+    if compliance.current_identity(trade_in) is not None:
         if by_buyer:
             raise TransitionRefused(_("Your ID is already recorded. Contact us to correct it."))
         raise TransitionRefused(str(RULES[Operation.CORRECT_IDENTITY].refusal))
     identity = _record_identity(trade_in, actor, data, by_buyer=by_buyer, ip=ip)
-    trade_in.save(update_fields=["updated_at"])  # a reported purchase gets a correction row
+    _touch_order(trade_in)
     return identity
 
 
@@ -98,12 +111,15 @@ def seller_identity_correct(
     *, trade_in: TradeIn, actor: Actor, data: IdentityInput, reason: str
 ) -> SellerIdentity:
     """A manager corrects the recorded ID: a NEW version with the reason; the earlier ones
-    stay (encrypted, revealable on the audit trail). Staff are refused and nothing changes."""
+    stay (encrypted, revealable on the audit trail). Staff are refused and nothing changes.
+
+    From any device of the order: the new version follows the order's current one, whichever
+    device that was recorded on, and is then the current ID of every device of the order."""
     authorize(actor, Operation.CORRECT_IDENTITY)
     reason = reason.strip()
     if not reason:
         raise InvalidInput(_("Say why the recorded ID is wrong (e.g. digits swapped at entry)."))
-    trade_in = lock_trade_in(trade_in)
+    trade_in = _lock_with_order(trade_in)
     if trade_in.anonymised_at:
         raise TransitionRefused(_("The buyer's personal data on %s was erased.") % trade_in)
     previous = compliance.current_identity(trade_in)
@@ -117,7 +133,7 @@ def seller_identity_correct(
         correction_reason=reason[:1000],
         **_identity_values(data, by_buyer=False),
     )
-    trade_in.save(update_fields=["updated_at"])  # a reported purchase gets a correction row
+    _touch_order(trade_in)
     record_event(
         trade_in,
         kind=EventKind.IDENTITY_CORRECTED,
@@ -137,19 +153,36 @@ def seller_identity_correct(
     return identity
 
 
+def _touch_order(trade_in: TradeIn) -> None:
+    """The ID changed for every device of the order: each reported purchase among them gets a
+    correction row (workflows.rules.compliance.police_correction compares the ID's version;
+    the retention sweep looks at updated_at)."""
+    trade_in.save(update_fields=["updated_at"])
+    TradeIn.objects.filter(order_id=trade_in.order_id, police_report__isnull=False).exclude(
+        pk=trade_in.pk
+    ).update(updated_at=timezone.now())
+
+
 @transaction.atomic(durable=True)
-def seller_identity_reveal(*, identity: SellerIdentity, actor: Actor, purpose: str) -> str:
-    """The unmasked ID number, for a manager; every call is on the audit trail."""
+def seller_identity_reveal(
+    *, identity: SellerIdentity, actor: Actor, purpose: str, trade_in: TradeIn | None = None
+) -> str:
+    """The unmasked ID number, for a manager; every call is on the audit trail. `trade_in`:
+    the device whose page showed it (the ID is its order's, maybe recorded on another device
+    of it); the timeline row goes there. By default, the device it was recorded on."""
     authorize(actor, Operation.REVEAL_ID_NUMBER)
     purpose = purpose.strip()
     if not purpose:
         raise InvalidInput(_("Say why you need to see the whole ID number."))
     identity = SellerIdentity.objects.select_related("trade_in").get(pk=identity.pk)
-    if identity.anonymised_at:
+    shown_on = identity.trade_in if trade_in is None else trade_in
+    if shown_on.order_id != identity.trade_in.order_id:
+        raise InvalidInput(_("This ID is not the seller's of %s.") % shown_on)
+    if identity.anonymised_at or shown_on.anonymised_at:
         raise TransitionRefused(_("This ID was erased."))
     IdNumberAccess.objects.create(identity=identity, actor=actor, purpose=purpose[:200])
     record_event(
-        identity.trade_in,
+        shown_on,
         kind=EventKind.ID_NUMBER_VIEWED,
         actor=actor,
         note=_("Whole ID number shown (version %(version)d, %(id)s): %(purpose)s")
@@ -200,8 +233,9 @@ def police_report_create(*, actor: Actor = SYSTEM) -> PoliceReport | None:
     if settings.POLICE_REPORT == "off":
         return None
     # Locked so two workers running the schedule at once do not put a purchase in two reports.
+    # The order's seller ID prefetched: purchase_now asks no query per row.
     due = list(
-        compliance.purchases_due_for_report()
+        compliance.order_identities(compliance.purchases_due_for_report())
         .select_for_update(of=("self",))
         .select_related("payout", "unit")
         .order_by("received_at", "pk")
@@ -209,7 +243,7 @@ def police_report_create(*, actor: Actor = SYSTEM) -> PoliceReport | None:
     # Found first, then locked: PostgreSQL locks no rows of a grouped (annotated) query.
     candidates = list(compliance.correction_candidates().values_list("pk", flat=True))
     changed = list(
-        TradeIn.objects.filter(pk__in=candidates)
+        compliance.order_identities(TradeIn.objects.filter(pk__in=candidates))
         .select_for_update(of=("self",))
         .select_related("payout", "unit")
         .order_by("received_at", "pk")
@@ -296,10 +330,11 @@ def police_report_failed(*, report: PoliceReport, error: str, gave_up: bool) -> 
 
 
 def _record_id_numbers_shown(
-    identities: list[SellerIdentity], *, actor: Actor, purpose: str, timeline: bool
+    shown: list[tuple[TradeIn, SellerIdentity]], *, actor: Actor, purpose: str, timeline: bool
 ) -> None:
-    """The audit trail of a file that shows whole ID numbers: one row per ID, and (when a
-    person took the file) one timeline row on each trade-in, like a reveal on its page."""
+    """The audit trail of a file that shows whole ID numbers: one row per row of the file that
+    shows one, and (when a person took the file) one timeline row on the trade-in of that row,
+    like a reveal on its page (an order's one ID shows in each of its devices' rows)."""
     user = None if isinstance(actor, str) else actor
     IdNumberAccess.objects.bulk_create(
         IdNumberAccess(
@@ -308,13 +343,13 @@ def _record_id_numbers_shown(
             actor_label=str(actor) if user is None else "",
             purpose=purpose[:200],
         )
-        for identity in identities
+        for _trade_in, identity in shown
     )
     if not timeline:
         return
-    for identity in identities:
+    for trade_in, identity in shown:
         record_event(
-            identity.trade_in,
+            trade_in,
             kind=EventKind.ID_NUMBER_VIEWED,
             actor=actor,
             note=_("Whole ID number exported (version %(version)d, %(id)s): %(purpose)s")
@@ -348,7 +383,14 @@ def police_report_render(*, report: PoliceReport, actor: Actor = SYSTEM) -> tupl
 
 # --- retention and erasure ---------------------------------------------------------------------
 def _anonymise(trade_in: TradeIn, *, actor: Actor, note: str) -> TradeIn:
-    """Remove the buyer's personal data; keep the device, the money and the timeline."""
+    """Remove the buyer's personal data; keep the device, the money and the timeline.
+
+    The seller's ID is the order's (every version, whichever device it was recorded on): it
+    is erased with the LAST device of the order whose buyer data is erased. While another
+    device of the order keeps its record (retention not over, money owed, a report not
+    delivered, a hold, a return), the ID is part of that record and the law relies on it, so it
+    stays; this device no longer shows it (workflows.rules.compliance.identity_of). The caller
+    holds every device of the order locked (_lock_with_order)."""
     trade_in.buyer_name = ANONYMISED
     trade_in.buyer_email = f"anonymised-{trade_in.pk}@invalid.example"
     trade_in.buyer_phone = ""
@@ -356,16 +398,26 @@ def _anonymise(trade_in: TradeIn, *, actor: Actor, note: str) -> TradeIn:
         setattr(trade_in, name, "")
     trade_in.anonymised_at = timezone.now()
     trade_in.save()
-    SellerIdentity.objects.filter(trade_in=trade_in).update(
-        id_number_encrypted="",
-        id_number_last4="",
-        issuer="",
-        birth_date=None,
-        expires_on=None,
-        signature="",
-        ip=None,
-        anonymised_at=trade_in.anonymised_at,
+    kept_for = list(
+        TradeIn.objects.filter(order_id=trade_in.order_id, anonymised_at__isnull=True)
+        .exclude(pk=trade_in.pk)
+        .order_by("position")
     )
+    if kept_for:
+        note += _("; the order's seller ID is kept for %s until its data is erased too") % (
+            ", ".join(str(device) for device in kept_for)
+        )
+    else:
+        SellerIdentity.objects.filter(trade_in__order_id=trade_in.order_id).update(
+            id_number_encrypted="",
+            id_number_last4="",
+            issuer="",
+            birth_date=None,
+            expires_on=None,
+            signature="",
+            ip=None,
+            anonymised_at=trade_in.anonymised_at,
+        )
     Declaration.objects.filter(trade_in=trade_in).update(birth_date=None, ip=None, user_agent="")
     # The store credit stays (it is money owed); only the address it was sent to goes.
     StoreCredit.objects.filter(payout__trade_in=trade_in).update(email=trade_in.buyer_email)
@@ -377,7 +429,7 @@ def _anonymise(trade_in: TradeIn, *, actor: Actor, note: str) -> TradeIn:
 def trade_in_anonymise_expired(*, trade_in: TradeIn, actor: Actor = SYSTEM) -> TradeIn:
     """The scheduled retention task: the record's retention period is over."""
     authorize(actor, Operation.ANONYMISE_EXPIRED)
-    trade_in = lock_trade_in(trade_in)
+    trade_in = _lock_with_order(trade_in)
     if trade_in.anonymised_at or trade_in.state in (State.SUBMITTED, State.QUOTED, State.ACCEPTED):
         raise TransitionRefused(_("%s is open or already anonymised.") % trade_in)
     if timezone.now() < compliance.retention_ends(trade_in):
@@ -400,7 +452,7 @@ def buyer_erase(*, trade_in: TradeIn, actor: Actor, reason: str) -> TradeIn:
     reason = reason.strip()
     if not reason:
         raise InvalidInput(_("Say who asked for the erasure and how (e.g. email of 3 May)."))
-    trade_in = lock_trade_in(trade_in)
+    trade_in = _lock_with_order(trade_in)
     refusal = compliance.erasure_refusal(trade_in)
     if refusal:
         raise TransitionRefused(refusal)

@@ -21,7 +21,7 @@ from datetime import date, datetime, time, timedelta
 import requests
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db.models import Prefetch, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from workflows import crypto
@@ -73,17 +73,12 @@ def _safe(value: object) -> str:
 
 
 def purchases(queryset: QuerySet[TradeIn]) -> QuerySet[TradeIn]:
+    # The seller's ID is the order's: every version of it, for every row, in two queries.
     return (
-        queryset.select_related("product__device_model__make", "payout", "unit", "order")
-        .prefetch_related(
-            "declarations",
-            # The current version first (corrections add versions).
-            Prefetch(
-                "seller_identities",
-                queryset=SellerIdentity.objects.order_by("-version"),
-                to_attr="identity_versions",
-            ),
+        compliance.order_identities(
+            queryset.select_related("product__device_model__make", "payout", "unit", "order")
         )
+        .prefetch_related("declarations")
         .order_by("received_at", "pk")
     )
 
@@ -129,22 +124,19 @@ def report_lines(report: PoliceReport) -> list[Line]:
     ]
 
 
-def rows(lines: Iterable[Line]) -> tuple[list[list[str]], list[SellerIdentity]]:
-    """The report's rows, and the seller IDs whose whole number they show. Reading only: the
+def rows(lines: Iterable[Line]) -> tuple[list[list[str]], list[tuple[TradeIn, SellerIdentity]]]:
+    """The report's rows, and the seller IDs whose whole number they show, each with the device
+    of its row (an order's one ID is in the row of each of its devices). Reading only: the
     action that hands the rows to somebody writes those to the audit trail
     (workflows.actions.compliance)."""
     out, shown = [], []
     for line in lines:
         t, bought = line.trade_in, line.purchase
-        versions = getattr(t, "identity_versions", None)
-        if versions is None:
-            versions = list(t.seller_identities.order_by("-version"))
-        identity: SellerIdentity | None = versions[0] if versions else None
-        if identity is not None and identity.anonymised_at:
-            identity = None
+        # The order's current ID (prefetched by `purchases`), unless erased.
+        identity = compliance.identity_of(t)
         number = crypto.decrypt(identity.id_number_encrypted) if identity else ""
         if identity is not None:
-            shown.append(identity)
+            shown.append((t, identity))
         # The ID's date of birth, else the one declared with the offer (where it is asked).
         born = identity.birth_date if identity else None
         born = born or next((d.birth_date for d in t.declarations.all() if d.birth_date), None)

@@ -86,8 +86,13 @@ class SellerIdentity(AppendOnly):
     is a new row with the next version number, made by a manager with a written reason
     (`correction_reason`). No row is ever updated or deleted (only erased: every version's
     personal data goes together), so each earlier number stays encrypted and can be revealed,
-    on the ID audit trail, like the current one. "The" identity of a trade-in is its highest
-    version (workflows.rules.compliance.current_identity).
+    on the ID audit trail, like the current one.
+
+    The ID is the ORDER's (one seller for every device in the box): a row hangs on the device
+    it was recorded or corrected from, and versions count up across the order's devices. "The"
+    identity of a trade-in is its order's highest version, whichever device holds it
+    (workflows.rules.compliance.current_identity). It is erased with the last device of the
+    order whose buyer data is erased (workflows.actions.compliance._anonymise).
     """
 
     trade_in = models.ForeignKey(

@@ -17,7 +17,8 @@ class Order(models.Model):
     What belongs to the box is done once per order: one offer email and page, one label (kept
     on the first accepted device), one purchase receipt, one payout (each device's Payout is
     its line; settling pays every owed line of the order together under one reference:
-    workflows.actions._lifecycle._lock_for_settling).
+    workflows.actions._lifecycle._lock_for_settling), one seller ID (its rows stay on the
+    device it was given from: workflows.rules.compliance.current_identity).
 
     The buyer's contact, address, ship or drop-off and payout method are still stored on each
     TradeIn: the basket writes the same values onto every device of the order, and a change

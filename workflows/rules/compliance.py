@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Exists, F, OuterRef, Q, Subquery
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -78,14 +78,67 @@ def identity_required_before(stage: str) -> bool:
     return stage == "payout" or required == "dropoff"
 
 
+# The seller's ID belongs to the order (the person who sold every device in it): its rows hang
+# on the device it was recorded from (or corrected on), and every device of the order reads the
+# order's newest version. Versions count up order-wide (workflows.actions.compliance), so the
+# highest is the current one; the pk only breaks ties between versions recorded per device
+# before the ID was the order's.
+IDENTITY_NEWEST_FIRST = ("-version", "-pk")
+
+
+def order_identities(trade_ins: QuerySet[TradeIn]) -> QuerySet[TradeIn]:
+    """`trade_ins` with every version of each one's order's ID prefetched, for lists (the
+    police report): two queries for the whole list, and current_identity asks no more."""
+    rows = SellerIdentity.objects.order_by(*IDENTITY_NEWEST_FIRST)
+    devices = TradeIn.objects.only("pk", "order_id").prefetch_related(
+        Prefetch("seller_identities", queryset=rows, to_attr="identity_rows")
+    )
+    return trade_ins.select_related("order").prefetch_related(
+        Prefetch("order__devices", queryset=devices, to_attr="identity_devices")
+    )
+
+
+def identity_versions(trade_in: TradeIn) -> list[SellerIdentity]:
+    """Every version of the seller's ID of the trade-in's order, the current one first."""
+    prefetched = _prefetched_versions(trade_in)
+    if prefetched is not None:
+        return prefetched
+    return list(
+        SellerIdentity.objects.filter(trade_in__order_id=trade_in.order_id)
+        .select_related("trade_in")  # which device of the order it was recorded on
+        .order_by(*IDENTITY_NEWEST_FIRST)
+    )
+
+
+def _prefetched_versions(trade_in: TradeIn) -> list[SellerIdentity] | None:
+    order = trade_in.order if TradeIn.order.is_cached(trade_in) else None
+    devices = getattr(order, "identity_devices", None)
+    if devices is None:
+        return None
+    rows = [row for device in devices for row in device.identity_rows]
+    return sorted(rows, key=lambda row: (-row.version, -row.pk))
+
+
 def current_identity(trade_in: TradeIn) -> SellerIdentity | None:
-    """The current version of the seller's ID (the highest; corrections add versions), erased
-    or not. Everything that reads "the" ID reads this one."""
-    return SellerIdentity.objects.filter(trade_in=trade_in).order_by("-version").first()
+    """The current version of the seller's ID of the trade-in's ORDER (its highest version,
+    whichever device it was recorded on; corrections add versions), erased or not. Everything
+    that reads "the" ID reads this one."""
+    prefetched = _prefetched_versions(trade_in)
+    if prefetched is not None:
+        return prefetched[0] if prefetched else None
+    return (
+        SellerIdentity.objects.filter(trade_in__order_id=trade_in.order_id)
+        .order_by(*IDENTITY_NEWEST_FIRST)
+        .first()
+    )
 
 
 def identity_of(trade_in: TradeIn) -> SellerIdentity | None:
-    """The current version of the seller's ID, unless it was erased."""
+    """The current version of the seller's ID, unless it was erased, or this device's buyer
+    data was (the order's ID outlives an erased device while another still needs it:
+    workflows.actions.compliance._anonymise)."""
+    if trade_in.anonymised_at:
+        return None
     identity = current_identity(trade_in)
     return None if identity is None or identity.anonymised_at else identity
 
@@ -291,8 +344,8 @@ def correction_candidates():
     owed, another version of the seller's ID."""
     last = PoliceReportRow.objects.filter(trade_in=OuterRef("pk")).order_by("-pk")
     newest_id = (
-        SellerIdentity.objects.filter(trade_in=OuterRef("pk"))
-        .order_by("-version")
+        SellerIdentity.objects.filter(trade_in__order_id=OuterRef("order_id"))
+        .order_by(*IDENTITY_NEWEST_FIRST)
         .values("version")[:1]
     )
     bought = Q(received_at__isnull=False, state__in=BOUGHT_STATES)
