@@ -1,8 +1,11 @@
-"""An intake where one device of a three-device order never arrives (issue 20): two are scanned
-and received, the bench says the third is not in the box, and staff cancel it alone; stock,
-units and payouts stay exact."""
+"""An intake where one device of a three-device order never arrives (issue 20), on a phone
+(390×844) and at the bench's desk: two are scanned and received, the bench says the third is
+not in the box, and staff cancel it alone; stock, units and payouts stay exact, and the order's
+one payout is then the two that came."""
 
 from __future__ import annotations
+
+from decimal import Decimal
 
 import pytest
 
@@ -10,11 +13,17 @@ from tests.browser.conftest import login, screenshot
 from tests.test_order_staff import accept, box
 from workflows.models import Payout, PayoutStatus, State, TradeIn, Unit, UnitStatus
 from workflows.models.inventory import STOCKED_STATUSES
+from workflows.selectors.orders import order_payout
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_two_of_three_arrive_and_the_missing_one_is_cancelled_alone(desktop, product, drain, staff):
+@pytest.mark.parametrize("screen", ["phone", "desktop"])
+def test_two_of_three_arrive_and_the_missing_one_is_cancelled_alone(
+    screen, request, product, drain, staff
+):
+    """At 390×844 (the issue's acceptance) and at the bench's desk (1440×900)."""
+    desktop = request.getfixturevalue(screen)
     devices = [accept(device, staff) for device in box(product, drain, 3)]
     drain()
     first, second, third = devices
@@ -32,7 +41,7 @@ def test_two_of_three_arrive_and_the_missing_one_is_cancelled_alone(desktop, pro
     missing = desktop.locator("#missing-3")
     assert f"Device 3 ({product}) is not in this box yet." in missing.inner_text()
     assert desktop.locator("#missing-1").count() == 0
-    screenshot(desktop, "intake-missing-device")
+    screenshot(desktop, f"intake-missing-device-{screen}")
     missing.get_by_role("link", name="Still coming").click()
     desktop.wait_for_selector("text=is still coming: nothing was changed")
     assert TradeIn.objects.get(pk=third.pk).state == State.ACCEPTED
@@ -61,6 +70,9 @@ def test_two_of_three_arrive_and_the_missing_one_is_cancelled_alone(desktop, pro
     stocked = Unit.objects.filter(product=product, status__in=STOCKED_STATUSES)
     assert product.stock == stocked.count() == 2
     assert set(stocked.values_list("trade_in", flat=True)) == {first.pk, second.pk}
+    # The box is decided: the order's one payout is the two devices that came.
+    paying = order_payout(Payout.objects.get(trade_in=first))
+    assert paying.wait == "" and paying.total == Decimal("600.00") and len(paying.lines) == 2
 
 
 def test_the_order_pages_and_the_bench_with_a_box_pass_axe(desktop, product, drain, staff):
