@@ -16,9 +16,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from tests.helpers import receive_as_disclosed as receive
 from tests.helpers import refresh, staff_client
 from tests.test_compliance import ID_NUMBER
-from tests.test_order_payout import answered_box, pay_by_check, receive
+from tests.test_order_payout import answered_box, pay_by_check
 from workflows import actions
 from workflows.actions import BUYER
 from workflows.errors import TransitionRefused

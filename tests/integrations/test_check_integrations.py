@@ -33,7 +33,11 @@ def test_half_a_configuration_is_reported_not_silently_ignored(db, settings):
     assert "set both IMEI_CHECK_URL and IMEI_CHECK_API_KEY" in out.getvalue()
 
 
-def test_it_tries_each_configured_credential(imei_service, shipengine, stripe_server, smtp, db):
+def test_it_tries_each_configured_credential(
+    imei_service, shipengine, stripe_server, smtp, db, settings
+):
+    # Each probe is one request; a busy machine must not fail it by the fixtures' short waits.
+    settings.IMEI_CHECK_TIMEOUT = settings.SHIPENGINE_TIMEOUT = settings.STRIPE_TIMEOUT = 5
     imei_service.expect_request(
         "/v1/account", headers={"Authorization": "Bearer imei-key"}
     ).respond_with_json({"id": 7, "balance": "12.50"})
