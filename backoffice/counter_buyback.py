@@ -36,9 +36,9 @@ from workflows.models import (
     CashDrawer,
     CounterBuyback,
     IdType,
+    Order,
     PayoutMethod,
     Product,
-    TradeIn,
 )
 from workflows.rules import counter as rules
 from workflows.rules.compliance import (
@@ -202,8 +202,10 @@ def _customers(query: str) -> list[dict]:
     if len(digits) >= 4:
         match |= Q(buyer_phone__contains=digits)
     seen, found = set(), []
+    # The details are the order's; an order's devices are anonymised together.
     for name, email, phone in (
-        TradeIn.objects.filter(match, anonymised_at__isnull=True)
+        Order.objects.filter(match)
+        .exclude(devices__anonymised_at__isnull=False)
         .order_by("-created_at")
         .values_list("buyer_name", "buyer_email", "buyer_phone")[:200]
     ):

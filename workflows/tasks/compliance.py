@@ -75,12 +75,14 @@ def anonymise_expired_records(limit: int = 500) -> int:
     kept ones do not use up the limit, so they never stop the others being erased)."""
     count, skipped = 0, Counter()
     candidates = compliance.past_retention().select_related("payout", "unit").order_by("pk")
+    tried: set[int] = set()  # orders: one order's devices are anonymised, or kept, together
     for trade_in in candidates.iterator(chunk_size=200):
         if count >= limit:
             break
-        if timezone.now() < compliance.retention_ends(trade_in):
+        if trade_in.order_id in tried or timezone.now() < compliance.retention_ends(trade_in):
             continue
-        blocker = compliance.erasure_blocker(trade_in)
+        tried.add(trade_in.order_id)
+        blocker = compliance.retention_refusal(trade_in)
         if blocker is not None:
             skipped[blocker.kind.label] += 1
             continue
