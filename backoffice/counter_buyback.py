@@ -135,7 +135,9 @@ def counter_home(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     buybacks = (
         CounterBuyback.objects.filter(started_at__date=today)
-        .select_related("trade_in__product__device_model__make", "trade_in__payout")
+        .select_related(
+            "trade_in__product__device_model__make", "trade_in__payout", "trade_in__order"
+        )
         .order_by("-started_at")[:50]
     )
     rows = [(b, rules.counter_step(b)) for b in buybacks]
@@ -274,7 +276,10 @@ def counter_start(request: HttpRequest) -> HttpResponse:
 # --- one buyback: the steps -------------------------------------------------------------------
 def _buyback(pk: int) -> CounterBuyback:
     return get_object_or_404(
-        CounterBuyback.objects.select_related("trade_in__product__device_model__make"), pk=pk
+        CounterBuyback.objects.select_related(
+            "trade_in__product__device_model__make", "trade_in__order"
+        ),
+        pk=pk,
     )
 
 

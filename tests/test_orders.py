@@ -270,7 +270,8 @@ def test_migration_0038_keeps_what_another_device_of_the_order_held(make_trade_i
         # Back: every device holds its order's values; the timeline row stays.
         rows = sql(
             "SELECT id, buyer_name, buyer_email, city, payout_method FROM workflows_tradein "
-            "WHERE id IN (%s, %s) ORDER BY id" % (first.pk, second.pk)
+            "WHERE id IN (%s, %s) ORDER BY id",
+            [first.pk, second.pk],
         )
         assert [row[1:] for row in rows] == [
             ("Ada First", "ada@example.com", "Chicago", "check")

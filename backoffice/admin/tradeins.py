@@ -247,6 +247,11 @@ class TradeInAdmin(SavesThroughAnAction, PanelAdmin, NoDeleteAdmin):
     def buyer(self, obj: TradeIn) -> str:
         return obj.buyer_name
 
+    @display(description=_("Payout method"))
+    def payout_method(self, obj: TradeIn) -> str:
+        # Read-only here, the order's: shown by its label, as the order's field would be.
+        return obj.get_payout_method_display()
+
     @display(description=_("Sends by"), ordering="order__fulfilment")
     def ships(self, obj: TradeIn) -> str:
         return _short_fulfilment(get_language())[obj.fulfilment]

@@ -6,6 +6,8 @@ from __future__ import annotations
 import hashlib
 import uuid
 
+from django.utils import timezone
+
 from workflows.actions._common import schedule
 from workflows.models import Email, Order, SideEffect, SideEffectKind, TradeIn
 from workflows.rules.orders import order_offer_quote_ids
@@ -25,6 +27,14 @@ def order_open(*, submission_key: str, person: dict[str, str]) -> Order:
     order.reference = order_reference(order.pk)
     order.save(update_fields=["reference"])
     return order
+
+
+def _save_person_fields(order: Order, names: list[str]) -> None:
+    """Save a change of the order's person fields (PERSON_FIELDS): every device's record
+    changed with it, so each device's updated_at moves too (the retention clock of a device
+    never received, the trade-in lists' "last changed")."""
+    order.save(update_fields=names)
+    TradeIn.objects.filter(order_id=order.pk).update(updated_at=timezone.now())
 
 
 def _lock_order(order_id: int) -> Order:

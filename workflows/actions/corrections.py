@@ -14,7 +14,7 @@ from workflows.actions._common import (
     record_event,
     schedule,
 )
-from workflows.actions._orders import _lock_order
+from workflows.actions._orders import _lock_order, _save_person_fields
 from workflows.actions.details import PAYOUT_DETAILS, clean_detail
 from workflows.errors import InvalidInput, TransitionRefused
 from workflows.models import (
@@ -91,8 +91,7 @@ def trade_in_update_details(*, trade_in: TradeIn, actor: Actor, changes: dict[st
     before = {name: getattr(order, name) for name in changed}
     for name, value in changed.items():
         setattr(order, name, value)
-    order.save(update_fields=list(changed))
-    trade_in.save(update_fields=["updated_at"])
+    _save_person_fields(order, list(changed))
     event = record_event(
         trade_in,
         kind=EventKind.DETAILS_CHANGED,
@@ -162,8 +161,7 @@ def shipping_label_retry(*, trade_in: TradeIn, actor: Actor, address: dict[str, 
     for name in changed:
         setattr(order, name, cleaned[name])
     if changed:
-        order.save(update_fields=changed)
-    trade_in.save(update_fields=["updated_at"])
+        _save_person_fields(order, changed)
     event = record_event(
         trade_in,
         kind=EventKind.LABEL_REQUESTED_AGAIN,

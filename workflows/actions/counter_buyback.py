@@ -42,7 +42,7 @@ from workflows.actions._lifecycle import (
     _refuse_unless_settleable,
     _transition,
 )
-from workflows.actions._orders import order_open
+from workflows.actions._orders import _save_person_fields, order_open
 from workflows.actions._stock import _lock_unit, _move_unit
 from workflows.actions.compliance import DeclarationInput
 from workflows.actions.payouts import _issue_store_credit, _settle, _settle_by_check
@@ -277,8 +277,7 @@ def counter_buyback_offer(
     if trade_in.payout_method != payout_method:
         # The payout method is the order's (a counter order has this one device).
         trade_in.order.payout_method = payout_method
-        trade_in.order.save(update_fields=["payout_method"])
-        trade_in.save(update_fields=["updated_at"])
+        _save_person_fields(trade_in.order, ["payout_method"])
     return _quote(
         trade_in=trade_in,
         actor=actor,

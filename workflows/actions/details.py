@@ -26,6 +26,7 @@ from workflows.actions._common import (
     record_event,
     schedule,
 )
+from workflows.actions._orders import _save_person_fields
 from workflows.errors import InvalidInput, TransitionRefused
 from workflows.models import (
     ChangeStatus,
@@ -199,8 +200,7 @@ def payout_details_change_approve(
     order = trade_in.order
     for name, value in change.changes.items():
         setattr(order, name, value["new"])
-    order.save(update_fields=list(change.changes))
-    trade_in.save(update_fields=["updated_at"])
+    _save_person_fields(order, list(change.changes))
     if payout is not None:
         _apply_to_payout(payout, change)
     change.status = ChangeStatus.APPROVED
@@ -239,7 +239,6 @@ def _apply_to_device(
 ) -> None:
     """Another device of the order the change reaches: it reads the order's new values
     already; its payout follows them, and its timeline says so."""
-    device.save(update_fields=["updated_at"])
     if payout is not None:
         _apply_to_payout(payout, change)
     record_event(

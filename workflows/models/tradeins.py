@@ -73,6 +73,10 @@ class _OrderField(property):
         def fget(trade_in: TradeIn) -> object:
             return getattr(trade_in.order, name)
 
+        fget.__name__ = name
+        # The admin labels a read-only property by this: the order field's own name.
+        fget.short_description = Order._meta.get_field(name).verbose_name
+
         def fset(trade_in: TradeIn, value: object) -> None:
             raise AttributeError(
                 f"{name} is the order's, stored once for all its devices: set it on "
