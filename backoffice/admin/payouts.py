@@ -489,8 +489,8 @@ class PayoutDetailChangeAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("Applies to"))
     def applies_to(self, obj: PayoutDetailChange) -> str:
-        """While it waits: the devices of its order it will be written onto, as the trade-in
-        page shows them. Once approved, each device's timeline says what changed on it."""
+        """While it waits: the devices of its order it reaches (their payouts follow it), as
+        the trade-in page shows them. Once approved, each one's timeline says what changed."""
         if obj.status != ChangeStatus.PENDING:
             return "—"
         return ", ".join(str(device) for device in details_change_devices(obj.trade_in)) or str(

@@ -69,10 +69,12 @@ def give_up_police_report(effect: SideEffect, error: str) -> None:
 def anonymise_expired_records(limit: int = 500) -> int:
     """After the retention period: the buyer's personal data goes, the money rows stay.
 
-    A trade-in that must still be kept (compliance.erasure_blocker: money owed, a police
+    The personal data is the order's: an order is anonymised, all its devices at once, when
+    every device may be (compliance.retention_refusal), and tried once per run. One that must
+    still be kept (compliance.erasure_blocker on any of its devices: money owed, a police
     report not delivered, a hold running, an open return) is skipped, counted and logged; the
-    dashboard shows how many wait and why. Returns the number anonymised (at most `limit`; the
-    kept ones do not use up the limit, so they never stop the others being erased)."""
+    dashboard shows how many wait and why. Returns the number of orders anonymised (at most
+    `limit`; the kept ones do not use up the limit, so they never stop the others)."""
     count, skipped = 0, Counter()
     candidates = compliance.past_retention().select_related("payout", "unit").order_by("pk")
     tried: set[int] = set()  # orders: one order's devices are anonymised, or kept, together
