@@ -160,7 +160,7 @@ def purchase_receipt(request: HttpRequest, trade_in_id: int) -> HttpResponse:
     if not may(request.user, Operation.PRINT_RECEIPT):
         raise PermissionDenied
     trade_in = get_object_or_404(
-        TradeIn.objects.select_related("product__device_model__make"), pk=trade_in_id
+        TradeIn.objects.select_related("product__device_model__make", "order"), pk=trade_in_id
     )
     if trade_in.accepted_at is None:
         raise Http404(_("There is no purchase yet: the offer was not accepted."))

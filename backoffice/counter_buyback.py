@@ -36,9 +36,9 @@ from workflows.models import (
     CashDrawer,
     CounterBuyback,
     IdType,
+    Order,
     PayoutMethod,
     Product,
-    TradeIn,
 )
 from workflows.rules import counter as rules
 from workflows.rules.compliance import (
@@ -135,7 +135,9 @@ def counter_home(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     buybacks = (
         CounterBuyback.objects.filter(started_at__date=today)
-        .select_related("trade_in__product__device_model__make", "trade_in__payout")
+        .select_related(
+            "trade_in__product__device_model__make", "trade_in__payout", "trade_in__order"
+        )
         .order_by("-started_at")[:50]
     )
     rows = [(b, rules.counter_step(b)) for b in buybacks]
@@ -202,8 +204,10 @@ def _customers(query: str) -> list[dict]:
     if len(digits) >= 4:
         match |= Q(buyer_phone__contains=digits)
     seen, found = set(), []
+    # The details are the order's; an order's devices are anonymised together.
     for name, email, phone in (
-        TradeIn.objects.filter(match, anonymised_at__isnull=True)
+        Order.objects.filter(match)
+        .exclude(devices__anonymised_at__isnull=False)
         .order_by("-created_at")
         .values_list("buyer_name", "buyer_email", "buyer_phone")[:200]
     ):
@@ -272,7 +276,10 @@ def counter_start(request: HttpRequest) -> HttpResponse:
 # --- one buyback: the steps -------------------------------------------------------------------
 def _buyback(pk: int) -> CounterBuyback:
     return get_object_or_404(
-        CounterBuyback.objects.select_related("trade_in__product__device_model__make"), pk=pk
+        CounterBuyback.objects.select_related(
+            "trade_in__product__device_model__make", "trade_in__order"
+        ),
+        pk=pk,
     )
 
 

@@ -109,8 +109,8 @@ class PayoutResource(SafeExportResource):
     reference = fields.Field(attribute="trade_in__reference", column_name="Trade-in")
     # The order (the buyer's box) the device came in: one payout row per device, grouped by it.
     order = fields.Field(attribute="trade_in__order__reference", column_name="Order")
-    buyer = fields.Field(attribute="trade_in__buyer_name", column_name="Buyer")
-    email = fields.Field(attribute="trade_in__buyer_email", column_name="Email")
+    buyer = fields.Field(attribute="trade_in__order__buyer_name", column_name="Buyer")
+    email = fields.Field(attribute="trade_in__order__buyer_email", column_name="Email")
     # A number: in the XLSX the amounts add up, shown with two decimals.
     amount = fields.Field(attribute="amount", column_name="Amount", widget=MoneyWidget())
     currency = fields.Field(attribute="currency", column_name="Currency")

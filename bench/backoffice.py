@@ -53,8 +53,8 @@ class StockTradeInAdmin(admin.ModelAdmin):
         "offer_amount",
         "fulfilment",
     ]
-    list_filter = ["state", "fulfilment", "product__device_model__make"]
-    search_fields = ["reference", "imei", "buyer_email", "buyer_name"]
+    list_filter = ["state", "order__fulfilment", "product__device_model__make"]
+    search_fields = ["reference", "imei", "order__buyer_email", "order__buyer_name"]
 
 
 def render(admins: list, user, repeat: int = 9) -> list[tuple[int, float]]:

@@ -84,6 +84,13 @@ def seed_trade_ins(
                     reference=f"TI-{order_pk:06d}",
                     submission_key=f"bench-{pk}",
                     created_at=created_at,
+                    buyer_name=f"Buyer {pk}",
+                    buyer_email=f"b{pk}@example.com",
+                    fulfilment="ship",
+                    address_line1="1 Main St",
+                    city="Chicago",
+                    postcode="60601",
+                    payout_method="check",
                 )
             )
             rows.append(
@@ -99,13 +106,6 @@ def seed_trade_ins(
                     battery="good",
                     accessories="box",
                     imei=imei_for(pk),
-                    buyer_name=f"Buyer {pk}",
-                    buyer_email=f"b{pk}@example.com",
-                    fulfilment="ship",
-                    address_line1="1 Main St",
-                    city="Chicago",
-                    postcode="60601",
-                    payout_method="check",
                     suggested_offer=offer,
                     offer_amount=None if state == State.SUBMITTED else offer,
                     imei_status="flagged" if pk % 50 == 0 else "clean",

@@ -155,7 +155,7 @@ def test_the_streamed_csv_is_identical_to_import_exports_own(make_trade_in):
     make_trade_in(State.ACCEPTED, buyer_name="Ann O'Neil")
     make_trade_in(State.ACCEPTED, buyer_name="Bob")
     # A quote inside a bound parameter: PostgreSQL's COPY path inlines it safely.
-    queryset = Payout.objects.filter(trade_in__buyer_name__contains="'")
+    queryset = Payout.objects.filter(trade_in__order__buyer_name__contains="'")
     streamed = "".join(PayoutResource().stream_csv(queryset))
     stock = PayoutResource().export(queryset).csv
     assert sorted(csv.reader(io.StringIO(streamed))) == sorted(csv.reader(io.StringIO(stock)))
@@ -169,7 +169,7 @@ def test_the_streamed_csv_is_the_stock_export_in_the_same_order_in_pieces(make_t
 
     for name in ("Ann", "Bob", "Cy", "Di"):
         make_trade_in(State.CLOSED, buyer_name=name)
-    queryset = Payout.objects.order_by("-trade_in__buyer_name")
+    queryset = Payout.objects.order_by("-trade_in__order__buyer_name")
     pieces = list(PayoutResource().stream_csv(queryset))
     assert len(pieces) == 2  # the header, then every row in one piece
     streamed = list(csv.reader(io.StringIO("".join(pieces))))

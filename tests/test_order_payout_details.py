@@ -1,7 +1,8 @@
-"""Payout details in an order of several devices: the details belong to the buyer, so one
-change (asked on the device staff opened, approved by another manager) is written onto every
-device of the order it still matters for (workflows.rules.payout_details.details_change_reaches),
-with one email to the buyer; one change waits per order. An order of one is unchanged
+"""Payout details in an order of several devices: the details belong to the buyer and are
+stored once on the order, so one change (asked on the device staff opened, approved by another
+manager) changes them for all; every device they still matter for
+(workflows.rules.payout_details.details_change_reaches) has its payout follow and its timeline
+say so, with one email to the buyer; one change waits per order. An order of one is unchanged
 (tests/test_payout_details.py)."""
 
 from __future__ import annotations
@@ -154,9 +155,10 @@ def test_one_change_is_written_onto_every_device_it_matters_for_with_one_email(
         [event] = changed_events(device)
         assert event.actor == admin_user and "Payout method: Check → Store credit" in event.note
     assert refresh(a).payout.method == refresh(b).payout.method == "store_credit"
-    # The cancelled device keeps its details and its void payout, and its timeline says nothing.
+    # The cancelled device reads the order's details, but its void payout stays as it was and
+    # its timeline says nothing.
     c = refresh(c)
-    assert (c.buyer_email, c.payout_method) == ("ada@example.com", "check")
+    assert (c.buyer_email, c.payout_method) == ("ada@new.example", "store_credit")
     assert (c.payout.status, c.payout.method) == (PayoutStatus.VOID, "check")
     assert not changed_events(c).exists()
     assert f"asked on {b} by staff" in changed_events(a).get().note
@@ -230,8 +232,9 @@ def test_the_change_reaches_the_other_device_unless_it_is_done_for_money(
     actions.payout_details_change_approve(change=change, actor=admin_user)
     other = refresh(other)
     assert other.state == state
-    assert (other.buyer_email == "ada@new.example") is reached
-    assert (other.payout_method == "store_credit") is reached
+    # The details are the order's (stored once): every device reads the new ones; what the
+    # change reaches is the device's payout and its timeline.
+    assert (other.buyer_email, other.payout_method) == ("ada@new.example", "store_credit")
     assert changed_events(other).exists() is reached
     if payout_before is not None:
         assert (refresh(payout_before).method == "store_credit") is reached

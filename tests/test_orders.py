@@ -14,7 +14,7 @@ from tests import counter_helpers
 from tests.helpers import staff_client, submission
 from tests.test_reports import sql
 from workflows import actions
-from workflows.models import Order, State, TradeIn
+from workflows.models import PERSON_FIELDS, Event, EventKind, Order, State, TradeIn
 from workflows.rules.references import device_reference, order_reference
 
 
@@ -90,15 +90,23 @@ def migrate(target: tuple[str, str] | None) -> None:
 
 
 def trade_in_rows() -> list[tuple]:
-    """Every column a trade-in had before orders, as the database holds it."""
-    columns = [
+    """Every column a trade-in had before orders, as the database holds it: the person's
+    fields read from the trade-in where it holds them (before 0038), else from its order."""
+    present = {
         c.name
         for c in connection.introspection.get_table_description(
             connection.cursor(), "workflows_tradein"
         )
-        if c.name not in ("order_id", "position")
-    ]
-    return sql(f"SELECT {', '.join(columns)} FROM workflows_tradein ORDER BY id")
+    }
+    own = sorted(present - {"order_id", "position", *PERSON_FIELDS})
+    if set(PERSON_FIELDS) <= present:
+        person = [f"t.{name}" for name in PERSON_FIELDS]
+        joined = ""
+    else:
+        person = [f"o.{name}" for name in PERSON_FIELDS]
+        joined = " JOIN workflows_order o ON o.id = t.order_id"
+    columns = ", ".join([*(f"t.{name}" for name in own), *person])
+    return sql(f"SELECT {columns} FROM workflows_tradein t{joined} ORDER BY t.id")
 
 
 def tables() -> set[str]:
@@ -135,7 +143,8 @@ def test_migration_0035_makes_every_trade_in_a_one_device_order_and_goes_back(ma
         assert trade_in_rows() == before  # going back loses nothing
         migrate(AFTER)
         assert trade_in_rows() == before
-        orders = {o.pk: o for o in Order.objects.all()}  # the current model reads the same tables
+        # The current model reads the same tables (without the person's fields: 0038 adds them).
+        orders = {o.pk: o for o in Order.objects.only("reference", "submission_key", "created_at")}
         assert len(orders) == len(made)
         for trade_in in TradeIn.objects.order_by("pk"):
             order = orders[trade_in.pk]
@@ -149,6 +158,7 @@ def test_migration_0035_makes_every_trade_in_a_one_device_order_and_goes_back(ma
         # TI-<its id> already reads as another trade-in: a number past every one in use.
         assert orders[made[4].pk].reference == f"TI-{top + 51:06d}"
         # A new order never takes an id (so a reference) an existing trade-in has.
+        migrate(None)
         newest = actions.trade_in_submit(
             submission=submission(made[0].product), submission_key=uuid.uuid4().hex
         )
@@ -180,6 +190,95 @@ def test_migration_0035_on_the_seeded_demo_goes_back_and_forth_losing_nothing():
             orders
         )
         assert all(t.order_id == t.pk for t in TradeIn.objects.all())
+    finally:
+        migrate(None)
+
+
+# --- migration 0038: the person's fields move onto the order -----------------------------------
+BEFORE_0038 = ("workflows", "0037_labelsplit_box_label_costs")
+AFTER_0038 = ("workflows", "0038_ordermove_person_fields")
+
+
+def order_person_rows() -> set[tuple]:
+    return set(Order.objects.values_list("pk", *PERSON_FIELDS))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migration_0038_on_the_seeded_demo_goes_back_and_forth_losing_nothing():
+    from django.core.management import call_command
+
+    from backoffice.roles import sync_roles
+
+    sync_roles()  # an earlier transactional test flushed the groups the demo accounts join
+    call_command("seed_demo")
+    before, people = trade_in_rows(), order_person_rows()
+    events = Event.objects.count()
+    assert len(before) > 20
+    try:
+        migrate(BEFORE_0038)
+        assert "buyer_email" in {
+            c.name
+            for c in connection.introspection.get_table_description(
+                connection.cursor(), "workflows_tradein"
+            )
+        }
+        assert trade_in_rows() == before  # each device holds its order's values again
+        migrate(AFTER_0038)
+        assert trade_in_rows() == before
+        assert order_person_rows() == people
+        assert Event.objects.count() == events  # one-device orders: nothing differed
+    finally:
+        migrate(None)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migration_0038_keeps_what_another_device_of_the_order_held(make_trade_in):
+    first, second = basket_of(make_trade_in, 2)
+    alone = make_trade_in(State.QUOTED, buyer_email="alone@example.com")
+    try:
+        migrate(BEFORE_0038)
+        # As the basket of the release before could leave it: device 2 held other values.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE workflows_tradein SET buyer_email = %s, city = %s, payout_method = %s "
+                "WHERE id = %s",
+                ["second@example.com", "Boston", "store_credit", second.pk],
+            )
+            cursor.execute(
+                "UPDATE workflows_tradein SET buyer_name = %s WHERE id = %s",
+                ["Ada First", first.pk],
+            )
+        migrate(AFTER_0038)
+        order = Order.objects.get(pk=first.order_id)
+        # The order keeps its first device's values ...
+        assert (order.buyer_name, order.buyer_email, order.city, order.payout_method) == (
+            "Ada First",
+            "ada@example.com",
+            "Chicago",
+            "check",
+        )
+        assert Order.objects.get(pk=alone.order_id).buyer_email == "alone@example.com"
+        # ... and the second device's timeline says what it held.
+        (event,) = Event.objects.filter(trade_in=second, kind=EventKind.DETAILS_CHANGED)
+        assert "Buyer email: second@example.com → ada@example.com" in event.note
+        assert "City: Boston → Chicago" in event.note
+        assert "Payout method: Store credit → Check" in event.note
+        assert "Buyer name: Ada Buyer → Ada First" in event.note
+        assert "Buyer phone" not in event.note  # the same on both
+        assert not Event.objects.filter(trade_in=first, kind=EventKind.DETAILS_CHANGED)
+        migrate(BEFORE_0038)
+        # Back: every device holds its order's values; the timeline row stays.
+        rows = sql(
+            "SELECT id, buyer_name, buyer_email, city, payout_method FROM workflows_tradein "
+            "WHERE id IN (%s, %s) ORDER BY id",
+            [first.pk, second.pk],
+        )
+        assert [row[1:] for row in rows] == [
+            ("Ada First", "ada@example.com", "Chicago", "check")
+        ] * 2
+        assert Event.objects.filter(trade_in=second, kind=EventKind.DETAILS_CHANGED).count() == 1
+        migrate(AFTER_0038)  # again: nothing differs now, no second event
+        assert Event.objects.filter(trade_in=second, kind=EventKind.DETAILS_CHANGED).count() == 1
     finally:
         migrate(None)
 

@@ -75,7 +75,7 @@ def shop(make_trade_in, revised_to):
     revised_to("195.5", buyer_name="José Müller")
     make_trade_in(State.CLOSED, buyer_name="Zoë O'Brien")
     revised_to("42.10", buyer_name="Ann Smith")
-    assert Payout.objects.get(trade_in__buyer_name="José Müller").amount == Decimal("195.50")
+    assert Payout.objects.get(trade_in__order__buyer_name="José Müller").amount == Decimal("195.50")
 
 
 def test_headers_are_words_and_csv_and_xlsx_list_the_same_rows_in_the_same_order(shop, manager):

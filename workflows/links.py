@@ -85,7 +85,9 @@ def payout_from_setup_token(token: str) -> tuple[Payout, str]:
 
 def trade_in_from_status_token(token: str) -> TradeIn:
     pk = _unsign(token, STATUS_SALT, "t")
-    trade_in = TradeIn.objects.select_related("product__device_model__make").filter(pk=pk).first()
+    trade_in = (
+        TradeIn.objects.select_related("product__device_model__make", "order").filter(pk=pk).first()
+    )
     if trade_in is None:
         raise LinkInvalid(_("This link is not valid."), reason="tampered")
     return trade_in

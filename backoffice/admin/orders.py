@@ -66,8 +66,8 @@ class OrderAdmin(ReadOnlyAdmin):
     ]
     list_display_links = ["reference"]
     list_filter = [WaitingFilter]
-    # Any device's IMEI or the buyer's email finds the order (both live on the devices).
-    search_fields = ["=reference", "=devices__imei", "devices__buyer_email"]
+    # Any device's IMEI or the buyer's email finds the order.
+    search_fields = ["=reference", "=devices__imei", "buyer_email"]
     search_help_text = _("Order reference, any device's IMEI, or the buyer's email")
     list_per_page = 50
     show_full_result_count = False
@@ -189,10 +189,9 @@ class OrderAdmin(ReadOnlyAdmin):
     def total_offered(self, obj: Order) -> str:
         return formatting.money(obj.offered_total) or "-"
 
-    @display(description=_("Buyer"))
+    @display(description=_("Buyer"), ordering="buyer_name")
     def buyer(self, obj: Order) -> str:
-        first = next(iter(obj.devices.all()), None)
-        return f"{first.buyer_name} <{first.buyer_email}>" if first else "-"
+        return f"{obj.buyer_name} <{obj.buyer_email}>"
 
     @display(description=_("Trade-ins"))
     def devices(self, obj: Order) -> str:

@@ -109,7 +109,7 @@ class PayoutAdmin(PanelAdmin, NoDeleteAdmin, FilteredExportAdmin, ExportActionMo
     search_fields = [
         "=trade_in__reference",
         "=trade_in__order__reference",
-        "trade_in__buyer_email",
+        "trade_in__order__buyer_email",
         "settlement_reference",
     ]
     search_help_text = _("Reference, order, buyer email or settlement reference")
@@ -184,7 +184,7 @@ class PayoutAdmin(PanelAdmin, NoDeleteAdmin, FilteredExportAdmin, ExportActionMo
         """Devices of one order are paid together, under one settlement reference."""
         return obj.trade_in.order.reference
 
-    @display(description=_("Buyer"), ordering="trade_in__buyer_name")
+    @display(description=_("Buyer"), ordering="trade_in__order__buyer_name")
     def buyer(self, obj: Payout) -> str:
         return obj.trade_in.buyer_name
 
@@ -489,8 +489,8 @@ class PayoutDetailChangeAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("Applies to"))
     def applies_to(self, obj: PayoutDetailChange) -> str:
-        """While it waits: the devices of its order it will be written onto, as the trade-in
-        page shows them. Once approved, each device's timeline says what changed on it."""
+        """While it waits: the devices of its order it reaches (their payouts follow it), as
+        the trade-in page shows them. Once approved, each one's timeline says what changed."""
         if obj.status != ChangeStatus.PENDING:
             return "—"
         return ", ".join(str(device) for device in details_change_devices(obj.trade_in)) or str(

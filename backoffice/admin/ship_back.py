@@ -106,7 +106,7 @@ class ShipBackAdmin(PanelAdmin, ReadOnlyAdmin):
     ]
     list_filter = [StillToDoFilter, "status", "counter_pickup"]
     search_fields = ["=trade_in__reference", "=unit__imei", "=tracking_number"]
-    list_select_related = ["trade_in", "unit__product__device_model__make", "label"]
+    list_select_related = ["trade_in__order", "unit__product__device_model__make", "label"]
     readonly_fields = [
         "trade_in",
         "unit",

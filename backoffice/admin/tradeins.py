@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
@@ -33,11 +34,13 @@ from backoffice.admin.tradein_lists import (
 from backoffice.display import choice_label
 from backoffice.paginator import EstimatedCountPaginator
 from workflows import actions
+from workflows.actions.corrections import EDITABLE_DETAILS
 from workflows.errors import DomainError
 from workflows.models import (
     Direction,
     Fulfilment,
     ImeiCheckStatus,
+    Order,
     State,
     TradeIn,
 )
@@ -75,8 +78,28 @@ def _short_fulfilment(language: str | None) -> dict[str, str]:
     return {Fulfilment.PICKUP: str(_("Drop-off")), Fulfilment.SHIP: str(_("Label"))}
 
 
+class TradeInDetailsForm(forms.ModelForm):
+    """The buyer's details on a device's page. They are its order's (workflows.models.orders),
+    so they are form fields of their own, shown with the order's values; Save hands the changed
+    ones to trade_in_update_details, which corrects them on the order."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        excluded = set(self._meta.exclude or ())  # the admin's read-only ones
+        for name in EDITABLE_DETAILS:
+            if name in excluded:
+                self.fields.pop(name, None)
+            elif name in self.fields and self.instance.order_id:
+                self.initial[name] = getattr(self.instance.order, name)
+
+
+TradeInDetailsForm.base_fields.update(forms.fields_for_model(Order, fields=EDITABLE_DETAILS))
+TradeInDetailsForm.declared_fields.update(forms.fields_for_model(Order, fields=EDITABLE_DETAILS))
+
+
 @admin.register(TradeIn)
 class TradeInAdmin(SavesThroughAnAction, PanelAdmin, NoDeleteAdmin):
+    form = TradeInDetailsForm
     list_display = [
         "reference",
         "order_link",
@@ -97,11 +120,11 @@ class TradeInAdmin(SavesThroughAnAction, PanelAdmin, NoDeleteAdmin):
         "state",
         RedFlagFilter,
         MakeFilter,
-        "fulfilment",
+        "order__fulfilment",
         ("created_at", RangeDateFilter),
     ]
     list_filter_submit = True
-    search_fields = ["=reference", "=imei", "buyer_email", "buyer_name"]
+    search_fields = ["=reference", "=imei", "order__buyer_email", "order__buyer_name"]
     search_help_text = _("Reference, IMEI, email or name")
     list_per_page = 50
     show_full_result_count = False
@@ -220,11 +243,16 @@ class TradeInAdmin(SavesThroughAnAction, PanelAdmin, NoDeleteAdmin):
     def age(self, obj: TradeIn) -> str:
         return timesince(obj.created_at, timezone.now()).split(",")[0]
 
-    @display(description=_("Buyer"), ordering="buyer_name")
+    @display(description=_("Buyer"), ordering="order__buyer_name")
     def buyer(self, obj: TradeIn) -> str:
         return obj.buyer_name
 
-    @display(description=_("Sends by"), ordering="fulfilment")
+    @display(description=_("Payout method"))
+    def payout_method(self, obj: TradeIn) -> str:
+        # Read-only here, the order's: shown by its label, as the order's field would be.
+        return obj.get_payout_method_display()
+
+    @display(description=_("Sends by"), ordering="order__fulfilment")
     def ships(self, obj: TradeIn) -> str:
         return _short_fulfilment(get_language())[obj.fulfilment]
 

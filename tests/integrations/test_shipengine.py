@@ -17,12 +17,12 @@ from workflows.errors import InvalidInput
 from workflows.models import (
     Event,
     EventKind,
+    Order,
     ShippingLabel,
     SideEffect,
     SideEffectKind,
     SideEffectStatus,
     State,
-    TradeIn,
 )
 from workflows.tasks import poll_tracking
 
@@ -526,7 +526,7 @@ def test_an_address_shipengine_would_refuse_is_refused_before_any_call(
     # The buyer form and the submit action refuse such an address (workflows.rules.addresses, the
     # same rules); a row written before those rules, or edited since, is still caught here.
     trade_in = make_trade_in(State.QUOTED)
-    TradeIn.objects.filter(pk=trade_in.pk).update(region="Illinois", postcode="6060")
+    Order.objects.filter(pk=trade_in.order_id).update(region="Illinois", postcode="6060")
     actions.trade_in_accept(quote=trade_in.quotes.get(), declaration=declared())
     drain()
 

@@ -30,6 +30,7 @@ from workflows.actions._identity import (
     _identity_values,
     _record_identity,
 )
+from workflows.actions._orders import _lock_order
 from workflows.documents import police_report
 from workflows.errors import InvalidInput, TransitionRefused
 from workflows.models import (
@@ -382,63 +383,68 @@ def police_report_render(*, report: PoliceReport, actor: Actor = SYSTEM) -> tupl
 
 
 # --- retention and erasure ---------------------------------------------------------------------
-def _anonymise(trade_in: TradeIn, *, actor: Actor, note: str) -> TradeIn:
-    """Remove the buyer's personal data; keep the device, the money and the timeline.
-
-    The seller's ID is the order's (every version, whichever device it was recorded on): it
-    is erased with the LAST device of the order whose buyer data is erased. While another
-    device of the order keeps its record (retention not over, money owed, a report not
-    delivered, a hold, a return), the ID is part of that record and the law relies on it, so it
-    stays; this device no longer shows it (workflows.rules.compliance.identity_of). The caller
-    holds every device of the order locked (_lock_with_order)."""
-    trade_in.buyer_name = ANONYMISED
-    trade_in.buyer_email = f"anonymised-{trade_in.pk}@invalid.example"
-    trade_in.buyer_phone = ""
-    for name in ("address_line1", "address_line2", "city", "region", "postcode"):
-        setattr(trade_in, name, "")
-    trade_in.anonymised_at = timezone.now()
-    trade_in.save()
-    kept_for = list(
-        TradeIn.objects.filter(order_id=trade_in.order_id, anonymised_at__isnull=True)
-        .exclude(pk=trade_in.pk)
-        .order_by("position")
+def _lock_order_devices(trade_in: TradeIn) -> tuple[TradeIn, list[TradeIn]]:
+    """The trade-in and every device of its order not yet anonymised, under row locks in pk
+    order (as every action locking several devices: _lock_with_order), then the order.
+    Prevents a device of the order being accepted or paid while its person's data is being
+    erased."""
+    devices = list(
+        TradeIn.objects.select_for_update().filter(order_id=trade_in.order_id).order_by("pk")
     )
-    if kept_for:
-        note += _("; the order's seller ID is kept for %s until its data is erased too") % (
-            ", ".join(str(device) for device in kept_for)
-        )
-    else:
-        SellerIdentity.objects.filter(trade_in__order_id=trade_in.order_id).update(
-            id_number_encrypted="",
-            id_number_last4="",
-            issuer="",
-            birth_date=None,
-            expires_on=None,
-            signature="",
-            ip=None,
-            anonymised_at=trade_in.anonymised_at,
-        )
-    Declaration.objects.filter(trade_in=trade_in).update(birth_date=None, ip=None, user_agent="")
+    order = _lock_order(trade_in.order_id)
+    for device in devices:
+        device.order = order
+    trade_in = next(device for device in devices if device.pk == trade_in.pk)
+    return trade_in, [d for d in devices if d.pk == trade_in.pk or d.anonymised_at is None]
+
+
+def _anonymise(trade_in: TradeIn, devices: list[TradeIn], *, actor: Actor, note: str) -> TradeIn:
+    """Remove the buyer's personal data: once on the order (it is every device's), the order's
+    seller ID (every version, whichever device it was recorded on: it is the order's too), and
+    each device's own records of the person (declaration, store-credit address); keep the
+    devices, the money and the timeline. The callers checked every device may lose it."""
+    order = trade_in.order
+    order.buyer_name = ANONYMISED
+    order.buyer_email = f"anonymised-{order.pk}@invalid.example"
+    order.buyer_phone = ""
+    for name in ("address_line1", "address_line2", "city", "region", "postcode"):
+        setattr(order, name, "")
+    order.save()
+    now = timezone.now()
+    for device in devices:
+        device.anonymised_at = now
+        device.save(update_fields=["anonymised_at", "updated_at"])
+    ids = [device.pk for device in devices]
+    SellerIdentity.objects.filter(trade_in__order_id=order.pk).update(
+        id_number_encrypted="",
+        id_number_last4="",
+        issuer="",
+        birth_date=None,
+        expires_on=None,
+        signature="",
+        ip=None,
+        anonymised_at=now,
+    )
+    Declaration.objects.filter(trade_in__in=ids).update(birth_date=None, ip=None, user_agent="")
     # The store credit stays (it is money owed); only the address it was sent to goes.
-    StoreCredit.objects.filter(payout__trade_in=trade_in).update(email=trade_in.buyer_email)
-    record_event(trade_in, kind=EventKind.ANONYMISED, actor=actor, note=note)
+    StoreCredit.objects.filter(payout__trade_in__in=ids).update(email=order.buyer_email)
+    for device in devices:
+        record_event(device, kind=EventKind.ANONYMISED, actor=actor, note=note)
     return trade_in
 
 
 @transaction.atomic(durable=True)
 def trade_in_anonymise_expired(*, trade_in: TradeIn, actor: Actor = SYSTEM) -> TradeIn:
-    """The scheduled retention task: the record's retention period is over."""
+    """The scheduled retention task: the record's retention period is over, for every device
+    of its order (their personal data is the order's: anonymised for all at once)."""
     authorize(actor, Operation.ANONYMISE_EXPIRED)
-    trade_in = _lock_with_order(trade_in)
-    if trade_in.anonymised_at or trade_in.state in (State.SUBMITTED, State.QUOTED, State.ACCEPTED):
-        raise TransitionRefused(_("%s is open or already anonymised.") % trade_in)
-    if timezone.now() < compliance.retention_ends(trade_in):
-        raise TransitionRefused(_("%s is still within its retention period.") % trade_in)
-    blocker = compliance.erasure_blocker(trade_in)
-    if blocker is not None:
-        raise TransitionRefused(blocker.message)
+    trade_in, devices = _lock_order_devices(trade_in)
+    refusal = compliance.retention_refusal(trade_in)
+    if refusal is not None:
+        raise TransitionRefused(refusal.message)
     return _anonymise(
         trade_in,
+        devices,
         actor=SYSTEM,
         note=_("Retention period of %s days over: personal data anonymised")
         % settings.RETENTION_DAYS,
@@ -447,13 +453,14 @@ def trade_in_anonymise_expired(*, trade_in: TradeIn, actor: Actor = SYSTEM) -> T
 
 @transaction.atomic(durable=True)
 def buyer_erase(*, trade_in: TradeIn, actor: Actor, reason: str) -> TradeIn:
-    """A manager erases the buyer's personal data on their request, where the law allows."""
+    """A manager erases the buyer's personal data on their request, where the law allows: for
+    every device of the order, once every one of them allows it."""
     authorize(actor, Operation.ERASE_BUYER)
     reason = reason.strip()
     if not reason:
         raise InvalidInput(_("Say who asked for the erasure and how (e.g. email of 3 May)."))
-    trade_in = _lock_with_order(trade_in)
+    trade_in, devices = _lock_order_devices(trade_in)
     refusal = compliance.erasure_refusal(trade_in)
     if refusal:
         raise TransitionRefused(refusal)
-    return _anonymise(trade_in, actor=actor, note=_("Erased on request: %s") % reason)
+    return _anonymise(trade_in, devices, actor=actor, note=_("Erased on request: %s") % reason)

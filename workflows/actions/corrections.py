@@ -14,6 +14,7 @@ from workflows.actions._common import (
     record_event,
     schedule,
 )
+from workflows.actions._orders import _lock_order, _save_person_fields
 from workflows.actions.details import PAYOUT_DETAILS, clean_detail
 from workflows.errors import InvalidInput, TransitionRefused
 from workflows.models import (
@@ -49,6 +50,7 @@ EDITABLE_DETAILS = ("buyer_name", "buyer_email", "fulfilment", *ADDRESS_FIELDS)
 @transaction.atomic(durable=True)
 def trade_in_update_details(*, trade_in: TradeIn, actor: Actor, changes: dict[str, str]) -> TradeIn:
     """Staff correct the buyer's contact or address; the timeline keeps old and new values.
+    The details are the order's: corrected once, for every device of it.
 
     After the buyer accepted, who is paid, how and where (PAYOUT_DETAILS) changes only by a
     request that a manager approves (workflows.actions.details).
@@ -60,6 +62,9 @@ def trade_in_update_details(*, trade_in: TradeIn, actor: Actor, changes: dict[st
             _("These fields cannot be changed here: %s") % ", ".join(sorted(unknown))
         )
     trade_in = lock_trade_in(trade_in)
+    # Prevents two staff correcting two devices of one order at once from each writing over
+    # the other's correction unseen (lock order: devices, then the order).
+    trade_in.order = order = _lock_order(trade_in.order_id)
     cleaned = {name: clean_detail(name, value) for name, value in changes.items()}
     changed = {k: v for k, v in cleaned.items() if getattr(trade_in, k) != v}
     if not changed:
@@ -83,10 +88,10 @@ def trade_in_update_details(*, trade_in: TradeIn, actor: Actor, changes: dict[st
             )
             % {"ref": trade_in, "fields": fields}
         )
-    before = {name: getattr(trade_in, name) for name in changed}
+    before = {name: getattr(order, name) for name in changed}
     for name, value in changed.items():
-        setattr(trade_in, name, value)
-    trade_in.save(update_fields=[*changed, "updated_at"])
+        setattr(order, name, value)
+    _save_person_fields(order, list(changed))
     event = record_event(
         trade_in,
         kind=EventKind.DETAILS_CHANGED,
@@ -131,6 +136,7 @@ def shipping_label_retry(*, trade_in: TradeIn, actor: Actor, address: dict[str, 
     """The carrier refused the label (often the address): staff correct it and try again."""
     authorize(actor, Operation.RETRY_LABEL)
     trade_in = lock_trade_in(trade_in)
+    trade_in.order = order = _lock_order(trade_in.order_id)  # the address is the order's
     if trade_in.state != State.ACCEPTED or wants_pickup(trade_in):
         raise TransitionRefused(_("Only an accepted trade-in that ships needs a label."))
     if trade_in.labels.filter(voided_at__isnull=True).exists():
@@ -153,8 +159,9 @@ def shipping_label_retry(*, trade_in: TradeIn, actor: Actor, address: dict[str, 
             )
         )
     for name in changed:
-        setattr(trade_in, name, cleaned[name])
-    trade_in.save()
+        setattr(order, name, cleaned[name])
+    if changed:
+        _save_person_fields(order, changed)
     event = record_event(
         trade_in,
         kind=EventKind.LABEL_REQUESTED_AGAIN,

@@ -42,7 +42,7 @@ from workflows.actions._lifecycle import (
     _refuse_unless_settleable,
     _transition,
 )
-from workflows.actions._orders import order_open
+from workflows.actions._orders import _save_person_fields, order_open
 from workflows.actions._stock import _lock_unit, _move_unit
 from workflows.actions.compliance import DeclarationInput
 from workflows.actions.payouts import _issue_store_credit, _settle, _settle_by_check
@@ -139,7 +139,17 @@ def counter_buyback_start(
     submission_key = f"counter:{clean_text(key)[:50] or uuid.uuid4().hex}"
     try:
         with transaction.atomic():
-            order = order_open(submission_key=submission_key)
+            order = order_open(
+                submission_key=submission_key,
+                person={
+                    "buyer_name": customer.name,
+                    "buyer_email": customer.email,
+                    "buyer_phone": customer.phone,
+                    "fulfilment": Fulfilment.PICKUP,
+                    "country": settings.DEFAULT_COUNTRY,
+                    "payout_method": PayoutMethod.CASH,
+                },
+            )
             trade_in = TradeIn.objects.create(
                 order=order,
                 position=1,
@@ -150,12 +160,6 @@ def counter_buyback_start(
                 # The condition is what the inspection finds (counter_buyback_inspect); until
                 # then the trade-in holds the questionnaire's best answers and no price.
                 **{question: choices.values[0] for question, choices in QUESTIONS.items()},
-                buyer_name=customer.name,
-                buyer_email=customer.email,
-                buyer_phone=customer.phone,
-                fulfilment=Fulfilment.PICKUP,
-                country=settings.DEFAULT_COUNTRY,
-                payout_method=PayoutMethod.CASH,
                 submission_key=submission_key,
                 suggested_offer=None,
             )
@@ -271,8 +275,9 @@ def counter_buyback_offer(
         authorize(actor, Operation.RECORD_IDENTITY)
         _record_identity(trade_in, actor, identity, by_buyer=False)
     if trade_in.payout_method != payout_method:
-        trade_in.payout_method = payout_method
-        trade_in.save(update_fields=["payout_method", "updated_at"])
+        # The payout method is the order's (a counter order has this one device).
+        trade_in.order.payout_method = payout_method
+        _save_person_fields(trade_in.order, ["payout_method"])
     return _quote(
         trade_in=trade_in,
         actor=actor,

@@ -3,10 +3,10 @@ where (name, email, payout method, mailing address) is a request that a manager 
 the requester approves. The timeline keeps old and new values, and the buyer is told at the
 address they had before, so a redirected payout cannot go unnoticed.
 
-The details belong to the person: in an order of several devices one request (on the device
-staff opened) is written onto every device of the order it still matters for
-(workflows.rules.payout_details.details_change_reaches), one email tells the buyer, and one
-request waits per order at a time.
+The details belong to the person and are stored once, on the order: in an order of several
+devices one request (on the device staff opened) changes them for all; every device they still
+matter for (workflows.rules.payout_details.details_change_reaches) gets its pending payout's
+method and a timeline row, one email tells the buyer, and one request waits per order at a time.
 """
 
 from __future__ import annotations
@@ -26,11 +26,13 @@ from workflows.actions._common import (
     record_event,
     schedule,
 )
+from workflows.actions._orders import _save_person_fields
 from workflows.errors import InvalidInput, TransitionRefused
 from workflows.models import (
     ChangeStatus,
     Email,
     EventKind,
+    Order,
     Payout,
     PayoutDetailChange,
     PayoutMethod,
@@ -56,7 +58,7 @@ def clean_detail(name: str, value: Any) -> str:
     if "\x00" in text:
         raise InvalidInput(_("The %s contains a character we cannot store.") % label)
     text = clean_text(text)  # no bidi overrides or zero-width characters in names and addresses
-    field = TradeIn._meta.get_field(name)
+    field = Order._meta.get_field(name)
     if field.max_length and len(text) > field.max_length:
         raise InvalidInput(
             _("The %(field)s is at most %(n)d characters.")
@@ -194,9 +196,11 @@ def payout_details_change_approve(
     )
     if refusal:
         raise TransitionRefused(refusal)
+    # Once, on the order: every device of it reads the new values.
+    order = trade_in.order
     for name, value in change.changes.items():
-        setattr(trade_in, name, value["new"])
-    trade_in.save(update_fields=[*change.changes, "updated_at"])
+        setattr(order, name, value["new"])
+    _save_person_fields(order, list(change.changes))
     if payout is not None:
         _apply_to_payout(payout, change)
     change.status = ChangeStatus.APPROVED
@@ -233,24 +237,15 @@ def _apply_to_device(
     *,
     asked_on: TradeIn,
 ) -> None:
-    """The approved values onto another device of the order, and its payout; its timeline
-    shows its own old values (a device not yet accepted may have been corrected apart)."""
-    diff = {
-        name: {"old": getattr(device, name), "new": value["new"]}
-        for name, value in change.changes.items()
-        if getattr(device, name) != value["new"]
-    }
-    for name, value in diff.items():
-        setattr(device, name, value["new"])
-    if diff:
-        device.save(update_fields=[*diff, "updated_at"])
+    """Another device of the order the change reaches: it reads the order's new values
+    already; its payout follows them, and its timeline says so."""
     if payout is not None:
         _apply_to_payout(payout, change)
     record_event(
         device,
         kind=EventKind.PAYOUT_DETAILS_CHANGED,
         actor=actor,
-        note=(describe_detail_changes(diff) if diff else "Already so on this device")
+        note=describe_detail_changes(change.changes)
         + f" (asked on {asked_on} by {change.requested_by.get_username()})"
         + (f". {change.decision_note}" if change.decision_note else ""),
     )

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from workflows.actions._common import Actor, Operation, authorize
 from workflows.actions._lifecycle import _quote
 from workflows.actions._orders import order_open
-from workflows.actions.submission import Submission, _create_devices, _fields
+from workflows.actions.submission import Submission, _create_devices, _fields, person_fields
 from workflows.errors import DomainError, InvalidInput
 from workflows.models import Order, State, TradeIn
 from workflows.rules.basket import repeated_imei, repeated_imei_message
@@ -100,7 +100,7 @@ def order_submit_list(
                     )
                     % {"lines": ", ".join(str(n) for n in taken)}
                 )
-            order = order_open(submission_key=submission_key)
+            order = order_open(submission_key=submission_key, person=person_fields(rows[0]))
             _create_devices(order, rows, actor=actor)
     except IntegrityError:
         # Sent twice (a double click, a reload of the POST): the first order is the answer.

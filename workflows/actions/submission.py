@@ -21,6 +21,7 @@ from workflows.actions._common import (
 from workflows.actions._orders import order_open
 from workflows.errors import InvalidInput, TransitionRefused
 from workflows.models import (
+    PERSON_FIELDS,
     QUESTIONS,
     ConditionDeduction,
     Email,
@@ -162,7 +163,7 @@ def order_submit(*, submissions: Sequence[Submission], submission_key: str) -> O
     # caller wraps it), so a double tap's IntegrityError needs no savepoint to answer from.
     try:
         with transaction.atomic(durable=True):
-            order = order_open(submission_key=submission_key)
+            order = order_open(submission_key=submission_key, person=person_fields(rows[0]))
             _create_devices(order, rows, actor=BUYER)
     except IntegrityError:
         # The same key was submitted before (a double tap): that order is the answer. The
@@ -171,17 +172,23 @@ def order_submit(*, submissions: Sequence[Submission], submission_key: str) -> O
     return order
 
 
+def person_fields(row: dict) -> dict:
+    """The person's part of a row (`_fields`): the order's, stored once."""
+    return {name: row[name] for name in PERSON_FIELDS}
+
+
 def _create_devices(order: Order, rows: Sequence[dict], *, actor: Actor) -> list[TradeIn]:
     """The devices of a new order, numbered 1..N in the order given (`rows`: `_fields` of
-    each), each submitted as a single trade-in is: priced, its timeline row, its IMEI check
-    scheduled, the order's one "we received it" email. Inside the caller's transaction, in a
-    handful of bulk inserts however many devices (a business list has hundreds)."""
+    each; their person fields are the order's, given to order_open, not repeated here), each
+    submitted as a single trade-in is: priced, its timeline row, its IMEI check scheduled, the
+    order's one "we received it" email. Inside the caller's transaction, in a handful of bulk
+    inserts however many devices (a business list has hundreds)."""
     count = len(rows)
     deductions = list(ConditionDeduction.objects.all())
     trade_ins = TradeIn.objects.bulk_create(
         [
             TradeIn(
-                **fields,
+                **{name: value for name, value in fields.items() if name not in PERSON_FIELDS},
                 order=order,
                 position=position,
                 reference=device_reference(order.reference, position=position, count=count),

@@ -200,7 +200,7 @@ def order_purchase(order: Order) -> OrderPurchase:
     """The order's purchase in three queries, however many devices it holds."""
     devices = list(
         TradeIn.objects.filter(order=order)
-        .select_related("product__device_model__make", "payout", "unit")
+        .select_related("product__device_model__make", "payout", "unit", "order")
         .order_by("position")
     )
     bought = [

@@ -32,7 +32,7 @@ from workflows.models.inventory import (
     unit_can_refurbish,
     unit_can_sell,
 )
-from workflows.models.orders import Order
+from workflows.models.orders import PERSON_FIELDS, Order
 from workflows.models.outbox import SideEffect, SideEffectStatus
 from workflows.models.payouts import (
     OWED_STATUSES,
@@ -74,6 +74,7 @@ from workflows.models.tradeins import (
 from workflows.models.vocabulary import OUTCOME, Email, EventKind, SaleChannel, SideEffectKind
 
 __all__ = [
+    "PERSON_FIELDS",
     "Email",
     "CashDrawer",
     "CashMovement",

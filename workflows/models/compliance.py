@@ -91,8 +91,8 @@ class SellerIdentity(AppendOnly):
     The ID is the ORDER's (one seller for every device in the box): a row hangs on the device
     it was recorded or corrected from, and versions count up across the order's devices. "The"
     identity of a trade-in is its order's highest version, whichever device holds it
-    (workflows.rules.compliance.current_identity). It is erased with the last device of the
-    order whose buyer data is erased (workflows.actions.compliance._anonymise).
+    (workflows.rules.compliance.current_identity). It is erased with the order's personal
+    data, for every device at once (workflows.actions.compliance._anonymise).
     """
 
     trade_in = models.ForeignKey(

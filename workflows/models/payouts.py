@@ -11,6 +11,7 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
 
+from workflows.models.orders import Order
 from workflows.models.tradeins import PayoutMethod, State, TradeIn
 
 
@@ -360,7 +361,7 @@ def describe_detail_changes(changes: dict[str, dict[str, str]]) -> str:
     parts = []
     for name, v in changes.items():
         try:
-            label = str(TradeIn._meta.get_field(name).verbose_name)
+            label = str(Order._meta.get_field(name).verbose_name)
         except FieldDoesNotExist:
             label = name.replace("_", " ")
         label = re.sub(r"(\D)(\d)$", r"\1 \2", label[:1].upper() + label[1:])  # "line 1"

@@ -12,7 +12,13 @@ from django_fsm import FSMField, FSMModelMixin, transition
 
 from workflows.models.catalog import Product
 from workflows.models.conditions import Accessories, Battery, Body, Screen
-from workflows.models.orders import Order
+from workflows.models.orders import (  # noqa: F401 (Fulfilment, PayoutMethod: their old home)
+    ONLINE_PAYOUT_METHODS,
+    PERSON_FIELDS,
+    Fulfilment,
+    Order,
+    PayoutMethod,
+)
 from workflows.models.vocabulary import EventKind
 from workflows.rules.permissions import Operation, transition_permission
 
@@ -57,20 +63,27 @@ class ImeiCheckStatus(models.TextChoices):
     ERROR = "error", _("Error")
 
 
-class Fulfilment(models.TextChoices):
-    SHIP = "ship", _("Ship it with a prepaid label")
-    PICKUP = "pickup", _("Drop off / local pickup")
+class _OrderField(property):
+    """A person field of the device's order, read through the device (`trade_in.buyer_email`
+    is `trade_in.order.buyer_email`). Setting it on a device raises instead of being lost on
+    save: the value belongs to every device of the order, so it is set on `trade_in.order`.
+    A property, so Django's `TradeIn(buyer_email=...)` raises the same clear error."""
 
+    def __init__(self, name: str) -> None:
+        def fget(trade_in: TradeIn) -> object:
+            return getattr(trade_in.order, name)
 
-class PayoutMethod(models.TextChoices):
-    STRIPE = "stripe", _("Bank transfer (Stripe)")
-    CHECK = "check", _("Check")
-    STORE_CREDIT = "store_credit", _("Store credit")
-    # Only at the counter (workflows.actions.counter_buyback): a buyer online is never paid cash.
-    CASH = "cash", _("Cash at the counter")
+        fget.__name__ = name
+        # The admin labels a read-only property by this: the order field's own name.
+        fget.short_description = Order._meta.get_field(name).verbose_name
 
+        def fset(trade_in: TradeIn, value: object) -> None:
+            raise AttributeError(
+                f"{name} is the order's, stored once for all its devices: set it on "
+                f"trade_in.order (and save the order), not on the trade-in"
+            )
 
-ONLINE_PAYOUT_METHODS = [(v, name) for v, name in PayoutMethod.choices if v != PayoutMethod.CASH]
+        super().__init__(fget, fset, doc=f"The order's {name} (read-only here).")
 
 
 class TradeIn(FSMModelMixin, models.Model):
@@ -87,18 +100,6 @@ class TradeIn(FSMModelMixin, models.Model):
     battery = models.CharField(max_length=20, choices=Battery.choices)
     accessories = models.CharField(max_length=20, choices=Accessories.choices)
     imei = models.CharField("IMEI", max_length=15, db_index=True)
-
-    buyer_name = models.CharField(max_length=120)
-    buyer_email = models.EmailField(max_length=254)
-    buyer_phone = models.CharField(max_length=30, blank=True)
-    fulfilment = models.CharField(max_length=10, choices=Fulfilment.choices)
-    address_line1 = models.CharField(max_length=120, blank=True)
-    address_line2 = models.CharField(max_length=120, blank=True)
-    city = models.CharField(max_length=80, blank=True)
-    region = models.CharField("State / region", max_length=80, blank=True)
-    postcode = models.CharField(max_length=20, blank=True)
-    country = models.CharField(max_length=2, default="US")
-    payout_method = models.CharField(max_length=20, choices=PayoutMethod.choices)
 
     suggested_offer = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
     # Copies of the latest IMEI check's status and the latest quote's amount, kept by the
@@ -186,6 +187,14 @@ class TradeIn(FSMModelMixin, models.Model):
 
     def __str__(self) -> str:
         return self.reference or f"Trade-in #{self.pk}"
+
+    # The person's fields (buyer_name, buyer_email, ..., payout_method: PERSON_FIELDS) are the
+    # order's, stored once: read-only properties below the class. Query `order__buyer_email`.
+    def get_fulfilment_display(self) -> str:
+        return self.order.get_fulfilment_display()
+
+    def get_payout_method_display(self) -> str:
+        return self.order.get_payout_method_display()
 
     # --- the state machine; the actions in workflows.actions call these -------------------------
     @transition(
@@ -318,14 +327,18 @@ class TradeIn(FSMModelMixin, models.Model):
 
     @property
     def address_lines(self) -> list[str]:
-        city_line = " ".join(p for p in [self.city, self.region, self.postcode] if p)
-        return [line for line in [self.address_line1, self.address_line2, city_line] if line]
+        return self.order.address_lines
 
     def latest_quote(self) -> Quote | None:
         return self.quotes.order_by("-created_at", "-pk").first()
 
     def latest_imei_check(self) -> ImeiCheck | None:
         return self.imei_checks.order_by("-created_at", "-pk").first()
+
+
+for _name in PERSON_FIELDS:
+    setattr(TradeIn, _name, _OrderField(_name))
+del _name
 
 
 class Quote(models.Model):

@@ -455,7 +455,57 @@ def erasure_blocker(trade_in: TradeIn) -> Blocker | None:
 
 
 def erasure_refusal(trade_in: TradeIn) -> str:
-    """Why the buyer's data on this trade-in may not be erased now, or ''."""
+    """Why the buyer's data on this trade-in may not be erased now, or ''. The data is its
+    order's (workflows.models.orders), erased for every device at once: so every device of the
+    order must allow it."""
+    return _for_the_order(trade_in, _device_erasure_refusal)
+
+
+def retention_refusal(trade_in: TradeIn) -> Blocker | None:
+    """Why the retention sweep may not anonymise this trade-in now, or None: it is open or
+    already anonymised, within its retention period, or must be kept (erasure_blocker), or
+    so is another device of its order (the personal data is the order's, anonymised once)."""
+    return _for_the_order(trade_in, _device_retention_refusal) or None
+
+
+class KeptOpen(models.TextChoices):
+    """Why the retention sweep skips a trade-in besides erasure_blocker's reasons."""
+
+    OPEN = "open", "open or already anonymised"
+    WITHIN_RETENTION = "within_retention", "within its retention period"
+
+
+def _device_retention_refusal(trade_in: TradeIn) -> Blocker | None:
+    if trade_in.anonymised_at or trade_in.state in (State.SUBMITTED, State.QUOTED, State.ACCEPTED):
+        return Blocker(KeptOpen.OPEN, f"{trade_in} is open or already anonymised.")
+    if timezone.now() < retention_ends(trade_in):
+        return Blocker(
+            KeptOpen.WITHIN_RETENTION, f"{trade_in} is still within its retention period."
+        )
+    return erasure_blocker(trade_in)
+
+
+def _for_the_order(trade_in: TradeIn, refusal):
+    """`refusal` of the trade-in, else of the first other device of its order that refuses
+    (one not anonymised yet: an older release anonymised devices one by one), saying why it
+    matters here. A Blocker keeps its kind; a message is a str."""
+    if why := refusal(trade_in):
+        return why
+    others = (
+        TradeIn.objects.filter(order_id=trade_in.order_id, anonymised_at__isnull=True)
+        .exclude(pk=trade_in.pk)
+        .select_related("payout", "unit")
+        .order_by("position")
+    )
+    for device in others:
+        if why := refusal(device):
+            said = f"{why.message if isinstance(why, Blocker) else why} The personal data of "
+            said += f"{trade_in} is its order's, {trade_in.order}, erased for every device at once."
+            return Blocker(why.kind, said) if isinstance(why, Blocker) else said
+    return ""
+
+
+def _device_erasure_refusal(trade_in: TradeIn) -> str:
     if trade_in.anonymised_at:
         return f"The buyer's personal data on {trade_in} was already erased."
     if trade_in.state in (State.SUBMITTED, State.QUOTED, State.ACCEPTED):

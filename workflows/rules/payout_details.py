@@ -47,13 +47,14 @@ DETAILS_FINAL_PAYOUTS = (PayoutStatus.SETTLED, PayoutStatus.REVERSED, PayoutStat
 
 def details_change_reaches(device: TradeIn, payout: Payout | None) -> bool:
     """Whether a change of the buyer's payout details, asked on another device of the same
-    order, is written onto this device too.
+    order, matters for this device too: its pending payout follows the new method and its
+    timeline records the change (the details themselves are the order's, changed once).
 
     The details belong to the person, and the order is paid as one payout whose lines must
     share the method and email: so the change reaches every device whose details may still
     decide money, i.e. every device except one whose state is final (DETAILS_FINAL_STATES),
     whose payout is final (DETAILS_FINAL_PAYOUTS), or whose personal data was anonymised
-    (writing it again would undo the erasure). Devices not yet accepted are reached: their
+    (the order's, erased for all its devices). Devices not yet accepted are reached: their
     payout will be made from these details when the buyer accepts."""
     return (
         device.state not in DETAILS_FINAL_STATES

@@ -56,7 +56,7 @@ def find_for_intake(raw_imei: str) -> IntakeMatch:
         return IntakeMatch(None, exc.message)
     accepted = list(
         TradeIn.objects.filter(imei=imei, state=State.ACCEPTED)
-        .select_related("product__device_model__make", "unit")
+        .select_related("product__device_model__make", "unit", "order")
         # The bench shows the rest of the box; a one-device order needs no second look.
         .annotate(order_size=order_size())
         .order_by("created_at", "pk")[:20]
@@ -74,7 +74,7 @@ def find_for_intake(raw_imei: str) -> IntakeMatch:
         )
     latest = (
         TradeIn.objects.filter(imei=imei)
-        .select_related("product__device_model__make", "unit")
+        .select_related("product__device_model__make", "unit", "order")
         .annotate(order_size=order_size())
         .order_by("-created_at", "-pk")
         .first()
@@ -87,7 +87,7 @@ def find_for_intake(raw_imei: str) -> IntakeMatch:
 def find_for_intake_by_reference(reference: str) -> IntakeMatch:
     """The scanner could not read the box: the same answer, found by reference."""
     trade_in = (
-        TradeIn.objects.select_related("product__device_model__make", "unit")
+        TradeIn.objects.select_related("product__device_model__make", "unit", "order")
         .annotate(order_size=order_size())
         .filter(reference=reference)
         .first()

@@ -32,7 +32,7 @@ def order_devices(order: Order) -> list[TradeIn]:
     checks newest first in `checks` (two queries)."""
     devices = list(
         TradeIn.objects.filter(order=order)
-        .select_related("product__device_model__make", "payout", "unit")
+        .select_related("product__device_model__make", "payout", "unit", "order")
         .prefetch_related(
             Prefetch(
                 "imei_checks",
@@ -141,7 +141,7 @@ def rest_of_box(trade_in: TradeIn) -> list[BoxDevice]:
     others = (
         TradeIn.objects.filter(order_id=trade_in.order_id)
         .exclude(pk=trade_in.pk)
-        .select_related("product__device_model__make")
+        .select_related("product__device_model__make", "order")
         .order_by("position")
     )
     return [

@@ -69,18 +69,22 @@ def give_up_police_report(effect: SideEffect, error: str) -> None:
 def anonymise_expired_records(limit: int = 500) -> int:
     """After the retention period: the buyer's personal data goes, the money rows stay.
 
-    A trade-in that must still be kept (compliance.erasure_blocker: money owed, a police
+    The personal data is the order's: an order is anonymised, all its devices at once, when
+    every device may be (compliance.retention_refusal), and tried once per run. One that must
+    still be kept (compliance.erasure_blocker on any of its devices: money owed, a police
     report not delivered, a hold running, an open return) is skipped, counted and logged; the
-    dashboard shows how many wait and why. Returns the number anonymised (at most `limit`; the
-    kept ones do not use up the limit, so they never stop the others being erased)."""
+    dashboard shows how many wait and why. Returns the number of orders anonymised (at most
+    `limit`; the kept ones do not use up the limit, so they never stop the others)."""
     count, skipped = 0, Counter()
     candidates = compliance.past_retention().select_related("payout", "unit").order_by("pk")
+    tried: set[int] = set()  # orders: one order's devices are anonymised, or kept, together
     for trade_in in candidates.iterator(chunk_size=200):
         if count >= limit:
             break
-        if timezone.now() < compliance.retention_ends(trade_in):
+        if trade_in.order_id in tried or timezone.now() < compliance.retention_ends(trade_in):
             continue
-        blocker = compliance.erasure_blocker(trade_in)
+        tried.add(trade_in.order_id)
+        blocker = compliance.retention_refusal(trade_in)
         if blocker is not None:
             skipped[blocker.kind.label] += 1
             continue
