@@ -1,5 +1,7 @@
 """One function per email to the buyer (and one to staff). Each has text and HTML templates
-in templates/workflows/emails/. They are called by the side-effect task, never directly."""
+in templates/workflows/emails/. They are called by the side-effect task, never directly.
+(Over 400 lines: every email the shop sends in one place, so their wording and what each one
+reads can be checked side by side.)"""
 
 from __future__ import annotations
 
