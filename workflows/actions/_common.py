@@ -157,3 +157,15 @@ def lock_trade_in(trade_in: TradeIn) -> TradeIn:
     serialized on this lock, and the second one sees the state the first one left.
     """
     return TradeIn.objects.select_for_update().get(pk=trade_in.pk)
+
+
+def lock_order_devices(trade_in: TradeIn) -> tuple[TradeIn, list[TradeIn]]:
+    """Re-read every device of the trade-in's order under a row lock, in pk order: the lock
+    order of every action that locks several devices of one order (paying it, changing its
+    payout details, its seller ID, erasing its buyer), so two of them never deadlock and the
+    second sees what the first left. Returns this device and all of them, in pk order (an
+    order of one: the trade-in alone)."""
+    devices = list(
+        TradeIn.objects.select_for_update().filter(order_id=trade_in.order_id).order_by("pk")
+    )
+    return next(device for device in devices if device.pk == trade_in.pk), devices

@@ -27,6 +27,7 @@ from workflows.actions._common import (
     Actor,
     Operation,
     authorize,
+    lock_order_devices,
     record_event,
     schedule,
 )
@@ -364,9 +365,7 @@ def _lock_order_payouts(payout: Payout) -> OrderPayouts:
     """Lock the payout's order: its devices in pk order (the lock order of every action that
     locks several devices), then their payouts. Two managers paying two devices of one order
     at once: the second waits here and then finds them settled."""
-    devices = list(
-        TradeIn.objects.select_for_update().filter(order_id=payout.trade_in.order_id).order_by("pk")
-    )
+    _, devices = lock_order_devices(payout.trade_in)
     by_id = {device.pk: device for device in devices}
     lines = list(Payout.objects.select_for_update().filter(trade_in_id__in=by_id))
     for line in lines:

@@ -20,6 +20,7 @@ from workflows.actions._common import (
     Actor,
     Operation,
     authorize,
+    lock_order_devices,
     lock_trade_in,
     record_event,
     schedule,
@@ -75,8 +76,7 @@ def _lock_with_order(trade_in: TradeIn) -> TradeIn:
     that locks several devices), and return this one re-read. The seller's ID is the order's:
     recording, correcting or erasing it from two devices at once must wait for each other (else
     two "version 1"s, or two erasures that each leave the ID to the other device)."""
-    devices = TradeIn.objects.select_for_update().filter(order_id=trade_in.order_id)
-    return next(device for device in devices.order_by("pk") if device.pk == trade_in.pk)
+    return lock_order_devices(trade_in)[0]
 
 
 @transaction.atomic(durable=True)
@@ -385,16 +385,13 @@ def police_report_render(*, report: PoliceReport, actor: Actor = SYSTEM) -> tupl
 # --- retention and erasure ---------------------------------------------------------------------
 def _lock_order_devices(trade_in: TradeIn) -> tuple[TradeIn, list[TradeIn]]:
     """The trade-in and every device of its order not yet anonymised, under row locks in pk
-    order (as every action locking several devices: _lock_with_order), then the order.
+    order (workflows.actions._common.lock_order_devices), then the order.
     Prevents a device of the order being accepted or paid while its person's data is being
     erased."""
-    devices = list(
-        TradeIn.objects.select_for_update().filter(order_id=trade_in.order_id).order_by("pk")
-    )
+    trade_in, devices = lock_order_devices(trade_in)
     order = _lock_order(trade_in.order_id)
     for device in devices:
         device.order = order
-    trade_in = next(device for device in devices if device.pk == trade_in.pk)
     return trade_in, [d for d in devices if d.pk == trade_in.pk or d.anonymised_at is None]
 
 

@@ -23,6 +23,7 @@ from workflows.actions._common import (
     Actor,
     Operation,
     authorize,
+    lock_order_devices,
     record_event,
     schedule,
 )
@@ -96,7 +97,7 @@ def payout_details_change_request(
     reason = reason.strip()
     if not reason:
         raise InvalidInput(_("Say why the payout details must change (who asked, how)."))
-    trade_in, devices = _lock_devices(trade_in)
+    trade_in, devices = lock_order_devices(trade_in)
     payouts = {p.trade_in_id: p for p in Payout.objects.filter(trade_in__in=devices)}
     refusal = details_change_request_refusal(trade_in, payouts.get(trade_in.pk))
     if refusal:
@@ -151,24 +152,11 @@ def _applies_to(devices: list[TradeIn]) -> str:
     return _("Applies to %s") % ", ".join(str(device) for device in devices)
 
 
-def _lock_devices(trade_in: TradeIn) -> tuple[TradeIn, list[TradeIn]]:
-    """Re-read every device of the trade-in's order under a row lock, in pk order (the lock
-    order of quoting and answering an order, workflows.actions.orders). Prevents: two staff
-    asking (or one asking, one deciding) on two devices of one order at once each seeing no
-    change waiting; the second waits here and then sees the first's. In pk order, so that two
-    actions locking several devices never deadlock. Returns the trade-in and all the order's
-    devices (an order of one: the trade-in alone)."""
-    devices = list(
-        TradeIn.objects.select_for_update().filter(order_id=trade_in.order_id).order_by("pk")
-    )
-    return next(device for device in devices if device.pk == trade_in.pk), devices
-
-
 def _lock_pending(
     change: PayoutDetailChange,
 ) -> tuple[PayoutDetailChange, TradeIn, list[TradeIn]]:
     # Lock order everywhere: the order's devices first, then the change, then payouts.
-    trade_in, devices = _lock_devices(change.trade_in)
+    trade_in, devices = lock_order_devices(change.trade_in)
     change = PayoutDetailChange.objects.select_for_update().get(pk=change.pk)
     if change.status != ChangeStatus.PENDING:
         raise TransitionRefused(
