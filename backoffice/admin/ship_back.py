@@ -8,7 +8,7 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseGone
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -20,7 +20,7 @@ from backoffice import badges
 from backoffice.actions_ui import call_action, call_action_with_form
 from backoffice.admin.base import PanelAdmin, ReadOnlyAdmin
 from workflows import actions
-from workflows.models import SHIP_BACK_OPEN, ShipBack, ShipBackStatus
+from workflows.models import LABEL_ERASED, SHIP_BACK_OPEN, ShipBack, ShipBackStatus
 from workflows.rules.permissions import Operation
 from workflows.rules.permissions import allowed as may
 
@@ -145,6 +145,8 @@ class ShipBackAdmin(PanelAdmin, ReadOnlyAdmin):
             return _("counter pickup")
         if obj.label_id is None:
             return _("label being made")
+        if obj.label.erased:
+            return _("erased")
         return format_html(
             '<a href="{}" target="_blank" rel="noopener">{}</a>',
             reverse("admin:workflows_shipback_label", args=[obj.pk]),
@@ -169,6 +171,8 @@ class ShipBackAdmin(PanelAdmin, ReadOnlyAdmin):
         ship_back = self.get_object(request, object_id)
         if ship_back is None or ship_back.label_id is None:
             raise Http404(_("No return label for this device."))
+        if ship_back.label.erased:
+            return HttpResponseGone(LABEL_ERASED, content_type="text/plain; charset=utf-8")
         response = HttpResponse(bytes(ship_back.label.pdf), content_type="application/pdf")
         response["Content-Disposition"] = (
             f'inline; filename="return-label-{ship_back.trade_in.reference}.pdf"'

@@ -10,7 +10,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseGone
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import escape, format_html
@@ -37,6 +37,7 @@ from workflows import actions
 from workflows.actions.corrections import EDITABLE_DETAILS
 from workflows.errors import DomainError
 from workflows.models import (
+    LABEL_ERASED,
     Direction,
     Fulfilment,
     ImeiCheckStatus,
@@ -297,6 +298,8 @@ class TradeInAdmin(SavesThroughAnAction, PanelAdmin, NoDeleteAdmin):
         label = trade_in.labels.filter(voided_at__isnull=True, direction=Direction.TO_SHOP).first()
         if label is None:
             raise Http404(_("No shipping label for this trade-in."))
+        if label.erased:
+            return HttpResponseGone(LABEL_ERASED, content_type="text/plain; charset=utf-8")
         response = HttpResponse(bytes(label.pdf), content_type="application/pdf")
         response["Content-Disposition"] = f'inline; filename="label-{trade_in.reference}.pdf"'
         return response

@@ -4,7 +4,7 @@ an order of several devices."""
 from __future__ import annotations
 
 from django.conf import settings
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseGone
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -14,7 +14,7 @@ from buyer_portal.views.links import trade_in_or_invalid
 from buyer_portal.views.submission import order_devices
 from workflows.documents import receipts
 from workflows.links import order_offer_token, quote_token, revised_offer_token
-from workflows.models import Direction, State, TradeIn
+from workflows.models import LABEL_ERASED, Direction, State, TradeIn
 from workflows.rules.compliance import identity_missing
 from workflows.rules.orders import is_multi_device, order_offer_quote_ids
 from workflows.rules.predicates import wants_pickup
@@ -125,6 +125,8 @@ def label_pdf(request: HttpRequest, token: str) -> HttpResponse:
     label = box_label(trade_in)  # an order's one label serves every device in the box
     if label is None:
         raise Http404(_("No shipping label yet."))
+    if label.erased:
+        return HttpResponseGone(LABEL_ERASED, content_type="text/plain; charset=utf-8")
     response = HttpResponse(bytes(label.pdf), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="label-{trade_in.reference}.pdf"'
     return response

@@ -36,22 +36,26 @@ from workflows.documents import police_report
 from workflows.errors import InvalidInput, TransitionRefused
 from workflows.models import (
     Declaration,
+    Event,
     EventKind,
     HoldRelease,
     IdCapturedVia,
     IdNumberAccess,
+    Order,
+    PayoutDetailChange,
     PoliceReport,
     PoliceReportRow,
     PoliceReportStatus,
     PoliceRowKind,
     SellerIdentity,
+    ShippingLabel,
     SideEffectKind,
     State,
     StoreCredit,
     TradeIn,
     Unit,
 )
-from workflows.rules import compliance
+from workflows.rules import compliance, erasure
 from workflows.rules.permissions import RULES
 from workflows.storage import police_report_destination
 
@@ -397,10 +401,14 @@ def _lock_order_devices(trade_in: TradeIn) -> tuple[TradeIn, list[TradeIn]]:
 
 def _anonymise(trade_in: TradeIn, devices: list[TradeIn], *, actor: Actor, note: str) -> TradeIn:
     """Remove the buyer's personal data: once on the order (it is every device's), the order's
-    seller ID (every version, whichever device it was recorded on: it is the order's too), and
-    each device's own records of the person (declaration, store-credit address); keep the
-    devices, the money and the timeline. The callers checked every device may lose it."""
+    seller ID (every version, whichever device it was recorded on: it is the order's too),
+    each device's own records of the person (declaration, store-credit address, shipping labels'
+    PDFs) and the buyer's values wherever the timeline or a payout-detail change wrote them
+    (workflows.rules.erasure); keep the devices, the money and the timeline. The callers
+    checked every device may lose it."""
     order = trade_in.order
+    ids = [device.pk for device in devices]
+    _erase_written_values(order, ids)
     order.buyer_name = ANONYMISED
     order.buyer_email = f"anonymised-{order.pk}@invalid.example"
     order.buyer_phone = ""
@@ -411,7 +419,6 @@ def _anonymise(trade_in: TradeIn, devices: list[TradeIn], *, actor: Actor, note:
     for device in devices:
         device.anonymised_at = now
         device.save(update_fields=["anonymised_at", "updated_at"])
-    ids = [device.pk for device in devices]
     SellerIdentity.objects.filter(trade_in__order_id=order.pk).update(
         id_number_encrypted="",
         id_number_last4="",
@@ -428,6 +435,24 @@ def _anonymise(trade_in: TradeIn, devices: list[TradeIn], *, actor: Actor, note:
     for device in devices:
         record_event(device, kind=EventKind.ANONYMISED, actor=actor, note=note)
     return trade_in
+
+
+def _erase_written_values(order: Order, ids: list[int]) -> None:
+    """The buyer's values where they were written down: the timeline's notes and each
+    payout-detail change (what changed stays, not to what), and the shipping labels, whose
+    PDFs print the address (the label's tracking and cost stay)."""
+    changes = list(PayoutDetailChange.objects.filter(trade_in__in=ids))
+    events = list(Event.objects.filter(trade_in__in=ids).exclude(note="").only("note"))
+    values = erasure.identifying_values(
+        order, (c.changes for c in changes), (e.note for e in events)
+    )
+    for change in changes:
+        change.changes = erasure.erased_changes(change.changes)
+    PayoutDetailChange.objects.bulk_update(changes, ["changes"])
+    for event in events:
+        event.note = erasure.erase_values(event.note, values)
+    Event.objects.bulk_update(events, ["note"], batch_size=500)
+    ShippingLabel.objects.filter(trade_in__in=ids).update(pdf=b"")
 
 
 @transaction.atomic(durable=True)

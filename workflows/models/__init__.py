@@ -55,7 +55,7 @@ from workflows.models.returns import (
     ShipBack,
     ShipBackStatus,
 )
-from workflows.models.shipping import Direction, ShippingLabel
+from workflows.models.shipping import LABEL_ERASED, Direction, ShippingLabel
 from workflows.models.tradeins import (
     ARCHIVED_STATES,
     OPEN_STATES,
@@ -74,6 +74,7 @@ from workflows.models.tradeins import (
 from workflows.models.vocabulary import OUTCOME, Email, EventKind, SaleChannel, SideEffectKind
 
 __all__ = [
+    "LABEL_ERASED",
     "PERSON_FIELDS",
     "Email",
     "CashDrawer",

@@ -2,8 +2,12 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from workflows.models.tradeins import TradeIn
+
+# What a label's page says once anonymisation took its PDF (ShippingLabel.erased).
+LABEL_ERASED = _("This label was erased with the buyer's personal data.")
 
 
 class Direction(models.TextChoices):
@@ -63,3 +67,9 @@ class ShippingLabel(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider} label {self.label_id}"
+
+    @property
+    def erased(self) -> bool:
+        """Its PDF, which prints the buyer's address, went with their personal data
+        (workflows.actions.compliance._anonymise): there is nothing left to print."""
+        return not self.pdf
