@@ -24,6 +24,7 @@ from workflows.models import (
     Payout,
     PayoutDetailChange,
     ShippingLabel,
+    StripeAccount,
     TradeIn,
 )
 from workflows.rules import erasure
@@ -83,6 +84,10 @@ def test_after_the_retention_sweep_no_table_holds_the_buyer(
         payout=refresh(trade_in).payout, actor=manager, check_number="9", check_date=date.today()
     )
     drain()  # every email sent, its timeline event written
+    # A Stripe account found by the buyer's email (as onboarding makes it), and another
+    # buyer's, which stays.
+    StripeAccount.objects.create(email="ada@new.example", account_id="acct_ada", provider="x")
+    StripeAccount.objects.create(email="bo@example.com", account_id="acct_bo", provider="x")
     secrets = (*OLD, *NEW.values())
     label_page = reverse("admin:workflows_tradein_label", args=[trade_in.pk])
     assert "1 Main St" in readable(staff_client(staff).get(label_page).content)
@@ -102,6 +107,8 @@ def test_after_the_retention_sweep_no_table_holds_the_buyer(
     payout = Payout.objects.get(trade_in=trade_in)
     assert payout.status == "settled" and payout.amount == refresh(trade_in).offer_amount
     assert refresh(trade_in).imei
+    assert StripeAccount.objects.get(account_id="acct_ada").email.endswith("@invalid.example")
+    assert StripeAccount.objects.get(account_id="acct_bo").email == "bo@example.com"
     label = staff_client(staff).get(label_page)
     assert label.status_code == 410 and b"erased with the buyer" in label.content
     page = staff_client(staff).get(reverse("admin:workflows_tradein_change", args=[trade_in.pk]))
@@ -123,3 +130,12 @@ def test_the_values_migration_0038_wrote_of_another_device_are_found_and_erased(
     assert "Buyer email: (erased) → (erased); Address line 1: (erased) → —" in erased
     assert "Payout method: Check → Store credit" in erased  # not who: stays
     assert "ADA@EXAMPLE.COM wrote" not in erasure.erase_values("ADA@EXAMPLE.COM wrote", values)
+
+
+def test_a_stripe_account_another_order_of_the_buyer_uses_keeps_its_email(make_trade_in, manager):
+    erased = make_trade_in("declined")
+    make_trade_in("submitted")  # the same buyer (ada@example.com) sells another phone
+    StripeAccount.objects.create(email="ada@example.com", account_id="acct_ada", provider="x")
+    actions.buyer_erase(trade_in=erased, actor=manager, reason="Email of 3 May")
+    assert refresh(erased).buyer_name == "anonymised"
+    assert StripeAccount.objects.get().email == "ada@example.com"

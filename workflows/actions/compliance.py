@@ -52,6 +52,7 @@ from workflows.models import (
     SideEffectKind,
     State,
     StoreCredit,
+    StripeAccount,
     TradeIn,
     Unit,
 )
@@ -439,9 +440,20 @@ def _anonymise(trade_in: TradeIn, devices: list[TradeIn], *, actor: Actor, note:
 
 def _erase_written_values(order: Order, ids: list[int]) -> None:
     """The buyer's values where they were written down: the timeline's notes and each
-    payout-detail change (what changed stays, not to what), and the shipping labels, whose
-    PDFs print the address (the label's tracking and cost stay)."""
+    payout-detail change (what changed stays, not to what), the shipping labels, whose PDFs
+    print the address (the label's tracking and cost stay), and the email a Stripe account
+    is found by, unless another order of the buyer still uses it (the account and what it
+    was paid stay)."""
     changes = list(PayoutDetailChange.objects.filter(trade_in__in=ids))
+    emails = {order.buyer_email.lower()} | {
+        value.lower()
+        for change in changes
+        for value in change.changes.get("buyer_email", {}).values()
+    }
+    for account in StripeAccount.objects.filter(email__in=emails):
+        if not Order.objects.exclude(pk=order.pk).filter(buyer_email__iexact=account.email):
+            account.email = f"anonymised-{account.pk}@invalid.example"
+            account.save(update_fields=["email", "updated_at"])
     events = list(Event.objects.filter(trade_in__in=ids).exclude(note="").only("note"))
     values = erasure.identifying_values(
         order, (c.changes for c in changes), (e.note for e in events)
