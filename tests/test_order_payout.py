@@ -226,3 +226,29 @@ def test_a_one_device_order_is_paid_as_before(db, make_trade_in, manager, drain)
     assert email.subject == f"{PAID} ({trade_in.reference})"
     assert "sent your payment of $300.00" in email.body
     assert SideEffect.objects.filter(key=f"email:payout-sent:{trade_in.payout.pk}").exists()
+
+
+def test_the_payouts_list_shows_what_a_manager_can_pay_now(
+    db, product, drain, staff, manager, settings
+):
+    settings.SELLER_ID_REQUIRED = "off"
+    first, second = answered_box(product, drain, staff, ["300.00", "120.00"])
+    first = receive_as_disclosed(first, staff)
+    office = staff_client(manager)
+
+    def listed(to_pay: str) -> set[str]:
+        page = office.get(reverse("admin:workflows_payout_changelist"), {"to_pay": to_pay})
+        assert page.status_code == 200
+        return {d.reference for d in (first, second) if d.reference in page.content.decode()}
+
+    # The order is paid once: the received device waits for the one still on its way.
+    assert listed("ready") == set()
+    assert listed("waiting") == {first.reference, second.reference}
+    second = receive_as_disclosed(second, staff)
+    assert listed("ready") == {first.reference, second.reference}
+    assert listed("waiting") == set()
+    settings.SELLER_ID_REQUIRED = "payout"  # and no ID was recorded
+    assert listed("ready") == set()
+    settings.SELLER_ID_REQUIRED = "off"
+    pay_by_check(first.payout, manager)
+    assert listed("ready") == listed("waiting") == set()

@@ -67,7 +67,7 @@ from workflows.rules.predicates import (
     revision_refusal,
 )
 from workflows.selectors import store_credit_by_code
-from workflows.selectors.orders import order_payout, settled_together
+from workflows.selectors.orders import order_payout, payouts_ready_to_pay, settled_together
 from workflows.selectors.tradein_panel import details_change_devices
 
 PAYOUT_COLOURS = {
@@ -77,6 +77,22 @@ PAYOUT_COLOURS = {
     PayoutStatus.VOID: "danger",
     PayoutStatus.FAILED: "danger",
 }
+
+
+class ToPayFilter(admin.SimpleListFilter):
+    """Owed payouts a manager can pay now, and those still waiting (for their device, another
+    device of their order, or the seller's ID): a basket is paid once, when all is decided."""
+
+    title = _("to pay")
+    parameter_name = "to_pay"
+
+    def lookups(self, request: HttpRequest, model_admin) -> list[tuple[str, str]]:
+        return [("ready", _("Ready to pay now")), ("waiting", _("Owed, still waiting"))]
+
+    def queryset(self, request: HttpRequest, queryset):
+        if self.value() not in ("ready", "waiting"):
+            return queryset
+        return payouts_ready_to_pay(queryset, ready=self.value() == "ready")
 
 
 @admin.register(Payout)
@@ -100,6 +116,7 @@ class PayoutAdmin(PanelAdmin, NoDeleteAdmin, FilteredExportAdmin, ExportActionMo
         "settlement_reference",
     ]
     list_filter = [
+        ToPayFilter,
         "status",
         "method",
         ("created_at", RangeDateFilter),

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, OuterRef, Prefetch, Q, Subquery, Sum
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 
 from workflows.models import (
     OWED_STATUSES,
@@ -18,10 +18,12 @@ from workflows.models import (
     Order,
     Payout,
     PayoutStatus,
+    SellerIdentity,
     State,
     TradeIn,
 )
-from workflows.rules.orders import order_payout_wait
+from workflows.rules.compliance import identity_required_before
+from workflows.rules.orders import PAYOUT_WAITS, order_payout_wait
 
 # A payout in one of these is no longer owed: the device was cancelled, rerouted or returned.
 NOT_OWED = [PayoutStatus.VOID, PayoutStatus.DECLINED]
@@ -213,3 +215,19 @@ def settled_together(payout: Payout) -> list[Payout]:
         .select_related("trade_in__product__device_model__make")
         .order_by("trade_in__position")
     )
+
+
+def payouts_ready_to_pay(payouts: QuerySet[Payout], *, ready: bool = True) -> QuerySet[Payout]:
+    """The owed payouts a manager can pay now (`ready`), or those that wait: for their own
+    device, for another device of their order (rules.orders.PAYOUT_WAITS: the order is paid
+    once), or for the seller's ID when it is required first. In SQL, for the payouts list."""
+    waiting_device = TradeIn.objects.filter(
+        order_id=OuterRef("trade_in__order_id"), state__in=list(PAYOUT_WAITS)
+    )
+    can_pay = Q(trade_in__state=State.RECEIVED) & ~Exists(waiting_device)
+    if identity_required_before("payout"):
+        can_pay &= Exists(
+            SellerIdentity.objects.filter(trade_in__order_id=OuterRef("trade_in__order_id"))
+        )
+    owed = payouts.filter(status__in=OWED_STATUSES)
+    return owed.filter(can_pay) if ready else owed.exclude(can_pay)
