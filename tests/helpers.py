@@ -227,6 +227,22 @@ def declaration_post(**extra: str) -> dict[str, str]:
     return {"declare": "on", "wording": declaration_fingerprint(), **extra}
 
 
+def receive_cracked(device: TradeIn, staff, amount: str) -> TradeIn:
+    """The device at the intake bench with a cracked screen it did not disclose: grade C and
+    a revised offer of `amount` for the buyer to answer."""
+    actions.trade_in_intake(
+        trade_in=refresh(device),
+        scanned_imei=device.imei,
+        actor=staff,
+        checklist={**checklist_as_disclosed(device), "screen": "cracked"},
+        outcome="revise",
+        grade="C",
+        amount=amount,
+        notes="Cracked glass",
+    )
+    return refresh(device)
+
+
 def receive_as_disclosed(device: TradeIn, staff) -> TradeIn:
     """The device at the intake bench: its own IMEI scanned, found as disclosed, grade B."""
     actions.trade_in_intake(

@@ -124,18 +124,25 @@ def test_the_id_is_recorded_once_per_order(client, db, product, drain, staff, se
     assert f"The order's ID, recorded on {first.reference}" in page.content.decode()
 
 
-def test_the_police_report_rows_of_every_device_carry_the_orders_id(
-    client, db, product, drain, staff, manager, settings, tmp_path
-):
+def _reported_box(client, product, drain, staff, settings, tmp_path) -> tuple[TradeIn, TradeIn]:
+    """Two devices of one order, the order's ID given by the buyer on device 1, both received
+    and in one police report (written to tmp_path)."""
     settings.SELLER_ID_REQUIRED = "payout"
     settings.POLICE_REPORT, settings.POLICE_REPORT_DIR = "folder", tmp_path
     settings.POLICE_REPORT_EVERY_HOURS = 0
     first, second = answered_box(product, drain, staff, ["300.00", "250.00"])
     _buyer_gives_id(client, first)
     first, second = receive(first, staff), receive(second, staff)
-
     assert send_police_reports() == 2
     drain()
+    return first, second
+
+
+def test_the_police_report_rows_of_every_device_carry_the_orders_id(
+    client, db, product, drain, staff, manager, settings, tmp_path
+):
+    first, second = _reported_box(client, product, drain, staff, settings, tmp_path)
+
     rows = _csv(PoliceReport.objects.get(), tmp_path)
     assert {ref: row["id_number"] for ref, row in rows.items()} == {
         first.reference: ID_NUMBER,
@@ -161,14 +168,7 @@ def test_the_police_report_rows_of_every_device_carry_the_orders_id(
 def test_a_managers_correction_from_another_device_is_the_orders_next_version(
     client, db, product, drain, staff, manager, settings, tmp_path
 ):
-    settings.SELLER_ID_REQUIRED = "payout"
-    settings.POLICE_REPORT, settings.POLICE_REPORT_DIR = "folder", tmp_path
-    settings.POLICE_REPORT_EVERY_HOURS = 0
-    first, second = answered_box(product, drain, staff, ["300.00", "250.00"])
-    _buyer_gives_id(client, first)
-    first, second = receive(first, staff), receive(second, staff)
-    assert send_police_reports() == 2
-    drain()
+    first, second = _reported_box(client, product, drain, staff, settings, tmp_path)
     reported = PoliceReport.objects.get()
 
     # From device 2's page, a manager corrects the ID recorded on device 1.

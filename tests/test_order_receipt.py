@@ -14,13 +14,19 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 
-from tests.helpers import declared, refresh, staff_client, submission
+from tests.helpers import (
+    declared,
+    receive_as_disclosed,
+    receive_cracked,
+    refresh,
+    staff_client,
+    submission,
+)
 from workflows import actions
 from workflows.documents.receipts import order_purchase, order_receipt_pdf
 from workflows.links import order_offer_token, status_token
 from workflows.models import State, TradeIn
 from workflows.rules.compliance import declaration_text
-from workflows.rules.inspection import checklist_as_disclosed
 from workflows.selectors import orders as order_reads
 
 
@@ -60,24 +66,8 @@ def mixed(db, product, drain, staff):
     intake and the buyer accepts 90; 3 declined."""
     first, second, third = box(product, drain, 3)
     answer([first, second, third], staff, drain, ["100.00", "120.00", "80.00"], [0, 1], [2])
-    actions.trade_in_intake(
-        trade_in=refresh(first),
-        scanned_imei=first.imei,
-        actor=staff,
-        checklist=checklist_as_disclosed(first),
-        outcome="grade",
-        grade="B",
-    )
-    actions.trade_in_intake(
-        trade_in=refresh(second),
-        scanned_imei=second.imei,
-        actor=staff,
-        checklist={**checklist_as_disclosed(second), "screen": "cracked"},
-        outcome="revise",
-        grade="C",
-        amount="90.00",
-        notes="Cracked glass",
-    )
+    receive_as_disclosed(first, staff)
+    receive_cracked(second, staff, "90.00")
     drain()
     second = refresh(second)
     actions.revised_offer_accept(offer=second.revised_offers.get(), declaration=declared())
@@ -143,16 +133,7 @@ def test_declarations_that_differ_each_name_their_devices(db, product, drain, st
         declaration=declared(),
     )
     # A revised offer accepted from another address: a second declaration, for device 2 only.
-    actions.trade_in_intake(
-        trade_in=refresh(second),
-        scanned_imei=second.imei,
-        actor=staff,
-        checklist={**checklist_as_disclosed(second), "screen": "cracked"},
-        outcome="revise",
-        grade="C",
-        amount="70.00",
-        notes="Cracked glass",
-    )
+    receive_cracked(second, staff, "70.00")
     offer = refresh(second).revised_offers.get()
     actions.revised_offer_accept(offer=offer, declaration=declared(ip="10.0.0.9"))
     purchase = order_purchase(first.order)
