@@ -136,6 +136,9 @@ def test_a_stripe_account_another_order_of_the_buyer_uses_keeps_its_email(make_t
     erased = make_trade_in("declined")
     make_trade_in("submitted")  # the same buyer (ada@example.com) sells another phone
     StripeAccount.objects.create(email="ada@example.com", account_id="acct_ada", provider="x")
-    actions.buyer_erase(trade_in=erased, actor=manager, reason="Email of 3 May")
+    actions.buyer_erase(trade_in=erased, actor=manager, reason="Email of 3 May, ada@example.com")
     assert refresh(erased).buyer_name == "anonymised"
+    # The reason keeps who asked and when, not the address it quoted.
+    note = Event.objects.get(trade_in=erased, kind=EventKind.ANONYMISED).note
+    assert note == "Erased on request: Email of 3 May, (erased)"
     assert StripeAccount.objects.get().email == "ada@example.com"

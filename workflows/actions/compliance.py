@@ -409,7 +409,8 @@ def _anonymise(trade_in: TradeIn, devices: list[TradeIn], *, actor: Actor, note:
     checked every device may lose it."""
     order = trade_in.order
     ids = [device.pk for device in devices]
-    _erase_written_values(order, ids)
+    values = _erase_written_values(order, ids)
+    note = erasure.erase_values(note, values)  # the reason may quote them too
     order.buyer_name = ANONYMISED
     order.buyer_email = f"anonymised-{order.pk}@invalid.example"
     order.buyer_phone = ""
@@ -438,12 +439,12 @@ def _anonymise(trade_in: TradeIn, devices: list[TradeIn], *, actor: Actor, note:
     return trade_in
 
 
-def _erase_written_values(order: Order, ids: list[int]) -> None:
+def _erase_written_values(order: Order, ids: list[int]) -> set[str]:
     """The buyer's values where they were written down: the timeline's notes and each
     payout-detail change (what changed stays, not to what), the shipping labels, whose PDFs
     print the address (the label's tracking and cost stay), and the email a Stripe account
     is found by, unless another order of the buyer still uses it (the account and what it
-    was paid stay)."""
+    was paid stay). Returns the values it looked for."""
     changes = list(PayoutDetailChange.objects.filter(trade_in__in=ids))
     emails = {order.buyer_email.lower()} | {
         value.lower()
@@ -465,6 +466,7 @@ def _erase_written_values(order: Order, ids: list[int]) -> None:
         event.note = erasure.erase_values(event.note, values)
     Event.objects.bulk_update(events, ["note"], batch_size=500)
     ShippingLabel.objects.filter(trade_in__in=ids).update(pdf=b"")
+    return values
 
 
 @transaction.atomic(durable=True)
