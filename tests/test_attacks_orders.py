@@ -17,6 +17,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from tests import test_order_offers
 from tests.factories import valid_imei
@@ -28,11 +29,15 @@ from tests.helpers import (
     staff_client,
 )
 from tests.test_business_portal import DETAILS, UPLOAD
+from tests.test_compliance import _received_with_id
 from tests.test_device_list_orders import device_csv
+from tests.test_import_export import HOSTILE_NAMES
 from tests.test_order_offers import quote
 from tests.test_order_payout import answered_box
 from workflows import actions
+from workflows.documents import police_report
 from workflows.errors import InvalidInput, TransitionRefused
+from workflows.formatting import neutralise
 from workflows.links import order_offer_token, status_token
 from workflows.models import (
     Event,
@@ -411,3 +416,19 @@ def test_a_renamed_file_is_refused_with_a_message(client, db, data):
     assert response.status_code == 400
     assert "not a CSV" in response.content.decode() or "XLSX" in response.content.decode()
     assert not Order.objects.exists()
+
+
+# --- exports: what a seller typed must not run in the shop's spreadsheet ----------------------
+@pytest.mark.parametrize("name", HOSTILE_NAMES)
+def test_the_police_report_neutralises_formulas_as_the_exports_do(make_trade_in, staff, name):
+    # Before: the report had its own shorter list of formula starts and let "＝1+1" (full-width,
+    # run by some Excel locales) through, while the payouts export caught it (the others of
+    # HOSTILE_NAMES held: the stored names are trimmed before they reach the report).
+    trade_in = _received_with_id(make_trade_in, staff, buyer_name=name, city=name)
+    [row], _shown = police_report.rows(police_report.day_lines(timezone.localdate()))
+    seller, city = (
+        row[police_report.COLUMNS.index("seller_name")],
+        row[police_report.COLUMNS.index("city")],
+    )
+    assert seller == "'" + trade_in.buyer_name and city == "'" + trade_in.city
+    assert neutralise(name) == "'" + name  # the exports' rule, the same one
