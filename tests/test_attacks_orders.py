@@ -432,3 +432,18 @@ def test_the_police_report_neutralises_formulas_as_the_exports_do(make_trade_in,
     )
     assert seller == "'" + trade_in.buyer_name and city == "'" + trade_in.city
     assert neutralise(name) == "'" + name  # the exports' rule, the same one
+
+
+def test_cancelling_the_missing_device_keeps_the_label_the_box_came_with(db, product, drain, staff):
+    # Before: the last device still expected, cancelled alone, voided the box's label although
+    # the box had come on it (a refund asked of the carrier for a used label, and the received
+    # units' label cost gone from their margins).
+    first, second = answered_box(product, drain, staff, ["300.00", "120.00"])
+    first = receive_as_disclosed(first, staff)
+    label = ShippingLabel.objects.get(trade_in__order=first.order)
+    cost = refresh(first.unit).label_cost
+    actions.trade_in_cancel(trade_in=second, actor=staff, reason="Not in the box")
+    drain()
+    assert refresh(label).voided_at is None
+    assert not SideEffect.objects.filter(kind="void_label").exists()
+    assert refresh(first.unit).label_cost >= cost
