@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import zipfile
 from datetime import date
+from decimal import Decimal
 
 import openpyxl
 import pytest
@@ -38,6 +39,7 @@ from workflows import actions
 from workflows.documents import police_report
 from workflows.errors import InvalidInput, TransitionRefused
 from workflows.formatting import neutralise
+from workflows.integrations import payments
 from workflows.links import order_offer_token, status_token
 from workflows.models import (
     Event,
@@ -49,6 +51,7 @@ from workflows.models import (
     ShippingLabel,
     SideEffect,
     State,
+    StripeAccount,
     TradeIn,
     Unit,
 )
@@ -447,3 +450,62 @@ def test_cancelling_the_missing_device_keeps_the_label_the_box_came_with(db, pro
     assert refresh(label).voided_at is None
     assert not SideEffect.objects.filter(kind="void_label").exists()
     assert refresh(first.unit).label_cost >= cost
+
+
+# --- a device rerouted while Stripe is paying its order ----------------------------------------
+def _stripe_box_paying(product, drain, staff, manager, monkeypatch, reroute: int):
+    """An order of two received devices paid by Stripe; while Stripe makes the transfer (the
+    task holds no lock during the call), staff reroute device number `reroute` to Returns."""
+    devices = answered_box(product, drain, staff, ["300.00", "120.00"], method="stripe")
+    first, second = [receive_as_disclosed(device, staff) for device in devices]
+    account = StripeAccount.objects.create(
+        email=first.buyer_email, account_id="acct_attack", provider="demo-payouts"
+    )
+    StripeAccount.objects.filter(pk=account.pk).update(payouts_enabled=True)
+    Payout.objects.filter(pk=first.payout.pk).update(payee_account=account)
+    sent = []
+    real = payments.DemoPayouts.transfer
+
+    def transfer(self, **kwargs):
+        target = (first, second)[reroute - 1]
+        actions.trade_in_reroute(trade_in=refresh(target), actor=staff, reason="Water inside")
+        sent.append(kwargs["amount"])
+        return real(self, **kwargs)
+
+    monkeypatch.setattr(payments.DemoPayouts, "transfer", transfer)
+    actions.payout_send_stripe(payout=refresh(first).payout, actor=manager)
+    drain()
+    return refresh(first), refresh(second), sent
+
+
+def _reverse_warnings(device):
+    return device.events.filter(
+        kind=EventKind.PAYOUT_SETTLED, is_failure=True, note__contains="reverse it in Stripe"
+    )
+
+
+def test_a_device_rerouted_while_stripe_pays_its_order_is_flagged_for_reversal(
+    product, drain, staff, manager, monkeypatch
+):
+    # Before: the 420.00 went out, the first line was settled, and nothing said 120.00 of it
+    # paid for a device now in Returns.
+    first, second, sent = _stripe_box_paying(product, drain, staff, manager, monkeypatch, 2)
+    assert sent == [Decimal("420.00")]
+    assert refresh(first.payout).status == PayoutStatus.SETTLED
+    assert (second.state, refresh(second.payout).status) == (State.REROUTED, PayoutStatus.DECLINED)
+    assert _reverse_warnings(second).exists()
+
+
+def test_the_lead_rerouted_while_stripe_pays_still_settles_the_rest_it_paid(
+    product, drain, staff, manager, monkeypatch
+):
+    # Before: the first (lead) line was flagged, but the second, paid by the same transfer,
+    # stayed pending: a manager could pay it again.
+    first, second, sent = _stripe_box_paying(product, drain, staff, manager, monkeypatch, 1)
+    assert sent == [Decimal("420.00")]
+    assert (first.state, refresh(first.payout).status) == (State.REROUTED, PayoutStatus.DECLINED)
+    assert _reverse_warnings(first).exists()
+    assert refresh(second.payout).status == PayoutStatus.SETTLED
+    assert second.state == State.CLOSED
+    with pytest.raises(TransitionRefused):
+        actions.payout_send_stripe(payout=refresh(second.payout), actor=manager)
