@@ -4,7 +4,6 @@ and the file formats that open right in a spreadsheet (ExcelCSV, SpreadsheetXLSX
 from __future__ import annotations
 
 import csv
-import re
 from collections.abc import Iterator
 from datetime import datetime
 from io import BytesIO
@@ -18,26 +17,15 @@ from import_export import fields, resources, widgets
 from import_export.formats import base_formats
 from import_export.formats.base_formats import CSV, XLSX
 
+from workflows.formatting import FORMULA_PATTERN, neutralise
 from workflows.models import ConditionDeduction, Payout, Product
 
 # Local time, to the second: what an accountant's spreadsheet expects.
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
 
-# A cell a spreadsheet would run as a formula (or a DDE command): it starts, perhaps after
-# spaces, with = + - @ (or their full-width forms, which some Excel locales accept), or with a
-# tab or line break. Buyers type their own names, so such a text cell gets a leading apostrophe
-# (OWASP's advice): spreadsheets then show it as text. The same pattern runs in PostgreSQL for
-# the COPY export, so both paths write the same bytes.
-FORMULA_PATTERN = "^[ \u00a0]*[=+@\t\r\n\uff1d\uff0b\uff0d\uff20-]"
-_FORMULA = re.compile(FORMULA_PATTERN)
-
-
-def neutralise(value: object) -> object:
-    """The value a spreadsheet shows as typed, never evaluates. Numbers and dates pass."""
-    if isinstance(value, str) and _FORMULA.match(value):
-        return "'" + value
-    return value
-
+# A cell a spreadsheet would run as a formula gets a leading apostrophe: the rule and its pattern
+# are workflows.formatting's (the police report's CSV follows the same one). The same pattern runs
+# in PostgreSQL for the COPY export, so both paths write the same bytes.
 
 # What the streamed CSV hands on at a time (COPY's rows are joined up to this size).
 CHUNK_BYTES = 64 * 1024

@@ -2,11 +2,14 @@
 
 `money` is the one money format (the buyer portal's filter, the back office's columns and
 templates, the emails and the receipt PDF call it); `when` the one way an email names a
-moment, with its time zone, since a buyer may not live in the shop's.
+moment, with its time zone, since a buyer may not live in the shop's. `neutralise` keeps a
+text cell of a CSV or XLSX we write from running as a formula (every export and the police
+report).
 """
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
@@ -65,3 +68,19 @@ def when(moment: datetime | None) -> str:
         return ""
     local = timezone.localtime(moment)
     return f"{date_format(local, 'M j, Y')}, {date_format(local, 'g:i A')} {zone_name(local)}"
+
+
+# A cell a spreadsheet would run as a formula (or a DDE command): it starts, perhaps after
+# spaces, with = + - @ (or their full-width forms, which some Excel locales accept), or with a
+# tab or line break. Buyers type their own names, so such a text cell gets a leading apostrophe
+# (OWASP's advice): spreadsheets then show it as text. backoffice.resources runs the same
+# pattern in PostgreSQL for the COPY export.
+FORMULA_PATTERN = "^[ \u00a0]*[=+@\t\r\n\uff1d\uff0b\uff0d\uff20-]"
+_FORMULA = re.compile(FORMULA_PATTERN)
+
+
+def neutralise(value: object) -> object:
+    """The value a spreadsheet shows as typed, never evaluates. Numbers and dates pass."""
+    if isinstance(value, str) and _FORMULA.match(value):
+        return "'" + value
+    return value

@@ -164,8 +164,16 @@ def lock_order_devices(trade_in: TradeIn) -> tuple[TradeIn, list[TradeIn]]:
     order of every action that locks several devices of one order (paying it, changing its
     payout details, its seller ID, erasing its buyer), so two of them never deadlock and the
     second sees what the first left. Returns this device and all of them, in pk order (an
-    order of one: the trade-in alone)."""
+    order of one: the trade-in alone).
+
+    FOR NO KEY UPDATE: these actions still wait for each other and for any action holding one
+    device (lock_trade_in), but a row that merely points at a device (an event, a side effect)
+    can be written meanwhile. With FOR UPDATE, paying the order (holding its first device,
+    waiting for the second) deadlocked with cancelling the second device, which scheduled the
+    box label's voiding on the first (tests/test_attacks_order_races.py)."""
     devices = list(
-        TradeIn.objects.select_for_update().filter(order_id=trade_in.order_id).order_by("pk")
+        TradeIn.objects.select_for_update(no_key=True)
+        .filter(order_id=trade_in.order_id)
+        .order_by("pk")
     )
     return next(device for device in devices if device.pk == trade_in.pk), devices

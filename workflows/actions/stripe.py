@@ -31,6 +31,7 @@ from workflows.actions._costs import _carry_costs
 from workflows.actions._lifecycle import _lock_for_settling, _lock_order_payouts, _settle
 from workflows.actions.payouts import _email_payout_sent, _the
 from workflows.errors import LinkInvalid, TransitionRefused
+from workflows.formatting import money
 from workflows.integrations import payments
 from workflows.models import (
     Email,
@@ -169,38 +170,55 @@ def payout_send_stripe(*, payout: Payout, actor: Actor) -> Payout:
 
 
 @transaction.atomic(durable=True)
-def payout_settle_stripe(*, payout: Payout, transfer_id: str, account_id: str) -> Payout:
-    """Stripe made the transfer (its answer, or its webhook if the answer was lost)."""
-    return _payout_settle_stripe(payout, transfer_id=transfer_id, account_id=account_id)
+def payout_settle_stripe(
+    *, payout: Payout, transfer_id: str, account_id: str, line_ids: list[int] | None = None
+) -> Payout:
+    """Stripe made the transfer (its answer, or its webhook if the answer was lost).
+    `line_ids`: the payouts the transfer's sum was made of, when the task that asked for it
+    says (its webhook does not)."""
+    return _payout_settle_stripe(
+        payout, transfer_id=transfer_id, account_id=account_id, line_ids=line_ids
+    )
 
 
-def _payout_settle_stripe(payout: Payout, *, transfer_id: str, account_id: str) -> Payout:
+def _payout_settle_stripe(
+    payout: Payout, *, transfer_id: str, account_id: str, line_ids: list[int] | None = None
+) -> Payout:
     # The transfer's answer and Stripe's webhook may both settle at once: one waits here.
     order = _lock_order_payouts(payout)
     payout = _the(payout, order.lines)
-    trade_in = payout.trade_in
     if payout.status == PayoutStatus.SETTLED and payout.settlement_reference == transfer_id:
         return payout  # the webhook and the answer both told us
-    if not payout_settleable(payout):
-        # Money left for a payout that was declined meanwhile: a person must reverse it.
-        record_event(
-            trade_in,
-            kind=EventKind.PAYOUT_SETTLED,
-            actor=SYSTEM,
-            is_failure=True,
-            note=_(
-                "Stripe transfer %(id)s went out but the payout is %(status)s: "
-                "reverse it in Stripe."
+    paid = set(line_ids) if line_ids is not None else {payout.pk}
+    # The task asks Stripe without holding a lock: a device of the box rerouted or cancelled
+    # during the call was paid for all the same. Money left for it: a person must reverse it.
+    for line in order.lines:
+        if line.pk in paid and line.status != PayoutStatus.SETTLED and not payout_settleable(line):
+            record_event(
+                line.trade_in,
+                kind=EventKind.PAYOUT_SETTLED,
+                actor=SYSTEM,
+                is_failure=True,
+                note=_(
+                    "Stripe transfer %(id)s went out but the payout is %(status)s: "
+                    "reverse it in Stripe."
+                )
+                % {"id": transfer_id, "status": line.get_status_display().lower()}
+                + (_(" (%s of the transfer)") % money(line.amount) if len(paid) > 1 else ""),
             )
-            % {"id": transfer_id, "status": payout.get_status_display().lower()},
-        )
-        return payout
-    # The transfer paid the order's owed Stripe lines (workflows.selectors.order_payout).
+    if line_ids is None and not payout_settleable(payout):
+        return payout  # the webhook: which other lines the transfer paid is not known
+    # The transfer paid the order's owed Stripe lines (workflows.selectors.order_payout), each
+    # one it was made of that is still owed (the others just flagged), even when the lead is not.
     lines = [
         line
         for line in order.owed()
-        if line.method == PayoutMethod.STRIPE and payout_settleable(line)
+        if line.method == PayoutMethod.STRIPE
+        and payout_settleable(line)
+        and (line_ids is None or line.pk in paid)
     ]
+    if not lines:
+        return payout
     for line in lines:
         line.stripe_account = account_id
         line.provider_status = "transfer_created"

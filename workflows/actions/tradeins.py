@@ -8,6 +8,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -198,8 +199,12 @@ def trade_in_cancel(*, trade_in: TradeIn, actor: Actor, reason: str) -> TradeIn:
 
 def _void_box_label_if_empty(trade_in: TradeIn) -> None:
     """An order's one label (on its first accepted device) serves the whole box: void it only
-    when no device of the box is still on its way, not when one device of it is cancelled."""
-    if trade_in.order.devices.filter(state=State.ACCEPTED).exists():
+    when no device of the box is still on its way and none came on it (a box that arrived used
+    its label: it is paid for, and its units carry its cost), not when one device of it is
+    cancelled."""
+    if trade_in.order.devices.filter(
+        Q(state=State.ACCEPTED) | Q(received_at__isnull=False)
+    ).exists():
         return
     label = ShippingLabel.objects.filter(
         trade_in__order_id=trade_in.order_id,

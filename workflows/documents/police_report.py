@@ -25,6 +25,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from workflows import crypto
+from workflows.formatting import neutralise
 from workflows.integrations.http import BadResponse, call, json_object
 from workflows.models import (
     PoliceReport,
@@ -63,13 +64,12 @@ COLUMNS = [
     # Last, so the columns the receiving system already reads stay where they were.
     "order",
 ]
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _safe(value: object) -> str:
-    """A spreadsheet must not run a cell as a formula (a seller's name "=HYPERLINK(...)")."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
+    """A spreadsheet must not run a cell as a formula (a seller's name "=HYPERLINK(...)", also
+    after spaces or in full-width "＝"): the exports' rule (workflows.formatting.neutralise)."""
+    return str(neutralise("" if value is None else str(value)))
 
 
 def purchases(queryset: QuerySet[TradeIn]) -> QuerySet[TradeIn]:

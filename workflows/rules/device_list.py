@@ -7,7 +7,9 @@ The file (`read_device_list`)
   ("Storage (GB)", "Capacity"), IMEI ("IMEI number") and Condition. Other columns are ignored.
 - One device per line after that; blank lines are skipped. Every message names the line as the
   person sees it in their spreadsheet (the header is line 1).
-- At most settings.DEVICE_LIST_MAX_ROWS devices per file.
+- At most settings.DEVICE_LIST_MAX_ROWS devices per file, and at most ten times as many lines
+  (blank ones included, plus 1,000): a file of a million blank lines is refused once the cap
+  is passed, not read to its end.
 
 A file that cannot be read that way (another format, no devices, too many, a column missing)
 raises InvalidInput with one message for the whole file. Otherwise every row is checked and
@@ -207,8 +209,17 @@ def _lines(rows: Iterator[list[object]]) -> list[_Line]:
         raise InvalidInput(_("The file is empty."))
     columns = _columns(header)
     limit = settings.DEVICE_LIST_MAX_ROWS
+    last_line = 10 * limit + 1000  # blank lines count too: reading each costs the same
     lines: list[_Line] = []
     for number, row in enumerate(rows, start=2):
+        if number > last_line:
+            raise InvalidInput(
+                _(
+                    "The file has more than %(n)d lines (blank ones included); a device list "
+                    "of up to %(limit)d devices needs far fewer. Please remove the empty lines."
+                )
+                % {"n": last_line, "limit": limit}
+            )
         cells = {name: row[index] if index < len(row) else "" for name, index in columns.items()}
         if all(cell_text(value) == "" for value in cells.values()):
             continue

@@ -55,6 +55,11 @@ def _csv_rows(text: str) -> Iterator[list[object]]:
 # most rows allowed unpacks to a few MB; more than this is refused before anything is unpacked
 # (zipfile reads no more of an entry than its header declares).
 XLSX_MAX_UNPACKED_BYTES = 50 * 1024 * 1024
+# The columns read of an XLSX row. A sheet's own <dimension> (which openpyxl trusts) could
+# claim 16,384 columns in a 2 KB file, and every row, even a missing one, would then be padded
+# to that width: a million rows of 16,384 cells from one tiny upload. A device list's columns
+# sit well within the first 256; cells beyond are not read.
+XLSX_MAX_COLUMNS = 256
 
 
 def _xlsx_rows(data: bytes) -> Iterator[list[object]]:
@@ -72,8 +77,10 @@ def _xlsx_rows(data: bytes) -> Iterator[list[object]]:
     except Exception:
         raise InvalidInput(_("This file could not be read as XLSX.")) from None
     try:
+        sheet = book.worksheets[0]
+        sheet.reset_dimensions()  # the rows and cells that are there, not what the file claims
         # Read-only sheets yield an empty row for each row with nothing in it: numbers stay true.
-        for row in book.worksheets[0].iter_rows(values_only=True):
+        for row in sheet.iter_rows(values_only=True, max_col=XLSX_MAX_COLUMNS):
             yield list(row)
     except Exception:
         raise InvalidInput(_("This file could not be read as XLSX.")) from None

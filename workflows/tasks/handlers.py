@@ -368,7 +368,10 @@ def _handle_stripe_transfer(effect: SideEffect) -> str:
         )
         raise
     stripe_actions.payout_settle_stripe(
-        payout=payout, transfer_id=transfer_id, account_id=account.account_id
+        payout=payout,
+        transfer_id=transfer_id,
+        account_id=account.account_id,
+        line_ids=[line.pk for line in paying.lines],
     )
     return (
         f"Stripe transfer {transfer_id}: {money(paying.total)} to "
