@@ -1,0 +1,57 @@
+"""Staff pages show labels, not the codes stored underneath ("Quoted", not "quoted")."""
+
+from __future__ import annotations
+
+import re
+
+from django.urls import reverse
+
+from tests.helpers import staff_client
+from workflows.models import Event, EventKind, State
+
+
+def cells(html: str, field: str) -> list[str]:
+    """The text of each cell of one column of an admin inline table."""
+    found = re.findall(rf'<td class="[^"]*\bfield-{field}\b[^"]*"[^>]*>(.*?)</td>', html, re.S)
+    return [re.sub(r"<[^>]+>", "", cell).strip() for cell in found]
+
+
+def test_the_trade_in_timeline_shows_state_labels(make_trade_in, staff):
+    trade_in = make_trade_in(State.QUOTED)
+    html = (
+        staff_client(staff)
+        .get(reverse("admin:workflows_tradein_change", args=[trade_in.pk]))
+        .content.decode()
+    )
+    to_states = cells(html, r"to_state(?:_label)?")
+    assert "Submitted" in to_states and "Quoted" in to_states, to_states
+    assert not {"submitted", "quoted"} & set(to_states), to_states
+    assert "Submitted" in cells(html, r"from_state(?:_label)?")
+
+
+def test_the_order_timeline_shows_state_labels(make_trade_in, staff):
+    trade_in = make_trade_in(State.QUOTED)
+    html = (
+        staff_client(staff)
+        .get(reverse("admin:workflows_order_change", args=[trade_in.order_id]))
+        .content.decode()
+    )
+    timeline = html[html.index('id="order-timeline"') :]
+    assert "Submitted→Quoted" in timeline
+    assert "submitted→quoted" not in timeline
+
+
+def test_a_units_moves_read_as_unit_statuses():
+    listed = Event(kind=EventKind.UNIT_LISTED, from_state="graded", to_state="listed")
+    assert (listed.from_state_label, listed.to_state_label) == (
+        "Graded, sellable",
+        "Listed for sale",
+    )
+    reoffered = Event(
+        kind=EventKind.REVISED_OFFER_SENT, from_state="received", to_state="reoffered"
+    )
+    assert reoffered.to_state_label == "Revised offer sent"
+    assert (
+        Event(kind=EventKind.DETAILS_CHANGED, to_state="no-such-state").to_state_label
+        == "no-such-state"
+    )
