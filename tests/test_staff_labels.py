@@ -55,3 +55,20 @@ def test_a_units_moves_read_as_unit_statuses():
         Event(kind=EventKind.DETAILS_CHANGED, to_state="no-such-state").to_state_label
         == "no-such-state"
     )
+
+
+def test_the_buyer_details_on_a_devices_page_are_styled_inputs(make_trade_in, staff):
+    """They were Django's bare inputs: no border (staff could not tell they are editable) and,
+    three to a row, the postcode ran 119 px past a 1280 px window."""
+    trade_in = make_trade_in(State.SUBMITTED)
+    html = (
+        staff_client(staff)
+        .get(reverse("admin:workflows_tradein_change", args=[trade_in.pk]))
+        .content.decode()
+    )
+    for name in ("buyer_name", "buyer_email", "address_line1", "city", "region", "postcode"):
+        tag = re.search(rf'<input [^>]*name="{name}"[^>]*>', html)
+        assert tag, name
+        assert re.search(r'class="[^"]*\bborder\b[^"]*\bw-full\b', tag.group(0)), tag.group(0)
+    select = re.search(r'<select [^>]*name="fulfilment"[^>]*>', html)
+    assert select and re.search(r'class="[^"]*\bborder\b', select.group(0)), select
