@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html as html_lib
 import re
 
 from django.urls import reverse
@@ -13,7 +14,7 @@ from workflows.models import Event, EventKind, State
 def cells(html: str, field: str) -> list[str]:
     """The text of each cell of one column of an admin inline table."""
     found = re.findall(rf'<td class="[^"]*\bfield-{field}\b[^"]*"[^>]*>(.*?)</td>', html, re.S)
-    return [re.sub(r"<[^>]+>", "", cell).strip() for cell in found]
+    return [html_lib.unescape(re.sub(r"<[^>]+>", "", cell)).strip() for cell in found]
 
 
 def test_the_trade_in_timeline_shows_state_labels(make_trade_in, staff):
@@ -72,3 +73,24 @@ def test_the_buyer_details_on_a_devices_page_are_styled_inputs(make_trade_in, st
         assert re.search(r'class="[^"]*\bborder\b[^"]*\bw-full\b', tag.group(0)), tag.group(0)
     select = re.search(r'<select [^>]*name="fulfilment"[^>]*>', html)
     assert select and re.search(r'class="[^"]*\bborder\b', select.group(0)), select
+
+
+def test_condition_deductions_read_as_the_buyer_form_asks_them(staff, manager):
+    """The price list showed "like_new", "service", "none" and titled a row
+    "body=like_new: -0.00%"."""
+    from tests.factories import load_deductions
+    from workflows.models import ConditionDeduction
+
+    load_deductions()
+    row = ConditionDeduction.objects.get(question="body", answer="like_new")
+    assert row.answer_label == "Like new"
+    assert str(row) == "Body: Like new (-0.00%)"
+    assert ConditionDeduction(question="body", answer="gone").answer_label == "gone"
+    html = (
+        staff_client(manager)
+        .get(reverse("admin:workflows_conditiondeduction_changelist"))
+        .content.decode()
+    )
+    answers = cells(html, r"answer(?:_label)?")
+    assert "Like new" in answers and "Needs service / won't hold charge" in answers, answers
+    assert not {"like_new", "service", "none"} & set(answers), answers
