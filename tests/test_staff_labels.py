@@ -94,3 +94,23 @@ def test_condition_deductions_read_as_the_buyer_form_asks_them(staff, manager):
     answers = cells(html, r"answer(?:_label)?")
     assert "Like new" in answers and "Needs service / won't hold charge" in answers, answers
     assert not {"like_new", "service", "none"} & set(answers), answers
+
+
+def test_an_empty_list_says_why_and_offers_only_what_works(manager, make_trade_in):
+    """Unfold's empty list said "This page yielded into no results. Create a new item or reset
+    your filters." with a Reset filters button, on lists nobody can add to, no filter on."""
+    client = staff_client(manager)
+    html = client.get(reverse("admin:workflows_returncase_changelist")).content.decode()
+    empty = html[html.index('id="empty-results"') :]
+    assert "yielded" not in html
+    assert "No return cases yet" in empty
+    assert "Reroute and decline payout" in empty  # where return cases come from
+    assert "Reset filters" not in empty and "Add return case" not in empty
+
+    make_trade_in(State.SUBMITTED)
+    html = client.get(
+        reverse("admin:workflows_tradein_changelist"), {"q": "no-such-buyer"}
+    ).content.decode()
+    empty = html[html.index('id="empty-results"') :]
+    assert "Nothing matches these filters or this search." in empty
+    assert "Reset filters" in empty
