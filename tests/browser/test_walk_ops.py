@@ -93,3 +93,18 @@ def test_yes_no_badges_show_their_icon_and_say_a_word(desktop, product, manager)
     assert icon.bounding_box()["width"] > 10  # drawn as an icon, not an empty box
     body = desktop.inner_text("#result_list")
     assert "close_small" not in body and "check_small" not in body
+
+
+def test_a_plain_link_in_a_card_looks_like_a_link(desktop, make_trade_in, staff):
+    """The intake bench's "Print the labels of the 1 unit received today" was grey text, not
+    underlined: nothing said it could be clicked."""
+    make_trade_in(State.RECEIVED)
+    login(desktop, "staff")
+    desktop.goto(reverse("admin:intake_bench"))
+    link = desktop.locator("#intake-today-labels a")
+    colour, around, line = link.evaluate(
+        "a => [getComputedStyle(a).color, getComputedStyle(a.parentElement).color,"
+        " getComputedStyle(a).textDecorationLine]"
+    )
+    assert colour != around
+    assert "underline" in line
