@@ -114,3 +114,15 @@ def test_an_empty_list_says_why_and_offers_only_what_works(manager, make_trade_i
     empty = html[html.index('id="empty-results"') :]
     assert "Nothing matches these filters or this search." in empty
     assert "Reset filters" in empty
+
+
+def test_the_buyer_address_on_a_devices_page_is_worded_for_people(make_trade_in, staff):
+    trade_in = make_trade_in(State.SUBMITTED)
+    html = (
+        staff_client(staff)
+        .get(reverse("admin:workflows_tradein_change", args=[trade_in.pk]))
+        .content.decode()
+    )
+    assert "Address line1" not in html and "Address line2" not in html
+    assert re.search(r'<label[^>]*for="id_address_line1"[^>]*>\s*Street', html)
+    assert re.search(r'<label[^>]*for="id_address_line2"[^>]*>\s*Apartment, suite', html)

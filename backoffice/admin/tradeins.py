@@ -108,7 +108,13 @@ def _unfold_formfield(db_field, **kwargs) -> forms.Field:
 
 for _fields in (TradeInDetailsForm.base_fields, TradeInDetailsForm.declared_fields):
     _fields.update(
-        forms.fields_for_model(Order, fields=EDITABLE_DETAILS, formfield_callback=_unfold_formfield)
+        forms.fields_for_model(
+            Order,
+            fields=EDITABLE_DETAILS,
+            formfield_callback=_unfold_formfield,
+            # As the label-retry and payout-details forms word them (was "Address line1").
+            labels={"address_line1": _("Street"), "address_line2": _("Apartment, suite")},
+        )
     )
 
 
