@@ -3,13 +3,16 @@ in a real browser."""
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 
 import pytest
 from django.urls import reverse
 
 from tests.browser.conftest import login
-from tests.helpers import refresh
+from tests.factories import ProductFactory
+from tests.helpers import links_in_last_mail, refresh, submission
+from workflows import actions
 from workflows.models import DeviceModel, Quote, State
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -108,3 +111,27 @@ def test_a_plain_link_in_a_card_looks_like_a_link(desktop, make_trade_in, staff)
     )
     assert colour != around
     assert "underline" in line
+
+
+def test_choosing_decline_opens_the_reason_it_needs(phone, product, staff, drain):
+    """An order's offers: a decline needs a reason, but "Declining? Tell us why" stayed closed
+    when the buyer chose Decline; they learnt it from the error after sending."""
+    order = actions.order_submit(
+        submissions=[submission(product), submission(ProductFactory())],
+        submission_key=uuid.uuid4().hex,
+    )
+    drain()
+    first, second = order.devices.order_by("position")
+    for device in (first, second):
+        actions.trade_in_quote(trade_in=refresh(device), actor=staff, amount="100.00")
+    drain()
+    [link] = [u for u in links_in_last_mail() if "/trade-in/offers/" in u]
+    phone.goto(link)
+    why = phone.locator(f"#device-{second.pk} details.decline")
+    assert why.get_attribute("open") is None
+    phone.click(f"#device-{second.pk} label.choice:has-text('Decline')")
+    assert why.get_attribute("open") is not None
+    reason = f"#device-{second.pk} label.choice:has-text('The offer is too low')"
+    assert phone.locator(reason).is_visible()
+    phone.click(f"#device-{first.pk} label.choice:has-text('Accept')")
+    assert phone.locator(f"#device-{first.pk} details.decline").get_attribute("open") is None
