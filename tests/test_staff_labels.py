@@ -126,3 +126,22 @@ def test_the_buyer_address_on_a_devices_page_is_worded_for_people(make_trade_in,
     assert "Address line1" not in html and "Address line2" not in html
     assert re.search(r'<label[^>]*for="id_address_line1"[^>]*>\s*Street', html)
     assert re.search(r'<label[^>]*for="id_address_line2"[^>]*>\s*Apartment, suite', html)
+
+
+def test_a_payouts_title_writes_its_amount_as_money(make_trade_in, manager):
+    """The payout's page was titled "9.00 USD · TI-000008"; every amount on it read "$9.00"."""
+    from workflows.models import Payout
+
+    trade_in = make_trade_in(State.ACCEPTED)
+    quote = trade_in.quotes.get()
+    assert str(quote) == f"$300.00 for {trade_in}"
+    payout = Payout.objects.get(trade_in=trade_in)
+    assert str(payout) == f"${payout.amount:,.2f} · {trade_in}"
+    html = (
+        staff_client(manager)
+        .get(reverse("admin:workflows_payout_change", args=[payout.pk]))
+        .content.decode()
+    )
+    title = re.search(r"<title>(.*?)</title>", html, re.S).group(1)
+    assert f"${payout.amount:,.2f} · {trade_in}" in html_lib.unescape(title)
+    assert " USD · " not in html

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
 
+from workflows.formatting import money
 from workflows.models.catalog import Product
 from workflows.models.conditions import Accessories, Battery, Body, Screen
 from workflows.models.orders import (  # noqa: F401 (Fulfilment, PayoutMethod: their old home)
@@ -376,7 +377,7 @@ class Quote(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.amount} {self.currency} for {self.trade_in}"
+        return f"{money(self.amount)} for {self.trade_in}"
 
     @property
     def is_lapsed(self) -> bool:
