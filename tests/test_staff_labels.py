@@ -145,3 +145,16 @@ def test_a_payouts_title_writes_its_amount_as_money(make_trade_in, manager):
     title = re.search(r"<title>(.*?)</title>", html, re.S).group(1)
     assert f"${payout.amount:,.2f} · {trade_in}" in html_lib.unescape(title)
     assert " USD · " not in html
+
+
+def test_the_order_timeline_does_not_repeat_a_first_state(make_trade_in, staff):
+    """The submission read "Submitted →Submitted" (no state before it, the kind's label again)."""
+    trade_in = make_trade_in(State.SUBMITTED)
+    html = (
+        staff_client(staff)
+        .get(reverse("admin:workflows_order_change", args=[trade_in.order_id]))
+        .content.decode()
+    )
+    timeline = html[html.index('id="order-timeline"') :]
+    assert "→Submitted" not in timeline
+    assert "Submitted · buyer" in timeline
