@@ -103,9 +103,13 @@ class ProductAdmin(PriceListAdmin):
 @admin.register(ConditionDeduction)
 class ConditionDeductionAdmin(PriceListAdmin):
     resource_classes = [ConditionDeductionResource]
-    list_display = ["question", "answer", "percent"]
+    list_display = ["question", "answer_label", "percent"]
     list_editable = ["percent"]
     list_filter = ["question"]
+
+    @admin.display(description=_("Answer"), ordering="answer")
+    def answer_label(self, row: ConditionDeduction) -> str:
+        return row.answer_label
 
     def get_changelist_form(self, request: HttpRequest, **kwargs):
         """Each row's percent field is named by its row: a screen reader says which answer
@@ -117,7 +121,7 @@ class ConditionDeductionAdmin(PriceListAdmin):
                 super().__init__(*args, **kw)
                 row = self.instance
                 self.fields["percent"].widget.attrs["aria-label"] = (
-                    f"{_('Percent off')}: {row.get_question_display()}, {row.answer}"
+                    f"{_('Percent off')}: {row.get_question_display()}, {row.answer_label}"
                 )
 
         return LabelledRow

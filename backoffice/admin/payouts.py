@@ -355,6 +355,10 @@ class ReturnCaseAdmin(PanelAdmin, ReadOnlyAdmin):
     (no Save button)."""
 
     list_display = ["trade_in", "unit", "status_label", "resolution", "created_at"]
+    empty_hint = _(
+        "A return case opens when staff reroute a received trade-in (its page: Reroute and "
+        "decline payout)."
+    )
     list_filter = ["status", "resolution"]
     search_fields = ["=trade_in__reference", "=unit__imei"]
     list_select_related = ["trade_in", "unit__product__device_model__make"]
@@ -489,6 +493,11 @@ class StripeEventAdmin(ManagersOnly):
 class PayoutDetailChangeAdmin(ReadOnlyAdmin):
     """Every request to change an accepted trade-in's payout details, and its decision.
     Written only by the actions (the trade-in page's panel asks and decides)."""
+
+    empty_hint = _(
+        "A request appears here when someone asks, on an accepted trade-in's page, to change "
+        "who is paid, how or where."
+    )
 
     list_display = [
         "trade_in",

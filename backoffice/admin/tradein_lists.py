@@ -38,7 +38,7 @@ class QuoteInline(ReadOnlyInline):
 
 class EventInline(ReadOnlyInline):
     model = Event
-    fields = ["created_at", "who", "kind", "from_state", "to_state", "note"]
+    fields = ["created_at", "who", "kind", "from_state_label", "to_state_label", "note"]
     readonly_fields = fields
     verbose_name_plural = _("Timeline")
     ordering = ["created_at", "pk"]
@@ -49,6 +49,14 @@ class EventInline(ReadOnlyInline):
     @admin.display(description=_("Who"))
     def who(self, event: Event) -> str:
         return event.who
+
+    @admin.display(description=_("From state"))
+    def from_state_label(self, event: Event) -> str:
+        return event.from_state_label
+
+    @admin.display(description=_("To state"))
+    def to_state_label(self, event: Event) -> str:
+        return event.to_state_label
 
 
 class RevisedOfferInline(ReadOnlyInline):

@@ -20,6 +20,8 @@ from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext_lazy as _
 from unfold.contrib.filters.admin import RangeDateFilter
 from unfold.decorators import action, display
+from unfold.overrides import FORMFIELD_OVERRIDES
+from unfold.widgets import UnfoldAdminSelectWidget
 
 from backoffice.admin import tradein_panel
 from backoffice.admin.base import NoDeleteAdmin, PanelAdmin, Save, SavesThroughAnAction
@@ -94,8 +96,26 @@ class TradeInDetailsForm(forms.ModelForm):
                 self.initial[name] = getattr(self.instance.order, name)
 
 
-TradeInDetailsForm.base_fields.update(forms.fields_for_model(Order, fields=EDITABLE_DETAILS))
-TradeInDetailsForm.declared_fields.update(forms.fields_for_model(Order, fields=EDITABLE_DETAILS))
+def _unfold_formfield(db_field, **kwargs) -> forms.Field:
+    """The admin's own widgets for the order's fields (Django's bare ones have no border, and
+    three to a row ran past a 1280 px window)."""
+    if db_field.choices:
+        kwargs["widget"] = UnfoldAdminSelectWidget
+    else:
+        kwargs = {**FORMFIELD_OVERRIDES.get(type(db_field), {}), **kwargs}
+    return db_field.formfield(**kwargs)
+
+
+for _fields in (TradeInDetailsForm.base_fields, TradeInDetailsForm.declared_fields):
+    _fields.update(
+        forms.fields_for_model(
+            Order,
+            fields=EDITABLE_DETAILS,
+            formfield_callback=_unfold_formfield,
+            # As the label-retry and payout-details forms word them (was "Address line1").
+            labels={"address_line1": _("Street"), "address_line2": _("Apartment, suite")},
+        )
+    )
 
 
 @admin.register(TradeIn)

@@ -3,13 +3,16 @@ in a real browser."""
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 
 import pytest
 from django.urls import reverse
 
 from tests.browser.conftest import login
-from tests.helpers import refresh
+from tests.factories import ProductFactory
+from tests.helpers import links_in_last_mail, refresh, submission
+from workflows import actions
 from workflows.models import DeviceModel, Quote, State
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -93,3 +96,42 @@ def test_yes_no_badges_show_their_icon_and_say_a_word(desktop, product, manager)
     assert icon.bounding_box()["width"] > 10  # drawn as an icon, not an empty box
     body = desktop.inner_text("#result_list")
     assert "close_small" not in body and "check_small" not in body
+
+
+def test_a_plain_link_in_a_card_looks_like_a_link(desktop, make_trade_in, staff):
+    """The intake bench's "Print the labels of the 1 unit received today" was grey text, not
+    underlined: nothing said it could be clicked."""
+    make_trade_in(State.RECEIVED)
+    login(desktop, "staff")
+    desktop.goto(reverse("admin:intake_bench"))
+    link = desktop.locator("#intake-today-labels a")
+    colour, around, line = link.evaluate(
+        "a => [getComputedStyle(a).color, getComputedStyle(a.parentElement).color,"
+        " getComputedStyle(a).textDecorationLine]"
+    )
+    assert colour != around
+    assert "underline" in line
+
+
+def test_choosing_decline_opens_the_reason_it_needs(phone, product, staff, drain):
+    """An order's offers: a decline needs a reason, but "Declining? Tell us why" stayed closed
+    when the buyer chose Decline; they learnt it from the error after sending."""
+    order = actions.order_submit(
+        submissions=[submission(product), submission(ProductFactory())],
+        submission_key=uuid.uuid4().hex,
+    )
+    drain()
+    first, second = order.devices.order_by("position")
+    for device in (first, second):
+        actions.trade_in_quote(trade_in=refresh(device), actor=staff, amount="100.00")
+    drain()
+    [link] = [u for u in links_in_last_mail() if "/trade-in/offers/" in u]
+    phone.goto(link)
+    why = phone.locator(f"#device-{second.pk} details.decline")
+    assert why.get_attribute("open") is None
+    phone.click(f"#device-{second.pk} label.choice:has-text('Decline')")
+    assert why.get_attribute("open") is not None
+    reason = f"#device-{second.pk} label.choice:has-text('The offer is too low')"
+    assert phone.locator(reason).is_visible()
+    phone.click(f"#device-{first.pk} label.choice:has-text('Accept')")
+    assert phone.locator(f"#device-{first.pk} details.decline").get_attribute("open") is None

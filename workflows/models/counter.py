@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from workflows.formatting import money
 from workflows.models.compliance import AppendOnly, Declaration
 from workflows.models.payouts import Payout
 from workflows.models.tradeins import TradeIn
@@ -121,4 +122,4 @@ class CashMovement(models.Model):
         ordering = ["paid_at", "pk"]
 
     def __str__(self) -> str:
-        return f"{self.amount} paid out of {self.drawer}"
+        return f"{money(self.amount)} paid out of {self.drawer}"

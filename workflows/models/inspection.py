@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
 
+from workflows.formatting import money
 from workflows.models.inventory import Grade
 from workflows.models.tradeins import TradeIn
 
@@ -58,7 +59,7 @@ class RevisedOffer(FSMModelMixin, models.Model):
         verbose_name = "revised offer"
 
     def __str__(self) -> str:
-        return f"Revised offer {self.amount} {self.currency} for {self.trade_in}"
+        return f"Revised offer {money(self.amount)} for {self.trade_in}"
 
     @property
     def is_lapsed(self) -> bool:

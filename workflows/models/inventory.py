@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
 
+from workflows.formatting import money
 from workflows.models.catalog import Product
 from workflows.models.tradeins import TradeIn
 from workflows.models.vocabulary import SaleChannel
@@ -327,4 +328,4 @@ class RefurbishmentCost(models.Model):
         indexes = [models.Index(fields=["unit"], include=["amount"], name="refurbishment_unit_idx")]
 
     def __str__(self) -> str:
-        return f"{self.amount} on unit {self.unit_id}"
+        return f"{money(self.amount)} on unit {self.unit_id}"

@@ -11,6 +11,7 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
 
+from workflows.formatting import money
 from workflows.models.orders import Order
 from workflows.models.tradeins import PayoutMethod, State, TradeIn
 
@@ -84,7 +85,7 @@ class Payout(FSMModelMixin, models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.amount} {self.currency} · {self.trade_in}"
+        return f"{money(self.amount)} · {self.trade_in}"
 
     @transition(
         field=status,
@@ -249,7 +250,7 @@ class StoreCreditRedemption(models.Model):
         verbose_name = "store-credit redemption"
 
     def __str__(self) -> str:
-        return f"{self.amount} from {self.credit}"
+        return f"{money(self.amount)} from {self.credit}"
 
 
 class StripeAccount(models.Model):

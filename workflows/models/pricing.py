@@ -36,7 +36,17 @@ class ConditionDeduction(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.question}={self.answer}: -{self.percent}%"
+        return f"{self.get_question_display()}: {self.answer_label} (-{self.percent}%)"
+
+    @property
+    def answer_label(self) -> str:
+        """The answer as the buyer's form words it ("Like new", not "like_new")."""
+        choices = QUESTIONS.get(self.question)
+        return (
+            str(choices(self.answer).label)
+            if choices and self.answer in choices.values
+            else self.answer
+        )
 
 
 class MarketPrice(models.Model):

@@ -3,6 +3,7 @@ state machine and the rows that only exist with it stay together.)"""
 
 from __future__ import annotations
 
+from django.apps import apps
 from django.conf import settings
 from django.db import models
 from django.db.models import Case, Value, When
@@ -10,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
 
+from workflows.formatting import money
 from workflows.models.catalog import Product
 from workflows.models.conditions import Accessories, Battery, Body, Screen
 from workflows.models.orders import (  # noqa: F401 (Fulfilment, PayoutMethod: their old home)
@@ -375,7 +377,7 @@ class Quote(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.amount} {self.currency} for {self.trade_in}"
+        return f"{money(self.amount)} for {self.trade_in}"
 
     @property
     def is_lapsed(self) -> bool:
@@ -506,3 +508,22 @@ class Event(models.Model):
     @property
     def who(self) -> str:
         return self.actor.get_username() if self.actor_id else self.actor_label
+
+    def state_label(self, value: str) -> str:
+        """A state as staff read it ("Revised offer sent", not "reoffered"): a unit's status
+        for the unit's moves (kind unit_*), the trade-in's state otherwise; an unknown value
+        as it was written."""
+        if self.kind.startswith("unit_"):
+            # The unit's statuses, read off its model (inventory imports this module).
+            labels = dict(apps.get_model("workflows", "Unit")._meta.get_field("status").flatchoices)
+        else:
+            labels = dict(State.choices)
+        return str(labels.get(value, value))
+
+    @property
+    def from_state_label(self) -> str:
+        return self.state_label(self.from_state)
+
+    @property
+    def to_state_label(self) -> str:
+        return self.state_label(self.to_state)

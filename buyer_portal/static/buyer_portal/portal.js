@@ -225,6 +225,15 @@
     if (e.target.type === "radio") show(e.target.name, "");
     refresh();
   });
+  // An order's offers: choosing Decline opens that device's "Tell us why" (a reason is
+  // required; closed, the buyer only learnt so from the error after sending).
+  d.addEventListener("change", function (e) {
+    var el = e.target;
+    if (el.type !== "radio" || el.value !== "decline" || !el.checked) return;
+    var device = el.closest(".device-offer");
+    var why = device && device.querySelector("details.decline");
+    if (why) why.open = true;
+  });
   d.addEventListener("focusout", function (e) {
     var el = e.target;
     if (!form || !form.contains(el) || el.type === "radio" || !el.name || el.type === "hidden") return;
