@@ -241,11 +241,16 @@ def test_the_payouts_list_shows_what_a_manager_can_pay_now(
         assert page.status_code == 200
         return {d.reference for d in (first, second) if d.reference in page.content.decode()}
 
-    # The order is paid once: the received device waits for the one still on its way.
+    # The order is paid once: the received device waits for the one still on its way, and
+    # the list says so on each line.
     assert listed("ready") == set()
     assert listed("waiting") == {first.reference, second.reference}
+    page = office.get(reverse("admin:workflows_payout_changelist")).content.decode()
+    assert page.count(f"{second.reference} has not arrived") == 2
     second = receive_as_disclosed(second, staff)
     assert listed("ready") == {first.reference, second.reference}
+    page = office.get(reverse("admin:workflows_payout_changelist")).content.decode()
+    assert page.count(">Ready to pay<") == 2
     assert listed("waiting") == set()
     settings.SELLER_ID_REQUIRED = "payout"  # and no ID was recorded
     assert listed("ready") == set()

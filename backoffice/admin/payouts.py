@@ -67,7 +67,12 @@ from workflows.rules.predicates import (
     revision_refusal,
 )
 from workflows.selectors import store_credit_by_code
-from workflows.selectors.orders import order_payout, payouts_ready_to_pay, settled_together
+from workflows.selectors.orders import (
+    order_payout,
+    payout_waits,
+    payouts_ready_to_pay,
+    settled_together,
+)
 from workflows.selectors.tradein_panel import details_change_devices
 
 PAYOUT_COLOURS = {
@@ -111,6 +116,7 @@ class PayoutAdmin(PanelAdmin, NoDeleteAdmin, FilteredExportAdmin, ExportActionMo
         "currency",
         "method",
         "status_label",
+        "to_pay",
         "created_at",
         "settled_at",
         "settlement_reference",
@@ -208,6 +214,29 @@ class PayoutAdmin(PanelAdmin, NoDeleteAdmin, FilteredExportAdmin, ExportActionMo
     @display(description=_("Status"), ordering="status", label=PAYOUT_COLOURS)
     def status_label(self, obj: Payout) -> tuple[str, str]:
         return obj.status, obj.get_status_display()
+
+    def get_changelist(self, request: HttpRequest, **kwargs):
+        """The list's page reads what its owed payouts wait for in one query (exports of the
+        same list do not: they have no such column)."""
+        base = super().get_changelist(request, **kwargs)
+
+        class PayoutChangeList(base):
+            def get_results(self, request: HttpRequest) -> None:
+                super().get_results(request)
+                waits = payout_waits(self.result_list)
+                for payout in self.result_list:
+                    payout.wait = waits.get(payout.pk)
+
+        return PayoutChangeList
+
+    @display(description=_("To pay"))
+    def to_pay(self, obj: Payout) -> str:
+        """Ready, or what the payout waits for (its device, another device of its order, the
+        seller's ID): a basket is paid once, when all is decided."""
+        wait = getattr(obj, "wait", None)
+        if wait is None:  # not owed
+            return "—"
+        return wait or _("Ready to pay")
 
     panel_url = "settle"
 

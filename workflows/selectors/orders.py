@@ -217,17 +217,47 @@ def settled_together(payout: Payout) -> list[Payout]:
     )
 
 
-def payouts_ready_to_pay(payouts: QuerySet[Payout], *, ready: bool = True) -> QuerySet[Payout]:
-    """The owed payouts a manager can pay now (`ready`), or those that wait: for their own
-    device, for another device of their order (rules.orders.PAYOUT_WAITS: the order is paid
-    once), or for the seller's ID when it is required first. In SQL, for the payouts list."""
-    waiting_device = TradeIn.objects.filter(
+def with_payout_wait(payouts: QuerySet[Payout]) -> QuerySet[Payout]:
+    """Each payout with what it may wait for, in SQL (for the payouts list; payout_wait reads
+    it): `waiting_on` and `waiting_state`, the first device of its order (by position) still
+    undecided (rules.orders.PAYOUT_WAITS: the order is paid once, itself included), and
+    `has_seller_id`, whether the order's seller ID is recorded."""
+    undecided = TradeIn.objects.filter(
         order_id=OuterRef("trade_in__order_id"), state__in=list(PAYOUT_WAITS)
-    )
-    can_pay = Q(trade_in__state=State.RECEIVED) & ~Exists(waiting_device)
-    if identity_required_before("payout"):
-        can_pay &= Exists(
+    ).order_by("position")
+    return payouts.annotate(
+        waiting_on=Subquery(undecided.values("reference")[:1]),
+        waiting_state=Subquery(undecided.values("state")[:1]),
+        has_seller_id=Exists(
             SellerIdentity.objects.filter(trade_in__order_id=OuterRef("trade_in__order_id"))
-        )
-    owed = payouts.filter(status__in=OWED_STATUSES)
+        ),
+    )
+
+
+def payout_waits(payouts: Iterable[Payout]) -> dict[int, str]:
+    """What each owed payout of a list page waits for, by pk ("" when a manager can pay it
+    now), in one query."""
+    owed = [payout.pk for payout in payouts if payout.status in OWED_STATUSES]
+    return {p.pk: payout_wait(p) for p in with_payout_wait(Payout.objects.filter(pk__in=owed))}
+
+
+def payout_wait(payout: Payout) -> str:
+    """What an owed payout annotated by with_payout_wait waits for before a manager can pay
+    it, or "" (ready, or not owed)."""
+    if payout.status not in OWED_STATUSES:
+        return ""
+    if payout.waiting_state:
+        return PAYOUT_WAITS[payout.waiting_state] % {"ref": payout.waiting_on}
+    if identity_required_before("payout") and not payout.has_seller_id:
+        return "The seller's photo ID is not recorded yet."
+    return ""
+
+
+def payouts_ready_to_pay(payouts: QuerySet[Payout], *, ready: bool = True) -> QuerySet[Payout]:
+    """The owed payouts a manager can pay now (`ready`), or those that wait (payout_wait says
+    for what), in SQL: the payouts list's filter."""
+    can_pay = Q(waiting_state__isnull=True)
+    if identity_required_before("payout"):
+        can_pay &= Q(has_seller_id=True)
+    owed = with_payout_wait(payouts).filter(status__in=OWED_STATUSES)
     return owed.filter(can_pay) if ready else owed.exclude(can_pay)
