@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from tests.factories import ProductFactory, valid_imei
 from tests.helpers import buyer_post, form_url
+from workflows.formatting import money
 from workflows.models import Order, State, TradeIn
 
 DEVICE = {"screen": "scratched", "body": "like_new", "battery": "good", "accessories": "box"}
@@ -88,6 +89,9 @@ def test_a_basket_submits_as_one_order_with_numbered_references(client, product,
     assert order.reference in confirmation
     for device in devices:
         assert device.reference in confirmation
+    # The estimate the basket showed, for the order.
+    total = sum(d.suggested_offer for d in devices)
+    assert f"Total for all 3 devices: about {money(total)}" in confirmation
 
 
 def test_the_total_shows_every_device_once_answered(client, product):
@@ -193,6 +197,7 @@ def test_a_basket_of_one_is_todays_form(client, product):
     assert trade_in.submission_key == "single"
     confirmation = client.get(response.url).content.decode()
     assert trade_in.reference in confirmation and 'id="order"' not in confirmation
+    assert "Total for all" not in confirmation
 
 
 def test_the_status_page_lists_the_orders_devices(client, product):

@@ -353,13 +353,19 @@ def confirmation(request: HttpRequest, token: str) -> HttpResponse:
     trade_in, invalid = trade_in_or_invalid(request, token)
     if invalid:
         return invalid
+    devices = order_devices(trade_in)
+    estimates = [d["trade_in"].suggested_offer for d in devices]
     return render(
         request,
         "buyer_portal/confirmation.html",
         {
             "trade_in": trade_in,
             "order": trade_in.order,
-            "devices": order_devices(trade_in),
+            "devices": devices,
+            # The order's estimate, as the basket showed it: only when every device has one.
+            "estimated_total": sum(estimates, Decimal("0"))
+            if len(devices) > 1 and None not in estimates
+            else None,
             "status_token": token,
             "step": 4,
             "pickup": wants_pickup(trade_in),
