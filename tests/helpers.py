@@ -6,7 +6,9 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
+import pytest
 from django.core import mail
+from django.db import connection
 from django.db.models import Sum
 from django.test import Client
 from django.urls import reverse
@@ -28,6 +30,17 @@ from workflows.models import (
 from workflows.rules.inspection import checklist_as_disclosed
 
 PASSWORD = "tradein-demo"
+
+# A race test's marks (`pytestmark = RACE`): real threads against PostgreSQL's row locks, each
+# committing, so the test database is flushed after it; skipped on SQLite.
+RACE = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.postgres,
+    pytest.mark.skipif(
+        connection.vendor != "postgresql",
+        reason="races need PostgreSQL row locks; set DATABASE_URL to run them",
+    ),
+]
 
 
 def submission(product: Product, /, **overrides) -> actions.Submission:

@@ -8,10 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
-import pytest
-from django.db import connection
-
-from tests.helpers import assert_books_balance, receive_as_disclosed, refresh
+from tests.helpers import RACE, assert_books_balance, receive_as_disclosed, refresh
 from tests.test_order_payout import answered_box
 from tests.test_races import outcomes, race
 from workflows import actions
@@ -25,14 +22,7 @@ from workflows.models import (
     StoreCredit,
 )
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.postgres,
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason="races need PostgreSQL row locks; set DATABASE_URL to run them",
-    ),
-]
+pytestmark = RACE
 
 
 def _pay(payout, manager, number):

@@ -4,25 +4,15 @@ customer's signature by the one-stocked-unit constraint. Nothing is stocked twic
 
 from __future__ import annotations
 
-import pytest
-from django.db import connection
-
 from tests.counter_helpers import CLEAN, signature_png, signed, start
 from tests.factories import ProductFactory, valid_imei
-from tests.helpers import assert_books_balance, refresh
+from tests.helpers import RACE, assert_books_balance, refresh
 from tests.test_races import outcomes, race
 from workflows.actions import counter_buyback as counter
 from workflows.models import CounterBuyback, PayoutStatus, State, Unit
 from workflows.rules.counter import Step, counter_step
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.postgres,
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason="races need PostgreSQL row locks; set DATABASE_URL to run them",
-    ),
-]
+pytestmark = RACE
 
 
 def test_two_counters_buying_one_imei_at_once_buy_it_once(manager, product):

@@ -8,11 +8,8 @@ from __future__ import annotations
 import uuid
 from decimal import Decimal
 
-import pytest
-from django.db import connection
-
 from tests.factories import ProductFactory
-from tests.helpers import assert_books_balance, declared, refresh, submission
+from tests.helpers import RACE, assert_books_balance, declared, refresh, submission
 from tests.test_races import outcomes, race
 from workflows import actions
 from workflows.links import order_offer_from_token, order_offer_token
@@ -26,14 +23,7 @@ from workflows.models import (
     Unit,
 )
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.postgres,
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason="races need PostgreSQL row locks; set DATABASE_URL to run them",
-    ),
-]
+pytestmark = RACE
 
 
 def _order(product, n=3):

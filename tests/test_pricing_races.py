@@ -4,23 +4,15 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import pytest
 from django.contrib.auth.models import Group, User
-from django.db import connection
 
+from tests.helpers import RACE
 from tests.test_pricing import sold
 from tests.test_races import outcomes, race
 from workflows import actions
 from workflows.models import PriceChange
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.postgres,
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason="races need PostgreSQL row locks; set DATABASE_URL to run them",
-    ),
-]
+pytestmark = RACE
 
 
 def test_two_managers_applying_one_suggestion_make_one_change(product, manager):

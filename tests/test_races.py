@@ -10,23 +10,15 @@ import threading
 from collections.abc import Callable
 from datetime import date
 
-import pytest
-from django.db import connection, connections
+from django.db import connections
 
-from tests.helpers import assert_books_balance, declared, refresh, submission
+from tests.helpers import RACE, assert_books_balance, declared, refresh, submission
 from workflows import actions
 from workflows.errors import DomainError
 from workflows.models import Event, EventKind, Payout, PayoutStatus, Quote, State, TradeIn, Unit
 from workflows.rules.inspection import checklist_as_disclosed
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.postgres,
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason="races need PostgreSQL row locks; set DATABASE_URL to run them",
-    ),
-]
+pytestmark = RACE
 
 
 def race(*callables: Callable[[], object]) -> list[object]:

@@ -4,9 +4,7 @@ make two versions, none lost. The same across the devices of one order, whose ID
 
 from __future__ import annotations
 
-import pytest
-from django.db import connection
-
+from tests.helpers import RACE
 from tests.test_compliance import an_id
 from tests.test_races import outcomes, race
 from workflows import actions, crypto
@@ -14,14 +12,7 @@ from workflows.actions import BUYER
 from workflows.models import SellerIdentity, State
 from workflows.rules import compliance
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.postgres,
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason="races need PostgreSQL row locks; set DATABASE_URL to run them",
-    ),
-]
+pytestmark = RACE
 
 
 def test_a_buyer_and_staff_recording_the_id_at_once_record_it_once(make_trade_in, staff):
