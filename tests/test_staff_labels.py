@@ -30,14 +30,19 @@ def test_the_trade_in_timeline_shows_state_labels(make_trade_in, staff):
     assert "Submitted" in cells(html, r"from_state(?:_label)?")
 
 
-def test_the_order_timeline_shows_state_labels(make_trade_in, staff):
-    trade_in = make_trade_in(State.QUOTED)
+def order_timeline(trade_in, staff) -> str:
+    """The order page of the trade-in's order, from its timeline on."""
     html = (
         staff_client(staff)
         .get(reverse("admin:workflows_order_change", args=[trade_in.order_id]))
         .content.decode()
     )
-    timeline = html[html.index('id="order-timeline"') :]
+    return html[html.index('id="order-timeline"') :]
+
+
+def test_the_order_timeline_shows_state_labels(make_trade_in, staff):
+    trade_in = make_trade_in(State.QUOTED)
+    timeline = order_timeline(trade_in, staff)
     assert "Submitted→Quoted" in timeline
     assert "submitted→quoted" not in timeline
 
@@ -150,11 +155,6 @@ def test_a_payouts_title_writes_its_amount_as_money(make_trade_in, manager):
 def test_the_order_timeline_does_not_repeat_a_first_state(make_trade_in, staff):
     """The submission read "Submitted →Submitted" (no state before it, the kind's label again)."""
     trade_in = make_trade_in(State.SUBMITTED)
-    html = (
-        staff_client(staff)
-        .get(reverse("admin:workflows_order_change", args=[trade_in.order_id]))
-        .content.decode()
-    )
-    timeline = html[html.index('id="order-timeline"') :]
+    timeline = order_timeline(trade_in, staff)
     assert "→Submitted" not in timeline
     assert "Submitted · buyer" in timeline
