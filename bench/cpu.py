@@ -12,11 +12,17 @@ releases before bench/ existed), DEBUG off with collected static files (run coll
 first), the intake view called as `python -m bench` calls it and the buyer form posted through
 Django's test client as wrk posts it. PostgreSQL only (the backend's CPU is read from /proc).
 Environment: CPU_TRADE_INS (default 30000), CPU_ROUNDS (default 5).
+
+`--calls` counts the Python function calls of each instead (cProfile), on any database: the
+same count however loaded the machine is, for when the CPU figures of two releases differ by
+less than two runs of one release do.
 """
 
 from __future__ import annotations
 
+import cProfile
 import os
+import pstats
 import random
 import statistics
 import sys
@@ -79,8 +85,19 @@ def luhn(digits: str) -> str:
     return str((10 - total % 10) % 10)
 
 
+def calls_per_call(run, calls: int) -> float:
+    """Python function calls per call (cProfile): deterministic, unlike CPU time."""
+    profile = cProfile.Profile()
+    profile.enable()
+    for i in range(calls):
+        run(i)
+    profile.disable()
+    return pstats.Stats(profile).total_calls / calls
+
+
 def main() -> None:
-    if connection.vendor != "postgresql":
+    counting = "--calls" in sys.argv
+    if connection.vendor != "postgresql" and not counting:
         raise SystemExit("bench/cpu.py reads the PostgreSQL backend's CPU: set DATABASE_URL")
     named = "sqlite_file" in throwaway_database.__code__.co_varnames
     with throwaway_database("cpu") if named else throwaway_database():
@@ -102,8 +119,11 @@ def main() -> None:
 
         for i in range(20):  # templates compiled, connections open
             scan(i)
-        total, python = per_call(lambda i: scan(20 + i), 100)
-        print(f"intake scan: {total:.2f} ms CPU ({python:.2f} Python)")
+        if counting:
+            print(f"intake scan: {calls_per_call(lambda i: scan(20 + i), 100):.0f} calls")
+        else:
+            total, python = per_call(lambda i: scan(20 + i), 100)
+            print(f"intake scan: {total:.2f} ms CPU ({python:.2f} Python)")
 
         product = Product.objects.select_related("device_model__make").first()
         path = f"/trade-in/?make={product.device_model.make.slug}&model={product.device_model.slug}"
@@ -136,8 +156,11 @@ def main() -> None:
 
         for i in range(10):
             submit(1_000_000 + i)
-        total, python = per_call(submit, 60)
-        print(f"buyer submission: {total:.2f} ms CPU ({python:.2f} Python)")
+        if counting:
+            print(f"buyer submission: {calls_per_call(submit, 100):.0f} calls")
+        else:
+            total, python = per_call(submit, 60)
+            print(f"buyer submission: {total:.2f} ms CPU ({python:.2f} Python)")
 
 
 if __name__ == "__main__":
