@@ -113,7 +113,6 @@ class PayoutAdmin(PanelAdmin, NoDeleteAdmin, FilteredExportAdmin, ExportActionMo
         "order",
         "buyer",
         "amount",
-        "currency",
         "method",
         "status_label",
         "to_pay",
@@ -236,7 +235,7 @@ class PayoutAdmin(PanelAdmin, NoDeleteAdmin, FilteredExportAdmin, ExportActionMo
         wait = getattr(obj, "wait", None)
         if wait is None:  # not owed
             return "—"
-        return wait or _("Ready to pay")
+        return _("Waits: %s") % wait if wait else _("Ready to pay")
 
     panel_url = "settle"
 

@@ -44,6 +44,16 @@ PAYOUT_WAITS = {
 }
 
 
+# The same, as a list's column says it ("TI-000123-2 not arrived").
+PAYOUT_WAITS_SHORT = {
+    State.SUBMITTED: "no offer yet",
+    State.QUOTED: "offer not answered",
+    State.ACCEPTED: "not arrived",
+    State.REROUTED: "in Returns",
+    State.REOFFERED: "revised offer not answered",
+}
+
+
 def order_payout_wait(devices: Iterable[TradeIn]) -> str:
     """Why the order's one payout cannot go yet ("" when it can): it is settled once every
     device in the box is decided, so it pays the sum of the kept devices' final amounts."""

@@ -23,7 +23,7 @@ from workflows.models import (
     TradeIn,
 )
 from workflows.rules.compliance import identity_required_before
-from workflows.rules.orders import PAYOUT_WAITS, order_payout_wait
+from workflows.rules.orders import PAYOUT_WAITS, PAYOUT_WAITS_SHORT, order_payout_wait
 
 # A payout in one of these is no longer owed: the device was cancelled, rerouted or returned.
 NOT_OWED = [PayoutStatus.VOID, PayoutStatus.DECLINED]
@@ -243,13 +243,14 @@ def payout_waits(payouts: Iterable[Payout]) -> dict[int, str]:
 
 def payout_wait(payout: Payout) -> str:
     """What an owed payout annotated by with_payout_wait waits for before a manager can pay
-    it, or "" (ready, or not owed)."""
+    it, in a few words ("TI-000123-2 not arrived", "seller's ID"), or "" (ready, or not owed).
+    The payout's page says it in full (order_payout)."""
     if payout.status not in OWED_STATUSES:
         return ""
     if payout.waiting_state:
-        return PAYOUT_WAITS[payout.waiting_state] % {"ref": payout.waiting_on}
+        return f"{payout.waiting_on} {PAYOUT_WAITS_SHORT[payout.waiting_state]}"
     if identity_required_before("payout") and not payout.has_seller_id:
-        return "The seller's photo ID is not recorded yet."
+        return "seller's ID"
     return ""
 
 
