@@ -452,7 +452,11 @@ def _erase_written_values(order: Order, ids: list[int]) -> set[str]:
         for value in change.changes.get("buyer_email", {}).values()
     }
     for account in StripeAccount.objects.filter(email__in=emails):
-        if not Order.objects.exclude(pk=order.pk).filter(buyer_email__iexact=account.email):
+        if (
+            not Order.objects.exclude(pk=order.pk)
+            .filter(buyer_email__iexact=account.email)
+            .exists()
+        ):
             account.email = f"anonymised-{account.pk}@invalid.example"
             account.save(update_fields=["email", "updated_at"])
     events = list(Event.objects.filter(trade_in__in=ids).exclude(note="").only("note"))
@@ -462,9 +466,13 @@ def _erase_written_values(order: Order, ids: list[int]) -> set[str]:
     for change in changes:
         change.changes = erasure.erased_changes(change.changes)
     PayoutDetailChange.objects.bulk_update(changes, ["changes"])
+    erased = []
     for event in events:
-        event.note = erasure.erase_values(event.note, values)
-    Event.objects.bulk_update(events, ["note"], batch_size=500)
+        note = erasure.erase_values(event.note, values)
+        if note != event.note:
+            event.note = note
+            erased.append(event)
+    Event.objects.bulk_update(erased, ["note"], batch_size=500)
     ShippingLabel.objects.filter(trade_in__in=ids).update(pdf=b"")
     return values
 
