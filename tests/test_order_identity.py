@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from django.db import connection
@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from tests.helpers import receive_as_disclosed as receive
 from tests.helpers import refresh, staff_client
-from tests.test_compliance import ID_NUMBER
+from tests.test_compliance import ID_NUMBER, an_id
 from tests.test_order_payout import answered_box, pay_by_check
 from workflows import actions
 from workflows.actions import BUYER
@@ -102,14 +102,7 @@ def test_the_id_is_recorded_once_per_order(client, db, product, drain, staff, se
         actions.seller_identity_record(
             trade_in=second,
             actor=BUYER,
-            data=actions.IdentityInput(
-                id_type="passport",
-                id_number="Z999 1111",
-                issuer="Canada",
-                birth_date=date(1990, 4, 23),
-                expires_on=timezone.localdate() + timedelta(days=400),
-                signature="Ada Buyer",
-            ),
+            data=an_id(id_type="passport", id_number="Z999 1111", issuer="Canada"),
         )
     # Staff at the counter on device 2 are refused too (only a manager corrects it).
     refused = staff_client(staff).post(
@@ -200,13 +193,7 @@ def test_a_managers_correction_from_another_device_is_the_orders_next_version(
     actions.seller_identity_correct(
         trade_in=first,
         actor=manager,
-        data=actions.IdentityInput(
-            id_type="drivers_license",
-            id_number="D123 4568",
-            issuer="MD",
-            birth_date=date(1990, 4, 23),
-            expires_on=timezone.localdate() + timedelta(days=400),
-        ),
+        data=an_id(id_number="D123 4568", signature=""),
         reason="One more digit",
     )
     assert compliance.current_identity(refresh(second)).version == 3
